@@ -1,0 +1,290 @@
+//! The child's side of the process model: wait for the parent, run the plan, `execve`.
+//!
+//! Everything here runs between `clone` and `execve` in a copy of a possibly
+//! multi-threaded parent. Only async-signal-safe system calls are allowed: no allocation
+//! (another thread may have held the allocator's lock at the moment of the clone), no
+//! locks, no panics, no logging. Every path ends in `execve` or `_exit`.
+
+use std::ffi::CStr;
+use std::os::fd::RawFd;
+
+use crate::pipe::ChildEnds;
+use crate::plan::{ExecStep, MountStep, Plan, Step};
+
+/// The message a failing child sends: which step, and the `errno` it got.
+/// Eight bytes, well under `PIPE_BUF`, so one `write` delivers it whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepFailure {
+    /// Index into [`Plan::steps`].
+    pub step: u32,
+    /// The `errno` the step's system call returned.
+    pub errno: i32,
+}
+
+impl StepFailure {
+    /// Wire size of one report.
+    pub const SIZE: usize = 8;
+
+    /// Encodes the report for the pipe.
+    pub fn to_bytes(self) -> [u8; Self::SIZE] {
+        let mut bytes = [0; Self::SIZE];
+        let (step, errno) = bytes.split_at_mut(4);
+        step.copy_from_slice(&self.step.to_ne_bytes());
+        errno.copy_from_slice(&self.errno.to_ne_bytes());
+        bytes
+    }
+
+    /// Decodes a report read from the pipe.
+    pub fn from_bytes(bytes: [u8; Self::SIZE]) -> Self {
+        let [s0, s1, s2, s3, e0, e1, e2, e3] = bytes;
+        StepFailure {
+            step: u32::from_ne_bytes([s0, s1, s2, s3]),
+            errno: i32::from_ne_bytes([e0, e1, e2, e3]),
+        }
+    }
+}
+
+/// Exit status of a child that failed before `execve` (the parent reports the real reason).
+const SETUP_FAILED: libc::c_int = 125;
+
+/// Runs in the child right after `clone3` returned 0. Waits until the parent has finished
+/// its side of the set-up, then runs every step of `plan`; never returns.
+pub fn run(plan: &Plan, ends: ChildEnds) -> ! {
+    for fd in ends.unused {
+        // SAFETY: these are the parent's ends of the two pipes, copied into this process
+        // by clone and used by nothing here. Closing them makes end-of-file on the go pipe
+        // mean "the parent is gone".
+        unsafe { libc::close(fd) };
+    }
+    let report_fd = ends.report;
+    if !wait_for_parent(ends.go) {
+        exit(SETUP_FAILED);
+    }
+    for (index, step) in plan.steps.iter().enumerate() {
+        if let Err(errno) = run_step(step) {
+            report(report_fd, index, errno);
+            exit(SETUP_FAILED);
+        }
+    }
+    // The last step is `Exec`, which only returns on failure, and that was reported above.
+    exit(SETUP_FAILED)
+}
+
+/// Blocks until the parent writes its one "go" byte. End-of-file means the parent gave
+/// up (or died) before finishing the set-up, so the child must not go on.
+fn wait_for_parent(go_fd: RawFd) -> bool {
+    let mut byte = 0u8;
+    loop {
+        // SAFETY: `go_fd` is the read end of the pipe the parent created for us, still
+        // open in this process; `byte` is a valid one-byte buffer we own.
+        let n = unsafe { libc::read(go_fd, (&raw mut byte).cast(), 1) };
+        if n == 1 {
+            return true;
+        }
+        if n == 0 || errno() != libc::EINTR {
+            return false;
+        }
+    }
+}
+
+fn report(report_fd: RawFd, index: usize, errno: i32) {
+    let failure = StepFailure {
+        step: u32::try_from(index).unwrap_or(u32::MAX),
+        errno,
+    };
+    let bytes = failure.to_bytes();
+    // SAFETY: `report_fd` is the write end of the report pipe, open in this process;
+    // `bytes` is a live 8-byte buffer. A short or failed write leaves the parent to see
+    // a setup failure without details, which it handles.
+    unsafe { libc::write(report_fd, bytes.as_ptr().cast(), bytes.len()) };
+}
+
+fn exit(code: libc::c_int) -> ! {
+    // SAFETY: `_exit` ends the process at once without running atexit handlers or
+    // flushing stdio buffers copied from the parent, which is what a forked child must do.
+    unsafe { libc::_exit(code) }
+}
+
+fn errno() -> i32 {
+    // SAFETY: `__errno_location` returns this thread's errno slot, always valid to read.
+    unsafe { *libc::__errno_location() }
+}
+
+/// Turns a `-1` return into the current errno.
+fn check(ret: libc::c_long) -> Result<(), i32> {
+    if ret == -1 { Err(errno()) } else { Ok(()) }
+}
+
+fn ptr(s: &CStr) -> *const libc::c_char {
+    s.as_ptr()
+}
+
+fn opt_ptr(s: Option<&std::ffi::CString>) -> *const libc::c_char {
+    s.map_or(std::ptr::null(), |s| s.as_ptr())
+}
+
+fn run_step(step: &Step) -> Result<(), i32> {
+    match step {
+        Step::ResetSignals => reset_signals(),
+        Step::SetUmask(mask) => {
+            // SAFETY: umask only swaps the process's file mode mask; it cannot fail.
+            unsafe { libc::umask(*mask) };
+            Ok(())
+        }
+        Step::MakeMountsPrivate => {
+            // SAFETY: all pointers are null or point to static C strings.
+            let ret = unsafe {
+                libc::mount(
+                    std::ptr::null(),
+                    ptr(c"/"),
+                    std::ptr::null(),
+                    libc::MS_REC | libc::MS_PRIVATE,
+                    std::ptr::null(),
+                )
+            };
+            check(ret.into())
+        }
+        Step::BindRootOntoItself(root) => {
+            // SAFETY: `root` is a NUL-terminated string owned by the plan, which outlives
+            // this call; the other pointers are null as mount(2) allows for bind mounts.
+            let ret = unsafe {
+                libc::mount(
+                    ptr(root),
+                    ptr(root),
+                    std::ptr::null(),
+                    libc::MS_BIND | libc::MS_REC,
+                    std::ptr::null(),
+                )
+            };
+            check(ret.into())
+        }
+        Step::Mkdir(path, mode) => {
+            // SAFETY: `path` is a NUL-terminated string owned by the plan.
+            match check(unsafe { libc::mkdir(ptr(path), *mode) }.into()) {
+                Err(libc::EEXIST) => Ok(()),
+                other => other,
+            }
+        }
+        Step::Mount(m) => mount(m),
+        Step::CharDevice {
+            path,
+            mode,
+            major,
+            minor,
+        } => {
+            let dev = libc::makedev(*major, *minor);
+            // SAFETY: `path` is a NUL-terminated string owned by the plan.
+            check(unsafe { libc::mknod(ptr(path), libc::S_IFCHR | *mode, dev) }.into())
+        }
+        Step::Symlink { target, link } => {
+            // SAFETY: both are NUL-terminated strings owned by the plan.
+            check(unsafe { libc::symlink(ptr(target), ptr(link)) }.into())
+        }
+        Step::PivotRoot(root) => pivot_root(root),
+        Step::DetachOldRoot => detach_old_root(),
+        Step::Chroot(root) => {
+            // SAFETY: `root` is a NUL-terminated string owned by the plan.
+            check(unsafe { libc::chroot(ptr(root)) }.into())?;
+            // SAFETY: static C string.
+            check(unsafe { libc::chdir(ptr(c"/")) }.into())
+        }
+        Step::SetHostname(name) => {
+            let bytes = name.as_bytes();
+            // SAFETY: the pointer and length describe the plan's hostname bytes.
+            check(unsafe { libc::sethostname(bytes.as_ptr().cast(), bytes.len()) }.into())
+        }
+        Step::Chdir(dir) => {
+            // SAFETY: `dir` is a NUL-terminated string owned by the plan.
+            check(unsafe { libc::chdir(ptr(dir)) }.into())
+        }
+        Step::Exec(exec) => Err(execute(exec)),
+    }
+}
+
+fn mount(m: &MountStep) -> Result<(), i32> {
+    // SAFETY: every pointer is null or a NUL-terminated string owned by the plan; `data`
+    // is a string for every filesystem type we mount, as those types expect.
+    let ret = unsafe {
+        libc::mount(
+            opt_ptr(m.source.as_ref()),
+            ptr(&m.target),
+            opt_ptr(m.fstype.as_ref()),
+            m.flags,
+            opt_ptr(m.data.as_ref()).cast(),
+        )
+    };
+    check(ret.into())
+}
+
+// ANCHOR: pivot_root
+/// Makes `root` the root of this mount namespace. `pivot_root(".", ".")` stacks the old
+/// root on top of the new one at `/`; the next step detaches it, so no directory for the
+/// old root is needed inside the image (see pivot_root(2), NOTES).
+fn pivot_root(root: &CStr) -> Result<(), i32> {
+    // SAFETY: `root` is a NUL-terminated string owned by the plan.
+    check(unsafe { libc::chdir(ptr(root)) }.into())?;
+    // SAFETY: pivot_root takes two path strings; both are static C strings.
+    check(unsafe { libc::syscall(libc::SYS_pivot_root, ptr(c"."), ptr(c".")) })
+}
+
+/// Lazily unmounts the old root that `pivot_root` left on top of `/`: after this no path
+/// in the container leads back to the host's filesystem.
+fn detach_old_root() -> Result<(), i32> {
+    // SAFETY: static C string; MNT_DETACH is a valid umount2 flag.
+    check(unsafe { libc::umount2(ptr(c"."), libc::MNT_DETACH) }.into())?;
+    // SAFETY: static C string.
+    check(unsafe { libc::chdir(ptr(c"/")) }.into())
+}
+// ANCHOR_END: pivot_root
+
+fn reset_signals() -> Result<(), i32> {
+    // SAFETY: an all-zero sigset_t and sigaction are valid values (empty set, SIG_DFL
+    // handler, no flags); the pointers passed are to these locals.
+    unsafe {
+        let mut empty: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut empty);
+        check(libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut()).into())?;
+        let default: libc::sigaction = std::mem::zeroed();
+        for signal in 1..libc::SIGRTMAX() {
+            // SIGKILL, SIGSTOP and the signals glibc reserves refuse with EINVAL: fine.
+            libc::sigaction(signal, &default, std::ptr::null_mut());
+        }
+    }
+    Ok(())
+}
+
+/// Tries each candidate path like `execvp` does and returns the errno worth reporting:
+/// `EACCES` if any candidate existed but was not executable, else the last error.
+fn execute(exec: &ExecStep) -> i32 {
+    let mut worth_reporting = libc::ENOENT;
+    for candidate in &exec.candidates {
+        // SAFETY: `candidate` is a NUL-terminated string, and `argv`/`envp` are
+        // null-terminated arrays of pointers into strings the plan owns; all outlive
+        // this call (execve only returns on failure).
+        unsafe { libc::execve(ptr(candidate), exec.argv.as_ptr(), exec.envp.as_ptr()) };
+        match errno() {
+            libc::EACCES => worth_reporting = libc::EACCES,
+            libc::ENOENT | libc::ENOTDIR | libc::ESTALE | libc::ELOOP => {
+                if worth_reporting != libc::EACCES {
+                    worth_reporting = libc::ENOENT;
+                }
+            }
+            other => return other,
+        }
+    }
+    worth_reporting
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StepFailure;
+
+    #[test]
+    fn a_step_failure_survives_the_pipe_encoding() {
+        let failure = StepFailure {
+            step: 7,
+            errno: libc::EINVAL,
+        };
+        assert_eq!(StepFailure::from_bytes(failure.to_bytes()), failure);
+    }
+}

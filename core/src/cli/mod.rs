@@ -1,0 +1,94 @@
+//! The `vessel` command line. Each subcommand lives in its own file; this one parses the
+//! arguments and turns errors into messages and exit codes.
+
+mod container_id;
+mod rootfs;
+mod run;
+mod signals;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// vessel: run a command in its own namespaces, on its own root filesystem.
+#[derive(Debug, Parser)]
+#[command(name = "vessel", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a command in a new container and wait for it; exits with the command's code.
+    Run(run::RunArgs),
+    /// Print where the default rootfs is, building it first if it is missing.
+    Rootfs(rootfs::RootfsArgs),
+}
+
+/// Parses the process arguments, runs the subcommand and returns its exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Rootfs(args) => rootfs::rootfs(args),
+    };
+    match result {
+        Ok(code) => exit_code(code),
+        Err(error) => {
+            eprintln!("vessel: {}", error_chain(&error));
+            exit_code(error.exit_code())
+        }
+    }
+}
+
+fn exit_code(code: i32) -> ExitCode {
+    ExitCode::from(u8::try_from(code).unwrap_or(125))
+}
+
+/// `error: cause: cause's cause`, as the user should read it.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn run_takes_the_command_after_the_double_dash() {
+        let cli =
+            Cli::try_parse_from(["vessel", "run", "--hostname", "box", "--", "sh", "-c", "x"])
+                .unwrap();
+        let Command::Run(args) = cli.command else {
+            panic!("expected run");
+        };
+        assert_eq!(args.command, ["sh", "-c", "x"]);
+        assert_eq!(args.hostname.as_deref(), Some("box"));
+    }
+
+    #[test]
+    fn an_error_chain_reads_left_to_right() {
+        let error = crate::Error::Step {
+            step: "pivot_root(\"/r\")".into(),
+            source: std::io::Error::from_raw_os_error(libc::EINVAL),
+        };
+        assert_eq!(
+            error_chain(&error),
+            "pivot_root(\"/r\"): Invalid argument (os error 22)"
+        );
+    }
+}

@@ -1,0 +1,23 @@
+//! `vessel rootfs`: where the default rootfs is.
+
+use clap::Args;
+
+use crate::error::Result;
+use crate::rootfs::{self, Source};
+
+/// Arguments of `vessel rootfs`.
+#[derive(Debug, Args)]
+pub struct RootfsArgs {}
+
+/// Builds the default rootfs if needed and prints its path (stdout) and origin (stderr).
+pub fn rootfs(_args: RootfsArgs) -> Result<i32> {
+    let dir = rootfs::default_rootfs()?;
+    match rootfs::source() {
+        Source::Busybox(busybox) => {
+            eprintln!("built from the static busybox {}", busybox.display())
+        }
+        Source::HostBinaries => eprintln!("built from this host's binaries and their libraries"),
+    }
+    println!("{}", dir.display());
+    Ok(0)
+}

@@ -1,0 +1,65 @@
+//! `vessel run`: start a container in the foreground and pass its exit code on.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::{container_id, signals};
+use crate::error::Result;
+use crate::spec::{ContainerSpec, RootfsMode};
+use crate::{Container, rootfs};
+
+/// Arguments of `vessel run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Directory to use as the container's root filesystem [default: the built-in rootfs].
+    #[arg(long, value_name = "DIR")]
+    pub rootfs: Option<PathBuf>,
+    /// Hostname inside the container [default: the container id].
+    #[arg(long, value_name = "NAME")]
+    pub hostname: Option<String>,
+    /// Enter the rootfs with chroot instead of pivot_root (unsafe: for the lesson only).
+    #[arg(long)]
+    pub chroot: bool,
+    /// Set an environment variable (repeatable).
+    #[arg(short = 'e', long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+    /// Working directory inside the container.
+    #[arg(short = 'w', long = "workdir", value_name = "DIR", default_value = "/")]
+    pub workdir: PathBuf,
+    /// The command to run and its arguments (after `--`).
+    #[arg(required = true, trailing_var_arg = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+/// Runs the container and returns its exit code (128 + n if signal n killed it).
+pub fn run(args: RunArgs) -> Result<i32> {
+    let rootfs = match args.rootfs {
+        Some(dir) => dir,
+        None => rootfs::default_rootfs()?,
+    };
+    let hostname = args.hostname.unwrap_or_else(container_id::new_id);
+    let mut spec = ContainerSpec::new(rootfs, args.command)
+        .hostname(hostname)
+        .cwd(args.workdir)
+        .rootfs_mode(if args.chroot {
+            RootfsMode::Chroot
+        } else {
+            RootfsMode::PivotRoot
+        });
+    if std::io::stdin().is_terminal() {
+        if let Ok(term) = std::env::var("TERM") {
+            spec = spec.env(format!("TERM={term}"));
+        }
+    }
+    for entry in args.env {
+        spec = spec.env(entry);
+    }
+    // Block the signals we forward before the child exists, so none is lost in between;
+    // the child unblocks them before exec.
+    let forwarder = signals::Forwarder::install()?;
+    let mut running = Container::spawn(&spec)?;
+    forwarder.forward_until_exit(&running)?;
+    Ok(running.wait()?.code())
+}

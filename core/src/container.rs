@@ -1,0 +1,192 @@
+//! Starting a container and waiting for it: the parent's side of the process model.
+
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+
+use crate::child::{self, StepFailure};
+use crate::clone::{Cloned, clone3};
+use crate::error::{Error, Result};
+use crate::exit::ExitStatus;
+use crate::pipe::{self, ChildEnds, Pipe, Report};
+use crate::plan::{ExecStep, Plan, Step};
+use crate::spec::ContainerSpec;
+
+/// Starts containers.
+#[derive(Debug)]
+pub struct Container;
+
+impl Container {
+    // ANCHOR: spawn
+    /// Starts `spec`'s command in new namespaces on its own root filesystem, and returns
+    /// once it is running (its `execve` succeeded) or with the reason it could not start.
+    ///
+    /// Safe to call from a multi-threaded program: the child only runs the pre-planned
+    /// steps between `clone3` and `execve`.
+    pub fn spawn(spec: &ContainerSpec) -> Result<Running> {
+        let plan = Plan::for_spec(spec)?;
+        let go = Pipe::new()?;
+        let report = Pipe::new()?;
+        let child_ends = ChildEnds::of(&go, &report);
+
+        // SAFETY: in the child we call only `child::run`, which makes async-signal-safe
+        // system calls on memory prepared above and ends in `execve` or `_exit`.
+        let cloned =
+            unsafe { clone3(spec.namespaces.clone_flags()) }.map_err(|source| Error::Sys {
+                call: "clone3 (creating the container process)",
+                source,
+            })?;
+        let (pid, pidfd) = match cloned {
+            Cloned::Child => child::run(&plan, child_ends),
+            Cloned::Parent { pid, pidfd } => (pid, pidfd),
+        };
+        // The child holds its own copies; ours of its ends must go, or we would never see
+        // end-of-file on the report pipe.
+        drop(go.read);
+        drop(report.write);
+        let mut running = Running {
+            pid,
+            pidfd,
+            status: None,
+        };
+        // Parent-side set-up (id maps, cgroup attach) goes here, while the child waits.
+        pipe::send_go(go.write)?;
+        match pipe::read_report(report.read)? {
+            Report::Started => Ok(running),
+            Report::Failed(failure) => {
+                running.wait()?;
+                Err(failure_to_error(&plan, failure))
+            }
+            Report::Vanished => {
+                let status = running.wait()?;
+                Err(Error::Sys {
+                    call: "container set-up",
+                    source: io::Error::other(format!("the child {status} before exec")),
+                })
+            }
+        }
+    }
+    // ANCHOR_END: spawn
+}
+
+/// Turns the child's `(step, errno)` into the error a user can act on.
+fn failure_to_error(plan: &Plan, failure: StepFailure) -> Error {
+    let source = io::Error::from_raw_os_error(failure.errno);
+    match plan.step(failure.step as usize) {
+        Some(Step::Exec(exec)) => exec_error(exec, failure.errno, source),
+        Some(step) => Error::Step {
+            step: step.describe(),
+            source,
+        },
+        None => Error::Sys {
+            call: "container set-up (the child reported an unknown step)",
+            source,
+        },
+    }
+}
+
+fn exec_error(exec: &ExecStep, errno: i32, source: io::Error) -> Error {
+    match errno {
+        libc::ENOENT => Error::CommandNotFound {
+            command: exec.command.clone(),
+            searched: searched(exec),
+        },
+        libc::EACCES | libc::ENOEXEC | libc::EISDIR | libc::ETXTBSY | libc::EPERM => {
+            Error::NotExecutable {
+                command: exec.command.clone(),
+                source,
+            }
+        }
+        _ => Error::Step {
+            step: format!("execve({:?})", exec.command),
+            source,
+        },
+    }
+}
+
+fn searched(exec: &ExecStep) -> String {
+    let paths: Vec<_> = exec
+        .candidates
+        .iter()
+        .map(|c| c.to_string_lossy().into_owned())
+        .collect();
+    paths.join(", ")
+}
+
+/// A container whose command is running.
+///
+/// Dropping it without [`Running::wait`] kills the container with `SIGKILL` and reaps it,
+/// so no container outlives the value that owns it by accident.
+#[derive(Debug)]
+pub struct Running {
+    pid: libc::pid_t,
+    pidfd: OwnedFd,
+    status: Option<ExitStatus>,
+}
+
+impl Running {
+    /// The container's first process, as the host's PID namespace numbers it.
+    pub fn pid(&self) -> libc::pid_t {
+        self.pid
+    }
+
+    /// A pidfd for the container's first process: it can be polled (readable when the
+    /// process exits) and signalled without any risk of hitting a recycled pid.
+    pub fn pidfd(&self) -> BorrowedFd<'_> {
+        self.pidfd.as_fd()
+    }
+
+    /// Sends `signal` to the container's first process.
+    pub fn kill(&self, signal: libc::c_int) -> Result<()> {
+        // SAFETY: `pidfd` is an open pidfd we own; a null siginfo asks for the same
+        // siginfo `kill(2)` would send; flags must be 0.
+        let ret = unsafe {
+            libc::syscall(
+                libc::SYS_pidfd_send_signal,
+                self.pidfd.as_raw_fd(),
+                signal,
+                std::ptr::null::<libc::siginfo_t>(),
+                0,
+            )
+        };
+        if ret == -1 {
+            return Err(Error::last_os("pidfd_send_signal"));
+        }
+        Ok(())
+    }
+
+    /// Waits for the container's first process to end and reaps it. Calling it again
+    /// returns the same status.
+    pub fn wait(&mut self) -> Result<ExitStatus> {
+        if let Some(status) = self.status {
+            return Ok(status);
+        }
+        let mut raw = 0;
+        loop {
+            // SAFETY: `raw` is a live int; `pid` is our own unreaped child, so the pid
+            // cannot have been recycled for another process.
+            let ret = unsafe { libc::waitpid(self.pid, &mut raw, 0) };
+            if ret == self.pid {
+                break;
+            }
+            let err = io::Error::last_os_error();
+            if err.kind() != io::ErrorKind::Interrupted {
+                return Err(Error::Sys {
+                    call: "waitpid",
+                    source: err,
+                });
+            }
+        }
+        let status = ExitStatus::from_wait_status(raw);
+        self.status = Some(status);
+        Ok(status)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if self.status.is_none() {
+            let _ = self.kill(libc::SIGKILL);
+            let _ = self.wait();
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! Every way starting a container can fail, each saying what was asked, what failed and,
+//! where there is one, what to do. A message names only its own step; the cause travels
+//! in `#[source]`, and the CLI prints the whole chain.
+
+use std::io;
+use std::path::PathBuf;
+
+use crate::namespaces::Namespace;
+
+/// Shorthand for results in this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Why a container could not be started or waited for.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The rootfs path is unusable.
+    #[error(
+        "rootfs {path:?}: {reason} (pass an existing directory with --rootfs DIR, or leave it out to use the default rootfs)"
+    )]
+    Rootfs { path: PathBuf, reason: &'static str },
+
+    /// Building the default rootfs failed at one step.
+    #[error("building the default rootfs in {dir:?}: {step}")]
+    RootfsBuild {
+        dir: PathBuf,
+        step: String,
+        #[source]
+        source: io::Error,
+    },
+
+    /// No command was given.
+    #[error("no command given (put it after `--`, e.g. `vessel run -- /bin/sh`)")]
+    NoCommand,
+
+    /// The hostname would be refused by the kernel or by resolvers.
+    #[error(
+        "hostname {name:?}: {reason} (use letters, digits, '-' and '.', at most 64 characters)"
+    )]
+    InvalidHostname { name: String, reason: &'static str },
+
+    /// A hostname was asked for without a UTS namespace to hold it.
+    #[error(
+        "a hostname needs its own UTS namespace (keep `uts` in the namespaces, or drop the hostname)"
+    )]
+    HostnameWithoutUts,
+
+    /// The working directory is relative.
+    #[error("working directory {0:?} is not absolute (use an absolute path such as -w /tmp)")]
+    RelativeCwd(PathBuf),
+
+    /// An environment entry has no `=`.
+    #[error("environment entry {0:?} is not KEY=VALUE (use -e KEY=VALUE)")]
+    InvalidEnv(String),
+
+    /// A string meant for the kernel contains a NUL byte.
+    #[error("{what} {value:?} contains a NUL byte, which the kernel cannot take")]
+    NulByte { what: &'static str, value: String },
+
+    /// Entering a rootfs needs a private mount table.
+    #[error("entering a rootfs needs a mount namespace (keep `mnt` in the namespaces)")]
+    NeedsMountNamespace,
+
+    /// A namespace type whose parent-side set-up vessel does not do yet.
+    #[error(
+        "the {0} namespace needs set-up from the parent that vessel does not do yet (leave `{0}` out of the namespaces)"
+    )]
+    UnsupportedNamespace(Namespace),
+
+    /// A system call made by the parent failed.
+    #[error("{call}")]
+    Sys {
+        call: &'static str,
+        #[source]
+        source: io::Error,
+    },
+
+    /// A pre-planned step failed in the child, before the command started.
+    #[error("{step}")]
+    Step {
+        step: String,
+        #[source]
+        source: io::Error,
+    },
+
+    /// The command does not exist in the container's rootfs.
+    #[error(
+        "{command:?}: command not found in the container (looked in {searched}; check the rootfs has it, or give a full path)"
+    )]
+    CommandNotFound { command: String, searched: String },
+
+    /// The command exists but cannot be executed.
+    #[error(
+        "{command:?}: found in the container but cannot be executed (check it is a file with the x bit, built for this machine)"
+    )]
+    NotExecutable {
+        command: String,
+        #[source]
+        source: io::Error,
+    },
+}
+
+impl Error {
+    /// The exit code `vessel run` uses for this error, as docker does: 127 when the command
+    /// is not found, 126 when it is found but not executable, 125 for everything else.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::CommandNotFound { .. } => 127,
+            Error::NotExecutable { .. } => 126,
+            _ => 125,
+        }
+    }
+
+    /// Wraps the current `errno` of a failed parent-side call.
+    pub(crate) fn last_os(call: &'static str) -> Error {
+        Error::Sys {
+            call,
+            source: io::Error::last_os_error(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_follow_docker() {
+        let not_found = Error::CommandNotFound {
+            command: "x".into(),
+            searched: "/bin".into(),
+        };
+        let not_exec = Error::NotExecutable {
+            command: "x".into(),
+            source: io::Error::from_raw_os_error(libc::EACCES),
+        };
+        assert_eq!(not_found.exit_code(), 127);
+        assert_eq!(not_exec.exit_code(), 126);
+        assert_eq!(Error::NoCommand.exit_code(), 125);
+    }
+}

@@ -1,0 +1,102 @@
+//! The two pipes that connect parent and child during start-up.
+//!
+//! * **go**: the child blocks reading it until the parent has done its share of the set-up
+//!   (id maps, cgroup attach) and writes one byte.
+//! * **report**: close-on-exec. A failing step writes `(step, errno)` to it; a successful
+//!   `execve` closes it, so the parent reading end-of-file knows the command started.
+
+use std::fs::File;
+use std::io::{ErrorKind, Read, Write};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+
+use nix::fcntl::OFlag;
+
+use crate::child::StepFailure;
+use crate::error::{Error, Result};
+
+/// Both ends of one close-on-exec pipe.
+#[derive(Debug)]
+pub struct Pipe {
+    /// The read end.
+    pub read: OwnedFd,
+    /// The write end.
+    pub write: OwnedFd,
+}
+
+impl Pipe {
+    /// Creates a pipe with both ends close-on-exec, so no command started by anyone ever
+    /// inherits it.
+    pub fn new() -> Result<Pipe> {
+        let (read, write) = nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(|e| Error::Sys {
+            call: "pipe2",
+            source: e.into(),
+        })?;
+        Ok(Pipe { read, write })
+    }
+}
+
+/// The raw descriptors the child uses, and the ones it must close so that end-of-file
+/// means what it should.
+#[derive(Debug, Clone, Copy)]
+pub struct ChildEnds {
+    /// Read end of the go pipe.
+    pub go: RawFd,
+    /// Write end of the report pipe.
+    pub report: RawFd,
+    /// The other two ends, which the child closes at once.
+    pub unused: [RawFd; 2],
+}
+
+impl ChildEnds {
+    /// The child's view of the two pipes.
+    pub fn of(go: &Pipe, report: &Pipe) -> ChildEnds {
+        ChildEnds {
+            go: go.read.as_raw_fd(),
+            report: report.write.as_raw_fd(),
+            unused: [go.write.as_raw_fd(), report.read.as_raw_fd()],
+        }
+    }
+}
+
+/// Tells the child to go on.
+pub fn send_go(go_write: OwnedFd) -> Result<()> {
+    File::from(go_write)
+        .write_all(&[1])
+        .map_err(|source| Error::Sys {
+            call: "write to the child's go pipe",
+            source,
+        })
+}
+
+/// What the report pipe said once the child stopped writing to it.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Report {
+    /// End-of-file with nothing read: `execve` succeeded.
+    Started,
+    /// A step failed.
+    Failed(StepFailure),
+    /// The child died before exec without a full report.
+    Vanished,
+}
+
+/// Reads the report pipe until end-of-file.
+pub fn read_report(report_read: OwnedFd) -> Result<Report> {
+    let mut bytes = Vec::with_capacity(StepFailure::SIZE);
+    File::from(report_read)
+        .read_to_end(&mut bytes)
+        .or_else(|e| match e.kind() {
+            ErrorKind::Interrupted => Ok(0),
+            _ => Err(e),
+        })
+        .map_err(|source| Error::Sys {
+            call: "read the child's report pipe",
+            source,
+        })?;
+    Ok(
+        match <[u8; StepFailure::SIZE]>::try_from(bytes.as_slice()) {
+            Ok(exact) => Report::Failed(StepFailure::from_bytes(exact)),
+            Err(_) if bytes.is_empty() => Report::Started,
+            Err(_) => Report::Vanished,
+        },
+    )
+}

@@ -1,0 +1,223 @@
+//! The plan: every step the child will take, decided and prepared by the parent.
+//!
+//! Between `clone` and `execve` the child may only make async-signal-safe calls, because
+//! the caller can be multi-threaded and another thread may hold the allocator's lock at the
+//! moment of the clone. So the parent does all the thinking here, turning a
+//! [`ContainerSpec`] into [`Step`]s that own their C strings; the child (see
+//! [`crate::child`]) only walks the list.
+
+mod dev;
+mod exec;
+mod step;
+
+use std::ffi::CString;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+pub use step::{ExecStep, MountStep, Step};
+
+use crate::error::{Error, Result};
+use crate::hostname;
+use crate::namespaces::Namespace;
+use crate::spec::{ContainerSpec, RootfsMode};
+
+/// The ordered steps for one container, ready to run in the child.
+#[derive(Debug)]
+pub struct Plan {
+    /// The steps, in the order the child runs them.
+    pub steps: Vec<Step>,
+}
+
+impl Plan {
+    /// Checks `spec` and prepares every step. Nothing on the system changes here.
+    pub fn for_spec(spec: &ContainerSpec) -> Result<Plan> {
+        validate(spec)?;
+        let root = resolve_rootfs(&spec.rootfs)?;
+        let mut steps = vec![
+            Step::ResetSignals,
+            Step::SetUmask(0),
+            // ANCHOR: propagation
+            // First, before any mount: make every mount in our new namespace private, so
+            // nothing mounted below propagates back to the host's mount table.
+            Step::MakeMountsPrivate,
+            // ANCHOR_END: propagation
+        ];
+        if spec.rootfs_mode == RootfsMode::PivotRoot {
+            steps.push(Step::BindRootOntoItself(cstring("rootfs", &root)?));
+        }
+        mount_proc(&mut steps, &root)?;
+        dev::mount_dev(&mut steps, &root)?;
+        mount_sys(&mut steps, &root)?;
+        match spec.rootfs_mode {
+            RootfsMode::PivotRoot => {
+                steps.push(Step::PivotRoot(cstring("rootfs", &root)?));
+                steps.push(Step::DetachOldRoot);
+            }
+            RootfsMode::Chroot => steps.push(Step::Chroot(cstring("rootfs", &root)?)),
+        }
+        if let Some(name) = &spec.hostname {
+            steps.push(Step::SetHostname(cstring("hostname", name)?));
+        }
+        steps.push(Step::SetUmask(0o022));
+        steps.push(Step::Chdir(cstring("working directory", &spec.cwd)?));
+        steps.push(Step::Exec(exec::plan_exec(spec)?));
+        Ok(Plan { steps })
+    }
+
+    /// The step the child reported as failed, by index.
+    pub fn step(&self, index: usize) -> Option<&Step> {
+        self.steps.get(index)
+    }
+}
+
+fn validate(spec: &ContainerSpec) -> Result<()> {
+    if spec.argv.is_empty() {
+        return Err(Error::NoCommand);
+    }
+    if !spec.namespaces.contains(Namespace::Mount) {
+        return Err(Error::NeedsMountNamespace);
+    }
+    for ns in [Namespace::User, Namespace::Time] {
+        if spec.namespaces.contains(ns) {
+            return Err(Error::UnsupportedNamespace(ns));
+        }
+    }
+    if let Some(name) = &spec.hostname {
+        hostname::validate(name).map_err(|reason| Error::InvalidHostname {
+            name: name.clone(),
+            reason,
+        })?;
+        if !spec.namespaces.contains(Namespace::Uts) {
+            return Err(Error::HostnameWithoutUts);
+        }
+    }
+    if !spec.cwd.is_absolute() {
+        return Err(Error::RelativeCwd(spec.cwd.clone()));
+    }
+    if let Some(bad) = spec.env.iter().find(|e| !e.contains('=')) {
+        return Err(Error::InvalidEnv(bad.clone()));
+    }
+    Ok(())
+}
+
+/// The rootfs as an absolute path with symlinks resolved: `pivot_root` and bind mounts
+/// work on the real directory, and the error messages should name it.
+fn resolve_rootfs(rootfs: &Path) -> Result<PathBuf> {
+    let bad = |reason| Error::Rootfs {
+        path: rootfs.to_owned(),
+        reason,
+    };
+    let root = rootfs
+        .canonicalize()
+        .map_err(|_| bad("no such directory"))?;
+    if !root.is_dir() {
+        return Err(bad("not a directory"));
+    }
+    if root == Path::new("/") {
+        return Err(bad("the host's own / cannot be a container rootfs"));
+    }
+    Ok(root)
+}
+
+fn mount_proc(steps: &mut Vec<Step>, root: &Path) -> Result<()> {
+    // ANCHOR: mount_proc
+    // A fresh proc instance shows the PID namespace of the process that mounts it:
+    // the child is PID 1 of its own namespace, so /proc lists only the container.
+    let target = cstring("mount point", root.join("proc"))?;
+    steps.push(Step::Mkdir(target.clone(), 0o555));
+    steps.push(Step::Mount(MountStep {
+        source: Some(c"proc".to_owned()),
+        target,
+        fstype: Some(c"proc".to_owned()),
+        flags: libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
+        data: None,
+    }));
+    // ANCHOR_END: mount_proc
+    Ok(())
+}
+
+fn mount_sys(steps: &mut Vec<Step>, root: &Path) -> Result<()> {
+    // Read-only: the container may look at the kernel's objects but not retune them.
+    let target = cstring("mount point", root.join("sys"))?;
+    steps.push(Step::Mkdir(target.clone(), 0o555));
+    steps.push(Step::Mount(MountStep {
+        source: Some(c"sysfs".to_owned()),
+        target,
+        fstype: Some(c"sysfs".to_owned()),
+        flags: libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
+        data: None,
+    }));
+    Ok(())
+}
+
+/// Converts a string or path to a C string, naming `what` if it holds a NUL byte.
+pub(crate) fn cstring(what: &'static str, value: impl AsRef<std::ffi::OsStr>) -> Result<CString> {
+    let bytes = value.as_ref().as_bytes();
+    CString::new(bytes).map_err(|_| Error::NulByte {
+        what,
+        value: String::from_utf8_lossy(bytes).into_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan_in_tempdir(spec: impl FnOnce(PathBuf) -> ContainerSpec) -> Result<Plan> {
+        let dir = tempfile::tempdir().unwrap();
+        Plan::for_spec(&spec(dir.path().to_owned()))
+    }
+
+    #[test]
+    fn pivot_root_plan_runs_in_the_documented_order() {
+        let plan =
+            plan_in_tempdir(|root| ContainerSpec::new(root, ["sh"]).hostname("box")).unwrap();
+        let order: Vec<String> = plan.steps.iter().map(Step::describe).collect();
+        let position = |needle: &str| {
+            order
+                .iter()
+                .position(|s| s.contains(needle))
+                .unwrap_or_else(|| panic!("{needle} missing from {order:#?}"))
+        };
+        let sequence = [
+            "make / private",
+            "bind rootfs onto itself",
+            "mount proc",
+            "mount tmpfs",
+            "mount sysfs",
+            "pivot_root",
+            "detach old root",
+            "sethostname",
+            "chdir",
+            "execve",
+        ];
+        let positions: Vec<usize> = sequence.iter().map(|s| position(s)).collect();
+        assert!(positions.is_sorted(), "{order:#?}");
+    }
+
+    #[test]
+    fn chroot_plan_never_pivots() {
+        let plan = plan_in_tempdir(|root| {
+            ContainerSpec::new(root, ["sh"]).rootfs_mode(RootfsMode::Chroot)
+        })
+        .unwrap();
+        assert!(plan.steps.iter().any(|s| matches!(s, Step::Chroot(_))));
+        assert!(!plan.steps.iter().any(|s| matches!(s, Step::PivotRoot(_))));
+    }
+
+    #[test]
+    fn bad_specs_are_refused_before_anything_happens() {
+        let missing = Plan::for_spec(&ContainerSpec::new("/no/such/dir", ["sh"]));
+        assert!(matches!(missing, Err(Error::Rootfs { .. })));
+        let host_root = Plan::for_spec(&ContainerSpec::new("/", ["sh"]));
+        assert!(matches!(host_root, Err(Error::Rootfs { .. })));
+        let empty = plan_in_tempdir(|root| ContainerSpec::new(root, Vec::<String>::new()));
+        assert!(matches!(empty, Err(Error::NoCommand)));
+        let bad_host = plan_in_tempdir(|root| ContainerSpec::new(root, ["sh"]).hostname("a b"));
+        assert!(matches!(bad_host, Err(Error::InvalidHostname { .. })));
+        let relative = plan_in_tempdir(|root| ContainerSpec::new(root, ["sh"]).cwd("tmp"));
+        assert!(matches!(relative, Err(Error::RelativeCwd(_))));
+        let nul = plan_in_tempdir(|root| ContainerSpec::new(root, ["sh\0"]));
+        assert!(matches!(nul, Err(Error::NulByte { .. })));
+    }
+}

@@ -1,0 +1,115 @@
+//! The default root filesystem: built on first use with no network, then cached.
+//!
+//! If the host has a static busybox (Debian's `busybox-static`), the rootfs is that one
+//! binary plus a symlink per applet: about 2 MB, and nothing in it depends on the host.
+//! Otherwise it is assembled from the host's own binaries and the shared libraries `ldd`
+//! says they need. Either way it is built in a scratch directory next to the cache and
+//! renamed into place, so a half-built rootfs is never used.
+
+mod busybox;
+mod elf;
+mod host;
+mod install;
+mod skeleton;
+
+use std::fs::{self, File};
+use std::io;
+use std::path::{Path, PathBuf};
+
+pub use elf::is_static_executable;
+pub use install::install_binary;
+
+use crate::error::{Error, Result};
+
+/// Where vessel keeps its files unless `VESSEL_ROOT` says otherwise.
+pub const DEFAULT_STATE_ROOT: &str = "/var/lib/vessel";
+
+/// Bump when the layout of the built rootfs changes, so old caches are rebuilt.
+const LAYOUT_VERSION: u32 = 1;
+
+/// vessel's state directory: `$VESSEL_ROOT`, or [`DEFAULT_STATE_ROOT`].
+pub fn state_root() -> PathBuf {
+    std::env::var_os("VESSEL_ROOT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_STATE_ROOT))
+}
+
+/// Where the default rootfs lives (it may not be built yet).
+pub fn default_rootfs_dir() -> PathBuf {
+    state_root()
+        .join("rootfs")
+        .join(format!("default-v{LAYOUT_VERSION}"))
+}
+
+/// How a default rootfs was (or would be) built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// From this static busybox binary.
+    Busybox(PathBuf),
+    /// From the host's binaries and their libraries.
+    HostBinaries,
+}
+
+/// Returns the default rootfs, building it first if it is not there yet.
+pub fn default_rootfs() -> Result<PathBuf> {
+    let dir = default_rootfs_dir();
+    ensure_built(&dir)?;
+    Ok(dir)
+}
+
+/// What the default rootfs is built from on this host.
+pub fn source() -> Source {
+    busybox::find_static().map_or(Source::HostBinaries, Source::Busybox)
+}
+
+/// Builds the rootfs at `dir` unless a complete one is there. Safe to call from several
+/// processes and threads at once: one builds, the others wait on a lock and reuse it.
+pub fn ensure_built(dir: &Path) -> Result<()> {
+    let complete = dir.join(skeleton::COMPLETE_MARKER);
+    if complete.exists() {
+        return Ok(());
+    }
+    let fail = |step: &str| {
+        let dir = dir.to_owned();
+        let step = step.to_owned();
+        move |source: io::Error| Error::RootfsBuild { dir, step, source }
+    };
+    let parent = dir.parent().unwrap_or(Path::new("/"));
+    fs::create_dir_all(parent).map_err(fail("create the parent directory"))?;
+    let lock = File::create(dir.with_extension("lock")).map_err(fail("create the lock file"))?;
+    lock.lock().map_err(fail("lock the build"))?;
+    if complete.exists() {
+        return Ok(()); // another process built it while we waited
+    }
+    let scratch = dir.with_extension("building");
+    if scratch.exists() {
+        fs::remove_dir_all(&scratch).map_err(fail("remove an unfinished build"))?;
+    }
+    build(&scratch).map_err(|(step, source)| Error::RootfsBuild {
+        dir: dir.to_owned(),
+        step,
+        source,
+    })?;
+    if dir.exists() {
+        fs::remove_dir_all(dir).map_err(fail("remove an incomplete rootfs"))?;
+    }
+    fs::rename(&scratch, dir).map_err(fail("move the finished rootfs into place"))?;
+    Ok(())
+}
+
+/// An error while building, with the step it happened in.
+pub(crate) type BuildResult<T = ()> = std::result::Result<T, (String, io::Error)>;
+
+/// Tags an I/O error with the build step it happened in.
+pub(crate) fn at<T>(step: impl Into<String>, r: io::Result<T>) -> BuildResult<T> {
+    r.map_err(|e| (step.into(), e))
+}
+
+fn build(dir: &Path) -> BuildResult {
+    skeleton::create(dir)?;
+    match source() {
+        Source::Busybox(busybox) => busybox::populate(dir, &busybox)?,
+        Source::HostBinaries => host::populate(dir)?,
+    }
+    skeleton::mark_complete(dir)
+}

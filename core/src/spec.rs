@@ -1,0 +1,120 @@
+//! What to run: the description a caller fills in before anything touches the kernel.
+
+use std::path::PathBuf;
+
+use crate::namespaces::Namespaces;
+
+/// How the child enters its root filesystem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RootfsMode {
+    /// `pivot_root` into the rootfs and detach the old root: nothing of the host's
+    /// filesystem stays reachable. What every real runtime does.
+    #[default]
+    PivotRoot,
+    /// `chroot` into the rootfs. Only the *path lookup* root changes; the old root is still
+    /// mounted and a root process can climb back out. Kept so the lesson can show that.
+    Chroot,
+}
+
+/// The search path used when the caller's environment sets no `PATH` (docker's default).
+pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// Everything needed to start one container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerSpec {
+    /// Host directory that becomes the container's `/`.
+    pub rootfs: PathBuf,
+    /// The command and its arguments. A name without `/` is looked up in `PATH` inside the
+    /// container.
+    pub argv: Vec<String>,
+    /// `KEY=VALUE` pairs, exactly as the process will see them.
+    pub env: Vec<String>,
+    /// Working directory inside the container (absolute).
+    pub cwd: PathBuf,
+    /// Hostname to set; needs a UTS namespace.
+    pub hostname: Option<String>,
+    /// Which namespaces to create.
+    pub namespaces: Namespaces,
+    /// `pivot_root` (the real thing) or `chroot` (the lesson's counter-example).
+    pub rootfs_mode: RootfsMode,
+}
+
+impl ContainerSpec {
+    /// A spec with vessel's defaults: the default namespaces, `pivot_root`, cwd `/`,
+    /// and `PATH`/`HOME` set.
+    pub fn new<I, S>(rootfs: impl Into<PathBuf>, argv: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        ContainerSpec {
+            rootfs: rootfs.into(),
+            argv: argv.into_iter().map(Into::into).collect(),
+            env: vec![format!("PATH={DEFAULT_PATH}"), "HOME=/root".to_owned()],
+            cwd: PathBuf::from("/"),
+            hostname: None,
+            namespaces: Namespaces::container_default(),
+            rootfs_mode: RootfsMode::PivotRoot,
+        }
+    }
+
+    /// Sets the hostname.
+    #[must_use]
+    pub fn hostname(mut self, name: impl Into<String>) -> Self {
+        self.hostname = Some(name.into());
+        self
+    }
+
+    /// Adds or replaces one `KEY=VALUE` environment entry.
+    #[must_use]
+    pub fn env(mut self, entry: impl Into<String>) -> Self {
+        let entry = entry.into();
+        let key = entry.split('=').next().unwrap_or_default().to_owned();
+        self.env
+            .retain(|e| e.split('=').next() != Some(key.as_str()));
+        self.env.push(entry);
+        self
+    }
+
+    /// Sets the working directory.
+    #[must_use]
+    pub fn cwd(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cwd = dir.into();
+        self
+    }
+
+    /// Sets the namespaces to create.
+    #[must_use]
+    pub fn namespaces(mut self, namespaces: Namespaces) -> Self {
+        self.namespaces = namespaces;
+        self
+    }
+
+    /// Chooses `pivot_root` or `chroot`.
+    #[must_use]
+    pub fn rootfs_mode(mut self, mode: RootfsMode) -> Self {
+        self.rootfs_mode = mode;
+        self
+    }
+
+    /// The `PATH` the command is looked up in: the spec's own, or [`DEFAULT_PATH`].
+    pub fn search_path(&self) -> &str {
+        self.env
+            .iter()
+            .rev()
+            .find_map(|e| e.strip_prefix("PATH="))
+            .unwrap_or(DEFAULT_PATH)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_replaces_an_existing_key() {
+        let spec = ContainerSpec::new("/r", ["sh"]).env("PATH=/bin").env("A=1");
+        assert_eq!(spec.env, ["HOME=/root", "PATH=/bin", "A=1"]);
+        assert_eq!(spec.search_path(), "/bin");
+    }
+}

@@ -1,0 +1,39 @@
+//! Helpers for vessel's own tests and demos: the privileged-test rule from `DESIGN.md`.
+
+/// The environment variable that turns a privileged test's skip into a failure (set by
+/// `.ci/run`, so CI can never go green by skipping).
+pub const REQUIRE_PRIVILEGED: &str = "VESSEL_REQUIRE_PRIVILEGED";
+
+/// Whether a test that needs root may run. When not root it prints why it skips, or
+/// panics if [`REQUIRE_PRIVILEGED`] is `1`.
+pub fn privileged(test: &str) -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    if unsafe { libc::geteuid() } == 0 {
+        return true;
+    }
+    let why = "needs root: it creates namespaces and mounts (run the tests as root)";
+    if std::env::var(REQUIRE_PRIVILEGED).as_deref() == Ok("1") {
+        panic!("{test} {why}; {REQUIRE_PRIVILEGED}=1 forbids skipping");
+    }
+    eprintln!("skipped {test}: {why}");
+    false
+}
+
+/// Returns early from a test when it cannot run, following [`privileged`].
+#[macro_export]
+macro_rules! require_root {
+    () => {
+        if !$crate::test_support::privileged(module_path!()) {
+            return;
+        }
+    };
+}
+
+/// The host's mount table as lines of `/proc/self/mountinfo`, to check nothing leaked.
+pub fn host_mounts() -> Vec<String> {
+    std::fs::read_to_string("/proc/self/mountinfo")
+        .expect("read /proc/self/mountinfo")
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
