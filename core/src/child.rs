@@ -125,6 +125,15 @@ fn opt_ptr(s: Option<&std::ffi::CString>) -> *const libc::c_char {
 
 fn run_step(step: &Step) -> Result<(), i32> {
     match step {
+        Step::Dup2 { from, to } if from == to => {
+            // SAFETY: F_SETFD with 0 only clears close-on-exec on a descriptor we hold.
+            check(unsafe { libc::fcntl(*to, libc::F_SETFD, 0) }.into())
+        }
+        Step::Dup2 { from, to } => {
+            // SAFETY: `from` is a descriptor the caller lent us for the spawn; dup2
+            // replaces `to` atomically and leaves the copy without close-on-exec.
+            check(unsafe { libc::dup2(*from, *to) }.into())
+        }
         Step::ResetSignals => reset_signals(),
         Step::SetUmask(mask) => {
             // SAFETY: umask only swaps the process's file mode mask; it cannot fail.

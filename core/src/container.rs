@@ -10,6 +10,7 @@ use crate::exit::ExitStatus;
 use crate::pipe::{self, ChildEnds, Pipe, Report};
 use crate::plan::{ExecStep, Plan, Step};
 use crate::spec::ContainerSpec;
+use crate::stdio::Stdio;
 
 /// Starts containers.
 #[derive(Debug)]
@@ -23,7 +24,14 @@ impl Container {
     /// Safe to call from a multi-threaded program: the child only runs the pre-planned
     /// steps between `clone3` and `execve`.
     pub fn spawn(spec: &ContainerSpec) -> Result<Running> {
-        let plan = Plan::for_spec(spec)?;
+        Container::spawn_with_stdio(spec, Stdio::default())
+    }
+
+    /// Like [`Container::spawn`], with the container's stdin, stdout and stderr chosen
+    /// by the caller instead of inherited.
+    pub fn spawn_with_stdio(spec: &ContainerSpec, stdio: Stdio<'_>) -> Result<Running> {
+        let mut plan = Plan::for_spec(spec)?;
+        plan.steps.splice(0..0, stdio.steps());
         let go = Pipe::new()?;
         let report = Pipe::new()?;
         let child_ends = ChildEnds::of(&go, &report);

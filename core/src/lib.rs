@@ -38,6 +38,7 @@ pub mod pipe;
 pub mod plan;
 pub mod rootfs;
 pub mod spec;
+pub mod stdio;
 #[doc(hidden)]
 pub mod test_support;
 
@@ -46,3 +47,4 @@ pub use error::{Error, Result};
 pub use exit::ExitStatus;
 pub use namespaces::{Namespace, Namespaces};
 pub use spec::{ContainerSpec, RootfsMode};
+pub use stdio::{Output, Stdio, output};

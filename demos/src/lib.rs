@@ -1,1 +1,107 @@
-//! placeholder
+//! The shared frame of every vessel lesson: numbered steps, what each step does and
+//! sees, and a `✔`/`✘` line for every claim, with a non-zero exit if any claim fails.
+//!
+//! A lesson reads top to bottom like the chapter that goes with it:
+//!
+//! ```no_run
+//! use vessel_demos::Lesson;
+//!
+//! let mut lesson = Lesson::start("demo-uts", "a container can have its own hostname");
+//! lesson.step("ask the kernel for our hostname");
+//! lesson.syscall("uname(2)");
+//! lesson.see("host hostname", "vm");
+//! lesson.claim("the hostname is not empty", true);
+//! std::process::exit(lesson.finish());
+//! ```
+
+pub mod scratch;
+
+use std::fmt::Display;
+
+/// One run of a lesson: prints as it goes and counts the claims.
+#[derive(Debug)]
+pub struct Lesson {
+    steps: u32,
+    claims: u32,
+    failed: u32,
+}
+
+impl Lesson {
+    /// Prints the lesson's name and its idea in one sentence.
+    pub fn start(name: &str, idea: &str) -> Lesson {
+        println!("{name}: {idea}");
+        Lesson {
+            steps: 0,
+            claims: 0,
+            failed: 0,
+        }
+    }
+
+    /// Starts the next numbered step.
+    pub fn step(&mut self, what: &str) {
+        self.steps += 1;
+        println!();
+        println!("[{}] {what}", self.steps);
+    }
+
+    /// Names the system call or file the step uses.
+    pub fn syscall(&self, call: &str) {
+        println!("    kernel: {call}");
+    }
+
+    /// Reports something observed.
+    pub fn see(&self, what: &str, value: impl Display) {
+        println!("    see: {what} = {value}");
+    }
+
+    /// Prints a line of explanation.
+    pub fn note(&self, text: &str) {
+        println!("    {text}");
+    }
+
+    /// Checks one claim and prints `✔` or `✘`. Returns whether it held.
+    pub fn claim(&mut self, claim: &str, holds: bool) -> bool {
+        self.claims += 1;
+        if holds {
+            println!("  ✔ {claim}");
+        } else {
+            self.failed += 1;
+            println!("  ✘ {claim}");
+        }
+        holds
+    }
+
+    /// Stops the lesson early because a step it depends on failed, and counts that as
+    /// a failed claim.
+    pub fn abort(mut self, what: &str, error: &dyn std::error::Error) -> i32 {
+        self.claim(
+            &format!("{what}: {}", vessel::cli::error_chain(error)),
+            false,
+        );
+        self.finish()
+    }
+
+    /// Prints the summary and returns the exit code: 0 if every claim held.
+    pub fn finish(self) -> i32 {
+        println!();
+        if self.failed == 0 {
+            println!("all {} claims hold", self.claims);
+            0
+        } else {
+            println!("{} of {} claims FAILED", self.failed, self.claims);
+            1
+        }
+    }
+}
+
+/// Exits with a message if not root: every lesson makes namespaces and mounts.
+pub fn require_root(name: &str) {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!(
+            "{name} creates namespaces and mounts, which needs root: run it with sudo \
+             (e.g. `sudo -E cargo run --bin {name}`)"
+        );
+        std::process::exit(2);
+    }
+}

@@ -40,6 +40,9 @@ pub struct ExecStep {
 /// One thing the child does. The variants follow the order the child runs them in.
 #[derive(Debug)]
 pub enum Step {
+    /// `dup2(from, to)`: give the container the caller's chosen stdin, stdout or stderr.
+    /// When `from == to` the descriptor is already in place and only loses close-on-exec.
+    Dup2 { from: libc::c_int, to: libc::c_int },
     /// Clear the signal mask and restore default dispositions, so the container does not
     /// inherit an ignored `SIGINT` or a blocked `SIGTERM` from its caller.
     ResetSignals,
@@ -88,6 +91,7 @@ impl Step {
             format!("{:?}", s.to_string_lossy())
         }
         match self {
+            Step::Dup2 { to, .. } => format!("dup2 onto fd {to}"),
             Step::ResetSignals => "reset signal mask and handlers".to_owned(),
             Step::SetUmask(mask) => format!("umask({mask:#o})"),
             Step::MakeMountsPrivate => "make / private (mount MS_REC|MS_PRIVATE)".to_owned(),
