@@ -1,0 +1,89 @@
+//! The `vessel` binary as a user meets it: output, exit codes, messages.
+
+use std::process::{Command, Output};
+
+fn vessel(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vessel"))
+        .args(args)
+        .output()
+        .expect("run vessel")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn run_prints_pid_1_and_a_generated_hostname() {
+    vessel::require_root!();
+    let out = vessel(&["run", "--", "/bin/sh", "-c", "echo $$; hostname"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("1"));
+    let hostname = lines.next().unwrap();
+    assert!(
+        hostname.len() == 12 && hostname.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{hostname}"
+    );
+}
+
+#[test]
+fn run_passes_the_exit_code_on() {
+    vessel::require_root!();
+    assert_eq!(vessel(&["run", "--", "sh", "-c", "exit 42"]).status.code(), Some(42));
+}
+
+#[test]
+fn run_reports_a_missing_command_with_127() {
+    vessel::require_root!();
+    let out = vessel(&["run", "--", "/nonexistent"]);
+    assert_eq!(out.status.code(), Some(127));
+    assert!(stderr(&out).starts_with("vessel: \"/nonexistent\": command not found"));
+}
+
+#[test]
+fn run_reports_a_missing_rootfs_with_125() {
+    let out = vessel(&["run", "--rootfs", "/no/such/dir", "--", "sh"]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(stderr(&out).contains("rootfs \"/no/such/dir\": no such directory"));
+}
+
+#[test]
+fn run_without_a_command_explains_the_double_dash() {
+    let out = vessel(&["run"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("<CMD>"), "{}", stderr(&out));
+}
+
+#[test]
+fn env_workdir_and_chroot_flags_reach_the_container() {
+    vessel::require_root!();
+    let out = vessel(&[
+        "run", "-e", "A=1", "-w", "/etc", "--chroot", "--hostname", "flags", "--", "sh", "-c",
+        "echo $A $(pwd) $(hostname)",
+    ]);
+    assert_eq!(stdout(&out), "1 /etc flags\n", "{}", stderr(&out));
+}
+
+#[test]
+fn rootfs_prints_the_cached_directory() {
+    vessel::require_root!();
+    let out = vessel(&["rootfs"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let dir = stdout(&out);
+    assert!(std::path::Path::new(dir.trim()).join("bin/sh").exists(), "{dir}");
+}
+
+#[test]
+fn every_command_has_help() {
+    for args in [&["--help"][..], &["run", "--help"], &["rootfs", "--help"]] {
+        let out = vessel(args);
+        assert!(out.status.success());
+        assert!(stdout(&out).contains("Usage: vessel"), "{}", stdout(&out));
+    }
+}
