@@ -191,17 +191,23 @@ fn run_step(step: &Step) -> Result<(), i32> {
         }
         Step::PivotRoot(root) => pivot_root(root),
         Step::DetachOldRoot => detach_old_root(),
+        // ANCHOR: chroot
         Step::Chroot(root) => {
+            // Only path lookup changes: the old root stays mounted, just out of sight.
             // SAFETY: `root` is a NUL-terminated string owned by the plan.
             check(unsafe { libc::chroot(ptr(root)) }.into())?;
             // SAFETY: static C string.
             check(unsafe { libc::chdir(ptr(c"/")) }.into())
         }
+        // ANCHOR_END: chroot
+        // ANCHOR: sethostname
         Step::SetHostname(name) => {
+            // Changes the hostname of the UTS namespace this process is in: its own.
             let bytes = name.as_bytes();
             // SAFETY: the pointer and length describe the plan's hostname bytes.
             check(unsafe { libc::sethostname(bytes.as_ptr().cast(), bytes.len()) }.into())
         }
+        // ANCHOR_END: sethostname
         Step::Chdir(dir) => {
             // SAFETY: `dir` is a NUL-terminated string owned by the plan.
             check(unsafe { libc::chdir(ptr(dir)) }.into())

@@ -87,3 +87,30 @@ fn every_command_has_help() {
         assert!(stdout(&out).contains("Usage: vessel"), "{}", stdout(&out));
     }
 }
+
+/// The classic bug: on hosts where `/` is a shared mount (every systemd host), a container
+/// that forgets `MS_PRIVATE` leaks every mount it makes to the host. This host's `/` may
+/// be private, so the test makes a throw-away mount namespace whose `/` is shared (as on
+/// systemd) and runs the container from there.
+#[test]
+fn mounts_made_inside_never_propagate_to_a_shared_host_root() {
+    vessel::require_root!();
+    let script = format!(
+        "before=$(wc -l < /proc/self/mountinfo); \
+         {} run -- mount -t tmpfs tmpfs /mnt >&2; \
+         after=$(wc -l < /proc/self/mountinfo); \
+         echo $before $after; grep -c shared: /proc/self/mountinfo",
+        env!("CARGO_BIN_EXE_vessel")
+    );
+    let out = Command::new("unshare")
+        .args(["--mount", "--propagation", "shared", "sh", "-c", &script])
+        .output()
+        .expect("run unshare (util-linux)");
+    let text = stdout(&out);
+    let mut lines = text.lines();
+    let counts: Vec<&str> = lines.next().unwrap_or_default().split(' ').collect();
+    let shared: usize = lines.next().unwrap_or_default().parse().unwrap_or(0);
+    assert!(shared > 0, "the test namespace should have shared mounts: {text}");
+    assert_eq!(counts.len(), 2, "{text} {}", stderr(&out));
+    assert_eq!(counts[0], counts[1], "a container mount reached the host: {text}");
+}

@@ -1,1 +1,43 @@
-fn main() {}
+//! `cargo xtask`: vessel's project automation.
+//!
+//! * `cargo xtask test` — the one test command: installs what the tests need, then runs
+//!   rustfmt, clippy, every test, the book build and its checks, and a leak check.
+
+mod book;
+mod leaks;
+mod packages;
+mod shell;
+mod test;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  test          install what the tests need, then fmt, clippy, all tests, the book, leak checks
+  install-deps  only install the system packages and tools the tests need
+  book-check    check the book: every include resolves, every demo has a chapter";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("test") => test::run(),
+        Some("install-deps") => packages::install_all(),
+        Some("book-check") => book::check(),
+        Some("-h" | "--help") => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! Installing what the tests need on a fresh machine: Debian packages and pinned cargo
+//! tools. Everything is checked first, so a prepared machine pays nothing.
+
+use std::path::PathBuf;
+
+use crate::shell;
+
+/// Debian packages the tests use, with why.
+const DEBIAN_PACKAGES: [(&str, &str); 2] = [
+    ("busybox-static", "the default rootfs is built from a static busybox"),
+    ("iproute2", "the network lessons create veth pairs with `ip`"),
+];
+
+/// The mdBook version the book is built and tested with.
+pub const MDBOOK_VERSION: &str = "0.5.4";
+
+/// Installs every missing package and tool.
+pub fn install_all() -> Result<(), String> {
+    install_debian_packages()?;
+    install_mdbook()?;
+    Ok(())
+}
+
+fn install_debian_packages() -> Result<(), String> {
+    let missing: Vec<&str> = DEBIAN_PACKAGES
+        .iter()
+        .map(|(name, _)| *name)
+        .filter(|name| !debian_package_installed(name))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    for (name, why) in DEBIAN_PACKAGES.iter().filter(|(n, _)| missing.contains(n)) {
+        println!("xtask: installing {name}: {why}");
+    }
+    if shell::output("apt-get", &["--version"]).is_none() {
+        return Err(format!(
+            "missing packages {missing:?} and no apt-get here: install them with your package manager"
+        ));
+    }
+    shell::run("apt-get", &["update", "-qq"])?;
+    let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
+    args.extend(&missing);
+    shell::run("apt-get", &args)
+}
+
+fn debian_package_installed(name: &str) -> bool {
+    shell::output("dpkg-query", &["-W", "-f=${Status}", name])
+        .is_some_and(|status| status.contains("install ok installed"))
+}
+
+/// The path of the pinned `mdbook`, installing it with cargo if needed.
+pub fn mdbook() -> Result<PathBuf, String> {
+    install_mdbook()?;
+    Ok(cargo_bin("mdbook"))
+}
+
+fn install_mdbook() -> Result<(), String> {
+    let bin = cargo_bin("mdbook");
+    let wanted = format!("mdbook v{MDBOOK_VERSION}");
+    let have = shell::output(bin.to_str().unwrap_or("mdbook"), &["--version"]);
+    if have.as_deref().map(str::trim) == Some(wanted.as_str()) {
+        return Ok(());
+    }
+    shell::run(
+        &shell::cargo(),
+        &["install", "--locked", "mdbook", "--version", MDBOOK_VERSION],
+    )
+}
+
+/// Where `cargo install` puts binaries.
+fn cargo_bin(name: &str) -> PathBuf {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .unwrap_or_else(|| PathBuf::from("/root/.cargo"));
+    home.join("bin").join(name)
+}

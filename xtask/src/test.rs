@@ -1,0 +1,22 @@
+//! `cargo xtask test`: the project's one test command.
+
+use crate::{book, leaks, packages, shell};
+
+/// Installs what is missing, then runs every check; stops at the first failure.
+pub fn run() -> Result<(), String> {
+    packages::install_all()?;
+    let cargo = shell::cargo();
+    shell::run(&cargo, &["fmt", "--all", "--check"])?;
+    shell::run(
+        &cargo,
+        &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"],
+    )?;
+    let before = leaks::Snapshot::take();
+    shell::run(&cargo, &["test", "--workspace"])?;
+    leaks::Snapshot::take().compare(&before)?;
+    book::check()?;
+    let mdbook = packages::mdbook()?;
+    shell::run(mdbook.to_str().unwrap_or("mdbook"), &["build", "book"])?;
+    println!("xtask: all checks passed");
+    Ok(())
+}
