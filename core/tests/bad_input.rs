@@ -37,7 +37,11 @@ fn a_command_that_is_not_there_exits_127() {
 
     let error = spawn_error(&ContainerSpec::new(&rootfs, ["no-such-command"]));
     assert_eq!(error.exit_code(), 127);
-    assert!(message(&error).contains("/usr/local/sbin/no-such-command, "), "{}", message(&error));
+    assert!(
+        message(&error).contains("/usr/local/sbin/no-such-command, "),
+        "{}",
+        message(&error)
+    );
 }
 
 #[test]
@@ -66,6 +70,9 @@ fn a_failing_step_is_named_with_its_path_and_errno() {
     let proc = dir.path().canonicalize().unwrap().join("proc");
     assert_eq!(
         message(&error),
-        format!("mount proc on {:?}: Not a directory (os error 20)", proc.display().to_string())
+        format!(
+            "mount proc on {:?}: Not a directory (os error 20)",
+            proc.display().to_string()
+        )
     );
 }

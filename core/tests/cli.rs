@@ -35,7 +35,10 @@ fn run_prints_pid_1_and_a_generated_hostname() {
 #[test]
 fn run_passes_the_exit_code_on() {
     vessel::require_root!();
-    assert_eq!(vessel(&["run", "--", "sh", "-c", "exit 42"]).status.code(), Some(42));
+    assert_eq!(
+        vessel(&["run", "--", "sh", "-c", "exit 42"]).status.code(),
+        Some(42)
+    );
 }
 
 #[test]
@@ -64,7 +67,17 @@ fn run_without_a_command_explains_the_double_dash() {
 fn env_workdir_and_chroot_flags_reach_the_container() {
     vessel::require_root!();
     let out = vessel(&[
-        "run", "-e", "A=1", "-w", "/etc", "--chroot", "--hostname", "flags", "--", "sh", "-c",
+        "run",
+        "-e",
+        "A=1",
+        "-w",
+        "/etc",
+        "--chroot",
+        "--hostname",
+        "flags",
+        "--",
+        "sh",
+        "-c",
         "echo $A $(pwd) $(hostname)",
     ]);
     assert_eq!(stdout(&out), "1 /etc flags\n", "{}", stderr(&out));
@@ -76,7 +89,10 @@ fn rootfs_prints_the_cached_directory() {
     let out = vessel(&["rootfs"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let dir = stdout(&out);
-    assert!(std::path::Path::new(dir.trim()).join("bin/sh").exists(), "{dir}");
+    assert!(
+        std::path::Path::new(dir.trim()).join("bin/sh").exists(),
+        "{dir}"
+    );
 }
 
 #[test]
@@ -110,7 +126,13 @@ fn mounts_made_inside_never_propagate_to_a_shared_host_root() {
     let mut lines = text.lines();
     let counts: Vec<&str> = lines.next().unwrap_or_default().split(' ').collect();
     let shared: usize = lines.next().unwrap_or_default().parse().unwrap_or(0);
-    assert!(shared > 0, "the test namespace should have shared mounts: {text}");
+    assert!(
+        shared > 0,
+        "the test namespace should have shared mounts: {text}"
+    );
     assert_eq!(counts.len(), 2, "{text} {}", stderr(&out));
-    assert_eq!(counts[0], counts[1], "a container mount reached the host: {text}");
+    assert_eq!(
+        counts[0], counts[1],
+        "a container mount reached the host: {text}"
+    );
 }

@@ -11,7 +11,10 @@ fn run(spec: &ContainerSpec) -> Output {
 }
 
 fn sh(script: &str) -> ContainerSpec {
-    ContainerSpec::new(rootfs::default_rootfs().expect("default rootfs"), ["/bin/sh", "-c", script])
+    ContainerSpec::new(
+        rootfs::default_rootfs().expect("default rootfs"),
+        ["/bin/sh", "-c", script],
+    )
 }
 
 #[test]
@@ -50,7 +53,9 @@ fn env_and_working_directory_reach_the_command() {
 #[test]
 fn dev_holds_only_the_minimal_device_set() {
     vessel::require_root!();
-    let out = run(&sh("echo $(ls /dev); stat -c '%a %t,%T' /dev/null /dev/tty"));
+    let out = run(&sh(
+        "echo $(ls /dev); stat -c '%a %t,%T' /dev/null /dev/tty",
+    ));
     let mut lines = out.stdout.lines();
     assert_eq!(
         lines.next().unwrap().trim(),
@@ -83,7 +88,9 @@ fn the_mount_table_inside_holds_only_the_container() {
 #[test]
 fn sys_is_read_only() {
     vessel::require_root!();
-    let out = run(&sh("echo 1 > /sys/kernel/mm/ksm/run && echo wrote || echo refused"));
+    let out = run(&sh(
+        "echo 1 > /sys/kernel/mm/ksm/run && echo wrote || echo refused",
+    ));
     assert_eq!(out.stdout, "refused\n");
 }
 
@@ -101,12 +108,19 @@ fn every_selected_namespace_is_new_and_the_others_are_shared() {
     vessel::require_root!();
     let namespaces = Namespaces::container_default().with(Namespace::Cgroup);
     let list = "mnt uts ipc pid net cgroup";
-    let out = run(&sh(&format!("for n in {list}; do readlink /proc/self/ns/$n; done")).namespaces(namespaces));
+    let out = run(&sh(&format!(
+        "for n in {list}; do readlink /proc/self/ns/$n; done"
+    ))
+    .namespaces(namespaces));
     for (line, name) in out.stdout.lines().zip(list.split(' ')) {
         let ns = Namespace::from_name(name).unwrap();
         let host = std::fs::read_link(format!("/proc/self/ns/{name}")).unwrap();
         let host = host.to_str().unwrap();
-        assert_eq!(line != host, namespaces.contains(ns), "{name}: inside {line}, host {host}");
+        assert_eq!(
+            line != host,
+            namespaces.contains(ns),
+            "{name}: inside {line}, host {host}"
+        );
     }
 }
 
@@ -139,6 +153,9 @@ fn dropping_a_running_container_kills_and_reaps_it() {
 #[test]
 fn tmp_in_the_default_rootfs_is_sticky_and_world_writable() {
     let dir = rootfs::default_rootfs().expect("default rootfs");
-    let mode = std::fs::metadata(dir.join("tmp")).unwrap().permissions().mode();
+    let mode = std::fs::metadata(dir.join("tmp"))
+        .unwrap()
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o7777, 0o1777);
 }

@@ -9,7 +9,10 @@ fn demo_pidns_transcript() {
         env!("CARGO_BIN_EXE_demo-pidns"),
         &[
             (r"/proc/\d+/status", "/proc/[PID]/status"),
-            (r"NSpid \(host, then container\) = \d+ ", "NSpid (host, then container) = [PID] "),
+            (
+                r"NSpid \(host, then container\) = \d+ ",
+                "NSpid (host, then container) = [PID] ",
+            ),
         ],
     );
     common::settings().bind(|| insta::assert_snapshot!("demo-pidns", transcript));

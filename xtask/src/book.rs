@@ -69,12 +69,13 @@ fn resolve(chapter: &Path, include: &str) -> Result<PathBuf, String> {
     let file = parts.next().unwrap_or_default();
     let selector = parts.next();
     let path = chapter.parent().unwrap_or(Path::new(".")).join(file);
-    let text =
-        fs::read_to_string(&path).map_err(|e| format!("include {file}: {e}"))?;
+    let text = fs::read_to_string(&path).map_err(|e| format!("include {file}: {e}"))?;
     let path = path.canonicalize().map_err(|e| format!("{file}: {e}"))?;
     if let Some(anchor) = selector.filter(|s| !s.starts_with(|c: char| c.is_ascii_digit())) {
         let anchor = anchor.split(':').next().unwrap_or(anchor);
-        if !text.contains(&format!("ANCHOR: {anchor}")) || !text.contains(&format!("ANCHOR_END: {anchor}")) {
+        if !text.contains(&format!("ANCHOR: {anchor}"))
+            || !text.contains(&format!("ANCHOR_END: {anchor}"))
+        {
             return Err(format!("include {file}: no anchor {anchor:?}"));
         }
     }

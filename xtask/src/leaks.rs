@@ -42,7 +42,11 @@ fn mount_points() -> BTreeSet<String> {
         .lines()
         .map(|line| {
             let fields: Vec<&str> = line.split(' ').collect();
-            format!("{} {}", fields.get(4).unwrap_or(&"?"), fields.get(3).unwrap_or(&"?"))
+            format!(
+                "{} {}",
+                fields.get(4).unwrap_or(&"?"),
+                fields.get(3).unwrap_or(&"?")
+            )
         })
         .collect()
 }

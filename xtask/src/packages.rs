@@ -7,8 +7,14 @@ use crate::shell;
 
 /// Debian packages the tests use, with why.
 const DEBIAN_PACKAGES: [(&str, &str); 2] = [
-    ("busybox-static", "the default rootfs is built from a static busybox"),
-    ("iproute2", "the network lessons create veth pairs with `ip`"),
+    (
+        "busybox-static",
+        "the default rootfs is built from a static busybox",
+    ),
+    (
+        "iproute2",
+        "the network lessons create veth pairs with `ip`",
+    ),
 ];
 
 /// The mdBook version the book is built and tested with.

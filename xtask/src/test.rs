@@ -9,7 +9,14 @@ pub fn run() -> Result<(), String> {
     shell::run(&cargo, &["fmt", "--all", "--check"])?;
     shell::run(
         &cargo,
-        &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"],
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
     )?;
     let before = leaks::Snapshot::take();
     shell::run(&cargo, &["test", "--workspace"])?;

@@ -78,8 +78,8 @@ fn breakout(
     mode: RootfsMode,
 ) -> Result<String, Box<dyn std::error::Error>> {
     let marker = marker.to_str().ok_or("scratch path is not UTF-8")?;
-    let spec = ContainerSpec::new(scratch.path(), [ESCAPE_PATH, ESCAPE_MODE, marker])
-        .rootfs_mode(mode);
+    let spec =
+        ContainerSpec::new(scratch.path(), [ESCAPE_PATH, ESCAPE_MODE, marker]).rootfs_mode(mode);
     let output = vessel::output(&spec)?;
     if !output.status.success() {
         return Err(format!("breakout {}: {}", output.status, output.stderr.trim()).into());

@@ -47,14 +47,20 @@ fn run(lesson: &mut Lesson) -> Result<(), Box<dyn std::error::Error>> {
     )?;
     drop(stdout.write);
     let host_pid = running.pid();
-    lesson.see("the container's pid on the host", format!("host pid {host_pid}"));
+    lesson.see(
+        "the container's pid on the host",
+        format!("host pid {host_pid}"),
+    );
 
     let mut lines = BufReader::new(File::from(stdout.read)).lines();
     let inside_pid = lines.next().transpose()?.unwrap_or_default();
     lesson.step("ask the shell for its own pid ($$) inside the container");
     lesson.syscall("getpid(2)");
     lesson.see("pid inside", &inside_pid);
-    lesson.claim("the container's first process is PID 1 inside", inside_pid == "1");
+    lesson.claim(
+        "the container's first process is PID 1 inside",
+        inside_pid == "1",
+    );
     lesson.claim(
         "the same process has another pid outside",
         host_pid != 1 && host_pid.to_string() != inside_pid,
@@ -66,7 +72,8 @@ fn run(lesson: &mut Lesson) -> Result<(), Box<dyn std::error::Error>> {
     lesson.see("NSpid (host, then container)", nspid.join(" "));
     lesson.claim(
         "the kernel records both numbers: the host's pid, then 1",
-        nspid.first() == Some(&host_pid.to_string()) && nspid.last().map(String::as_str) == Some("1"),
+        nspid.first() == Some(&host_pid.to_string())
+            && nspid.last().map(String::as_str) == Some("1"),
     );
 
     lesson.step("run `ps` inside: it reads the container's own /proc");
@@ -78,7 +85,11 @@ fn run(lesson: &mut Lesson) -> Result<(), Box<dyn std::error::Error>> {
             break;
         }
         lesson.note(&format!("| {line}"));
-        if let Some(pid) = line.split_whitespace().next().and_then(|p| p.parse::<u32>().ok()) {
+        if let Some(pid) = line
+            .split_whitespace()
+            .next()
+            .and_then(|p| p.parse::<u32>().ok())
+        {
             listed.push(pid);
         }
     }
