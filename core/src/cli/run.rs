@@ -48,10 +48,8 @@ pub fn run(args: RunArgs) -> Result<i32> {
         } else {
             RootfsMode::PivotRoot
         });
-    if std::io::stdin().is_terminal() {
-        if let Ok(term) = std::env::var("TERM") {
-            spec = spec.env(format!("TERM={term}"));
-        }
+    if let (true, Ok(term)) = (std::io::stdin().is_terminal(), std::env::var("TERM")) {
+        spec = spec.env(format!("TERM={term}"));
     }
     for entry in args.env {
         spec = spec.env(entry);
