@@ -25,10 +25,10 @@ const ESCAPE_PATH: &str = "/usr/local/bin/escape";
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if let [_, mode, marker] = args.as_slice() {
-        if mode == ESCAPE_MODE {
-            escape(marker);
-        }
+    if let [_, mode, marker] = args.as_slice()
+        && mode == ESCAPE_MODE
+    {
+        escape(marker);
     }
     require_root(NAME);
     let mut lesson = Lesson::start(NAME, "chroot can be escaped; pivot_root cannot");
