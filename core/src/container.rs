@@ -3,6 +3,7 @@
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
+use crate::cgroups::{Cgroup, Stats};
 use crate::child::{self, StepFailure};
 use crate::clone::{Cloned, clone3};
 use crate::error::{Error, Result};
@@ -32,6 +33,11 @@ impl Container {
     pub fn spawn_with_stdio(spec: &ContainerSpec, stdio: Stdio<'_>) -> Result<Running> {
         let mut plan = Plan::for_spec(spec)?;
         plan.steps.splice(0..0, stdio.steps());
+        // ANCHOR: cgroup_before_clone
+        // The cgroup exists, limits and all, before the child does; if anything below
+        // fails, dropping it removes it again.
+        let cgroup = spec.cgroup.as_ref().map(Cgroup::create).transpose()?;
+        // ANCHOR_END: cgroup_before_clone
         let go = Pipe::new()?;
         let report = Pipe::new()?;
         let child_ends = ChildEnds::of(&go, &report);
@@ -55,8 +61,17 @@ impl Container {
             pid,
             pidfd,
             status: None,
+            cgroup,
+            final_stats: None,
         };
         // Parent-side set-up (id maps, cgroup attach) goes here, while the child waits.
+        // ANCHOR: cgroup_attach
+        // The child is blocked on the go pipe, so its command starts inside the cgroup.
+        // On failure `running` drops: the child is killed and the cgroup removed.
+        if let Some(cgroup) = &running.cgroup {
+            cgroup.attach(pid)?;
+        }
+        // ANCHOR_END: cgroup_attach
         pipe::send_go(go.write)?;
         match pipe::read_report(report.read)? {
             Report::Started => Ok(running),
@@ -129,6 +144,10 @@ pub struct Running {
     pid: libc::pid_t,
     pidfd: OwnedFd,
     status: Option<ExitStatus>,
+    /// The container's cgroup while it runs; removed by `wait`.
+    cgroup: Option<Cgroup>,
+    /// The cgroup's counters as `wait` last read them, just before removing it.
+    final_stats: Option<Stats>,
 }
 
 impl Running {
@@ -186,8 +205,41 @@ impl Running {
         }
         let status = ExitStatus::from_wait_status(raw);
         self.status = Some(status);
+        self.release_cgroup()?;
         Ok(status)
     }
+
+    /// The container's cgroup while it runs (`None` without one, or after `wait`).
+    pub fn cgroup(&self) -> Option<&Cgroup> {
+        self.cgroup.as_ref()
+    }
+
+    /// The cgroup's counters: live while the container runs, final after `wait`
+    /// (`None` for a container without a cgroup).
+    pub fn stats(&self) -> Result<Option<Stats>> {
+        match &self.cgroup {
+            Some(cgroup) => cgroup.stats().map(Some),
+            None => Ok(self.final_stats),
+        }
+    }
+
+    /// Whether the kernel's OOM killer killed a process of the container (read from
+    /// the cgroup's own counter, not guessed from the exit signal). Final after `wait`.
+    pub fn oom_killed(&self) -> bool {
+        matches!(self.stats(), Ok(Some(stats)) if stats.oom_killed())
+    }
+
+    // ANCHOR: release_cgroup
+    /// After the first process is reaped: read the final counters (the OOM count
+    /// included), kill anything left in the cgroup, and remove it.
+    fn release_cgroup(&mut self) -> Result<()> {
+        if let Some(cgroup) = self.cgroup.take() {
+            self.final_stats = Some(cgroup.stats()?);
+            cgroup.remove()?;
+        }
+        Ok(())
+    }
+    // ANCHOR_END: release_cgroup
 }
 
 impl Drop for Running {

@@ -82,6 +82,18 @@ pub enum Error {
         source: io::Error,
     },
 
+    /// A resource limit cannot be applied as asked (`--memory 64q`, `--cpus 99`).
+    #[error(transparent)]
+    Resource(#[from] crate::cgroups::ResourceError),
+
+    /// Creating, writing, reading or removing a cgroup failed at one step.
+    #[error("{step}")]
+    Cgroup {
+        step: String,
+        #[source]
+        source: io::Error,
+    },
+
     /// The command does not exist in the container's rootfs.
     #[error(
         "{command:?}: command not found in the container (looked in {searched}; check the rootfs has it, or give a full path)"

@@ -26,6 +26,7 @@
 //! # Ok::<(), vessel::Error>(())
 //! ```
 
+pub mod cgroups;
 pub mod child;
 pub mod cli;
 pub mod clone;

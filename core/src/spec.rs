@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use crate::cgroups::CgroupSpec;
 use crate::namespaces::Namespaces;
 
 /// How the child enters its root filesystem.
@@ -37,6 +38,9 @@ pub struct ContainerSpec {
     pub namespaces: Namespaces,
     /// `pivot_root` (the real thing) or `chroot` (the lesson's counter-example).
     pub rootfs_mode: RootfsMode,
+    /// The container's cgroup and its limits; `None` leaves the container in the
+    /// caller's cgroups, unlimited and uncounted.
+    pub cgroup: Option<CgroupSpec>,
 }
 
 impl ContainerSpec {
@@ -55,6 +59,7 @@ impl ContainerSpec {
             hostname: None,
             namespaces: Namespaces::container_default(),
             rootfs_mode: RootfsMode::PivotRoot,
+            cgroup: None,
         }
     }
 
@@ -87,6 +92,13 @@ impl ContainerSpec {
     #[must_use]
     pub fn namespaces(mut self, namespaces: Namespaces) -> Self {
         self.namespaces = namespaces;
+        self
+    }
+
+    /// Gives the container its own cgroup with these limits.
+    #[must_use]
+    pub fn cgroup(mut self, cgroup: CgroupSpec) -> Self {
+        self.cgroup = Some(cgroup);
         self
     }
 

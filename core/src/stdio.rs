@@ -10,6 +10,7 @@ use std::io::Read;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::thread;
 
+use crate::cgroups::Stats;
 use crate::container::Container;
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
@@ -53,6 +54,8 @@ pub struct Output {
     pub stdout: String,
     /// Everything written to fd 2.
     pub stderr: String,
+    /// The final counters of the container's cgroup (OOM kills included), if it had one.
+    pub stats: Option<Stats>,
 }
 
 /// Runs `spec` with stdin from `/dev/null` and stdout/stderr captured, waits for it, and
@@ -83,6 +86,7 @@ pub fn output(spec: &ContainerSpec) -> Result<Output> {
         status,
         stdout,
         stderr,
+        stats: running.stats()?,
     })
 }
 

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use super::cgroup_args::CgroupArgs;
 use super::{container_id, signals};
 use crate::error::Result;
 use crate::spec::{ContainerSpec, RootfsMode};
@@ -28,6 +29,8 @@ pub struct RunArgs {
     /// Working directory inside the container.
     #[arg(short = 'w', long = "workdir", value_name = "DIR", default_value = "/")]
     pub workdir: PathBuf,
+    #[command(flatten)]
+    pub limits: Box<CgroupArgs>,
     /// The command to run and its arguments (after `--`).
     #[arg(required = true, trailing_var_arg = true, value_name = "CMD")]
     pub command: Vec<String>,
@@ -54,10 +57,13 @@ pub fn run(args: RunArgs) -> Result<i32> {
     for entry in args.env {
         spec = spec.env(entry);
     }
+    let id = container_id::new_id();
+    spec = args.limits.apply(spec, &id)?;
     // Block the signals we forward before the child exists, so none is lost in between;
     // the child unblocks them before exec.
     let forwarder = signals::Forwarder::install()?;
     let mut running = Container::spawn(&spec)?;
     forwarder.forward_until_exit(&running)?;
-    Ok(running.wait()?.code())
+    let status = running.wait()?;
+    args.limits.report(&running, status)
 }

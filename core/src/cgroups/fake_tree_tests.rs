@@ -1,0 +1,323 @@
+//! The path and file logic of both managers, run against a fake cgroup tree in a
+//! tempdir: which directories are made where, which files get which values in which
+//! order, and how the counters are read back. (The kernel's side — that the limits
+//! hold — is tested for real in `core/tests/cgroups_*.rs`.)
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::*;
+
+fn write(path: &Path, text: &str) {
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, text).unwrap();
+}
+
+fn limits() -> Resources {
+    Resources {
+        memory_bytes: Some(64 << 20),
+        cpu_quota: Some(CpuQuota::per_default_period(20_000)),
+        cpu_shares: Some(512),
+        cpuset_cpus: Some(CpuSet::parse("1").unwrap()),
+        pids_max: Some(16),
+    }
+}
+
+/// Each written file relative to `root`, with its value.
+fn written(cgroup: &Cgroup, root: &Path) -> Vec<(String, String)> {
+    cgroup
+        .written()
+        .iter()
+        .map(|w| {
+            let rel = w.file.strip_prefix(root).unwrap();
+            (rel.display().to_string(), w.value.clone())
+        })
+        .collect()
+}
+
+fn v1_tree(root: &Path) -> Layout {
+    let own = |controller: &str, path: &str| V1Hierarchy {
+        controllers: vec![controller.to_owned()],
+        mount: root.join(controller),
+        own: root.join(controller).join(path),
+    };
+    for c in ["memory", "cpu", "cpuacct", "cpuset", "pids", "freezer"] {
+        fs::create_dir_all(root.join(c)).unwrap();
+    }
+    fs::create_dir_all(root.join("memory/process_api/abc")).unwrap();
+    write(&root.join("cpuset/cpuset.cpus"), "0-1\n");
+    write(&root.join("cpuset/cpuset.mems"), "0\n");
+    Layout::V1(vec![
+        own("memory", "process_api/abc"),
+        own("cpu", ""),
+        own("cpuacct", ""),
+        own("cpuset", ""),
+        own("pids", ""),
+        own("freezer", ""),
+    ])
+}
+
+#[test]
+fn v1_makes_one_directory_per_hierarchy_under_our_own_cgroups() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let cgroup = Cgroup::create_in(&v1_tree(root), &CgroupSpec::new("c1", limits())).unwrap();
+    let dirs: Vec<PathBuf> = cgroup
+        .dirs()
+        .iter()
+        .map(|d| d.strip_prefix(root).unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        dirs,
+        [
+            "memory/process_api/abc/vessel/c1",
+            "cpu/vessel/c1",
+            "cpuacct/vessel/c1",
+            "cpuset/vessel/c1",
+            "pids/vessel/c1",
+            "freezer/vessel/c1",
+        ]
+        .map(PathBuf::from)
+    );
+    assert_eq!(
+        written(&cgroup, root),
+        [
+            (
+                "memory/process_api/abc/vessel/c1/memory.limit_in_bytes",
+                "67108864"
+            ),
+            ("cpu/vessel/c1/cpu.cfs_period_us", "100000"),
+            ("cpu/vessel/c1/cpu.cfs_quota_us", "20000"),
+            ("cpu/vessel/c1/cpu.shares", "512"),
+            ("cpuset/vessel/c1/cpuset.cpus", "1"),
+            ("pids/vessel/c1/pids.max", "16"),
+        ]
+        .map(|(f, v)| (f.to_owned(), v.to_owned()))
+    );
+    // A new v1 cpuset (and vessel's parent on the way) got the parent's CPUs and nodes.
+    assert_eq!(
+        fs::read_to_string(root.join("cpuset/vessel/cpuset.mems")).unwrap(),
+        "0"
+    );
+    assert_eq!(
+        fs::read_to_string(root.join("cpuset/vessel/c1/cpuset.mems")).unwrap(),
+        "0"
+    );
+    assert_eq!(
+        fs::read_to_string(root.join("cpuset/vessel/cpuset.cpus")).unwrap(),
+        "0-1"
+    );
+}
+
+#[test]
+fn v1_memory_and_swap_limits_keep_memsw_above_the_limit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let mut cgroup =
+        Cgroup::create_in(&v1_tree(root), &CgroupSpec::new("c2", Resources::default())).unwrap();
+    let memsw = root.join("memory/process_api/abc/vessel/c2/memory.memsw.limit_in_bytes");
+    let names = |cgroup: &Cgroup| -> Vec<String> {
+        cgroup
+            .written()
+            .iter()
+            .map(|w| w.file.file_name().unwrap().to_string_lossy().into_owned())
+            .collect()
+    };
+    // Lowering from "unlimited": the limit first, then memsw down to it.
+    write(&memsw, "9223372036854771712\n");
+    let mem = |bytes| Resources {
+        memory_bytes: Some(bytes),
+        ..Resources::default()
+    };
+    cgroup.set(&mem(64 << 20)).unwrap();
+    assert_eq!(
+        names(&cgroup),
+        ["memory.limit_in_bytes", "memory.memsw.limit_in_bytes"]
+    );
+    // Raising above the current memsw: memsw first, then the limit.
+    cgroup.set(&mem(128 << 20)).unwrap();
+    assert_eq!(
+        names(&cgroup)[2..],
+        ["memory.memsw.limit_in_bytes", "memory.limit_in_bytes"]
+    );
+    assert_eq!(fs::read_to_string(&memsw).unwrap(), "134217728");
+}
+
+#[test]
+fn v1_counters_come_from_each_controllers_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let cgroup =
+        Cgroup::create_in(&v1_tree(root), &CgroupSpec::new("c3", Resources::default())).unwrap();
+    let mem = cgroup.dir_of("memory").unwrap().to_owned();
+    write(&mem.join("memory.usage_in_bytes"), "4096\n");
+    write(&mem.join("memory.max_usage_in_bytes"), "67108864\n");
+    write(&mem.join("memory.failcnt"), "12\n");
+    write(
+        &mem.join("memory.oom_control"),
+        "oom_kill_disable 0\nunder_oom 0\noom_kill 1\n",
+    );
+    write(
+        &cgroup.dir_of("cpuacct").unwrap().join("cpuacct.usage"),
+        "600000000\n",
+    );
+    write(
+        &cgroup.dir_of("cpu").unwrap().join("cpu.stat"),
+        "nr_periods 30\nnr_throttled 28\nthrottled_time 2400000000\nnr_bursts 0\n",
+    );
+    write(&cgroup.dir_of("pids").unwrap().join("pids.current"), "16\n");
+    assert_eq!(
+        cgroup.stats().unwrap(),
+        Stats {
+            memory_bytes: 4096,
+            memory_peak_bytes: Some(64 << 20),
+            memory_limit_hits: 12,
+            oom_kills: 1,
+            cpu_usage_ns: 600_000_000,
+            cpu_periods: 30,
+            cpu_throttled_periods: 28,
+            cpu_throttled_ns: 2_400_000_000,
+            pids: 16,
+        }
+    );
+}
+
+#[test]
+fn v1_cgroup_parent_relative_and_absolute() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let layout = v1_tree(root);
+    let spec = CgroupSpec::new("c4", Resources::default()).parent("ci/jobs");
+    let cgroup = Cgroup::create_in(&layout, &spec).unwrap();
+    let mem = cgroup.dir_of("memory").unwrap();
+    assert_eq!(mem, root.join("memory/process_api/abc/ci/jobs/c4"));
+    let spec = CgroupSpec::new("c5", Resources::default()).parent("/batch");
+    let cgroup = Cgroup::create_in(&layout, &spec).unwrap();
+    assert_eq!(
+        cgroup.dir_of("memory").unwrap(),
+        root.join("memory/batch/c5")
+    );
+}
+
+fn v2_tree(root: &Path) -> Layout {
+    let own = root.join("user.slice/vessel-caller.scope");
+    write(
+        &own.join("cgroup.controllers"),
+        "cpuset cpu io memory hugetlb pids rdma misc\n",
+    );
+    write(&own.join("cgroup.subtree_control"), "");
+    // The kernel fills a new directory's cgroup.controllers from its parent's
+    // subtree_control; the fake tree has vessel's parent ready-made.
+    write(
+        &own.join("vessel/cgroup.controllers"),
+        "cpuset cpu memory pids\n",
+    );
+    write(
+        &own.join("vessel/cgroup.subtree_control"),
+        "cpuset cpu memory pids\n",
+    );
+    Layout::V2 {
+        mount: root.to_owned(),
+        own,
+    }
+}
+
+#[test]
+fn v2_makes_one_directory_and_writes_the_unified_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let cgroup = Cgroup::create_in(&v2_tree(root), &CgroupSpec::new("c6", limits())).unwrap();
+    let dir = root.join("user.slice/vessel-caller.scope/vessel/c6");
+    assert_eq!(cgroup.dirs(), std::slice::from_ref(&dir));
+    assert!(matches!(cgroup.manager(), CgroupManager::V2(_)));
+    let prefix = "user.slice/vessel-caller.scope/vessel/c6/";
+    assert_eq!(
+        written(&cgroup, root),
+        [
+            ("memory.max", "67108864"),
+            ("cpu.max", "20000 100000"),
+            ("cpu.weight", "20"),
+            ("cpuset.cpus", "1"),
+            ("pids.max", "16"),
+        ]
+        .map(|(f, v)| (format!("{prefix}{f}"), v.to_owned()))
+    );
+    // Our own cgroup was asked to hand its controllers down (one `+name` per write, so
+    // the fake file holds the last one); vessel's parent already had them all.
+    let own_control =
+        fs::read_to_string(root.join("user.slice/vessel-caller.scope/cgroup.subtree_control"))
+            .unwrap();
+    assert_eq!(own_control, "+pids");
+    let vessel_control = fs::read_to_string(
+        root.join("user.slice/vessel-caller.scope/vessel/cgroup.subtree_control"),
+    )
+    .unwrap();
+    assert_eq!(vessel_control, "cpuset cpu memory pids\n");
+}
+
+#[test]
+fn v2_turns_swap_off_where_swap_is_accounted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let mut cgroup =
+        Cgroup::create_in(&v2_tree(root), &CgroupSpec::new("c7", Resources::default())).unwrap();
+    let dir = cgroup.dirs()[0].clone();
+    write(&dir.join("memory.swap.max"), "max\n");
+    cgroup
+        .set(&Resources {
+            memory_bytes: Some(32 << 20),
+            ..Resources::default()
+        })
+        .unwrap();
+    assert_eq!(
+        fs::read_to_string(dir.join("memory.swap.max")).unwrap(),
+        "0"
+    );
+    assert_eq!(
+        fs::read_to_string(dir.join("memory.max")).unwrap(),
+        "33554432"
+    );
+}
+
+#[test]
+fn v2_counters_come_from_the_unified_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let cgroup =
+        Cgroup::create_in(&v2_tree(root), &CgroupSpec::new("c8", Resources::default())).unwrap();
+    let dir = cgroup.dirs()[0].clone();
+    write(&dir.join("memory.current"), "8192\n");
+    write(
+        &dir.join("memory.events"),
+        "low 0\nhigh 0\nmax 7\noom 1\noom_kill 1\noom_group_kill 0\n",
+    );
+    write(
+        &dir.join("cpu.stat"),
+        "usage_usec 600000\nuser_usec 590000\nsystem_usec 10000\nnr_periods 30\nnr_throttled 28\nthrottled_usec 2400000\n",
+    );
+    write(&dir.join("pids.current"), "3\n");
+    let stats = cgroup.stats().unwrap();
+    assert_eq!(
+        stats,
+        Stats {
+            memory_bytes: 8192,
+            memory_peak_bytes: None, // no memory.peak before Linux 5.19
+            memory_limit_hits: 7,
+            oom_kills: 1,
+            cpu_usage_ns: 600_000_000,
+            cpu_periods: 30,
+            cpu_throttled_periods: 28,
+            cpu_throttled_ns: 2_400_000_000,
+            pids: 3,
+        }
+    );
+    write(&dir.join("memory.peak"), "65536\n");
+    assert_eq!(cgroup.stats().unwrap().memory_peak_bytes, Some(65536));
+}
+
+#[test]
+fn v2_shares_map_onto_weights_like_runc() {
+    assert_eq!(shares_to_weight(2), 1);
+    assert_eq!(shares_to_weight(1024), 39);
+    assert_eq!(shares_to_weight(262_144), 10_000);
+}

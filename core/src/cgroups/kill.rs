@@ -1,0 +1,92 @@
+//! Killing every process in a cgroup without ever hitting a stranger.
+//!
+//! A pid read from `cgroup.procs` may belong to another process by the time we signal
+//! it. So: open a pidfd for each listed pid (pinning *that* process), read the list again,
+//! and signal only the pidfds whose pid is still listed — a pid in the second list is in
+//! our cgroup, and a pidfd opened before it can only name that process or one already
+//! dead. Then wait on each pidfd until the process has exited, and repeat until the list
+//! is empty (a process may have forked in between).
+//!
+//! cgroup v2 on Linux 5.14+ has `cgroup.kill`, which does all of this in the kernel.
+
+use std::os::fd::{AsFd, FromRawFd, OwnedFd};
+use std::path::Path;
+
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+
+use super::files;
+use crate::error::{Error, Result};
+
+/// Rounds before giving up on a cgroup that keeps refilling (a fork bomb outrunning us
+/// would need to fork faster than SIGKILL lands, which the pids limit prevents).
+const ROUNDS: usize = 1000;
+
+// ANCHOR: kill_all
+/// Sends SIGKILL to every process in the cgroup whose `cgroup.procs` is `procs`, and
+/// returns once they have all exited.
+pub fn kill_all(procs: &Path) -> Result<()> {
+    for _ in 0..ROUNDS {
+        let listed = files::read_pids(procs)?;
+        if listed.is_empty() {
+            return Ok(());
+        }
+        let pinned: Vec<(libc::pid_t, OwnedFd)> = listed
+            .into_iter()
+            .filter_map(|pid| pidfd_open(pid).map(|fd| (pid, fd)))
+            .collect();
+        let still_listed = files::read_pids(procs)?;
+        for (pid, pidfd) in &pinned {
+            if still_listed.contains(pid) && send_sigkill(pidfd) {
+                wait_exit(pidfd)?;
+            }
+        }
+    }
+    Err(Error::Cgroup {
+        step: format!("kill every process in {}", procs.display()),
+        source: std::io::Error::other(format!("processes still there after {ROUNDS} rounds")),
+    })
+}
+// ANCHOR_END: kill_all
+
+fn pidfd_open(pid: libc::pid_t) -> Option<OwnedFd> {
+    // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        return None; // ESRCH: already gone.
+    }
+    // SAFETY: the kernel just returned this descriptor to us and nothing else owns it.
+    Some(unsafe { OwnedFd::from_raw_fd(fd as libc::c_int) })
+}
+
+fn send_sigkill(pidfd: &OwnedFd) -> bool {
+    use std::os::fd::AsRawFd;
+    // SAFETY: `pidfd` is an open pidfd we own; a null siginfo and flags 0 make this
+    // behave like kill(2) on the pinned process.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd.as_raw_fd(),
+            libc::SIGKILL,
+            std::ptr::null::<libc::siginfo_t>(),
+            0,
+        )
+    };
+    ret == 0
+}
+
+/// A pidfd polls readable once its process has exited (and left its cgroup).
+fn wait_exit(pidfd: &OwnedFd) -> Result<()> {
+    loop {
+        let mut fds = [PollFd::new(pidfd.as_fd(), PollFlags::POLLIN)];
+        match poll(&mut fds, PollTimeout::NONE) {
+            Ok(_) => return Ok(()),
+            Err(nix::Error::EINTR) => continue,
+            Err(e) => {
+                return Err(Error::Sys {
+                    call: "poll a pidfd for a killed process's exit",
+                    source: e.into(),
+                });
+            }
+        }
+    }
+}

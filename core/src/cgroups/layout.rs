@@ -1,0 +1,290 @@
+//! Where the cgroup hierarchies are and where this process sits in them.
+//!
+//! * **Version**: `statfs("/sys/fs/cgroup")` says which world we are in. `cgroup2fs`
+//!   there means the unified v2 hierarchy; a `tmpfs` there holds one v1 hierarchy per
+//!   controller (`/sys/fs/cgroup/memory`, …), possibly with an extra v2 mount at
+//!   `/sys/fs/cgroup/unified` ("hybrid", where the controllers still live in v1).
+//! * **Mount points**: `/proc/self/mountinfo` names each cgroup mount and its controllers.
+//! * **Our own place**: `/proc/self/cgroup` has one line per hierarchy,
+//!   `ID:CONTROLLERS:PATH` (`4:memory:/process_api/97e6…`, or `0::/user.slice/…` for v2).
+//!
+//! Containers go *under* our own cgroup in each hierarchy, never at a root.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// The cgroup world of this machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    /// Only v1 hierarchies.
+    V1,
+    /// v1 hierarchies for the controllers, plus an (empty) v2 hierarchy.
+    Hybrid,
+    /// The unified v2 hierarchy.
+    V2,
+}
+
+/// The v1 controllers vessel manages (others, like `devices` and `blkio`, are left
+/// as the container inherits them).
+pub const V1_CONTROLLERS: [&str; 6] = ["memory", "cpu", "cpuacct", "cpuset", "pids", "freezer"];
+
+/// The v2 controllers vessel enables for its containers.
+pub const V2_CONTROLLERS: [&str; 4] = ["memory", "cpu", "cpuset", "pids"];
+
+// ANCHOR: detect
+/// Tells v1, hybrid and v2 apart by the filesystem type mounted at `root`.
+pub fn detect(root: &Path) -> io::Result<Version> {
+    let magic = fs_magic(root)?;
+    if magic == libc::CGROUP2_SUPER_MAGIC {
+        return Ok(Version::V2);
+    }
+    if magic != libc::TMPFS_MAGIC {
+        return Err(io::Error::other(format!(
+            "{} is neither a cgroup2 mount nor a tmpfs of v1 hierarchies (filesystem magic {magic:#x})",
+            root.display()
+        )));
+    }
+    let unified = root.join("unified");
+    match fs_magic(&unified) {
+        Ok(m) if m == libc::CGROUP2_SUPER_MAGIC => Ok(Version::Hybrid),
+        _ => Ok(Version::V1),
+    }
+}
+// ANCHOR_END: detect
+
+fn fs_magic(path: &Path) -> io::Result<libc::c_long> {
+    let cpath = std::ffi::CString::new(path.as_os_str().as_encoded_bytes())
+        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    let mut stat = std::mem::MaybeUninit::<libc::statfs>::uninit();
+    // SAFETY: `cpath` is a NUL-terminated string that outlives the call and `stat` is
+    // writable memory of the size statfs fills in.
+    if unsafe { libc::statfs(cpath.as_ptr(), stat.as_mut_ptr()) } == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: statfs returned 0, so it filled in the whole struct.
+    Ok(unsafe { stat.assume_init() }.f_type as libc::c_long)
+}
+
+/// One v1 hierarchy: its controllers, where it is mounted, and our cgroup in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct V1Hierarchy {
+    /// Controllers attached to this hierarchy (`cpu` and `cpuacct` are often together).
+    pub controllers: Vec<String>,
+    /// Mount point, e.g. `/sys/fs/cgroup/memory`.
+    pub mount: PathBuf,
+    /// Our own cgroup's directory, e.g. `/sys/fs/cgroup/memory/process_api/97e6…`.
+    pub own: PathBuf,
+}
+
+/// Where the hierarchies are and where we sit in them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Layout {
+    /// The controllers are in v1 hierarchies (v1 or hybrid hosts).
+    V1(Vec<V1Hierarchy>),
+    /// The unified hierarchy: its mount point and our own cgroup's directory.
+    V2 { mount: PathBuf, own: PathBuf },
+}
+
+impl Layout {
+    /// The layout of the running process, from statfs, mountinfo and `/proc/self/cgroup`.
+    pub fn of_this_process() -> Result<Layout> {
+        let root = Path::new("/sys/fs/cgroup");
+        let version = detect(root).map_err(|source| Error::Cgroup {
+            step: "detect the cgroup version (statfs /sys/fs/cgroup)".to_owned(),
+            source,
+        })?;
+        let read = |file: &str| {
+            std::fs::read_to_string(file).map_err(|source| Error::Cgroup {
+                step: format!("read {file}"),
+                source,
+            })
+        };
+        Layout::from_texts(
+            version,
+            &read("/proc/self/mountinfo")?,
+            &read("/proc/self/cgroup")?,
+        )
+    }
+
+    // ANCHOR: own_cgroup
+    /// Builds the layout from the text of `/proc/self/mountinfo` and `/proc/self/cgroup`.
+    pub fn from_texts(version: Version, mountinfo: &str, proc_cgroup: &str) -> Result<Layout> {
+        let mounts = cgroup_mounts(mountinfo);
+        // `ID:CONTROLLERS:PATH`; the path may itself contain ':'.
+        let own_paths: Vec<(Vec<&str>, &str)> = proc_cgroup
+            .lines()
+            .filter_map(|line| {
+                let mut parts = line.splitn(3, ':');
+                let (_id, controllers, path) = (parts.next()?, parts.next()?, parts.next()?);
+                Some((
+                    controllers.split(',').filter(|c| !c.is_empty()).collect(),
+                    path,
+                ))
+            })
+            .collect();
+        let missing = |what: String| Error::Cgroup {
+            step: "find this process's cgroups".to_owned(),
+            source: io::Error::other(what),
+        };
+        if version == Version::V2 {
+            let (_, path) = own_paths
+                .iter()
+                .find(|(controllers, _)| controllers.is_empty())
+                .ok_or_else(|| missing("no `0::` line in /proc/self/cgroup".to_owned()))?;
+            let mount = mounts
+                .iter()
+                .find(|m| m.v2)
+                .ok_or_else(|| missing("no cgroup2 mount in /proc/self/mountinfo".to_owned()))?;
+            return Ok(Layout::V2 {
+                own: mount.dir_of(path),
+                mount: mount.point.clone(),
+            });
+        }
+        let mut hierarchies = Vec::new();
+        for (controllers, path) in &own_paths {
+            if !controllers.iter().any(|c| V1_CONTROLLERS.contains(c)) {
+                continue;
+            }
+            let Some(mount) = mounts.iter().find(|m| {
+                !m.v2
+                    && m.controllers
+                        .iter()
+                        .any(|c| controllers.contains(&c.as_str()))
+            }) else {
+                continue;
+            };
+            hierarchies.push(V1Hierarchy {
+                controllers: controllers.iter().map(|c| (*c).to_owned()).collect(),
+                mount: mount.point.clone(),
+                own: mount.dir_of(path),
+            });
+        }
+        if hierarchies.is_empty() {
+            return Err(missing(
+                "no v1 memory, cpu, cpuset, pids or freezer hierarchy is mounted".to_owned(),
+            ));
+        }
+        Ok(Layout::V1(hierarchies))
+    }
+    // ANCHOR_END: own_cgroup
+}
+
+/// One cgroup filesystem from mountinfo.
+struct CgroupMount {
+    /// The directory of the hierarchy this mount shows (not `/` inside a cgroup namespace).
+    root: String,
+    point: PathBuf,
+    v2: bool,
+    controllers: Vec<String>,
+}
+
+impl CgroupMount {
+    /// The directory of the cgroup at `path` (as `/proc/self/cgroup` writes it).
+    fn dir_of(&self, path: &str) -> PathBuf {
+        let inside = path.strip_prefix(self.root.as_str()).unwrap_or(path);
+        self.point.join(inside.trim_start_matches('/'))
+    }
+}
+
+/// The cgroup and cgroup2 mounts in a mountinfo text:
+/// `ID PARENT MAJ:MIN ROOT POINT OPTIONS [TAGS…] - FSTYPE SOURCE SUPER_OPTIONS`.
+fn cgroup_mounts(mountinfo: &str) -> Vec<CgroupMount> {
+    mountinfo
+        .lines()
+        .filter_map(|line| {
+            let (left, right) = line.split_once(" - ")?;
+            let left: Vec<&str> = left.split(' ').collect();
+            let right: Vec<&str> = right.split(' ').collect();
+            let (root, point) = (*left.get(3)?, *left.get(4)?);
+            let (fstype, options) = (*right.first()?, *right.get(2)?);
+            let v2 = match fstype {
+                "cgroup2" => true,
+                "cgroup" => false,
+                _ => return None,
+            };
+            Some(CgroupMount {
+                root: root.to_owned(),
+                point: PathBuf::from(point),
+                v2,
+                controllers: options.split(',').map(str::to_owned).collect(),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MOUNTINFO_V1: &str = "\
+30 25 0:26 / /sys/fs/cgroup ro,nosuid - tmpfs tmpfs ro,mode=755
+31 30 0:27 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw
+32 30 0:28 / /sys/fs/cgroup/cpu rw shared:5 - cgroup cgroup rw,cpu
+33 30 0:29 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory
+34 30 0:30 / /sys/fs/cgroup/pids rw - cgroup cgroup rw,pids
+35 30 0:31 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,xattr,name=systemd
+";
+    const PROC_CGROUP_V1: &str = "\
+9:name=systemd:/
+8:pids:/
+4:memory:/process_api/97e6
+1:cpu:/
+0::/
+";
+
+    #[test]
+    fn v1_places_each_controller_under_its_own_path() {
+        let layout = Layout::from_texts(Version::Hybrid, MOUNTINFO_V1, PROC_CGROUP_V1).unwrap();
+        let Layout::V1(h) = layout else {
+            panic!("expected v1")
+        };
+        let found: Vec<(String, PathBuf)> = h
+            .iter()
+            .map(|h| (h.controllers.join(","), h.own.clone()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("pids".to_owned(), PathBuf::from("/sys/fs/cgroup/pids")),
+                (
+                    "memory".to_owned(),
+                    PathBuf::from("/sys/fs/cgroup/memory/process_api/97e6")
+                ),
+                ("cpu".to_owned(), PathBuf::from("/sys/fs/cgroup/cpu")),
+            ]
+        );
+    }
+
+    #[test]
+    fn v2_uses_the_unified_line_and_a_namespaced_root() {
+        let mountinfo =
+            "40 30 0:27 /user.slice /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate\n";
+        let layout =
+            Layout::from_texts(Version::V2, mountinfo, "0::/user.slice/session-1.scope\n").unwrap();
+        assert_eq!(
+            layout,
+            Layout::V2 {
+                mount: PathBuf::from("/sys/fs/cgroup"),
+                own: PathBuf::from("/sys/fs/cgroup/session-1.scope"),
+            }
+        );
+    }
+
+    #[test]
+    fn a_missing_hierarchy_is_an_error_that_says_so() {
+        let error = Layout::from_texts(Version::V2, MOUNTINFO_V1, "1:cpu:/\n").unwrap_err();
+        assert!(crate::cli::error_chain(&error).contains("no `0::` line"));
+    }
+
+    #[test]
+    fn this_host_is_detected() {
+        let version = detect(Path::new("/sys/fs/cgroup")).unwrap();
+        let layout = Layout::of_this_process().unwrap();
+        match version {
+            Version::V2 => assert!(matches!(layout, Layout::V2 { .. })),
+            Version::V1 | Version::Hybrid => assert!(matches!(layout, Layout::V1(_))),
+        }
+    }
+}

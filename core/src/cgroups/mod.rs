@@ -1,0 +1,258 @@
+//! cgroups: what a container may *use* (memory, CPU time, CPUs, processes), and what it
+//! did use.
+//!
+//! The kernel's interface is a filesystem: a cgroup is a directory, a limit is a number
+//! written to a file in it, a statistic is a file read back, and a process joins by
+//! writing its pid to `cgroup.procs`. Two vocabularies exist: v1 (one hierarchy per
+//! controller: `memory.limit_in_bytes`, `cpu.cfs_quota_us`) and v2 (one unified
+//! hierarchy: `memory.max`, `cpu.max`). [`CgroupManager`] hides which one this machine
+//! has, as youki's manager does; [`Cgroup::written`] keeps the real files so lessons can
+//! show them.
+//!
+//! Life of a container's cgroup (see [`crate::container`]): created with its limits
+//! *before* `clone`, the child attached while it waits on the go pipe (so the command
+//! starts already limited), statistics read after it exits, then removed — also on every
+//! failure path, by [`Drop`].
+
+mod files;
+mod kill;
+mod layout;
+mod parse;
+mod resources;
+mod stats;
+mod tree;
+mod v1;
+mod v2;
+
+#[cfg(test)]
+mod fake_tree_tests;
+
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+pub use files::Written;
+pub use layout::{Layout, V1Hierarchy, Version, detect};
+pub use parse::{CpuSet, DEFAULT_CPU_PERIOD_US, format_cpus, format_size, parse_cpus, parse_size};
+pub use resources::{CpuQuota, ResourceError, Resources, online_cpus};
+pub use stats::Stats;
+pub use tree::DEFAULT_PARENT;
+pub use v1::V1Cgroup;
+pub use v2::{V2Cgroup, shares_to_weight};
+
+use crate::error::{Error, Result};
+
+/// Which cgroup a container gets and what limits it has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CgroupSpec {
+    /// The cgroup's name: one path component, usually the container id.
+    pub name: String,
+    /// Where to put it: `None` for `<own cgroup>/vessel`, a relative path for a cgroup
+    /// below our own, an absolute one for a path from the hierarchy's root.
+    pub parent: Option<PathBuf>,
+    /// The limits.
+    pub resources: Resources,
+}
+
+impl CgroupSpec {
+    /// A cgroup named `name` in vessel's default place with `resources`.
+    pub fn new(name: impl Into<String>, resources: Resources) -> CgroupSpec {
+        CgroupSpec {
+            name: name.into(),
+            parent: None,
+            resources,
+        }
+    }
+
+    /// Puts the cgroup under `parent` instead (see [`CgroupSpec::parent`]).
+    #[must_use]
+    pub fn parent(mut self, parent: impl Into<PathBuf>) -> CgroupSpec {
+        self.parent = Some(parent.into());
+        self
+    }
+
+    /// Checks names and limits against this machine; nothing is created.
+    pub fn check(&self) -> Result<()> {
+        tree::check_names(self.parent.as_deref(), &self.name).map_err(|reason| {
+            Error::Resource(ResourceError::new("cgroup", self.name.clone(), reason))
+        })?;
+        let online = online_cpus().map_err(|source| Error::Cgroup {
+            step: "read /sys/devices/system/cpu/online".to_owned(),
+            source,
+        })?;
+        self.resources.check(&online)?;
+        Ok(())
+    }
+}
+
+/// The v1 or v2 implementation, chosen once by what the machine has.
+#[derive(Debug)]
+pub enum CgroupManager {
+    /// One directory per controller hierarchy.
+    V1(V1Cgroup),
+    /// One directory in the unified hierarchy.
+    V2(V2Cgroup),
+}
+
+/// A container's cgroup, removed (with anything still in it killed) when dropped.
+#[derive(Debug)]
+pub struct Cgroup {
+    manager: CgroupManager,
+    written: Vec<Written>,
+    removed: bool,
+}
+
+impl Cgroup {
+    // ANCHOR: create
+    /// Checks `spec`, then creates the cgroup with its limits under this process's own
+    /// cgroups. A failure part-way removes what was made.
+    pub fn create(spec: &CgroupSpec) -> Result<Cgroup> {
+        spec.check()?;
+        Cgroup::create_in(&Layout::of_this_process()?, spec)
+    }
+
+    /// Like [`Cgroup::create`] in a given layout (a fake tree in tests), without the
+    /// checks against this machine.
+    pub fn create_in(layout: &Layout, spec: &CgroupSpec) -> Result<Cgroup> {
+        let parent = spec.parent.as_deref();
+        let manager = match layout {
+            Layout::V1(hierarchies) => {
+                CgroupManager::V1(V1Cgroup::create(hierarchies, parent, &spec.name)?)
+            }
+            Layout::V2 { mount, own } => {
+                CgroupManager::V2(V2Cgroup::create(mount, own, parent, &spec.name)?)
+            }
+        };
+        let mut cgroup = Cgroup {
+            manager,
+            written: Vec::new(),
+            removed: false,
+        };
+        // On error `cgroup` drops here, which removes the directories.
+        cgroup.set(&spec.resources)?;
+        Ok(cgroup)
+    }
+    // ANCHOR_END: create
+
+    /// Which vocabulary this cgroup speaks.
+    pub fn manager(&self) -> &CgroupManager {
+        &self.manager
+    }
+
+    /// The container's cgroup directories: one per v1 hierarchy, or the v2 one.
+    pub fn dirs(&self) -> Vec<PathBuf> {
+        match &self.manager {
+            CgroupManager::V1(v1) => v1.dirs(),
+            CgroupManager::V2(v2) => v2.dirs(),
+        }
+    }
+
+    /// The directory holding `controller`'s files (`memory`, `cpu`, `cpuacct`, `pids`…).
+    pub fn dir_of(&self, controller: &str) -> Option<&Path> {
+        match &self.manager {
+            CgroupManager::V1(v1) => v1.dir(controller),
+            CgroupManager::V2(v2) => Some(v2.dir()),
+        }
+    }
+
+    /// Every file vessel wrote a limit to, with the value, in order.
+    pub fn written(&self) -> &[Written] {
+        &self.written
+    }
+
+    /// Moves `pid` into the cgroup (all of its processes to come follow it).
+    pub fn attach(&self, pid: libc::pid_t) -> Result<()> {
+        match &self.manager {
+            CgroupManager::V1(v1) => v1.attach(pid),
+            CgroupManager::V2(v2) => v2.attach(pid),
+        }
+    }
+
+    /// Applies `resources`; limits not set there stay as they are.
+    pub fn set(&mut self, resources: &Resources) -> Result<()> {
+        match &self.manager {
+            CgroupManager::V1(v1) => v1.set(resources, &mut self.written),
+            CgroupManager::V2(v2) => v2.set(resources, &mut self.written),
+        }
+    }
+
+    /// The cgroup's counters now.
+    pub fn stats(&self) -> Result<Stats> {
+        match &self.manager {
+            CgroupManager::V1(v1) => v1.stats(),
+            CgroupManager::V2(v2) => v2.stats(),
+        }
+    }
+
+    /// Stops every process in the cgroup where it stands (the freezer).
+    pub fn freeze(&self) -> Result<()> {
+        self.set_frozen(true)
+    }
+
+    /// Lets frozen processes run again.
+    pub fn thaw(&self) -> Result<()> {
+        self.set_frozen(false)
+    }
+
+    fn set_frozen(&self, frozen: bool) -> Result<()> {
+        match &self.manager {
+            CgroupManager::V1(v1) => v1.set_frozen(frozen),
+            CgroupManager::V2(v2) => v2.set_frozen(frozen),
+        }
+    }
+
+    /// Kills every process in the cgroup and waits until they are gone.
+    pub fn kill_all(&self) -> Result<()> {
+        match &self.manager {
+            CgroupManager::V1(v1) => v1.kill_all(),
+            CgroupManager::V2(v2) => v2.kill_all(),
+        }
+    }
+
+    /// Kills anything left and removes the cgroup's directories.
+    pub fn remove(mut self) -> Result<()> {
+        self.remove_now()
+    }
+
+    fn remove_now(&mut self) -> Result<()> {
+        if self.removed {
+            return Ok(());
+        }
+        self.removed = true;
+        match &mut self.manager {
+            CgroupManager::V1(v1) => v1.remove(),
+            CgroupManager::V2(v2) => v2.remove(),
+        }
+    }
+}
+
+impl Drop for Cgroup {
+    fn drop(&mut self) {
+        let _ = self.remove_now();
+    }
+}
+
+/// Waits (at most 10 s) until `file`'s contents satisfy `done`. cgroup v2 event files
+/// (`cgroup.events`) signal a change with `POLLPRI`, so the wait sleeps in `poll`; v1
+/// files have no such event, and the 10 ms poll timeout re-reads them.
+fn wait_for_state(file: &Path, done: impl Fn(&str) -> bool) -> Result<()> {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let open = std::fs::File::open(file).map_err(|source| Error::Cgroup {
+            step: format!("open {}", file.display()),
+            source,
+        })?;
+        if done(&files::read(file)?) {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(Error::Cgroup {
+                step: format!("wait for {}", file.display()),
+                source: std::io::Error::from(std::io::ErrorKind::TimedOut),
+            });
+        }
+        let mut fds = [PollFd::new(open.as_fd(), PollFlags::POLLPRI)];
+        let _ = poll(&mut fds, PollTimeout::from(10u8));
+    }
+}

@@ -1,0 +1,198 @@
+//! cgroup v1: one hierarchy per controller, so one directory per controller for each
+//! container, each with that controller's files (`memory.limit_in_bytes`,
+//! `cpu.cfs_quota_us`, `pids.max`, …). See `Documentation/admin-guide/cgroup-v1/`.
+
+use std::path::{Path, PathBuf};
+
+use super::files::{self, Written};
+use super::layout::V1Hierarchy;
+use super::resources::Resources;
+use super::stats::Stats;
+use super::tree::{self, Placed};
+use super::{kill, wait_for_state};
+use crate::error::{Error, Result};
+
+/// One container's directories in the v1 hierarchies.
+#[derive(Debug)]
+pub struct V1Cgroup {
+    dirs: Vec<(Vec<String>, Placed)>,
+}
+
+impl V1Cgroup {
+    /// Creates `<parent>/<name>` in every hierarchy vessel manages.
+    pub fn create(
+        hierarchies: &[V1Hierarchy],
+        parent: Option<&Path>,
+        name: &str,
+    ) -> Result<V1Cgroup> {
+        let mut made = V1Cgroup { dirs: Vec::new() };
+        for h in hierarchies {
+            let dir = tree::container_dir(&h.mount, &h.own, parent, name);
+            let base = if parent.is_some_and(Path::is_absolute) {
+                &h.mount
+            } else {
+                &h.own
+            };
+            let cpuset = h.controllers.iter().any(|c| c == "cpuset");
+            let placed = tree::create(base, &dir, parent.is_none(), |path| {
+                if cpuset { inherit_cpuset(path) } else { Ok(()) }
+            });
+            match placed {
+                Ok(placed) => made.dirs.push((h.controllers.clone(), placed)),
+                Err(e) => {
+                    let _ = made.remove();
+                    return Err(e);
+                }
+            }
+        }
+        Ok(made)
+    }
+
+    /// The container's directory in the hierarchy holding `controller`.
+    pub fn dir(&self, controller: &str) -> Option<&Path> {
+        self.dirs
+            .iter()
+            .find(|(controllers, _)| controllers.iter().any(|c| c == controller))
+            .map(|(_, placed)| placed.dir.as_path())
+    }
+
+    /// Every directory of the container, one per hierarchy.
+    pub fn dirs(&self) -> Vec<PathBuf> {
+        self.dirs.iter().map(|(_, p)| p.dir.clone()).collect()
+    }
+
+    fn need(&self, controller: &str) -> Result<&Path> {
+        self.dir(controller).ok_or_else(|| Error::Cgroup {
+            step: format!("use the v1 {controller} controller"),
+            source: std::io::Error::other(format!(
+                "no {controller} hierarchy is mounted under /sys/fs/cgroup (drop that limit)"
+            )),
+        })
+    }
+
+    /// Moves `pid` into the container's cgroup in every hierarchy.
+    pub fn attach(&self, pid: libc::pid_t) -> Result<()> {
+        for (_, placed) in &self.dirs {
+            files::write(&placed.dir.join("cgroup.procs"), &pid.to_string())?;
+        }
+        Ok(())
+    }
+
+    // ANCHOR: set_limits
+    /// Writes each limit to its v1 file, appending what it wrote to `log`.
+    pub fn set(&self, resources: &Resources, log: &mut Vec<Written>) -> Result<()> {
+        let mut put = |file: PathBuf, value: String| {
+            files::write(&file, &value)?;
+            log.push(Written { file, value });
+            Ok::<(), Error>(())
+        };
+        if let Some(bytes) = resources.memory_bytes {
+            let dir = self.need("memory")?;
+            let limit = dir.join("memory.limit_in_bytes");
+            // memory+swap: setting it equal to the memory limit leaves no swap. The kernel
+            // insists memsw >= limit at every moment, so raise memsw first, lower it last.
+            let memsw = dir.join("memory.memsw.limit_in_bytes");
+            if memsw.exists() {
+                if bytes > files::read_u64(&memsw)? {
+                    put(memsw.clone(), bytes.to_string())?;
+                    put(limit, bytes.to_string())?;
+                } else {
+                    put(limit, bytes.to_string())?;
+                    put(memsw, bytes.to_string())?;
+                }
+            } else {
+                put(limit, bytes.to_string())?;
+            }
+        }
+        if let Some(cpu) = resources.cpu_quota {
+            let dir = self.need("cpu")?;
+            put(dir.join("cpu.cfs_period_us"), cpu.period_us.to_string())?;
+            put(dir.join("cpu.cfs_quota_us"), cpu.quota_us.to_string())?;
+        }
+        if let Some(shares) = resources.cpu_shares {
+            put(self.need("cpu")?.join("cpu.shares"), shares.to_string())?;
+        }
+        if let Some(cpus) = &resources.cpuset_cpus {
+            put(self.need("cpuset")?.join("cpuset.cpus"), cpus.to_string())?;
+        }
+        if let Some(max) = resources.pids_max {
+            put(self.need("pids")?.join("pids.max"), max.to_string())?;
+        }
+        Ok(())
+    }
+    // ANCHOR_END: set_limits
+
+    // ANCHOR: stats
+    /// Reads the counters from each hierarchy; a hierarchy that is not mounted counts 0.
+    pub fn stats(&self) -> Result<Stats> {
+        let mut stats = Stats::default();
+        if let Some(dir) = self.dir("memory") {
+            stats.memory_bytes = files::read_u64(&dir.join("memory.usage_in_bytes"))?;
+            stats.memory_peak_bytes =
+                files::read_u64_if_present(&dir.join("memory.max_usage_in_bytes"))?;
+            stats.memory_limit_hits = files::read_u64(&dir.join("memory.failcnt"))?;
+            let oom = files::read(&dir.join("memory.oom_control"))?;
+            stats.oom_kills = files::keyed(&oom, "oom_kill");
+        }
+        if let Some(dir) = self.dir("cpuacct") {
+            stats.cpu_usage_ns = files::read_u64(&dir.join("cpuacct.usage"))?;
+        }
+        if let Some(dir) = self.dir("cpu") {
+            let cpu = files::read(&dir.join("cpu.stat"))?;
+            stats.cpu_periods = files::keyed(&cpu, "nr_periods");
+            stats.cpu_throttled_periods = files::keyed(&cpu, "nr_throttled");
+            stats.cpu_throttled_ns = files::keyed(&cpu, "throttled_time");
+        }
+        if let Some(dir) = self.dir("pids") {
+            stats.pids = files::read_u64(&dir.join("pids.current"))?;
+        }
+        Ok(stats)
+    }
+    // ANCHOR_END: stats
+
+    /// Freezes (`FROZEN`) or thaws (`THAWED`) every process via `freezer.state`.
+    pub fn set_frozen(&self, frozen: bool) -> Result<()> {
+        let state = self.need("freezer")?.join("freezer.state");
+        let want = if frozen { "FROZEN" } else { "THAWED" };
+        files::write(&state, want)?;
+        // Reads say FREEZING until every task has stopped; v1 has no event to wait on.
+        wait_for_state(&state, |text| text.trim() == want)
+    }
+
+    /// Kills every process in the container's cgroups.
+    pub fn kill_all(&self) -> Result<()> {
+        for (_, placed) in &self.dirs {
+            kill::kill_all(&placed.dir.join("cgroup.procs"))?;
+        }
+        Ok(())
+    }
+
+    /// Kills what is left and removes every directory; tries all before reporting the
+    /// first failure.
+    pub fn remove(&mut self) -> Result<()> {
+        let mut first_error = self.kill_all().err();
+        for (_, placed) in self.dirs.drain(..) {
+            if let Err(e) = placed.remove() {
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}
+
+/// A new v1 cpuset starts with no CPUs and no memory nodes, and no process may join it
+/// until it has both: copy them from the parent (what `cgroup.clone_children` would do).
+fn inherit_cpuset(dir: &Path) -> Result<()> {
+    let parent = dir.parent().unwrap_or(dir);
+    for file in ["cpuset.cpus", "cpuset.mems"] {
+        // The kernel always has the file; a fake tree in a test may not.
+        let current = match std::fs::read_to_string(dir.join(file)) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            _ => files::read(&dir.join(file))?,
+        };
+        if current.trim().is_empty() {
+            files::write(&dir.join(file), files::read(&parent.join(file))?.trim())?;
+        }
+    }
+    Ok(())
+}

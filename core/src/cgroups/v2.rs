@@ -1,0 +1,183 @@
+//! cgroup v2: one unified hierarchy, so one directory per container holding every
+//! controller's files (`memory.max`, `cpu.max`, `pids.max`, …). A controller is only
+//! there if each ancestor lists it in `cgroup.subtree_control`. See
+//! `Documentation/admin-guide/cgroup-v2.rst`.
+
+use std::path::{Path, PathBuf};
+
+use super::files::{self, Written};
+use super::layout::V2_CONTROLLERS;
+use super::resources::Resources;
+use super::stats::Stats;
+use super::tree::{self, Placed};
+use super::{kill, wait_for_state};
+use crate::error::{Error, Result};
+
+/// One container's directory in the unified hierarchy.
+#[derive(Debug)]
+pub struct V2Cgroup {
+    placed: Option<Placed>,
+}
+
+impl V2Cgroup {
+    /// Creates `<parent>/<name>`, enabling vessel's controllers on the way down.
+    pub fn create(mount: &Path, own: &Path, parent: Option<&Path>, name: &str) -> Result<V2Cgroup> {
+        let dir = tree::container_dir(mount, own, parent, name);
+        let base = if parent.is_some_and(Path::is_absolute) {
+            mount
+        } else {
+            own
+        };
+        enable_controllers(base)?;
+        let placed = tree::create(base, &dir, parent.is_none(), |path| {
+            if path == dir {
+                Ok(())
+            } else {
+                enable_controllers(path)
+            }
+        })?;
+        Ok(V2Cgroup {
+            placed: Some(placed),
+        })
+    }
+
+    /// The container's directory.
+    pub fn dir(&self) -> &Path {
+        self.placed
+            .as_ref()
+            .map_or(Path::new(""), |p| p.dir.as_path())
+    }
+
+    /// Moves `pid` into the container's cgroup.
+    pub fn attach(&self, pid: libc::pid_t) -> Result<()> {
+        files::write(&self.dir().join("cgroup.procs"), &pid.to_string())
+    }
+
+    // ANCHOR: set_limits
+    /// Writes each limit to its v2 file, appending what it wrote to `log`.
+    pub fn set(&self, resources: &Resources, log: &mut Vec<Written>) -> Result<()> {
+        let dir = self.dir();
+        let mut put = |file: &str, value: String| {
+            let file = dir.join(file);
+            files::write(&file, &value)?;
+            log.push(Written { file, value });
+            Ok::<(), Error>(())
+        };
+        if let Some(bytes) = resources.memory_bytes {
+            put("memory.max", bytes.to_string())?;
+            // v2 counts swap on its own: 0 turns it off (the file is absent without swap
+            // accounting).
+            if dir.join("memory.swap.max").exists() {
+                put("memory.swap.max", "0".to_owned())?;
+            }
+        }
+        if let Some(cpu) = resources.cpu_quota {
+            put("cpu.max", format!("{} {}", cpu.quota_us, cpu.period_us))?;
+        }
+        if let Some(shares) = resources.cpu_shares {
+            put("cpu.weight", shares_to_weight(shares).to_string())?;
+        }
+        if let Some(cpus) = &resources.cpuset_cpus {
+            put("cpuset.cpus", cpus.to_string())?;
+        }
+        if let Some(max) = resources.pids_max {
+            put("pids.max", max.to_string())?;
+        }
+        Ok(())
+    }
+    // ANCHOR_END: set_limits
+
+    // ANCHOR: stats
+    /// Reads the counters; every controller's files live in the one directory.
+    pub fn stats(&self) -> Result<Stats> {
+        let dir = self.dir();
+        let events = files::read(&dir.join("memory.events"))?;
+        let cpu = files::read(&dir.join("cpu.stat"))?;
+        Ok(Stats {
+            memory_bytes: files::read_u64(&dir.join("memory.current"))?,
+            memory_peak_bytes: files::read_u64_if_present(&dir.join("memory.peak"))?,
+            memory_limit_hits: files::keyed(&events, "max"),
+            oom_kills: files::keyed(&events, "oom_kill"),
+            cpu_usage_ns: files::keyed(&cpu, "usage_usec").saturating_mul(1000),
+            cpu_periods: files::keyed(&cpu, "nr_periods"),
+            cpu_throttled_periods: files::keyed(&cpu, "nr_throttled"),
+            cpu_throttled_ns: files::keyed(&cpu, "throttled_usec").saturating_mul(1000),
+            pids: files::read_u64(&dir.join("pids.current"))?,
+        })
+    }
+    // ANCHOR_END: stats
+
+    /// Freezes or thaws via `cgroup.freeze`, and waits until `cgroup.events` agrees.
+    pub fn set_frozen(&self, frozen: bool) -> Result<()> {
+        let want = if frozen { "1" } else { "0" };
+        files::write(&self.dir().join("cgroup.freeze"), want)?;
+        let events = self.dir().join("cgroup.events");
+        wait_for_state(&events, |text| {
+            files::keyed(text, "frozen").to_string() == want
+        })
+    }
+
+    /// Kills every process: one write to `cgroup.kill` (Linux 5.14+), else one by one.
+    pub fn kill_all(&self) -> Result<()> {
+        let kill_file = self.dir().join("cgroup.kill");
+        if kill_file.exists() {
+            files::write(&kill_file, "1")?;
+            let events = self.dir().join("cgroup.events");
+            return wait_for_state(&events, |text| files::keyed(text, "populated") == 0);
+        }
+        kill::kill_all(&self.dir().join("cgroup.procs"))
+    }
+
+    /// Kills what is left and removes the directory and vessel's empty parents.
+    pub fn remove(&mut self) -> Result<()> {
+        let Some(placed) = self.placed.as_ref() else {
+            return Ok(());
+        };
+        let killed = self.kill_all();
+        placed.remove()?;
+        self.placed = None;
+        killed
+    }
+
+    /// The directories a fake-tree test expects, for inspection.
+    pub fn dirs(&self) -> Vec<PathBuf> {
+        vec![self.dir().to_path_buf()]
+    }
+}
+
+// ANCHOR: weight
+/// cgroup v1 `cpu.shares` (2..=262144, default 1024) to v2 `cpu.weight` (1..=10000,
+/// default 100), the linear map runc and crun use.
+pub fn shares_to_weight(shares: u64) -> u64 {
+    1 + (shares.saturating_sub(2) * 9999) / 262_142
+}
+// ANCHOR_END: weight
+
+/// Lets `dir`'s children use vessel's controllers: `+memory` etc. into
+/// `cgroup.subtree_control`, for those `dir` has (`cgroup.controllers`).
+fn enable_controllers(dir: &Path) -> Result<()> {
+    let available = files::read(&dir.join("cgroup.controllers"))?;
+    let control = dir.join("cgroup.subtree_control");
+    let enabled = files::read(&control)?;
+    for controller in V2_CONTROLLERS {
+        let has = |text: &str| text.split_whitespace().any(|c| c == controller);
+        if !has(&available) || has(&enabled) {
+            continue;
+        }
+        files::write(&control, &format!("+{controller}")).map_err(|e| match e {
+            Error::Cgroup { step, source } if source.raw_os_error() == Some(libc::EBUSY) => {
+                Error::Cgroup {
+                    step: format!(
+                        "{step} (a v2 cgroup holding processes cannot give controllers to \
+                         children: run vessel in a cgroup delegated to it, e.g. \
+                         `systemd-run --scope -p Delegate=yes`, or name an empty one with \
+                         --cgroup-parent)"
+                    ),
+                    source,
+                }
+            }
+            other => other,
+        })?;
+    }
+    Ok(())
+}
