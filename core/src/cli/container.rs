@@ -1,0 +1,42 @@
+//! `vessel container ls|rm`: the containers whose layers are kept in the image store.
+
+use clap::{Args, Subcommand};
+
+use crate::error::Result;
+use crate::image::Store;
+
+/// Arguments of `vessel container`.
+#[derive(Debug, Args)]
+pub struct ContainerArgs {
+    #[command(subcommand)]
+    command: ContainerCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum ContainerCommand {
+    /// List containers whose layers are kept (every `vessel run` without `--rm`).
+    Ls,
+    /// Remove a stopped container's layers, and the image layers no one uses any more.
+    Rm {
+        /// The container's id, or a unique prefix of it.
+        container: String,
+    },
+}
+
+/// Runs `vessel container …`.
+pub fn container(args: ContainerArgs) -> Result<i32> {
+    let store = Store::open_default()?;
+    match args.command {
+        ContainerCommand::Ls => {
+            println!("{:<12}  {:<20}  COMMAND", "ID", "IMAGE");
+            for c in store.containers()? {
+                println!("{:<12}  {:<20}  {}", c.id, c.image, c.command.join(" "));
+            }
+        }
+        ContainerCommand::Rm { container } => {
+            let record = store.remove_container(&container)?;
+            println!("{}", record.id);
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,95 @@
+//! `vessel image …` and `vessel images`: the image store from the command line.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
+use crate::error::Result;
+use crate::image::Store;
+
+/// Arguments of `vessel image`.
+#[derive(Debug, Args)]
+pub struct ImageArgs {
+    #[command(subcommand)]
+    command: ImageCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum ImageCommand {
+    /// Import a directory tree or an OCI layer tar as a one-layer image.
+    Import {
+        /// A directory, or an uncompressed OCI layer tar.
+        source: PathBuf,
+        /// The new image's name.
+        name: String,
+    },
+    /// List images (same as `vessel images`).
+    Ls,
+    /// Print an image's record: layers (bottom first) and config, as JSON.
+    Inspect {
+        /// The image's name.
+        name: String,
+    },
+    /// Remove an image (refused while a container uses it) and the layers no one uses.
+    Rm {
+        /// The image's name.
+        name: String,
+    },
+}
+
+/// Runs `vessel image …`.
+pub fn image(args: ImageArgs) -> Result<i32> {
+    let store = Store::open_default()?;
+    match args.command {
+        ImageCommand::Import { source, name } => {
+            let image = store.import(&source, &name)?;
+            println!("{}", image.layers[0]);
+        }
+        ImageCommand::Ls => return images(&store),
+        ImageCommand::Inspect { name } => {
+            let image = store.image(&name)?;
+            let text = serde_json::to_string_pretty(&image).expect("images always serialize");
+            println!("{text}");
+        }
+        ImageCommand::Rm { name } => {
+            for layer in store.remove_image(&name)? {
+                println!("deleted layer {layer}");
+            }
+            println!("removed image {name}");
+        }
+    }
+    Ok(0)
+}
+
+/// `vessel images`: one line per image.
+pub fn images(store: &Store) -> Result<i32> {
+    // The base image is listed once it exists; it is made on first use.
+    println!("{:<24} {:>6}  {:<12}  SIZE", "NAME", "LAYERS", "TOP LAYER");
+    for image in store.images()? {
+        let size: u64 = image
+            .layers
+            .iter()
+            .filter_map(|d| std::fs::metadata(store.layer_tar(d)).ok())
+            .map(|m| m.len())
+            .sum();
+        let top = image.layers.last().map_or("-", |d| d.short());
+        println!(
+            "{:<24} {:>6}  {top:<12}  {}",
+            image.name,
+            image.layers.len(),
+            human(size)
+        );
+    }
+    Ok(0)
+}
+
+fn human(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "kB", "MB", "GB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}

@@ -1,0 +1,110 @@
+//! The image side of `vessel run`: `--image`, `--rm` and `-v`.
+//!
+//! Without `--rootfs`, a container runs on an overlay of its image's layers, its own
+//! init layer and a fresh writable layer under `containers/ID/` in the image store. The
+//! writable layer stays after the container exits, for `vessel commit`, unless `--rm`
+//! is given. A container that never started leaves nothing behind.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::error::Result;
+use crate::image::{BASE_IMAGE, ContainerFs, Store};
+use crate::spec::ContainerSpec;
+use crate::volume::Volume;
+
+/// The image, volume and clean-up flags of `vessel run`.
+#[derive(Debug, Args)]
+pub struct ImageArgs {
+    /// Image to run (see `vessel images`) [default: base, the built-in rootfs].
+    #[arg(long, value_name = "NAME", conflicts_with = "rootfs")]
+    pub image: Option<String>,
+    /// Remove the container's writable layer when it exits (otherwise it is kept for
+    /// `vessel commit`; remove it later with `vessel container rm`).
+    #[arg(long)]
+    pub rm: bool,
+    /// Bind-mount a host path into the container, read-only with `:ro` (repeatable).
+    #[arg(short = 'v', long = "volume", value_name = "HOST:CTR[:ro]", value_parser = parse_volume)]
+    pub volumes: Vec<Volume>,
+}
+
+fn parse_volume(spec: &str) -> std::result::Result<Volume, String> {
+    Volume::parse(spec).map_err(|e| super::error_chain(&e))
+}
+
+/// The root a container runs on: a plain directory, or its own layers from an image.
+#[derive(Debug)]
+pub struct ContainerRoot {
+    /// What `ContainerSpec::rootfs` should be.
+    pub rootfs: PathBuf,
+    layers: Option<ContainerFs>,
+    keep: bool,
+    rm: bool,
+}
+
+impl ImageArgs {
+    /// Prepares the root: `rootfs` when given, otherwise a new container of the image.
+    pub fn prepare(
+        &self,
+        rootfs: Option<PathBuf>,
+        id: &str,
+        hostname: &str,
+        command: &[String],
+    ) -> Result<(ContainerRoot, Vec<String>)> {
+        if let Some(dir) = rootfs {
+            let root = ContainerRoot {
+                rootfs: dir,
+                layers: None,
+                keep: false,
+                rm: self.rm,
+            };
+            return Ok((root, command.to_vec()));
+        }
+        let store = Store::open_default()?;
+        let image = store.image(self.image.as_deref().unwrap_or(BASE_IMAGE))?;
+        let argv = image.config.argv(command);
+        let layers = ContainerFs::create(&store, id, &image, hostname, &argv)?;
+        let root = ContainerRoot {
+            rootfs: layers.merged(),
+            layers: Some(layers),
+            keep: false,
+            rm: self.rm,
+        };
+        Ok((root, argv))
+    }
+}
+
+impl ContainerRoot {
+    /// Adds the overlay, the image's environment (before the caller's `-e`) and the
+    /// volumes to `spec`.
+    pub fn apply(&self, mut spec: ContainerSpec, volumes: &[Volume]) -> ContainerSpec {
+        if let Some(layers) = &self.layers {
+            let user_env = std::mem::take(&mut spec.env);
+            spec = spec.overlay(layers.overlay());
+            for entry in layers.record().config.env.iter().chain(&user_env) {
+                spec = spec.env(entry.clone());
+            }
+        }
+        for volume in volumes {
+            spec = spec.volume(volume.clone());
+        }
+        spec
+    }
+
+    /// The container started: keep its layers when it ends, unless `--rm`.
+    pub fn started(&mut self) {
+        self.keep = !self.rm;
+    }
+}
+
+impl Drop for ContainerRoot {
+    fn drop(&mut self) {
+        if let Some(layers) = self.layers.take()
+            && !self.keep
+            && let Err(e) = layers.remove()
+        {
+            eprintln!("vessel: {}", super::error_chain(&e));
+        }
+    }
+}

@@ -1,0 +1,29 @@
+//! `vessel commit`: a container's changes become a new layer on top of its image.
+
+use super::config::Image;
+use super::error::ImageError;
+use super::name::validate_name;
+use super::store::Store;
+use crate::layers::{PackSummary, SourceKind};
+
+// ANCHOR: commit
+/// Packs container `query`'s upper layer (never its init layer) as an OCI layer and saves
+/// the image `name`: the container's image layers plus that one, with the same config.
+pub fn commit(store: &Store, query: &str, name: &str) -> Result<(Image, PackSummary), ImageError> {
+    validate_name(name)?;
+    let record = store.container(query)?;
+    let _lock = store.lock()?;
+    let upper = store.container_upper(&record.id);
+    let (digest, summary) = store.pack_layer(&upper, SourceKind::Overlay)?;
+    let mut layers = record.layers;
+    layers.push(digest);
+    let image = Image {
+        name: name.to_owned(),
+        layers,
+        config: record.config,
+        created: super::now(),
+    };
+    store.save(&image)?;
+    Ok((image, summary))
+}
+// ANCHOR_END: commit

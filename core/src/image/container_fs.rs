@@ -1,0 +1,195 @@
+//! A container's own layers: the init layer, the writable upper layer, overlay's work
+//! dir and the merged mount point, under `containers/ID/` in the store.
+//!
+//! The directories stay after the container exits (unless `vessel run --rm`), so that
+//! `vessel commit` can pack the upper layer. While the container runs, `vessel run` holds
+//! a lock on `running.lock`; `vessel container rm` refuses while it is held.
+
+use std::fs::{self, File};
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::config::{Image, ImageConfig};
+use super::error::ImageError;
+use super::init_layer;
+use super::store::{Store, write_json};
+use crate::layers::{Digest, OverlayRootfs};
+
+/// The record file in a container's directory.
+pub(crate) const RECORD: &str = "container.json";
+const RUNNING_LOCK: &str = "running.lock";
+
+/// What a container's layers were made from.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ContainerRecord {
+    /// The container id (12 hex digits).
+    pub id: String,
+    /// The image it was made from.
+    pub image: String,
+    /// That image's layers when the container was made, bottom first.
+    pub layers: Vec<Digest>,
+    /// That image's config, which a commit carries over.
+    pub config: ImageConfig,
+    /// The command it ran.
+    pub command: Vec<String>,
+    /// When it was made (seconds since the epoch).
+    pub created: u64,
+}
+
+/// A container's layers on disk, locked as running while this value lives.
+#[derive(Debug)]
+pub struct ContainerFs {
+    dir: PathBuf,
+    record: ContainerRecord,
+    lowers: Vec<PathBuf>,
+    _running: File,
+}
+
+impl ContainerFs {
+    /// Makes the directories for container `id` from `image`, with an init layer for
+    /// `hostname`, and marks the container running.
+    pub fn create(
+        store: &Store,
+        id: &str,
+        image: &Image,
+        hostname: &str,
+        command: &[String],
+    ) -> Result<ContainerFs, ImageError> {
+        let _lock = store.lock()?;
+        let dir = store.containers_dir().join(id);
+        fs::create_dir(&dir).map_err(ImageError::store("create container directory", &dir))?;
+        let made = (|| {
+            let running = lock_running(&dir)?;
+            let init = dir.join("init");
+            init_layer::write(&init, hostname)
+                .map_err(ImageError::store("write the init layer in", &init))?;
+            for sub in ["upper", "work", "merged"] {
+                let path = dir.join(sub);
+                fs::create_dir(&path).map_err(ImageError::store("create", &path))?;
+            }
+            let mut lowers = vec![init];
+            for digest in image.layers.iter().rev() {
+                let layer = store.layer_dir(digest);
+                if !layer.is_dir() {
+                    return Err(ImageError::Store {
+                        action: "find layer of image",
+                        path: layer,
+                        source: io::Error::from(io::ErrorKind::NotFound),
+                    });
+                }
+                lowers.push(layer);
+            }
+            let record = ContainerRecord {
+                id: id.to_owned(),
+                image: image.name.clone(),
+                layers: image.layers.clone(),
+                config: image.config.clone(),
+                command: command.to_vec(),
+                created: super::now(),
+            };
+            write_json(&dir.join(RECORD), &record)?;
+            Ok(ContainerFs {
+                dir: dir.clone(),
+                record,
+                lowers,
+                _running: running,
+            })
+        })();
+        if made.is_err() {
+            let _ = fs::remove_dir_all(&dir);
+        }
+        made
+    }
+
+    /// The container's record.
+    pub fn record(&self) -> &ContainerRecord {
+        &self.record
+    }
+
+    /// The directory the overlay is mounted on (inside the container's mount namespace
+    /// only: on the host it stays an empty directory).
+    pub fn merged(&self) -> PathBuf {
+        self.dir.join("merged")
+    }
+
+    /// The writable layer.
+    pub fn upper(&self) -> PathBuf {
+        self.dir.join("upper")
+    }
+
+    /// The init layer.
+    pub fn init(&self) -> PathBuf {
+        self.dir.join("init")
+    }
+
+    /// The overlay to mount: init layer on top of the image's layers, then the upper.
+    pub fn overlay(&self) -> OverlayRootfs {
+        OverlayRootfs {
+            lowers: self.lowers.clone(),
+            upper: self.upper(),
+            work: self.dir.join("work"),
+        }
+    }
+
+    /// Removes the container's layers (`vessel run --rm`, or a container that never
+    /// started).
+    pub fn remove(self) -> Result<(), ImageError> {
+        fs::remove_dir_all(&self.dir).map_err(ImageError::store("remove container", &self.dir))
+    }
+}
+
+fn lock_running(dir: &Path) -> Result<File, ImageError> {
+    let path = dir.join(RUNNING_LOCK);
+    let file = File::create(&path).map_err(ImageError::store("create", &path))?;
+    file.try_lock().map_err(|_| {
+        ImageError::ContainerRunning(
+            dir.file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned(),
+        )
+    })?;
+    Ok(file)
+}
+
+impl Store {
+    /// Finds a container by id or unique id prefix.
+    pub fn container(&self, query: &str) -> Result<ContainerRecord, ImageError> {
+        let matches: Vec<ContainerRecord> = self
+            .containers()?
+            .into_iter()
+            .filter(|c| c.id.starts_with(query) && !query.is_empty())
+            .collect();
+        match matches.len() {
+            0 => Err(ImageError::ContainerNotFound(query.to_owned())),
+            1 => Ok(matches.into_iter().next().expect("one match")),
+            _ => Err(ImageError::AmbiguousContainer {
+                prefix: query.to_owned(),
+                ids: matches
+                    .iter()
+                    .map(|c| c.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }),
+        }
+    }
+
+    /// The upper (writable) layer of container `id`.
+    pub fn container_upper(&self, id: &str) -> PathBuf {
+        self.containers_dir().join(id).join("upper")
+    }
+
+    /// Removes a stopped container's layers, then the layers nothing uses any more.
+    pub fn remove_container(&self, query: &str) -> Result<ContainerRecord, ImageError> {
+        let record = self.container(query)?;
+        let _lock = self.lock()?;
+        let dir = self.containers_dir().join(&record.id);
+        let _running = lock_running(&dir)?;
+        // The record goes first: a half-removed directory is no longer a container.
+        let path = dir.join(RECORD);
+        fs::remove_file(&path).map_err(ImageError::store("remove", &path))?;
+        fs::remove_dir_all(&dir).map_err(ImageError::store("remove container", &dir))?;
+        self.collect_garbage()?;
+        Ok(record)
+    }
+}

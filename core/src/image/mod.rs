@@ -1,0 +1,36 @@
+//! Images: named, ordered stacks of layers plus the config a container starts with.
+//!
+//! The store lives under vessel's state root (`--root`/`VESSEL_ROOT`, default
+//! `/var/lib/vessel`):
+//!
+//! ```text
+//! images/NAME.json              an image: its layers (bottom first) and config
+//! layers/HEX.tar                a layer as an OCI tar, named by its sha256
+//! layers/HEX/                   the same layer unpacked once, in overlay's format
+//! containers/ID/container.json  which image and layers a container was made from
+//! containers/ID/{init,upper,work,merged}/
+//! ```
+//!
+//! The default rootfs is the built-in image `base`, imported as one layer on first use.
+
+mod commit;
+mod config;
+mod container_fs;
+mod error;
+pub mod init_layer;
+mod name;
+mod store;
+
+pub use commit::commit;
+pub use config::{Image, ImageConfig};
+pub use container_fs::{ContainerFs, ContainerRecord};
+pub use error::ImageError;
+pub use name::validate_name;
+pub use store::{BASE_IMAGE, Store};
+
+/// Seconds since the epoch, for `created` fields.
+pub(crate) fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}

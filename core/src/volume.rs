@@ -1,0 +1,196 @@
+//! Volumes: host directories (or files) bind-mounted into a container.
+//!
+//! `-v HOST:CTR[:ro]` becomes a bind mount made by the child inside its own mount
+//! namespace, after the overlay root is mounted and before `pivot_root`: the container
+//! sees it, the host's mount table never does, and it vanishes with the namespace.
+//! Writes go straight to the host directory, past every layer, so `vessel commit` never
+//! packs them. Read-only needs two calls: a bind mount ignores `MS_RDONLY`, so the mount
+//! is remounted with `MS_BIND|MS_REMOUNT|MS_RDONLY`.
+
+use std::path::{Component, Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// One `-v HOST:CTR[:ro]` volume.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Volume {
+    /// Absolute path on the host (a directory or a file).
+    pub host: PathBuf,
+    /// Absolute path inside the container.
+    pub container: PathBuf,
+    /// Mounted read-only.
+    pub read_only: bool,
+}
+
+impl Volume {
+    /// Parses `HOST:CTR`, `HOST:CTR:ro` or `HOST:CTR:rw`, and checks it (see [`Volume::check`]).
+    pub fn parse(spec: &str) -> Result<Volume> {
+        let bad = |reason: String| Error::Volume {
+            spec: spec.to_owned(),
+            reason,
+        };
+        let parts: Vec<&str> = spec.split(':').collect();
+        let (host, container, read_only) = match parts.as_slice() {
+            [host, container] => (host, container, false),
+            [host, container, "ro"] => (host, container, true),
+            [host, container, "rw"] => (host, container, false),
+            [_, _, option] => {
+                return Err(bad(format!(
+                    "unknown option {option:?} (use ro or rw, e.g. /srv/data:/data:ro)"
+                )));
+            }
+            _ => {
+                return Err(bad(
+                    "expected HOST:CTR or HOST:CTR:ro (e.g. /srv/data:/data:ro)".to_owned(),
+                ));
+            }
+        };
+        let volume = Volume {
+            host: PathBuf::from(host),
+            container: PathBuf::from(container),
+            read_only,
+        };
+        volume.check()?;
+        Ok(volume)
+    }
+
+    /// How the volume reads on the command line.
+    pub fn spec(&self) -> String {
+        let ro = if self.read_only { ":ro" } else { "" };
+        format!("{}:{}{ro}", self.host.display(), self.container.display())
+    }
+
+    /// Checks both paths: the host path absolute and existing, the container path
+    /// absolute, not `/` and without `..`.
+    pub fn check(&self) -> Result<()> {
+        let bad = |reason: String| Error::Volume {
+            spec: self.spec(),
+            reason,
+        };
+        let host = self.host.display();
+        if !self.host.is_absolute() {
+            return Err(bad(format!(
+                "host path {host:?} is relative (give an absolute path, e.g. \"$PWD/{host}\")"
+            )));
+        }
+        if !self.host.exists() {
+            return Err(bad(format!(
+                "host path {host:?} does not exist (create it first)"
+            )));
+        }
+        let ctr = self.container.display();
+        if !self.container.is_absolute() {
+            return Err(bad(format!(
+                "container path {ctr:?} is not absolute (e.g. /data)"
+            )));
+        }
+        if self
+            .container
+            .components()
+            .any(|c| c == Component::ParentDir)
+        {
+            return Err(bad(format!(
+                "container path {ctr:?} contains \"..\" (name the directory directly)"
+            )));
+        }
+        if self.relative_target().as_os_str().is_empty() {
+            return Err(bad(
+                "the container path cannot be / (mount the volume on a directory such as /data)"
+                    .to_owned(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The container path relative to the container's root.
+    pub fn relative_target(&self) -> PathBuf {
+        self.container
+            .components()
+            .filter(|c| matches!(c, Component::Normal(_)))
+            .collect()
+    }
+}
+
+/// Checks that the mount point `rel` can be made in the tree formed by `layers` (top-most
+/// first; one plain directory for `--rootfs`) without passing through a symlink, which
+/// the child would follow on the host's side of `pivot_root`.
+pub(crate) fn check_mount_point(
+    volume: &Volume,
+    layers: &[PathBuf],
+    host_is_dir: bool,
+) -> Result<()> {
+    use crate::layers::whiteout;
+    let bad = |reason: String| Error::Volume {
+        spec: volume.spec(),
+        reason,
+    };
+    let rel = volume.relative_target();
+    let count = rel.components().count();
+    let mut limit = layers.len();
+    let mut prefix = PathBuf::new();
+    for (index, component) in rel.components().enumerate() {
+        prefix.push(component);
+        let last = index + 1 == count;
+        let shown = Path::new("/").join(&prefix);
+        let found = layers[..limit].iter().enumerate().find_map(|(i, layer)| {
+            std::fs::symlink_metadata(layer.join(&prefix))
+                .ok()
+                .map(|m| (i, layer, m))
+        });
+        let Some((i, layer, meta)) = found else {
+            return Ok(()); // the rest is created by the child
+        };
+        if whiteout::is_overlay_whiteout(&meta) {
+            return Ok(());
+        }
+        if meta.file_type().is_symlink() {
+            return Err(bad(format!(
+                "{shown:?} is a symlink in the container's filesystem (mount the volume on the path it points to)"
+            )));
+        }
+        if meta.is_dir() {
+            if last && !host_is_dir {
+                return Err(bad(format!(
+                    "{shown:?} is a directory in the container but the host path is a file"
+                )));
+            }
+            if whiteout::is_opaque(&layer.join(&prefix)).unwrap_or(false) {
+                limit = i + 1;
+            }
+        } else if !last {
+            return Err(bad(format!(
+                "{shown:?} is a file in the container, not a directory"
+            )));
+        } else if host_is_dir {
+            return Err(bad(format!(
+                "{shown:?} is a file in the container but the host path is a directory"
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Volume;
+
+    #[test]
+    fn good_specs_parse_and_bad_ones_say_why() {
+        let v = Volume::parse("/tmp:/data:ro").unwrap();
+        assert!(v.read_only);
+        assert_eq!(v.relative_target(), std::path::Path::new("data"));
+        assert!(!Volume::parse("/tmp:/data").unwrap().read_only);
+        let message = |spec: &str| Volume::parse(spec).unwrap_err().to_string();
+        assert!(
+            message("tmp:/data").contains("is relative"),
+            "{}",
+            message("tmp:/data")
+        );
+        assert!(message("/no/such/dir:/data").contains("does not exist"));
+        assert!(message("/tmp:/data:rx").contains("unknown option \"rx\""));
+        assert!(message("/tmp:data").contains("not absolute"));
+        assert!(message("/tmp:/").contains("cannot be /"));
+        assert!(message("/tmp:/a/../b").contains(".."));
+        assert!(message("/tmp").contains("expected HOST:CTR"));
+    }
+}
