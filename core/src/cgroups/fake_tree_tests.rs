@@ -165,19 +165,24 @@ fn v1_counters_come_from_each_controllers_files() {
         &cgroup.dir_of("cpu").unwrap().join("cpu.stat"),
         "nr_periods 30\nnr_throttled 28\nthrottled_time 2400000000\nnr_bursts 0\n",
     );
-    write(&cgroup.dir_of("pids").unwrap().join("pids.current"), "16\n");
+    let pids = cgroup.dir_of("pids").unwrap();
+    write(&pids.join("pids.current"), "16\n");
+    write(&pids.join("pids.events"), "max 5\n");
+    write(&mem.join("memory.memsw.failcnt"), "3\n");
     assert_eq!(
         cgroup.stats().unwrap(),
         Stats {
             memory_bytes: 4096,
             memory_peak_bytes: Some(64 << 20),
-            memory_limit_hits: 12,
+            memory_limit_hits: 15,
             oom_kills: 1,
             cpu_usage_ns: 600_000_000,
             cpu_periods: 30,
             cpu_throttled_periods: 28,
             cpu_throttled_ns: 2_400_000_000,
             pids: 16,
+            pids_peak: None,
+            pids_limit_hits: 5,
         }
     );
 }
@@ -296,6 +301,8 @@ fn v2_counters_come_from_the_unified_files() {
         "usage_usec 600000\nuser_usec 590000\nsystem_usec 10000\nnr_periods 30\nnr_throttled 28\nthrottled_usec 2400000\n",
     );
     write(&dir.join("pids.current"), "3\n");
+    write(&dir.join("pids.events"), "max 2\n");
+    write(&dir.join("pids.peak"), "9\n");
     let stats = cgroup.stats().unwrap();
     assert_eq!(
         stats,
@@ -309,6 +316,8 @@ fn v2_counters_come_from_the_unified_files() {
             cpu_throttled_periods: 28,
             cpu_throttled_ns: 2_400_000_000,
             pids: 3,
+            pids_peak: Some(9),
+            pids_limit_hits: 2,
         }
     );
     write(&dir.join("memory.peak"), "65536\n");

@@ -15,8 +15,10 @@ pub struct Stats {
     /// The most memory ever charged (v1 `memory.max_usage_in_bytes`, v2 `memory.peak`
     /// from Linux 5.19); `None` when the kernel does not keep it.
     pub memory_peak_bytes: Option<u64>,
-    /// How often the memory limit was hit (v1 `memory.failcnt`, v2 `max` in
-    /// `memory.events`).
+    /// How often a memory limit was hit (v1 `memory.failcnt` plus
+    /// `memory.memsw.failcnt`, v2 `max` in `memory.events`). On v1 with swap turned off
+    /// through memsw, Linux 6.x counts nothing here: the memsw counter fails first and
+    /// keeps no failcnt. [`Stats::oom_kills`] is the reliable signal.
     pub memory_limit_hits: u64,
     /// Processes the OOM killer killed in this cgroup (`oom_kill` in v1
     /// `memory.oom_control` or v2 `memory.events`).
@@ -29,8 +31,13 @@ pub struct Stats {
     pub cpu_throttled_periods: u64,
     /// Time spent throttled, in ns (v1 `throttled_time`, v2 `throttled_usec`).
     pub cpu_throttled_ns: u64,
-    /// Processes and threads in the cgroup now (`pids.current`).
+    /// Processes and threads in the cgroup now (`pids.current`; zombies count until
+    /// they are reaped).
     pub pids: u64,
+    /// The most there ever were (`pids.peak`, Linux 6.13+ and some backports).
+    pub pids_peak: Option<u64>,
+    /// Forks refused because of `pids.max` (`max` in `pids.events`).
+    pub pids_limit_hits: u64,
 }
 
 impl Stats {
@@ -55,6 +62,12 @@ impl fmt::Display for Stats {
             ("throttled periods", self.cpu_throttled_periods.to_string()),
             ("throttled time", ms(self.cpu_throttled_ns)),
             ("pids now", self.pids.to_string()),
+            (
+                "pids peak",
+                self.pids_peak
+                    .map_or_else(|| "-".to_owned(), |n| n.to_string()),
+            ),
+            ("refused forks", self.pids_limit_hits.to_string()),
         ];
         for (name, value) in rows {
             writeln!(f, "{name:<18} {value:>12}")?;

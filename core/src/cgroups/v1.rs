@@ -130,7 +130,10 @@ impl V1Cgroup {
             stats.memory_bytes = files::read_u64(&dir.join("memory.usage_in_bytes"))?;
             stats.memory_peak_bytes =
                 files::read_u64_if_present(&dir.join("memory.max_usage_in_bytes"))?;
-            stats.memory_limit_hits = files::read_u64(&dir.join("memory.failcnt"))?;
+            // With swap accounting the memory+swap counter is charged first, so a hit
+            // is counted in one of the two.
+            stats.memory_limit_hits = files::read_u64(&dir.join("memory.failcnt"))?
+                + files::read_u64_if_present(&dir.join("memory.memsw.failcnt"))?.unwrap_or(0);
             let oom = files::read(&dir.join("memory.oom_control"))?;
             stats.oom_kills = files::keyed(&oom, "oom_kill");
         }
@@ -145,6 +148,9 @@ impl V1Cgroup {
         }
         if let Some(dir) = self.dir("pids") {
             stats.pids = files::read_u64(&dir.join("pids.current"))?;
+            stats.pids_peak = files::read_u64_if_present(&dir.join("pids.peak"))?;
+            let events = files::read(&dir.join("pids.events"))?;
+            stats.pids_limit_hits = files::keyed(&events, "max");
         }
         Ok(stats)
     }

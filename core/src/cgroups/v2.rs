@@ -103,6 +103,8 @@ impl V2Cgroup {
             cpu_throttled_periods: files::keyed(&cpu, "nr_throttled"),
             cpu_throttled_ns: files::keyed(&cpu, "throttled_usec").saturating_mul(1000),
             pids: files::read_u64(&dir.join("pids.current"))?,
+            pids_peak: files::read_u64_if_present(&dir.join("pids.peak"))?,
+            pids_limit_hits: files::keyed(&files::read(&dir.join("pids.events"))?, "max"),
         })
     }
     // ANCHOR_END: stats
