@@ -20,6 +20,8 @@ pub fn run() -> Result<(), String> {
     )?;
     let before = leaks::Snapshot::take();
     shell::run(&cargo, &["test", "--workspace"])?;
+    // Each benchmark once, unmeasured: they must keep working even when nobody times them.
+    shell::run(&cargo, &["bench", "-p", "vessel-benches", "--", "--test"])?;
     leaks::Snapshot::take().compare(&before)?;
     book::check()?;
     let mdbook = packages::mdbook()?;
