@@ -3,7 +3,9 @@
 //! * `cargo xtask test` — the one test command: installs what the tests need, then runs
 //!   rustfmt, clippy, every test, the book build and its checks, and a leak check.
 
+mod bench_compare;
 mod book;
+mod criterion_output;
 mod leaks;
 mod packages;
 mod shell;
@@ -16,7 +18,9 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   test          install what the tests need, then fmt, clippy, all tests, the book, leak checks
   install-deps  only install the system packages and tools the tests need
-  book-check    check the book: every include resolves, every demo has a chapter";
+  book-check    check the book: every include resolves, every demo has a chapter
+  bench-compare BASE_REV
+                run the start-up benchmarks of BASE_REV and HEAD interleaved; print ratios";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -24,6 +28,13 @@ fn main() -> ExitCode {
         Some("test") => test::run(),
         Some("install-deps") => packages::install_all(),
         Some("book-check") => book::check(),
+        Some("bench-compare") => match args.get(1) {
+            Some(base) => bench_compare::run(base),
+            None => Err(
+                "bench-compare needs a base revision, e.g. `cargo xtask bench-compare HEAD~1`"
+                    .into(),
+            ),
+        },
         Some("-h" | "--help") => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
