@@ -106,9 +106,10 @@ impl Guard<'_> {
         Ok((!clean.as_os_str().is_empty()).then_some(clean))
     }
 
-    /// Makes sure every ancestor of `rel` is a real directory, creating missing ones when
-    /// `create` is set. Refuses to pass through a symlink or a file. Returns whether the
-    /// parent exists.
+    /// With `create`: makes sure every ancestor of `rel` is a real directory, creating
+    /// missing ones, and refuses to pass through a symlink or a file. Without: only looks,
+    /// and returns whether the parent is a real directory reached through real
+    /// directories (a symlink or file on the way means there is nothing below to touch).
     pub fn ensure_parent(&self, rel: &Path, create: bool) -> Result<bool, LayerError> {
         let mut dir = self.root.to_owned();
         let Some(parent) = rel.parent() else {
@@ -118,6 +119,7 @@ impl Guard<'_> {
             dir.push(name);
             match fs::symlink_metadata(&dir) {
                 Ok(meta) if meta.is_dir() => {}
+                Ok(_) if !create => return Ok(false),
                 Ok(meta) if meta.file_type().is_symlink() => {
                     let to = fs::read_link(&dir).unwrap_or_default();
                     return Err(self.hostile(

@@ -69,6 +69,11 @@ pub(crate) fn extract(tar: &Path, root: &Path, whiteouts: Whiteouts) -> Result<(
         {
             if whiteouts == Whiteouts::ToOverlay {
                 write_overlay_marker(&guard, &rel, target)?;
+                if let Some(deleted) = target {
+                    // Keep the marker's time, so packing the layer again gives the same bytes.
+                    let whiteout = guard.root.join(rel.with_file_name(deleted));
+                    set_mtime(&whiteout, entry.header().mtime().unwrap_or(0))?;
+                }
             }
             continue;
         }
