@@ -35,6 +35,7 @@ pub mod error;
 pub mod exit;
 pub mod hostname;
 pub mod namespaces;
+pub mod oci;
 pub mod pipe;
 pub mod plan;
 pub mod rootfs;

@@ -1,0 +1,176 @@
+//! Running an OCI bundle: a directory holding `config.json` and a rootfs, the format
+//! runc, crun and youki take. vessel reads enough of the runtime spec for the bundles the
+//! benchmarks compare runtimes with: the process, the root, the hostname and the
+//! namespaces. Anything it would otherwise silently ignore is refused by name instead.
+
+use std::path::{Path, PathBuf};
+
+use oci_spec::runtime::{LinuxNamespaceType, Spec};
+
+use crate::namespaces::{Namespace, Namespaces};
+use crate::spec::ContainerSpec;
+
+/// The mounts vessel makes in every container; a bundle may list these and no others.
+const STANDARD_MOUNTS: [&str; 7] = [
+    "/proc",
+    "/dev",
+    "/dev/pts",
+    "/dev/shm",
+    "/sys",
+    "/dev/mqueue",
+    "/sys/fs/cgroup",
+];
+
+/// Why a bundle cannot be run.
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    /// `config.json` is missing or not valid OCI runtime configuration.
+    #[error("read config.json (check the bundle holds an OCI runtime config)")]
+    Config(#[source] oci_spec::OciSpecError),
+    /// A required field is absent.
+    #[error("config.json has no {0}")]
+    Missing(&'static str),
+    /// A field vessel does not support has a value it cannot honour.
+    #[error("{field}: {why}")]
+    Unsupported { field: String, why: &'static str },
+}
+
+fn unsupported(field: impl Into<String>, why: &'static str) -> BundleError {
+    BundleError::Unsupported {
+        field: field.into(),
+        why,
+    }
+}
+
+/// Reads `bundle/config.json` and turns it into a [`ContainerSpec`].
+pub fn spec_from_bundle(bundle: &Path) -> Result<ContainerSpec, BundleError> {
+    let config = Spec::load(bundle.join("config.json")).map_err(BundleError::Config)?;
+    let root = config.root().as_ref().ok_or(BundleError::Missing("root"))?;
+    let rootfs = resolve(bundle, root.path());
+    let process = config
+        .process()
+        .as_ref()
+        .ok_or(BundleError::Missing("process"))?;
+    let args = process
+        .args()
+        .clone()
+        .filter(|args| !args.is_empty())
+        .ok_or(BundleError::Missing("process.args"))?;
+    if process.terminal() == Some(true) {
+        return Err(unsupported(
+            "process.terminal",
+            "vessel does not allocate a terminal for bundles; set it to false",
+        ));
+    }
+    if process.user().uid() != 0 || process.user().gid() != 0 {
+        return Err(unsupported(
+            "process.user",
+            "vessel runs a bundle's process as uid 0, gid 0 of its namespace; set both to 0",
+        ));
+    }
+    let mut spec = ContainerSpec::new(rootfs, args)
+        .cwd(process.cwd())
+        .namespaces(namespaces(&config)?);
+    // OCI semantics: the environment is exactly what the config lists.
+    spec.env = process.env().clone().unwrap_or_default();
+    if let Some(hostname) = config.hostname() {
+        spec = spec.hostname(hostname);
+    }
+    for mount in config.mounts().iter().flatten() {
+        let destination = mount.destination().to_string_lossy().into_owned();
+        if !STANDARD_MOUNTS.contains(&destination.as_str()) {
+            return Err(unsupported(
+                format!("mounts[{destination}]"),
+                "vessel makes only its standard mounts (/proc, /dev, /dev/pts, /dev/shm, /sys)",
+            ));
+        }
+    }
+    Ok(spec)
+}
+
+/// The root path as the spec defines it: absolute, or relative to the bundle.
+fn resolve(bundle: &Path, path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_owned()
+    } else {
+        bundle.join(path)
+    }
+}
+
+fn namespaces(config: &Spec) -> Result<Namespaces, BundleError> {
+    let listed = config
+        .linux()
+        .as_ref()
+        .and_then(|linux| linux.namespaces().clone())
+        .unwrap_or_default();
+    let mut namespaces = Namespaces::empty();
+    for ns in listed {
+        if ns.path().is_some() {
+            return Err(unsupported(
+                format!("linux.namespaces[{}].path", ns.typ()),
+                "joining an existing namespace is not supported; remove the path",
+            ));
+        }
+        namespaces = namespaces.with(match ns.typ() {
+            LinuxNamespaceType::Mount => Namespace::Mount,
+            LinuxNamespaceType::Cgroup => Namespace::Cgroup,
+            LinuxNamespaceType::Uts => Namespace::Uts,
+            LinuxNamespaceType::Ipc => Namespace::Ipc,
+            LinuxNamespaceType::User => Namespace::User,
+            LinuxNamespaceType::Pid => Namespace::Pid,
+            LinuxNamespaceType::Network => Namespace::Network,
+            LinuxNamespaceType::Time => Namespace::Time,
+        });
+    }
+    Ok(namespaces)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bundle_with(config: &str) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("config.json"), config).unwrap();
+        dir
+    }
+
+    const MINIMAL: &str = r#"{
+        "ociVersion": "1.0.2",
+        "root": {"path": "rootfs"},
+        "process": {"user": {"uid": 0, "gid": 0}, "args": ["/bin/true"], "cwd": "/tmp", "env": ["PATH=/bin"]},
+        "hostname": "bundled",
+        "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}],
+        "linux": {"namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "uts"}]}
+    }"#;
+
+    #[test]
+    fn a_minimal_bundle_becomes_the_spec_it_describes() {
+        let bundle = bundle_with(MINIMAL);
+        let spec = spec_from_bundle(bundle.path()).unwrap();
+        assert_eq!(spec.rootfs, bundle.path().join("rootfs"));
+        assert_eq!(spec.argv, ["/bin/true"]);
+        assert_eq!(spec.env, ["PATH=/bin"]);
+        assert_eq!(spec.cwd, Path::new("/tmp"));
+        assert_eq!(spec.hostname.as_deref(), Some("bundled"));
+        assert_eq!(spec.namespaces.to_string(), "mnt,uts,pid");
+    }
+
+    #[test]
+    fn what_vessel_cannot_honour_is_refused_by_name() {
+        let joined = MINIMAL.replace(
+            r#"{"type": "uts"}"#,
+            r#"{"type": "uts", "path": "/proc/1/ns/uts"}"#,
+        );
+        let err = spec_from_bundle(bundle_with(&joined).path()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "linux.namespaces[uts].path: joining an existing namespace is not supported; remove the path"
+        );
+        let extra_mount = MINIMAL.replace("\"/proc\", \"type\"", "\"/data\", \"type\"");
+        let err = spec_from_bundle(bundle_with(&extra_mount).path()).unwrap_err();
+        assert!(err.to_string().starts_with("mounts[/data]:"), "{err}");
+        let missing = spec_from_bundle(Path::new("/no/such/bundle")).unwrap_err();
+        assert!(matches!(missing, BundleError::Config(_)));
+    }
+}
