@@ -20,7 +20,7 @@ fn stderr(out: &Output) -> String {
 #[test]
 fn run_prints_pid_1_and_a_generated_hostname() {
     vessel::require_root!();
-    let out = vessel(&["run", "--", "/bin/sh", "-c", "echo $$; hostname"]);
+    let out = vessel(&["run", "--rm", "--", "/bin/sh", "-c", "echo $$; hostname"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     let mut lines = text.lines();
@@ -36,7 +36,7 @@ fn run_prints_pid_1_and_a_generated_hostname() {
 fn run_passes_the_exit_code_on() {
     vessel::require_root!();
     assert_eq!(
-        vessel(&["run", "--", "sh", "-c", "exit 42"]).status.code(),
+        vessel(&["run", "--rm", "--", "sh", "-c", "exit 42"]).status.code(),
         Some(42)
     );
 }
@@ -44,7 +44,7 @@ fn run_passes_the_exit_code_on() {
 #[test]
 fn run_reports_a_missing_command_with_127() {
     vessel::require_root!();
-    let out = vessel(&["run", "--", "/nonexistent"]);
+    let out = vessel(&["run", "--rm", "--", "/nonexistent"]);
     assert_eq!(out.status.code(), Some(127));
     assert!(stderr(&out).starts_with("vessel: \"/nonexistent\": command not found"));
 }
@@ -68,6 +68,7 @@ fn env_workdir_and_chroot_flags_reach_the_container() {
     vessel::require_root!();
     let out = vessel(&[
         "run",
+        "--rm",
         "-e",
         "A=1",
         "-w",
@@ -113,7 +114,7 @@ fn mounts_made_inside_never_propagate_to_a_shared_host_root() {
     vessel::require_root!();
     let script = format!(
         "before=$(wc -l < /proc/self/mountinfo); \
-         {} run -- mount -t tmpfs tmpfs /mnt >&2; \
+         {} run --rm -- mount -t tmpfs tmpfs /mnt >&2; \
          after=$(wc -l < /proc/self/mountinfo); \
          echo $before $after; grep -c shared: /proc/self/mountinfo",
         env!("CARGO_BIN_EXE_vessel")

@@ -177,8 +177,17 @@ impl Store {
         Ok(digest)
     }
 
-    /// Writes an image record (atomically: write, then rename). Call with the lock held.
-    pub(crate) fn save(&self, image: &Image) -> Result<(), ImageError> {
+    /// Saves an image record whose layers are all in the store (atomically: write,
+    /// then rename), replacing an image of the same name.
+    pub fn save(&self, image: &Image) -> Result<(), ImageError> {
+        validate_name(&image.name)?;
+        if let Some(missing) = image.layers.iter().find(|d| !self.layer_dir(d).is_dir()) {
+            return Err(ImageError::Store {
+                action: "find layer",
+                path: self.layer_dir(missing),
+                source: io::Error::from(io::ErrorKind::NotFound),
+            });
+        }
         if image.layers.len() > MAX_LOWER_LAYERS - 1 {
             // One lower slot is the container's init layer.
             return Err(ImageError::TooManyLayers {
