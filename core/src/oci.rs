@@ -5,8 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
-use oci_spec::runtime::{LinuxNamespaceType, Spec};
+use oci_spec::runtime::{LinuxNamespaceType, LinuxResources, Spec};
 
+use crate::cgroups::{CgroupSpec, CpuQuota, CpuSet, DEFAULT_CPU_PERIOD_US, Resources};
 use crate::namespaces::{Namespace, Namespaces};
 use crate::spec::ContainerSpec;
 
@@ -42,8 +43,9 @@ fn unsupported(field: impl Into<String>, why: &'static str) -> BundleError {
     }
 }
 
-/// Reads `bundle/config.json` and turns it into a [`ContainerSpec`].
-pub fn spec_from_bundle(bundle: &Path) -> Result<ContainerSpec, BundleError> {
+/// Reads `bundle/config.json` and turns it into a [`ContainerSpec`] for the container
+/// `id` (whose name the cgroup takes when the config gives no `cgroupsPath`).
+pub fn spec_from_bundle(bundle: &Path, id: &str) -> Result<ContainerSpec, BundleError> {
     let config = Spec::load(bundle.join("config.json")).map_err(BundleError::Config)?;
     let root = config.root().as_ref().ok_or(BundleError::Missing("root"))?;
     let rootfs = resolve(bundle, root.path());
@@ -85,7 +87,82 @@ pub fn spec_from_bundle(bundle: &Path) -> Result<ContainerSpec, BundleError> {
             ));
         }
     }
+    spec.cgroup = cgroup(&config, id)?;
     Ok(spec)
+}
+
+/// The cgroup: where `linux.cgroupsPath` says (relative paths below our own cgroup, as
+/// runc reads them), with the limits of `linux.resources`. No cgroup when neither is set.
+fn cgroup(config: &Spec, id: &str) -> Result<Option<CgroupSpec>, BundleError> {
+    let Some(linux) = config.linux() else {
+        return Ok(None);
+    };
+    let resources = match linux.resources() {
+        Some(resources) => limits(resources)?,
+        None => Resources::default(),
+    };
+    let Some(path) = linux.cgroups_path() else {
+        return Ok((!resources.is_empty()).then(|| CgroupSpec::new(id, resources)));
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| unsupported("linux.cgroupsPath", "must end in a cgroup name"))?;
+    let mut spec = CgroupSpec::new(name.to_string_lossy(), resources);
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        spec = spec.parent(parent);
+    }
+    Ok(Some(spec))
+}
+
+/// The subset of `linux.resources` vessel applies: memory, CPU quota and shares, cpuset
+/// CPUs and pids. Anything else set there is refused by name.
+fn limits(resources: &LinuxResources) -> Result<Resources, BundleError> {
+    let positive = |field: &str, value: i64| {
+        u64::try_from(value)
+            .ok()
+            .filter(|v| *v > 0)
+            .ok_or_else(|| unsupported(field, "must be a positive number"))
+    };
+    let mut limits = Resources::default();
+    if let Some(memory) = resources.memory() {
+        limits.memory_bytes = memory
+            .limit()
+            .map(|v| positive("linux.resources.memory.limit", v))
+            .transpose()?;
+    }
+    if let Some(cpu) = resources.cpu() {
+        if let Some(quota) = cpu.quota().filter(|q| *q > 0) {
+            limits.cpu_quota = Some(CpuQuota {
+                quota_us: positive("linux.resources.cpu.quota", quota)?,
+                period_us: cpu.period().unwrap_or(DEFAULT_CPU_PERIOD_US),
+            });
+        }
+        limits.cpu_shares = cpu.shares();
+        if let Some(cpus) = cpu.cpus() {
+            let set = CpuSet::parse(cpus).map_err(|_| {
+                unsupported("linux.resources.cpu.cpus", "is not a CPU list such as 0-1")
+            })?;
+            limits.cpuset_cpus = Some(set);
+        }
+    }
+    if let Some(pids) = resources.pids() {
+        limits.pids_max = Some(positive("linux.resources.pids.limit", pids.limit())?);
+    }
+    let others = [
+        ("devices", resources.devices().is_some()),
+        ("blockIO", resources.block_io().is_some()),
+        ("hugepageLimits", resources.hugepage_limits().is_some()),
+        ("network", resources.network().is_some()),
+        ("rdma", resources.rdma().is_some()),
+        ("unified", resources.unified().is_some()),
+    ];
+    if let Some((field, _)) = others.iter().find(|(_, set)| *set) {
+        return Err(unsupported(
+            format!("linux.resources.{field}"),
+            "vessel applies only memory, cpu and pids limits; remove it",
+        ));
+    }
+    Ok(limits)
 }
 
 /// The root path as the spec defines it: absolute, or relative to the bundle.
@@ -147,13 +224,37 @@ mod tests {
     #[test]
     fn a_minimal_bundle_becomes_the_spec_it_describes() {
         let bundle = bundle_with(MINIMAL);
-        let spec = spec_from_bundle(bundle.path()).unwrap();
+        let spec = spec_from_bundle(bundle.path(), "box").unwrap();
         assert_eq!(spec.rootfs, bundle.path().join("rootfs"));
         assert_eq!(spec.argv, ["/bin/true"]);
         assert_eq!(spec.env, ["PATH=/bin"]);
         assert_eq!(spec.cwd, Path::new("/tmp"));
         assert_eq!(spec.hostname.as_deref(), Some("bundled"));
         assert_eq!(spec.namespaces.to_string(), "mnt,uts,pid");
+        assert_eq!(spec.cgroup, None);
+    }
+
+    #[test]
+    fn cgroups_path_and_resources_become_the_cgroup() {
+        let config = MINIMAL.replace(
+            r#""linux": {"#,
+            r#""linux": {"cgroupsPath": "peers/bench",
+                "resources": {"memory": {"limit": 268435456}, "pids": {"limit": 64},
+                              "cpu": {"quota": 50000, "period": 100000}},"#,
+        );
+        let spec = spec_from_bundle(bundle_with(&config).path(), "box").unwrap();
+        let cgroup = spec.cgroup.expect("a cgroup");
+        assert_eq!(cgroup.name, "bench");
+        assert_eq!(cgroup.parent.as_deref(), Some(Path::new("peers")));
+        assert_eq!(cgroup.resources.memory_bytes, Some(256 << 20));
+        assert_eq!(cgroup.resources.pids_max, Some(64));
+        assert_eq!(
+            cgroup.resources.cpu_quota,
+            Some(CpuQuota {
+                quota_us: 50000,
+                period_us: 100000
+            })
+        );
     }
 
     #[test]
@@ -162,15 +263,15 @@ mod tests {
             r#"{"type": "uts"}"#,
             r#"{"type": "uts", "path": "/proc/1/ns/uts"}"#,
         );
-        let err = spec_from_bundle(bundle_with(&joined).path()).unwrap_err();
+        let err = spec_from_bundle(bundle_with(&joined).path(), "box").unwrap_err();
         assert_eq!(
             err.to_string(),
             "linux.namespaces[uts].path: joining an existing namespace is not supported; remove the path"
         );
         let extra_mount = MINIMAL.replace("\"/proc\", \"type\"", "\"/data\", \"type\"");
-        let err = spec_from_bundle(bundle_with(&extra_mount).path()).unwrap_err();
+        let err = spec_from_bundle(bundle_with(&extra_mount).path(), "box").unwrap_err();
         assert!(err.to_string().starts_with("mounts[/data]:"), "{err}");
-        let missing = spec_from_bundle(Path::new("/no/such/bundle")).unwrap_err();
+        let missing = spec_from_bundle(Path::new("/no/such/bundle"), "box").unwrap_err();
         assert!(matches!(missing, BundleError::Config(_)));
     }
 }
