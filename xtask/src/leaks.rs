@@ -5,6 +5,8 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::PathBuf;
 
+use crate::own_cgroups;
+
 /// What the host looked like at one moment.
 #[derive(Debug)]
 pub struct Snapshot {
@@ -53,23 +55,9 @@ fn mount_points() -> BTreeSet<String> {
 
 /// Every directory below a `vessel` cgroup under our own cgroup, in every hierarchy.
 fn vessel_cgroups() -> BTreeSet<PathBuf> {
-    let own = fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
     let mut found = BTreeSet::new();
-    for line in own.lines() {
-        let mut parts = line.splitn(3, ':');
-        let (Some(_), Some(controllers), Some(path)) = (parts.next(), parts.next(), parts.next())
-        else {
-            continue;
-        };
-        let hierarchy = match controllers {
-            "" => "unified".to_owned(),
-            c => c.trim_start_matches("name=").to_owned(),
-        };
-        let base = PathBuf::from("/sys/fs/cgroup")
-            .join(hierarchy)
-            .join(path.trim_start_matches('/'))
-            .join("vessel");
-        collect_dirs(&base, &mut found);
+    for own in own_cgroups::dirs() {
+        collect_dirs(&own.join("vessel"), &mut found);
     }
     found
 }

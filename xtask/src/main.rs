@@ -4,9 +4,12 @@
 //!   rustfmt, clippy, every test, the book build and its checks, and a leak check.
 
 mod bench_compare;
+mod bench_peers;
 mod book;
+mod bundle;
 mod criterion_output;
 mod leaks;
+mod own_cgroups;
 mod packages;
 mod shell;
 mod test;
@@ -19,6 +22,8 @@ commands:
   test          install what the tests need, then fmt, clippy, all tests, the book, leak checks
   install-deps  only install the system packages and tools the tests need
   book-check    check the book: every include resolves, every demo has a chapter
+  bench-peers [RUNS]
+                time vessel, runc, crun and youki on one OCI bundle, interleaved
   bench-compare BASE_REV
                 run the start-up benchmarks of BASE_REV and HEAD interleaved; print ratios";
 
@@ -28,6 +33,11 @@ fn main() -> ExitCode {
         Some("test") => test::run(),
         Some("install-deps") => packages::install_all(),
         Some("book-check") => book::check(),
+        Some("bench-peers") => match args.get(1).map(|n| n.parse::<usize>()) {
+            None => bench_peers::run(None),
+            Some(Ok(runs)) if runs > 0 => bench_peers::run(Some(runs)),
+            Some(_) => Err("bench-peers RUNS must be a positive number of runs".into()),
+        },
         Some("bench-compare") => match args.get(1) {
             Some(base) => bench_compare::run(base),
             None => Err(

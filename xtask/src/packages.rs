@@ -1,7 +1,7 @@
 //! Installing what the tests need on a fresh machine: Debian packages and pinned cargo
 //! tools. Everything is checked first, so a prepared machine pays nothing.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::shell;
 
@@ -81,4 +81,43 @@ fn cargo_bin(name: &str) -> PathBuf {
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
         .unwrap_or_else(|| PathBuf::from("/root/.cargo"));
     home.join("bin").join(name)
+}
+
+/// The OCI runtimes `bench-peers` compares vessel with. Installed when missing; a failed
+/// install only leaves that runtime out of the table.
+pub fn install_peer_runtimes() {
+    for (program, package) in [("runc", "runc"), ("crun", "crun")] {
+        if find_program(program).is_none() {
+            let _ = shell::run("apt-get", &["install", "-y", "-qq", package]);
+        }
+    }
+    if find_program("youki").is_none() {
+        // v1 and v2 cgroup managers, without the systemd and seccomp extras that need
+        // more system libraries.
+        let _ = shell::run(
+            &shell::cargo(),
+            &[
+                "install",
+                "--locked",
+                "youki",
+                "--version",
+                YOUKI_VERSION,
+                "--no-default-features",
+                "--features",
+                "v1,v2",
+            ],
+        );
+    }
+}
+
+/// The youki version `bench-peers` installs.
+pub const YOUKI_VERSION: &str = "0.7.0";
+
+/// `program` on `PATH` or in cargo's bin directory.
+pub fn find_program(program: &str) -> Option<PathBuf> {
+    let path = std::env::var("PATH").unwrap_or_default();
+    path.split(':')
+        .map(|dir| Path::new(dir).join(program))
+        .chain(std::iter::once(cargo_bin(program)))
+        .find(|candidate| candidate.is_file())
 }

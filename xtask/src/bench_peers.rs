@@ -1,0 +1,240 @@
+//! `cargo xtask bench-peers`: vessel, runc, crun and youki starting the same OCI bundle,
+//! timed as a user would time them (process start to exit), interleaved so that the
+//! machine's mood affects them all alike.
+//!
+//! Each round runs every runtime once, in turn; the first rounds are warm-up. The table
+//! gives median and p90 wall time and each runtime's ratio to vessel, plus two floors:
+//! starting a static `true` at all, and starting it in the same namespaces with
+//! `unshare(1)`. A runtime that is not installed is installed (runc and crun from Debian,
+//! youki with cargo); one that cannot run here is listed with the reason.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::{bundle, criterion_output, own_cgroups, packages, shell};
+
+const WORK_DIR: &str = "/var/tmp/vessel-bench-peers";
+const WARM_UP_ROUNDS: usize = 5;
+const DEFAULT_RUNS: usize = 50;
+
+/// One contender: how to start the bundle, and how to clean up after a run.
+struct Contender {
+    name: String,
+    start: Vec<String>,
+    /// Run after each start (ignored if it fails): `delete` for runtimes whose `run`
+    /// leaves the container behind.
+    cleanup: Option<Vec<String>>,
+    samples: Vec<Duration>,
+    failure: Option<String>,
+}
+
+impl Contender {
+    fn new(name: &str, start: Vec<String>) -> Contender {
+        Contender {
+            name: name.to_owned(),
+            start,
+            cleanup: None,
+            samples: Vec::new(),
+            failure: None,
+        }
+    }
+
+    /// Runs once with `{id}` replaced; returns the wall time, or records why it failed.
+    fn run_once(&mut self, id: &str) -> Option<Duration> {
+        let args: Vec<String> = self.start.iter().map(|a| a.replace("{id}", id)).collect();
+        let begin = Instant::now();
+        let output = Command::new(&args[0])
+            .args(&args[1..])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .output();
+        let elapsed = begin.elapsed();
+        if let Some(cleanup) = &self.cleanup {
+            let cleanup: Vec<String> = cleanup.iter().map(|a| a.replace("{id}", id)).collect();
+            let _ = Command::new(&cleanup[0]).args(&cleanup[1..]).output();
+        }
+        match output {
+            Ok(out) if out.status.success() => Some(elapsed),
+            Ok(out) => {
+                let stderr = String::from_utf8_lossy(&out.stderr);
+                let reason = stderr
+                    .lines()
+                    .last()
+                    .unwrap_or("no message")
+                    .trim()
+                    .to_owned();
+                self.failure = Some(format!("{} ({reason})", out.status));
+                None
+            }
+            Err(e) => {
+                self.failure = Some(e.to_string());
+                None
+            }
+        }
+    }
+}
+
+/// Runs the comparison; `runs` measured rounds after warm-up.
+pub fn run(runs: Option<usize>) -> Result<(), String> {
+    let runs = runs.unwrap_or(DEFAULT_RUNS);
+    packages::install_peer_runtimes();
+    shell::run(&shell::cargo(), &["build", "--release", "-p", "vessel"])?;
+    let vessel = shell::root().join("target/release/vessel");
+    let rootfs = shell::output(vessel.to_str().unwrap_or("vessel"), &["rootfs"])
+        .ok_or("`vessel rootfs` failed: run it by hand to see why")?;
+    let work = PathBuf::from(WORK_DIR);
+    if work.exists() {
+        fs::remove_dir_all(&work).map_err(|e| format!("clean {WORK_DIR}: {e}"))?;
+    }
+    let bundle = bundle::write(&work.join("bundle"), Path::new(rootfs.trim()))?;
+    let mut contenders = contenders(&vessel, &bundle, &work);
+    for round in 0..WARM_UP_ROUNDS + runs {
+        for contender in contenders.iter_mut().filter(|c| c.failure.is_none()) {
+            let id = format!("{}-{round}", contender.name.replace(' ', "-"));
+            if let Some(elapsed) = contender.run_once(&id)
+                && round >= WARM_UP_ROUNDS
+            {
+                contender.samples.push(elapsed);
+            }
+        }
+    }
+    remove_peer_cgroups();
+    let _ = fs::remove_dir_all(&work);
+    let table = table(&contenders, runs);
+    println!("{table}");
+    let report = shell::root().join("target/bench-peers.md");
+    fs::write(&report, &table).map_err(|e| format!("write {}: {e}", report.display()))?;
+    println!("xtask: table written to {}", report.display());
+    Ok(())
+}
+
+fn contenders(vessel: &Path, bundle: &Path, work: &Path) -> Vec<Contender> {
+    let bundle = bundle.display().to_string();
+    let busybox = "/bin/busybox".to_owned();
+    let mut all = vec![
+        Contender::new("floor: exec true", vec![busybox.clone(), "true".into()]),
+        Contender::new(
+            "floor: unshare -pmuinC true",
+            [
+                "unshare", "-p", "-m", "-u", "-i", "-n", "-C", "--fork", &busybox, "true",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+        ),
+        Contender::new(
+            "vessel",
+            vec![
+                vessel.display().to_string(),
+                "run".into(),
+                "--bundle".into(),
+                bundle.clone(),
+                "{id}".into(),
+            ],
+        ),
+    ];
+    for runtime in ["runc", "crun", "youki"] {
+        let Some(program) = packages::find_program(runtime) else {
+            let mut missing = Contender::new(runtime, Vec::new());
+            missing.failure = Some("not installed, and installing it failed".into());
+            all.push(missing);
+            continue;
+        };
+        let state = work.join("state").join(runtime).display().to_string();
+        let program = program.display().to_string();
+        let mut contender = Contender::new(
+            runtime,
+            vec![
+                program.clone(),
+                "--root".into(),
+                state.clone(),
+                "run".into(),
+                "--bundle".into(),
+                bundle.clone(),
+                "{id}".into(),
+            ],
+        );
+        contender.cleanup = Some(vec![
+            program,
+            "--root".into(),
+            state,
+            "delete".into(),
+            "--force".into(),
+            "{id}".into(),
+        ]);
+        all.push(contender);
+    }
+    all
+}
+
+/// Removes the bundle's cgroup parent (`vessel-peers`) below our own cgroup, which the
+/// runtimes create and leave empty.
+fn remove_peer_cgroups() {
+    let parent = Path::new(bundle::CGROUPS_PATH)
+        .parent()
+        .unwrap_or(Path::new("vessel-peers"));
+    for own in own_cgroups::dirs() {
+        let dir = own.join(parent);
+        let leaf = own.join(bundle::CGROUPS_PATH);
+        let _ = fs::remove_dir(&leaf);
+        let _ = fs::remove_dir(&dir);
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted.get(index).copied().unwrap_or_default()
+}
+
+fn table(contenders: &[Contender], runs: usize) -> String {
+    let medians: Vec<Option<Duration>> = contenders
+        .iter()
+        .map(|c| {
+            let mut s = c.samples.clone();
+            s.sort();
+            (!s.is_empty()).then(|| percentile(&s, 0.5))
+        })
+        .collect();
+    let vessel_median = contenders
+        .iter()
+        .zip(&medians)
+        .find(|(c, _)| c.name == "vessel")
+        .and_then(|(_, m)| *m);
+    let mut out = format!(
+        "Start-up of one OCI bundle (/bin/true; pid, net, ipc, uts, mount, cgroup namespaces; \
+         cgroup with memory and pids limits), {runs} interleaved runs each after {WARM_UP_ROUNDS} \
+         warm-up rounds.\n\n| runtime | median | p90 | × vessel |\n|---|---:|---:|---:|\n"
+    );
+    let mut notes = String::new();
+    for (contender, median) in contenders.iter().zip(&medians) {
+        if let Some(failure) = &contender.failure {
+            out.push_str(&format!("| {} | – | – | – |\n", contender.name));
+            notes.push_str(&format!(
+                "- {} could not run here: {failure}\n",
+                contender.name
+            ));
+            continue;
+        }
+        let mut sorted = contender.samples.clone();
+        sorted.sort();
+        let (Some(median), p90) = (*median, percentile(&sorted, 0.9)) else {
+            continue;
+        };
+        let ratio = vessel_median
+            .map(|v| format!("{:.2}", median.as_secs_f64() / v.as_secs_f64()))
+            .unwrap_or_else(|| "–".into());
+        out.push_str(&format!(
+            "| {} | {} | {} | {ratio} |\n",
+            contender.name,
+            criterion_output::human(median.as_nanos() as f64),
+            criterion_output::human(p90.as_nanos() as f64),
+        ));
+    }
+    if !notes.is_empty() {
+        out.push('\n');
+        out.push_str(&notes);
+    }
+    out
+}
