@@ -212,6 +212,16 @@ fn run_step(step: &Step) -> Result<(), i32> {
             // SAFETY: `dir` is a NUL-terminated string owned by the plan.
             check(unsafe { libc::chdir(ptr(dir)) }.into())
         }
+        Step::BecomeRoot { .. }
+        | Step::Unshare(_)
+        | Step::AwaitTimeOffsets { .. }
+        | Step::EnterTimeNamespace
+        | Step::LoopbackUp
+        | Step::CreateFile(_)
+        | Step::SetNs { .. }
+        | Step::JoinRoot(_)
+        | Step::JoinCgroup(_)
+        | Step::ForkAsSibling { .. } => crate::child_ns::run_step(step),
         Step::Exec(exec) => Err(execute(exec)),
     }
 }

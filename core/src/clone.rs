@@ -71,3 +71,28 @@ pub unsafe fn clone3(namespace_flags: u64) -> io::Result<Cloned> {
         }),
     }
 }
+
+/// `clone3(CLONE_PARENT)`: a copy of the caller whose parent is the caller's parent, not
+/// the caller. Used by `vessel exec` after `setns` into a PID namespace, so the command
+/// is a direct child of vessel. The kernel requires `exit_signal` 0 with `CLONE_PARENT`;
+/// the new process inherits the caller's (`SIGCHLD`). Returns 0 in the new process, its
+/// pid in the caller, or -1 with `errno` set. Async-signal-safe: one raw system call.
+///
+/// # Safety
+///
+/// The same contract as [`clone3`] in the new process.
+pub unsafe fn clone3_sibling() -> libc::c_long {
+    let mut args = CloneArgs {
+        flags: libc::CLONE_PARENT as u64,
+        ..CloneArgs::default()
+    };
+    // SAFETY: `args` is a valid clone_args of the size we pass; no CLONE_VM and no
+    // stack, so the child continues on a copy of this stack like fork.
+    unsafe {
+        libc::syscall(
+            libc::SYS_clone3,
+            &raw mut args,
+            std::mem::size_of::<CloneArgs>(),
+        )
+    }
+}

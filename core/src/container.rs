@@ -9,9 +9,11 @@ use crate::clone::{Cloned, clone3};
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
 use crate::pipe::{self, ChildEnds, Pipe, Report};
-use crate::plan::{ExecStep, Plan, Step};
+use crate::namespaces::Namespace;
+use crate::plan::{self, ExecStep, Plan, Step};
 use crate::spec::ContainerSpec;
 use crate::stdio::Stdio;
+use crate::timens::TimeHandshake;
 
 /// Starts containers.
 #[derive(Debug)]
@@ -33,6 +35,7 @@ impl Container {
     pub fn spawn_with_stdio(spec: &ContainerSpec, stdio: Stdio<'_>) -> Result<Running> {
         let mut plan = Plan::for_spec(spec)?;
         plan.steps.splice(0..0, stdio.steps());
+        let time = TimeHandshake::prepare(&mut plan)?;
         // ANCHOR: cgroup_before_clone
         // The cgroup exists, limits and all, before the child does; if anything below
         // fails, dropping it removes it again.
@@ -45,7 +48,7 @@ impl Container {
         // SAFETY: in the child we call only `child::run`, which makes async-signal-safe
         // system calls on memory prepared above and ends in `execve` or `_exit`.
         let cloned =
-            unsafe { clone3(spec.namespaces.clone_flags()) }.map_err(|source| Error::Sys {
+            unsafe { clone3(plan::clone_flags(spec.namespaces)) }.map_err(|source| Error::Sys {
                 call: "clone3 (creating the container process)",
                 source,
             })?;
@@ -64,6 +67,10 @@ impl Container {
             cgroup,
             final_stats: None,
         };
+        // User namespace: the id maps, written while the child waits on the go pipe.
+        if spec.namespaces.contains(Namespace::User) {
+            spec.effective_id_mapping().write_for(pid)?;
+        }
         // Parent-side set-up (id maps, cgroup attach) goes here, while the child waits.
         // ANCHOR: cgroup_attach
         // The child is blocked on the go pipe, so its command starts inside the cgroup.
@@ -73,6 +80,11 @@ impl Container {
         }
         // ANCHOR_END: cgroup_attach
         pipe::send_go(go.write)?;
+        if let Some(time) = time
+            && let Err(error) = time.write_offsets(pid, &spec.time_offsets)
+        {
+            return Err(child_error_or(&plan, report.read, &mut running, error));
+        }
         match pipe::read_report(report.read)? {
             Report::Started => Ok(running),
             Report::Failed(failure) => {
@@ -91,8 +103,26 @@ impl Container {
     // ANCHOR_END: spawn
 }
 
+/// After a parent-side step failed: the child's own report if it failed first (e.g. its
+/// `unshare` was refused), else the parent's error. The child is reaped either way.
+fn child_error_or(plan: &Plan, report: OwnedFd, running: &mut Running, error: Error) -> Error {
+    let report = pipe::read_report(report);
+    let _ = running.wait();
+    match report {
+        Ok(Report::Failed(failure))
+            if !matches!(
+                plan.step(failure.step as usize),
+                Some(Step::AwaitTimeOffsets { .. })
+            ) =>
+        {
+            failure_to_error(plan, failure)
+        }
+        _ => error,
+    }
+}
+
 /// Turns the child's `(step, errno)` into the error a user can act on.
-fn failure_to_error(plan: &Plan, failure: StepFailure) -> Error {
+pub(crate) fn failure_to_error(plan: &Plan, failure: StepFailure) -> Error {
     let source = io::Error::from_raw_os_error(failure.errno);
     match plan.step(failure.step as usize) {
         Some(Step::Exec(exec)) => exec_error(exec, failure.errno, source),
@@ -151,6 +181,18 @@ pub struct Running {
 }
 
 impl Running {
+    /// Takes charge of `pid`, an unreaped child of this process with no cgroup of its
+    /// own (a process `vessel exec` started), with its pidfd.
+    pub(crate) fn adopt(pid: libc::pid_t, pidfd: OwnedFd) -> Running {
+        Running {
+            pid,
+            pidfd,
+            status: None,
+            cgroup: None,
+            final_stats: None,
+        }
+    }
+
     /// The container's first process, as the host's PID namespace numbers it.
     pub fn pid(&self) -> libc::pid_t {
         self.pid

@@ -66,6 +66,71 @@ pub enum Error {
     )]
     UnsupportedNamespace(Namespace),
 
+    /// The user namespace's id mapping cannot work.
+    #[error("user namespace id mapping: {0} (map container root, e.g. --userns 0:100000:65536)")]
+    InvalidIdMapping(&'static str),
+
+    /// Writing a user namespace's uid_map, gid_map or setgroups failed.
+    #[error(
+        "write {content:?} to /proc/PID/{file} (a non-root caller may only map its own uid and gid)"
+    )]
+    IdMap {
+        file: &'static str,
+        content: String,
+        #[source]
+        source: io::Error,
+    },
+
+    /// Writing a time namespace's clock offsets failed.
+    #[error(
+        "write time offsets monotonic={}s, boottime={}s to /proc/PID/timens_offsets (offsets must keep the clocks positive)",
+        offsets.monotonic, offsets.boottime
+    )]
+    TimeOffsets {
+        offsets: crate::timens::TimeOffsets,
+        #[source]
+        source: io::Error,
+    },
+
+    /// A container named on the command line is not known.
+    #[error("no container {0:?} (use the id or --name that `vessel run -d` was given)")]
+    NoSuchContainer(String),
+
+    /// `--name` is already used by another container.
+    #[error("the name {0:?} is already used by another container (choose another --name)")]
+    NameTaken(String),
+
+    /// A container is known but not running any more.
+    #[error("container {id} is not running ({status}); start a new one with `vessel run -d`")]
+    NotRunning { id: String, status: String },
+
+    /// Opening what `vessel exec` joins (a `/proc/PID/ns` file, the root) failed.
+    #[error("open {what} of the container to join it")]
+    Join {
+        what: String,
+        #[source]
+        source: io::Error,
+    },
+
+    /// Image layers were asked for together with a user namespace.
+    #[error(
+        "--image {0}: image layers cannot be mounted in a user namespace yet (use --rootfs DIR, or leave out --userns)"
+    )]
+    UserNamespaceWithImage(String),
+
+    /// `exec -t` without a terminal.
+    #[error("-t needs a terminal on stdin (run it from an interactive shell, or drop -t)")]
+    NoTerminal,
+
+    /// Reading or writing the container state directory failed.
+    #[error("container state {path:?}: {what}")]
+    State {
+        path: PathBuf,
+        what: &'static str,
+        #[source]
+        source: io::Error,
+    },
+
     /// A system call made by the parent failed.
     #[error("{call}")]
     Sys {

@@ -28,6 +28,7 @@
 
 pub mod cgroups;
 pub mod child;
+pub mod child_ns;
 pub mod cli;
 pub mod clone;
 pub mod container;
@@ -40,9 +41,13 @@ pub mod pipe;
 pub mod plan;
 pub mod rootfs;
 pub mod spec;
+pub mod state;
 pub mod stdio;
+pub mod tenant;
 #[doc(hidden)]
 pub mod test_support;
+pub mod timens;
+pub mod userns;
 
 pub use container::{Container, Running};
 pub use error::{Error, Result};

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use crate::cgroups::CgroupSpec;
 use crate::namespaces::Namespaces;
+use crate::timens::TimeOffsets;
+use crate::userns::IdMapping;
 
 /// How the child enters its root filesystem.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -38,6 +40,12 @@ pub struct ContainerSpec {
     pub namespaces: Namespaces,
     /// `pivot_root` (the real thing) or `chroot` (the lesson's counter-example).
     pub rootfs_mode: RootfsMode,
+    /// uid/gid maps for a user namespace; `None` picks [`IdMapping::for_caller`].
+    /// Only used when `namespaces` has [`Namespace::User`](crate::Namespace::User).
+    pub id_mapping: Option<IdMapping>,
+    /// Clock offsets for a time namespace; only used when `namespaces` has
+    /// [`Namespace::Time`](crate::Namespace::Time).
+    pub time_offsets: TimeOffsets,
     /// The container's cgroup and its limits; `None` leaves the container in the
     /// caller's cgroups, unlimited and uncounted.
     pub cgroup: Option<CgroupSpec>,
@@ -59,6 +67,8 @@ impl ContainerSpec {
             hostname: None,
             namespaces: Namespaces::container_default(),
             rootfs_mode: RootfsMode::PivotRoot,
+            id_mapping: None,
+            time_offsets: TimeOffsets::default(),
             cgroup: None,
         }
     }
@@ -100,6 +110,27 @@ impl ContainerSpec {
     pub fn cgroup(mut self, cgroup: CgroupSpec) -> Self {
         self.cgroup = Some(cgroup);
         self
+    }
+
+    /// Sets the uid/gid maps of the user namespace (and adds a user namespace).
+    #[must_use]
+    pub fn id_mapping(mut self, mapping: IdMapping) -> Self {
+        self.namespaces = self.namespaces.with(crate::Namespace::User);
+        self.id_mapping = Some(mapping);
+        self
+    }
+
+    /// Sets the clock offsets of the time namespace (and adds a time namespace).
+    #[must_use]
+    pub fn time_offsets(mut self, offsets: TimeOffsets) -> Self {
+        self.namespaces = self.namespaces.with(crate::Namespace::Time);
+        self.time_offsets = offsets;
+        self
+    }
+
+    /// The id maps the user namespace gets: the spec's own, or the caller's default.
+    pub fn effective_id_mapping(&self) -> IdMapping {
+        self.id_mapping.clone().unwrap_or_else(IdMapping::for_caller)
     }
 
     /// Chooses `pivot_root` or `chroot`.

@@ -3,6 +3,10 @@
 
 pub mod cgroup_args;
 mod container_id;
+mod detach;
+mod exec;
+mod kill;
+pub mod ns_args;
 mod rootfs;
 mod run;
 mod signals;
@@ -23,6 +27,10 @@ pub struct Cli {
 enum Command {
     /// Run a command in a new container and wait for it; exits with the command's code.
     Run(run::RunArgs),
+    /// Run a command inside a running container (joins its namespaces, cgroup and root).
+    Exec(exec::ExecArgs),
+    /// Send a signal to a running container's first process (default SIGKILL).
+    Kill(kill::KillArgs),
     /// Print where the default rootfs is, building it first if it is missing.
     Rootfs(rootfs::RootfsArgs),
 }
@@ -33,6 +41,8 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Rootfs(args) => rootfs::rootfs(args),
+        Command::Exec(args) => exec::exec(args),
+        Command::Kill(args) => kill::kill(args),
     };
     match result {
         Ok(code) => exit_code(code),

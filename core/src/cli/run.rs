@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::cgroup_args::CgroupArgs;
-use super::{container_id, signals};
+use super::ns_args::NamespaceArgs;
+use super::{container_id, detach, signals};
+use crate::namespaces::Namespace;
 use crate::error::Result;
 use crate::spec::{ContainerSpec, RootfsMode};
 use crate::{Container, rootfs};
@@ -29,6 +31,15 @@ pub struct RunArgs {
     /// Working directory inside the container.
     #[arg(short = 'w', long = "workdir", value_name = "DIR", default_value = "/")]
     pub workdir: PathBuf,
+    /// Run in the background: print the container's id and return at once. A small
+    /// supervisor process waits for the container and records its exit.
+    #[arg(short = 'd', long)]
+    pub detach: bool,
+    /// A name to find the container by, instead of its id (with -d).
+    #[arg(long, value_name = "NAME", requires = "detach")]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub namespaces: NamespaceArgs,
     #[command(flatten)]
     pub limits: Box<CgroupArgs>,
     /// The command to run and its arguments (after `--`).
@@ -42,9 +53,10 @@ pub fn run(args: RunArgs) -> Result<i32> {
         Some(dir) => dir,
         None => rootfs::default_rootfs()?,
     };
-    let hostname = args.hostname.unwrap_or_else(container_id::new_id);
-    let mut spec = ContainerSpec::new(rootfs, args.command)
-        .hostname(hostname)
+    let id = container_id::new_id();
+    let mut spec = args
+        .namespaces
+        .apply(ContainerSpec::new(rootfs, args.command))
         .cwd(args.workdir)
         .rootfs_mode(if args.chroot {
             RootfsMode::Chroot
@@ -57,8 +69,16 @@ pub fn run(args: RunArgs) -> Result<i32> {
     for entry in args.env {
         spec = spec.env(entry);
     }
-    let id = container_id::new_id();
+    // The hostname defaults to the id, when the container has a UTS namespace to hold it.
+    match args.hostname {
+        Some(name) => spec = spec.hostname(name),
+        None if spec.namespaces.contains(Namespace::Uts) => spec = spec.hostname(id.clone()),
+        None => {}
+    }
     spec = args.limits.apply(spec, &id)?;
+    if args.detach {
+        return detach::run_detached(spec, id, args.name);
+    }
     // Block the signals we forward before the child exists, so none is lost in between;
     // the child unblocks them before exec.
     let forwarder = signals::Forwarder::install()?;

@@ -26,8 +26,10 @@ const LINKS: [(&str, &str); 5] = [
     ("stderr", "/proc/self/fd/2"),
 ];
 
-/// Appends the steps that build `root/dev`.
-pub fn mount_dev(steps: &mut Vec<Step>, root: &Path) -> Result<()> {
+/// Appends the steps that build `root/dev`. In a user namespace `mknod` is refused
+/// (a device node would reach host hardware), so `bind_from_host` binds the host's own
+/// nodes onto empty files instead, as rootless runtimes do.
+pub fn mount_dev(steps: &mut Vec<Step>, root: &Path, bind_from_host: bool) -> Result<()> {
     let dev = root.join("dev");
     let path = |name: &str| cstring("device path", dev.join(name));
     steps.push(Step::Mkdir(path("")?, 0o755));
@@ -37,6 +39,17 @@ pub fn mount_dev(steps: &mut Vec<Step>, root: &Path) -> Result<()> {
         c"mode=755,size=65536k",
     ));
     for (name, major, minor) in DEVICES {
+        if bind_from_host {
+            steps.push(Step::CreateFile(path(name)?));
+            steps.push(Step::Mount(MountStep {
+                source: Some(cstring("device path", Path::new("/dev").join(name))?),
+                target: path(name)?,
+                fstype: None,
+                flags: libc::MS_BIND,
+                data: None,
+            }));
+            continue;
+        }
         steps.push(Step::CharDevice {
             path: path(name)?,
             mode: 0o666,

@@ -8,13 +8,17 @@
 
 mod dev;
 mod exec;
+mod namespaces;
 mod step;
+mod tenant;
 
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
+pub use namespaces::clone_flags;
 pub use step::{ExecStep, MountStep, Step};
+pub use tenant::{JoinTarget, plan_tenant};
 
 use crate::error::{Error, Result};
 use crate::hostname;
@@ -42,12 +46,19 @@ impl Plan {
             Step::MakeMountsPrivate,
             // ANCHOR_END: propagation
         ];
+        // Right after the parent's go, before anything else: the user namespace's root
+        // identity, then the namespaces the child creates itself.
+        steps.splice(1..1, namespaces::first_steps(spec));
         if spec.rootfs_mode == RootfsMode::PivotRoot {
             steps.push(Step::BindRootOntoItself(cstring("rootfs", &root)?));
         }
         mount_proc(&mut steps, &root)?;
-        dev::mount_dev(&mut steps, &root)?;
-        mount_sys(&mut steps, &root)?;
+        dev::mount_dev(&mut steps, &root, spec.namespaces.contains(Namespace::User))?;
+        if namespaces::sys_needs_bind(spec) {
+            namespaces::bind_sys_read_only(&mut steps, &root)?;
+        } else {
+            mount_sys(&mut steps, &root)?;
+        }
         match spec.rootfs_mode {
             RootfsMode::PivotRoot => {
                 steps.push(Step::PivotRoot(cstring("rootfs", &root)?));
@@ -60,6 +71,7 @@ impl Plan {
         }
         steps.push(Step::SetUmask(0o022));
         steps.push(Step::Chdir(cstring("working directory", &spec.cwd)?));
+        steps.extend(namespaces::last_steps(spec));
         steps.push(Step::Exec(exec::plan_exec(spec)?));
         Ok(Plan { steps })
     }
@@ -77,11 +89,7 @@ fn validate(spec: &ContainerSpec) -> Result<()> {
     if !spec.namespaces.contains(Namespace::Mount) {
         return Err(Error::NeedsMountNamespace);
     }
-    for ns in [Namespace::User, Namespace::Time] {
-        if spec.namespaces.contains(ns) {
-            return Err(Error::UnsupportedNamespace(ns));
-        }
-    }
+    namespaces::validate(spec)?;
     if let Some(name) = &spec.hostname {
         hostname::validate(name).map_err(|reason| Error::InvalidHostname {
             name: name.clone(),

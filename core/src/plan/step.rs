@@ -79,6 +79,50 @@ pub enum Step {
     SetHostname(CString),
     /// `chdir(dir)`.
     Chdir(CString),
+    /// `setresgid`/`setgroups`/`setresuid` to 0 inside a new user namespace, once the
+    /// parent has written the id maps: the command then starts as the namespace's root
+    /// and keeps its capabilities across `execve`. Raw system calls, because glibc's
+    /// wrappers signal every thread of the parent, which the child does not have.
+    /// `setgroups` is skipped when the parent had to write `deny` (rootless).
+    BecomeRoot { setgroups: bool },
+    /// `unshare(flags)` in the child, for namespaces that must not be created by
+    /// `clone3`: a cgroup namespace rooted where the container's cgroup is, and a time
+    /// namespace whose offsets the parent writes before anyone enters it.
+    Unshare(libc::c_int),
+    /// Close `ready` (the parent sees end-of-file: the time namespace exists), then block
+    /// reading `resume` until the parent has written `/proc/CHILD/timens_offsets`.
+    /// `unused` are the parent's ends, copied by clone: closed first, so that end-of-file
+    /// on `resume` means the parent gave up.
+    AwaitTimeOffsets {
+        ready: libc::c_int,
+        resume: libc::c_int,
+        unused: [libc::c_int; 2],
+    },
+    /// `setns(open("/proc/self/ns/time_for_children"), CLONE_NEWTIME)`: enter the time
+    /// namespace made by [`Step::Unshare`], now that its offsets are set.
+    EnterTimeNamespace,
+    /// Bring the new network namespace's `lo` up (`ioctl(SIOCSIFFLAGS, IFF_UP)`): a new
+    /// network namespace has only a loopback device, and it starts down.
+    LoopbackUp,
+    /// `open(path, O_CREAT)` and close: an empty file to bind a host device node onto.
+    CreateFile(CString),
+    /// `setns(fd, nstype)`: join one namespace of a running container (`vessel exec`).
+    SetNs {
+        fd: libc::c_int,
+        nstype: libc::c_int,
+        name: &'static str,
+    },
+    /// `fchdir(fd)` then `chroot(".")`: take the container's root directory, held open
+    /// as `/proc/PID/root` by the parent (`vessel exec`).
+    JoinRoot(libc::c_int),
+    /// `open(path)` and write `0` (the writer itself) to a `cgroup.procs` file: join the
+    /// container's cgroup (`vessel exec`).
+    JoinCgroup(CString),
+    /// `clone3(CLONE_PARENT)`: a joined PID namespace only applies to children, so
+    /// `vessel exec` forks once more. The new process becomes the *caller's* child (as
+    /// runc does), the intermediate writes its pid (host numbering) to `pid_pipe` and
+    /// exits, and the new process goes on with the remaining steps.
+    ForkAsSibling { pid_pipe: libc::c_int },
     /// `execve` each candidate in turn; on success this never returns.
     Exec(ExecStep),
 }
@@ -112,6 +156,16 @@ impl Step {
             Step::Chroot(root) => format!("chroot({})", q(root)),
             Step::SetHostname(name) => format!("sethostname({})", q(name)),
             Step::Chdir(dir) => format!("chdir({})", q(dir)),
+            Step::BecomeRoot { .. } => "become root of the user namespace (setresuid 0)".to_owned(),
+            Step::Unshare(flags) => format!("unshare({})", crate::child_ns::flag_name(*flags)),
+            Step::AwaitTimeOffsets { .. } => "wait for the parent to write timens_offsets".to_owned(),
+            Step::EnterTimeNamespace => "setns(/proc/self/ns/time_for_children)".to_owned(),
+            Step::LoopbackUp => "bring up lo (ioctl SIOCSIFFLAGS)".to_owned(),
+            Step::CreateFile(path) => format!("create {}", q(path)),
+            Step::SetNs { name, .. } => format!("setns(/proc/PID/ns/{name})"),
+            Step::JoinRoot(_) => "chroot into the container's root (/proc/PID/root)".to_owned(),
+            Step::JoinCgroup(path) => format!("join cgroup {}", q(path)),
+            Step::ForkAsSibling { .. } => "clone3(CLONE_PARENT) into the joined PID namespace".to_owned(),
             Step::Exec(exec) => format!("execve({:?})", exec.command),
         }
     }

@@ -1,0 +1,67 @@
+//! `vessel exec`: run another command inside a running (detached) container.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::signals;
+use crate::error::{Error, Result};
+use crate::spec::ContainerSpec;
+use crate::state::StateDir;
+use crate::tenant::Tenant;
+
+/// Arguments of `vessel exec`.
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// Set an environment variable (repeatable); the rest comes from the container's
+    /// first process.
+    #[arg(short = 'e', long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+    /// Working directory inside the container.
+    #[arg(short = 'w', long = "workdir", value_name = "DIR", default_value = "/")]
+    pub workdir: PathBuf,
+    /// The command is interactive: it shares this terminal (no new pty is allocated)
+    /// and gets `TERM`. Refused when stdin is not a terminal.
+    #[arg(short = 't', long)]
+    pub tty: bool,
+    /// The container's id, id prefix or name.
+    pub container: String,
+    /// The command to run and its arguments (after `--`).
+    #[arg(required = true, trailing_var_arg = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+/// Joins the container and runs the command; returns the command's exit code.
+pub fn exec(args: ExecArgs) -> Result<i32> {
+    let record = StateDir::open()?.find(&args.container)?;
+    if !record.is_running() {
+        return Err(Error::NotRunning {
+            id: record.id.clone(),
+            status: record.observed_status(),
+        });
+    }
+    let tenant = Tenant::new(record.pid, record.pid_start_time);
+    let mut spec = ContainerSpec::new("/", args.command).cwd(args.workdir);
+    // The container's own environment (as docker exec does), then the caller's -e.
+    if let Ok(environ) = std::fs::read(format!("/proc/{}/environ", record.pid)) {
+        for entry in environ.split(|b| *b == 0).filter(|e| e.contains(&b'=')) {
+            spec = spec.env(String::from_utf8_lossy(entry).into_owned());
+        }
+    }
+    if args.tty {
+        if !std::io::stdin().is_terminal() {
+            return Err(Error::NoTerminal);
+        }
+        if let Ok(term) = std::env::var("TERM") {
+            spec = spec.env(format!("TERM={term}"));
+        }
+    }
+    for entry in args.env {
+        spec = spec.env(entry);
+    }
+    let forwarder = signals::Forwarder::install()?;
+    let mut running = tenant.spawn(&spec)?;
+    forwarder.forward_until_exit(&running)?;
+    Ok(running.wait()?.code())
+}

@@ -1,0 +1,180 @@
+//! The namespace options of `vessel run`: an explicit `--ns` list, or docker's
+//! per-namespace switches (`--network none`, `--pid host`, …).
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use crate::error::{Error, Result};
+use crate::rootfs;
+
+use crate::namespaces::{Namespace, Namespaces};
+use crate::spec::ContainerSpec;
+use crate::timens::TimeOffsets;
+use crate::userns::{self, IdMapping};
+
+/// Share a namespace with the host, or give the container its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Sharing {
+    /// The container's own namespace.
+    Private,
+    /// The host's namespace.
+    Host,
+}
+
+/// `--network`: docker's modes that need no bridge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Network {
+    /// A new network namespace holding only `lo` (up).
+    None,
+    /// The host's network namespace.
+    Host,
+}
+
+/// `--pid` and `--uts` accept only `host`, as in docker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HostOnly {
+    /// The host's namespace.
+    Host,
+}
+
+/// The namespace options; see [`NamespaceArgs::apply`].
+#[derive(Debug, Clone, Args)]
+pub struct NamespaceArgs {
+    /// Exactly the namespaces to create, comma-separated, from mnt, uts, ipc, pid, net,
+    /// user, cgroup, time [default: mnt,uts,ipc,pid; user added when not root].
+    #[arg(long, value_name = "LIST", value_parser = parse_namespaces)]
+    pub ns: Option<Namespaces>,
+    /// `none`: own network namespace with only `lo`; `host`: the host's.
+    #[arg(long, value_name = "MODE")]
+    pub network: Option<Network>,
+    /// `private`: own IPC namespace; `host`: share the host's System V IPC and queues.
+    #[arg(long, value_name = "MODE")]
+    pub ipc: Option<Sharing>,
+    /// `host`: see and signal the host's processes.
+    #[arg(long, value_name = "host")]
+    pub pid: Option<HostOnly>,
+    /// `host`: use the host's hostname.
+    #[arg(long, value_name = "host")]
+    pub uts: Option<HostOnly>,
+    /// `private`: own cgroup namespace (/proc/self/cgroup shows `/`); `host`: the host's.
+    #[arg(long, value_name = "MODE")]
+    pub cgroupns: Option<Sharing>,
+    /// A user namespace: container root becomes an unprivileged host user. Alone, maps
+    /// 0-65535 to 100000-165535 (as root) or root to you (not root); or give one
+    /// range as `--userns=INSIDE:OUTSIDE:COUNT`, used for users and groups.
+    #[arg(long, value_name = "MAP", num_args = 0..=1, require_equals = true,
+          default_missing_value = "auto", value_parser = parse_userns)]
+    pub userns: Option<UsernsArg>,
+    /// A time namespace with these clock offsets, e.g. `monotonic=1d,boottime=2h`
+    /// (seconds, or with unit s, m, h, d; negative allowed).
+    #[arg(long, value_name = "CLOCK=OFFSET,…", value_parser = TimeOffsets::parse)]
+    pub time_offset: Option<TimeOffsets>,
+}
+
+/// What `--userns` asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UsernsArg {
+    /// The caller's default mapping ([`IdMapping::for_caller`]).
+    Auto,
+    /// One range, for uids and gids alike.
+    Map(IdMapping),
+}
+
+fn parse_namespaces(text: &str) -> Result<Namespaces, String> {
+    text.split(',')
+        .filter(|n| !n.is_empty())
+        .map(|name| {
+            Namespace::from_name(name).ok_or_else(|| {
+                format!(
+                    "{name:?}: no such namespace (use mnt, uts, ipc, pid, net, user, cgroup, time)"
+                )
+            })
+        })
+        .collect()
+}
+
+fn parse_userns(text: &str) -> Result<UsernsArg, String> {
+    if text == "auto" {
+        return Ok(UsernsArg::Auto);
+    }
+    let range = userns::parse_range(text)?;
+    Ok(UsernsArg::Map(IdMapping {
+        uids: vec![range],
+        gids: vec![range],
+    }))
+}
+
+impl NamespaceArgs {
+    /// The namespace set and namespace settings these options ask for, on top of `spec`.
+    pub fn apply(&self, mut spec: ContainerSpec) -> ContainerSpec {
+        spec = spec.namespaces(self.namespaces());
+        if let Some(UsernsArg::Map(mapping)) = &self.userns {
+            spec = spec.id_mapping(mapping.clone());
+        }
+        if let Some(offsets) = self.time_offset {
+            spec = spec.time_offsets(offsets);
+        }
+        spec
+    }
+
+    /// The rootfs directory to use. A container in a user namespace runs on a plain
+    /// directory (`--rootfs`, or the default rootfs itself) rather than on image layers:
+    /// its root is an unprivileged host user, which can neither write an upper directory
+    /// owned by real root nor read overlay's `trusted.*` whiteout attributes.
+    pub fn rootfs_for(
+        &self,
+        rootfs: Option<PathBuf>,
+        image: Option<&str>,
+    ) -> Result<Option<PathBuf>> {
+        if !self.namespaces().contains(Namespace::User) || rootfs.is_some() {
+            return Ok(rootfs);
+        }
+        if let Some(image) = image {
+            return Err(Error::UserNamespaceWithImage(image.to_owned()));
+        }
+        rootfs::default_rootfs().map(Some)
+    }
+
+    /// The namespaces these options ask for.
+    pub fn namespaces(&self) -> Namespaces {
+        let mut ns = self.ns.unwrap_or_else(|| {
+            let default = Namespaces::container_default();
+            // Rootless: without a user namespace a non-root caller could create nothing.
+            if userns::caller_ids().0 != 0 {
+                default.with(Namespace::User)
+            } else {
+                default
+            }
+        });
+        let mut set = |which: Namespace, private: bool| {
+            ns = if private {
+                ns.with(which)
+            } else {
+                ns.without(which)
+            };
+        };
+        if let Some(network) = self.network {
+            set(Namespace::Network, network == Network::None);
+        }
+        if let Some(ipc) = self.ipc {
+            set(Namespace::Ipc, ipc == Sharing::Private);
+        }
+        if self.pid.is_some() {
+            set(Namespace::Pid, false);
+        }
+        if self.uts.is_some() {
+            set(Namespace::Uts, false);
+        }
+        if let Some(cgroupns) = self.cgroupns {
+            set(Namespace::Cgroup, cgroupns == Sharing::Private);
+        }
+        if self.userns.is_some() {
+            set(Namespace::User, true);
+        }
+        if self.time_offset.is_some() {
+            set(Namespace::Time, true);
+        }
+        ns
+    }
+}

@@ -1,0 +1,100 @@
+//! The steps each namespace type adds to a container's plan, and which namespaces
+//! `clone3` creates itself.
+
+use std::path::Path;
+
+use super::{MountStep, Step, cstring};
+use crate::error::{Error, Result};
+use crate::namespaces::{Namespace, Namespaces};
+use crate::spec::ContainerSpec;
+
+// ANCHOR: clone_flags
+/// The `clone3` flags for `namespaces`. Two types are left to the child's own
+/// `unshare`: a cgroup namespace takes as its root the cgroup the process is in *when it
+/// is created*, which must be the container's cgroup (attached by the parent after the
+/// clone), not the caller's; and a time namespace entered at clone time would freeze its
+/// clock offsets at zero before the parent could write them.
+pub fn clone_flags(namespaces: Namespaces) -> u64 {
+    namespaces
+        .without(Namespace::Cgroup)
+        .without(Namespace::Time)
+        .clone_flags()
+}
+// ANCHOR_END: clone_flags
+
+/// Checks what the namespaces need from the spec.
+pub fn validate(spec: &ContainerSpec) -> Result<()> {
+    if spec.namespaces.contains(Namespace::User) {
+        spec.effective_id_mapping()
+            .validate()
+            .map_err(Error::InvalidIdMapping)?;
+    }
+    Ok(())
+}
+
+/// The steps that run first, right after the parent's go: become root of a new user
+/// namespace, then create the cgroup and time namespaces.
+pub fn first_steps(spec: &ContainerSpec) -> Vec<Step> {
+    let ns = spec.namespaces;
+    let mut steps = Vec::new();
+    if ns.contains(Namespace::User) {
+        // setgroups(2) is only allowed if the parent did not have to deny it (rootless).
+        steps.push(Step::BecomeRoot {
+            setgroups: crate::userns::caller_ids().0 == 0,
+        });
+    }
+    if ns.contains(Namespace::Cgroup) {
+        steps.push(Step::Unshare(libc::CLONE_NEWCGROUP));
+    }
+    if ns.contains(Namespace::Time) {
+        steps.push(Step::Unshare(libc::CLONE_NEWTIME));
+    }
+    steps
+}
+
+/// The steps that run last, just before `execve`: bring up `lo`, enter the time namespace.
+pub fn last_steps(spec: &ContainerSpec) -> Vec<Step> {
+    let mut steps = Vec::new();
+    if spec.namespaces.contains(Namespace::Network) {
+        steps.push(Step::LoopbackUp);
+    }
+    if spec.namespaces.contains(Namespace::Time) {
+        steps.push(Step::EnterTimeNamespace);
+    }
+    steps
+}
+
+/// `/sys` for a container in a user namespace without its own network namespace: the
+/// kernel refuses a new sysfs there (sysfs shows network devices, which belong to the
+/// network namespace's owner), so the host's `/sys` is bound in and made read-only.
+pub fn bind_sys_read_only(steps: &mut Vec<Step>, root: &Path) -> Result<()> {
+    let target = cstring("mount point", root.join("sys"))?;
+    steps.push(Step::Mkdir(target.clone(), 0o555));
+    steps.push(Step::Mount(MountStep {
+        source: Some(c"/sys".to_owned()),
+        target: target.clone(),
+        fstype: None,
+        // Recursive: a user namespace may not bind a mount without the mounts on top of
+        // it, which could reveal what they hide.
+        flags: libc::MS_BIND | libc::MS_REC,
+        data: None,
+    }));
+    steps.push(Step::Mount(MountStep {
+        source: None,
+        target,
+        fstype: None,
+        flags: libc::MS_REMOUNT
+            | libc::MS_BIND
+            | libc::MS_RDONLY
+            | libc::MS_NOSUID
+            | libc::MS_NODEV
+            | libc::MS_NOEXEC,
+        data: None,
+    }));
+    Ok(())
+}
+
+/// Whether `/sys` must be bound from the host rather than mounted fresh.
+pub fn sys_needs_bind(spec: &ContainerSpec) -> bool {
+    spec.namespaces.contains(Namespace::User) && !spec.namespaces.contains(Namespace::Network)
+}

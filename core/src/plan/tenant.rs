@@ -1,0 +1,110 @@
+//! The plan for `vessel exec`: join a running container instead of creating one.
+//!
+//! The steps run in an intermediate child of the caller (joining a user or mount
+//! namespace needs a single-threaded process, which a library caller may not be). It
+//! joins the container's cgroup while the host's cgroup files are still in reach, then
+//! the namespaces (user first, so the others are joined with the capabilities it grants;
+//! mount last but one, because it moves the root), then the container's root, then
+//! forks: `setns` into a PID namespace only applies to children.
+
+use std::ffi::CString;
+use std::os::fd::RawFd;
+
+use super::{Plan, Step, cstring, exec};
+use crate::error::{Error, Result};
+use crate::namespaces::Namespace;
+use crate::spec::ContainerSpec;
+
+/// What to join, with every descriptor already open in the caller.
+#[derive(Debug)]
+pub struct JoinTarget {
+    /// `/proc/PID/ns/*` files of the namespaces that differ from the caller's.
+    pub namespaces: Vec<(Namespace, RawFd)>,
+    /// `/proc/PID/root`, opened as a directory.
+    pub root: RawFd,
+    /// `cgroup.procs` files of the container's cgroups that differ from the caller's.
+    pub cgroup_procs: Vec<CString>,
+    /// Whether the container's user namespace allows `setgroups` (not after a rootless
+    /// start, where the parent wrote `deny`).
+    pub setgroups_allowed: bool,
+}
+
+/// The order namespaces are joined in: user first, mount last.
+const JOIN_ORDER: [Namespace; 8] = [
+    Namespace::User,
+    Namespace::Ipc,
+    Namespace::Uts,
+    Namespace::Network,
+    Namespace::Pid,
+    Namespace::Cgroup,
+    Namespace::Time,
+    Namespace::Mount,
+];
+
+// ANCHOR: plan_tenant
+/// Plans joining `target` and running `spec`'s command, env and working directory
+/// there (its rootfs and namespaces are ignored: the container's are used). The
+/// intermediate process writes the command's pid to `pid_pipe`.
+pub fn plan_tenant(target: &JoinTarget, spec: &ContainerSpec, pid_pipe: RawFd) -> Result<Plan> {
+    if spec.argv.is_empty() {
+        return Err(Error::NoCommand);
+    }
+    if !spec.cwd.is_absolute() {
+        return Err(Error::RelativeCwd(spec.cwd.clone()));
+    }
+    let mut steps = vec![Step::ResetSignals];
+    steps.extend(target.cgroup_procs.iter().cloned().map(Step::JoinCgroup));
+    for ns in JOIN_ORDER {
+        if let Some((_, fd)) = target.namespaces.iter().find(|(n, _)| *n == ns) {
+            steps.push(Step::SetNs {
+                fd: *fd,
+                nstype: ns.clone_flag() as libc::c_int,
+                name: ns.proc_name(),
+            });
+        }
+    }
+    if target
+        .namespaces
+        .iter()
+        .any(|(ns, _)| *ns == Namespace::User)
+    {
+        steps.push(Step::BecomeRoot {
+            setgroups: target.setgroups_allowed,
+        });
+    }
+    steps.push(Step::JoinRoot(target.root));
+    steps.push(Step::ForkAsSibling { pid_pipe });
+    steps.push(Step::SetUmask(0o022));
+    steps.push(Step::Chdir(cstring("working directory", &spec.cwd)?));
+    steps.push(Step::Exec(exec::plan_exec(spec)?));
+    Ok(Plan { steps })
+}
+// ANCHOR_END: plan_tenant
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_is_joined_first_and_the_fork_comes_after_every_setns() {
+        let target = JoinTarget {
+            namespaces: vec![
+                (Namespace::Mount, 10),
+                (Namespace::Pid, 11),
+                (Namespace::User, 12),
+            ],
+            root: 13,
+            cgroup_procs: vec![c"/sys/fs/cgroup/x/cgroup.procs".to_owned()],
+            setgroups_allowed: true,
+        };
+        let plan = plan_tenant(&target, &ContainerSpec::new("/", ["ps"]), 14).unwrap();
+        let order: Vec<String> = plan.steps.iter().map(Step::describe).collect();
+        let at = |needle: &str| order.iter().position(|s| s.contains(needle)).unwrap();
+        assert!(at("join cgroup") < at("ns/user"));
+        assert!(at("ns/user") < at("ns/pid"));
+        assert!(at("ns/pid") < at("ns/mnt"));
+        assert!(at("ns/mnt") < at("become root"));
+        assert!(at("become root") < at("CLONE_PARENT"));
+        assert!(at("CLONE_PARENT") < at("execve"));
+    }
+}
