@@ -14,6 +14,7 @@
 //! std::process::exit(lesson.finish());
 //! ```
 
+pub mod cgroup_view;
 pub mod scratch;
 
 use std::fmt::Display;
