@@ -1,6 +1,7 @@
 //! `cargo xtask bench-compare BASE_REV`: has start-up got slower since `BASE_REV`?
 //!
-//! Builds the start-up benchmark of both revisions, then runs them *interleaved*
+//! Builds the start-up benchmark of `BASE_REV` (in a temporary git worktree) and of this
+//! checkout (with any uncommitted changes), then runs them *interleaved*
 //! (base, head, base, head, …) so that whatever else the machine does affects both
 //! alike, and prints each benchmark's median ratio head/base with a verdict at a 10%
 //! threshold.
@@ -14,6 +15,8 @@ use crate::shell;
 
 /// How many interleaved rounds to run.
 const ROUNDS: usize = 3;
+/// What the table calls this checkout.
+const CURRENT: &str = "this checkout";
 /// A ratio further than this from 1.0 is a verdict, not noise.
 const THRESHOLD: f64 = 0.10;
 /// Criterion settings for each round: short, since rounds repeat.
@@ -143,7 +146,7 @@ fn median(values: &mut [f64]) -> Option<f64> {
 
 fn print_table(base: &str, samples: &BTreeMap<String, [Vec<f64>; 2]>) {
     println!();
-    println!("| benchmark | {base} | HEAD | HEAD / {base} | verdict |");
+    println!("| benchmark | {base} | {CURRENT} | ratio | verdict |");
     println!("|---|---:|---:|---:|---|");
     for (name, [base_values, head_values]) in samples {
         let (Some(b), Some(h)) = (
