@@ -167,6 +167,7 @@ fn run_step(step: &Step) -> Result<(), i32> {
             };
             check(ret.into())
         }
+        Step::MountOverlay(overlay) => overlay.mount(),
         Step::Mkdir(path, mode) => {
             // SAFETY: `path` is a NUL-terminated string owned by the plan.
             match check(unsafe { libc::mkdir(ptr(path), *mode) }.into()) {

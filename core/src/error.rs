@@ -131,6 +131,14 @@ pub enum Error {
         source: io::Error,
     },
 
+    /// A `-v HOST:CTR[:ro]` volume cannot be mounted as asked.
+    #[error("volume {spec:?}: {reason}")]
+    Volume { spec: String, reason: String },
+
+    /// An image, a layer or a container's layers could not be used.
+    #[error(transparent)]
+    Image(#[from] crate::image::ImageError),
+
     /// A system call made by the parent failed.
     #[error("{call}")]
     Sys {

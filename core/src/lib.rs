@@ -35,6 +35,8 @@ pub mod container;
 pub mod error;
 pub mod exit;
 pub mod hostname;
+pub mod image;
+pub mod layers;
 pub mod namespaces;
 pub mod oci;
 pub mod pipe;
@@ -48,6 +50,7 @@ pub mod tenant;
 pub mod test_support;
 pub mod timens;
 pub mod userns;
+pub mod volume;
 
 pub use container::{Container, Running};
 pub use error::{Error, Result};

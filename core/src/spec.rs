@@ -3,9 +3,11 @@
 use std::path::PathBuf;
 
 use crate::cgroups::CgroupSpec;
+use crate::layers::OverlayRootfs;
 use crate::namespaces::Namespaces;
 use crate::timens::TimeOffsets;
 use crate::userns::IdMapping;
+use crate::volume::Volume;
 
 /// How the child enters its root filesystem.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -49,6 +51,11 @@ pub struct ContainerSpec {
     /// The container's cgroup and its limits; `None` leaves the container in the
     /// caller's cgroups, unlimited and uncounted.
     pub cgroup: Option<CgroupSpec>,
+    /// Image layers to mount with overlayfs at `rootfs` (which is then the empty merged
+    /// directory); `None` uses `rootfs` as a plain directory.
+    pub overlay: Option<OverlayRootfs>,
+    /// Host paths bind-mounted into the container (`-v HOST:CTR[:ro]`).
+    pub volumes: Vec<Volume>,
 }
 
 impl ContainerSpec {
@@ -70,7 +77,23 @@ impl ContainerSpec {
             id_mapping: None,
             time_offsets: TimeOffsets::default(),
             cgroup: None,
+            overlay: None,
+            volumes: Vec::new(),
         }
+    }
+
+    /// Mounts `overlay`'s layers at the rootfs path, which must be an empty directory.
+    #[must_use]
+    pub fn overlay(mut self, overlay: OverlayRootfs) -> Self {
+        self.overlay = Some(overlay);
+        self
+    }
+
+    /// Adds a volume.
+    #[must_use]
+    pub fn volume(mut self, volume: Volume) -> Self {
+        self.volumes.push(volume);
+        self
     }
 
     /// Sets the hostname.

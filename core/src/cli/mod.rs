@@ -2,9 +2,13 @@
 //! arguments and turns errors into messages and exit codes.
 
 pub mod cgroup_args;
+mod commit;
+mod container;
 mod container_id;
 mod detach;
 mod exec;
+mod image;
+mod image_root;
 mod kill;
 pub mod ns_args;
 mod rootfs;
@@ -33,6 +37,14 @@ enum Command {
     Kill(kill::KillArgs),
     /// Print where the default rootfs is, building it first if it is missing.
     Rootfs(rootfs::RootfsArgs),
+    /// Manage images: import, ls, inspect, rm.
+    Image(image::ImageArgs),
+    /// List images.
+    Images,
+    /// Make an image from a container's changes (its writable layer).
+    Commit(commit::CommitArgs),
+    /// Manage kept container layers: ls, rm.
+    Container(container::ContainerArgs),
 }
 
 /// Parses the process arguments, runs the subcommand and returns its exit code.
@@ -43,6 +55,12 @@ pub fn main() -> ExitCode {
         Command::Rootfs(args) => rootfs::rootfs(args),
         Command::Exec(args) => exec::exec(args),
         Command::Kill(args) => kill::kill(args),
+        Command::Image(args) => image::image(args),
+        Command::Images => crate::image::Store::open_default()
+            .map_err(Into::into)
+            .and_then(|store| image::images(&store)),
+        Command::Commit(args) => commit::commit(args),
+        Command::Container(args) => container::container(args),
     };
     match result {
         Ok(code) => exit_code(code),

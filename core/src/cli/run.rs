@@ -5,13 +5,14 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::cgroup_args::CgroupArgs;
 use super::ns_args::NamespaceArgs;
+use super::cgroup_args::CgroupArgs;
+use super::image_root::ImageArgs;
 use super::{container_id, detach, signals};
 use crate::namespaces::Namespace;
 use crate::error::Result;
 use crate::spec::{ContainerSpec, RootfsMode};
-use crate::{Container, rootfs};
+use crate::Container;
 
 /// Arguments of `vessel run`.
 #[derive(Debug, Args)]
@@ -42,6 +43,8 @@ pub struct RunArgs {
     pub namespaces: NamespaceArgs,
     #[command(flatten)]
     pub limits: Box<CgroupArgs>,
+    #[command(flatten)]
+    pub layers: Box<ImageArgs>,
     /// The command to run and its arguments (after `--`).
     #[arg(required = true, trailing_var_arg = true, value_name = "CMD")]
     pub command: Vec<String>,
@@ -49,14 +52,16 @@ pub struct RunArgs {
 
 /// Runs the container and returns its exit code (128 + n if signal n killed it).
 pub fn run(args: RunArgs) -> Result<i32> {
-    let rootfs = match args.rootfs {
-        Some(dir) => dir,
-        None => rootfs::default_rootfs()?,
-    };
     let id = container_id::new_id();
+    // The init layer needs the hostname before the spec exists.
+    let hostname = args.hostname.clone().unwrap_or_else(|| id.clone());
+    let rootfs = args
+        .namespaces
+        .rootfs_for(args.rootfs, args.layers.image.as_deref())?;
+    let (mut root, argv) = args.layers.prepare(rootfs, &id, &hostname, &args.command)?;
     let mut spec = args
         .namespaces
-        .apply(ContainerSpec::new(rootfs, args.command))
+        .apply(ContainerSpec::new(root.rootfs.clone(), argv))
         .cwd(args.workdir)
         .rootfs_mode(if args.chroot {
             RootfsMode::Chroot
@@ -66,6 +71,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
     if let (true, Ok(term)) = (std::io::stdin().is_terminal(), std::env::var("TERM")) {
         spec = spec.env(format!("TERM={term}"));
     }
+    spec = root.apply(spec, &args.layers.volumes);
     for entry in args.env {
         spec = spec.env(entry);
     }
@@ -77,12 +83,18 @@ pub fn run(args: RunArgs) -> Result<i32> {
     }
     spec = args.limits.apply(spec, &id)?;
     if args.detach {
-        return detach::run_detached(spec, id, args.name);
+        if args.layers.rm {
+            return Err(crate::Error::Image(crate::image::ImageError::RmWithDetach));
+        }
+        let code = detach::run_detached(spec, id, args.name)?;
+        root.started();
+        return Ok(code);
     }
     // Block the signals we forward before the child exists, so none is lost in between;
     // the child unblocks them before exec.
     let forwarder = signals::Forwarder::install()?;
     let mut running = Container::spawn(&spec)?;
+    root.started();
     forwarder.forward_until_exit(&running)?;
     let status = running.wait()?;
     args.limits.report(&running, status)

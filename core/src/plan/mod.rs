@@ -9,6 +9,7 @@
 mod dev;
 mod exec;
 mod namespaces;
+mod rootfs_mounts;
 mod step;
 mod tenant;
 
@@ -49,9 +50,14 @@ impl Plan {
         // Right after the parent's go, before anything else: the user namespace's root
         // identity, then the namespaces the child creates itself.
         steps.splice(1..1, namespaces::first_steps(spec));
-        if spec.rootfs_mode == RootfsMode::PivotRoot {
+        // ANCHOR: overlay_root
+        if let Some(overlay) = &spec.overlay {
+            // The overlay mount is itself the mount point pivot_root needs.
+            rootfs_mounts::mount_overlay(&mut steps, overlay, &root)?;
+        } else if spec.rootfs_mode == RootfsMode::PivotRoot {
             steps.push(Step::BindRootOntoItself(cstring("rootfs", &root)?));
         }
+        // ANCHOR_END: overlay_root
         mount_proc(&mut steps, &root)?;
         dev::mount_dev(&mut steps, &root, spec.namespaces.contains(Namespace::User))?;
         if namespaces::sys_needs_bind(spec) {
@@ -59,6 +65,7 @@ impl Plan {
         } else {
             mount_sys(&mut steps, &root)?;
         }
+        rootfs_mounts::mount_volumes(&mut steps, &spec.volumes, &root)?;
         match spec.rootfs_mode {
             RootfsMode::PivotRoot => {
                 steps.push(Step::PivotRoot(cstring("rootfs", &root)?));
@@ -90,6 +97,7 @@ fn validate(spec: &ContainerSpec) -> Result<()> {
         return Err(Error::NeedsMountNamespace);
     }
     namespaces::validate(spec)?;
+    rootfs_mounts::validate_volumes(spec)?;
     if let Some(name) = &spec.hostname {
         hostname::validate(name).map_err(|reason| Error::InvalidHostname {
             name: name.clone(),

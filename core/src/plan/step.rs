@@ -51,6 +51,10 @@ pub enum Step {
     /// `mount(NULL, "/", NULL, MS_REC|MS_PRIVATE)`: stop mount events flowing between this
     /// namespace and the host. Without it, every mount below would appear on the host.
     MakeMountsPrivate,
+    /// Mount the image layers with overlayfs on the merged directory, one `fsconfig`
+    /// call per layer (see [`crate::layers::overlay`]); the merged directory is then the
+    /// mount point `pivot_root` enters.
+    MountOverlay(crate::layers::OverlayArgs),
     /// `mount(path, path, NULL, MS_BIND|MS_REC)`: `pivot_root` wants the new root to be a
     /// mount point, and a directory is not one until it is bound onto itself.
     BindRootOntoItself(CString),
@@ -140,6 +144,11 @@ impl Step {
             Step::SetUmask(mask) => format!("umask({mask:#o})"),
             Step::MakeMountsPrivate => "make / private (mount MS_REC|MS_PRIVATE)".to_owned(),
             Step::BindRootOntoItself(root) => format!("bind rootfs onto itself {}", q(root)),
+            Step::MountOverlay(overlay) => format!(
+                "mount overlay of {} read-only layers on {} (fsopen/fsconfig lowerdir+, Linux 6.8 or later)",
+                overlay.lowers.len(),
+                q(&overlay.target)
+            ),
             Step::Mkdir(path, _) => format!("mkdir({})", q(path)),
             Step::Mount(m) => {
                 let fstype = m.fstype.as_deref().map(CStr::to_string_lossy);
