@@ -23,6 +23,7 @@ fn overlay_format_tree(root: &Path) {
     .unwrap();
     fs::write(root.join("run.sh"), "#!/bin/sh\necho hi\n").unwrap();
     fs::set_permissions(root.join("run.sh"), fs::Permissions::from_mode(0o4755)).unwrap();
+    xattr::set(root.join("run.sh"), "user.vessel.note", b"kept").unwrap();
     symlink("/etc/app/config", root.join("config-link")).unwrap();
     whiteout::make_overlay_whiteout(&root.join("etc/deleted")).unwrap();
     fs::create_dir(root.join("replaced")).unwrap();
@@ -61,6 +62,12 @@ fn whiteouts_and_opaque_dirs_round_trip_exactly() {
     layers::unpack_layer(&tar, &lower).unwrap();
     assert_eq!(tree(&lower), tree(&upper));
     assert_eq!(tree(&lower)[Path::new("etc/deleted")], Node::Whiteout);
+    let note = xattr::get(lower.join("run.sh"), "user.vessel.note").unwrap();
+    assert_eq!(
+        note.as_deref(),
+        Some(&b"kept"[..]),
+        "xattrs travel as PAX records"
+    );
 
     // And back again: the same bytes, so the same digest.
     let again = tmp.path().join("again.tar");
@@ -98,7 +105,7 @@ fn flattening_applies_whiteouts_and_opaque_dirs_to_the_layers_below() {
 
 /// Unpacks a tar made of `entries` into `sandbox/layer` and returns the error; checks
 /// that the layer directory is gone and `sandbox/outside` is untouched.
-fn refused(entries: &[(tar::Header, Vec<u8>)]) -> String {
+fn refused(entries: &[Entry]) -> String {
     let tmp = tempfile::tempdir().unwrap();
     let outside = tmp.path().join("outside");
     fs::create_dir(&outside).unwrap();
@@ -127,14 +134,17 @@ fn refused(entries: &[(tar::Header, Vec<u8>)]) -> String {
     vessel::cli::error_chain(&error)
 }
 
-fn file(name: &[u8], data: &[u8]) -> (tar::Header, Vec<u8>) {
+/// One raw tar entry: its header and data.
+type Entry = (tar::Header, Vec<u8>);
+
+fn file(name: &[u8], data: &[u8]) -> Entry {
     (
         raw_header(name, EntryType::Regular, data.len() as u64),
         data.to_vec(),
     )
 }
 
-fn link(name: &[u8], kind: EntryType, target: &[u8]) -> (tar::Header, Vec<u8>) {
+fn link(name: &[u8], kind: EntryType, target: &[u8]) -> Entry {
     let mut header = raw_header(name, kind, 0);
     set_raw_link(&mut header, target);
     (header, Vec::new())
@@ -143,7 +153,7 @@ fn link(name: &[u8], kind: EntryType, target: &[u8]) -> (tar::Header, Vec<u8>) {
 #[test]
 fn hostile_tars_are_refused_and_write_nothing_outside() {
     vessel::require_root!();
-    let cases: Vec<(&str, Vec<(tar::Header, Vec<u8>)>, &str)> = vec![
+    let cases: Vec<(&str, Vec<Entry>, &str)> = vec![
         (
             "dot-dot",
             vec![file(b"../outside/victim", b"pwned")],

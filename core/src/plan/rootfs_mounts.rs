@@ -86,3 +86,63 @@ pub(super) fn mount_volumes(steps: &mut Vec<Step>, volumes: &[Volume], root: &Pa
     Ok(())
 }
 // ANCHOR_END: volume_steps
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use crate::layers::OverlayRootfs;
+    use crate::plan::{Plan, Step};
+    use crate::spec::ContainerSpec;
+    use crate::volume::Volume;
+
+    #[test]
+    fn the_overlay_comes_first_and_volumes_just_before_pivot_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = |name: &str| {
+            let p = dir.path().join(name);
+            std::fs::create_dir(&p).unwrap();
+            p
+        };
+        let (lower, upper, work, merged, host) = (
+            sub("lower"),
+            sub("upper"),
+            sub("work"),
+            sub("merged"),
+            sub("host"),
+        );
+        let spec = ContainerSpec::new(&merged, ["sh"])
+            .overlay(OverlayRootfs {
+                lowers: vec![lower],
+                upper,
+                work,
+            })
+            .volume(Volume {
+                host,
+                container: PathBuf::from("/data/in"),
+                read_only: true,
+            });
+        let plan = Plan::for_spec(&spec).unwrap();
+        let order: Vec<String> = plan.steps.iter().map(Step::describe).collect();
+        let at = |needle: &str| {
+            order
+                .iter()
+                .position(|s| s.contains(needle))
+                .unwrap_or_else(|| panic!("{needle} missing from {order:#?}"))
+        };
+        assert!(at("make / private") < at("mount overlay of 1 read-only layers"));
+        assert!(at("mount overlay") < at("mount proc"));
+        assert!(at("mount sysfs") < at("/data/in"));
+        assert!(at("/data/in") < at("pivot_root"));
+        assert!(
+            !plan
+                .steps
+                .iter()
+                .any(|s| matches!(s, Step::BindRootOntoItself(_)))
+        );
+        let remount = plan.steps.iter().any(|s| {
+            matches!(s, Step::Mount(m) if m.flags == libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY)
+        });
+        assert!(remount, "a read-only volume needs its remount: {order:#?}");
+    }
+}
