@@ -118,6 +118,12 @@ pub enum Error {
     )]
     UserNamespaceWithImage(String),
 
+    /// A rootless caller asked for cgroup limits without a cgroup of its own to put them in.
+    #[error(
+        "cgroup limits: running rootless (uid {uid}) and the cgroup {dir:?} is not delegated to you (run as root, or get a delegated cgroup, e.g. systemd's Delegate=yes, or leave out the limits)"
+    )]
+    RootlessCgroup { uid: u32, dir: std::path::PathBuf },
+
     /// `exec -t` without a terminal.
     #[error("-t needs a terminal on stdin (run it from an interactive shell, or drop -t)")]
     NoTerminal,

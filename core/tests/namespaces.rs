@@ -77,7 +77,10 @@ fn a_namespace_left_out_is_the_hosts() {
         .namespaces(Namespaces::container_default().without(Namespace::Ipc));
     let out = run(&spec);
     let lines: Vec<&str> = out.stdout.lines().collect();
-    assert_eq!(lines, [host_ns(Namespace::Ipc), host_ns(Namespace::Network)]);
+    assert_eq!(
+        lines,
+        [host_ns(Namespace::Ipc), host_ns(Namespace::Network)]
+    );
 }
 
 #[test]
@@ -161,7 +164,7 @@ fn a_user_namespace_gets_bound_host_devices_and_a_read_only_sys() {
     vessel::require_root!();
     let spec = sh("echo x > /dev/null && head -c 4 /dev/zero | wc -c; \
                    touch /sys/x 2>/dev/null || echo sys-read-only")
-        .id_mapping(IdMapping::shifted(200_000, 65_536));
+    .id_mapping(IdMapping::shifted(200_000, 65_536));
     assert_eq!(run(&spec).stdout, "4\nsys-read-only\n");
 }
 
@@ -176,18 +179,34 @@ fn time_namespace_offsets_shift_boottime_and_monotonic() {
     let out = run(&sh("cat /proc/uptime; cat /proc/self/timens_offsets").time_offsets(offsets));
     let host_after = uptime();
     let mut lines = out.stdout.lines();
-    let inside: f64 = lines.next().unwrap().split(' ').next().unwrap().parse().unwrap();
+    let inside: f64 = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
     // /proc/uptime counts CLOCK_BOOTTIME, shifted by exactly the offset.
     assert!(
         inside >= host_before + 172_800.0 && inside <= host_after + 172_800.0,
         "inside {inside}, host {host_before}..{host_after}"
     );
     let rest: Vec<Vec<&str>> = lines.map(|l| l.split_whitespace().collect()).collect();
-    assert_eq!(rest, [["monotonic", "86400", "0"], ["boottime", "172800", "0"]]);
+    assert_eq!(
+        rest,
+        [["monotonic", "86400", "0"], ["boottime", "172800", "0"]]
+    );
 }
 
 fn uptime() -> f64 {
-    std::fs::read_to_string("/proc/uptime").unwrap().split(' ').next().unwrap().parse().unwrap()
+    std::fs::read_to_string("/proc/uptime")
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
 }
 
 #[test]

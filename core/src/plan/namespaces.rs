@@ -29,7 +29,7 @@ pub fn validate(spec: &ContainerSpec) -> Result<()> {
             .validate()
             .map_err(Error::InvalidIdMapping)?;
     }
-    Ok(())
+    crate::userns::check_cgroup_delegation(spec)
 }
 
 /// The steps that run first, right after the parent's go: become root of a new user

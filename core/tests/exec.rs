@@ -1,0 +1,324 @@
+//! Joining a running container: the library's `Tenant` (inodes match the container's,
+//! not the host's), and the CLI's `run -d` → `exec` → `kill` with its state records.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::os::fd::AsFd;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use vessel::cgroups::{CgroupSpec, Resources};
+use vessel::pipe::Pipe;
+use vessel::state::{StateDir, Status};
+use vessel::tenant::Tenant;
+use vessel::test_support::host_mounts;
+use vessel::userns::IdMapping;
+use vessel::{Container, ContainerSpec, Namespace, Namespaces, Running, Stdio, rootfs};
+
+/// A container that waits for a line on stdin; dropping the pipe lets it exit.
+struct Waiting {
+    running: Running,
+    stdin: Option<Pipe>,
+}
+
+impl Waiting {
+    fn start(spec: ContainerSpec) -> Waiting {
+        let stdin = Pipe::new().unwrap();
+        let stdout = Pipe::new().unwrap();
+        let running = Container::spawn_with_stdio(
+            &spec,
+            Stdio {
+                stdin: Some(stdin.read.as_fd()),
+                stdout: Some(stdout.write.as_fd()),
+                stderr: None,
+            },
+        )
+        .unwrap();
+        drop(stdout.write);
+        // The shell prints once it runs, so its namespaces all exist before we join.
+        let line = BufReader::new(File::from(stdout.read)).lines().next();
+        assert_eq!(line.unwrap().unwrap(), "up");
+        Waiting {
+            running,
+            stdin: Some(stdin),
+        }
+    }
+
+    fn finish(mut self) {
+        self.stdin.take();
+        assert!(self.running.wait().unwrap().success());
+    }
+}
+
+fn waiting_spec() -> ContainerSpec {
+    ContainerSpec::new(
+        rootfs::default_rootfs().unwrap(),
+        ["/bin/sh", "-c", "echo up; read _; exit 0"],
+    )
+}
+
+/// Runs `script` in the container through a tenant and returns its stdout.
+fn exec_output(tenant: &Tenant, script: &str) -> (String, vessel::ExitStatus) {
+    let out = Pipe::new().unwrap();
+    let null = File::open("/dev/null").unwrap();
+    let mut running = tenant
+        .spawn_with_stdio(
+            &ContainerSpec::new("/", ["/bin/sh", "-c", script]),
+            Stdio {
+                stdin: Some(null.as_fd()),
+                stdout: Some(out.write.as_fd()),
+                stderr: None,
+            },
+        )
+        .unwrap();
+    drop(out.write);
+    let text = std::io::read_to_string(File::from(out.read)).unwrap();
+    (text, running.wait().unwrap())
+}
+
+fn ns_links(pid: &str, names: &[Namespace]) -> Vec<String> {
+    names
+        .iter()
+        .map(|ns| {
+            std::fs::read_link(format!("/proc/{pid}/ns/{ns}"))
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect()
+}
+
+fn check_joined(spec: ContainerSpec) {
+    let names: Vec<Namespace> = Namespace::ALL.to_vec();
+    let container = Waiting::start(spec);
+    let pid = container.running.pid();
+    let tenant = Tenant::of_pid(pid).unwrap();
+    let script = names
+        .iter()
+        .map(|ns| format!("readlink /proc/self/ns/{ns};"))
+        .collect::<String>()
+        + "echo $$; id -u; cat /proc/self/cgroup";
+    let (text, status) = exec_output(&tenant, &script);
+    assert!(status.success(), "{text}");
+    let lines: Vec<&str> = text.lines().collect();
+    let container_links = ns_links(&pid.to_string(), &names);
+    assert_eq!(
+        lines[..names.len()],
+        container_links,
+        "exec joined every namespace"
+    );
+    // In the container's PID namespace: not 1 (that is the container's first process),
+    // a small number there.
+    let exec_pid: u32 = lines[names.len()].parse().unwrap();
+    assert!(exec_pid > 1, "{exec_pid}");
+    assert_eq!(lines[names.len() + 1], "0", "root inside");
+    // The same cgroups, as the container sees them (through its cgroup namespace, if any).
+    let (container_cgroups, _) = exec_output(&tenant, "cat /proc/1/cgroup");
+    assert_eq!(
+        lines[names.len() + 2..].join("\n") + "\n",
+        container_cgroups
+    );
+    container.finish();
+}
+
+#[test]
+fn exec_joins_every_namespace_of_the_container() {
+    vessel::require_root!();
+    let before = host_mounts();
+    let all_but_user: Namespaces = Namespace::ALL
+        .into_iter()
+        .filter(|ns| *ns != Namespace::User)
+        .collect();
+    let cgroup = CgroupSpec::new(
+        format!("exec-test-{}", std::process::id()),
+        Resources::default(),
+    );
+    check_joined(waiting_spec().namespaces(all_but_user).cgroup(cgroup));
+    assert_eq!(host_mounts(), before);
+}
+
+#[test]
+fn exec_joins_a_container_with_a_user_namespace() {
+    vessel::require_root!();
+    check_joined(
+        waiting_spec()
+            .namespaces(Namespaces::container_default().with(Namespace::Network))
+            .id_mapping(IdMapping::shifted(300_000, 65_536)),
+    );
+}
+
+#[test]
+fn exec_exit_codes_and_missing_commands_pass_through() {
+    vessel::require_root!();
+    let container = Waiting::start(waiting_spec());
+    let tenant = Tenant::of_pid(container.running.pid()).unwrap();
+    let (_, status) = exec_output(&tenant, "exit 7");
+    assert_eq!(status.code(), 7);
+    let error = tenant
+        .spawn(&ContainerSpec::new("/", ["no-such-command"]))
+        .unwrap_err();
+    assert_eq!(error.exit_code(), 127, "{error}");
+    container.finish();
+}
+
+#[test]
+fn exec_into_a_container_that_exited_is_refused_clearly() {
+    vessel::require_root!();
+    let container = Waiting::start(waiting_spec());
+    let tenant = Tenant::of_pid(container.running.pid()).unwrap();
+    container.finish();
+    let error = tenant
+        .spawn(&ContainerSpec::new("/", ["true"]))
+        .unwrap_err();
+    let message = vessel::cli::error_chain(&error);
+    assert!(message.contains("is not running"), "{message}");
+    assert!(message.contains("has exited"), "{message}");
+}
+
+// ---- the CLI: run -d, exec, kill, and the records they leave --------------------------
+
+fn vessel(run_dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vessel"))
+        .args(args)
+        .env("VESSEL_RUN_DIR", run_dir)
+        .output()
+        .expect("run vessel")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Blocks until the process `pid` has exited, on a pidfd (no sleeping).
+fn wait_for_exit(pid: libc::pid_t) {
+    // SAFETY: pidfd_open takes a pid and flags; the descriptor is closed below.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) } as libc::c_int;
+    if fd < 0 {
+        return; // already gone
+    }
+    let mut poll = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd; -1 waits without a timeout.
+    unsafe { libc::poll(&mut poll, 1, -1) };
+    // SAFETY: `fd` is ours.
+    unsafe { libc::close(fd) };
+}
+
+#[test]
+fn run_detached_then_exec_ps_shows_both_processes_then_kill_records_the_exit() {
+    vessel::require_root!();
+    let run_dir = tempfile::tempdir().unwrap();
+    let rootfs = rootfs::default_rootfs().unwrap();
+    let rootfs = rootfs.to_str().unwrap();
+    let started = vessel(
+        run_dir.path(),
+        &[
+            "run", "-d", "--name", "sleeper", "--rootfs", rootfs, "--", "sleep", "1000",
+        ],
+    );
+    assert!(started.status.success(), "{}", text(&started.stderr));
+    let id = text(&started.stdout).trim().to_owned();
+    assert!(
+        id.len() == 12 && id.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{id}"
+    );
+
+    let store = StateDir::at(run_dir.path()).unwrap();
+    let record = store.load(&id).unwrap();
+    assert_eq!(record.status, Status::Running);
+    assert_eq!(record.name.as_deref(), Some("sleeper"));
+    assert!(record.is_running());
+
+    let ps = vessel(
+        run_dir.path(),
+        &["exec", "sleeper", "--", "ps", "-o", "pid,args"],
+    );
+    assert!(ps.status.success(), "{}", text(&ps.stderr));
+    let listing = text(&ps.stdout);
+    let rows: Vec<Vec<&str>> = listing
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(rows[0][..2], ["1", "sleep"], "{listing}");
+    assert_eq!(
+        rows.len(),
+        2,
+        "the container's sleep and exec's ps: {listing}"
+    );
+    assert_eq!(rows[1][1], "ps", "{listing}");
+
+    let code = vessel(
+        run_dir.path(),
+        &["exec", &id[..6], "--", "sh", "-c", "exit 9"],
+    );
+    assert_eq!(code.status.code(), Some(9));
+
+    let killed = vessel(run_dir.path(), &["kill", &id]);
+    assert!(killed.status.success(), "{}", text(&killed.stderr));
+    wait_for_exit(record.shim_pid);
+    let record = store.load(&id).unwrap();
+    assert_eq!(record.status, Status::Exited);
+    assert_eq!(record.exit_code, Some(137));
+    assert!(record.finished.is_some());
+
+    let late = vessel(run_dir.path(), &["exec", "sleeper", "--", "true"]);
+    assert_eq!(late.status.code(), Some(125));
+    assert_eq!(
+        text(&late.stderr),
+        format!(
+            "vessel: container {id} is not running (exited with code 137); start a new one with `vessel run -d`\n"
+        )
+    );
+    let again = vessel(run_dir.path(), &["kill", "sleeper"]);
+    assert_eq!(again.status.code(), Some(125));
+    store.remove(&id).unwrap();
+}
+
+#[test]
+fn a_detached_start_that_fails_leaves_no_record() {
+    vessel::require_root!();
+    let run_dir = tempfile::tempdir().unwrap();
+    let rootfs = rootfs::default_rootfs().unwrap();
+    let out = vessel(
+        run_dir.path(),
+        &[
+            "run",
+            "-d",
+            "--rootfs",
+            rootfs.to_str().unwrap(),
+            "--",
+            "no-such-command",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(127), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("command not found"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(text(&out.stdout).is_empty());
+    let store = StateDir::at(run_dir.path()).unwrap();
+    assert!(store.list().unwrap().is_empty());
+}
+
+#[test]
+fn unknown_containers_and_signals_get_clear_errors() {
+    let run_dir = tempfile::tempdir().unwrap();
+    let out = vessel(run_dir.path(), &["exec", "nope", "--", "true"]);
+    assert_eq!(out.status.code(), Some(125));
+    assert_eq!(
+        text(&out.stderr),
+        "vessel: no container \"nope\" (use the id or --name that `vessel run -d` was given)\n"
+    );
+    let bad = vessel(run_dir.path(), &["kill", "-s", "NOPE", "x"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        text(&bad.stderr).contains("no such signal"),
+        "{}",
+        text(&bad.stderr)
+    );
+}

@@ -1,0 +1,145 @@
+//! # Lesson: the cgroup namespace
+//!
+//! `/proc/self/cgroup` tells a process where it sits in each cgroup hierarchy. Without a
+//! *cgroup namespace* a container reads the host's whole path (and learns how the host is
+//! organised); with one, the cgroup it was in when the namespace was made becomes its
+//! `/`. vessel creates the namespace with `unshare(CLONE_NEWCGROUP)` in the child *after*
+//! the parent moved it into its own cgroup, so the container's root is its own cgroup and
+//! not the caller's.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
+use std::process::exit;
+
+use vessel::cgroups::{CgroupSpec, Resources};
+use vessel::pipe::Pipe;
+use vessel::{Container, ContainerSpec, Namespace, Namespaces, Stdio, rootfs};
+use vessel_demos::{Lesson, require_root};
+
+const NAME: &str = "demo-cgroupns";
+
+fn main() {
+    require_root(NAME);
+    let mut lesson = Lesson::start(
+        NAME,
+        "a cgroup namespace makes the container's cgroup its /",
+    );
+    if let Err(e) = run(&mut lesson) {
+        exit(lesson.abort("run the lesson", e.as_ref()));
+    }
+    exit(lesson.finish());
+}
+
+fn run(lesson: &mut Lesson) -> Result<(), Box<dyn std::error::Error>> {
+    lesson.step("start a container in its own cgroup and a new cgroup namespace");
+    lesson.syscall(
+        "mkdir the cgroup, write the child's pid to cgroup.procs (parent, while the child waits)",
+    );
+    lesson.syscall(
+        "unshare(CLONE_NEWCGROUP) in the child: its current cgroup becomes the namespace's root",
+    );
+    let name = format!("{NAME}-{}", std::process::id());
+    let spec = ContainerSpec::new(
+        rootfs::default_rootfs()?,
+        [
+            "/bin/sh",
+            "-c",
+            "cat /proc/self/cgroup; echo end; readlink /proc/self/ns/cgroup; read _; exit 0",
+        ],
+    )
+    .namespaces(Namespaces::container_default().with(Namespace::Cgroup))
+    .cgroup(CgroupSpec::new(name.clone(), Resources::default()));
+    let stdin = Pipe::new()?;
+    let stdout = Pipe::new()?;
+    let mut running = Container::spawn_with_stdio(
+        &spec,
+        Stdio {
+            stdin: Some(stdin.read.as_fd()),
+            stdout: Some(stdout.write.as_fd()),
+            stderr: None,
+        },
+    )?;
+    drop(stdout.write);
+    let mut lines = BufReader::new(File::from(stdout.read)).lines();
+    let mut inside = Vec::new();
+    for line in lines.by_ref() {
+        let line = line?;
+        if line == "end" {
+            break;
+        }
+        inside.push(line);
+    }
+    let inside_ns = lines.next().transpose()?.unwrap_or_default();
+
+    lesson.step("read /proc/self/cgroup inside the container");
+    lesson.syscall("read /proc/self/cgroup (ID:CONTROLLERS:PATH per hierarchy)");
+    for line in &inside {
+        lesson.note(&format!("| {line}"));
+    }
+    lesson.claim(
+        "inside, every hierarchy shows the container at /",
+        !inside.is_empty() && inside.iter().all(|l| l.rsplit(':').next() == Some("/")),
+    );
+
+    lesson.step("read the same process's cgroups from the host");
+    lesson.syscall(&format!(
+        "read /proc/{}/cgroup from the host",
+        running.pid()
+    ));
+    let host_view = std::fs::read_to_string(format!("/proc/{}/cgroup", running.pid()))?;
+    let own: Vec<&str> = host_view
+        .lines()
+        .filter(|l| l.ends_with(&format!("/{name}")))
+        .collect();
+    for line in &own {
+        // The caller's own cgroup path varies with the machine: show only its end.
+        let path = line.rsplit(':').next().unwrap_or_default();
+        let controllers = line.split(':').nth(1).unwrap_or_default();
+        lesson.note(&format!(
+            "| {controllers}: …/vessel/{name}",
+            name = path.rsplit('/').next().unwrap_or_default()
+        ));
+    }
+    let dirs: Vec<PathBuf> = own.iter().filter_map(|l| cgroup_dir(l)).collect();
+    lesson.claim(
+        "from the host, the same process sits in …/vessel/<its cgroup>",
+        !own.is_empty() && dirs.iter().all(|d| d.is_dir()),
+    );
+    let host_ns = std::fs::read_link("/proc/self/ns/cgroup")?;
+    lesson.see("cgroup namespace inside", &inside_ns);
+    lesson.see("cgroup namespace of the host", host_ns.display());
+    lesson.claim(
+        "the container's cgroup namespace is not the host's",
+        !inside_ns.is_empty() && inside_ns != host_ns.to_string_lossy(),
+    );
+
+    lesson.step("let the container finish; its cgroup is removed");
+    drop(stdin);
+    let status = running.wait()?;
+    lesson.see("exit", status);
+    let left = dirs.iter().filter(|d| d.exists()).count();
+    lesson.claim(
+        "the container exited cleanly and its cgroup is gone",
+        status.success() && !dirs.is_empty() && left == 0,
+    );
+    Ok(())
+}
+
+/// The host directory of one `/proc/PID/cgroup` line: the hierarchy's mount (named after
+/// its first controller on this kind of host) joined with the path.
+fn cgroup_dir(line: &str) -> Option<PathBuf> {
+    let mut parts = line.splitn(3, ':');
+    let (_, controllers, path) = (parts.next()?, parts.next()?, parts.next()?);
+    let mount = controllers
+        .split(',')
+        .next()
+        .filter(|c| !c.is_empty())
+        .unwrap_or("unified");
+    Some(
+        Path::new("/sys/fs/cgroup")
+            .join(mount)
+            .join(path.trim_start_matches('/')),
+    )
+}

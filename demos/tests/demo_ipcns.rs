@@ -1,0 +1,10 @@
+//! The IPC namespace lesson's transcript, checked claim by claim and kept as the book's output.
+
+mod common;
+
+#[test]
+fn demo_ipcns_transcript() {
+    vessel::require_root!();
+    let transcript = common::transcript(env!("CARGO_BIN_EXE_demo-ipcns"), &[]);
+    common::settings().bind(|| insta::assert_snapshot!("demo-ipcns", transcript));
+}

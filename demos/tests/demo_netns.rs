@@ -1,0 +1,10 @@
+//! The network namespace lesson's transcript, checked claim by claim and kept as the book's output.
+
+mod common;
+
+#[test]
+fn demo_netns_transcript() {
+    vessel::require_root!();
+    let transcript = common::transcript(env!("CARGO_BIN_EXE_demo-netns"), &[]);
+    common::settings().bind(|| insta::assert_snapshot!("demo-netns", transcript));
+}
