@@ -3,7 +3,8 @@
 use clap::{Args, Subcommand};
 
 use crate::error::Result;
-use crate::image::Store;
+use crate::image::{ImageError, Store};
+use crate::state::StateDir;
 
 /// Arguments of `vessel container`.
 #[derive(Debug, Args)]
@@ -18,7 +19,7 @@ enum ContainerCommand {
     Ls,
     /// Remove a stopped container's layers, and the image layers no one uses any more.
     Rm {
-        /// The container's id, or a unique prefix of it.
+        /// The container's id, a unique prefix of it, or its --name.
         container: String,
     },
 }
@@ -34,9 +35,24 @@ pub fn container(args: ContainerArgs) -> Result<i32> {
             }
         }
         ContainerCommand::Rm { container } => {
-            let record = store.remove_container(&container)?;
+            let record = store.remove_container(&resolve(&store, &container)?)?;
             println!("{}", record.id);
         }
     }
     Ok(0)
+}
+
+/// The id of the container `query` names: an id or unique id prefix in the image store,
+/// or else a `--name` given to `vessel run -d`.
+pub(super) fn resolve(store: &Store, query: &str) -> Result<String> {
+    match store.container(query) {
+        Ok(record) => Ok(record.id),
+        Err(not_found @ ImageError::ContainerNotFound(_)) => {
+            match StateDir::open().and_then(|s| s.find(query)) {
+                Ok(record) => Ok(record.id),
+                Err(_) => Err(not_found.into()),
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
 }
