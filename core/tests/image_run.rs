@@ -273,3 +273,110 @@ fn bad_volumes_are_refused_before_anything_starts() {
     assert_eq!(left, 0, "a refused run left a container in {containers:?}");
     assert!(!Path::new(&containers).join("x").exists());
 }
+
+/// Runs the vessel binary with its store in `root`.
+fn vessel_in(root: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vessel"))
+        .args(args)
+        .env("VESSEL_ROOT", root)
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn the_image_commands_import_list_inspect_commit_and_remove() {
+    vessel::require_root!();
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("store");
+    let tree = tmp.path().join("tree");
+    fs::create_dir_all(tree.join("etc")).unwrap();
+    fs::write(tree.join("etc/motd"), "imported\n").unwrap();
+
+    let out = vessel_in(&root, &["image", "import", tree.to_str().unwrap(), "motd"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).starts_with("sha256:"),
+        "{}",
+        text(&out.stdout)
+    );
+    let listed = text(&vessel_in(&root, &["images"]).stdout);
+    assert!(listed.lines().any(|l| l.starts_with("motd ")), "{listed}");
+    let inspect = text(&vessel_in(&root, &["image", "inspect", "motd"]).stdout);
+    let image: Image = serde_json::from_str(&inspect).unwrap();
+    assert_eq!(image.layers.len(), 1);
+
+    // A tar import goes through the same checks: a hostile one is refused, nothing kept.
+    let hostile = tmp.path().join("hostile.tar");
+    let mut builder = tar::Builder::new(fs::File::create(&hostile).unwrap());
+    let mut header = tar::Header::new_gnu();
+    header.set_entry_type(tar::EntryType::Char);
+    header.set_size(0);
+    header.set_mode(0o600);
+    header.set_path("dev/kmem").unwrap();
+    header.set_cksum();
+    builder.append(&header, &[][..]).unwrap();
+    builder.into_inner().unwrap();
+    let layers_before = fs::read_dir(root.join("layers")).unwrap().count();
+    let out = vessel_in(
+        &root,
+        &["image", "import", hostile.to_str().unwrap(), "evil"],
+    );
+    assert_eq!(out.status.code(), Some(125));
+    assert!(
+        text(&out.stderr).contains("is a device node"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        fs::read_dir(root.join("layers")).unwrap().count(),
+        layers_before
+    );
+    assert!(!text(&vessel_in(&root, &["images"]).stdout).contains("evil"));
+
+    // Commit by id, refuse rm while the container exists, then clean up.
+    let out = vessel_in(
+        &root,
+        &[
+            "run",
+            "--hostname",
+            "keeper",
+            "--",
+            "sh",
+            "-c",
+            "echo kept > /kept",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let ls = text(&vessel_in(&root, &["container", "ls"]).stdout);
+    let id = ls
+        .lines()
+        .nth(1)
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap()
+        .to_owned();
+    let out = vessel_in(&root, &["commit", &id[..6], "kept"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = vessel_in(
+        &root,
+        &["run", "--rm", "--image", "kept", "--", "cat", "/kept"],
+    );
+    assert_eq!(text(&out.stdout), "kept\n", "{}", text(&out.stderr));
+    let out = vessel_in(&root, &["image", "rm", "base"]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(
+        text(&out.stderr).contains(&format!("vessel container rm {id}")),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(vessel_in(&root, &["container", "rm", &id]).status.success());
+    for name in ["kept", "motd", "base"] {
+        let out = vessel_in(&root, &["image", "rm", name]);
+        assert!(out.status.success(), "rm {name}: {}", text(&out.stderr));
+    }
+    let left: Vec<_> = fs::read_dir(root.join("layers")).unwrap().collect();
+    assert!(left.is_empty(), "layers left behind: {left:?}");
+}
