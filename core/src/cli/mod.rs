@@ -23,6 +23,10 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "vessel", version, about, long_about = None)]
 pub struct Cli {
+    /// Where vessel keeps its rootfs, images, layers and containers (sets VESSEL_ROOT)
+    /// [default: $VESSEL_ROOT, or /var/lib/vessel].
+    #[arg(long, global = true, value_name = "DIR")]
+    root: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -50,6 +54,11 @@ enum Command {
 /// Parses the process arguments, runs the subcommand and returns its exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(root) = &cli.root {
+        // SAFETY: this runs first thing in main, before vessel starts any thread, so no
+        // other thread can be reading the environment while it changes.
+        unsafe { std::env::set_var("VESSEL_ROOT", root) };
+    }
     let result = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Rootfs(args) => rootfs::rootfs(args),
