@@ -124,6 +124,11 @@ pub enum Error {
     )]
     RootlessCgroup { uid: u32, dir: std::path::PathBuf },
 
+    /// The shim of `vessel run -d` could not start the container; `message` is the
+    /// shim's whole error chain, `code` the exit code it maps to.
+    #[error("{message}")]
+    Detached { message: String, code: i32 },
+
     /// `exec -t` without a terminal.
     #[error("-t needs a terminal on stdin (run it from an interactive shell, or drop -t)")]
     NoTerminal,
@@ -197,6 +202,7 @@ impl Error {
         match self {
             Error::CommandNotFound { .. } => 127,
             Error::NotExecutable { .. } => 126,
+            Error::Detached { code, .. } => *code,
             _ => 125,
         }
     }

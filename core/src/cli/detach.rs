@@ -24,7 +24,7 @@ const STARTED: &str = "started";
 
 // ANCHOR: run_detached
 /// Records the container, forks the shim that runs it, and prints its id once it is
-/// running. Returns the exit code for `vessel run -d`.
+/// running. Returns the exit code for `vessel run -d` (0), or the shim's error.
 pub fn run_detached(spec: ContainerSpec, id: String, name: Option<String>) -> Result<i32> {
     let store = StateDir::open()?;
     let record = Record::new(id.clone(), name, spec.argv.clone(), spec.rootfs.clone());
@@ -56,9 +56,11 @@ pub fn run_detached(spec: ContainerSpec, id: String, name: Option<String>) -> Re
             let _ = nix::sys::wait::waitpid(child, None);
             let (code, text) = message
                 .split_once('\n')
-                .unwrap_or(("125", "the supervisor died"));
-            eprintln!("vessel: {text}");
-            Ok(code.parse().unwrap_or(125))
+                .unwrap_or(("125", "the container's supervisor died before starting it"));
+            Err(Error::Detached {
+                message: text.to_owned(),
+                code: code.parse().unwrap_or(125),
+            })
         }
     }
 }
