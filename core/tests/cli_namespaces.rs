@@ -1,0 +1,212 @@
+//! The namespace options of `vessel run` as a user types them: what each one changes
+//! inside, and the messages for values that make no sense.
+
+use std::process::{Command, Output};
+
+use vessel::rootfs;
+use vessel::test_support::host_mounts;
+
+fn vessel(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vessel"))
+        .args(args)
+        .output()
+        .expect("run vessel")
+}
+
+/// `vessel run --rootfs DEFAULT <options> -- sh -c SCRIPT`, checked to succeed.
+fn run_sh(options: &[&str], script: &str) -> String {
+    let rootfs = rootfs::default_rootfs().unwrap();
+    let mut args = vec!["run", "--rootfs", rootfs.to_str().unwrap()];
+    args.extend_from_slice(options);
+    args.extend_from_slice(&["--", "sh", "-c", script]);
+    let before = host_mounts();
+    let out = vessel(&args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(host_mounts(), before);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn host_ns(name: &str) -> String {
+    std::fs::read_link(format!("/proc/self/ns/{name}"))
+        .unwrap()
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn network_none_shows_only_lo() {
+    vessel::require_root!();
+    let out = run_sh(&["--network", "none"], "cat /proc/net/dev");
+    let devices: Vec<&str> = out
+        .lines()
+        .skip(2)
+        .filter_map(|l| l.split(':').next())
+        .map(str::trim)
+        .collect();
+    assert_eq!(devices, ["lo"], "{out}");
+}
+
+#[test]
+fn host_switches_share_the_hosts_namespaces() {
+    vessel::require_root!();
+    let out = run_sh(
+        &[
+            "--network",
+            "host",
+            "--ipc",
+            "host",
+            "--uts",
+            "host",
+            "--pid",
+            "host",
+        ],
+        "for n in net ipc uts pid; do readlink /proc/self/ns/$n; done",
+    );
+    let expected: Vec<String> = ["net", "ipc", "uts", "pid"].map(host_ns).to_vec();
+    assert_eq!(out.lines().collect::<Vec<_>>(), expected);
+}
+
+#[test]
+fn the_ns_list_selects_exactly_those_namespaces() {
+    vessel::require_root!();
+    let out = run_sh(
+        &["--ns", "mnt,pid,cgroup,time"],
+        "for n in mnt pid cgroup time uts ipc net; do readlink /proc/self/ns/$n; done",
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    for (line, name) in lines.iter().zip(["mnt", "pid", "cgroup", "time"]) {
+        assert_ne!(*line, host_ns(name), "{name} is new");
+    }
+    for (line, name) in lines[4..].iter().zip(["uts", "ipc", "net"]) {
+        assert_eq!(*line, host_ns(name), "{name} is the host's");
+    }
+}
+
+#[test]
+fn userns_maps_root_and_time_offset_shifts_uptime() {
+    vessel::require_root!();
+    let out = run_sh(&["--userns=0:300000:1000"], "cat /proc/self/uid_map");
+    assert_eq!(
+        out.split_whitespace().collect::<Vec<_>>(),
+        ["0", "300000", "1000"]
+    );
+    let out = run_sh(&["--userns"], "cat /proc/self/gid_map");
+    assert_eq!(
+        out.split_whitespace().collect::<Vec<_>>(),
+        ["0", "100000", "65536"]
+    );
+    let out = run_sh(&["--time-offset", "boottime=100d"], "cat /proc/uptime");
+    let inside: f64 = out.split(' ').next().unwrap().parse().unwrap();
+    assert!(inside > 100.0 * 86_400.0, "{out}");
+}
+
+#[test]
+fn bad_namespace_options_say_what_to_use() {
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["--ns", "mnt,bogus"],
+            "\"bogus\": no such namespace (use mnt, uts, ipc, pid, net, user, cgroup, time)",
+        ),
+        (
+            &["--network", "bridge"],
+            "invalid value 'bridge' for '--network <MODE>'",
+        ),
+        (
+            &["--userns=0:x:1"],
+            "\"0:x:1\": OUTSIDE \"x\" is not a number",
+        ),
+        (
+            &["--time-offset", "realtime=5"],
+            "\"realtime\": no such namespaced clock (use monotonic or boottime)",
+        ),
+        (
+            &["--time-offset", "monotonic=5y"],
+            "\"5y\": not a number of seconds (use e.g. 90, 15m, 2h or -1d)",
+        ),
+    ];
+    for (options, message) in cases {
+        let mut args = vec!["run"];
+        args.extend_from_slice(options);
+        args.extend_from_slice(&["--", "true"]);
+        let out = vessel(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn a_hostname_without_its_own_uts_namespace_is_refused() {
+    let out = vessel(&["run", "--uts", "host", "--hostname", "x", "--", "true"]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("a hostname needs its own UTS namespace"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn image_layers_with_a_user_namespace_are_refused_clearly() {
+    let out = vessel(&["run", "--userns", "--image", "base", "--", "true"]);
+    assert_eq!(out.status.code(), Some(125));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "vessel: --image base: image layers cannot be mounted in a user namespace yet \
+         (use --rootfs DIR, or leave out --userns)\n"
+    );
+}
+
+#[test]
+fn exec_t_without_a_terminal_is_refused() {
+    vessel::require_root!();
+    let run_dir = tempfile::tempdir().unwrap();
+    let rootfs = rootfs::default_rootfs().unwrap();
+    let with_dir = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_vessel"))
+            .args(args)
+            .env("VESSEL_RUN_DIR", run_dir.path())
+            .output()
+            .unwrap()
+    };
+    let started = with_dir(&[
+        "run",
+        "-d",
+        "--rootfs",
+        rootfs.to_str().unwrap(),
+        "--",
+        "sleep",
+        "100",
+    ]);
+    let id = String::from_utf8_lossy(&started.stdout).trim().to_owned();
+    let out = with_dir(&["exec", "-t", &id, "--", "true"]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("-t needs a terminal on stdin"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(with_dir(&["kill", &id]).status.success());
+    let record = vessel::state::StateDir::at(run_dir.path())
+        .unwrap()
+        .load(&id)
+        .unwrap();
+    // Wait for the shim to record the exit before the run directory goes away.
+    // SAFETY: pidfd_open takes a pid and flags; the descriptor is closed below.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, record.shim_pid, 0) } as libc::c_int;
+    if fd >= 0 {
+        let mut poll = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one live pollfd; -1 waits until the shim exits.
+        unsafe { libc::poll(&mut poll, 1, -1) };
+        // SAFETY: `fd` is ours.
+        unsafe { libc::close(fd) };
+    }
+}
