@@ -107,3 +107,75 @@ fn an_ordinary_user_without_a_delegated_cgroup_is_told_why_limits_are_refused() 
         "{stderr}"
     );
 }
+
+#[test]
+fn an_ordinary_user_can_run_detached_exec_and_kill() {
+    vessel::require_root!();
+    let rootfs = rootfs::default_rootfs().unwrap();
+    let user = ThrowAwayUser::create("c");
+    let run_dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::chown(run_dir.path(), Some(user.uid), Some(user.gid)).unwrap();
+    let as_user = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_vessel"))
+            .args(args)
+            .env("VESSEL_RUN_DIR", run_dir.path())
+            .uid(user.uid)
+            .gid(user.gid)
+            .output()
+            .unwrap()
+    };
+    let started = as_user(&[
+        "run",
+        "-d",
+        "--rootfs",
+        rootfs.to_str().unwrap(),
+        "--",
+        "sleep",
+        "100",
+    ]);
+    assert!(started.status.success(), "{}", text(&started.stderr));
+    let id = text(&started.stdout).trim().to_owned();
+    let exec = as_user(&[
+        "exec",
+        &id,
+        "--",
+        "sh",
+        "-c",
+        "id -u; cat /proc/self/uid_map; echo $$",
+    ]);
+    assert!(exec.status.success(), "{}", text(&exec.stderr));
+    let out = text(&exec.stdout);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "0");
+    assert_eq!(
+        lines[1].split_whitespace().collect::<Vec<_>>(),
+        ["0", &user.uid.to_string(), "1"]
+    );
+    assert_ne!(
+        lines[2], "1",
+        "exec is a second process in the container's PID namespace"
+    );
+    assert!(as_user(&["kill", &id]).status.success());
+    let record = vessel::state::StateDir::at(run_dir.path())
+        .unwrap()
+        .load(&id)
+        .unwrap();
+    // SAFETY: pidfd_open takes a pid and flags; the descriptor is closed below.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, record.shim_pid, 0) } as libc::c_int;
+    if fd >= 0 {
+        let mut poll = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one live pollfd; -1 waits until the shim has recorded the exit.
+        unsafe { libc::poll(&mut poll, 1, -1) };
+        // SAFETY: `fd` is ours.
+        unsafe { libc::close(fd) };
+    }
+    let record = vessel::state::StateDir::at(run_dir.path())
+        .unwrap()
+        .load(&id)
+        .unwrap();
+    assert_eq!(record.exit_code, Some(137));
+}

@@ -27,10 +27,19 @@ struct Lock {
 }
 
 impl StateDir {
-    /// The run directory (`$VESSEL_RUN_DIR` or [`DEFAULT_RUN_DIR`]), created if missing.
+    /// The run directory, created if missing: `$VESSEL_RUN_DIR`; else, when not root,
+    /// `$XDG_RUNTIME_DIR/vessel` (the user's own tmpfs, as rootless podman does); else
+    /// [`DEFAULT_RUN_DIR`].
     pub fn open() -> Result<StateDir> {
+        let rootless = || {
+            // SAFETY: geteuid has no preconditions and cannot fail.
+            let root = unsafe { libc::geteuid() } == 0;
+            let runtime = std::env::var_os("XDG_RUNTIME_DIR").filter(|_| !root)?;
+            Some(PathBuf::from(runtime).join("vessel"))
+        };
         let dir = std::env::var_os(RUN_DIR_ENV)
             .map(PathBuf::from)
+            .or_else(rootless)
             .unwrap_or_else(|| PathBuf::from(DEFAULT_RUN_DIR));
         StateDir::at(dir)
     }

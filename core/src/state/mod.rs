@@ -1,7 +1,8 @@
 //! Container state: one JSON record per container in the run directory, so a container
 //! can outlive the `vessel run -d` that started it and other commands can find it.
 //!
-//! * [`StateDir`] is the directory (`$VESSEL_RUN_DIR`, default `/run/vessel`): records are
+//! * [`StateDir`] is the directory (`$VESSEL_RUN_DIR`, default `/run/vessel`, or
+//!   `$XDG_RUNTIME_DIR/vessel` for a rootless caller): records are
 //!   `ID.json`, written whole to a temporary file and renamed into place, under an
 //!   exclusive `flock` on `.lock`, so a reader never sees half a record and two writers
 //!   never lose each other's update.
