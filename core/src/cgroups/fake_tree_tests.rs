@@ -330,3 +330,30 @@ fn v2_shares_map_onto_weights_like_runc() {
     assert_eq!(shares_to_weight(1024), 39);
     assert_eq!(shares_to_weight(262_144), 10_000);
 }
+
+#[test]
+fn v2_a_limit_without_its_controller_says_which_controller() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let mut cgroup =
+        Cgroup::create_in(&v2_tree(root), &CgroupSpec::new("c9", Resources::default())).unwrap();
+    // The kernel lists what the parent handed down; here, no pids.
+    write(&cgroup.dirs()[0].join("cgroup.controllers"), "cpu memory\n");
+    let error = cgroup
+        .set(&Resources {
+            pids_max: Some(4),
+            ..Resources::default()
+        })
+        .unwrap_err();
+    let message = vessel_error_chain(&error);
+    assert!(
+        message.contains("the pids controller is not in its cgroup.controllers"),
+        "{message}"
+    );
+    // And the counters of missing controllers read as 0 instead of failing.
+    assert_eq!(cgroup.stats().unwrap(), Stats::default());
+}
+
+fn vessel_error_chain(error: &crate::Error) -> String {
+    crate::cli::error_chain(error)
+}

@@ -57,7 +57,15 @@ impl V2Cgroup {
     /// Writes each limit to its v2 file, appending what it wrote to `log`.
     pub fn set(&self, resources: &Resources, log: &mut Vec<Written>) -> Result<()> {
         let dir = self.dir();
+        // What the parent handed down; a limit of any other controller has no file here.
+        let available = std::fs::read_to_string(dir.join("cgroup.controllers")).ok();
         let mut put = |file: &str, value: String| {
+            let controller = file.split('.').next().unwrap_or_default();
+            if let Some(available) = &available
+                && !available.split_whitespace().any(|c| c == controller)
+            {
+                return Err(controller_missing(dir, controller));
+            }
             let file = dir.join(file);
             files::write(&file, &value)?;
             log.push(Written { file, value });
@@ -89,12 +97,25 @@ impl V2Cgroup {
 
     // ANCHOR: stats
     /// Reads the counters; every controller's files live in the one directory.
+    /// A controller the parent did not hand down has no files here; its counters read 0
+    /// (`cpu.stat` with `usage_usec` is always there, from the cgroup core).
     pub fn stats(&self) -> Result<Stats> {
         let dir = self.dir();
-        let events = files::read(&dir.join("memory.events"))?;
-        let cpu = files::read(&dir.join("cpu.stat"))?;
+        let keyed_file = |name: &str| -> Result<String> {
+            let file = dir.join(name);
+            if file.exists() {
+                files::read(&file)
+            } else {
+                Ok(String::new())
+            }
+        };
+        let number = |name: &str| -> Result<u64> {
+            Ok(files::read_u64_if_present(&dir.join(name))?.unwrap_or(0))
+        };
+        let events = keyed_file("memory.events")?;
+        let cpu = keyed_file("cpu.stat")?;
         Ok(Stats {
-            memory_bytes: files::read_u64(&dir.join("memory.current"))?,
+            memory_bytes: number("memory.current")?,
             memory_peak_bytes: files::read_u64_if_present(&dir.join("memory.peak"))?,
             memory_limit_hits: files::keyed(&events, "max"),
             oom_kills: files::keyed(&events, "oom_kill"),
@@ -102,9 +123,9 @@ impl V2Cgroup {
             cpu_periods: files::keyed(&cpu, "nr_periods"),
             cpu_throttled_periods: files::keyed(&cpu, "nr_throttled"),
             cpu_throttled_ns: files::keyed(&cpu, "throttled_usec").saturating_mul(1000),
-            pids: files::read_u64(&dir.join("pids.current"))?,
+            pids: number("pids.current")?,
             pids_peak: files::read_u64_if_present(&dir.join("pids.peak"))?,
-            pids_limit_hits: files::keyed(&files::read(&dir.join("pids.events"))?, "max"),
+            pids_limit_hits: files::keyed(&keyed_file("pids.events")?, "max"),
         })
     }
     // ANCHOR_END: stats
@@ -155,6 +176,17 @@ pub fn shares_to_weight(shares: u64) -> u64 {
 }
 // ANCHOR_END: weight
 
+/// The error for a limit whose controller this cgroup does not have.
+fn controller_missing(dir: &Path, controller: &str) -> Error {
+    Error::Cgroup {
+        step: format!("set a {controller} limit in {}", dir.display()),
+        source: std::io::Error::other(format!(
+            "the {controller} controller is not in its cgroup.controllers (the parent's \
+             cgroup.subtree_control lacks +{controller}; drop that limit or enable it)"
+        )),
+    }
+}
+
 /// Lets `dir`'s children use vessel's controllers: `+memory` etc. into
 /// `cgroup.subtree_control`, for those `dir` has (`cgroup.controllers`).
 fn enable_controllers(dir: &Path) -> Result<()> {
@@ -170,10 +202,11 @@ fn enable_controllers(dir: &Path) -> Result<()> {
             Error::Cgroup { step, source } if source.raw_os_error() == Some(libc::EBUSY) => {
                 Error::Cgroup {
                     step: format!(
-                        "{step} (a v2 cgroup holding processes cannot give controllers to \
-                         children: run vessel in a cgroup delegated to it, e.g. \
-                         `systemd-run --scope -p Delegate=yes`, or name an empty one with \
-                         --cgroup-parent)"
+                        "{step} (cgroup v2 lets a cgroup that holds processes give no \
+                         controllers to children, and vessel's own cgroup holds vessel: \
+                         pass --cgroup-parent /vessel to place containers below the root \
+                         cgroup, or run vessel in a delegated cgroup of its own, e.g. \
+                         `systemd-run --scope -p Delegate=yes vessel …`)"
                     ),
                     source,
                 }

@@ -115,6 +115,12 @@ impl CgroupArgs {
         }
     }
 
+    /// Parses and checks every value, so a bad one fails before anything is created
+    /// (rootfs layers included).
+    pub fn check(&self, id: &str) -> Result<()> {
+        self.apply(ContainerSpec::new("/", ["true"]), id).map(drop)
+    }
+
     /// Gives `spec` a cgroup named `id` when any limit, `--cgroup-parent` or `--stats`
     /// asks for one; checks every value first (nothing is created here).
     pub fn apply(&self, spec: ContainerSpec, id: &str) -> Result<ContainerSpec> {

@@ -53,6 +53,8 @@ pub struct RunArgs {
 /// Runs the container and returns its exit code (128 + n if signal n killed it).
 pub fn run(args: RunArgs) -> Result<i32> {
     let id = container_id::new_id();
+    // Bad limits fail here, before any layer or cgroup exists.
+    args.limits.check(&id)?;
     // The init layer needs the hostname before the spec exists.
     let hostname = args.hostname.clone().unwrap_or_else(|| id.clone());
     let rootfs = args
