@@ -37,3 +37,18 @@ pub fn host_mounts() -> Vec<String> {
         .map(str::to_owned)
         .collect()
 }
+
+/// The host's mounts at or below `dir` (lines of `/proc/self/mountinfo`): what a
+/// container on that rootfs could leak. Unlike [`host_mounts`], it does not change when
+/// unrelated processes mount something elsewhere meanwhile.
+pub fn mounts_under(dir: &std::path::Path) -> Vec<String> {
+    let dir = dir.to_string_lossy();
+    host_mounts()
+        .into_iter()
+        .filter(|line| {
+            line.split(' ')
+                .nth(4)
+                .is_some_and(|point| point.starts_with(dir.as_ref()))
+        })
+        .collect()
+}

@@ -4,7 +4,7 @@
 use std::process::{Command, Output};
 
 use vessel::rootfs;
-use vessel::test_support::host_mounts;
+use vessel::test_support::mounts_under;
 
 fn vessel(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_vessel"))
@@ -19,14 +19,14 @@ fn run_sh(options: &[&str], script: &str) -> String {
     let mut args = vec!["run", "--rootfs", rootfs.to_str().unwrap()];
     args.extend_from_slice(options);
     args.extend_from_slice(&["--", "sh", "-c", script]);
-    let before = host_mounts();
+    let before = mounts_under(&rootfs::default_rootfs().unwrap());
     let out = vessel(&args);
     assert!(
         out.status.success(),
         "{args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(host_mounts(), before);
+    assert_eq!(mounts_under(&rootfs::default_rootfs().unwrap()), before);
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 

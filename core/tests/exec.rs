@@ -11,7 +11,7 @@ use vessel::cgroups::{CgroupSpec, Resources};
 use vessel::pipe::Pipe;
 use vessel::state::{StateDir, Status};
 use vessel::tenant::Tenant;
-use vessel::test_support::host_mounts;
+use vessel::test_support::mounts_under;
 use vessel::userns::IdMapping;
 use vessel::{Container, ContainerSpec, Namespace, Namespaces, Running, Stdio, rootfs};
 
@@ -124,7 +124,7 @@ fn check_joined(spec: ContainerSpec) {
 #[test]
 fn exec_joins_every_namespace_of_the_container() {
     vessel::require_root!();
-    let before = host_mounts();
+    let before = mounts_under(&rootfs::default_rootfs().unwrap());
     let all_but_user: Namespaces = Namespace::ALL
         .into_iter()
         .filter(|ns| *ns != Namespace::User)
@@ -134,7 +134,7 @@ fn exec_joins_every_namespace_of_the_container() {
         Resources::default(),
     );
     check_joined(waiting_spec().namespaces(all_but_user).cgroup(cgroup));
-    assert_eq!(host_mounts(), before);
+    assert_eq!(mounts_under(&rootfs::default_rootfs().unwrap()), before);
 }
 
 #[test]

@@ -7,15 +7,19 @@ use std::io::{BufRead, BufReader};
 use std::os::fd::AsFd;
 
 use vessel::pipe::Pipe;
-use vessel::test_support::host_mounts;
+use vessel::test_support::mounts_under;
 use vessel::timens::TimeOffsets;
 use vessel::userns::IdMapping;
 use vessel::{Container, ContainerSpec, Namespace, Namespaces, Output, Stdio, rootfs};
 
 fn run(spec: &ContainerSpec) -> Output {
-    let before = host_mounts();
+    let before = mounts_under(&rootfs::default_rootfs().unwrap());
     let out = vessel::output(spec).expect("container runs");
-    assert_eq!(host_mounts(), before, "a mount leaked to the host");
+    assert_eq!(
+        mounts_under(&rootfs::default_rootfs().unwrap()),
+        before,
+        "a mount leaked to the host"
+    );
     out
 }
 
@@ -212,7 +216,7 @@ fn uptime() -> f64 {
 #[test]
 fn bad_time_offsets_are_refused_and_leave_nothing() {
     vessel::require_root!();
-    let before = host_mounts();
+    let before = mounts_under(&rootfs::default_rootfs().unwrap());
     let spec = sh("true").time_offsets(TimeOffsets {
         monotonic: -1_000_000_000,
         boottime: 0,
@@ -221,7 +225,7 @@ fn bad_time_offsets_are_refused_and_leave_nothing() {
     let message = vessel::cli::error_chain(&error);
     assert!(message.contains("timens_offsets"), "{message}");
     assert!(message.contains("monotonic=-1000000000s"), "{message}");
-    assert_eq!(host_mounts(), before);
+    assert_eq!(mounts_under(&rootfs::default_rootfs().unwrap()), before);
 }
 
 #[test]

@@ -5,7 +5,7 @@ use std::os::unix::process::CommandExt;
 use std::process::{Command, Output};
 
 use vessel::rootfs;
-use vessel::test_support::host_mounts;
+use vessel::test_support::mounts_under;
 
 /// A user that exists for the length of one test.
 struct ThrowAwayUser {
@@ -57,7 +57,7 @@ fn an_ordinary_user_gets_root_inside_mapped_to_itself_with_full_isolation() {
     vessel::require_root!();
     let rootfs = rootfs::default_rootfs().unwrap();
     let user = ThrowAwayUser::create("a");
-    let before = host_mounts();
+    let before = mounts_under(&rootfs::default_rootfs().unwrap());
     let out = user.vessel(&[
         "run",
         "--rootfs",
@@ -83,7 +83,7 @@ fn an_ordinary_user_gets_root_inside_mapped_to_itself_with_full_isolation() {
         let host = std::fs::read_link(format!("/proc/self/ns/{ns}")).unwrap();
         assert_ne!(*line, host.to_str().unwrap(), "{ns} is new");
     }
-    assert_eq!(host_mounts(), before);
+    assert_eq!(mounts_under(&rootfs::default_rootfs().unwrap()), before);
 }
 
 #[test]
