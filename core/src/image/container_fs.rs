@@ -138,18 +138,22 @@ impl ContainerFs {
     }
 }
 
+/// Takes the container's "running" lock without waiting. `flock` locks belong to the
+/// open file, so the lock lives exactly as long as the process that holds the file (and
+/// its forks, such as `vessel run -d`'s supervisor).
 fn lock_running(dir: &Path) -> Result<File, ImageError> {
     let path = dir.join(RUNNING_LOCK);
     let file = File::create(&path).map_err(ImageError::store("create", &path))?;
-    file.try_lock().map_err(|_| {
-        ImageError::ContainerRunning(
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(ImageError::ContainerRunning(
             dir.file_name()
                 .unwrap_or_default()
                 .to_string_lossy()
                 .into_owned(),
-        )
-    })?;
-    Ok(file)
+        )),
+        Err(std::fs::TryLockError::Error(e)) => Err(ImageError::store("lock", &path)(e)),
+    }
 }
 
 impl Store {
