@@ -179,7 +179,7 @@ fn an_image_of_many_layers_mounts_past_the_option_page_limit() {
         fs::create_dir_all(dir.join("layers")).unwrap();
         fs::write(dir.join("layers").join(n.to_string()), "").unwrap();
         fs::write(dir.join("top"), n.to_string()).unwrap();
-        layers.push(store.import(&dir, &format!("part-{n}")).unwrap().layers[0].clone());
+        layers.push(store.import(&dir, &format!("part-{n}")).unwrap().0.layers[0].clone());
     }
     let tall = Image {
         name: "tall".into(),

@@ -42,7 +42,13 @@ pub fn image(args: ImageArgs) -> Result<i32> {
     let store = Store::open_default()?;
     match args.command {
         ImageCommand::Import { source, name } => {
-            let image = store.import(&source, &name)?;
+            let (image, summary) = store.import(&source, &name)?;
+            for path in &summary.skipped {
+                eprintln!(
+                    "vessel: left out /{} (device nodes and sockets cannot be in a layer)",
+                    path.display()
+                );
+            }
             println!("{}", image.layers[0]);
         }
         ImageCommand::Ls => return images(&store),

@@ -135,15 +135,16 @@ impl Store {
     // ANCHOR_END: add_layer
 
     /// Imports a directory tree or an OCI layer tar as the one-layer image `name`
-    /// (replacing an image of that name).
-    pub fn import(&self, source: &Path, name: &str) -> Result<Image, ImageError> {
+    /// (replacing an image of that name). The summary lists what a directory had that a
+    /// layer cannot carry (device nodes, sockets); it is empty for a tar.
+    pub fn import(&self, source: &Path, name: &str) -> Result<(Image, PackSummary), ImageError> {
         validate_name(name)?;
         let _lock = self.lock()?;
         let meta = fs::metadata(source).map_err(ImageError::store("read import source", source))?;
-        let digest = if meta.is_dir() {
-            self.pack_layer(source, SourceKind::Plain)?.0
+        let (digest, summary) = if meta.is_dir() {
+            self.pack_layer(source, SourceKind::Plain)?
         } else if meta.is_file() {
-            self.import_tar(source)?
+            (self.import_tar(source)?, PackSummary::default())
         } else {
             return Err(ImageError::BadSource(source.to_owned()));
         };
@@ -154,7 +155,7 @@ impl Store {
             created: super::now(),
         };
         self.save(&image)?;
-        Ok(image)
+        Ok((image, summary))
     }
 
     fn import_tar(&self, source: &Path) -> Result<Digest, ImageError> {
