@@ -1,0 +1,115 @@
+//! The cgroup v2 manager against the real kernel on a *hybrid* host, whose v2 hierarchy
+//! (`/sys/fs/cgroup/unified`) has no controllers: the core of v2 — directories,
+//! `cgroup.procs`, `cgroup.events`, `cgroup.freeze`, `cgroup.kill`, `cpu.stat` — works
+//! there, so the v2 code paths for placement, attach, freeze, kill and removal run for
+//! real even where the limits must live in v1. (On a pure v2 host every other cgroup
+//! test already runs the v2 manager; on a pure v1 host there is nothing to test here.)
+
+use std::process::{Child, Command};
+
+use vessel::cgroups::{Cgroup, CgroupSpec, Layout, Resources, Version, detect};
+
+/// The unified hierarchy's layout, when this host is hybrid.
+fn hybrid_v2_layout() -> Option<Layout> {
+    match detect(std::path::Path::new("/sys/fs/cgroup")).unwrap() {
+        Version::Hybrid => {}
+        other => {
+            eprintln!(
+                "skipped: this host is {other:?}, not hybrid; the other cgroup tests cover it"
+            );
+            return None;
+        }
+    }
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let proc_cgroup = std::fs::read_to_string("/proc/self/cgroup").unwrap();
+    Some(Layout::from_texts(Version::V2, &mountinfo, &proc_cgroup).unwrap())
+}
+
+fn sleeper() -> Child {
+    Command::new("sleep").arg("1000").spawn().unwrap()
+}
+
+fn v2_line(pid: u32) -> String {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    text.lines()
+        .find(|l| l.starts_with("0::"))
+        .unwrap()
+        .to_owned()
+}
+
+fn state(pid: u32) -> String {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find(|l| l.starts_with("State:"))
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn the_v2_manager_attaches_freezes_kills_and_removes_for_real() {
+    vessel::require_root!();
+    let Some(layout) = hybrid_v2_layout() else {
+        return;
+    };
+    let name = format!("test-{}-v2", std::process::id());
+    let cgroup = Cgroup::create_in(&layout, &CgroupSpec::new(&name, Resources::default())).unwrap();
+    let dir = cgroup.dirs()[0].clone();
+    assert!(dir.ends_with(format!("vessel/{name}")), "{}", dir.display());
+    assert!(matches!(
+        cgroup.manager(),
+        vessel::cgroups::CgroupManager::V2(_)
+    ));
+
+    let mut first = sleeper();
+    let mut second = sleeper();
+    cgroup.attach(first.id() as i32).unwrap();
+    cgroup.attach(second.id() as i32).unwrap();
+    assert!(
+        v2_line(first.id()).ends_with(&format!("/vessel/{name}")),
+        "{}",
+        v2_line(first.id())
+    );
+    let events = std::fs::read_to_string(dir.join("cgroup.events")).unwrap();
+    assert!(events.contains("populated 1"), "{events}");
+
+    // cgroup.freeze, then cgroup.events says frozen (vessel waits for it with POLLPRI).
+    cgroup.freeze().unwrap();
+    let events = std::fs::read_to_string(dir.join("cgroup.events")).unwrap();
+    assert!(events.contains("frozen 1"), "{events}");
+    assert!(!state(first.id()).contains('R'), "{}", state(first.id()));
+    cgroup.thaw().unwrap();
+    let events = std::fs::read_to_string(dir.join("cgroup.events")).unwrap();
+    assert!(events.contains("frozen 0"), "{events}");
+
+    // The core's own CPU accounting is there without any controller.
+    cgroup.stats().unwrap();
+
+    // cgroup.kill: both die at once, and the cgroup is empty when kill_all returns.
+    cgroup.kill_all().unwrap();
+    let events = std::fs::read_to_string(dir.join("cgroup.events")).unwrap();
+    assert!(events.contains("populated 0"), "{events}");
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(first.wait().unwrap().signal(), Some(libc::SIGKILL));
+    assert_eq!(second.wait().unwrap().signal(), Some(libc::SIGKILL));
+
+    cgroup.remove().unwrap();
+    assert!(!dir.exists(), "{} left", dir.display());
+}
+
+#[test]
+fn a_v2_cgroup_dropped_with_a_process_inside_kills_it_and_goes() {
+    vessel::require_root!();
+    let Some(layout) = hybrid_v2_layout() else {
+        return;
+    };
+    let name = format!("test-{}-v2drop", std::process::id());
+    let cgroup = Cgroup::create_in(&layout, &CgroupSpec::new(&name, Resources::default())).unwrap();
+    let dir = cgroup.dirs()[0].clone();
+    let mut child = sleeper();
+    cgroup.attach(child.id() as i32).unwrap();
+    drop(cgroup);
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(child.wait().unwrap().signal(), Some(libc::SIGKILL));
+    assert!(!dir.exists(), "{} left", dir.display());
+}
