@@ -380,3 +380,39 @@ fn the_image_commands_import_list_inspect_commit_and_remove() {
     let left: Vec<_> = fs::read_dir(root.join("layers")).unwrap().collect();
     assert!(left.is_empty(), "layers left behind: {left:?}");
 }
+
+#[test]
+fn a_detached_container_with_rm_leaves_no_layers_once_it_exits() {
+    vessel::require_root!();
+    let tmp = tempfile::tempdir().unwrap();
+    let (root, run_dir) = (tmp.path().join("store"), tmp.path().join("run"));
+    let out = Command::new(env!("CARGO_BIN_EXE_vessel"))
+        .args(["run", "-d", "--rm", "--", "sh", "-c", "echo bye > /tmp/x"])
+        .env("VESSEL_ROOT", &root)
+        .env("VESSEL_RUN_DIR", &run_dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let id = text(&out.stdout).trim().to_owned();
+    let record = vessel::state::StateDir::at(&run_dir)
+        .unwrap()
+        .load(&id)
+        .unwrap();
+    // Wait for the supervisor itself to end (it removes the layers just before): a
+    // pidfd becomes readable when its process exits.
+    // SAFETY: pidfd_open takes a pid and flags 0; the result is checked below.
+    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, record.shim_pid, 0) } as i32;
+    if pidfd >= 0 {
+        let mut poll = libc::pollfd {
+            fd: pidfd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd; -1 waits without a timeout.
+        unsafe { libc::poll(&mut poll, 1, -1) };
+        // SAFETY: `pidfd` was opened above and is closed once.
+        unsafe { libc::close(pidfd) };
+    }
+    let left = fs::read_dir(root.join("containers")).unwrap().count();
+    assert_eq!(left, 0, "--rm left the detached container's layers");
+}

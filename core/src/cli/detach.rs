@@ -24,8 +24,14 @@ const STARTED: &str = "started";
 
 // ANCHOR: run_detached
 /// Records the container, forks the shim that runs it, and prints its id once it is
-/// running. Returns the exit code for `vessel run -d` (0), or the shim's error.
-pub fn run_detached(spec: ContainerSpec, id: String, name: Option<String>) -> Result<i32> {
+/// running. Returns the exit code for `vessel run -d` (0), or the shim's error. The shim
+/// calls `after_exit` once the container has exited (`--rm` removes its layers there).
+pub fn run_detached(
+    spec: ContainerSpec,
+    id: String,
+    name: Option<String>,
+    after_exit: impl FnOnce(),
+) -> Result<i32> {
     let store = StateDir::open()?;
     let record = Record::new(id.clone(), name, spec.argv.clone(), spec.rootfs.clone());
     store.create(&record)?;
@@ -42,7 +48,9 @@ pub fn run_detached(spec: ContainerSpec, id: String, name: Option<String>) -> Re
         }
         Ok(ForkResult::Child) => {
             drop(report.read);
-            std::process::exit(shim(&store, record, &spec, report.write))
+            let code = shim(&store, record, &spec, report.write);
+            after_exit();
+            std::process::exit(code)
         }
         Ok(ForkResult::Parent { child }) => {
             drop(report.write);

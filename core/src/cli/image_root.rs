@@ -96,6 +96,23 @@ impl ContainerRoot {
     pub fn started(&mut self) {
         self.keep = !self.rm;
     }
+
+    /// For `vessel run -d`: what the supervisor (a fork of this process) runs once the
+    /// container has exited. With `--rm` it removes the layers; this process, which
+    /// returns while the container still runs, then leaves them alone once started.
+    pub fn cleanup_in_shim(&mut self) -> impl FnOnce() + use<> {
+        let dir = self
+            .layers
+            .as_ref()
+            .filter(|_| self.rm)
+            .map(ContainerFs::dir);
+        self.rm = false;
+        move || {
+            if let Some(dir) = dir {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+        }
+    }
 }
 
 impl Drop for ContainerRoot {

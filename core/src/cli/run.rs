@@ -85,10 +85,9 @@ pub fn run(args: RunArgs) -> Result<i32> {
     }
     spec = args.limits.apply(spec, &id)?;
     if args.detach {
-        if args.layers.rm {
-            return Err(crate::Error::Image(crate::image::ImageError::RmWithDetach));
-        }
-        let code = detach::run_detached(spec, id, args.name)?;
+        // The shim outlives this process: it removes the layers for --rm.
+        let after_exit = root.cleanup_in_shim();
+        let code = detach::run_detached(spec, id, args.name, after_exit)?;
         root.started();
         return Ok(code);
     }

@@ -101,6 +101,11 @@ impl ContainerFs {
         made
     }
 
+    /// The container's directory in the store.
+    pub fn dir(&self) -> PathBuf {
+        self.dir.clone()
+    }
+
     /// The container's record.
     pub fn record(&self) -> &ContainerRecord {
         &self.record
@@ -133,8 +138,14 @@ impl ContainerFs {
 
     /// Removes the container's layers (`vessel run --rm`, or a container that never
     /// started).
+    /// Already gone is fine: `vessel run -d --rm`'s supervisor may have been first.
     pub fn remove(self) -> Result<(), ImageError> {
-        fs::remove_dir_all(&self.dir).map_err(ImageError::store("remove container", &self.dir))
+        match fs::remove_dir_all(&self.dir) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                Err(ImageError::store("remove container", &self.dir)(e))
+            }
+            _ => Ok(()),
+        }
     }
 }
 

@@ -73,12 +73,6 @@ pub enum ImageError {
     #[error("container {0} is still running (wait for it to exit, then try again)")]
     ContainerRunning(String),
 
-    /// `--rm` with `-d`: the detached supervisor does not remove layers yet.
-    #[error(
-        "--rm cannot be combined with -d yet (run in the foreground, or remove the container later with `vessel container rm ID`)"
-    )]
-    RmWithDetach,
-
     /// Building the default rootfs for the base image failed.
     #[error("importing the default rootfs as the base image")]
     Base(#[source] Box<crate::Error>),
