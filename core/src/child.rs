@@ -222,7 +222,8 @@ fn run_step(step: &Step) -> Result<(), i32> {
         | Step::SetNs { .. }
         | Step::JoinRoot(_)
         | Step::JoinCgroup(_)
-        | Step::ForkAsSibling { .. } => crate::child_ns::run_step(step),
+        | Step::ForkAsSibling { .. }
+        | Step::TakeTerminal => crate::child_ns::run_step(step),
         Step::Exec(exec) => Err(execute(exec)),
     }
 }

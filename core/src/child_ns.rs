@@ -42,6 +42,7 @@ pub fn run_step(step: &Step) -> Result<(), i32> {
         Step::JoinRoot(fd) => join_root(*fd),
         Step::JoinCgroup(procs) => join_cgroup(procs),
         Step::ForkAsSibling { pid_pipe } => fork_as_sibling(*pid_pipe),
+        Step::TakeTerminal => take_terminal(),
         _ => Err(libc::EINVAL),
     }
 }
@@ -218,3 +219,13 @@ fn fork_as_sibling(pid_pipe: libc::c_int) -> Result<(), i32> {
     }
 }
 // ANCHOR_END: fork_as_sibling
+
+/// A new session, with the terminal on stdin as its controlling terminal.
+fn take_terminal() -> Result<(), i32> {
+    // SAFETY: setsid takes no arguments; this process is not a group leader (it was
+    // just cloned), so it succeeds.
+    check(unsafe { libc::setsid() }.into())?;
+    // SAFETY: fd 0 is the pty slave the parent installed; the argument 0 means "do not
+    // steal it from another session".
+    check(unsafe { libc::ioctl(0, libc::TIOCSCTTY, 0) }.into())
+}

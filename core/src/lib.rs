@@ -49,6 +49,7 @@ pub mod tenant;
 #[doc(hidden)]
 pub mod test_support;
 pub mod timens;
+pub mod tty;
 pub mod userns;
 pub mod volume;
 

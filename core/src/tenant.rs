@@ -39,6 +39,7 @@ use crate::stdio::Stdio;
 pub struct Tenant {
     pid: libc::pid_t,
     start_time: u64,
+    terminal: bool,
 }
 
 /// Descriptors opened from `/proc/PID`, closed when dropped.
@@ -53,7 +54,19 @@ impl Tenant {
     /// The container whose first process is `pid` and started at `start_time` (field 22
     /// of `/proc/PID/stat`, as recorded when it started).
     pub fn new(pid: libc::pid_t, start_time: u64) -> Tenant {
-        Tenant { pid, start_time }
+        Tenant {
+            pid,
+            start_time,
+            terminal: false,
+        }
+    }
+
+    /// Makes the command's stdin (a pty the caller passes in [`Stdio`]) its controlling
+    /// terminal, in a session of its own (`vessel exec -t`).
+    #[must_use]
+    pub fn with_terminal(mut self) -> Tenant {
+        self.terminal = true;
+        self
     }
 
     /// The container whose first process is `pid` now.
@@ -95,6 +108,7 @@ impl Tenant {
             root: opened.root.as_raw_fd(),
             cgroup_procs: opened.cgroup_procs.clone(),
             setgroups_allowed: opened.setgroups_allowed,
+            terminal: self.terminal,
         };
         let mut plan = plan_tenant(&target, spec, pid_pipe.write.as_raw_fd())?;
         plan.steps.splice(0..0, stdio.steps());

@@ -322,3 +322,66 @@ fn unknown_containers_and_signals_get_clear_errors() {
         text(&bad.stderr)
     );
 }
+
+#[test]
+fn exec_t_gives_the_command_a_terminal_and_relays_both_ways() {
+    vessel::require_root!();
+    let run_dir = tempfile::tempdir().unwrap();
+    let rootfs = rootfs::default_rootfs().unwrap();
+    let started = vessel(
+        run_dir.path(),
+        &[
+            "run",
+            "-d",
+            "--rootfs",
+            rootfs.to_str().unwrap(),
+            "--",
+            "sleep",
+            "1000",
+        ],
+    );
+    let id = text(&started.stdout).trim().to_owned();
+    let record = StateDir::at(run_dir.path()).unwrap().load(&id).unwrap();
+
+    // The test plays the user's terminal: vessel's stdio is the slave of a pty we hold.
+    let terminal = vessel::tty::Pty::open(std::io::stderr().as_fd()).unwrap();
+    let slave = || std::process::Stdio::from(terminal.slave.try_clone().unwrap());
+    let script = "[ -t 0 ] && echo stdin-is-a-tty; \
+                  echo tty_nr=$(cut -d' ' -f7 /proc/self/stat); \
+                  read line; echo got:$line; exit 5";
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vessel"))
+        .args(["exec", "-t", &id, "--", "sh", "-c", script])
+        .env("VESSEL_RUN_DIR", run_dir.path())
+        .stdin(slave())
+        .stdout(slave())
+        .stderr(slave())
+        .spawn()
+        .unwrap();
+    let vessel::tty::Pty {
+        master,
+        slave: ours,
+    } = terminal;
+    drop(ours);
+    let mut master = File::from(master);
+    use std::io::{Read, Write};
+    master.write_all(b"hello\n").unwrap();
+    let mut seen = Vec::new();
+    // Reading the master ends with EIO once vessel, the last holder of the slave, exits.
+    let _ = master.read_to_end(&mut seen);
+    let status = child.wait().unwrap();
+    let seen = String::from_utf8_lossy(&seen);
+    assert_eq!(status.code(), Some(5), "{seen}");
+    assert!(seen.contains("stdin-is-a-tty"), "{seen}");
+    assert!(seen.contains("got:hello"), "{seen}");
+    let tty_nr = seen
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("tty_nr="))
+        .unwrap_or("0");
+    assert_ne!(
+        tty_nr, "0",
+        "the command has a controlling terminal: {seen}"
+    );
+
+    assert!(vessel(run_dir.path(), &["kill", &id]).status.success());
+    wait_for_exit(record.shim_pid);
+}

@@ -1,6 +1,7 @@
 //! `vessel exec`: run another command inside a running (detached) container.
 
 use std::io::IsTerminal;
+use std::os::fd::AsFd;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -9,7 +10,9 @@ use super::signals;
 use crate::error::{Error, Result};
 use crate::spec::ContainerSpec;
 use crate::state::StateDir;
+use crate::stdio::Stdio;
 use crate::tenant::Tenant;
+use crate::tty::{self, Pty, RawMode};
 
 /// Arguments of `vessel exec`.
 #[derive(Debug, Args)]
@@ -21,8 +24,8 @@ pub struct ExecArgs {
     /// Working directory inside the container.
     #[arg(short = 'w', long = "workdir", value_name = "DIR", default_value = "/")]
     pub workdir: PathBuf,
-    /// The command is interactive: it shares this terminal (no new pty is allocated)
-    /// and gets `TERM`. Refused when stdin is not a terminal.
+    /// Give the command a terminal of its own (a new pty, relayed to this one, which
+    /// is put in raw mode meanwhile). Refused when stdin is not a terminal.
     #[arg(short = 't', long)]
     pub tty: bool,
     /// The container's id, id prefix or name.
@@ -61,7 +64,41 @@ pub fn exec(args: ExecArgs) -> Result<i32> {
         spec = spec.env(entry);
     }
     let forwarder = signals::Forwarder::install()?;
+    if args.tty {
+        return exec_with_terminal(tenant, &spec, &forwarder);
+    }
     let mut running = tenant.spawn(&spec)?;
     forwarder.forward_until_exit(&running)?;
     Ok(running.wait()?.code())
 }
+
+// ANCHOR: exec_with_terminal
+/// `exec -t`: the command gets a new pty as stdin, stdout, stderr and controlling
+/// terminal; this terminal goes raw and vessel relays bytes both ways until it exits.
+fn exec_with_terminal(
+    tenant: Tenant,
+    spec: &ContainerSpec,
+    forwarder: &signals::Forwarder,
+) -> Result<i32> {
+    let stdin = std::io::stdin();
+    let pty = Pty::open(stdin.as_fd())?;
+    let slave = pty.slave.as_fd();
+    let mut running = tenant.with_terminal().spawn_with_stdio(
+        spec,
+        Stdio {
+            stdin: Some(slave),
+            stdout: Some(slave),
+            stderr: Some(slave),
+        },
+    )?;
+    // Only the command may hold the slave now: when it exits, reading the master fails
+    // and the relay knows the output is complete.
+    drop(pty.slave);
+    let raw = RawMode::enter(stdin.as_fd())?;
+    tty::relay(&pty.master, &running, forwarder.fd(), || {
+        forwarder.forward_pending(&running)
+    })?;
+    drop(raw);
+    Ok(running.wait()?.code())
+}
+// ANCHOR_END: exec_with_terminal

@@ -42,6 +42,20 @@ impl Forwarder {
         Ok(Forwarder { signals })
     }
 
+    /// The signalfd, readable when a forwarded signal is pending: for callers with their
+    /// own poll loop (`exec -t`), together with [`Forwarder::forward_pending`].
+    pub fn fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.signals.as_fd()
+    }
+
+    /// Reads one pending signal and sends it to `running`. Signals a terminal sends are
+    /// forwarded too: in `exec -t` the caller's terminal is raw and sends none.
+    pub fn forward_pending(&self, running: &Running) {
+        if let Ok(Some(info)) = self.signals.read_signal() {
+            let _ = running.kill(info.ssi_signo as i32);
+        }
+    }
+
     /// Forwards signals until the container's first process exits (its pidfd becomes
     /// readable). Ctrl-C and Ctrl-\ from the terminal already reached the container, so
     /// they are only forwarded when they did not come from the kernel's tty driver.

@@ -127,6 +127,9 @@ pub enum Step {
     /// runc does), the intermediate writes its pid (host numbering) to `pid_pipe` and
     /// exits, and the new process goes on with the remaining steps.
     ForkAsSibling { pid_pipe: libc::c_int },
+    /// `setsid()` then `ioctl(0, TIOCSCTTY)`: a session of its own whose controlling
+    /// terminal is the pty on stdin (`vessel exec -t`), so Ctrl-C reaches it.
+    TakeTerminal,
     /// `execve` each candidate in turn; on success this never returns.
     Exec(ExecStep),
 }
@@ -175,6 +178,7 @@ impl Step {
             Step::JoinRoot(_) => "chroot into the container's root (/proc/PID/root)".to_owned(),
             Step::JoinCgroup(path) => format!("join cgroup {}", q(path)),
             Step::ForkAsSibling { .. } => "clone3(CLONE_PARENT) into the joined PID namespace".to_owned(),
+            Step::TakeTerminal => "setsid and take the terminal (TIOCSCTTY)".to_owned(),
             Step::Exec(exec) => format!("execve({:?})", exec.command),
         }
     }

@@ -27,6 +27,9 @@ pub struct JoinTarget {
     /// Whether the container's user namespace allows `setgroups` (not after a rootless
     /// start, where the parent wrote `deny`).
     pub setgroups_allowed: bool,
+    /// Whether the command's stdin is a pty that should become its controlling
+    /// terminal (`exec -t`).
+    pub terminal: bool,
 }
 
 /// The order namespaces are joined in: user first, mount last.
@@ -74,6 +77,9 @@ pub fn plan_tenant(target: &JoinTarget, spec: &ContainerSpec, pid_pipe: RawFd) -
     }
     steps.push(Step::JoinRoot(target.root));
     steps.push(Step::ForkAsSibling { pid_pipe });
+    if target.terminal {
+        steps.push(Step::TakeTerminal);
+    }
     steps.push(Step::SetUmask(0o022));
     steps.push(Step::Chdir(cstring("working directory", &spec.cwd)?));
     steps.push(Step::Exec(exec::plan_exec(spec)?));
@@ -96,6 +102,7 @@ mod tests {
             root: 13,
             cgroup_procs: vec![c"/sys/fs/cgroup/x/cgroup.procs".to_owned()],
             setgroups_allowed: true,
+            terminal: false,
         };
         let plan = plan_tenant(&target, &ContainerSpec::new("/", ["ps"]), 14).unwrap();
         let order: Vec<String> = plan.steps.iter().map(Step::describe).collect();
