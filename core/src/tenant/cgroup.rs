@@ -18,9 +18,15 @@ pub fn procs_files_to_join(pid: libc::pid_t) -> Result<Vec<CString>> {
     let theirs = read(format!("/proc/{pid}/cgroup"))?;
     let ours = read("/proc/self/cgroup".to_owned())?;
     let mountinfo = read("/proc/self/mountinfo".to_owned())?;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let root = unsafe { libc::geteuid() } == 0;
     Ok(procs_files(&theirs, &ours, &mountinfo)
         .into_iter()
         .filter_map(|p| CString::new(p.into_os_string().into_encoded_bytes()).ok())
+        // Rootless: only cgroups delegated to us can be joined; in the others the
+        // command stays where we are rather than not running at all.
+        // SAFETY: `c` is a NUL-terminated path that outlives the call.
+        .filter(|c| root || unsafe { libc::access(c.as_ptr(), libc::W_OK) } == 0)
         .collect())
 }
 
