@@ -43,8 +43,9 @@ pub struct CgroupArgs {
     /// absolute from the hierarchy's root [default: vessel].
     #[arg(long, value_name = "PATH")]
     pub cgroup_parent: Option<PathBuf>,
-    /// Print the container's cgroup counters (memory, CPU, pids, OOM kills) when it exits.
-    #[arg(long)]
+    /// Print the container's cgroup counters (memory, CPU, pids, OOM kills) on stderr
+    /// when it exits.
+    #[arg(long, conflicts_with = "detach")]
     pub stats: bool,
     /// With --stats: print them as one line of JSON instead of a table.
     #[arg(long, requires = "stats")]
@@ -203,6 +204,20 @@ mod tests {
                 a.cpu_quota = Some("1000".into());
             })
             .contains("not both")
+        );
+    }
+
+    #[test]
+    fn stats_need_the_foreground() {
+        use clap::Parser;
+        let parse = |args: &[&str]| crate::cli::Cli::try_parse_from(args).map(drop);
+        let error = parse(&["vessel", "run", "-d", "--stats", "--", "true"]).unwrap_err();
+        assert_eq!(error.kind(), clap::error::ErrorKind::ArgumentConflict);
+        assert!(
+            parse(&[
+                "vessel", "run", "--stats", "--json", "-m", "8m", "--", "true"
+            ])
+            .is_ok()
         );
     }
 
