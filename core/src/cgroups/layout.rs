@@ -258,6 +258,21 @@ mod tests {
     }
 
     #[test]
+    fn co_mounted_controllers_share_one_hierarchy() {
+        // The common systemd layout: cpu and cpuacct in one hierarchy, named for both.
+        let mountinfo =
+            "32 30 0:28 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n";
+        let layout =
+            Layout::from_texts(Version::V1, mountinfo, "3:cpu,cpuacct:/user.slice\n").unwrap();
+        let Layout::V1(h) = layout else {
+            panic!("expected v1")
+        };
+        assert_eq!(h.len(), 1);
+        assert_eq!(h[0].controllers, ["cpu", "cpuacct"]);
+        assert_eq!(h[0].own, Path::new("/sys/fs/cgroup/cpu,cpuacct/user.slice"));
+    }
+
+    #[test]
     fn v2_uses_the_unified_line_and_a_namespaced_root() {
         let mountinfo =
             "40 30 0:27 /user.slice /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate\n";
