@@ -9,6 +9,7 @@ use std::ffi::CStr;
 use std::os::fd::RawFd;
 
 use crate::pipe::ChildEnds;
+use crate::trace;
 use crate::plan::{ExecStep, MountStep, Plan, Step};
 
 /// The message a failing child sends: which step, and the `errno` it got.
@@ -61,6 +62,9 @@ pub fn run(plan: &Plan, ends: ChildEnds) -> ! {
         exit(SETUP_FAILED);
     }
     for (index, step) in plan.steps.iter().enumerate() {
+        if let Some(trace_fd) = ends.trace {
+            trace::record_step(trace_fd, index);
+        }
         if let Err(errno) = run_step(step) {
             report(report_fd, index, errno);
             exit(SETUP_FAILED);

@@ -14,6 +14,7 @@ use crate::plan::{self, ExecStep, Plan, Step};
 use crate::spec::ContainerSpec;
 use crate::stdio::Stdio;
 use crate::timens::TimeHandshake;
+use crate::trace::{self, StartTrace, Tracer};
 
 /// Starts containers.
 #[derive(Debug)]
@@ -33,17 +34,22 @@ impl Container {
     /// Like [`Container::spawn`], with the container's stdin, stdout and stderr chosen
     /// by the caller instead of inherited.
     pub fn spawn_with_stdio(spec: &ContainerSpec, stdio: Stdio<'_>) -> Result<Running> {
+        let mut tracer = spec.trace_start.then(Tracer::start).transpose()?;
         let mut plan = Plan::for_spec(spec)?;
         plan.steps.splice(0..0, stdio.steps());
+        mark(&mut tracer, "plan the child's steps");
         let time = TimeHandshake::prepare(&mut plan)?;
         // ANCHOR: cgroup_before_clone
         // The cgroup exists, limits and all, before the child does; if anything below
         // fails, dropping it removes it again.
         let cgroup = spec.cgroup.as_ref().map(Cgroup::create).transpose()?;
         // ANCHOR_END: cgroup_before_clone
+        mark(&mut tracer, "create cgroup");
         let go = Pipe::new()?;
         let report = Pipe::new()?;
-        let child_ends = ChildEnds::of(&go, &report);
+        let mut child_ends = ChildEnds::of(&go, &report);
+        child_ends.trace = tracer.as_ref().map(Tracer::child_fd);
+        mark(&mut tracer, "create pipes");
 
         // SAFETY: in the child we call only `child::run`, which makes async-signal-safe
         // system calls on memory prepared above and ends in `execve` or `_exit`.
@@ -56,6 +62,7 @@ impl Container {
             Cloned::Child => child::run(&plan, child_ends),
             Cloned::Parent { pid, pidfd } => (pid, pidfd),
         };
+        mark(&mut tracer, "clone3");
         // The child holds its own copies; ours of its ends must go, or we would never see
         // end-of-file on the report pipe.
         drop(go.read);
@@ -66,10 +73,12 @@ impl Container {
             status: None,
             cgroup,
             final_stats: None,
+            start_trace: None,
         };
         // User namespace: the id maps, written while the child waits on the go pipe.
         if spec.namespaces.contains(Namespace::User) {
             spec.effective_id_mapping().write_for(pid)?;
+            mark(&mut tracer, "write uid/gid maps");
         }
         // Parent-side set-up (id maps, cgroup attach) goes here, while the child waits.
         // ANCHOR: cgroup_attach
@@ -79,14 +88,20 @@ impl Container {
             cgroup.attach(pid)?;
         }
         // ANCHOR_END: cgroup_attach
+        mark(&mut tracer, "attach to cgroup");
         pipe::send_go(go.write)?;
+        mark(&mut tracer, "send go");
         if let Some(time) = time
             && let Err(error) = time.write_offsets(pid, &spec.time_offsets)
         {
             return Err(child_error_or(&plan, report.read, &mut running, error));
         }
         match pipe::read_report(report.read)? {
-            Report::Started => Ok(running),
+            Report::Started => {
+                let exec_seen = trace::monotonic_nanos();
+                running.start_trace = tracer.map(|t| t.finish(&plan, exec_seen));
+                Ok(running)
+            }
             Report::Failed(failure) => {
                 running.wait()?;
                 Err(failure_to_error(&plan, failure))
@@ -178,6 +193,8 @@ pub struct Running {
     cgroup: Option<Cgroup>,
     /// The cgroup's counters as `wait` last read them, just before removing it.
     final_stats: Option<Stats>,
+    /// Where the start-up time went, when the spec asked.
+    start_trace: Option<StartTrace>,
 }
 
 impl Running {
@@ -190,7 +207,14 @@ impl Running {
             status: None,
             cgroup: None,
             final_stats: None,
+            start_trace: None,
         }
+    }
+
+    /// The stages of this container's start and their durations, if
+    /// [`ContainerSpec::trace_start`] was set.
+    pub fn start_trace(&self) -> Option<&StartTrace> {
+        self.start_trace.as_ref()
     }
 
     /// The container's first process, as the host's PID namespace numbers it.
@@ -290,5 +314,12 @@ impl Drop for Running {
             let _ = self.kill(libc::SIGKILL);
             let _ = self.wait();
         }
+    }
+}
+
+/// Notes the end of a parent-side stage when tracing.
+fn mark(tracer: &mut Option<Tracer>, stage: &str) {
+    if let Some(tracer) = tracer {
+        tracer.mark(stage);
     }
 }

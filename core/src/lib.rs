@@ -48,6 +48,7 @@ pub mod stdio;
 pub mod tenant;
 #[doc(hidden)]
 pub mod test_support;
+pub mod trace;
 pub mod timens;
 pub mod tty;
 pub mod userns;
@@ -59,3 +60,4 @@ pub use exit::ExitStatus;
 pub use namespaces::{Namespace, Namespaces};
 pub use spec::{ContainerSpec, RootfsMode};
 pub use stdio::{Output, Stdio, output};
+pub use trace::{Stage, StartTrace};

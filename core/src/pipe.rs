@@ -45,6 +45,8 @@ pub struct ChildEnds {
     pub report: RawFd,
     /// The other two ends, which the child closes at once.
     pub unused: [RawFd; 2],
+    /// Write end of the trace pipe, when the start is traced.
+    pub trace: Option<RawFd>,
 }
 
 impl ChildEnds {
@@ -54,6 +56,7 @@ impl ChildEnds {
             go: go.read.as_raw_fd(),
             report: report.write.as_raw_fd(),
             unused: [go.write.as_raw_fd(), report.read.as_raw_fd()],
+            trace: None,
         }
     }
 }

@@ -42,15 +42,18 @@ pub struct ContainerSpec {
     pub namespaces: Namespaces,
     /// `pivot_root` (the real thing) or `chroot` (the lesson's counter-example).
     pub rootfs_mode: RootfsMode,
+    /// Record when each start-up stage ends ([`crate::Running::start_trace`]). Costs
+    /// nothing when false: no pipe, no clock reads.
+    pub trace_start: bool,
+    /// The container's cgroup and its limits; `None` leaves the container in the
+    /// caller's cgroups, unlimited and uncounted.
+    pub cgroup: Option<CgroupSpec>,
     /// uid/gid maps for a user namespace; `None` picks [`IdMapping::for_caller`].
     /// Only used when `namespaces` has [`Namespace::User`](crate::Namespace::User).
     pub id_mapping: Option<IdMapping>,
     /// Clock offsets for a time namespace; only used when `namespaces` has
     /// [`Namespace::Time`](crate::Namespace::Time).
     pub time_offsets: TimeOffsets,
-    /// The container's cgroup and its limits; `None` leaves the container in the
-    /// caller's cgroups, unlimited and uncounted.
-    pub cgroup: Option<CgroupSpec>,
     /// Image layers to mount with overlayfs at `rootfs` (which is then the empty merged
     /// directory); `None` uses `rootfs` as a plain directory.
     pub overlay: Option<OverlayRootfs>,
@@ -74,9 +77,10 @@ impl ContainerSpec {
             hostname: None,
             namespaces: Namespaces::container_default(),
             rootfs_mode: RootfsMode::PivotRoot,
+            trace_start: false,
+            cgroup: None,
             id_mapping: None,
             time_offsets: TimeOffsets::default(),
-            cgroup: None,
             overlay: None,
             volumes: Vec::new(),
         }
@@ -128,13 +132,6 @@ impl ContainerSpec {
         self
     }
 
-    /// Gives the container its own cgroup with these limits.
-    #[must_use]
-    pub fn cgroup(mut self, cgroup: CgroupSpec) -> Self {
-        self.cgroup = Some(cgroup);
-        self
-    }
-
     /// Sets the uid/gid maps of the user namespace (and adds a user namespace).
     #[must_use]
     pub fn id_mapping(mut self, mapping: IdMapping) -> Self {
@@ -154,6 +151,20 @@ impl ContainerSpec {
     /// The id maps the user namespace gets: the spec's own, or the caller's default.
     pub fn effective_id_mapping(&self) -> IdMapping {
         self.id_mapping.clone().unwrap_or_else(IdMapping::for_caller)
+    }
+
+    /// Gives the container its own cgroup with these limits.
+    #[must_use]
+    pub fn cgroup(mut self, cgroup: CgroupSpec) -> Self {
+        self.cgroup = Some(cgroup);
+        self
+    }
+
+    /// Records the start-up stages (see [`crate::trace`]).
+    #[must_use]
+    pub fn trace_start(mut self, trace: bool) -> Self {
+        self.trace_start = trace;
+        self
     }
 
     /// Chooses `pivot_root` or `chroot`.

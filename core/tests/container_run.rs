@@ -159,3 +159,41 @@ fn tmp_in_the_default_rootfs_is_sticky_and_world_writable() {
         .mode();
     assert_eq!(mode & 0o7777, 0o1777);
 }
+
+#[test]
+fn a_traced_start_names_every_stage_from_plan_to_exec() {
+    vessel::require_root!();
+    let mut running = vessel::Container::spawn(&sh("true").trace_start(true)).unwrap();
+    let trace = running
+        .start_trace()
+        .expect("a trace was asked for")
+        .clone();
+    running.wait().unwrap();
+    let names: Vec<&str> = trace.stages.iter().map(|s| s.name.as_str()).collect();
+    for expected in [
+        "plan the child's steps",
+        "clone3",
+        "send go",
+        "child wakes up after go",
+        "make / private (mount MS_REC|MS_PRIVATE)",
+        "mount proc on …/proc",
+        "mknod /dev nodes",
+        "pivot_root(…/default-v1)",
+        "detach old root (umount2 MNT_DETACH)",
+        "execve(…/sh)",
+    ] {
+        assert!(
+            names.contains(&expected),
+            "{expected:?} missing from {names:#?}"
+        );
+    }
+    assert!(trace.total() > std::time::Duration::ZERO);
+}
+
+#[test]
+fn an_untraced_start_records_nothing() {
+    vessel::require_root!();
+    let mut running = vessel::Container::spawn(&sh("true")).unwrap();
+    assert!(running.start_trace().is_none());
+    running.wait().unwrap();
+}
