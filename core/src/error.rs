@@ -28,6 +28,20 @@ pub enum Error {
         source: io::Error,
     },
 
+    /// An OCI bundle could not be read or asks for something vessel cannot do.
+    #[error("bundle {bundle:?}")]
+    Bundle {
+        bundle: PathBuf,
+        #[source]
+        source: crate::oci::BundleError,
+    },
+
+    /// `--bundle` needs exactly one container id.
+    #[error(
+        "--bundle DIR takes exactly one container id after it (e.g. `vessel run --bundle ./bundle box1`)"
+    )]
+    BundleId,
+
     /// No command was given.
     #[error("no command given (put it after `--`, e.g. `vessel run -- /bin/sh`)")]
     NoCommand,

@@ -137,3 +137,47 @@ fn mounts_made_inside_never_propagate_to_a_shared_host_root() {
         "a container mount reached the host: {text}"
     );
 }
+
+/// A minimal OCI bundle whose root is the default rootfs, given by absolute path.
+fn bundle(args: &[&str]) -> tempfile::TempDir {
+    let rootfs = vessel::rootfs::default_rootfs().expect("default rootfs");
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!(
+        r#"{{"ociVersion": "1.0.2",
+            "root": {{"path": {rootfs:?}}},
+            "process": {{"user": {{"uid": 0, "gid": 0}}, "args": {args:?}, "cwd": "/",
+                         "env": ["PATH=/bin:/usr/bin"]}},
+            "hostname": "bundled",
+            "linux": {{"namespaces": [{{"type": "pid"}}, {{"type": "mount"}}, {{"type": "uts"}}],
+                       "cgroupsPath": "vessel-test-bundle/box",
+                       "resources": {{"pids": {{"limit": 32}}}}}}}}"#
+    );
+    std::fs::write(dir.path().join("config.json"), config).unwrap();
+    dir
+}
+
+#[test]
+fn run_bundle_runs_what_config_json_describes() {
+    vessel::require_root!();
+    let dir = bundle(&["/bin/sh", "-c", "echo $$ $(hostname) $(cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || echo -)"]);
+    let out = vessel(&["run", "--bundle", dir.path().to_str().unwrap(), "box"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.starts_with("1 bundled "), "{text}");
+}
+
+#[test]
+fn run_bundle_explains_a_missing_config_and_a_missing_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_str().unwrap();
+    let out = vessel(&["run", "--bundle", path, "box"]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(
+        stderr(&out).contains("read config.json (check the bundle holds an OCI runtime config)"),
+        "{}",
+        stderr(&out)
+    );
+    let out = vessel(&["run", "--bundle", path, "box", "extra"]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(stderr(&out).contains("takes exactly one container id"), "{}", stderr(&out));
+}

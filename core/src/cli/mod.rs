@@ -1,6 +1,7 @@
 //! The `vessel` command line. Each subcommand lives in its own file; this one parses the
 //! arguments and turns errors into messages and exit codes.
 
+mod bundle;
 pub mod cgroup_args;
 mod commit;
 mod container;

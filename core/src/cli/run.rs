@@ -8,7 +8,7 @@ use clap::Args;
 use super::ns_args::NamespaceArgs;
 use super::cgroup_args::CgroupArgs;
 use super::image_root::ImageArgs;
-use super::{container_id, detach, signals};
+use super::{bundle, container_id, detach, signals};
 use crate::namespaces::Namespace;
 use crate::error::Result;
 use crate::spec::{ContainerSpec, RootfsMode};
@@ -45,13 +45,27 @@ pub struct RunArgs {
     pub limits: Box<CgroupArgs>,
     #[command(flatten)]
     pub layers: Box<ImageArgs>,
-    /// The command to run and its arguments (after `--`).
+    /// Run the OCI bundle in DIR (its config.json says what to run; give the container
+    /// id instead of a command), as `runc run --bundle DIR ID` does.
+    #[arg(
+        long,
+        value_name = "DIR",
+        conflicts_with_all = ["rootfs", "chroot", "env", "hostname", "detach", "name"]
+    )]
+    pub bundle: Option<PathBuf>,
+    /// The command to run and its arguments (after `--`); with --bundle, the container id.
     #[arg(required = true, trailing_var_arg = true, value_name = "CMD")]
     pub command: Vec<String>,
 }
 
 /// Runs the container and returns its exit code (128 + n if signal n killed it).
 pub fn run(args: RunArgs) -> Result<i32> {
+    if let Some(bundle) = &args.bundle {
+        let [id] = args.command.as_slice() else {
+            return Err(crate::Error::BundleId);
+        };
+        return bundle::run_bundle(bundle, id);
+    }
     let id = container_id::new_id();
     // Bad limits fail here, before any layer or cgroup exists.
     args.limits.check(&id)?;
