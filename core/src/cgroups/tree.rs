@@ -85,12 +85,10 @@ pub fn create(
         for (i, component) in components.iter().enumerate() {
             path.push(component);
             let leaf = i + 1 == components.len();
+            let mut made_leaf = false;
             match std::fs::create_dir(&path) {
-                Ok(()) => {
-                    if !leaf {
-                        parents.push(path.clone());
-                    }
-                }
+                Ok(()) if leaf => made_leaf = true,
+                Ok(()) => parents.push(path.clone()),
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists && !leaf => {
                     if shared_default && path.ends_with(DEFAULT_PARENT) {
                         parents.push(path.clone());
@@ -101,7 +99,14 @@ pub fn create(
                     break;
                 }
             }
-            prepare(&path)?;
+            if let Err(e) = prepare(&path) {
+                let placed = Placed {
+                    dir: if made_leaf { path } else { PathBuf::new() },
+                    parents,
+                };
+                let _ = placed.remove();
+                return Err(e);
+            }
         }
         match failed {
             None => {
@@ -218,6 +223,26 @@ mod tests {
         );
         placed.remove().unwrap();
         assert_eq!(std::fs::read_dir(&own).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_failed_preparation_removes_what_was_made() {
+        let tmp = tempfile::tempdir().unwrap();
+        let own = tmp.path();
+        let dir = container_dir(own, own, Some(Path::new("a")), "c");
+        let error = create(own, &dir, false, |p| {
+            if p.ends_with("c") {
+                Err(Error::Cgroup {
+                    step: "prepare".into(),
+                    source: io::Error::other("refused"),
+                })
+            } else {
+                Ok(())
+            }
+        })
+        .unwrap_err();
+        assert_eq!(error.to_string(), "prepare");
+        assert_eq!(std::fs::read_dir(own).unwrap().count(), 0);
     }
 
     #[test]
