@@ -13,11 +13,17 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::{bundle, criterion_output, own_cgroups, packages, shell};
+use crate::peer_cgroups::PeerCgroups;
+use crate::wait;
+use crate::{bundle, criterion_output, packages, shell};
 
 const WORK_DIR: &str = "/var/tmp/vessel-bench-peers";
 const WARM_UP_ROUNDS: usize = 5;
 const DEFAULT_RUNS: usize = 50;
+/// A start that takes longer than this is killed and counted as hung.
+const HANG_TIMEOUT: Duration = Duration::from_secs(30);
+/// A runtime that hangs this often is dropped from the comparison.
+const MAX_HANGS: usize = 3;
 
 /// One contender: how to start the bundle, and how to clean up after a run.
 struct Contender {
@@ -27,6 +33,7 @@ struct Contender {
     /// leaves the container behind.
     cleanup: Option<Vec<String>>,
     samples: Vec<Duration>,
+    hangs: usize,
     failure: Option<String>,
 }
 
@@ -37,6 +44,7 @@ impl Contender {
             start,
             cleanup: None,
             samples: Vec::new(),
+            hangs: 0,
             failure: None,
         }
     }
@@ -45,32 +53,44 @@ impl Contender {
     fn run_once(&mut self, id: &str) -> Option<Duration> {
         let args: Vec<String> = self.start.iter().map(|a| a.replace("{id}", id)).collect();
         let begin = Instant::now();
-        let output = Command::new(&args[0])
+        let outcome = Command::new(&args[0])
             .args(&args[1..])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
-            .output();
+            .spawn()
+            .map_err(|e| e.to_string())
+            .and_then(|child| wait::with_timeout(child, HANG_TIMEOUT));
         let elapsed = begin.elapsed();
         if let Some(cleanup) = &self.cleanup {
             let cleanup: Vec<String> = cleanup.iter().map(|a| a.replace("{id}", id)).collect();
             let _ = Command::new(&cleanup[0]).args(&cleanup[1..]).output();
         }
-        match output {
-            Ok(out) if out.status.success() => Some(elapsed),
-            Ok(out) => {
-                let stderr = String::from_utf8_lossy(&out.stderr);
+        match outcome {
+            Ok(wait::Outcome::Exited(status, _)) if status.success() => Some(elapsed),
+            Ok(wait::Outcome::Exited(status, stderr)) => {
                 let reason = stderr
                     .lines()
                     .last()
                     .unwrap_or("no message")
                     .trim()
                     .to_owned();
-                self.failure = Some(format!("{} ({reason})", out.status));
+                self.failure = Some(format!("{status} ({reason})"));
+                None
+            }
+            Ok(wait::Outcome::Hung) => {
+                self.hangs += 1;
+                if self.hangs >= MAX_HANGS {
+                    self.failure = Some(format!(
+                        "hung {} times (killed after {} s each)",
+                        self.hangs,
+                        HANG_TIMEOUT.as_secs()
+                    ));
+                }
                 None
             }
             Err(e) => {
-                self.failure = Some(e.to_string());
+                self.failure = Some(e);
                 None
             }
         }
@@ -89,7 +109,12 @@ pub fn run(runs: Option<usize>) -> Result<(), String> {
     if work.exists() {
         fs::remove_dir_all(&work).map_err(|e| format!("clean {WORK_DIR}: {e}"))?;
     }
-    let bundle = bundle::write(&work.join("bundle"), Path::new(rootfs.trim()))?;
+    let cgroups = PeerCgroups::plan();
+    let bundle = bundle::write(
+        &work.join("bundle"),
+        Path::new(rootfs.trim()),
+        cgroups.path(),
+    )?;
     let mut contenders = contenders(&vessel, &bundle, &work);
     for round in 0..WARM_UP_ROUNDS + runs {
         for contender in contenders.iter_mut().filter(|c| c.failure.is_none()) {
@@ -101,7 +126,7 @@ pub fn run(runs: Option<usize>) -> Result<(), String> {
             }
         }
     }
-    remove_peer_cgroups();
+    cgroups.remove_created();
     let _ = fs::remove_dir_all(&work);
     let table = table(&contenders, runs);
     println!("{table}");
@@ -169,20 +194,6 @@ fn contenders(vessel: &Path, bundle: &Path, work: &Path) -> Vec<Contender> {
     all
 }
 
-/// Removes the bundle's cgroup parent (`vessel-peers`) below our own cgroup, which the
-/// runtimes create and leave empty.
-fn remove_peer_cgroups() {
-    let parent = Path::new(bundle::CGROUPS_PATH)
-        .parent()
-        .unwrap_or(Path::new("vessel-peers"));
-    for own in own_cgroups::dirs() {
-        let dir = own.join(parent);
-        let leaf = own.join(bundle::CGROUPS_PATH);
-        let _ = fs::remove_dir(&leaf);
-        let _ = fs::remove_dir(&dir);
-    }
-}
-
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted.get(index).copied().unwrap_or_default()
@@ -222,6 +233,14 @@ fn table(contenders: &[Contender], runs: usize) -> String {
         let (Some(median), p90) = (*median, percentile(&sorted, 0.9)) else {
             continue;
         };
+        if contender.hangs > 0 {
+            notes.push_str(&format!(
+                "- {} hung in {} of its runs (killed after {} s; not counted)\n",
+                contender.name,
+                contender.hangs,
+                HANG_TIMEOUT.as_secs()
+            ));
+        }
         let ratio = vessel_median
             .map(|v| format!("{:.2}", median.as_secs_f64() / v.as_secs_f64()))
             .unwrap_or_else(|| "–".into());

@@ -3,7 +3,7 @@
 //!
 //! The config asks all runtimes for the same work: new PID, mount, UTS, IPC, network and
 //! cgroup namespaces; the standard mounts (`/proc`, `/dev`, `/dev/pts`, `/dev/shm`,
-//! read-only `/sys`); a cgroup below the caller's own with memory and pids limits; exec
+//! read-only `/sys`); a cgroup (see [`crate::peer_cgroups`]) with memory and pids limits; exec
 //! of `/bin/true` as root. Masked and read-only paths are left out because vessel does
 //! not apply them, so no runtime is charged for work the others skip.
 
@@ -15,11 +15,9 @@ use oci_spec::runtime::{
     UserBuilder,
 };
 
-/// Where the bundle's cgroup goes, relative to the runtime's own cgroup.
-pub const CGROUPS_PATH: &str = "vessel-peers/bench";
-
-/// Writes the bundle into `dir` (which must not exist) from the rootfs at `rootfs`.
-pub fn write(dir: &Path, rootfs: &Path) -> Result<PathBuf, String> {
+/// Writes the bundle into `dir` (which must not exist) from the rootfs at `rootfs`, with
+/// its cgroup at `cgroups_path`.
+pub fn write(dir: &Path, rootfs: &Path, cgroups_path: &Path) -> Result<PathBuf, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("create {}: {e}", dir.display()))?;
     let status = std::process::Command::new("cp")
         .arg("-a")
@@ -33,13 +31,13 @@ pub fn write(dir: &Path, rootfs: &Path) -> Result<PathBuf, String> {
             rootfs.display()
         ));
     }
-    let spec = config().map_err(|e| format!("build config.json: {e}"))?;
+    let spec = config(cgroups_path).map_err(|e| format!("build config.json: {e}"))?;
     spec.save(dir.join("config.json"))
         .map_err(|e| format!("write config.json: {e}"))?;
     Ok(dir.to_owned())
 }
 
-fn config() -> Result<Spec, oci_spec::OciSpecError> {
+fn config(cgroups_path: &Path) -> Result<Spec, oci_spec::OciSpecError> {
     let process = ProcessBuilder::default()
         .terminal(false)
         .user(UserBuilder::default().uid(0u32).gid(0u32).build()?)
@@ -64,7 +62,7 @@ fn config() -> Result<Spec, oci_spec::OciSpecError> {
         .build()?;
     let linux = LinuxBuilder::default()
         .namespaces(namespaces)
-        .cgroups_path(PathBuf::from(CGROUPS_PATH))
+        .cgroups_path(cgroups_path.to_owned())
         .resources(resources)
         .build()?;
     SpecBuilder::default()

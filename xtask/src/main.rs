@@ -11,8 +11,10 @@ mod criterion_output;
 mod leaks;
 mod own_cgroups;
 mod packages;
+mod peer_cgroups;
 mod shell;
 mod test;
+mod wait;
 
 use std::process::ExitCode;
 
