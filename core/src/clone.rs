@@ -5,7 +5,7 @@
 //! runs on its own copy of the stack and needs no stack of its own.
 
 use std::io;
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 /// `struct clone_args` from `<linux/sched.h>`, version 2 (88 bytes, Linux 5.7+).
 #[repr(C)]
@@ -42,6 +42,26 @@ pub enum Cloned {
 /// caller must make only async-signal-safe calls there and end with `execve` or `_exit`,
 /// never returning into code that might allocate, lock or unwind.
 pub unsafe fn clone3(namespace_flags: u64) -> io::Result<Cloned> {
+    // SAFETY: the caller upholds the contract above, which is `clone3_in`'s.
+    unsafe { clone3_in(namespace_flags, None) }
+}
+
+/// `CLONE_INTO_CGROUP` from `<linux/sched.h>` (Linux 5.7+). Not taken from libc, whose
+/// glibc-target constant is typed `c_int` and cannot hold this bit.
+const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+
+// ANCHOR: clone_into_cgroup
+/// Like [`clone3`]; with `cgroup`, an open directory of a cgroup v2 hierarchy, the child
+/// is born inside that cgroup (`CLONE_INTO_CGROUP`): it never runs a single instruction
+/// outside it, and nobody has to write its pid to `cgroup.procs` afterwards.
+///
+/// # Safety
+///
+/// The same contract as [`clone3`] in the child.
+pub unsafe fn clone3_in(
+    namespace_flags: u64,
+    cgroup: Option<BorrowedFd<'_>>,
+) -> io::Result<Cloned> {
     let mut pidfd: libc::c_int = -1;
     let mut args = CloneArgs {
         flags: namespace_flags | libc::CLONE_PIDFD as u64,
@@ -50,6 +70,11 @@ pub unsafe fn clone3(namespace_flags: u64) -> io::Result<Cloned> {
         exit_signal: libc::SIGCHLD as u64,
         ..CloneArgs::default()
     };
+    if let Some(dir) = cgroup {
+        args.flags |= CLONE_INTO_CGROUP;
+        args.cgroup = dir.as_raw_fd() as u64;
+    }
+    // ANCHOR_END: clone_into_cgroup
     // SAFETY: `args` is a valid clone_args of the size we pass, and `pidfd` points to a
     // live int the kernel fills in. No CLONE_VM and no stack: the child continues on a
     // copy of this stack, like fork. The caller upholds the child-side contract above.

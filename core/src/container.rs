@@ -5,7 +5,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
 use crate::cgroups::{Cgroup, Stats};
 use crate::child::{self, StepFailure};
-use crate::clone::{Cloned, clone3};
+use crate::clone::{Cloned, clone3_in};
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
 use crate::pipe::{self, ChildEnds, Pipe, Report};
@@ -51,13 +51,28 @@ impl Container {
         child_ends.trace = tracer.as_ref().map(Tracer::child_fd);
         mark(&mut tracer, "create pipes");
 
+        // On cgroup v2 the child is born in its cgroup; on v1 it is attached below.
+        let born_in = cgroup
+            .as_ref()
+            .map(Cgroup::clone_into_fd)
+            .transpose()?
+            .flatten();
         // SAFETY: in the child we call only `child::run`, which makes async-signal-safe
         // system calls on memory prepared above and ends in `execve` or `_exit`.
-        let cloned =
-            unsafe { clone3(plan::clone_flags(spec.namespaces)) }.map_err(|source| Error::Sys {
-                call: "clone3 (creating the container process)",
-                source,
-            })?;
+        let cloned = unsafe {
+            clone3_in(
+                plan::clone_flags(spec.namespaces),
+                born_in.as_ref().map(AsFd::as_fd),
+            )
+        }
+        .map_err(|source| Error::Sys {
+            call: if born_in.is_some() {
+                "clone3 into the container's cgroup (creating the container process)"
+            } else {
+                "clone3 (creating the container process)"
+            },
+            source,
+        })?;
         let (pid, pidfd) = match cloned {
             Cloned::Child => child::run(&plan, child_ends),
             Cloned::Parent { pid, pidfd } => (pid, pidfd),
@@ -84,7 +99,9 @@ impl Container {
         // ANCHOR: cgroup_attach
         // The child is blocked on the go pipe, so its command starts inside the cgroup.
         // On failure `running` drops: the child is killed and the cgroup removed.
-        if let Some(cgroup) = &running.cgroup {
+        if let Some(cgroup) = &running.cgroup
+            && born_in.is_none()
+        {
             cgroup.attach(pid)?;
         }
         // ANCHOR_END: cgroup_attach

@@ -113,3 +113,50 @@ fn a_v2_cgroup_dropped_with_a_process_inside_kills_it_and_goes() {
     assert_eq!(child.wait().unwrap().signal(), Some(libc::SIGKILL));
     assert!(!dir.exists(), "{} left", dir.display());
 }
+
+#[test]
+fn clone_into_cgroup_starts_the_child_inside() {
+    use std::os::fd::{AsFd, AsRawFd};
+    use vessel::clone::{Cloned, clone3_in};
+    vessel::require_root!();
+    let Some(layout) = hybrid_v2_layout() else {
+        return;
+    };
+    let name = format!("test-{}-v2clone", std::process::id());
+    let cgroup = Cgroup::create_in(&layout, &CgroupSpec::new(&name, Resources::default())).unwrap();
+    let dir = cgroup.dirs()[0].clone();
+    let born_in = cgroup
+        .clone_into_fd()
+        .unwrap()
+        .expect("v2 gives a directory");
+    let (hold_read, hold_write) = nix::unistd::pipe().unwrap();
+    let (read_fd, write_fd) = (hold_read.as_raw_fd(), hold_write.as_raw_fd());
+    // SAFETY: the child below only calls close, read and _exit, all async-signal-safe,
+    // on descriptors made before the clone.
+    match unsafe { clone3_in(0, Some(born_in.as_fd())) }.unwrap() {
+        Cloned::Child => {
+            let mut byte = 0u8;
+            // SAFETY: closing our copy of the write end makes the read see end-of-file
+            // once the parent closes its own; `byte` is a live one-byte buffer.
+            unsafe {
+                libc::close(write_fd);
+                libc::read(read_fd, (&raw mut byte).cast(), 1);
+                libc::_exit(0)
+            }
+        }
+        Cloned::Parent { pid, pidfd: _ } => {
+            drop(hold_read);
+            // No write to cgroup.procs happened: the kernel put the child there at birth.
+            let line = v2_line(pid as u32);
+            drop(hold_write);
+            let mut status = 0;
+            // SAFETY: `pid` is our own unreaped child; `status` is a live int.
+            assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+            assert!(line.ends_with(&format!("/vessel/{name}")), "{line}");
+            assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0);
+        }
+    }
+    drop(born_in);
+    cgroup.remove().unwrap();
+    assert!(!dir.exists(), "{} left", dir.display());
+}

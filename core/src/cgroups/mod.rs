@@ -27,7 +27,7 @@ mod v2;
 #[cfg(test)]
 mod fake_tree_tests;
 
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -152,6 +152,16 @@ impl Cgroup {
         match &self.manager {
             CgroupManager::V1(v1) => v1.dir(controller),
             CgroupManager::V2(v2) => Some(v2.dir()),
+        }
+    }
+
+    /// On cgroup v2, an open descriptor of the container's directory, for
+    /// `CLONE_INTO_CGROUP` (see [`crate::clone::clone3_in`]); `None` on v1, where the child
+    /// is attached by pid instead.
+    pub fn clone_into_fd(&self) -> Result<Option<OwnedFd>> {
+        match &self.manager {
+            CgroupManager::V1(_) => Ok(None),
+            CgroupManager::V2(v2) => v2.open_dir().map(Some),
         }
     }
 

@@ -3,6 +3,7 @@
 //! there if each ancestor lists it in `cgroup.subtree_control`. See
 //! `Documentation/admin-guide/cgroup-v2.rst`.
 
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
 use super::files::{self, Written};
@@ -46,6 +47,20 @@ impl V2Cgroup {
         self.placed
             .as_ref()
             .map_or(Path::new(""), |p| p.dir.as_path())
+    }
+
+    /// Opens the container's directory, for `CLONE_INTO_CGROUP`.
+    pub fn open_dir(&self) -> Result<OwnedFd> {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_DIRECTORY)
+            .open(self.dir())
+            .map(OwnedFd::from)
+            .map_err(|source| Error::Cgroup {
+                step: format!("open {}", self.dir().display()),
+                source,
+            })
     }
 
     /// Moves `pid` into the container's cgroup.
