@@ -109,7 +109,7 @@ pub fn run(runs: Option<usize>) -> Result<(), String> {
     if work.exists() {
         fs::remove_dir_all(&work).map_err(|e| format!("clean {WORK_DIR}: {e}"))?;
     }
-    let cgroups = PeerCgroups::plan();
+    let cgroups = PeerCgroups::prepare();
     let bundle = bundle::write(
         &work.join("bundle"),
         Path::new(rootfs.trim()),
