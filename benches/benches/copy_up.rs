@@ -52,6 +52,7 @@ fn on_fresh_lower_files(
     elapsed
 }
 
+// ANCHOR: first_write
 fn first_write(merged: &Path, i: u64) {
     let file = OpenOptions::new()
         .write(true)
@@ -59,6 +60,7 @@ fn first_write(merged: &Path, i: u64) {
         .expect("open a lower file for writing");
     file.write_all_at(b"!", 0).expect("write one byte");
 }
+// ANCHOR_END: first_write
 
 fn copy_up_first_write(c: &mut Criterion) {
     vessel_benches::require_root("copy_up");

@@ -49,6 +49,7 @@ impl TrueProgram {
         format!("{:?} {:?}", self.path, self.args)
     }
 
+    // ANCHOR: floor
     /// Creates a child with `flags`, which execs `true`; waits for it. Panics if the child
     /// did not exit 0, so a broken floor cannot pass for a fast one.
     pub fn run(&self, flags: u64) {
@@ -75,4 +76,5 @@ impl TrueProgram {
             "true failed with wait status {status:#x} (flags {flags:#x})"
         );
     }
+    // ANCHOR_END: floor
 }

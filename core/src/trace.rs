@@ -53,6 +53,7 @@ pub(crate) fn monotonic_nanos() -> u64 {
     (now.tv_sec as u64) * 1_000_000_000 + now.tv_nsec as u64
 }
 
+// ANCHOR: record_step
 /// Child side: records that step `index` begins now. Allocation-free.
 pub(crate) fn record_step(fd: RawFd, index: usize) {
     let mut bytes = [0u8; RECORD];
@@ -63,6 +64,7 @@ pub(crate) fn record_step(fd: RawFd, index: usize) {
     // live buffer of RECORD bytes. A lost record only makes the trace coarser.
     unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) };
 }
+// ANCHOR_END: record_step
 
 /// Parent side: collects the marks of one start.
 #[derive(Debug)]
