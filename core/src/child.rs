@@ -9,8 +9,8 @@ use std::ffi::CStr;
 use std::os::fd::RawFd;
 
 use crate::pipe::ChildEnds;
-use crate::trace;
 use crate::plan::{ExecStep, MountStep, Plan, Step};
+use crate::trace;
 
 /// The message a failing child sends: which step, and the `errno` it got.
 /// Eight bytes, well under `PIPE_BUF`, so one `write` delivers it whole.

@@ -48,8 +48,8 @@ pub mod stdio;
 pub mod tenant;
 #[doc(hidden)]
 pub mod test_support;
-pub mod trace;
 pub mod timens;
+pub mod trace;
 pub mod tty;
 pub mod userns;
 pub mod volume;

@@ -150,7 +150,9 @@ impl ContainerSpec {
 
     /// The id maps the user namespace gets: the spec's own, or the caller's default.
     pub fn effective_id_mapping(&self) -> IdMapping {
-        self.id_mapping.clone().unwrap_or_else(IdMapping::for_caller)
+        self.id_mapping
+            .clone()
+            .unwrap_or_else(IdMapping::for_caller)
     }
 
     /// Gives the container its own cgroup with these limits.

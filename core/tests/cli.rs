@@ -36,7 +36,9 @@ fn run_prints_pid_1_and_a_generated_hostname() {
 fn run_passes_the_exit_code_on() {
     vessel::require_root!();
     assert_eq!(
-        vessel(&["run", "--rm", "--", "sh", "-c", "exit 42"]).status.code(),
+        vessel(&["run", "--rm", "--", "sh", "-c", "exit 42"])
+            .status
+            .code(),
         Some(42)
     );
 }
@@ -159,7 +161,11 @@ fn bundle(args: &[&str]) -> tempfile::TempDir {
 #[test]
 fn run_bundle_runs_what_config_json_describes() {
     vessel::require_root!();
-    let dir = bundle(&["/bin/sh", "-c", "echo $$ $(hostname) $(cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || echo -)"]);
+    let dir = bundle(&[
+        "/bin/sh",
+        "-c",
+        "echo $$ $(hostname) $(cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || echo -)",
+    ]);
     let out = vessel(&["run", "--bundle", dir.path().to_str().unwrap(), "box"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
@@ -179,5 +185,9 @@ fn run_bundle_explains_a_missing_config_and_a_missing_id() {
     );
     let out = vessel(&["run", "--bundle", path, "box", "extra"]);
     assert_eq!(out.status.code(), Some(125));
-    assert!(stderr(&out).contains("takes exactly one container id"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("takes exactly one container id"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -5,14 +5,14 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::ns_args::NamespaceArgs;
 use super::cgroup_args::CgroupArgs;
 use super::image_root::ImageArgs;
+use super::ns_args::NamespaceArgs;
 use super::{bundle, container_id, detach, signals};
-use crate::namespaces::Namespace;
-use crate::error::Result;
-use crate::spec::{ContainerSpec, RootfsMode};
 use crate::Container;
+use crate::error::Result;
+use crate::namespaces::Namespace;
+use crate::spec::{ContainerSpec, RootfsMode};
 
 /// Arguments of `vessel run`.
 #[derive(Debug, Args)]

@@ -170,14 +170,18 @@ impl Step {
             Step::Chdir(dir) => format!("chdir({})", q(dir)),
             Step::BecomeRoot { .. } => "become root of the user namespace (setresuid 0)".to_owned(),
             Step::Unshare(flags) => format!("unshare({})", crate::child_ns::flag_name(*flags)),
-            Step::AwaitTimeOffsets { .. } => "wait for the parent to write timens_offsets".to_owned(),
+            Step::AwaitTimeOffsets { .. } => {
+                "wait for the parent to write timens_offsets".to_owned()
+            }
             Step::EnterTimeNamespace => "setns(/proc/self/ns/time_for_children)".to_owned(),
             Step::LoopbackUp => "bring up lo (ioctl SIOCSIFFLAGS)".to_owned(),
             Step::CreateFile(path) => format!("create {}", q(path)),
             Step::SetNs { name, .. } => format!("setns(/proc/PID/ns/{name})"),
             Step::JoinRoot(_) => "chroot into the container's root (/proc/PID/root)".to_owned(),
             Step::JoinCgroup(path) => format!("join cgroup {}", q(path)),
-            Step::ForkAsSibling { .. } => "clone3(CLONE_PARENT) into the joined PID namespace".to_owned(),
+            Step::ForkAsSibling { .. } => {
+                "clone3(CLONE_PARENT) into the joined PID namespace".to_owned()
+            }
             Step::TakeTerminal => "setsid and take the terminal (TIOCSCTTY)".to_owned(),
             Step::Exec(exec) => format!("execve({:?})", exec.command),
         }
