@@ -1,5 +1,6 @@
-//! The leak check: after the whole test run, the host has no mount and no vessel cgroup
-//! that it did not have before.
+//! The leak check: after the whole test run, the host has no mount, vessel cgroup,
+//! container layer, state record, network interface or named network namespace that it
+//! did not have before.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -12,7 +13,14 @@ use crate::own_cgroups;
 pub struct Snapshot {
     mounts: BTreeSet<String>,
     cgroups: BTreeSet<PathBuf>,
+    /// Container layers, state records and named network namespaces.
+    files: BTreeSet<PathBuf>,
+    links: BTreeSet<String>,
 }
+
+/// Directories whose entries belong to containers: each must be as empty afterwards as
+/// it was before.
+const CONTAINER_DIRS: [&str; 3] = ["/var/lib/vessel/containers", "/run/vessel", "/run/netns"];
 
 impl Snapshot {
     /// Records the mount points and the vessel cgroups that exist now.
@@ -20,21 +28,64 @@ impl Snapshot {
         Snapshot {
             mounts: mount_points(),
             cgroups: vessel_cgroups(),
+            files: CONTAINER_DIRS.iter().flat_map(|dir| entries(dir)).collect(),
+            links: network_links(),
         }
     }
 
-    /// Fails, naming them, if mounts or cgroups appeared since `before`.
+    /// Fails, naming them, if anything appeared since `before`.
     pub fn compare(&self, before: &Snapshot) -> Result<(), String> {
-        let mounts: Vec<_> = self.mounts.difference(&before.mounts).collect();
-        let cgroups: Vec<_> = self.cgroups.difference(&before.cgroups).collect();
-        if mounts.is_empty() && cgroups.is_empty() {
-            println!("xtask: leak check: no new mounts, no new vessel cgroups");
+        let new = |after: &BTreeSet<String>, before: &BTreeSet<String>| -> Vec<String> {
+            after.difference(before).cloned().collect()
+        };
+        let paths = |set: &BTreeSet<PathBuf>| -> BTreeSet<String> {
+            set.iter().map(|p| p.display().to_string()).collect()
+        };
+        let leaks = [
+            ("mounts", new(&self.mounts, &before.mounts)),
+            (
+                "cgroups",
+                new(&paths(&self.cgroups), &paths(&before.cgroups)),
+            ),
+            (
+                "container files",
+                new(&paths(&self.files), &paths(&before.files)),
+            ),
+            ("network interfaces", new(&self.links, &before.links)),
+        ];
+        let found: Vec<String> = leaks
+            .iter()
+            .filter(|(_, items)| !items.is_empty())
+            .map(|(what, items)| format!("{what}: {items:?}"))
+            .collect();
+        if found.is_empty() {
+            println!(
+                "xtask: leak check: no new mounts, cgroups, container files or network interfaces"
+            );
             return Ok(());
         }
         Err(format!(
-            "the tests left things behind:\n  mounts: {mounts:?}\n  cgroups: {cgroups:?}"
+            "the tests left things behind:\n  {}",
+            found.join("\n  ")
         ))
     }
+}
+
+fn entries(dir: &str) -> Vec<PathBuf> {
+    fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .collect()
+}
+
+/// Network interface names in our namespace, from `/sys/class/net`.
+fn network_links() -> BTreeSet<String> {
+    entries("/sys/class/net")
+        .into_iter()
+        .filter_map(|p| Some(p.file_name()?.to_string_lossy().into_owned()))
+        .collect()
 }
 
 /// `mount point + source` of every mount in our namespace.
