@@ -99,8 +99,16 @@ pub fn run(args: RunArgs) -> Result<i32> {
     }
     spec = args.limits.apply(spec, &id)?;
     if args.detach {
-        // The shim outlives this process: it removes the layers for --rm.
-        let after_exit = root.cleanup_in_shim();
+        // The shim outlives this process: it removes the layers for --rm, and the
+        // state record too, so the name is free again.
+        let remove_layers = root.cleanup_in_shim();
+        let (rm, record_id) = (args.layers.rm, id.clone());
+        let after_exit = move || {
+            remove_layers();
+            if rm {
+                let _ = crate::state::StateDir::open().and_then(|dir| dir.remove(&record_id));
+            }
+        };
         let code = detach::run_detached(spec, id, args.name, after_exit)?;
         root.started();
         return Ok(code);
