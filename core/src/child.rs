@@ -48,6 +48,7 @@ impl StepFailure {
 /// Exit status of a child that failed before `execve` (the parent reports the real reason).
 const SETUP_FAILED: libc::c_int = 125;
 
+// ANCHOR: child_run
 /// Runs in the child right after `clone3` returned 0. Waits until the parent has finished
 /// its side of the set-up, then runs every step of `plan`; never returns.
 pub fn run(plan: &Plan, ends: ChildEnds) -> ! {
@@ -73,6 +74,7 @@ pub fn run(plan: &Plan, ends: ChildEnds) -> ! {
     // The last step is `Exec`, which only returns on failure, and that was reported above.
     exit(SETUP_FAILED)
 }
+// ANCHOR_END: child_run
 
 /// Blocks until the parent writes its one "go" byte. End-of-file means the parent gave
 /// up (or died) before finishing the set-up, so the child must not go on.
