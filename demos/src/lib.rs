@@ -15,6 +15,7 @@
 //! ```
 
 pub mod cgroup_view;
+pub mod held;
 pub mod scratch;
 
 use std::fmt::Display;

@@ -7,15 +7,12 @@
 //! the parent moved it into its own cgroup, so the container's root is its own cgroup and
 //! not the caller's.
 
-use std::fs::File;
-use std::io::{BufRead, BufReader};
-use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::process::exit;
 
 use vessel::cgroups::{CgroupSpec, Resources};
-use vessel::pipe::Pipe;
-use vessel::{Container, ContainerSpec, Namespace, Namespaces, Stdio, rootfs};
+use vessel::{ContainerSpec, Namespace, Namespaces, rootfs};
+use vessel_demos::held::HeldContainer;
 use vessel_demos::{Lesson, require_root};
 
 const NAME: &str = "demo-cgroupns";
@@ -51,27 +48,10 @@ fn run(lesson: &mut Lesson) -> Result<(), Box<dyn std::error::Error>> {
     )
     .namespaces(Namespaces::container_default().with(Namespace::Cgroup))
     .cgroup(CgroupSpec::new(name.clone(), Resources::default()));
-    let stdin = Pipe::new()?;
-    let stdout = Pipe::new()?;
-    let mut running = Container::spawn_with_stdio(
-        &spec,
-        Stdio {
-            stdin: Some(stdin.read.as_fd()),
-            stdout: Some(stdout.write.as_fd()),
-            stderr: None,
-        },
-    )?;
-    drop(stdout.write);
-    let mut lines = BufReader::new(File::from(stdout.read)).lines();
-    let mut inside = Vec::new();
-    for line in lines.by_ref() {
-        let line = line?;
-        if line == "end" {
-            break;
-        }
-        inside.push(line);
-    }
-    let inside_ns = lines.next().transpose()?.unwrap_or_default();
+    let mut held = HeldContainer::start(&spec)?;
+    let inside = held.lines_until("end")?;
+    let inside_ns = held.next_line()?;
+    let pid = held.running().pid();
 
     lesson.step("read /proc/self/cgroup inside the container");
     lesson.syscall("read /proc/self/cgroup (ID:CONTROLLERS:PATH per hierarchy)");
@@ -84,11 +64,8 @@ fn run(lesson: &mut Lesson) -> Result<(), Box<dyn std::error::Error>> {
     );
 
     lesson.step("read the same process's cgroups from the host");
-    lesson.syscall(&format!(
-        "read /proc/{}/cgroup from the host",
-        running.pid()
-    ));
-    let host_view = std::fs::read_to_string(format!("/proc/{}/cgroup", running.pid()))?;
+    lesson.syscall(&format!("read /proc/{}/cgroup from the host", pid));
+    let host_view = std::fs::read_to_string(format!("/proc/{}/cgroup", pid))?;
     let own: Vec<&str> = host_view
         .lines()
         .filter(|l| l.ends_with(&format!("/{name}")))
@@ -116,8 +93,7 @@ fn run(lesson: &mut Lesson) -> Result<(), Box<dyn std::error::Error>> {
     );
 
     lesson.step("let the container finish; its cgroup is removed");
-    drop(stdin);
-    let status = running.wait()?;
+    let status = held.release()?;
     lesson.see("exit", status);
     let left = dirs.iter().filter(|d| d.exists()).count();
     lesson.claim(

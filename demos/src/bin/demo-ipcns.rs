@@ -10,13 +10,10 @@
 //! looks for them from the host while the container still holds them.
 
 use std::ffi::CStr;
-use std::fs::File;
-use std::io::{BufRead, BufReader};
-use std::os::fd::AsFd;
 use std::process::exit;
 
-use vessel::pipe::Pipe;
-use vessel::{Container, ContainerSpec, Stdio};
+use vessel::ContainerSpec;
+use vessel_demos::held::HeldContainer;
 use vessel_demos::scratch::ScratchRootfs;
 use vessel_demos::{Lesson, require_root};
 
@@ -104,27 +101,9 @@ fn run(lesson: &mut Lesson) -> Result<(), Box<dyn std::error::Error>> {
     lesson.syscall("read /proc/sysvipc/shm; mount -t mqueue on /dev/mqueue and list it");
     let script = format!("{TOOL} create; echo end; readlink /proc/self/ns/ipc; read _; exit 0");
     let spec = ContainerSpec::new(scratch.path(), ["/bin/sh", "-c", &script]);
-    let stdin = Pipe::new()?;
-    let stdout = Pipe::new()?;
-    let mut running = Container::spawn_with_stdio(
-        &spec,
-        Stdio {
-            stdin: Some(stdin.read.as_fd()),
-            stdout: Some(stdout.write.as_fd()),
-            stderr: None,
-        },
-    )?;
-    drop(stdout.write);
-    let mut lines = BufReader::new(File::from(stdout.read)).lines();
-    let mut inside = Vec::new();
-    for line in lines.by_ref() {
-        let line = line?;
-        if line == "end" {
-            break;
-        }
-        inside.push(line);
-    }
-    let inside_ns = lines.next().transpose()?.unwrap_or_default();
+    let mut held = HeldContainer::start(&spec)?;
+    let inside = held.lines_until("end")?;
+    let inside_ns = held.next_line()?;
     for line in &inside {
         lesson.note(&format!("| {line}"));
     }
@@ -203,8 +182,7 @@ fn run(lesson: &mut Lesson) -> Result<(), Box<dyn std::error::Error>> {
     );
 
     lesson.step("let the container finish: its IPC namespace, and both objects, go with it");
-    drop(stdin);
-    let status = running.wait()?;
+    let status = held.release()?;
     lesson.see("exit", status);
     lesson.claim("the container exited cleanly", status.success());
     Ok(())

@@ -13,13 +13,12 @@
 //! TCP round trip between the two ends over a private /30.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::os::fd::AsFd;
 use std::process::{Command, exit};
 
-use vessel::pipe::Pipe;
-use vessel::{Container, ContainerSpec, Namespace, Namespaces, Stdio, rootfs};
+use vessel::{ContainerSpec, Namespace, Namespaces, rootfs};
+use vessel_demos::held::HeldContainer;
 use vessel_demos::{Lesson, require_root};
 
 const NAME: &str = "demo-netns";
@@ -70,32 +69,13 @@ fn run(lesson: &mut Lesson) -> Result<(), Box<dyn std::error::Error>> {
     lesson.syscall("clone3(CLONE_NEWNET|…); ioctl(SIOCSIFFLAGS, IFF_UP) on lo in the child; read /proc/net/dev");
     let spec = ContainerSpec::new(rootfs::default_rootfs()?, ["/bin/sh", "-c", SCRIPT])
         .namespaces(Namespaces::container_default().with(Namespace::Network));
-    let stdin = Pipe::new()?;
-    let stdout = Pipe::new()?;
-    let mut running = Container::spawn_with_stdio(
-        &spec,
-        Stdio {
-            stdin: Some(stdin.read.as_fd()),
-            stdout: Some(stdout.write.as_fd()),
-            stderr: None,
-        },
-    )?;
-    drop(stdout.write);
-    let mut to_container = File::from(stdin.write);
-    let mut lines = BufReader::new(File::from(stdout.read)).lines();
-    let mut devices = Vec::new();
-    for line in lines.by_ref() {
-        let line = line?;
-        if line == "end" {
-            break;
-        }
-        devices.push(line);
-    }
+    let mut held = HeldContainer::start(&spec)?;
+    let devices = held.lines_until("end")?;
     lesson.see("devices inside", devices.join(" "));
     lesson.claim("a new network namespace holds only lo", devices == ["lo"]);
 
     lesson.step("create a veth pair and move one end into the container");
-    let pid = running.pid().to_string();
+    let pid = held.running().pid().to_string();
     lesson.syscall(&format!(
         "ip link add {HOST_END} type veth peer name {CONTAINER_END}"
     ));
@@ -135,8 +115,8 @@ fn run(lesson: &mut Lesson) -> Result<(), Box<dyn std::error::Error>> {
         "host side: listen on {HOST_ADDR}:{PORT}; inside: echo ping | nc {HOST_ADDR} {PORT}"
     ));
     let listener = TcpListener::bind((HOST_ADDR, PORT))?;
-    writeln!(to_container)?;
-    let configured = lines.next().transpose()?.unwrap_or_default();
+    writeln!(held.stdin())?;
+    let configured = held.next_line()?;
     lesson.claim(
         "the container configured its end",
         configured == "configured",
@@ -146,7 +126,7 @@ fn run(lesson: &mut Lesson) -> Result<(), Box<dyn std::error::Error>> {
     conn.read_to_string(&mut received)?;
     conn.write_all(b"pong from the host side\n")?;
     drop(conn);
-    let reply = lines.next().transpose()?.unwrap_or_default();
+    let reply = held.next_line()?;
     lesson.see(
         "host side received",
         format!("{:?} from {}", received.trim(), peer.ip()),
@@ -165,9 +145,8 @@ fn run(lesson: &mut Lesson) -> Result<(), Box<dyn std::error::Error>> {
     lesson.syscall("the last process leaves → the kernel destroys the namespace → RTM_DELLINK for the host end");
     let index = if_index(HOST_END);
     let events = LinkEvents::subscribe()?;
-    writeln!(to_container)?;
-    drop(to_container);
-    let status = running.wait()?;
+    writeln!(held.stdin())?;
+    let status = held.release()?;
     lesson.see("exit", status);
     // The namespace is torn down by a kernel worker after the last process exits, so wait
     // for the kernel's own notice that the host end is gone.

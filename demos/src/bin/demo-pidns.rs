@@ -7,13 +7,10 @@
 //! `/proc/PID/status`). A fresh `/proc` mounted inside shows only the processes of the
 //! namespace, so `ps` there sees only the container.
 
-use std::fs::File;
-use std::io::{BufRead, BufReader};
-use std::os::fd::AsFd;
 use std::process::exit;
 
-use vessel::pipe::Pipe;
-use vessel::{Container, ContainerSpec, Stdio, rootfs};
+use vessel::{ContainerSpec, rootfs};
+use vessel_demos::held::HeldContainer;
 use vessel_demos::{Lesson, require_root};
 
 const NAME: &str = "demo-pidns";
@@ -35,25 +32,14 @@ fn run(lesson: &mut Lesson) -> Result<(), Box<dyn std::error::Error>> {
     lesson.step("start `sh` in a new PID namespace, with a fresh /proc");
     lesson.syscall("clone3(CLONE_NEWPID|…); mount(\"proc\", \"/proc\", \"proc\") in the child");
     let spec = ContainerSpec::new(rootfs::default_rootfs()?, ["/bin/sh", "-c", SCRIPT]);
-    let stdin = Pipe::new()?;
-    let stdout = Pipe::new()?;
-    let running = Container::spawn_with_stdio(
-        &spec,
-        Stdio {
-            stdin: Some(stdin.read.as_fd()),
-            stdout: Some(stdout.write.as_fd()),
-            stderr: None,
-        },
-    )?;
-    drop(stdout.write);
-    let host_pid = running.pid();
+    let mut held = HeldContainer::start(&spec)?;
+    let host_pid = held.running().pid();
     lesson.see(
         "the container's pid on the host",
         format!("host pid {host_pid}"),
     );
 
-    let mut lines = BufReader::new(File::from(stdout.read)).lines();
-    let inside_pid = lines.next().transpose()?.unwrap_or_default();
+    let inside_pid = held.next_line()?;
     lesson.step("ask the shell for its own pid ($$) inside the container");
     lesson.syscall("getpid(2)");
     lesson.see("pid inside", &inside_pid);
@@ -78,21 +64,14 @@ fn run(lesson: &mut Lesson) -> Result<(), Box<dyn std::error::Error>> {
 
     lesson.step("run `ps` inside: it reads the container's own /proc");
     lesson.syscall("readdir(/proc) inside the container");
-    let mut listed = Vec::new();
-    for line in lines.by_ref() {
-        let line = line?;
-        if line == "end" {
-            break;
-        }
+    let table = held.lines_until("end")?;
+    for line in &table {
         lesson.note(&format!("| {line}"));
-        if let Some(pid) = line
-            .split_whitespace()
-            .next()
-            .and_then(|p| p.parse::<u32>().ok())
-        {
-            listed.push(pid);
-        }
     }
+    let listed: Vec<u32> = table
+        .iter()
+        .filter_map(|line| line.split_whitespace().next()?.parse().ok())
+        .collect();
     let host_processes = std::fs::read_dir("/proc")?
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
         .count();
@@ -107,9 +86,7 @@ fn run(lesson: &mut Lesson) -> Result<(), Box<dyn std::error::Error>> {
     );
 
     lesson.step("let the container finish");
-    drop(stdin);
-    let mut running = running;
-    let status = running.wait()?;
+    let status = held.release()?;
     lesson.see("exit", status);
     lesson.claim("the container exited cleanly", status.success());
     Ok(())

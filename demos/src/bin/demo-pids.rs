@@ -10,15 +10,12 @@
 //! it forks children that just wait, until a fork fails, and reports how many it made
 //! and the `errno`. Itself PID 1 of the container, it counts as one of the 16.
 
-use std::fs::File;
-use std::io::{BufRead, BufReader};
-use std::os::fd::AsFd;
 use std::process::exit;
 
+use vessel::ContainerSpec;
 use vessel::cgroups::{CgroupSpec, Resources};
-use vessel::pipe::Pipe;
-use vessel::{Container, ContainerSpec, Stdio};
 use vessel_demos::cgroup_view::{any_left, cgroup_name, show_limits};
+use vessel_demos::held::HeldContainer;
 use vessel_demos::scratch::ScratchRootfs;
 use vessel_demos::{Lesson, require_root};
 
@@ -62,26 +59,17 @@ fn run(lesson: &mut Lesson) -> Result<(), Box<dyn std::error::Error>> {
     };
     let spec = ContainerSpec::new(scratch.path(), [BOMB, BOMB_MODE])
         .cgroup(CgroupSpec::new(cgroup_name(NAME), limits));
-    let stdin = Pipe::new()?;
-    let stdout = Pipe::new()?;
-    let mut running = Container::spawn_with_stdio(
-        &spec,
-        Stdio {
-            stdin: Some(stdin.read.as_fd()),
-            stdout: Some(stdout.write.as_fd()),
-            stderr: None,
-        },
-    )?;
-    drop(stdout.write);
-    let cgroup = running.cgroup().ok_or("the container has no cgroup")?;
+    let mut held = HeldContainer::start(&spec)?;
+    let cgroup = held
+        .running()
+        .cgroup()
+        .ok_or("the container has no cgroup")?;
     let dirs = cgroup.dirs();
     show_limits(lesson, cgroup, "pids");
 
     lesson.step("read the bomb's report while its children are still alive");
-    let mut report = String::new();
-    BufReader::new(File::from(stdout.read)).read_line(&mut report)?;
-    let report = report.trim().to_owned();
-    let live = running.stats()?.ok_or("no stats")?;
+    let report = held.next_line()?;
+    let live = held.running().stats()?.ok_or("no stats")?;
     lesson.syscall("fork(2) in a loop until it fails; read pids.current and pids.events");
     lesson.see("the bomb says", &report);
     lesson.see("pids.current", live.pids);
@@ -109,8 +97,7 @@ fn run(lesson: &mut Lesson) -> Result<(), Box<dyn std::error::Error>> {
     lesson.claim("the host can still start processes", host.success());
 
     lesson.step("let the bomb exit: PID 1's exit kills its children");
-    drop(stdin.write);
-    let status = running.wait()?;
+    let status = held.release()?;
     lesson.see("exit status", status);
     lesson.claim("the container ended normally", status.success());
     lesson.syscall("rmdir the container's cgroup directories");
