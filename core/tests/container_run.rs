@@ -197,3 +197,33 @@ fn an_untraced_start_records_nothing() {
     assert!(running.start_trace().is_none());
     running.wait().unwrap();
 }
+
+/// A host without a static busybox gets a rootfs made of its own binaries and their
+/// libraries: the lessons must work on it too (`ps` included, for demo-pidns).
+#[test]
+fn a_rootfs_built_from_host_binaries_runs_the_lessons_commands() {
+    vessel::require_root!();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("rootfs");
+    rootfs::build_from(&root, &rootfs::Source::HostBinaries).expect("build from host binaries");
+    let spec = ContainerSpec::new(&root, ["sh", "-c", "echo $$; hostname; ps -o pid,comm"])
+        .hostname("from-host");
+    let out = run(&spec);
+    let lines: Vec<Vec<&str>> = out
+        .stdout
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        lines.len(),
+        5,
+        "stdout: {} stderr: {}",
+        out.stdout,
+        out.stderr
+    );
+    assert_eq!(lines[0], ["1"]);
+    assert_eq!(lines[1], ["from-host"]);
+    assert_eq!(lines[2], ["PID", "COMMAND"]);
+    assert_eq!(lines[3], ["1", "sh"]);
+    assert_eq!(lines[4][1], "ps");
+}

@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 use super::{BuildResult, install_binary};
 
 /// The commands the lessons and tests use inside a container.
-const COMMANDS: [&str; 24] = [
+const COMMANDS: [&str; 36] = [
     "sh", "ls", "cat", "echo", "ps", "hostname", "mkdir", "rm", "id", "env", "sleep", "true",
-    "false", "head", "tr", "grep", "touch", "uname", "readlink", "stat", "kill", "chmod", "cp",
-    "mv",
+    "false", "head", "tail", "tr", "grep", "touch", "uname", "readlink", "stat", "kill", "chmod",
+    "cp", "mv", "ln", "wc", "cut", "sed", "sort", "seq", "dd", "date", "mount", "umount", "yes",
 ];
 
 /// Copies each available command, with its shared libraries, to `/bin` in `root`.

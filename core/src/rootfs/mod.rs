@@ -98,7 +98,7 @@ pub fn ensure_built(dir: &Path) -> Result<()> {
 }
 
 /// An error while building, with the step it happened in.
-pub(crate) type BuildResult<T = ()> = std::result::Result<T, (String, io::Error)>;
+pub type BuildResult<T = ()> = std::result::Result<T, (String, io::Error)>;
 
 /// Tags an I/O error with the build step it happened in.
 pub(crate) fn at<T>(step: impl Into<String>, r: io::Result<T>) -> BuildResult<T> {
@@ -106,9 +106,15 @@ pub(crate) fn at<T>(step: impl Into<String>, r: io::Result<T>) -> BuildResult<T>
 }
 
 fn build(dir: &Path) -> BuildResult {
+    build_from(dir, &source())
+}
+
+/// Builds a rootfs at `dir` (a new, empty directory) from `source`, whatever this host
+/// would choose by itself. Lets the tests exercise both ways on one machine.
+pub fn build_from(dir: &Path, source: &Source) -> BuildResult {
     skeleton::create(dir)?;
-    match source() {
-        Source::Busybox(busybox) => busybox::populate(dir, &busybox)?,
+    match source {
+        Source::Busybox(busybox) => busybox::populate(dir, busybox)?,
         Source::HostBinaries => host::populate(dir)?,
     }
     skeleton::mark_complete(dir)
