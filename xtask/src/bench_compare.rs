@@ -72,10 +72,8 @@ fn compare(head_dir: &Path, base_dir: &Path, base: &str) -> Result<(), String> {
     let mut samples: BTreeMap<String, [Vec<f64>; 2]> = BTreeMap::new();
     for round in 1..=ROUNDS {
         for (side, bin) in [&base_bin, &head_bin].into_iter().enumerate() {
-            println!(
-                "xtask: round {round}/{ROUNDS}: {}",
-                if side == 0 { base } else { "HEAD" }
-            );
+            let label = if side == 0 { base } else { CURRENT };
+            println!("xtask: round {round}/{ROUNDS}: {label}");
             for Estimate { name, nanos } in run_bench(bin, side)? {
                 samples.entry(name).or_default()[side].push(nanos);
             }
