@@ -34,6 +34,7 @@ impl Container {
     /// Like [`Container::spawn`], with the container's stdin, stdout and stderr chosen
     /// by the caller instead of inherited.
     pub fn spawn_with_stdio(spec: &ContainerSpec, stdio: Stdio<'_>) -> Result<Running> {
+        // 1. Prepare everything before the child exists: its steps, the cgroup, the pipes.
         let mut tracer = spec.trace_start.then(Tracer::start).transpose()?;
         let mut plan = Plan::for_spec(spec)?;
         plan.steps.splice(0..0, stdio.steps());
@@ -51,20 +52,46 @@ impl Container {
         child_ends.trace = tracer.as_ref().map(Tracer::child_fd);
         mark(&mut tracer, "create pipes");
 
-        // On cgroup v2 the child is born in its cgroup; on v1 it is attached below.
+        // 2. One clone3: the child starts in its namespaces (and, on v2, its cgroup).
         let born_in = cgroup
             .as_ref()
             .map(Cgroup::clone_into_fd)
             .transpose()?
             .flatten();
-        // SAFETY: in the child we call only `child::run`, which makes async-signal-safe
-        // system calls on memory prepared above and ends in `execve` or `_exit`.
-        let cloned = unsafe {
-            clone3_in(
-                plan::clone_flags(spec.namespaces),
-                born_in.as_ref().map(AsFd::as_fd),
-            )
+        let (pid, pidfd) = clone_child(spec, &plan, child_ends, born_in.as_ref())?;
+        mark(&mut tracer, "clone3");
+        // The child holds its own copies; ours of its ends must go, or we would never see
+        // end-of-file on the report pipe.
+        drop(go.read);
+        drop(report.write);
+        let mut running = Running::new(pid, pidfd, cgroup);
+
+        // 3. The parent's share of the set-up, while the child waits on the go pipe.
+        set_up_from_parent(spec, &running, born_in.is_none(), &mut tracer)?;
+        pipe::send_go(go.write)?;
+        mark(&mut tracer, "send go");
+        if let Some(time) = time
+            && let Err(error) = time.write_offsets(pid, &spec.time_offsets)
+        {
+            return Err(child_error_or(&plan, report.read, &mut running, error));
         }
+
+        // 4. The child runs its steps; the report pipe says how it went.
+        await_exec(running, &plan, report.read, tracer)
+    }
+    // ANCHOR_END: spawn
+}
+
+/// Creates the child with one `clone3`; in the child, runs the plan and never returns.
+fn clone_child(
+    spec: &ContainerSpec,
+    plan: &Plan,
+    child_ends: ChildEnds,
+    born_in: Option<&OwnedFd>,
+) -> Result<(libc::pid_t, OwnedFd)> {
+    // SAFETY: in the child we call only `child::run`, which makes async-signal-safe
+    // system calls on memory prepared by the caller and ends in `execve` or `_exit`.
+    let cloned = unsafe { clone3_in(plan::clone_flags(spec.namespaces), born_in.map(AsFd::as_fd)) }
         .map_err(|source| Error::Sys {
             call: if born_in.is_some() {
                 "clone3 into the container's cgroup (creating the container process)"
@@ -73,66 +100,63 @@ impl Container {
             },
             source,
         })?;
-        let (pid, pidfd) = match cloned {
-            Cloned::Child => child::run(&plan, child_ends),
-            Cloned::Parent { pid, pidfd } => (pid, pidfd),
-        };
-        mark(&mut tracer, "clone3");
-        // The child holds its own copies; ours of its ends must go, or we would never see
-        // end-of-file on the report pipe.
-        drop(go.read);
-        drop(report.write);
-        let mut running = Running {
-            pid,
-            pidfd,
-            status: None,
-            cgroup,
-            final_stats: None,
-            start_trace: None,
-        };
-        // User namespace: the id maps, written while the child waits on the go pipe.
-        if spec.namespaces.contains(Namespace::User) {
-            spec.effective_id_mapping().write_for(pid)?;
-            mark(&mut tracer, "write uid/gid maps");
+    match cloned {
+        Cloned::Child => child::run(plan, child_ends),
+        Cloned::Parent { pid, pidfd } => Ok((pid, pidfd)),
+    }
+}
+
+/// What only the parent can do while the child waits: write the user namespace's id
+/// maps, and (on cgroup v1) attach the child to its cgroup. On failure the caller drops
+/// `running`: the child is killed and the cgroup removed.
+fn set_up_from_parent(
+    spec: &ContainerSpec,
+    running: &Running,
+    attach: bool,
+    tracer: &mut Option<Tracer>,
+) -> Result<()> {
+    if spec.namespaces.contains(Namespace::User) {
+        spec.effective_id_mapping().write_for(running.pid)?;
+        mark(tracer, "write uid/gid maps");
+    }
+    // ANCHOR: cgroup_attach
+    // The child is blocked on the go pipe, so its command starts inside the cgroup.
+    if let Some(cgroup) = &running.cgroup
+        && attach
+    {
+        cgroup.attach(running.pid)?;
+    }
+    // ANCHOR_END: cgroup_attach
+    mark(tracer, "attach to cgroup");
+    Ok(())
+}
+
+/// Reads the report pipe until `execve` closes it (the command started) or the child
+/// reports the step that failed, which becomes the error.
+fn await_exec(
+    mut running: Running,
+    plan: &Plan,
+    report: OwnedFd,
+    tracer: Option<Tracer>,
+) -> Result<Running> {
+    match pipe::read_report(report)? {
+        Report::Started => {
+            let exec_seen = trace::monotonic_nanos();
+            running.start_trace = tracer.map(|t| t.finish(plan, exec_seen));
+            Ok(running)
         }
-        // Parent-side set-up (id maps, cgroup attach) goes here, while the child waits.
-        // ANCHOR: cgroup_attach
-        // The child is blocked on the go pipe, so its command starts inside the cgroup.
-        // On failure `running` drops: the child is killed and the cgroup removed.
-        if let Some(cgroup) = &running.cgroup
-            && born_in.is_none()
-        {
-            cgroup.attach(pid)?;
+        Report::Failed(failure) => {
+            running.wait()?;
+            Err(failure_to_error(plan, failure))
         }
-        // ANCHOR_END: cgroup_attach
-        mark(&mut tracer, "attach to cgroup");
-        pipe::send_go(go.write)?;
-        mark(&mut tracer, "send go");
-        if let Some(time) = time
-            && let Err(error) = time.write_offsets(pid, &spec.time_offsets)
-        {
-            return Err(child_error_or(&plan, report.read, &mut running, error));
-        }
-        match pipe::read_report(report.read)? {
-            Report::Started => {
-                let exec_seen = trace::monotonic_nanos();
-                running.start_trace = tracer.map(|t| t.finish(&plan, exec_seen));
-                Ok(running)
-            }
-            Report::Failed(failure) => {
-                running.wait()?;
-                Err(failure_to_error(&plan, failure))
-            }
-            Report::Vanished => {
-                let status = running.wait()?;
-                Err(Error::Sys {
-                    call: "container set-up",
-                    source: io::Error::other(format!("the child {status} before exec")),
-                })
-            }
+        Report::Vanished => {
+            let status = running.wait()?;
+            Err(Error::Sys {
+                call: "container set-up",
+                source: io::Error::other(format!("the child {status} before exec")),
+            })
         }
     }
-    // ANCHOR_END: spawn
 }
 
 /// After a parent-side step failed: the child's own report if it failed first (e.g. its
@@ -218,11 +242,16 @@ impl Running {
     /// Takes charge of `pid`, an unreaped child of this process with no cgroup of its
     /// own (a process `vessel exec` started), with its pidfd.
     pub(crate) fn adopt(pid: libc::pid_t, pidfd: OwnedFd) -> Running {
+        Running::new(pid, pidfd, None)
+    }
+
+    /// A just-cloned, not yet reaped child, with the cgroup it will be removed with.
+    fn new(pid: libc::pid_t, pidfd: OwnedFd, cgroup: Option<Cgroup>) -> Running {
         Running {
             pid,
             pidfd,
             status: None,
-            cgroup: None,
+            cgroup,
             final_stats: None,
             start_trace: None,
         }
