@@ -192,25 +192,6 @@ fn run_bundle_explains_a_missing_config_and_a_missing_id() {
     );
 }
 
-/// Blocks until process `pid` (not our child) has exited, on a pidfd: no polling loop.
-fn wait_for_exit_of(pid: libc::pid_t) {
-    // SAFETY: pidfd_open takes a pid and flags; -1 (already gone) is handled below.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    if fd < 0 {
-        return; // already exited
-    }
-    let mut poll = libc::pollfd {
-        fd: fd as i32,
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    // SAFETY: one valid pollfd on the pidfd we just opened; it is closed right after.
-    unsafe {
-        libc::poll(&mut poll, 1, -1);
-        libc::close(fd as i32);
-    }
-}
-
 #[test]
 fn a_detached_rm_container_leaves_no_record_layers_or_name_behind() {
     vessel::require_root!();
@@ -221,7 +202,7 @@ fn a_detached_rm_container_leaves_no_record_layers_or_name_behind() {
     let state = vessel::state::StateDir::open().unwrap();
     let shim = state.find(&name).expect("a record while it runs").shim_pid;
     assert!(vessel(&["kill", &name]).status.success());
-    wait_for_exit_of(shim);
+    vessel::state::process::wait_until_gone(shim).expect("wait for the shim");
     assert!(state.find(&name).is_err(), "the record outlived --rm");
     let layers = vessel::rootfs::state_root().join("containers").join(&id);
     assert!(!layers.exists(), "{} outlived --rm", layers.display());

@@ -196,17 +196,5 @@ fn exec_t_without_a_terminal_is_refused() {
         .load(&id)
         .unwrap();
     // Wait for the shim to record the exit before the run directory goes away.
-    // SAFETY: pidfd_open takes a pid and flags; the descriptor is closed below.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, record.shim_pid, 0) } as libc::c_int;
-    if fd >= 0 {
-        let mut poll = libc::pollfd {
-            fd,
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: one live pollfd; -1 waits until the shim exits.
-        unsafe { libc::poll(&mut poll, 1, -1) };
-        // SAFETY: `fd` is ours.
-        unsafe { libc::close(fd) };
-    }
+    vessel::state::process::wait_until_gone(record.shim_pid).expect("wait for the shim");
 }

@@ -160,19 +160,7 @@ fn an_ordinary_user_can_run_detached_exec_and_kill() {
         .unwrap()
         .load(&id)
         .unwrap();
-    // SAFETY: pidfd_open takes a pid and flags; the descriptor is closed below.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, record.shim_pid, 0) } as libc::c_int;
-    if fd >= 0 {
-        let mut poll = libc::pollfd {
-            fd,
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: one live pollfd; -1 waits until the shim has recorded the exit.
-        unsafe { libc::poll(&mut poll, 1, -1) };
-        // SAFETY: `fd` is ours.
-        unsafe { libc::close(fd) };
-    }
+    vessel::state::process::wait_until_gone(record.shim_pid).expect("wait for the shim");
     let record = vessel::state::StateDir::at(run_dir.path())
         .unwrap()
         .load(&id)

@@ -1,4 +1,7 @@
-//! What the kernel says about a pid: is it still the process we started?
+//! What the kernel says about a pid: is it still the process we started? Has it gone?
+
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 /// The process's start time, in clock ticks since boot: field 22 of `/proc/PID/stat`.
 /// Together with the pid it names one process for good, since a recycled pid gets a
@@ -21,9 +24,48 @@ pub fn is_same_process(pid: libc::pid_t, start: u64) -> bool {
     pid > 0 && start_time(pid) == Some(start)
 }
 
+/// Blocks until process `pid` has exited, waiting on a pidfd: no polling, and it works
+/// for processes that are not our children (a container's shim, say). Returns at once if
+/// there is no such process.
+pub fn wait_until_gone(pid: libc::pid_t) -> io::Result<()> {
+    // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        let error = io::Error::last_os_error();
+        return match error.raw_os_error() {
+            Some(libc::ESRCH) => Ok(()),
+            _ => Err(error),
+        };
+    }
+    // SAFETY: the kernel just returned this descriptor; nothing else owns it.
+    let pidfd = unsafe { OwnedFd::from_raw_fd(fd as i32) };
+    let mut poll = libc::pollfd {
+        fd: pidfd.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    loop {
+        // SAFETY: one live pollfd; a pidfd becomes readable when its process exits.
+        match unsafe { libc::poll(&mut poll, 1, -1) } {
+            -1 if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted => {}
+            -1 => return Err(io::Error::last_os_error()),
+            _ => return Ok(()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn waiting_for_a_process_that_is_gone_returns_at_once() {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id() as libc::pid_t;
+        child.wait().unwrap();
+        wait_until_gone(pid).unwrap();
+        wait_until_gone(i32::MAX).unwrap();
+    }
 
     #[test]
     fn start_time_is_field_22_even_with_a_tricky_name() {
