@@ -2,7 +2,6 @@
 //! not the host's), and the CLI's `run -d` → `exec` → `kill` with its state records.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader};
 use std::os::fd::AsFd;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -11,43 +10,21 @@ use vessel::cgroups::{CgroupSpec, Resources};
 use vessel::pipe::Pipe;
 use vessel::state::{StateDir, Status};
 use vessel::tenant::Tenant;
-use vessel::test_support::mounts_under;
+use vessel::test_support::{HeldContainer, mounts_under};
 use vessel::userns::IdMapping;
-use vessel::{Container, ContainerSpec, Namespace, Namespaces, Running, Stdio, rootfs};
+use vessel::{ContainerSpec, Namespace, Namespaces, Stdio, rootfs};
 
-/// A container that waits for a line on stdin; dropping the pipe lets it exit.
-struct Waiting {
-    running: Running,
-    stdin: Option<Pipe>,
+/// Starts `spec`, whose shell prints `up` once running (so all its namespaces exist
+/// before anyone joins them) and then waits for its stdin to close.
+fn start_waiting(spec: ContainerSpec) -> HeldContainer {
+    let mut container = HeldContainer::start(&spec).unwrap();
+    assert_eq!(container.next_line().unwrap(), "up");
+    container
 }
 
-impl Waiting {
-    fn start(spec: ContainerSpec) -> Waiting {
-        let stdin = Pipe::new().unwrap();
-        let stdout = Pipe::new().unwrap();
-        let running = Container::spawn_with_stdio(
-            &spec,
-            Stdio {
-                stdin: Some(stdin.read.as_fd()),
-                stdout: Some(stdout.write.as_fd()),
-                stderr: None,
-            },
-        )
-        .unwrap();
-        drop(stdout.write);
-        // The shell prints once it runs, so its namespaces all exist before we join.
-        let line = BufReader::new(File::from(stdout.read)).lines().next();
-        assert_eq!(line.unwrap().unwrap(), "up");
-        Waiting {
-            running,
-            stdin: Some(stdin),
-        }
-    }
-
-    fn finish(mut self) {
-        self.stdin.take();
-        assert!(self.running.wait().unwrap().success());
-    }
+/// Lets a waiting container exit and checks it exited cleanly.
+fn finish(container: HeldContainer) {
+    assert!(container.release().unwrap().success());
 }
 
 fn waiting_spec() -> ContainerSpec {
@@ -90,8 +67,8 @@ fn ns_links(pid: &str, names: &[Namespace]) -> Vec<String> {
 
 fn check_joined(spec: ContainerSpec) {
     let names: Vec<Namespace> = Namespace::ALL.to_vec();
-    let container = Waiting::start(spec);
-    let pid = container.running.pid();
+    let container = start_waiting(spec);
+    let pid = container.running().pid();
     let tenant = Tenant::of_pid(pid).unwrap();
     let script = names
         .iter()
@@ -118,7 +95,7 @@ fn check_joined(spec: ContainerSpec) {
         lines[names.len() + 2..].join("\n") + "\n",
         container_cgroups
     );
-    container.finish();
+    finish(container);
 }
 
 #[test]
@@ -150,23 +127,23 @@ fn exec_joins_a_container_with_a_user_namespace() {
 #[test]
 fn exec_exit_codes_and_missing_commands_pass_through() {
     vessel::require_root!();
-    let container = Waiting::start(waiting_spec());
-    let tenant = Tenant::of_pid(container.running.pid()).unwrap();
+    let container = start_waiting(waiting_spec());
+    let tenant = Tenant::of_pid(container.running().pid()).unwrap();
     let (_, status) = exec_output(&tenant, "exit 7");
     assert_eq!(status.code(), 7);
     let error = tenant
         .spawn(&ContainerSpec::new("/", ["no-such-command"]))
         .unwrap_err();
     assert_eq!(error.exit_code(), 127, "{error}");
-    container.finish();
+    finish(container);
 }
 
 #[test]
 fn exec_into_a_container_that_exited_is_refused_clearly() {
     vessel::require_root!();
-    let container = Waiting::start(waiting_spec());
-    let tenant = Tenant::of_pid(container.running.pid()).unwrap();
-    container.finish();
+    let container = start_waiting(waiting_spec());
+    let tenant = Tenant::of_pid(container.running().pid()).unwrap();
+    finish(container);
     let error = tenant
         .spawn(&ContainerSpec::new("/", ["true"]))
         .unwrap_err();

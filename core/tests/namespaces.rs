@@ -2,15 +2,10 @@
 //! inode than the host's, and shows what its lesson says it shows. Run from libtest's
 //! threads, so the user and time namespaces are made by the cloned child, never here.
 
-use std::fs::File;
-use std::io::{BufRead, BufReader};
-use std::os::fd::AsFd;
-
-use vessel::pipe::Pipe;
-use vessel::test_support::mounts_under;
+use vessel::test_support::{HeldContainer, mounts_under};
 use vessel::timens::TimeOffsets;
 use vessel::userns::IdMapping;
-use vessel::{Container, ContainerSpec, Namespace, Namespaces, Output, Stdio, rootfs};
+use vessel::{Container, ContainerSpec, Namespace, Namespaces, Output, rootfs};
 
 fn run(spec: &ContainerSpec) -> Output {
     let before = mounts_under(&rootfs::default_rootfs().unwrap());
@@ -116,20 +111,8 @@ fn user_namespace_root_is_an_unprivileged_host_uid() {
     vessel::require_root!();
     let spec = sh("id -u; id -g; cat /proc/self/uid_map; echo ready; read _; exit 0")
         .id_mapping(IdMapping::shifted(200_000, 65_536));
-    let stdin = Pipe::new().unwrap();
-    let stdout = Pipe::new().unwrap();
-    let mut running = Container::spawn_with_stdio(
-        &spec,
-        Stdio {
-            stdin: Some(stdin.read.as_fd()),
-            stdout: Some(stdout.write.as_fd()),
-            stderr: None,
-        },
-    )
-    .unwrap();
-    drop(stdout.write);
-    let mut lines = BufReader::new(File::from(stdout.read)).lines();
-    let mut next = || lines.next().unwrap().unwrap();
+    let mut container = HeldContainer::start(&spec).unwrap();
+    let mut next = || container.next_line().unwrap();
     assert_eq!(next(), "0");
     assert_eq!(next(), "0");
     assert_eq!(
@@ -137,15 +120,15 @@ fn user_namespace_root_is_an_unprivileged_host_uid() {
         ["0", "200000", "65536"]
     );
     assert_eq!(next(), "ready");
-    let status = std::fs::read_to_string(format!("/proc/{}/status", running.pid())).unwrap();
+    let pid = container.running().pid();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let uid_line = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
     assert_eq!(
         uid_line.split_whitespace().nth(1),
         Some("200000"),
         "{uid_line}"
     );
-    drop(stdin);
-    assert!(running.wait().unwrap().success());
+    assert!(container.release().unwrap().success());
 }
 
 #[test]

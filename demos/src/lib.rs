@@ -15,7 +15,6 @@
 //! ```
 
 pub mod cgroup_view;
-pub mod held;
 pub mod scratch;
 
 use std::fmt::Display;

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::exit;
 
 use vessel::cgroups::{CgroupSpec, Resources};
+use vessel::test_support::HeldContainer;
 use vessel::{ContainerSpec, Namespace, Namespaces, rootfs};
-use vessel_demos::held::HeldContainer;
 use vessel_demos::{Lesson, require_root};
 
 const NAME: &str = "demo-cgroupns";

@@ -13,7 +13,7 @@ use std::ffi::CStr;
 use std::process::exit;
 
 use vessel::ContainerSpec;
-use vessel_demos::held::HeldContainer;
+use vessel::test_support::HeldContainer;
 use vessel_demos::scratch::ScratchRootfs;
 use vessel_demos::{Lesson, require_root};
 

@@ -17,8 +17,8 @@ use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::process::{Command, exit};
 
+use vessel::test_support::HeldContainer;
 use vessel::{ContainerSpec, Namespace, Namespaces, rootfs};
-use vessel_demos::held::HeldContainer;
 use vessel_demos::{Lesson, require_root};
 
 const NAME: &str = "demo-netns";

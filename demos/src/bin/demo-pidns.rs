@@ -9,8 +9,8 @@
 
 use std::process::exit;
 
+use vessel::test_support::HeldContainer;
 use vessel::{ContainerSpec, rootfs};
-use vessel_demos::held::HeldContainer;
 use vessel_demos::{Lesson, require_root};
 
 const NAME: &str = "demo-pidns";

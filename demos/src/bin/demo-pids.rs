@@ -14,8 +14,8 @@ use std::process::exit;
 
 use vessel::ContainerSpec;
 use vessel::cgroups::{CgroupSpec, Resources};
+use vessel::test_support::HeldContainer;
 use vessel_demos::cgroup_view::{any_left, cgroup_name, show_limits};
-use vessel_demos::held::HeldContainer;
 use vessel_demos::scratch::ScratchRootfs;
 use vessel_demos::{Lesson, require_root};
 

@@ -7,8 +7,8 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Lines};
 use std::os::fd::AsFd;
 
-use vessel::pipe::Pipe;
-use vessel::{Container, ContainerSpec, ExitStatus, Running, Stdio};
+use crate::pipe::Pipe;
+use crate::{Container, ContainerSpec, ExitStatus, Running, Stdio};
 
 /// A running container with its stdin and stdout on pipes held by the lesson.
 #[derive(Debug)]
@@ -20,7 +20,7 @@ pub struct HeldContainer {
 
 impl HeldContainer {
     /// Starts `spec` with stdin and stdout on pipes; stderr stays the lesson's.
-    pub fn start(spec: &ContainerSpec) -> vessel::Result<HeldContainer> {
+    pub fn start(spec: &ContainerSpec) -> crate::Result<HeldContainer> {
         let stdin = Pipe::new()?;
         let stdout = Pipe::new()?;
         let running = Container::spawn_with_stdio(
@@ -69,7 +69,7 @@ impl HeldContainer {
     }
 
     /// Closes the container's stdin, so its command finishes, and waits for it.
-    pub fn release(self) -> vessel::Result<ExitStatus> {
+    pub fn release(self) -> crate::Result<ExitStatus> {
         let HeldContainer {
             mut running, stdin, ..
         } = self;

@@ -1,4 +1,9 @@
-//! Helpers for vessel's own tests and demos: the privileged-test rule from `DESIGN.md`.
+//! Helpers for vessel's own tests and demos: the privileged-test rule from `DESIGN.md`,
+//! and a container held open while a test or lesson looks at it from the host.
+
+mod held;
+
+pub use held::HeldContainer;
 
 /// The environment variable that turns a privileged test's skip into a failure (set by
 /// `.ci/run`, so CI can never go green by skipping).
