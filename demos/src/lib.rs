@@ -4,20 +4,29 @@
 //! A lesson reads top to bottom like the chapter that goes with it:
 //!
 //! ```no_run
-//! use vessel_demos::Lesson;
+//! use vessel_demos::{Lesson, Outcome};
 //!
-//! let mut lesson = Lesson::start("demo-uts", "a container can have its own hostname");
-//! lesson.step("ask the kernel for our hostname");
-//! lesson.syscall("uname(2)");
-//! lesson.see("host hostname", "vm");
-//! lesson.claim("the hostname is not empty", true);
-//! std::process::exit(lesson.finish());
+//! fn main() {
+//!     Lesson::run("demo-uts", "a container can have its own hostname", run)
+//! }
+//!
+//! fn run(lesson: &mut Lesson) -> Outcome {
+//!     lesson.step("ask the kernel for our hostname");
+//!     lesson.syscall("uname(2)");
+//!     let name = nix::unistd::gethostname()?;
+//!     lesson.see("host hostname", name.to_string_lossy());
+//!     lesson.claim("the hostname is not empty", !name.is_empty());
+//!     Ok(())
+//! }
 //! ```
 
 pub mod cgroup_view;
 pub mod scratch;
 
 use std::fmt::Display;
+
+/// What a lesson's body returns: an error when a step it depends on could not be done.
+pub type Outcome = Result<(), Box<dyn std::error::Error>>;
 
 /// One run of a lesson: prints as it goes and counts the claims.
 #[derive(Debug)]
@@ -28,6 +37,18 @@ pub struct Lesson {
 }
 
 impl Lesson {
+    /// The whole life of a lesson binary: checks for root, prints the idea, runs `body`,
+    /// and exits 0 only if every claim held. An error from `body` counts as a failed claim.
+    pub fn run(name: &str, idea: &str, body: impl FnOnce(&mut Lesson) -> Outcome) -> ! {
+        require_root(name);
+        let mut lesson = Lesson::start(name, idea);
+        let code = match body(&mut lesson) {
+            Ok(()) => lesson.finish(),
+            Err(error) => lesson.abort("run the lesson", error.as_ref()),
+        };
+        std::process::exit(code)
+    }
+
     /// Prints the lesson's name and its idea in one sentence.
     pub fn start(name: &str, idea: &str) -> Lesson {
         println!("{name}: {idea}");

@@ -57,3 +57,26 @@ impl Drop for ScratchRootfs {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// A path for one lesson's own files under the temporary directory, removed (with
+/// everything in it) when dropped. The lesson creates what it needs below it.
+#[derive(Debug)]
+pub struct ScratchDir(PathBuf);
+
+impl ScratchDir {
+    /// `/tmp/vessel-<lesson>-<pid>`, not created yet.
+    pub fn for_lesson(lesson: &str) -> ScratchDir {
+        ScratchDir(std::env::temp_dir().join(format!("vessel-{lesson}-{}", std::process::id())))
+    }
+
+    /// The path.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

@@ -8,28 +8,23 @@
 //! not the caller's.
 
 use std::path::{Path, PathBuf};
-use std::process::exit;
 
 use vessel::cgroups::{CgroupSpec, Resources};
 use vessel::test_support::HeldContainer;
 use vessel::{ContainerSpec, Namespace, Namespaces, rootfs};
-use vessel_demos::{Lesson, require_root};
+use vessel_demos::{Lesson, Outcome};
 
 const NAME: &str = "demo-cgroupns";
 
 fn main() {
-    require_root(NAME);
-    let mut lesson = Lesson::start(
+    Lesson::run(
         NAME,
         "a cgroup namespace makes the container's cgroup its /",
-    );
-    if let Err(e) = run(&mut lesson) {
-        exit(lesson.abort("run the lesson", e.as_ref()));
-    }
-    exit(lesson.finish());
+        run,
+    )
 }
 
-fn run(lesson: &mut Lesson) -> Result<(), Box<dyn std::error::Error>> {
+fn run(lesson: &mut Lesson) -> Outcome {
     lesson.step("start a container in its own cgroup and a new cgroup namespace");
     lesson.syscall(
         "mkdir the cgroup, write the child's pid to cgroup.procs (parent, while the child waits)",

@@ -15,7 +15,7 @@ use std::process::exit;
 
 use vessel::{ContainerSpec, RootfsMode};
 use vessel_demos::scratch::ScratchRootfs;
-use vessel_demos::{Lesson, require_root};
+use vessel_demos::{Lesson, Outcome};
 
 const NAME: &str = "demo-chroot-vs-pivot-root";
 /// The hidden argument that turns this binary into the breakout program.
@@ -30,15 +30,10 @@ fn main() {
     {
         escape(marker);
     }
-    require_root(NAME);
-    let mut lesson = Lesson::start(NAME, "chroot can be escaped; pivot_root cannot");
-    if let Err(e) = run(&mut lesson) {
-        exit(lesson.abort("run the lesson", e.as_ref()));
-    }
-    exit(lesson.finish());
+    Lesson::run(NAME, "chroot can be escaped; pivot_root cannot", run)
 }
 
-fn run(lesson: &mut Lesson) -> Result<(), Box<dyn std::error::Error>> {
+fn run(lesson: &mut Lesson) -> Outcome {
     lesson.step("prepare a rootfs with the breakout program, and a secret on the host outside it");
     let scratch = ScratchRootfs::new(NAME)?;
     scratch.install_self(ESCAPE_PATH)?;

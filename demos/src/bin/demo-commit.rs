@@ -13,28 +13,24 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::exit;
 
 use vessel::image::{self, ContainerFs, Image, Store};
 use vessel::layers::whiteout;
 use vessel::{ContainerSpec, Output};
-use vessel_demos::{Lesson, require_root};
+use vessel_demos::scratch::ScratchDir;
+use vessel_demos::{Lesson, Outcome};
 
 const NAME: &str = "demo-commit";
 
 fn main() {
-    require_root(NAME);
-    let mut lesson = Lesson::start(
+    Lesson::run(
         NAME,
         "commit packs a container's writable layer (not its init layer) into a new image layer",
-    );
-    let scratch = std::env::temp_dir().join(format!("vessel-{NAME}-{}", std::process::id()));
-    let result = run(&mut lesson, &scratch);
-    let _ = fs::remove_dir_all(&scratch);
-    if let Err(e) = result {
-        exit(lesson.abort("run the lesson", e.as_ref()));
-    }
-    exit(lesson.finish());
+        |lesson| {
+            let scratch = ScratchDir::for_lesson(NAME);
+            run(lesson, scratch.path())
+        },
+    )
 }
 
 /// Runs `script` in a new container `id` of `image`; its layers are kept for commit.
@@ -52,7 +48,7 @@ fn run_in(
     Ok((vessel::output(&spec)?, layers))
 }
 
-fn run(lesson: &mut Lesson, scratch: &Path) -> Result<(), Box<dyn std::error::Error>> {
+fn run(lesson: &mut Lesson, scratch: &Path) -> Outcome {
     lesson.step("open an image store and its base image (the default rootfs as one layer)");
     let store = Store::open(scratch.join("store"))?;
     let base = store.image("base")?;

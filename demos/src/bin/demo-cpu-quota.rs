@@ -22,7 +22,7 @@ use vessel::cgroups::{CgroupSpec, CpuQuota, Resources};
 use vessel::{Container, ContainerSpec, Stdio};
 use vessel_demos::cgroup_view::{any_left, cgroup_name, counter_names, show_limits};
 use vessel_demos::scratch::ScratchRootfs;
-use vessel_demos::{Lesson, require_root};
+use vessel_demos::{Lesson, Outcome};
 
 const NAME: &str = "demo-cpu-quota";
 /// The hidden argument that turns this binary into the busy loop.
@@ -43,18 +43,14 @@ fn main() {
     {
         spin(Duration::from_millis(ms.parse().unwrap_or(SPIN_MS)));
     }
-    require_root(NAME);
-    let mut lesson = Lesson::start(
+    Lesson::run(
         NAME,
         "a CPU quota holds a busy loop to its share, by the cgroup's own accounting",
-    );
-    if let Err(e) = run(&mut lesson) {
-        exit(lesson.abort("run the lesson", e.as_ref()));
-    }
-    exit(lesson.finish());
+        run,
+    )
 }
 
-fn run(lesson: &mut Lesson) -> Result<(), Box<dyn std::error::Error>> {
+fn run(lesson: &mut Lesson) -> Outcome {
     lesson.step("prepare a rootfs with this lesson's busy loop inside");
     let scratch = ScratchRootfs::new(NAME)?;
     scratch.install_self(SPINNER)?;

@@ -15,7 +15,7 @@ use std::process::exit;
 use vessel::ContainerSpec;
 use vessel::test_support::HeldContainer;
 use vessel_demos::scratch::ScratchRootfs;
-use vessel_demos::{Lesson, require_root};
+use vessel_demos::{Lesson, Outcome};
 
 const NAME: &str = "demo-ipcns";
 const TOOL: &str = "/lesson-ipc";
@@ -27,15 +27,11 @@ fn main() {
     if std::env::args().nth(1).as_deref() == Some("create") {
         exit(create_inside());
     }
-    require_root(NAME);
-    let mut lesson = Lesson::start(
+    Lesson::run(
         NAME,
         "IPC objects made in a container exist only in its IPC namespace",
-    );
-    if let Err(e) = run(&mut lesson) {
-        exit(lesson.abort("run the lesson", e.as_ref()));
-    }
-    exit(lesson.finish());
+        run,
+    )
 }
 
 // ANCHOR: create_inside
@@ -92,7 +88,7 @@ fn create_inside() -> i32 {
 }
 // ANCHOR_END: create_inside
 
-fn run(lesson: &mut Lesson) -> Result<(), Box<dyn std::error::Error>> {
+fn run(lesson: &mut Lesson) -> Outcome {
     let scratch = ScratchRootfs::new(NAME)?;
     scratch.install_self(TOOL)?;
 

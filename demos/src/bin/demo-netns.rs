@@ -15,11 +15,11 @@
 use std::fs::File;
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::process::{Command, exit};
+use std::process::Command;
 
 use vessel::test_support::HeldContainer;
 use vessel::{ContainerSpec, Namespace, Namespaces, rootfs};
-use vessel_demos::{Lesson, require_root};
+use vessel_demos::{Lesson, Outcome};
 
 const NAME: &str = "demo-netns";
 const HOST_END: &str = "vsl-h0";
@@ -37,18 +37,14 @@ const SCRIPT: &str = "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '; echo e
     read _; exit 0";
 
 fn main() {
-    require_root(NAME);
-    let mut lesson = Lesson::start(
+    Lesson::run(
         NAME,
         "a network namespace starts with only lo; a veth pair connects it",
-    );
-    if let Err(e) = run(&mut lesson) {
-        exit(lesson.abort("run the lesson", e.as_ref()));
-    }
-    exit(lesson.finish());
+        run,
+    )
 }
 
-fn run(lesson: &mut Lesson) -> Result<(), Box<dyn std::error::Error>> {
+fn run(lesson: &mut Lesson) -> Outcome {
     lesson.step("move this lesson into a scratch network namespace that plays the host");
     lesson
         .syscall("unshare(CLONE_NEWNET): everything below stays out of the machine's real network");

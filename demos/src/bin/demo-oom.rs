@@ -23,7 +23,7 @@ use vessel::pipe::Pipe;
 use vessel::{Container, ContainerSpec, ExitStatus, Stdio};
 use vessel_demos::cgroup_view::{any_left, cgroup_name, counter_names, show_limits};
 use vessel_demos::scratch::ScratchRootfs;
-use vessel_demos::{Lesson, require_root};
+use vessel_demos::{Lesson, Outcome};
 
 const NAME: &str = "demo-oom";
 /// The hidden argument that turns this binary into the memory toucher.
@@ -40,18 +40,14 @@ fn main() {
     {
         touch(mib.parse().unwrap_or(TOUCH_MIB));
     }
-    require_root(NAME);
-    let mut lesson = Lesson::start(
+    Lesson::run(
         NAME,
         "a memory limit is enforced by the kernel's OOM killer, and the cgroup counts the kill",
-    );
-    if let Err(e) = run(&mut lesson) {
-        exit(lesson.abort("run the lesson", e.as_ref()));
-    }
-    exit(lesson.finish());
+        run,
+    )
 }
 
-fn run(lesson: &mut Lesson) -> Result<(), Box<dyn std::error::Error>> {
+fn run(lesson: &mut Lesson) -> Outcome {
     lesson.step("prepare a rootfs with this lesson's memory toucher inside");
     let scratch = ScratchRootfs::new(NAME)?;
     scratch.install_self(TOUCHER)?;

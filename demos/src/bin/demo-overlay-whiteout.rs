@@ -19,33 +19,29 @@ use std::fs;
 use std::io::Write;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::Path;
-use std::process::exit;
 
 use nix::mount::{MsFlags, mount};
 use nix::sched::{CloneFlags, unshare};
 use vessel::layers::{self, OverlayMount, OverlayRootfs, SourceKind, whiteout};
-use vessel_demos::{Lesson, require_root};
+use vessel_demos::scratch::ScratchDir;
+use vessel_demos::{Lesson, Outcome};
 
 const NAME: &str = "demo-overlay-whiteout";
 /// Size of the lower file the lesson appends one line to.
 const LOG_SIZE: usize = 64 * 1024;
 
 fn main() {
-    require_root(NAME);
-    let mut lesson = Lesson::start(
+    Lesson::run(
         NAME,
         "deletions become whiteouts, replaced directories become opaque, and a write copies the whole file up",
-    );
-    let scratch = std::env::temp_dir().join(format!("vessel-{NAME}-{}", std::process::id()));
-    let result = run(&mut lesson, &scratch);
-    let _ = fs::remove_dir_all(&scratch);
-    if let Err(e) = result {
-        exit(lesson.abort("run the lesson", e.as_ref()));
-    }
-    exit(lesson.finish());
+        |lesson| {
+            let scratch = ScratchDir::for_lesson(NAME);
+            run(lesson, scratch.path())
+        },
+    )
 }
 
-fn run(lesson: &mut Lesson, scratch: &Path) -> Result<(), Box<dyn std::error::Error>> {
+fn run(lesson: &mut Lesson, scratch: &Path) -> Outcome {
     lesson.step("enter a private mount namespace, so the lesson's mount stays off the host");
     lesson.syscall("unshare(CLONE_NEWNS); mount(NULL, \"/\", NULL, MS_REC|MS_PRIVATE, NULL)");
     unshare(CloneFlags::CLONE_NEWNS)?;

@@ -7,11 +7,9 @@
 //! `/proc/PID/status`). A fresh `/proc` mounted inside shows only the processes of the
 //! namespace, so `ps` there sees only the container.
 
-use std::process::exit;
-
 use vessel::test_support::HeldContainer;
 use vessel::{ContainerSpec, rootfs};
-use vessel_demos::{Lesson, require_root};
+use vessel_demos::{Lesson, Outcome};
 
 const NAME: &str = "demo-pidns";
 
@@ -20,15 +18,10 @@ const NAME: &str = "demo-pidns";
 const SCRIPT: &str = "echo $$; ps -o pid,comm; echo end; read _; exit 0";
 
 fn main() {
-    require_root(NAME);
-    let mut lesson = Lesson::start(NAME, "a container is PID 1 of its own PID namespace");
-    if let Err(e) = run(&mut lesson) {
-        exit(lesson.abort("run the lesson", e.as_ref()));
-    }
-    exit(lesson.finish());
+    Lesson::run(NAME, "a container is PID 1 of its own PID namespace", run)
 }
 
-fn run(lesson: &mut Lesson) -> Result<(), Box<dyn std::error::Error>> {
+fn run(lesson: &mut Lesson) -> Outcome {
     lesson.step("start `sh` in a new PID namespace, with a fresh /proc");
     lesson.syscall("clone3(CLONE_NEWPID|…); mount(\"proc\", \"/proc\", \"proc\") in the child");
     let spec = ContainerSpec::new(rootfs::default_rootfs()?, ["/bin/sh", "-c", SCRIPT]);

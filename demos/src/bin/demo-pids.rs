@@ -17,7 +17,7 @@ use vessel::cgroups::{CgroupSpec, Resources};
 use vessel::test_support::HeldContainer;
 use vessel_demos::cgroup_view::{any_left, cgroup_name, show_limits};
 use vessel_demos::scratch::ScratchRootfs;
-use vessel_demos::{Lesson, require_root};
+use vessel_demos::{Lesson, Outcome};
 
 const NAME: &str = "demo-pids";
 /// The hidden argument that turns this binary into the fork bomb.
@@ -33,18 +33,14 @@ fn main() {
     {
         fork_until_refused();
     }
-    require_root(NAME);
-    let mut lesson = Lesson::start(
+    Lesson::run(
         NAME,
         "pids.max stops a fork bomb inside the container, and the host is untouched",
-    );
-    if let Err(e) = run(&mut lesson) {
-        exit(lesson.abort("run the lesson", e.as_ref()));
-    }
-    exit(lesson.finish());
+        run,
+    )
 }
 
-fn run(lesson: &mut Lesson) -> Result<(), Box<dyn std::error::Error>> {
+fn run(lesson: &mut Lesson) -> Outcome {
     lesson.step("prepare a rootfs with this lesson's fork bomb inside");
     let scratch = ScratchRootfs::new(NAME)?;
     scratch.install_self(BOMB)?;

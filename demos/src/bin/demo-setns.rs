@@ -13,27 +13,22 @@
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::os::fd::AsFd;
-use std::process::exit;
 
 use vessel::pipe::Pipe;
 use vessel::tenant::Tenant;
 use vessel::{Container, ContainerSpec, Namespace, Namespaces, Stdio, rootfs};
-use vessel_demos::{Lesson, require_root};
+use vessel_demos::{Lesson, Outcome};
 
 const NAME: &str = "demo-setns";
 /// Prints once running, then waits for a line on stdin.
 const WAIT: &str = "echo $$; read _; exit 0";
 
 fn main() {
-    require_root(NAME);
-    let mut lesson = Lesson::start(
+    Lesson::run(
         NAME,
         "exec joins a running container's namespaces with setns",
-    );
-    if let Err(e) = run(&mut lesson) {
-        exit(lesson.abort("run the lesson", e.as_ref()));
-    }
-    exit(lesson.finish());
+        run,
+    )
 }
 
 /// A process started with its stdin and stdout on pipes, and what it printed first.
@@ -66,7 +61,7 @@ fn wait_for_first_line(
     })
 }
 
-fn run(lesson: &mut Lesson) -> Result<(), Box<dyn std::error::Error>> {
+fn run(lesson: &mut Lesson) -> Outcome {
     lesson.step("start a container with all but the user namespace new");
     lesson.syscall("clone3(CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWPID|CLONE_NEWNET), unshare(CLONE_NEWCGROUP|CLONE_NEWTIME)");
     let namespaces: Namespaces = Namespace::ALL

@@ -9,12 +9,10 @@
 //! The lesson starts a container with `monotonic=+1 day, boottime=+2 days`, runs a copy of
 //! itself inside to read the three clocks, and compares them with the host's.
 
-use std::process::exit;
-
 use vessel::timens::TimeOffsets;
 use vessel::{ContainerSpec, Namespace};
 use vessel_demos::scratch::ScratchRootfs;
-use vessel_demos::{Lesson, require_root};
+use vessel_demos::{Lesson, Outcome};
 
 const NAME: &str = "demo-timens";
 const CLOCKS: &str = "/lesson-clocks";
@@ -29,15 +27,11 @@ fn main() {
         println!("{}", clocks().map(|c| c.to_string()).join(" "));
         return;
     }
-    require_root(NAME);
-    let mut lesson = Lesson::start(
+    Lesson::run(
         NAME,
         "a time namespace shifts the boot clocks, never the wall clock",
-    );
-    if let Err(e) = run(&mut lesson) {
-        exit(lesson.abort("run the lesson", e.as_ref()));
-    }
-    exit(lesson.finish());
+        run,
+    )
 }
 
 /// `CLOCK_MONOTONIC`, `CLOCK_BOOTTIME`, `CLOCK_REALTIME` in whole seconds.
@@ -58,7 +52,7 @@ fn clocks() -> [i64; 3] {
     })
 }
 
-fn run(lesson: &mut Lesson) -> Result<(), Box<dyn std::error::Error>> {
+fn run(lesson: &mut Lesson) -> Outcome {
     let scratch = ScratchRootfs::new(NAME)?;
     scratch.install_self(CLOCKS)?;
 

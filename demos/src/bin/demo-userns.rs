@@ -11,29 +11,24 @@
 //! and looks at its owner from the host, then tries to change the host's hostname.
 
 use std::os::unix::fs::MetadataExt;
-use std::process::exit;
 
 use vessel::userns::IdMapping;
 use vessel::{ContainerSpec, Namespace, Namespaces};
 use vessel_demos::scratch::ScratchRootfs;
-use vessel_demos::{Lesson, require_root};
+use vessel_demos::{Lesson, Outcome};
 
 const NAME: &str = "demo-userns";
 const HOST_FIRST: u32 = 100_000;
 
 fn main() {
-    require_root(NAME);
-    let mut lesson = Lesson::start(
+    Lesson::run(
         NAME,
         "root inside a user namespace is an ordinary uid outside",
-    );
-    if let Err(e) = run(&mut lesson) {
-        exit(lesson.abort("run the lesson", e.as_ref()));
-    }
-    exit(lesson.finish());
+        run,
+    )
 }
 
-fn run(lesson: &mut Lesson) -> Result<(), Box<dyn std::error::Error>> {
+fn run(lesson: &mut Lesson) -> Outcome {
     let scratch = ScratchRootfs::new(NAME)?;
     let mapping = IdMapping::shifted(HOST_FIRST, 65_536);
 

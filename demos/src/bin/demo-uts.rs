@@ -6,18 +6,17 @@
 //! sees the change. This lesson starts a container with its own hostname and checks that
 //! the host's hostname did not move.
 
-use std::process::exit;
-
 use vessel::{ContainerSpec, Namespace, rootfs};
-use vessel_demos::{Lesson, require_root};
+use vessel_demos::{Lesson, Outcome};
 
 const NAME: &str = "demo-uts";
 const CONTAINER_HOSTNAME: &str = "vessel-demo";
 
 fn main() {
-    require_root(NAME);
-    let mut lesson = Lesson::start(NAME, "a container can have its own hostname");
+    Lesson::run(NAME, "a container can have its own hostname", run)
+}
 
+fn run(lesson: &mut Lesson) -> Outcome {
     lesson.step("read the host's hostname");
     lesson.syscall("uname(2) → utsname.nodename (also /proc/sys/kernel/hostname)");
     let before = host_hostname();
@@ -26,20 +25,15 @@ fn main() {
     lesson.see("host UTS namespace", &host_uts);
 
     lesson.step("start a container in a new UTS namespace that sets its own hostname");
-    lesson.syscall("clone3(CLONE_NEWUTS|CLONE_NEWPID|CLONE_NEWNS|CLONE_NEWIPC), then sethostname(2) in the child");
-    let rootfs = match rootfs::default_rootfs() {
-        Ok(dir) => dir,
-        Err(e) => exit(lesson.abort("build the default rootfs", &e)),
-    };
+    lesson.syscall(
+        "clone3(CLONE_NEWUTS|CLONE_NEWPID|CLONE_NEWNS|CLONE_NEWIPC), then sethostname(2) in the child",
+    );
     let spec = ContainerSpec::new(
-        rootfs,
+        rootfs::default_rootfs()?,
         ["/bin/sh", "-c", "hostname; readlink /proc/self/ns/uts"],
     )
     .hostname(CONTAINER_HOSTNAME);
-    let output = match vessel::output(&spec) {
-        Ok(output) => output,
-        Err(e) => exit(lesson.abort("run the container", &e)),
-    };
+    let output = vessel::output(&spec)?;
     let mut lines = output.stdout.lines();
     let inside = lines.next().unwrap_or_default().to_owned();
     let inside_uts = lines.next().unwrap_or_default().to_owned();
@@ -59,8 +53,7 @@ fn main() {
     let after = host_hostname();
     lesson.see("host hostname", format!("{after:?}"));
     lesson.claim("the host's hostname is unchanged", after == before);
-
-    exit(lesson.finish());
+    Ok(())
 }
 
 fn host_hostname() -> String {

@@ -17,13 +17,13 @@ use std::fs;
 use std::io::{BufRead, BufReader, Write};
 use std::os::fd::AsFd;
 use std::path::Path;
-use std::process::exit;
 
 use vessel::image::{ContainerFs, Store};
 use vessel::stdio::Stdio;
 use vessel::volume::Volume;
 use vessel::{Container, ContainerSpec};
-use vessel_demos::{Lesson, require_root};
+use vessel_demos::scratch::ScratchDir;
+use vessel_demos::{Lesson, Outcome};
 
 const NAME: &str = "demo-volume";
 const ID: &str = "0000000d0001";
@@ -35,21 +35,17 @@ const SCRIPT: &str = "cat /data/hello.txt; \
     echo ready; read line";
 
 fn main() {
-    require_root(NAME);
-    let mut lesson = Lesson::start(
+    Lesson::run(
         NAME,
         "a volume is visible in the container, invisible on the host, and written through to the host",
-    );
-    let scratch = std::env::temp_dir().join(format!("vessel-{NAME}-{}", std::process::id()));
-    let result = run(&mut lesson, &scratch);
-    let _ = fs::remove_dir_all(&scratch);
-    if let Err(e) = result {
-        exit(lesson.abort("run the lesson", e.as_ref()));
-    }
-    exit(lesson.finish());
+        |lesson| {
+            let scratch = ScratchDir::for_lesson(NAME);
+            run(lesson, scratch.path())
+        },
+    )
 }
 
-fn run(lesson: &mut Lesson, scratch: &Path) -> Result<(), Box<dyn std::error::Error>> {
+fn run(lesson: &mut Lesson, scratch: &Path) -> Outcome {
     lesson.step("make two host directories: one to share, one to share read-only");
     let shared = scratch.join("shared");
     let config = scratch.join("config");
