@@ -45,7 +45,9 @@ impl Container {
         // fails, dropping it removes it again.
         let cgroup = spec.cgroup.as_ref().map(Cgroup::create).transpose()?;
         // ANCHOR_END: cgroup_before_clone
-        mark(&mut tracer, "create cgroup");
+        if cgroup.is_some() {
+            mark(&mut tracer, "create cgroup");
+        }
         let go = Pipe::new()?;
         let report = Pipe::new()?;
         let mut child_ends = ChildEnds::of(&go, &report);
@@ -125,9 +127,9 @@ fn set_up_from_parent(
         && attach
     {
         cgroup.attach(running.pid)?;
+        mark(tracer, "attach to cgroup");
     }
     // ANCHOR_END: cgroup_attach
-    mark(tracer, "attach to cgroup");
     Ok(())
 }
 

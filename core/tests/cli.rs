@@ -207,3 +207,21 @@ fn a_detached_rm_container_leaves_no_record_layers_or_name_behind() {
     let layers = vessel::rootfs::state_root().join("containers").join(&id);
     assert!(!layers.exists(), "{} outlived --rm", layers.display());
 }
+
+#[test]
+fn run_trace_prints_the_stages_of_the_start() {
+    vessel::require_root!();
+    let out = vessel(&["run", "--rm", "--trace", "-m", "64m", "--", "true"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stderr(&out);
+    assert!(text.starts_with("vessel: start-up took "), "{text}");
+    for stage in [
+        "clone3",
+        "create cgroup",
+        "attach to cgroup",
+        "pivot_root(",
+        "execve(true)",
+    ] {
+        assert!(text.contains(stage), "{stage:?} missing from:\n{text}");
+    }
+}

@@ -45,6 +45,10 @@ pub struct RunArgs {
     pub limits: Box<CgroupArgs>,
     #[command(flatten)]
     pub layers: Box<ImageArgs>,
+    /// Print where the start-up time went, stage by stage, on stderr once the command
+    /// has started (the runtime's own trace: clone3, each mount, pivot_root, exec, …).
+    #[arg(long, conflicts_with = "detach")]
+    pub trace: bool,
     /// Run the OCI bundle in DIR (its config.json says what to run; give the container
     /// id instead of a command), as `runc run --bundle DIR ID` does.
     #[arg(
@@ -116,9 +120,31 @@ pub fn run(args: RunArgs) -> Result<i32> {
     // Block the signals we forward before the child exists, so none is lost in between;
     // the child unblocks them before exec.
     let forwarder = signals::Forwarder::install()?;
-    let mut running = Container::spawn(&spec)?;
+    let mut running = Container::spawn(&spec.trace_start(args.trace))?;
     root.started();
+    if let Some(trace) = running.start_trace() {
+        eprint!("{}", trace_table(trace));
+    }
     forwarder.forward_until_exit(&running)?;
     let status = running.wait()?;
     args.limits.report(&running, status)
+}
+
+/// The `--trace` table: each stage's duration and its share of the whole start.
+fn trace_table(trace: &crate::StartTrace) -> String {
+    let total = trace.total();
+    let mut table = format!(
+        "vessel: start-up took {:.3} ms\n",
+        total.as_secs_f64() * 1e3
+    );
+    for stage in &trace.stages {
+        let share = stage.duration.as_secs_f64() / total.as_secs_f64().max(f64::MIN_POSITIVE);
+        table.push_str(&format!(
+            "{:>10.1} µs {:>5.1}%  {}\n",
+            stage.duration.as_secs_f64() * 1e6,
+            share * 100.0,
+            stage.name
+        ));
+    }
+    table
 }
