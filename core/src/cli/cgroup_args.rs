@@ -13,7 +13,6 @@ use crate::cgroups::{self, CgroupSpec, CpuQuota, CpuSet, ResourceError, Resource
 use crate::container::Running;
 use crate::error::Result;
 use crate::exit::ExitStatus;
-use crate::spec::ContainerSpec;
 
 /// Resource limits and accounting for `vessel run`.
 #[derive(Debug, Args, Default)]
@@ -116,23 +115,18 @@ impl CgroupArgs {
         }
     }
 
-    /// Parses and checks every value, so a bad one fails before anything is created
-    /// (rootfs layers included).
-    pub fn check(&self, id: &str) -> Result<()> {
-        self.apply(ContainerSpec::new("/", ["true"]), id).map(drop)
-    }
-
-    /// Gives `spec` a cgroup named `id` when any limit, `--cgroup-parent` or `--stats`
-    /// asks for one; checks every value first (nothing is created here).
-    pub fn apply(&self, spec: ContainerSpec, id: &str) -> Result<ContainerSpec> {
+    /// The cgroup these flags ask for: `None` unless a limit, `--cgroup-parent` or
+    /// `--stats` wants one. Every value is parsed and checked here, so a bad one fails
+    /// before anything is created (rootfs layers included).
+    pub fn cgroup(&self, id: &str) -> Result<Option<CgroupSpec>> {
         let resources = self.resources()?;
         if resources.is_empty() && self.cgroup_parent.is_none() && !self.stats {
-            return Ok(spec);
+            return Ok(None);
         }
         let mut cgroup = CgroupSpec::new(id, resources);
         cgroup.parent = self.cgroup_parent.clone();
         cgroup.check()?;
-        Ok(spec.cgroup(cgroup))
+        Ok(Some(cgroup))
     }
 
     // ANCHOR: report
@@ -173,8 +167,7 @@ mod tests {
     }
 
     fn error(f: impl FnOnce(&mut CgroupArgs)) -> String {
-        let spec = ContainerSpec::new("/r", ["sh"]);
-        args(f).apply(spec, "abc").unwrap_err().to_string()
+        args(f).cgroup("abc").unwrap_err().to_string()
     }
 
     #[test]
@@ -223,16 +216,14 @@ mod tests {
 
     #[test]
     fn no_limit_means_no_cgroup() {
-        let spec = ContainerSpec::new("/r", ["sh"]);
-        let spec = CgroupArgs::default().apply(spec, "abc").unwrap();
-        assert_eq!(spec.cgroup, None);
-        let spec = args(|a| {
+        assert_eq!(CgroupArgs::default().cgroup("abc").unwrap(), None);
+        let cgroup = args(|a| {
             a.memory = Some("64m".into());
             a.cpu_quota = Some("20000".into());
         })
-        .apply(spec, "abc")
-        .unwrap();
-        let cgroup = spec.cgroup.unwrap();
+        .cgroup("abc")
+        .unwrap()
+        .expect("a cgroup");
         assert_eq!(cgroup.name, "abc");
         assert_eq!(cgroup.resources.memory_bytes, Some(64 << 20));
         assert_eq!(

@@ -72,7 +72,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
     }
     let id = container_id::new_id();
     // Bad limits fail here, before any layer or cgroup exists.
-    args.limits.check(&id)?;
+    let cgroup = args.limits.cgroup(&id)?;
     // The init layer needs the hostname before the spec exists.
     let hostname = args.hostname.clone().unwrap_or_else(|| id.clone());
     let rootfs = args
@@ -101,7 +101,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
         None if spec.namespaces.contains(Namespace::Uts) => spec = spec.hostname(id.clone()),
         None => {}
     }
-    spec = args.limits.apply(spec, &id)?;
+    spec.cgroup = cgroup;
     if args.detach {
         // The shim outlives this process: it removes the layers for --rm, and the
         // state record too, so the name is free again.
