@@ -17,6 +17,7 @@ use std::path::Path;
 use vessel::image::{self, ContainerFs, Image, Store};
 use vessel::layers::whiteout;
 use vessel::{ContainerSpec, Output};
+use vessel_demos::layer_view::tar_entries;
 use vessel_demos::scratch::ScratchDir;
 use vessel_demos::{Lesson, Outcome};
 
@@ -188,12 +189,4 @@ fn listing(dir: &Path) -> String {
     walk(dir, dir, &mut out);
     out.sort();
     out.join(" ")
-}
-
-fn tar_entries(tar: &Path) -> std::io::Result<Vec<String>> {
-    let mut archive = ::tar::Archive::new(fs::File::open(tar)?);
-    archive
-        .entries()?
-        .map(|e| e.and_then(|e| Ok(e.path()?.display().to_string())))
-        .collect()
 }

@@ -23,6 +23,7 @@ use std::path::Path;
 use nix::mount::{MsFlags, mount};
 use nix::sched::{CloneFlags, unshare};
 use vessel::layers::{self, OverlayMount, OverlayRootfs, SourceKind, whiteout};
+use vessel_demos::layer_view::tar_entries;
 use vessel_demos::scratch::ScratchDir;
 use vessel_demos::{Lesson, Outcome};
 
@@ -257,12 +258,4 @@ fn listing(dir: &Path) -> String {
         .unwrap_or_default();
     names.sort();
     names.join(" ")
-}
-
-fn tar_entries(tar: &Path) -> std::io::Result<Vec<String>> {
-    let mut archive = ::tar::Archive::new(fs::File::open(tar)?);
-    archive
-        .entries()?
-        .map(|e| e.and_then(|e| Ok(e.path()?.display().to_string())))
-        .collect()
 }
