@@ -5,8 +5,6 @@
 use std::io;
 use std::path::PathBuf;
 
-use crate::namespaces::Namespace;
-
 /// Shorthand for results in this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -73,12 +71,6 @@ pub enum Error {
     /// Entering a rootfs needs a private mount table.
     #[error("entering a rootfs needs a mount namespace (keep `mnt` in the namespaces)")]
     NeedsMountNamespace,
-
-    /// A namespace type whose parent-side set-up vessel does not do yet.
-    #[error(
-        "the {0} namespace needs set-up from the parent that vessel does not do yet (leave `{0}` out of the namespaces)"
-    )]
-    UnsupportedNamespace(Namespace),
 
     /// The user namespace's id mapping cannot work.
     #[error("user namespace id mapping: {0} (map container root, e.g. --userns 0:100000:65536)")]
