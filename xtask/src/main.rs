@@ -23,7 +23,7 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   test          install what the tests need, then fmt, clippy, all tests, the book, leak checks
   install-deps  only install the system packages and tools the tests need
-  book-check    check the book: every include resolves, every demo has a chapter
+  book-check    check the book: includes, demo chapters, diagrams, mdbook build + test, links
   bench-peers [RUNS]
                 time vessel, runc, crun and youki on one OCI bundle, interleaved
   bench-compare BASE_REV
