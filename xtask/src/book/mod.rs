@@ -1,7 +1,8 @@
 //! `cargo xtask book-check`: everything that keeps the book honest, in one place.
 //!
 //! 1. every `{{#include}}` resolves (file and anchor) and every `demo-*` has a chapter;
-//! 2. every diagram exists, is well-formed SVG, and is shown somewhere;
+//! 2. every diagram exists, is well-formed SVG, and is shown somewhere; every test and
+//!    conformance check a chapter names exists;
 //! 3. `mdbook build` with the pinned mdBook;
 //! 4. `mdbook test`: the self-contained Rust snippets compile and run (code included by
 //!    anchor is marked `ignore`; it is compiled where it lives);
@@ -11,6 +12,7 @@
 mod diagrams;
 mod includes;
 mod links;
+mod proofs;
 mod xml;
 
 use crate::{packages, shell};
@@ -22,10 +24,11 @@ pub fn check() -> Result<(), String> {
     let mut problems = Vec::new();
     let resolved = includes::check(&chapters, &mut problems);
     let diagrams = diagrams::check(&src, &chapters, &mut problems);
+    let proofs = proofs::check(&chapters, &mut problems);
     fail_on(&problems, "book check")?;
     println!(
         "xtask: book check: {} chapters, {resolved} includes resolve, every demo has a chapter, \
-         {diagrams} diagrams are well-formed and shown",
+         {diagrams} diagrams are well-formed and shown, {proofs} named tests and checks exist",
         chapters.len()
     );
 
