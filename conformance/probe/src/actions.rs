@@ -11,7 +11,10 @@ use crate::json::Object;
 use crate::report::root_identity;
 
 fn errno() -> i64 {
-    io::Error::last_os_error().raw_os_error().unwrap_or(0).into()
+    io::Error::last_os_error()
+        .raw_os_error()
+        .unwrap_or(0)
+        .into()
 }
 
 fn c(path: &str) -> CString {
@@ -134,7 +137,10 @@ pub fn spin(millis: i64) -> Object {
     }
     let mut o = Object::kind("spin");
     o.int("wall_ns", clock_ns(libc::CLOCK_MONOTONIC) - start)
-        .int("cpu_ns", clock_ns(libc::CLOCK_PROCESS_CPUTIME_ID) - cpu_start);
+        .int(
+            "cpu_ns",
+            clock_ns(libc::CLOCK_PROCESS_CPUTIME_ID) - cpu_start,
+        );
     o
 }
 
@@ -329,8 +335,11 @@ pub fn kill_init() -> Object {
         exit_now(if ret == 0 { 0 } else { 1 });
     }
     let (_, status) = wait(child);
-    o.bool("sent", libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0)
-        .bool("survived", true);
+    o.bool(
+        "sent",
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+    )
+    .bool("survived", true);
     o
 }
 

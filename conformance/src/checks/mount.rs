@@ -1,0 +1,230 @@
+//! Mount namespace: private propagation both ways, `pivot_root` that leaves nothing of
+//! the host reachable, and a chroot breakout that goes nowhere.
+
+use std::ffi::CString;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+use super::support::{Report, held, report};
+use crate::check::{Check, Ctx, Needs, Outcome, ensure};
+use crate::host;
+use crate::runtime::Request;
+use crate::world::LATE_DIR;
+
+pub const CHECKS: [Check; 7] = [
+    Check {
+        area: "mount",
+        name: "own-namespace",
+        claim: "The container has a mount namespace of its own.",
+        needs: Needs::Nothing,
+        run: own_namespace,
+    },
+    Check {
+        area: "mount",
+        name: "root-is-rootfs",
+        claim: "The container's / is its rootfs, not the host's /.",
+        needs: Needs::Nothing,
+        run: root_is_rootfs,
+    },
+    Check {
+        area: "mount",
+        name: "old-root-unreachable",
+        claim: "After pivot_root nothing of the host's filesystem is mounted or reachable inside.",
+        needs: Needs::Nothing,
+        run: old_root_unreachable,
+    },
+    Check {
+        area: "mount",
+        name: "chroot-breakout-fails",
+        claim: "The classic chroot escape (chroot into a subdirectory, climb with ..) cannot leave the container's root.",
+        needs: Needs::Nothing,
+        run: chroot_breakout_fails,
+    },
+    Check {
+        area: "mount",
+        name: "container-mounts-stay-inside",
+        claim: "No mount made for or in the container appears in the host's mount table (private propagation).",
+        needs: Needs::Nothing,
+        run: container_mounts_stay_inside,
+    },
+    Check {
+        area: "mount",
+        name: "host-mounts-stay-outside",
+        claim: "A mount the host makes under the rootfs after the container started never appears inside.",
+        needs: Needs::Nothing,
+        run: host_mounts_stay_outside,
+    },
+    Check {
+        area: "mount",
+        name: "sys-read-only",
+        claim: "/sys is mounted read-only inside.",
+        needs: Needs::Nothing,
+        run: sys_read_only,
+    },
+];
+
+fn probe_paths(ctx: &Ctx) -> Vec<String> {
+    vec![
+        ctx.world.host_marker.display().to_string(),
+        ctx.world.work.display().to_string(),
+    ]
+}
+
+fn with_paths(ctx: &Ctx, actions: &[&str]) -> Request {
+    let mut args = Vec::new();
+    for path in probe_paths(ctx) {
+        args.push("--path".to_owned());
+        args.push(path);
+    }
+    args.extend(actions.iter().map(|a| (*a).to_owned()));
+    Request::probe(&args)
+}
+
+fn own_namespace(ctx: &Ctx) -> Outcome {
+    let (report, _) = report(ctx, &Request::probe(&["report"]))?;
+    ensure(report.ns["mnt"] != host::ns("mnt"), || {
+        "the container shares the host's mount namespace".to_owned()
+    })
+}
+
+fn root_is_rootfs(ctx: &Ctx) -> Outcome {
+    let (report, _) = report(ctx, &Request::probe(&["report"]))?;
+    let host_root = std::fs::metadata("/")
+        .map(|m| {
+            use std::os::unix::fs::MetadataExt;
+            format!("{}:{}", m.dev(), m.ino())
+        })
+        .map_err(|e| format!("stat /: {e}"))?;
+    ensure(report.root != host_root, || {
+        format!("the container's / is the host's / ({host_root})")
+    })
+}
+
+/// Mount points a container may have: its root, /proc, /dev and /sys, and below them.
+fn allowed(point: &str) -> bool {
+    point == "/"
+        || ["/proc", "/dev", "/sys"]
+            .iter()
+            .any(|p| point == *p || point.starts_with(&format!("{p}/")))
+}
+
+fn old_root_unreachable(ctx: &Ctx) -> Outcome {
+    let (report, _) = report(ctx, &with_paths(ctx, &["report"]))?;
+    let reachable: Vec<&String> = report
+        .paths
+        .iter()
+        .filter(|(_, r)| **r)
+        .map(|(p, _)| p)
+        .collect();
+    ensure(reachable.is_empty(), || {
+        format!("host paths reachable from inside: {reachable:?}")
+    })?;
+    let foreign: Vec<String> = report
+        .mount_points()
+        .into_iter()
+        .filter(|p| !allowed(p))
+        .collect();
+    ensure(foreign.is_empty(), || {
+        format!("mounts inside outside /, /proc, /dev and /sys (the old root?): {foreign:?}")
+    })
+}
+
+fn chroot_breakout_fails(ctx: &Ctx) -> Outcome {
+    let finished = ctx
+        .runtime
+        .run(ctx.world, &with_paths(ctx, &["breakout"]))?;
+    let breakout = finished.line("breakout")?;
+    ensure(breakout["escaped"] == false, || {
+        format!("the breakout reached another root: {breakout}")
+    })?;
+    let reached: Vec<&String> = breakout["paths"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter(|(_, v)| **v == true)
+                .map(|(k, _)| k)
+                .collect()
+        })
+        .unwrap_or_default();
+    ensure(reached.is_empty(), || {
+        format!("after the breakout the host paths {reached:?} were reachable")
+    })
+}
+
+fn container_mounts_stay_inside(ctx: &Ctx) -> Outcome {
+    let work = ctx.world.work.display().to_string();
+    let (session, report) = held(ctx, Request::probe(&["mount-tmpfs", "/tmp"]))?;
+    ensure(report.mount_points().iter().any(|p| p == "/tmp"), || {
+        "the probe's own tmpfs on /tmp is not in its mount table".to_owned()
+    })?;
+    let on_host: Vec<String> = host::mount_points()
+        .into_iter()
+        .filter(|p| p.starts_with(&work))
+        .collect();
+    session.finish()?;
+    ensure(on_host.is_empty(), || {
+        format!("the host's mount table shows the container's mounts: {on_host:?}")
+    })
+}
+
+fn host_mounts_stay_outside(ctx: &Ctx) -> Outcome {
+    let late = ctx.world.rootfs.join(LATE_DIR.trim_start_matches('/'));
+    let (mut session, _) = held(ctx, Request::probe::<&str>(&[]))?;
+    let _mounted = HostTmpfs::mount(&late)?;
+    let line = session.ask("report", "report")?;
+    let report = Report::from(&line)?;
+    session.finish()?;
+    ensure(!report.mount_points().iter().any(|p| p == LATE_DIR), || {
+        format!(
+            "the host's mount on {} appeared inside at {LATE_DIR}",
+            late.display()
+        )
+    })
+}
+
+fn sys_read_only(ctx: &Ctx) -> Outcome {
+    let (report, _) = report(ctx, &Request::probe(&["report"]))?;
+    let sys = report
+        .mountinfo
+        .iter()
+        .find(|l| host::mount_point(l) == "/sys")
+        .ok_or("no /sys mount inside")?;
+    let options = sys.split(' ').nth(5).unwrap_or_default();
+    ensure(options.split(',').any(|o| o == "ro"), || {
+        format!("/sys is mounted {options}")
+    })
+}
+
+/// A tmpfs the host mounts for one check, unmounted when dropped.
+struct HostTmpfs(CString);
+
+impl HostTmpfs {
+    fn mount(dir: &Path) -> Result<HostTmpfs, String> {
+        let target = CString::new(dir.as_os_str().as_bytes()).map_err(|e| e.to_string())?;
+        // SAFETY: every pointer is a NUL-terminated string that outlives the call.
+        let ret = unsafe {
+            libc::mount(
+                c"conformance-late".as_ptr(),
+                target.as_ptr(),
+                c"tmpfs".as_ptr(),
+                0,
+                std::ptr::null(),
+            )
+        };
+        if ret != 0 {
+            return Err(format!(
+                "mount a tmpfs on {} on the host: {}",
+                dir.display(),
+                std::io::Error::last_os_error()
+            ));
+        }
+        Ok(HostTmpfs(target))
+    }
+}
+
+impl Drop for HostTmpfs {
+    fn drop(&mut self) {
+        // SAFETY: the path is a NUL-terminated string we mounted on.
+        unsafe { libc::umount2(self.0.as_ptr(), libc::MNT_DETACH) };
+    }
+}

@@ -1,0 +1,217 @@
+//! The command line, and the whole run: prepare, check each runtime, print, exit code.
+
+use std::path::PathBuf;
+
+use crate::checks;
+use crate::runner::{self, Result};
+use crate::runtime::oci::KNOWN;
+use crate::world::{Sources, World};
+
+/// What the command line asks for.
+#[derive(Debug, Default)]
+pub struct Options {
+    /// Runtimes to check, in order.
+    pub runtimes: Vec<String>,
+    /// Only checks whose `area.name` contains this.
+    pub filter: Option<String>,
+    /// List the checks instead of running them.
+    pub list: bool,
+    /// Print the results as JSON instead of lines.
+    pub json: bool,
+    /// Where the probe and rootfs come from.
+    pub sources: Sources,
+}
+
+/// Usage text.
+pub const USAGE: &str =
+    "usage: vessel-conformance [--runtime vessel|runc|crun|youki|all]... [--filter TEXT]
+                          [--list] [--json] [--probe PATH] [--rootfs DIR] [--work-dir DIR]
+
+Checks isolation invariants (PID, UTS, mount, IPC, network, user, cgroup, layers, volumes,
+exec, cleanup) against the real kernel, as root. One line per check, then
+`N passed, N failed, N skipped`; exit status 1 if any check failed.
+
+  --runtime R    vessel (default), runc, crun, youki, or all (prints the runtime x check table)
+  --filter TEXT  only the checks whose name (area.name) contains TEXT
+  --list         list the checks and their claims; run nothing
+  --json         one JSON array of results on stdout instead of lines
+  --probe PATH   the static vessel-probe binary (default: beside this executable, or $VESSEL_PROBE)
+  --rootfs DIR   copy this rootfs instead of building vessel's default one (busybox)
+  --work-dir DIR where to put the work directory (default /var/tmp)";
+
+/// Parses `args` (without the program name).
+pub fn parse(args: &[String]) -> std::result::Result<Options, String> {
+    let mut options = Options::default();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let mut value = |flag: &str| {
+            args.next()
+                .cloned()
+                .ok_or_else(|| format!("{flag} needs a value\n\n{USAGE}"))
+        };
+        match arg.as_str() {
+            "--runtime" => match value("--runtime")?.as_str() {
+                "all" => {
+                    options.runtimes.push("vessel".to_owned());
+                    options
+                        .runtimes
+                        .extend(KNOWN.iter().map(|s| (*s).to_owned()));
+                }
+                name if name == "vessel" || KNOWN.contains(&name) => {
+                    options.runtimes.push(name.to_owned());
+                }
+                other => {
+                    return Err(format!(
+                        "--runtime {other}: unknown runtime (use vessel, runc, crun, youki or all)"
+                    ));
+                }
+            },
+            "--filter" => options.filter = Some(value("--filter")?),
+            "--list" => options.list = true,
+            "--json" => options.json = true,
+            "--probe" => options.sources.probe = Some(PathBuf::from(value("--probe")?)),
+            "--rootfs" => options.sources.rootfs = Some(PathBuf::from(value("--rootfs")?)),
+            "--work-dir" => {
+                options.sources.work_parent = Some(PathBuf::from(value("--work-dir")?));
+            }
+            "-h" | "--help" => return Err(USAGE.to_owned()),
+            other => return Err(format!("unknown argument {other:?}\n\n{USAGE}")),
+        }
+    }
+    if options.runtimes.is_empty() {
+        options.runtimes.push("vessel".to_owned());
+    }
+    options.runtimes.dedup();
+    Ok(options)
+}
+
+/// Runs what `options` ask for; returns the process exit code.
+pub fn run(options: &Options) -> i32 {
+    let checks: Vec<_> = checks::all()
+        .into_iter()
+        .filter(|c| {
+            options
+                .filter
+                .as_ref()
+                .is_none_or(|f| c.id().contains(f.as_str()))
+        })
+        .collect();
+    if options.list {
+        for check in &checks {
+            println!("{:<40} {}", check.id(), check.claim);
+        }
+        println!("{} checks", checks.len());
+        return 0;
+    }
+    if checks.is_empty() {
+        eprintln!(
+            "vessel-conformance: no check matches --filter {:?}",
+            options.filter
+        );
+        return 2;
+    }
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let root = unsafe { libc::geteuid() } == 0;
+    if !root {
+        eprintln!(
+            "vessel-conformance: needs root (it creates namespaces, cgroups and mounts); run it as root"
+        );
+        return 2;
+    }
+    let world = match World::prepare(&options.sources) {
+        Ok(world) => world,
+        Err(e) => {
+            eprintln!("vessel-conformance: {e}");
+            return 2;
+        }
+    };
+    let several = options.runtimes.len() > 1;
+    let mut all: Vec<Result> = Vec::new();
+    for name in &options.runtimes {
+        let runtime = runner::resolve(name, &world);
+        if !options.json {
+            match &runtime {
+                Ok(_) => println!("# {name}"),
+                Err(reason) => println!("# {name}: every check skipped: {reason}"),
+            }
+        }
+        let mut print = |r: &Result| {
+            if !options.json {
+                print_line(r, several);
+            }
+        };
+        let results = runner::run_all(
+            &world,
+            name,
+            runtime.as_ref().map_err(String::as_str),
+            &checks,
+            &mut print,
+        );
+        all.extend(results);
+    }
+    let cleaned = world.remove();
+    let count = |v: &str| all.iter().filter(|r| r.verdict == v).count();
+    let (passed, failed, skipped) = (count("ok"), count("not ok"), count("skip"));
+    if options.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&all).unwrap_or_else(|e| format!("\"{e}\""))
+        );
+    } else {
+        if several {
+            print_table(&options.runtimes, &all);
+        }
+        println!("{passed} passed, {failed} failed, {skipped} skipped");
+    }
+    if let Err(e) = cleaned {
+        eprintln!("vessel-conformance: {e}");
+        return 1;
+    }
+    i32::from(failed > 0)
+}
+
+fn print_line(r: &Result, several: bool) {
+    let runtime = if several {
+        format!("[{}] ", r.runtime)
+    } else {
+        String::new()
+    };
+    let reason = if r.reason.is_empty() {
+        String::new()
+    } else {
+        format!(" # {}", r.reason)
+    };
+    println!("{:<6} {runtime}{}{reason}", r.verdict, r.check);
+}
+
+/// The runtime × check table.
+fn print_table(runtimes: &[String], all: &[Result]) {
+    println!();
+    print!("{:<40}", "check");
+    for runtime in runtimes {
+        print!(" {runtime:<7}");
+    }
+    println!();
+    let mut ids: Vec<&str> = Vec::new();
+    for r in all {
+        if !ids.contains(&r.check.as_str()) {
+            ids.push(&r.check);
+        }
+    }
+    for id in ids {
+        print!("{id:<40}");
+        for runtime in runtimes {
+            let cell = all
+                .iter()
+                .find(|r| r.check == id && &r.runtime == runtime)
+                .map_or("-", |r| match r.verdict {
+                    "ok" => "ok",
+                    "not ok" => "FAIL",
+                    _ => "skip",
+                });
+            print!(" {cell:<7}");
+        }
+        println!();
+    }
+    println!();
+}

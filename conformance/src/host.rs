@@ -1,0 +1,55 @@
+//! The host's side of the comparisons: its namespaces, mounts, hostname.
+
+use std::fs;
+
+/// `/proc/self/ns/NAME` of this (host) process, e.g. `pid:[4026531836]`.
+pub fn ns(name: &str) -> String {
+    fs::read_link(format!("/proc/self/ns/{name}"))
+        .map(|p| p.display().to_string())
+        .unwrap_or_default()
+}
+
+/// The mount points in the host's mount table.
+pub fn mount_points() -> Vec<String> {
+    fs::read_to_string("/proc/self/mountinfo")
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split(' ').nth(4).map(unescape))
+        .collect()
+}
+
+/// The mount point field of one mountinfo line.
+pub fn mount_point(line: &str) -> String {
+    line.split(' ').nth(4).map(unescape).unwrap_or_default()
+}
+
+/// mountinfo escapes space, tab, newline and backslash as octal.
+fn unescape(field: &str) -> String {
+    field
+        .replace("\\040", " ")
+        .replace("\\011", "\t")
+        .replace("\\012", "\n")
+        .replace("\\134", "\\")
+}
+
+/// The host's hostname.
+pub fn hostname() -> String {
+    fs::read_to_string("/proc/sys/kernel/hostname")
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
+}
+
+/// Every pid on the host whose `/proc/PID/ns/NAME` link is `link`.
+pub fn pids_in_ns(name: &str, link: &str) -> Vec<i32> {
+    fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            fs::read_link(format!("/proc/{pid}/ns/{name}"))
+                .is_ok_and(|l| l.display().to_string() == link)
+        })
+        .collect()
+}

@@ -1,0 +1,196 @@
+//! The OCI adapter: a bundle per run (`config.json` from [`super::oci_config`], the root
+//! path pointing at the test rootfs) and `<runtime> run --bundle DIR ID`, with the
+//! probe's stdio on pipes. Used for runc, crun and youki.
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use vessel::cgroups::Layout;
+
+use super::vessel::{CGROUP_PARENT, unique_name};
+use super::{Request, Session, oci_config};
+use crate::world::World;
+
+/// A run that takes longer than this is killed (youki 0.7.0 was once seen to hang).
+const HANG_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The controllers whose directories a session records.
+const CONTROLLERS: [&str; 5] = ["memory", "cpu", "cpuacct", "pids", "cpuset"];
+
+/// One OCI runtime binary.
+#[derive(Debug, Clone)]
+pub struct OciRuntime {
+    /// Its name: `runc`, `crun`, `youki`.
+    pub name: String,
+    /// The binary.
+    pub binary: PathBuf,
+}
+
+/// The OCI runtimes the suite knows.
+pub const KNOWN: [&str; 3] = ["runc", "crun", "youki"];
+
+impl OciRuntime {
+    /// The runtime `name` if its binary is on `PATH` (or in `~/.cargo/bin` for youki).
+    pub fn find(name: &str) -> Result<OciRuntime, String> {
+        let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+            .map(|p| std::env::split_paths(&p).collect())
+            .unwrap_or_default();
+        if let Some(home) = std::env::var_os("HOME") {
+            dirs.push(Path::new(&home).join(".cargo/bin"));
+        }
+        dirs.iter()
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+            .map(|binary| OciRuntime {
+                name: name.to_owned(),
+                binary,
+            })
+            .ok_or_else(|| {
+                format!(
+                    "{name} is not installed (`cargo xtask conformance --peers` installs runc, crun and youki)"
+                )
+            })
+    }
+
+    /// Where this runtime keeps its containers' state by default (`/run/NAME`).
+    pub fn state_root(&self) -> PathBuf {
+        Path::new("/run").join(&self.name)
+    }
+
+    /// Starts `request` with `<runtime> run`.
+    pub fn start(&self, world: &World, request: &Request) -> Result<Session, String> {
+        let id = unique_name(&self.name);
+        let bundle = world.work.join("bundles").join(&id);
+        fs::create_dir_all(&bundle).map_err(|e| format!("create {}: {e}", bundle.display()))?;
+        let cgroups_path = cgroups_path(&id)?;
+        let config = oci_config::config(request, &request.rootfs_in(world), &cgroups_path)
+            .map_err(|e| format!("build config.json: {e}"))?;
+        config
+            .save(bundle.join("config.json"))
+            .map_err(|e| format!("write config.json: {e}"))?;
+        let mut child = Command::new(&self.binary)
+            .arg("run")
+            .arg("--bundle")
+            .arg(&bundle)
+            .arg(&id)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("start {}: {e}", self.binary.display()))?;
+        let stdin = File::from(std::os::fd::OwnedFd::from(
+            child.stdin.take().ok_or("no stdin")?,
+        ));
+        let stdout = File::from(std::os::fd::OwnedFd::from(
+            child.stdout.take().ok_or("no stdout")?,
+        ));
+        let stderr = File::from(std::os::fd::OwnedFd::from(
+            child.stderr.take().ok_or("no stderr")?,
+        ));
+        let (done, watchdog) = mpsc::channel::<()>();
+        let runtime_pid = child.id() as i32;
+        let (binary, kill_id) = (self.binary.clone(), id.clone());
+        std::thread::spawn(move || {
+            if watchdog.recv_timeout(HANG_TIMEOUT) == Err(mpsc::RecvTimeoutError::Timeout) {
+                let _ = Command::new(&binary)
+                    .args(["kill", &kill_id, "KILL"])
+                    .output();
+                // SAFETY: kill has no memory arguments; the pid is our unreaped child.
+                unsafe { libc::kill(runtime_pid, libc::SIGKILL) };
+            }
+        });
+        let dirs = cgroup_dirs(&cgroups_path)?;
+        let runtime = self.clone();
+        let waiter_id = id.clone();
+        let waiter = Box::new(move || {
+            let status = child.wait();
+            let _ = done.send(());
+            let _ = Command::new(&runtime.binary)
+                .args(["delete", "--force", &waiter_id])
+                .output();
+            let _ = fs::remove_dir_all(&bundle);
+            let status = status.map_err(|e| format!("wait for {}: {e}", runtime.name))?;
+            use std::os::unix::process::ExitStatusExt;
+            Ok(status
+                .code()
+                .unwrap_or_else(|| 128 + status.signal().unwrap_or(0)))
+        });
+        let (binary, kill_id) = (self.binary.clone(), id.clone());
+        let killer = Box::new(move |signal: i32| {
+            let out = Command::new(&binary)
+                .args(["kill", &kill_id, &signal.to_string()])
+                .output()
+                .map_err(|e| format!("run {} kill: {e}", binary.display()))?;
+            if out.status.success() {
+                Ok(())
+            } else {
+                Err(String::from_utf8_lossy(&out.stderr).trim().to_owned())
+            }
+        });
+        let mut session = Session::new(stdin, stdout, stderr, waiter, killer);
+        session.cgroup = dirs;
+        let (binary, state_id) = (self.binary.clone(), id);
+        session.lookup_pid = Some(Box::new(move || state_pid(&binary, &state_id)));
+        Ok(session)
+    }
+}
+
+/// The container's pid as `<runtime> state ID` reports it.
+fn state_pid(binary: &Path, id: &str) -> Result<i32, String> {
+    let out = Command::new(binary)
+        .args(["state", id])
+        .output()
+        .map_err(|e| format!("run {} state: {e}", binary.display()))?;
+    let state: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| {
+        format!(
+            "{} state {id}: {e} ({})",
+            binary.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )
+    })?;
+    state["pid"]
+        .as_i64()
+        .map(|p| p as i32)
+        .ok_or_else(|| format!("{} state {id} has no pid: {state}", binary.display()))
+}
+
+/// An absolute `cgroupsPath` below our own cgroup (our memory cgroup on v1, the one
+/// cgroup here that is ours to fill), in the same parent vessel's containers use.
+fn cgroups_path(id: &str) -> Result<PathBuf, String> {
+    let own = match Layout::of_this_process().map_err(|e| e.to_string())? {
+        Layout::V1(hierarchies) => hierarchies
+            .iter()
+            .find(|h| h.controllers.iter().any(|c| c == "memory"))
+            .map(|h| Path::new("/").join(h.own.strip_prefix(&h.mount).unwrap_or(Path::new(""))))
+            .unwrap_or_else(|| PathBuf::from("/")),
+        Layout::V2 { mount, own } => {
+            Path::new("/").join(own.strip_prefix(&mount).unwrap_or(Path::new("")))
+        }
+    };
+    Ok(own.join(CGROUP_PARENT).join(id))
+}
+
+/// The host directories `cgroups_path` names, by controller.
+fn cgroup_dirs(cgroups_path: &Path) -> Result<Vec<(String, PathBuf)>, String> {
+    let relative = cgroups_path.strip_prefix("/").unwrap_or(cgroups_path);
+    Ok(
+        match Layout::of_this_process().map_err(|e| e.to_string())? {
+            Layout::V1(hierarchies) => CONTROLLERS
+                .iter()
+                .filter_map(|c| {
+                    let h = hierarchies
+                        .iter()
+                        .find(|h| h.controllers.iter().any(|x| x == c))?;
+                    Some(((*c).to_owned(), h.mount.join(relative)))
+                })
+                .collect(),
+            Layout::V2 { mount, .. } => CONTROLLERS
+                .iter()
+                .map(|c| ((*c).to_owned(), mount.join(relative)))
+                .collect(),
+        },
+    )
+}

@@ -1,0 +1,212 @@
+//! `config.json` for one probe run, built with the oci-spec crate.
+//!
+//! The container is given what vessel gives its own: new PID, mount, UTS, IPC, network
+//! and cgroup namespaces (plus a user namespace on request), `/proc`, a tmpfs `/dev` with
+//! `/dev/pts` and `/dev/shm`, a read-only `/sys`, every capability and no
+//! `no_new_privs`, and no masked or read-only paths. The peers thus run with vessel's
+//! privileges, so the table compares isolation, not hardening defaults.
+
+use std::path::Path;
+use std::str::FromStr;
+
+use oci_spec::runtime::{
+    Capabilities, Capability, LinuxBuilder, LinuxCapabilitiesBuilder, LinuxCpuBuilder,
+    LinuxIdMappingBuilder, LinuxMemoryBuilder, LinuxNamespaceBuilder, LinuxNamespaceType,
+    LinuxPidsBuilder, LinuxResourcesBuilder, Mount, MountBuilder, ProcessBuilder, RootBuilder,
+    Spec, SpecBuilder, UserBuilder,
+};
+
+use super::{Request, USERNS_COUNT, USERNS_FIRST_HOST_ID};
+
+/// Every capability up to CAP_CHECKPOINT_RESTORE (Linux 5.9), by the names oci-spec parses.
+const CAPABILITIES: [&str; 41] = [
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "DAC_READ_SEARCH",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "SETGID",
+    "SETUID",
+    "SETPCAP",
+    "LINUX_IMMUTABLE",
+    "NET_BIND_SERVICE",
+    "NET_BROADCAST",
+    "NET_ADMIN",
+    "NET_RAW",
+    "IPC_LOCK",
+    "IPC_OWNER",
+    "SYS_MODULE",
+    "SYS_RAWIO",
+    "SYS_CHROOT",
+    "SYS_PTRACE",
+    "SYS_PACCT",
+    "SYS_ADMIN",
+    "SYS_BOOT",
+    "SYS_NICE",
+    "SYS_RESOURCE",
+    "SYS_TIME",
+    "SYS_TTY_CONFIG",
+    "MKNOD",
+    "LEASE",
+    "AUDIT_WRITE",
+    "AUDIT_CONTROL",
+    "SETFCAP",
+    "MAC_OVERRIDE",
+    "MAC_ADMIN",
+    "SYSLOG",
+    "WAKE_ALARM",
+    "BLOCK_SUSPEND",
+    "AUDIT_READ",
+    "PERFMON",
+    "BPF",
+    "CHECKPOINT_RESTORE",
+];
+
+/// The config for `request` on `rootfs`, with its cgroup at `cgroups_path`.
+pub fn config(
+    request: &Request,
+    rootfs: &Path,
+    cgroups_path: &Path,
+) -> Result<Spec, oci_spec::OciSpecError> {
+    let caps: Capabilities = CAPABILITIES
+        .iter()
+        .filter_map(|name| Capability::from_str(name).ok())
+        .collect();
+    let process = ProcessBuilder::default()
+        .terminal(false)
+        .user(UserBuilder::default().uid(0u32).gid(0u32).build()?)
+        .args(request.argv())
+        .env(vec![format!("PATH={}", ::vessel::spec::DEFAULT_PATH)])
+        .cwd("/")
+        .no_new_privileges(false)
+        .capabilities(
+            LinuxCapabilitiesBuilder::default()
+                .bounding(caps.clone())
+                .effective(caps.clone())
+                .permitted(caps.clone())
+                .build()?,
+        )
+        .build()?;
+    let mut types = vec![
+        LinuxNamespaceType::Pid,
+        LinuxNamespaceType::Network,
+        LinuxNamespaceType::Ipc,
+        LinuxNamespaceType::Uts,
+        LinuxNamespaceType::Mount,
+        LinuxNamespaceType::Cgroup,
+    ];
+    if request.userns {
+        types.push(LinuxNamespaceType::User);
+    }
+    let namespaces = types
+        .into_iter()
+        .map(|typ| LinuxNamespaceBuilder::default().typ(typ).build())
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut resources = LinuxResourcesBuilder::default();
+    if let Some(bytes) = request.limits.memory {
+        resources = resources.memory(
+            LinuxMemoryBuilder::default()
+                .limit(bytes as i64)
+                .swap(bytes as i64)
+                .build()?,
+        );
+    }
+    if let Some((quota, period)) = request.limits.cpu {
+        resources = resources.cpu(
+            LinuxCpuBuilder::default()
+                .quota(quota as i64)
+                .period(period)
+                .build()?,
+        );
+    }
+    if let Some(max) = request.limits.pids {
+        resources = resources.pids(LinuxPidsBuilder::default().limit(max as i64).build()?);
+    }
+    let mut linux = LinuxBuilder::default()
+        .namespaces(namespaces)
+        .cgroups_path(cgroups_path.to_owned())
+        .resources(resources.build()?)
+        .masked_paths(Vec::<String>::new())
+        .readonly_paths(Vec::<String>::new());
+    if request.userns {
+        let map = LinuxIdMappingBuilder::default()
+            .container_id(0u32)
+            .host_id(USERNS_FIRST_HOST_ID)
+            .size(USERNS_COUNT)
+            .build()?;
+        linux = linux.uid_mappings(vec![map]).gid_mappings(vec![map]);
+    }
+    let mut builder = SpecBuilder::default()
+        .version("1.0.2")
+        .root(
+            RootBuilder::default()
+                .path(rootfs)
+                .readonly(false)
+                .build()?,
+        )
+        .process(process)
+        .mounts(mounts(request)?)
+        .linux(linux.build()?);
+    if let Some(name) = &request.hostname {
+        builder = builder.hostname(name.clone());
+    }
+    builder.build()
+}
+
+fn mounts(request: &Request) -> Result<Vec<Mount>, oci_spec::OciSpecError> {
+    let mount = |destination: &str, typ: &str, source: &str, options: &[&str]| {
+        MountBuilder::default()
+            .destination(destination)
+            .typ(typ)
+            .source(source)
+            .options(options.iter().map(|o| (*o).to_owned()).collect::<Vec<_>>())
+            .build()
+    };
+    let mut mounts = vec![
+        mount("/proc", "proc", "proc", &["nosuid", "noexec", "nodev"])?,
+        mount(
+            "/dev",
+            "tmpfs",
+            "tmpfs",
+            &["nosuid", "strictatime", "mode=755", "size=65536k"],
+        )?,
+        mount(
+            "/dev/pts",
+            "devpts",
+            "devpts",
+            &[
+                "nosuid",
+                "noexec",
+                "newinstance",
+                "ptmxmode=0666",
+                "mode=0620",
+            ],
+        )?,
+        mount(
+            "/dev/shm",
+            "tmpfs",
+            "shm",
+            &["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"],
+        )?,
+        mount(
+            "/sys",
+            "sysfs",
+            "sysfs",
+            &["nosuid", "noexec", "nodev", "ro"],
+        )?,
+    ];
+    for volume in &request.volumes {
+        let mut options = vec!["rbind", "rprivate"];
+        if volume.read_only {
+            options.push("ro");
+        }
+        mounts.push(mount(
+            &volume.container.to_string_lossy(),
+            "bind",
+            &volume.host.to_string_lossy(),
+            &options,
+        )?);
+    }
+    Ok(mounts)
+}

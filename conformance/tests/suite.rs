@@ -1,0 +1,64 @@
+//! `cargo test -p vessel-conformance`: the whole suite against vessel, in one process
+//! (`harness = false`: namespaces are created from the main thread, not libtest's).
+//!
+//! The probe must be static to run on the busybox rootfs, so this builds it the way
+//! `cargo xtask conformance` does (its own target directory, `+crt-static`) unless
+//! `VESSEL_PROBE` names one already built.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The target directory the static probe is built in (shared with `cargo xtask conformance`).
+const STATIC_TARGET_DIR: &str = "target/conformance-static";
+const TARGET: &str = "x86_64-unknown-linux-gnu";
+
+fn build_probe(workspace: &Path) -> Result<PathBuf, String> {
+    let target_dir = workspace.join(STATIC_TARGET_DIR);
+    let status = Command::new(env!("CARGO"))
+        .current_dir(workspace)
+        .args([
+            "build",
+            "--quiet",
+            "--release",
+            "-p",
+            "vessel-probe",
+            "--target",
+            TARGET,
+        ])
+        .arg("--target-dir")
+        .arg(&target_dir)
+        .env("RUSTFLAGS", "-C target-feature=+crt-static")
+        .status()
+        .map_err(|e| format!("run cargo to build the probe: {e}"))?;
+    if !status.success() {
+        return Err(format!("building the static probe failed ({status})"));
+    }
+    Ok(target_dir.join(TARGET).join("release/vessel-probe"))
+}
+
+fn main() {
+    if !vessel::test_support::privileged("vessel-conformance suite") {
+        return;
+    }
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("conformance/ has a parent")
+        .to_owned();
+    let probe = match std::env::var_os("VESSEL_PROBE") {
+        Some(path) => PathBuf::from(path),
+        None => match build_probe(&workspace) {
+            Ok(path) => path,
+            Err(e) => {
+                eprintln!("vessel-conformance suite: {e}");
+                std::process::exit(1);
+            }
+        },
+    };
+    let mut args = vec!["--probe".to_owned(), probe.display().to_string()];
+    args.extend(
+        std::env::args()
+            .skip(1)
+            .filter(|a| !a.starts_with("--") || a == "--list"),
+    );
+    std::process::exit(vessel_conformance::main_with(&args));
+}
