@@ -1,14 +1,16 @@
 //! `cargo xtask book-check`: everything that keeps the book honest, in one place.
 //!
 //! 1. every `{{#include}}` resolves (file and anchor) and every `demo-*` has a chapter;
-//! 2. every diagram exists, is well-formed SVG, and is shown somewhere; every test and
-//!    conformance check a chapter names exists;
+//! 2. every diagram exists, is well-formed SVG, and is shown somewhere; the list of
+//!    conformance checks in the Proving chapter is the suite's own `--list`; every test
+//!    and conformance check a chapter names exists;
 //! 3. `mdbook build` with the pinned mdBook;
 //! 4. `mdbook test`: the self-contained Rust snippets compile and run (code included by
 //!    anchor is marked `ignore`; it is compiled where it lives);
 //! 5. a link check of the built pages (internal links and anchors; external ones for
 //!    syntax only).
 
+mod checks_list;
 mod diagrams;
 mod includes;
 mod links;
@@ -24,12 +26,15 @@ pub fn check() -> Result<(), String> {
     let mut problems = Vec::new();
     let resolved = includes::check(&chapters, &mut problems);
     let diagrams = diagrams::check(&src, &chapters, &mut problems);
-    let proofs = proofs::check(&chapters, &mut problems);
+    let checks = checks_list::check(&mut problems);
+    let proofs = proofs::check(&chapters, &checks, &mut problems);
     fail_on(&problems, "book check")?;
     println!(
         "xtask: book check: {} chapters, {resolved} includes resolve, every demo has a chapter, \
-         {diagrams} diagrams are well-formed and shown, {proofs} named tests and checks exist",
-        chapters.len()
+         {diagrams} diagrams are well-formed and shown, {} conformance checks listed, \
+         {proofs} named tests and checks exist",
+        chapters.len(),
+        checks.len()
     );
 
     let mdbook = packages::mdbook()?;
