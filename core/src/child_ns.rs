@@ -160,7 +160,9 @@ fn create_file(path: &CStr) -> Result<(), i32> {
     let fd = unsafe {
         libc::open(
             path.as_ptr(),
-            libc::O_CREAT | libc::O_WRONLY | libc::O_CLOEXEC,
+            // Read-only: opening an image file for writing would make overlayfs copy it
+            // up into the writable layer, and a commit would then pack the mount point.
+            libc::O_CREAT | libc::O_RDONLY | libc::O_CLOEXEC,
             0o666 as libc::c_uint,
         )
     };

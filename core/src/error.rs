@@ -156,6 +156,16 @@ pub enum Error {
     #[error(transparent)]
     Image(#[from] crate::image::ImageError),
 
+    /// `--init`: the init binary could not be put where containers can mount it.
+    #[error(
+        "--init: installing vessel-init at {path:?} (is vessel's state root writable? see --root)"
+    )]
+    InitBinary {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+
     /// A system call made by the parent failed.
     #[error("{call}")]
     Sys {

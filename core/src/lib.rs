@@ -36,6 +36,7 @@ pub mod error;
 pub mod exit;
 pub mod hostname;
 pub mod image;
+pub mod init;
 pub mod layers;
 pub mod namespaces;
 pub mod oci;

@@ -3,7 +3,7 @@
 use clap::Args;
 
 use crate::error::Result;
-use crate::image::{self, Store};
+use crate::image::{self, Change, Store};
 
 /// Arguments of `vessel commit`.
 #[derive(Debug, Args)]
@@ -12,13 +12,22 @@ pub struct CommitArgs {
     pub container: String,
     /// The new image's name.
     pub name: String,
+    /// Set the new image's config with a Dockerfile instruction: CMD, ENTRYPOINT (shell
+    /// or exec form), ENV or WORKDIR (repeatable), e.g. --change 'CMD ["sleep", "9"]'.
+    #[arg(short = 'c', long = "change", value_name = "INSTRUCTION", value_parser = parse_change)]
+    pub changes: Vec<Change>,
+}
+
+/// Parses one `--change`, so that a bad one is refused before anything is packed.
+pub fn parse_change(text: &str) -> std::result::Result<Change, String> {
+    Change::parse(text).map_err(|e| e.to_string())
 }
 
 /// Packs the container's upper layer and saves the image; prints the new layer's digest.
 pub fn commit(args: CommitArgs) -> Result<i32> {
     let store = Store::open_default()?;
     let id = super::container::resolve(&store, &args.container)?;
-    let (image, summary) = image::commit(&store, &id, &args.name)?;
+    let (image, summary) = image::commit_with_changes(&store, &id, &args.name, &args.changes)?;
     for path in &summary.skipped {
         eprintln!(
             "vessel: left out /{} (device nodes and sockets cannot be in a layer)",

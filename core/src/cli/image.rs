@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 
 use crate::error::Result;
-use crate::image::Store;
+use crate::image::{Change, Store};
 
 /// Arguments of `vessel image`.
 #[derive(Debug, Args)]
@@ -22,6 +22,10 @@ enum ImageCommand {
         source: PathBuf,
         /// The new image's name.
         name: String,
+        /// Set the image's config: CMD, ENTRYPOINT, ENV or WORKDIR, as for `vessel commit`
+        /// (repeatable).
+        #[arg(short = 'c', long = "change", value_name = "INSTRUCTION", value_parser = super::commit::parse_change)]
+        changes: Vec<Change>,
     },
     /// List images (same as `vessel images`).
     Ls,
@@ -41,8 +45,16 @@ enum ImageCommand {
 pub fn image(args: ImageArgs) -> Result<i32> {
     let store = Store::open_default()?;
     match args.command {
-        ImageCommand::Import { source, name } => {
-            let (image, summary) = store.import(&source, &name)?;
+        ImageCommand::Import {
+            source,
+            name,
+            changes,
+        } => {
+            let (mut image, summary) = store.import(&source, &name)?;
+            if !changes.is_empty() {
+                crate::image::apply_changes(&mut image.config, &changes);
+                store.save(&image)?;
+            }
             for path in &summary.skipped {
                 eprintln!(
                     "vessel: left out /{} (device nodes and sockets cannot be in a layer)",

@@ -1,4 +1,4 @@
-//! The image side of `vessel run`: `--image`, `--rm` and `-v`.
+//! The image side of `vessel run`: `--image`, `--entrypoint`, `--rm` and `-v`.
 //!
 //! Without `--rootfs`, a container runs on an overlay of its image's layers, its own
 //! init layer and a fresh writable layer under `containers/ID/` in the image store. The
@@ -27,6 +27,10 @@ pub struct ImageArgs {
     /// Bind-mount a host path into the container, read-only with `:ro` (repeatable).
     #[arg(short = 'v', long = "volume", value_name = "HOST:CTR[:ro]", value_parser = parse_volume)]
     pub volumes: Vec<Volume>,
+    /// Run PROGRAM instead of the image's ENTRYPOINT; the image's CMD is dropped too, so
+    /// the arguments after `--` are PROGRAM's. `--entrypoint ""` resets it.
+    #[arg(long, value_name = "PROGRAM")]
+    pub entrypoint: Option<String>,
 }
 
 fn parse_volume(spec: &str) -> std::result::Result<Volume, String> {
@@ -45,6 +49,8 @@ pub struct ContainerRoot {
 
 impl ImageArgs {
     /// Prepares the root: `rootfs` when given, otherwise a new container of the image.
+    /// Returns it with the argv to run: `--entrypoint` and `command` resolved against
+    /// the image's `ENTRYPOINT` and `CMD` (see `image::command`).
     pub fn prepare(
         &self,
         rootfs: Option<PathBuf>,
@@ -52,6 +58,7 @@ impl ImageArgs {
         hostname: &str,
         command: &[String],
     ) -> Result<(ContainerRoot, Vec<String>)> {
+        let entrypoint = self.entrypoint.as_deref();
         if let Some(dir) = rootfs {
             let root = ContainerRoot {
                 rootfs: dir,
@@ -59,11 +66,16 @@ impl ImageArgs {
                 keep: false,
                 rm: self.rm,
             };
-            return Ok((root, command.to_vec()));
+            let argv = crate::image::command::resolve(&[], &[], entrypoint, command);
+            return Ok((root, argv));
         }
         let store = Store::open_default()?;
         let image = store.image(self.image.as_deref().unwrap_or(BASE_IMAGE))?;
-        let argv = image.config.argv(command);
+        let argv = image.config.argv(entrypoint, command);
+        if argv.is_empty() {
+            // Refused before any layer exists.
+            return Err(crate::Error::NoCommand);
+        }
         let layers = ContainerFs::create(&store, id, &image, hostname, &argv)?;
         let root = ContainerRoot {
             rootfs: layers.merged(),
@@ -90,6 +102,16 @@ impl ContainerRoot {
             spec = spec.volume(volume.clone());
         }
         spec
+    }
+
+    /// The image's working directory (`WORKDIR`), for an image-based container.
+    pub fn image_workdir(&self) -> Option<&str> {
+        self.layers.as_ref().map(|l| l.record().config.cwd.as_str())
+    }
+
+    /// The container's own init layer, for an image-based container.
+    pub fn init_layer(&self) -> Option<PathBuf> {
+        self.layers.as_ref().map(ContainerFs::init)
     }
 
     /// The container started: keep its layers when it ends, unless `--rm`.

@@ -29,9 +29,13 @@ pub struct RunArgs {
     /// Set an environment variable (repeatable).
     #[arg(short = 'e', long = "env", value_name = "KEY=VALUE")]
     pub env: Vec<String>,
-    /// Working directory inside the container.
-    #[arg(short = 'w', long = "workdir", value_name = "DIR", default_value = "/")]
-    pub workdir: PathBuf,
+    /// Working directory inside the container [default: the image's WORKDIR, or /].
+    #[arg(short = 'w', long = "workdir", value_name = "DIR")]
+    pub workdir: Option<PathBuf>,
+    /// Run a tiny init as PID 1 (vessel-init): it forwards signals to the command and
+    /// reaps orphaned zombies, and exits as the command did.
+    #[arg(long)]
+    pub init: bool,
     /// Run in the background: print the container's id and return at once. A small
     /// supervisor process waits for the container and records its exit.
     #[arg(short = 'd', long)]
@@ -57,8 +61,9 @@ pub struct RunArgs {
         conflicts_with_all = ["rootfs", "chroot", "env", "hostname", "detach", "name"]
     )]
     pub bundle: Option<PathBuf>,
-    /// The command to run and its arguments (after `--`); with --bundle, the container id.
-    #[arg(required = true, trailing_var_arg = true, value_name = "CMD")]
+    /// The command to run and its arguments (after `--`), replacing the image's CMD;
+    /// with --bundle, the container id.
+    #[arg(trailing_var_arg = true, value_name = "CMD")]
     pub command: Vec<String>,
 }
 
@@ -79,10 +84,14 @@ pub fn run(args: RunArgs) -> Result<i32> {
         .namespaces
         .rootfs_for(args.rootfs, args.layers.image.as_deref())?;
     let (mut root, argv) = args.layers.prepare(rootfs, &id, &hostname, &args.command)?;
+    let workdir = args
+        .workdir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(root.image_workdir().unwrap_or("/")));
     let mut spec = args
         .namespaces
         .apply(ContainerSpec::new(root.rootfs.clone(), argv))
-        .cwd(args.workdir)
+        .cwd(workdir)
         .rootfs_mode(if args.chroot {
             RootfsMode::Chroot
         } else {
@@ -102,6 +111,10 @@ pub fn run(args: RunArgs) -> Result<i32> {
         None => {}
     }
     spec.cgroup = cgroup;
+    if args.init && !spec.argv.is_empty() {
+        let init_layer = root.init_layer();
+        spec = crate::init::prepare(spec, &crate::rootfs::state_root(), init_layer.as_deref())?;
+    }
     if args.detach {
         // The shim outlives this process: it removes the layers for --rm, and the
         // state record too, so the name is free again.

@@ -1,5 +1,6 @@
 //! `vessel commit`: a container's changes become a new layer on top of its image.
 
+use super::change::{Change, apply};
 use super::config::Image;
 use super::error::ImageError;
 use super::name::validate_name;
@@ -10,6 +11,17 @@ use crate::layers::{PackSummary, SourceKind};
 /// Packs container `query`'s upper layer (never its init layer) as an OCI layer and saves
 /// the image `name`: the container's image layers plus that one, with the same config.
 pub fn commit(store: &Store, query: &str, name: &str) -> Result<(Image, PackSummary), ImageError> {
+    commit_with_changes(store, query, name, &[])
+}
+// ANCHOR_END: commit
+
+/// [`commit`], with `--change` instructions applied to the new image's config.
+pub fn commit_with_changes(
+    store: &Store,
+    query: &str,
+    name: &str,
+    changes: &[Change],
+) -> Result<(Image, PackSummary), ImageError> {
     validate_name(name)?;
     let record = store.container(query)?;
     let _lock = store.lock()?;
@@ -17,13 +29,14 @@ pub fn commit(store: &Store, query: &str, name: &str) -> Result<(Image, PackSumm
     let (digest, summary) = store.pack_layer(&upper, SourceKind::Overlay)?;
     let mut layers = record.layers;
     layers.push(digest);
+    let mut config = record.config;
+    apply(&mut config, changes);
     let image = Image {
         name: name.to_owned(),
         layers,
-        config: record.config,
+        config,
         created: super::now(),
     };
     store.save(&image)?;
     Ok((image, summary))
 }
-// ANCHOR_END: commit

@@ -35,14 +35,9 @@ impl Default for ImageConfig {
 }
 
 impl ImageConfig {
-    /// The command line to run: the entrypoint, then `command` or else the image's `cmd`.
-    pub fn argv(&self, command: &[String]) -> Vec<String> {
-        let tail = if command.is_empty() {
-            &self.cmd
-        } else {
-            command
-        };
-        self.entrypoint.iter().chain(tail).cloned().collect()
+    /// The command line to run: see [`super::command::resolve`].
+    pub fn argv(&self, entrypoint: Option<&str>, command: &[String]) -> Vec<String> {
+        super::command::resolve(&self.entrypoint, &self.cmd, entrypoint, command)
     }
 }
 
@@ -70,7 +65,7 @@ mod tests {
             cmd: vec!["sh".into()],
             ..ImageConfig::default()
         };
-        assert_eq!(config.argv(&[]), ["/bin/env", "sh"]);
-        assert_eq!(config.argv(&["ls".into()]), ["/bin/env", "ls"]);
+        assert_eq!(config.argv(None, &[]), ["/bin/env", "sh"]);
+        assert_eq!(config.argv(None, &["ls".into()]), ["/bin/env", "ls"]);
     }
 }

@@ -73,6 +73,12 @@ pub enum ImageError {
     #[error("container {0} is still running (wait for it to exit, then try again)")]
     ContainerRunning(String),
 
+    /// A `--change` instruction vessel cannot apply.
+    #[error(
+        "--change {change:?}: {reason} (use CMD, ENTRYPOINT, ENV or WORKDIR, e.g. --change 'CMD [\"sh\", \"-c\", \"echo hi\"]')"
+    )]
+    BadChange { change: String, reason: String },
+
     /// Building the default rootfs for the base image failed.
     #[error("importing the default rootfs as the base image")]
     Base(#[source] Box<crate::Error>),

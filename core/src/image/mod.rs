@@ -13,6 +13,8 @@
 //!
 //! The default rootfs is the built-in image `base`, imported as one layer on first use.
 
+mod change;
+pub mod command;
 mod commit;
 mod config;
 mod container_fs;
@@ -21,7 +23,8 @@ pub mod init_layer;
 mod name;
 mod store;
 
-pub use commit::commit;
+pub use change::{Change, apply as apply_changes};
+pub use commit::{commit, commit_with_changes};
 pub use config::{Image, ImageConfig};
 pub use container_fs::{ContainerFs, ContainerRecord};
 pub use error::ImageError;

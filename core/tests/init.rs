@@ -1,0 +1,252 @@
+//! vessel-init, the PID 1 of `vessel run --init`: it forwards signals to its command,
+//! reaps every orphan handed to it, and exits as its command did.
+//!
+//! The first tests run the init on the host (it makes itself a child subreaper there,
+//! so orphans come to it as they would to PID 1) and need no privileges; the last ones
+//! run the static copy the `vessel` binary carries, as PID 1 of real containers.
+
+use std::io::{BufRead, BufReader, Lines};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::time::Duration;
+
+use vessel::image::Store;
+use vessel::test_support::HeldContainer;
+use vessel::{ContainerSpec, ExitStatus};
+
+/// Starts `vessel-init -- sh -c SCRIPT` on the host with stdout on a pipe.
+fn init(script: &str) -> (Child, Lines<BufReader<ChildStdout>>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vessel-init"))
+        .args(["--", "sh", "-c", script])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start vessel-init");
+    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    (child, lines)
+}
+
+fn next(lines: &mut Lines<BufReader<ChildStdout>>) -> String {
+    lines.next().expect("a line").expect("read a line")
+}
+
+fn kill(pid: i32, signal: i32) {
+    // SAFETY: kill only sends a signal; the pid is a live child of this test or of it.
+    assert_eq!(
+        unsafe { libc::kill(pid, signal) },
+        0,
+        "kill({pid}, {signal})"
+    );
+}
+
+fn pidfd_open(pid: i32) -> OwnedFd {
+    // SAFETY: pidfd_open takes a pid and flags and returns a new fd or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    assert!(
+        fd >= 0,
+        "pidfd_open({pid}): {}",
+        std::io::Error::last_os_error()
+    );
+    // SAFETY: the fd was just created and is owned by no one else.
+    unsafe { OwnedFd::from_raw_fd(fd as i32) }
+}
+
+/// Polls a pidfd for `events`; true if it became ready within `timeout` (a bound on a
+/// failing test, not a measurement).
+fn poll(fd: &OwnedFd, events: libc::c_short, timeout: Duration) -> bool {
+    let mut entry = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd that outlives the call.
+    let ready = unsafe { libc::poll(&mut entry, 1, timeout.as_millis() as i32) };
+    ready > 0
+}
+
+#[test]
+fn the_exit_status_passes_through() {
+    let (mut child, _) = init("exit 7");
+    assert_eq!(child.wait().unwrap().code(), Some(7));
+    // Killed by signal n: 128 + n, as a shell reports it.
+    let (mut child, _) = init("kill -KILL $$");
+    assert_eq!(child.wait().unwrap().code(), Some(128 + 9));
+    let out = Command::new(env!("CARGO_BIN_EXE_vessel-init"))
+        .args(["--", "/no/such/program"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(127));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot run /no/such/program"));
+    let usage = Command::new(env!("CARGO_BIN_EXE_vessel-init"))
+        .output()
+        .unwrap();
+    assert_eq!(usage.status.code(), Some(125));
+}
+
+#[test]
+fn every_forwarded_signal_reaches_the_command() {
+    for (name, number) in [
+        ("TERM", libc::SIGTERM),
+        ("INT", libc::SIGINT),
+        ("HUP", libc::SIGHUP),
+        ("QUIT", libc::SIGQUIT),
+        ("USR1", libc::SIGUSR1),
+        ("USR2", libc::SIGUSR2),
+        ("WINCH", libc::SIGWINCH),
+    ] {
+        // The trap says which signal came and exits with its number; `wait` returns as
+        // soon as a trapped signal arrives.
+        let script = format!(
+            "trap 'echo got {name}; kill $!; exit {number}' {name}; sleep 1000 & echo ready; wait"
+        );
+        let (mut child, mut lines) = init(&script);
+        assert_eq!(next(&mut lines), "ready");
+        kill(child.id() as i32, number);
+        assert_eq!(next(&mut lines), format!("got {name}"));
+        assert_eq!(child.wait().unwrap().code(), Some(number), "SIG{name}");
+    }
+}
+
+#[test]
+fn a_signal_that_kills_the_command_ends_the_init_with_128_plus_n() {
+    // `exec`: the shell becomes sleep, which dies of SIGTERM (it is not PID 1 here).
+    let (mut child, mut lines) = init("echo ready; exec sleep 1000");
+    assert_eq!(next(&mut lines), "ready");
+    kill(child.id() as i32, libc::SIGTERM);
+    assert_eq!(child.wait().unwrap().code(), Some(128 + libc::SIGTERM));
+}
+
+#[test]
+fn orphans_are_reaped_while_the_command_runs() {
+    // The inner shell exits at once, so its `sleep` is re-parented to the init.
+    let (mut child, mut lines) = init("sh -c 'sleep 1000 & echo $!'; echo ready; exec sleep 1000");
+    let orphan: i32 = next(&mut lines).parse().unwrap();
+    assert_eq!(next(&mut lines), "ready");
+    let status = std::fs::read_to_string(format!("/proc/{orphan}/status")).unwrap();
+    let parent = status
+        .lines()
+        .find_map(|l| l.strip_prefix("PPid:"))
+        .unwrap();
+    assert_eq!(
+        parent.trim(),
+        child.id().to_string(),
+        "the orphan is the init's child"
+    );
+
+    let pidfd = pidfd_open(orphan);
+    kill(orphan, libc::SIGKILL);
+    // A pidfd polled for no events reports POLLHUP once the process has been reaped:
+    // a zombie left behind would keep it quiet.
+    assert!(
+        poll(&pidfd, 0, Duration::from_secs(30)),
+        "the orphan was not reaped"
+    );
+    assert!(!std::path::Path::new(&format!("/proc/{orphan}")).exists());
+    kill(child.id() as i32, libc::SIGTERM);
+    assert_eq!(child.wait().unwrap().code(), Some(128 + libc::SIGTERM));
+}
+
+/// A container of the base image in `store` running `script`, under vessel-init when
+/// `init` (the static copy, bind-mounted read-only).
+fn container(
+    store: &Store,
+    id: &str,
+    script: &str,
+    init: bool,
+) -> (HeldContainer, vessel::image::ContainerFs) {
+    let base = store.image("base").unwrap();
+    let argv = ["/bin/sh", "-c", script].map(String::from).to_vec();
+    let layers = vessel::image::ContainerFs::create(store, id, &base, id, &argv).unwrap();
+    let mut spec = ContainerSpec::new(layers.merged(), argv).overlay(layers.overlay());
+    if init {
+        spec = vessel::init::prepare(spec, store.root(), Some(&layers.init())).unwrap();
+    }
+    (
+        HeldContainer::start(&spec).expect("start the container"),
+        layers,
+    )
+}
+
+#[test]
+fn in_a_container_init_is_pid_1_and_sigterm_reaches_a_shell_that_ignores_it_alone() {
+    vessel::require_root!();
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::open(tmp.path()).unwrap();
+    let script = "echo $$; cat /proc/1/cmdline | tr '\\0' ' '; echo; while :; do sleep 1; done";
+
+    // Without init the shell is PID 1: the kernel drops SIGTERM (no handler), so it is
+    // not even pending afterwards, and SIGKILL is what ends it.
+    let (mut held, layers) = container(&store, "000000000001", script, false);
+    assert_eq!(held.next_line().unwrap(), "1");
+    held.running().kill(libc::SIGTERM).unwrap();
+    let status = std::fs::read_to_string(format!("/proc/{}/status", held.running().pid())).unwrap();
+    let pending = |field: &str| {
+        let hex = status
+            .lines()
+            .find_map(|l| l.strip_prefix(field))
+            .unwrap()
+            .trim();
+        u64::from_str_radix(hex, 16).unwrap() & (1 << (libc::SIGTERM - 1)) != 0
+    };
+    assert!(
+        !pending("SigPnd:") && !pending("ShdPnd:"),
+        "SIGTERM was dropped, not queued"
+    );
+    held.running().kill(libc::SIGKILL).unwrap();
+    assert_eq!(held.release().unwrap(), ExitStatus::Signaled(libc::SIGKILL));
+    layers.remove().unwrap();
+
+    // With init, the shell is PID 2 and dies of the forwarded SIGTERM; init exits 143.
+    let (mut held, layers) = container(&store, "000000000002", script, true);
+    assert_eq!(held.next_line().unwrap(), "2");
+    assert!(
+        held.next_line()
+            .unwrap()
+            .starts_with("/sbin/vessel-init -- /bin/sh -c")
+    );
+    held.running().kill(libc::SIGTERM).unwrap();
+    assert_eq!(
+        held.release().unwrap(),
+        ExitStatus::Exited(128 + libc::SIGTERM)
+    );
+    // The mount point lives in the init layer: nothing reached the writable layer.
+    assert!(!layers.upper().join("sbin").exists());
+    layers.remove().unwrap();
+}
+
+#[test]
+fn the_cli_runs_the_command_under_init_and_passes_its_code_on() {
+    vessel::require_root!();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_vessel"))
+        .arg("--root")
+        .arg(tmp.path())
+        .args(["run", "--rm", "--init", "--", "sh", "-c"])
+        .arg("cat /proc/1/cmdline | tr '\\0' ' '; echo; test -x /sbin/vessel-init && echo $$; exit 5")
+        .env("VESSEL_RUN_DIR", tmp.path().join("run"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut lines = text.lines();
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("/sbin/vessel-init -- sh -c")
+    );
+    assert_eq!(
+        lines.next(),
+        Some("2"),
+        "the command is PID 2, under the init"
+    );
+    // Written once under the state root, named by its hash.
+    let installed: Vec<_> = std::fs::read_dir(tmp.path().join("init"))
+        .unwrap()
+        .collect();
+    assert_eq!(installed.len(), 1);
+}
