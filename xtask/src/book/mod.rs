@@ -1,6 +1,7 @@
 //! `cargo xtask book-check`: everything that keeps the book honest, in one place.
 //!
-//! 1. every `{{#include}}` resolves (file and anchor) and every `demo-*` has a chapter;
+//! 1. every `{{#include}}` resolves (file and anchor), every `demo-*` has a chapter, and
+//!    every chapter is in `SUMMARY.md`;
 //! 2. every diagram exists, is well-formed SVG, and is shown somewhere; the list of
 //!    conformance checks in the Proving chapter is the suite's own `--list`; every test
 //!    and conformance check a chapter names exists;
@@ -15,6 +16,7 @@ mod diagrams;
 mod includes;
 mod links;
 mod proofs;
+mod summary;
 mod xml;
 
 use crate::{packages, shell};
@@ -25,15 +27,15 @@ pub fn check() -> Result<(), String> {
     let chapters = includes::markdown_files(&src);
     let mut problems = Vec::new();
     let resolved = includes::check(&chapters, &mut problems);
+    let listed = summary::check(&src, &chapters, &mut problems);
     let diagrams = diagrams::check(&src, &chapters, &mut problems);
     let checks = checks_list::check(&mut problems);
     let proofs = proofs::check(&chapters, &checks, &mut problems);
     fail_on(&problems, "book check")?;
     println!(
-        "xtask: book check: {} chapters, {resolved} includes resolve, every demo has a chapter, \
+        "xtask: book check: {listed} chapters in SUMMARY.md, {resolved} includes resolve, every demo has a chapter, \
          {diagrams} diagrams are well-formed and shown, {} conformance checks listed, \
          {proofs} named tests and checks exist",
-        chapters.len(),
         checks.len()
     );
 
