@@ -99,8 +99,40 @@ pub enum Error {
     },
 
     /// A container named on the command line is not known.
-    #[error("no container {0:?} (use the id or --name that `vessel run -d` was given)")]
+    #[error("no container {0:?} (see `vessel ps -a` for ids and names)")]
     NoSuchContainer(String),
+
+    /// An id prefix names more than one container.
+    #[error("{query:?} matches more than one container ({ids}): give more of the id, or the name")]
+    AmbiguousContainer { query: String, ids: String },
+
+    /// A container name `--name` cannot take.
+    #[error(
+        "--name {0:?}: a name is 1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit"
+    )]
+    InvalidName(String),
+
+    /// A lifecycle event the state machine has no edge for.
+    #[error("container {id}: cannot {event} a container that is {from}")]
+    InvalidTransition {
+        id: String,
+        from: String,
+        event: &'static str,
+    },
+
+    /// `vessel rm` without `-f` on a running container.
+    #[error("container {0} is running: stop it first (`vessel stop {0}`), or use `vessel rm -f`")]
+    StillRunning(String),
+
+    /// `vessel logs` on a container that has no log.
+    #[error(
+        "container {0} has no log: it ran in the foreground, so its output went to the terminal (use `vessel run -d` to keep a log)"
+    )]
+    NoLog(String),
+
+    /// `vessel wait` on a container whose exit nobody saw.
+    #[error("container {id} {status}: its exit code is unknown")]
+    ExitUnknown { id: String, status: String },
 
     /// `--name` is already used by another container.
     #[error("the name {0:?} is already used by another container (choose another --name)")]

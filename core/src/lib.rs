@@ -38,6 +38,7 @@ pub mod hostname;
 pub mod image;
 pub mod init;
 pub mod layers;
+pub mod lifecycle;
 pub mod namespaces;
 pub mod oci;
 pub mod pipe;

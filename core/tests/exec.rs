@@ -289,7 +289,7 @@ fn unknown_containers_and_signals_get_clear_errors() {
     assert_eq!(out.status.code(), Some(125));
     assert_eq!(
         text(&out.stderr),
-        "vessel: no container \"nope\" (use the id or --name that `vessel run -d` was given)\n"
+        "vessel: no container \"nope\" (see `vessel ps -a` for ids and names)\n"
     );
     let bad = vessel(run_dir.path(), &["kill", "-s", "NOPE", "x"]);
     assert_eq!(bad.status.code(), Some(2));

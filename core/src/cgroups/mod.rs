@@ -32,6 +32,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 pub use files::Written;
+pub use kill::kill_all;
 pub use layout::{Layout, V1Hierarchy, Version, detect};
 pub use parse::{CpuSet, DEFAULT_CPU_PERIOD_US, format_cpus, format_size, parse_cpus, parse_size};
 pub use resources::{CpuQuota, ResourceError, Resources, online_cpus};
@@ -69,6 +70,22 @@ impl CgroupSpec {
     pub fn parent(mut self, parent: impl Into<PathBuf>) -> CgroupSpec {
         self.parent = Some(parent.into());
         self
+    }
+
+    /// The directories [`Cgroup::create`] makes for this spec in `layout`, known before
+    /// they exist: a container's record keeps them, so that `vessel rm -f` can remove
+    /// them even if the process that made them was killed.
+    pub fn dirs_in(&self, layout: &Layout) -> Vec<PathBuf> {
+        let parent = self.parent.as_deref();
+        match layout {
+            Layout::V1(hierarchies) => hierarchies
+                .iter()
+                .map(|h| tree::container_dir(&h.mount, &h.own, parent, &self.name))
+                .collect(),
+            Layout::V2 { mount, own } => {
+                vec![tree::container_dir(mount, own, parent, &self.name)]
+            }
+        }
     }
 
     /// Checks names and limits against this machine; nothing is created.

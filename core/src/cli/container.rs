@@ -1,4 +1,5 @@
-//! `vessel container ls|rm`: the containers whose layers are kept in the image store.
+//! `vessel container ls|rm`: the containers whose layers are kept in the image store
+//! (`rm` is `vessel rm`).
 
 use clap::{Args, Subcommand};
 
@@ -17,42 +18,37 @@ pub struct ContainerArgs {
 enum ContainerCommand {
     /// List containers whose layers are kept (every `vessel run` without `--rm`).
     Ls,
-    /// Remove a stopped container's layers, and the image layers no one uses any more.
-    Rm {
-        /// The container's id, a unique prefix of it, or its --name.
-        container: String,
-    },
+    /// The same as `vessel rm`: remove containers, their layers and everything else
+    /// they left (and the image layers no one uses any more).
+    Rm(super::rm::RmArgs),
 }
 
 /// Runs `vessel container …`.
 pub fn container(args: ContainerArgs) -> Result<i32> {
-    let store = Store::open_default()?;
     match args.command {
         ContainerCommand::Ls => {
+            let store = Store::open_default()?;
             println!("{:<12}  {:<20}  COMMAND", "ID", "IMAGE");
             for c in store.containers()? {
                 println!("{:<12}  {:<20}  {}", c.id, c.image, c.command.join(" "));
             }
         }
-        ContainerCommand::Rm { container } => {
-            let record = store.remove_container(&resolve(&store, &container)?)?;
-            println!("{}", record.id);
-        }
+        ContainerCommand::Rm(args) => return super::rm::rm(args),
     }
     Ok(0)
 }
 
-/// The id of the container `query` names: an id or unique id prefix in the image store,
-/// or else a `--name` given to `vessel run -d`.
+/// The id of the container `query` names: an id, unique id prefix or name among the
+/// container records, or else an id or unique prefix among the image store's kept
+/// layers (made through the library, without a record).
 pub(super) fn resolve(store: &Store, query: &str) -> Result<String> {
-    match store.container(query) {
+    match StateDir::open().and_then(|s| s.find(query)) {
         Ok(record) => Ok(record.id),
-        Err(not_found @ ImageError::ContainerNotFound(_)) => {
-            match StateDir::open().and_then(|s| s.find(query)) {
-                Ok(record) => Ok(record.id),
-                Err(_) => Err(not_found.into()),
-            }
-        }
-        Err(e) => Err(e.into()),
+        Err(not_found @ crate::Error::NoSuchContainer(_)) => match store.container(query) {
+            Ok(record) => Ok(record.id),
+            Err(ImageError::ContainerNotFound(_)) => Err(not_found),
+            Err(e) => Err(e.into()),
+        },
+        Err(e) => Err(e),
     }
 }

@@ -1,12 +1,11 @@
-//! `vessel kill`: signal a detached container's first process.
-
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+//! `vessel kill`: signal a running container's first process.
 
 use clap::Args;
 use nix::sys::signal::Signal;
 
-use crate::error::{Error, Result};
-use crate::state::{StateDir, process};
+use crate::error::Result;
+use crate::lifecycle;
+use crate::state::StateDir;
 
 /// Arguments of `vessel kill`.
 #[derive(Debug, Args)]
@@ -34,40 +33,11 @@ fn parse_signal(text: &str) -> std::result::Result<Signal, String> {
 }
 
 // ANCHOR: kill
-/// Sends the signal through a pidfd, after checking the pid is still the container's:
-/// once the pidfd is open, the pid cannot be recycled under us.
+/// Sends the signal through a pidfd opened for the recorded pid and checked against its
+/// start time: once the pidfd is open, the pid cannot be recycled under us.
 pub fn kill(args: KillArgs) -> Result<i32> {
-    let record = StateDir::open()?.find(&args.container)?;
-    let not_running = || Error::NotRunning {
-        id: record.id.clone(),
-        status: record.observed_status(),
-    };
-    if !record.is_running() {
-        return Err(not_running());
-    }
-    // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, record.pid, 0) };
-    if fd == -1 {
-        return Err(not_running());
-    }
-    // SAFETY: the kernel just returned this descriptor; nothing else owns it.
-    let pidfd = unsafe { OwnedFd::from_raw_fd(fd as libc::c_int) };
-    if !process::is_same_process(record.pid, record.pid_start_time) {
-        return Err(not_running());
-    }
-    // SAFETY: `pidfd` is open; a null siginfo means "as kill(2) would send"; flags 0.
-    let ret = unsafe {
-        libc::syscall(
-            libc::SYS_pidfd_send_signal,
-            pidfd.as_raw_fd(),
-            args.signal as libc::c_int,
-            std::ptr::null::<libc::siginfo_t>(),
-            0,
-        )
-    };
-    if ret == -1 {
-        return Err(Error::last_os("pidfd_send_signal"));
-    }
+    let dir = StateDir::open()?;
+    let record = lifecycle::kill(&dir, &args.container, args.signal as libc::c_int)?;
     println!("{}", record.id);
     Ok(0)
 }

@@ -10,11 +10,18 @@ mod detach;
 mod exec;
 mod image;
 mod image_root;
+mod inspect;
 mod kill;
+mod logs;
 pub mod ns_args;
+mod ps;
+mod rm;
 mod rootfs;
 mod run;
 mod signals;
+mod stop;
+mod track;
+mod wait;
 
 use std::process::ExitCode;
 
@@ -35,11 +42,23 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run a command in a new container and wait for it; exits with the command's code.
-    Run(run::RunArgs),
+    Run(Box<run::RunArgs>),
     /// Run a command inside a running container (joins its namespaces, cgroup and root).
     Exec(exec::ExecArgs),
+    /// List containers (running ones; all with -a), checked against the kernel.
+    Ps(ps::PsArgs),
+    /// Print a detached container's output (-f: follow it until the container exits).
+    Logs(logs::LogsArgs),
+    /// Stop containers: SIGTERM, then SIGKILL after the timeout; says which ended each.
+    Stop(stop::StopArgs),
     /// Send a signal to a running container's first process (default SIGKILL).
     Kill(kill::KillArgs),
+    /// Remove containers: cgroups, layers, log and record (-f: kill a running one first).
+    Rm(rm::RmArgs),
+    /// Print a container's record as JSON.
+    Inspect(inspect::InspectArgs),
+    /// Wait until a container exits and print its exit code.
+    Wait(wait::WaitArgs),
     /// Print where the default rootfs is, building it first if it is missing.
     Rootfs(rootfs::RootfsArgs),
     /// Manage images: import, ls, inspect, rm.
@@ -61,10 +80,16 @@ pub fn main() -> ExitCode {
         unsafe { std::env::set_var("VESSEL_ROOT", root) };
     }
     let result = match cli.command {
-        Command::Run(args) => run::run(args),
+        Command::Run(args) => run::run(*args),
         Command::Rootfs(args) => rootfs::rootfs(args),
         Command::Exec(args) => exec::exec(args),
+        Command::Ps(args) => ps::ps(args),
+        Command::Logs(args) => logs::logs(args),
+        Command::Stop(args) => stop::stop(args),
         Command::Kill(args) => kill::kill(args),
+        Command::Rm(args) => rm::rm(args),
+        Command::Inspect(args) => inspect::inspect(args),
+        Command::Wait(args) => wait::wait(args),
         Command::Image(args) => image::image(args),
         Command::Images => crate::image::Store::open_default()
             .map_err(Into::into)

@@ -8,7 +8,7 @@ use clap::Args;
 use super::cgroup_args::CgroupArgs;
 use super::image_root::ImageArgs;
 use super::ns_args::NamespaceArgs;
-use super::{bundle, container_id, detach, signals};
+use super::{bundle, container_id, detach, signals, track};
 use crate::Container;
 use crate::error::Result;
 use crate::namespaces::Namespace;
@@ -37,11 +37,12 @@ pub struct RunArgs {
     #[arg(long)]
     pub init: bool,
     /// Run in the background: print the container's id and return at once. A small
-    /// supervisor process waits for the container and records its exit.
+    /// supervisor process (the shim) stays the container's parent, logs its output
+    /// (`vessel logs`) and records its exit.
     #[arg(short = 'd', long)]
     pub detach: bool,
-    /// A name to find the container by, instead of its id (with -d).
-    #[arg(long, value_name = "NAME", requires = "detach")]
+    /// A name to find the container by, instead of its id (unique among containers).
+    #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
     #[command(flatten)]
     pub namespaces: NamespaceArgs,
@@ -82,7 +83,8 @@ pub fn run(args: RunArgs) -> Result<i32> {
     let hostname = args.hostname.clone().unwrap_or_else(|| id.clone());
     let rootfs = args
         .namespaces
-        .rootfs_for(args.rootfs, args.layers.image.as_deref())?;
+        .rootfs_for(args.rootfs.clone(), args.layers.image.as_deref())?;
+    let mut tracked = track::track(&args, &id, cgroup.as_ref(), rootfs.as_deref())?;
     let (mut root, argv) = args.layers.prepare(rootfs, &id, &hostname, &args.command)?;
     let workdir = args
         .workdir
@@ -116,17 +118,9 @@ pub fn run(args: RunArgs) -> Result<i32> {
         spec = crate::init::prepare(spec, &crate::rootfs::state_root(), init_layer.as_deref())?;
     }
     if args.detach {
-        // The shim outlives this process: it removes the layers for --rm, and the
-        // state record too, so the name is free again.
+        // The shim outlives this process: it removes the layers for --rm.
         let remove_layers = root.cleanup_in_shim();
-        let (rm, record_id) = (args.layers.rm, id.clone());
-        let after_exit = move || {
-            remove_layers();
-            if rm {
-                let _ = crate::state::StateDir::open().and_then(|dir| dir.remove(&record_id));
-            }
-        };
-        let code = detach::run_detached(spec, id, args.name, after_exit)?;
+        let code = detach::run_detached(spec, tracked, remove_layers)?;
         root.started();
         return Ok(code);
     }
@@ -134,12 +128,14 @@ pub fn run(args: RunArgs) -> Result<i32> {
     // the child unblocks them before exec.
     let forwarder = signals::Forwarder::install()?;
     let mut running = Container::spawn(&spec.trace_start(args.trace))?;
+    tracked.started(&running)?;
     root.started();
     if let Some(trace) = running.start_trace() {
         eprint!("{}", trace_table(trace));
     }
     forwarder.forward_until_exit(&running)?;
     let status = running.wait()?;
+    tracked.exited(Some(status), running.oom_killed())?;
     args.limits.report(&running, status)
 }
 

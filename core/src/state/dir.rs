@@ -6,6 +6,7 @@ use std::os::fd::AsRawFd;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
+use super::machine::{self, Event};
 use super::record::Record;
 use crate::error::{Error, Result};
 
@@ -27,10 +28,12 @@ struct Lock {
 }
 
 impl StateDir {
-    /// The run directory, created if missing: `$VESSEL_RUN_DIR`; else, when not root,
-    /// `$XDG_RUNTIME_DIR/vessel` (the user's own tmpfs, as rootless podman does); else
-    /// [`DEFAULT_RUN_DIR`].
+    /// The run directory, created if missing: `$VESSEL_RUN_DIR`; else `run/` under
+    /// `$VESSEL_ROOT` (`vessel --root DIR`) when that is set, so the records stay with
+    /// the layers they describe; else, when not root, `$XDG_RUNTIME_DIR/vessel` (the
+    /// user's own tmpfs, as rootless podman does); else [`DEFAULT_RUN_DIR`].
     pub fn open() -> Result<StateDir> {
+        let under_root = || std::env::var_os("VESSEL_ROOT").map(|r| PathBuf::from(r).join("run"));
         let rootless = || {
             // SAFETY: geteuid has no preconditions and cannot fail.
             let root = unsafe { libc::geteuid() } == 0;
@@ -39,6 +42,7 @@ impl StateDir {
         };
         let dir = std::env::var_os(RUN_DIR_ENV)
             .map(PathBuf::from)
+            .or_else(under_root)
             .or_else(rootless)
             .unwrap_or_else(|| PathBuf::from(DEFAULT_RUN_DIR));
         StateDir::at(dir)
@@ -89,8 +93,12 @@ impl StateDir {
         }
     }
 
-    /// Adds a new record; refused if its name is already taken.
+    /// Adds a new record; refused if its name is malformed or already taken. The check
+    /// and the write happen under the lock, so two `--name web` never both succeed.
     pub fn create(&self, record: &Record) -> Result<()> {
+        if let Some(name) = &record.name {
+            check_name(name)?;
+        }
         let _lock = self.lock()?;
         if let Some(name) = &record.name
             && self
@@ -103,20 +111,18 @@ impl StateDir {
         self.write_unlocked(record)
     }
 
-    /// Replaces the stored record with `record`.
-    pub fn save(&self, record: &Record) -> Result<()> {
-        let _lock = self.lock()?;
-        self.write_unlocked(record)
-    }
-
-    /// Loads record `id`, changes it with `change`, and stores it, all under the lock.
-    pub fn update(&self, id: &str, change: impl FnOnce(&mut Record)) -> Result<Record> {
+    // ANCHOR: apply
+    /// Applies a lifecycle event to record `id` as stored, under the lock: the only way
+    /// a status changes (see [`super::machine`]). Fails if the record is gone or the
+    /// machine has no such edge; the stored record is then unchanged.
+    pub fn apply(&self, id: &str, event: Event) -> Result<Record> {
         let _lock = self.lock()?;
         let mut record = self.load(id)?;
-        change(&mut record);
+        record.apply(event)?;
         self.write_unlocked(&record)?;
         Ok(record)
     }
+    // ANCHOR_END: apply
 
     /// Loads record `id`.
     pub fn load(&self, id: &str) -> Result<Record> {
@@ -131,18 +137,7 @@ impl StateDir {
 
     /// Finds a container by id, name, or a prefix of its id that only it has.
     pub fn find(&self, id_or_name: &str) -> Result<Record> {
-        let records = self.list()?;
-        if let Some(found) = records
-            .iter()
-            .find(|r| r.id == id_or_name || r.name.as_deref() == Some(id_or_name))
-        {
-            return Ok(found.clone());
-        }
-        let mut prefixed = records.iter().filter(|r| r.id.starts_with(id_or_name));
-        match (prefixed.next(), prefixed.next()) {
-            (Some(one), None) if !id_or_name.is_empty() => Ok(one.clone()),
-            _ => Err(Error::NoSuchContainer(id_or_name.to_owned())),
-        }
+        resolve(self.list()?, id_or_name)
     }
 
     /// Every record, in no particular order.
@@ -151,14 +146,30 @@ impl StateDir {
         self.list_unlocked()
     }
 
-    /// Deletes record `id`; a missing record is fine.
+    /// Deletes record `id` (and a temporary file a killed writer may have left); a
+    /// missing record is fine. Refused while the record says running: the machine's last
+    /// edge is from exited (or a start that never happened).
     pub fn remove(&self, id: &str) -> Result<()> {
         let _lock = self.lock()?;
+        match self.load(id) {
+            Ok(record) if !machine::removable(record.status) => {
+                return Err(Error::StillRunning(record.id));
+            }
+            Err(Error::NoSuchContainer(_)) | Ok(_) => {}
+            // An unreadable record is removed all the same: that is how to get rid of it.
+            Err(_) => {}
+        }
+        let _ = fs::remove_file(self.dir.join(format!(".{id}.json.tmp")));
         let path = self.record_path(id);
         match fs::remove_file(&path) {
             Err(e) if e.kind() != ErrorKind::NotFound => Err(state_error(&path, "remove", e)),
             _ => Ok(()),
         }
+    }
+
+    /// Where a detached container's log goes: `ID.log` next to its record.
+    pub fn log_path(&self, id: &str) -> PathBuf {
+        self.dir.join(format!("{id}.log"))
     }
 
     fn list_unlocked(&self) -> Result<Vec<Record>> {
@@ -198,6 +209,47 @@ impl StateDir {
     // ANCHOR_END: atomic_write
 }
 
+/// The record `query` names: an exact id, then a name, then a unique id prefix.
+fn resolve(records: Vec<Record>, query: &str) -> Result<Record> {
+    if query.is_empty() {
+        return Err(Error::NoSuchContainer(query.to_owned()));
+    }
+    if let Some(found) = records
+        .iter()
+        .find(|r| r.id == query || r.name.as_deref() == Some(query))
+    {
+        return Ok(found.clone());
+    }
+    let mut prefixed: Vec<Record> = records
+        .into_iter()
+        .filter(|r| r.id.starts_with(query))
+        .collect();
+    match prefixed.len() {
+        0 => Err(Error::NoSuchContainer(query.to_owned())),
+        1 => Ok(prefixed.remove(0)),
+        _ => {
+            let mut ids: Vec<String> = prefixed.into_iter().map(|r| r.id).collect();
+            ids.sort();
+            Err(Error::AmbiguousContainer {
+                query: query.to_owned(),
+                ids: ids.join(", "),
+            })
+        }
+    }
+}
+
+/// Names as docker allows them: `[a-zA-Z0-9][a-zA-Z0-9_.-]*`, here at most 64 long.
+fn check_name(name: &str) -> Result<()> {
+    let mut chars = name.chars();
+    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric());
+    let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+    if first_ok && rest_ok && name.len() <= 64 {
+        Ok(())
+    } else {
+        Err(Error::InvalidName(name.to_owned()))
+    }
+}
+
 fn state_error(path: &Path, what: &'static str, source: std::io::Error) -> Error {
     Error::State {
         path: path.to_owned(),
@@ -229,8 +281,15 @@ mod tests {
         assert_eq!(dir.find("0123").unwrap().id, "0123456789ab");
         assert_eq!(dir.find("ffff00001111").unwrap().name, None);
         assert!(matches!(dir.find("9"), Err(Error::NoSuchContainer(_))));
+        assert!(matches!(dir.find(""), Err(Error::NoSuchContainer(_))));
         let updated = dir
-            .update("ffff00001111", |r| r.exit_code = Some(3))
+            .apply(
+                "ffff00001111",
+                Event::Exited {
+                    exit_code: Some(3),
+                    oom_killed: false,
+                },
+            )
             .unwrap();
         assert_eq!(dir.load("ffff00001111").unwrap(), updated);
         dir.remove("ffff00001111").unwrap();
@@ -241,6 +300,52 @@ mod tests {
             .filter(|n| n.ends_with(".tmp"))
             .collect();
         assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+
+    #[test]
+    fn an_ambiguous_prefix_names_the_candidates() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = StateDir::at(tmp.path()).unwrap();
+        dir.create(&record("abc000000001", None)).unwrap();
+        dir.create(&record("abc000000002", None)).unwrap();
+        assert_eq!(
+            dir.find("abc").unwrap_err().to_string(),
+            "\"abc\" matches more than one container (abc000000001, abc000000002): give more of the id, or the name"
+        );
+        assert_eq!(
+            dir.find("abc0000000010").unwrap_err().to_string(),
+            "no container \"abc0000000010\" (see `vessel ps -a` for ids and names)"
+        );
+    }
+
+    #[test]
+    fn bad_names_are_refused_before_anything_is_written() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = StateDir::at(tmp.path()).unwrap();
+        for bad in ["", "-web", "a/b", "web server", &"x".repeat(65)] {
+            let error = dir.create(&record("0123456789ab", Some(bad))).unwrap_err();
+            assert!(matches!(error, Error::InvalidName(_)), "{bad}: {error}");
+        }
+        assert!(dir.list().unwrap().is_empty());
+        dir.create(&record("0123456789ab", Some("web-1.a_b")))
+            .unwrap();
+    }
+
+    #[test]
+    fn a_running_record_cannot_be_removed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = StateDir::at(tmp.path()).unwrap();
+        dir.create(&record("0123456789ab", None)).unwrap();
+        dir.apply(
+            "0123456789ab",
+            Event::Started {
+                pid: 1,
+                pid_start_time: 1,
+            },
+        )
+        .unwrap();
+        let error = dir.remove("0123456789ab").unwrap_err();
+        assert!(matches!(error, Error::StillRunning(_)), "{error}");
     }
 
     #[test]

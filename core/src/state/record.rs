@@ -1,12 +1,15 @@
-//! One container's record.
+//! One container's record: what it is (id, name, image, command, limits, mounts), where
+//! its pieces are (cgroup directories, layers, log) and where it is in its life.
 
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
 use super::process;
+use crate::cgroups::Resources;
 
-/// Where a container is in its life.
+/// Where a container is in its life. The only way from one to the next is
+/// [`Record::apply`] (see [`super::machine`]); a removed container has no record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
@@ -14,7 +17,7 @@ pub enum Status {
     Created,
     /// Its first process is running.
     Running,
-    /// Its first process ended; `exit_code` says how.
+    /// Its first process ended (or never started); `exit_code` says how, if known.
     Exited,
 }
 
@@ -28,6 +31,50 @@ impl std::fmt::Display for Status {
     }
 }
 
+/// The limits a container was given, as numbers (`None`: unlimited).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Memory limit in bytes.
+    pub memory_bytes: Option<u64>,
+    /// CFS quota and period in µs.
+    pub cpu_quota_us: Option<u64>,
+    /// CFS period in µs.
+    pub cpu_period_us: Option<u64>,
+    /// Relative CPU weight (v1 shares).
+    pub cpu_shares: Option<u64>,
+    /// CPUs it may run on (`0-1,3`).
+    pub cpuset_cpus: Option<String>,
+    /// The most processes at once.
+    pub pids_max: Option<u64>,
+}
+
+impl From<&Resources> for Limits {
+    fn from(r: &Resources) -> Limits {
+        Limits {
+            memory_bytes: r.memory_bytes,
+            cpu_quota_us: r.cpu_quota.map(|q| q.quota_us),
+            cpu_period_us: r.cpu_quota.map(|q| q.period_us),
+            cpu_shares: r.cpu_shares,
+            cpuset_cpus: r.cpuset_cpus.as_ref().map(ToString::to_string),
+            pids_max: r.pids_max,
+        }
+    }
+}
+
+/// A mount the container has (made inside its own mount namespace: the host never
+/// sees it, which is why removing a container unmounts nothing on the host).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MountRecord {
+    /// `overlay` (its root) or `bind` (a volume).
+    pub kind: String,
+    /// The host path (for overlay: the upper layer).
+    pub source: PathBuf,
+    /// Where it appears inside the container.
+    pub destination: PathBuf,
+    /// Mounted read-only.
+    pub read_only: bool,
+}
+
 /// Everything vessel remembers about one container.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {
@@ -35,6 +82,9 @@ pub struct Record {
     pub id: String,
     /// The name given with `--name`, unique among the records.
     pub name: Option<String>,
+    /// The image it runs (`None` for a plain `--rootfs` directory).
+    #[serde(default)]
+    pub image: Option<String>,
     /// The command and its arguments.
     pub command: Vec<String>,
     /// The rootfs directory.
@@ -44,36 +94,86 @@ pub struct Record {
     /// That process's start time (field 22 of `/proc/PID/stat`), so a recycled pid is
     /// never taken for the container.
     pub pid_start_time: u64,
-    /// The supervising shim that waits for the container and records its exit.
+    /// The process that supervises the container: the shim of `vessel run -d`, or the
+    /// `vessel run` in the foreground. It reaps the container and records its exit.
     pub shim_pid: libc::pid_t,
+    /// The supervisor's start time, for the same reason as `pid_start_time`.
+    #[serde(default)]
+    pub shim_start_time: u64,
     /// Where the container is in its life.
     pub status: Status,
-    /// The exit code (128 + n for signal n) once exited.
+    /// The exit code (128 + n for signal n) once exited; `None` if nobody saw it.
     pub exit_code: Option<i32>,
+    /// Whether the kernel's OOM killer struck in the container's cgroup.
+    #[serde(default)]
+    pub oom_killed: bool,
     /// When the record was made (RFC 3339, UTC).
     pub created: String,
     /// When the first process started.
     pub started: Option<String>,
     /// When the first process ended.
     pub finished: Option<String>,
+    /// The limits it was given.
+    #[serde(default)]
+    pub limits: Limits,
+    /// Its mounts (inside its own mount namespace).
+    #[serde(default)]
+    pub mounts: Vec<MountRecord>,
+    /// Its cgroup directories (one per v1 hierarchy, or the v2 one); empty without limits.
+    #[serde(default)]
+    pub cgroup_dirs: Vec<PathBuf>,
+    /// Its own layers (`containers/ID` in the image store), if it runs on an image.
+    #[serde(default)]
+    pub layers_dir: Option<PathBuf>,
+    /// The file its output is logged to (detached containers only).
+    #[serde(default)]
+    pub log: Option<PathBuf>,
+    /// `--rm`: its supervisor removes it once it exits.
+    #[serde(default)]
+    pub auto_remove: bool,
+}
+
+/// What a record's status means *now*, checked against the kernel: a record that says
+/// "running" whose process is gone (its supervisor was killed before it could record
+/// the exit) is exited, not running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Observed {
+    /// Created and its supervisor is still starting it.
+    Created,
+    /// The recorded process is alive and is the same process.
+    Running,
+    /// Exited, with the code if it was recorded.
+    Exited(Option<i32>),
+    /// Its supervisor died before starting it: it never ran.
+    NeverStarted,
 }
 
 impl Record {
-    /// A record for a container about to start.
+    /// A record for a container about to start, supervised by the calling process.
     pub fn new(id: String, name: Option<String>, command: Vec<String>, rootfs: PathBuf) -> Record {
+        let me = std::process::id() as libc::pid_t;
         Record {
             id,
             name,
+            image: None,
             command,
             rootfs,
             pid: 0,
             pid_start_time: 0,
-            shim_pid: 0,
+            shim_pid: me,
+            shim_start_time: process::start_time(me).unwrap_or(0),
             status: Status::Created,
             exit_code: None,
+            oom_killed: false,
             created: super::now_rfc3339(),
             started: None,
             finished: None,
+            limits: Limits::default(),
+            mounts: Vec::new(),
+            cgroup_dirs: Vec::new(),
+            layers_dir: None,
+            log: None,
+            auto_remove: false,
         }
     }
 
@@ -82,13 +182,37 @@ impl Record {
         self.status == Status::Running && process::is_same_process(self.pid, self.pid_start_time)
     }
 
-    /// The status as a user should read it: a "running" record whose process is gone
-    /// (its shim was killed before it could record the exit) reads as exited.
+    /// Whether the supervisor (shim) is still alive and is the same process.
+    pub fn shim_alive(&self) -> bool {
+        process::is_same_process(self.shim_pid, self.shim_start_time)
+    }
+
+    // ANCHOR: observed
+    /// The status checked against the kernel (pid *and* start time), never trusting a
+    /// "running" that nobody can vouch for any more.
+    pub fn observed(&self) -> Observed {
+        match self.status {
+            Status::Running if self.is_running() => Observed::Running,
+            Status::Running => Observed::Exited(None),
+            Status::Created if self.shim_alive() => Observed::Created,
+            Status::Created => Observed::NeverStarted,
+            Status::Exited if self.started.is_none() => Observed::NeverStarted,
+            Status::Exited => Observed::Exited(self.exit_code),
+        }
+    }
+    // ANCHOR_END: observed
+
+    /// The status as a user should read it.
     pub fn observed_status(&self) -> String {
-        match (self.status, self.exit_code) {
-            (Status::Running, _) if !self.is_running() => "exited (exit not recorded)".to_owned(),
-            (Status::Exited, Some(code)) => format!("exited with code {code}"),
-            (status, _) => status.to_string(),
+        match self.observed() {
+            Observed::Created => "created".to_owned(),
+            Observed::Running => "running".to_owned(),
+            Observed::Exited(Some(code)) if self.oom_killed => {
+                format!("exited with code {code} (OOM-killed)")
+            }
+            Observed::Exited(Some(code)) => format!("exited with code {code}"),
+            Observed::Exited(None) => "exited (exit not recorded: its supervisor died)".to_owned(),
+            Observed::NeverStarted => "never started (its supervisor died)".to_owned(),
         }
     }
 }

@@ -1,0 +1,44 @@
+//! `vessel logs`: what a detached container wrote.
+
+use std::io::Write;
+
+use clap::Args;
+
+use crate::error::Result;
+use crate::lifecycle::{self, log::Stream};
+use crate::state::StateDir;
+
+/// Arguments of `vessel logs`.
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Keep printing new output until the container exits.
+    #[arg(short = 'f', long)]
+    pub follow: bool,
+    /// Print only the last N lines.
+    #[arg(long, value_name = "N")]
+    pub tail: Option<usize>,
+    /// Put the time each line was read in front of it.
+    #[arg(short = 't', long)]
+    pub timestamps: bool,
+    /// The container's id, id prefix or name.
+    pub container: String,
+}
+
+/// Prints the log: the container's stdout lines on stdout, its stderr lines on stderr.
+pub fn logs(args: LogsArgs) -> Result<i32> {
+    let dir = StateDir::open()?;
+    let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
+    lifecycle::logs(&dir, &args.container, args.tail, args.follow, |line| {
+        let stamp = if args.timestamps {
+            format!("{} ", line.time)
+        } else {
+            String::new()
+        };
+        match line.stream {
+            Stream::Stdout => write!(stdout.lock(), "{stamp}{}", line.log)?,
+            Stream::Stderr => write!(stderr.lock(), "{stamp}{}", line.log)?,
+        }
+        stdout.lock().flush()
+    })?;
+    Ok(0)
+}

@@ -1,0 +1,99 @@
+//! `vessel ps`: the containers and what the kernel says of them now.
+
+use std::io::Write;
+
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::state::{Observed, Record, StateDir};
+
+/// Arguments of `vessel ps`.
+#[derive(Debug, Args)]
+pub struct PsArgs {
+    /// Show every container, not only running ones.
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    /// Print a table or JSON (an array of records, each with its observed status).
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+/// How `ps` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned columns.
+    Table,
+    /// A JSON array.
+    Json,
+}
+
+/// Lists the containers.
+pub fn ps(args: PsArgs) -> Result<i32> {
+    let mut records = StateDir::open()?.list()?;
+    records.retain(|r| args.all || matches!(r.observed(), Observed::Running | Observed::Created));
+    records.sort_by(|a, b| a.created.cmp(&b.created).then(a.id.cmp(&b.id)));
+    let text = match args.format {
+        Format::Json => {
+            let values: Vec<Inspected> = records.iter().map(Inspected::of).collect();
+            serde_json::to_string_pretty(&values).expect("records serialize") + "\n"
+        }
+        Format::Table => table(&records),
+    };
+    print_all(&text);
+    Ok(0)
+}
+
+/// A record as `ps --format json` and `inspect` print it: with `observed`, its status
+/// checked against the kernel.
+#[derive(Debug, Serialize)]
+pub(super) struct Inspected<'a> {
+    #[serde(flatten)]
+    record: &'a Record,
+    observed: String,
+}
+
+impl Inspected<'_> {
+    pub(super) fn of(record: &Record) -> Inspected<'_> {
+        Inspected {
+            record,
+            observed: record.observed_status(),
+        }
+    }
+}
+
+/// Prints `text`; a reader that went away (`vessel ps | head -1`) is not an error.
+pub(super) fn print_all(text: &str) {
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
+fn table(records: &[Record]) -> String {
+    let mut out = format!(
+        "{:<12}  {:<16}  {:<10}  {:<24}  {:<8}  {}\n",
+        "CONTAINER ID", "NAME", "IMAGE", "COMMAND", "PID", "STATUS"
+    );
+    for r in records {
+        let pid = match r.observed() {
+            Observed::Running => r.pid.to_string(),
+            _ => "-".to_owned(),
+        };
+        out.push_str(&format!(
+            "{:<12}  {:<16}  {:<10}  {:<24}  {:<8}  {}\n",
+            r.id,
+            r.name.as_deref().unwrap_or("-"),
+            r.image.as_deref().unwrap_or("(rootfs)"),
+            shorten(&r.command.join(" "), 24),
+            pid,
+            r.observed_status()
+        ));
+    }
+    out
+}
+
+fn shorten(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_owned();
+    }
+    let cut: String = text.chars().take(width - 1).collect();
+    format!("{cut}…")
+}

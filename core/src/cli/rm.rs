@@ -1,0 +1,43 @@
+//! `vessel rm`: remove containers and everything they left on the host.
+
+use clap::Args;
+
+use crate::error::{Error, Result};
+use crate::image::{ImageError, Store};
+use crate::lifecycle;
+use crate::state::StateDir;
+
+/// Arguments of `vessel rm` (and `vessel container rm`).
+#[derive(Debug, Args)]
+pub struct RmArgs {
+    /// Kill a running container first (SIGKILL) instead of refusing.
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    /// The containers' ids, id prefixes or names.
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+/// Removes each container; prints what it was asked for as each one goes.
+pub fn rm(args: RmArgs) -> Result<i32> {
+    let dir = StateDir::open()?;
+    for container in &args.containers {
+        match lifecycle::remove(&dir, container, args.force) {
+            Ok(_) => {}
+            // Layers kept without a record (made through the library, or by an older
+            // vessel): the image store still knows them.
+            Err(Error::NoSuchContainer(_)) => remove_from_store(container)?,
+            Err(e) => return Err(e),
+        }
+        println!("{container}");
+    }
+    Ok(0)
+}
+
+fn remove_from_store(query: &str) -> Result<()> {
+    match Store::open_default()?.remove_container(query) {
+        Ok(_) => Ok(()),
+        Err(ImageError::ContainerNotFound(_)) => Err(Error::NoSuchContainer(query.to_owned())),
+        Err(e) => Err(e.into()),
+    }
+}

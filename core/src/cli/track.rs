@@ -1,0 +1,62 @@
+//! The record `vessel run` makes for a new container, before anything of it exists.
+
+use std::path::Path;
+
+use super::run::RunArgs;
+use crate::cgroups::{CgroupSpec, Layout};
+use crate::error::Result;
+use crate::image::BASE_IMAGE;
+use crate::lifecycle::Tracked;
+use crate::state::{Limits, MountRecord, Record, StateDir};
+
+/// Records container `id` as created: its name (checked unique under the lock), image,
+/// command, limits and mounts, and every path it may make on the host (cgroup
+/// directories, layers, log), so that `vessel rm -f` can clean up whatever moment the
+/// start is cut short at.
+pub fn track(
+    args: &RunArgs,
+    id: &str,
+    cgroup: Option<&CgroupSpec>,
+    rootfs: Option<&Path>,
+) -> Result<Tracked> {
+    let dir = StateDir::open()?;
+    let layers = rootfs
+        .is_none()
+        .then(|| crate::rootfs::state_root().join("containers").join(id));
+    let root = match (rootfs, &layers) {
+        (Some(dir), _) => dir.to_path_buf(),
+        (None, Some(layers)) => layers.join("merged"),
+        (None, None) => unreachable!("no rootfs means image layers"),
+    };
+    let mut record = Record::new(id.to_owned(), args.name.clone(), args.command.clone(), root);
+    record.image = layers.is_some().then(|| {
+        args.layers
+            .image
+            .clone()
+            .unwrap_or_else(|| BASE_IMAGE.to_owned())
+    });
+    if let Some(layers) = &layers {
+        record.mounts.push(MountRecord {
+            kind: "overlay".to_owned(),
+            source: layers.join("upper"),
+            destination: "/".into(),
+            read_only: false,
+        });
+    }
+    record
+        .mounts
+        .extend(args.layers.volumes.iter().map(|v| MountRecord {
+            kind: "bind".to_owned(),
+            source: v.host.clone(),
+            destination: v.container.clone(),
+            read_only: v.read_only,
+        }));
+    if let Some(cgroup) = cgroup {
+        record.limits = Limits::from(&cgroup.resources);
+        record.cgroup_dirs = cgroup.dirs_in(&Layout::of_this_process()?);
+    }
+    record.layers_dir = layers;
+    record.log = args.detach.then(|| dir.log_path(id));
+    record.auto_remove = args.layers.rm;
+    Tracked::create(dir, record)
+}

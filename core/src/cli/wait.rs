@@ -1,0 +1,36 @@
+//! `vessel wait`: block until a container exits, then print its exit code.
+
+use clap::Args;
+
+use crate::error::{Error, Result};
+use crate::lifecycle;
+use crate::state::StateDir;
+
+/// Arguments of `vessel wait`.
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    /// The container's id, id prefix or name.
+    pub container: String,
+}
+
+/// Prints the exit code (128 + n for signal n), as `docker wait` does.
+pub fn wait(args: WaitArgs) -> Result<i32> {
+    let dir = StateDir::open()?;
+    let id = dir.find(&args.container)?.id;
+    match lifecycle::wait(&dir, &id)? {
+        Some(record) => match record.exit_code {
+            Some(code) => {
+                println!("{code}");
+                Ok(0)
+            }
+            None => Err(Error::ExitUnknown {
+                id,
+                status: record.observed_status(),
+            }),
+        },
+        None => Err(Error::ExitUnknown {
+            id,
+            status: "was removed as it exited (--rm)".to_owned(),
+        }),
+    }
+}

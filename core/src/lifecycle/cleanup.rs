@@ -1,0 +1,88 @@
+//! Removing what a container leaves on the host: its cgroup directories, its own
+//! layers, its log and its record. Every step is idempotent and the record goes last,
+//! so a removal cut short (even by `kill -9`) is finished by running it again.
+//!
+//! There is no host mount to undo: the overlay root and the volumes were mounted inside
+//! the container's own mount namespace, which the kernel tore down with its last process.
+
+use std::io::ErrorKind;
+use std::path::Path;
+
+use crate::cgroups::{self, DEFAULT_PARENT};
+use crate::error::{Error, Result};
+use crate::image::{ImageError, Store};
+use crate::state::{Record, StateDir};
+
+// ANCHOR: clean_up
+/// Removes everything `record` names, then the record itself. The container's processes
+/// must be gone (`remove` kills them first); anything still in its cgroup is killed.
+pub fn clean_up(dir: &StateDir, record: &Record) -> Result<()> {
+    for cgroup in &record.cgroup_dirs {
+        remove_cgroup(cgroup)?;
+    }
+    if let Some(layers) = &record.layers_dir {
+        remove_layers(layers, &record.id)?;
+    }
+    remove_file(&dir.log_path(&record.id))?;
+    dir.remove(&record.id)
+}
+// ANCHOR_END: clean_up
+
+/// Kills what is left in one cgroup directory, removes it, and removes vessel's shared
+/// parent if that is now empty (another container may still use it: then it stays).
+fn remove_cgroup(cgroup: &Path) -> Result<()> {
+    if !cgroup.is_dir() {
+        return Ok(());
+    }
+    cgroups::kill_all(&cgroup.join("cgroup.procs"))?;
+    match std::fs::remove_dir(cgroup) {
+        Err(e) if e.kind() != ErrorKind::NotFound => {
+            return Err(Error::Cgroup {
+                step: format!("rmdir {}", cgroup.display()),
+                source: e,
+            });
+        }
+        _ => {}
+    }
+    if let Some(parent) = cgroup.parent().filter(|p| p.ends_with(DEFAULT_PARENT)) {
+        let _ = std::fs::remove_dir(parent);
+    }
+    Ok(())
+}
+
+/// Removes `containers/ID` from its image store, and the image layers nobody uses any
+/// more; a directory the store no longer lists (a start cut short) is removed as is.
+fn remove_layers(layers: &Path, id: &str) -> Result<()> {
+    if !layers.exists() {
+        return Ok(());
+    }
+    let store_root = layers
+        .parent()
+        .and_then(Path::parent)
+        .unwrap_or(Path::new("/"));
+    let store = Store::open(store_root)?;
+    match store.remove_container(id) {
+        Ok(_) => Ok(()),
+        Err(ImageError::ContainerNotFound(_)) => match std::fs::remove_dir_all(layers) {
+            Err(e) if e.kind() != ErrorKind::NotFound => Err(ImageError::Store {
+                action: "remove container",
+                path: layers.to_owned(),
+                source: e,
+            }
+            .into()),
+            _ => Ok(()),
+        },
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn remove_file(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != ErrorKind::NotFound => Err(Error::State {
+            path: path.to_owned(),
+            what: "remove",
+            source: e,
+        }),
+        _ => Ok(()),
+    }
+}

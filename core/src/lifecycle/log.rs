@@ -1,0 +1,163 @@
+//! A detached container's log: one JSON object per line of output, as docker's
+//! `json-file` driver writes it:
+//!
+//! ```text
+//! {"time":"2026-11-22T18:30:00.123Z","stream":"stdout","log":"tick\n"}
+//! ```
+//!
+//! The shim appends, `vessel logs` reads; a line is written whole with one `write`, so a
+//! reader never sees half of one.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufRead, BufReader, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::state::now_rfc3339;
+
+/// Which descriptor a line came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stream {
+    /// fd 1.
+    Stdout,
+    /// fd 2.
+    Stderr,
+}
+
+/// One line of output and when the shim read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogLine {
+    /// RFC 3339, UTC.
+    pub time: String,
+    /// stdout or stderr.
+    pub stream: Stream,
+    /// The text, with its newline if it had one.
+    pub log: String,
+}
+
+/// Appends lines to a log file, keeping a partial line per stream until its newline.
+#[derive(Debug)]
+pub struct LogWriter {
+    file: File,
+    partial: [Vec<u8>; 2],
+}
+
+impl LogWriter {
+    /// Creates (or appends to) the log at `path`, readable only by its owner.
+    pub fn create(path: &Path) -> io::Result<LogWriter> {
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path)?;
+        Ok(LogWriter {
+            file,
+            partial: [Vec::new(), Vec::new()],
+        })
+    }
+
+    /// Logs `bytes` read from `stream`: every complete line now, the rest once its
+    /// newline comes (or at [`LogWriter::finish`]).
+    pub fn write(&mut self, stream: Stream, bytes: &[u8]) -> io::Result<()> {
+        let index = stream as usize;
+        self.partial[index].extend_from_slice(bytes);
+        while let Some(end) = self.partial[index].iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = self.partial[index].drain(..=end).collect();
+            self.emit(stream, &line)?;
+        }
+        Ok(())
+    }
+
+    /// Logs what is left of unfinished lines: the output ended without a newline.
+    pub fn finish(&mut self) -> io::Result<()> {
+        for stream in [Stream::Stdout, Stream::Stderr] {
+            let rest = std::mem::take(&mut self.partial[stream as usize]);
+            if !rest.is_empty() {
+                self.emit(stream, &rest)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn emit(&mut self, stream: Stream, line: &[u8]) -> io::Result<()> {
+        let entry = LogLine {
+            time: now_rfc3339(),
+            stream,
+            log: String::from_utf8_lossy(line).into_owned(),
+        };
+        let mut text = serde_json::to_string(&entry).map_err(io::Error::other)?;
+        text.push('\n');
+        // One write per line on an O_APPEND file: readers see whole lines only.
+        self.file.write_all(text.as_bytes())
+    }
+}
+
+/// Reads the complete lines from `reader`, skipping any that do not parse (there are
+/// none unless someone edited the file). Returns how many bytes it consumed, so a
+/// follower can resume after the last complete line.
+pub fn read_lines(reader: impl io::Read) -> io::Result<(Vec<LogLine>, u64)> {
+    let mut reader = BufReader::new(reader);
+    let mut lines = Vec::new();
+    let mut consumed = 0u64;
+    let mut text = String::new();
+    loop {
+        text.clear();
+        let n = reader.read_line(&mut text)?;
+        if n == 0 || !text.ends_with('\n') {
+            return Ok((lines, consumed));
+        }
+        consumed += n as u64;
+        if let Ok(line) = serde_json::from_str(&text) {
+            lines.push(line);
+        }
+    }
+}
+
+/// The last `n` lines of `lines` (all of them for `None`).
+pub fn tail(lines: Vec<LogLine>, n: Option<usize>) -> Vec<LogLine> {
+    match n {
+        Some(n) if n < lines.len() => lines[lines.len() - n..].to_vec(),
+        _ => lines,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_split_per_stream_and_partial_lines_wait_for_their_newline() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.log");
+        let mut log = LogWriter::create(&path).unwrap();
+        log.write(Stream::Stdout, b"ti").unwrap();
+        log.write(Stream::Stderr, b"oops\n").unwrap();
+        log.write(Stream::Stdout, b"ck\ntock\nno newline").unwrap();
+        log.finish().unwrap();
+        let (lines, consumed) = read_lines(File::open(&path).unwrap()).unwrap();
+        let texts: Vec<(Stream, &str)> = lines.iter().map(|l| (l.stream, l.log.as_str())).collect();
+        assert_eq!(
+            texts,
+            [
+                (Stream::Stderr, "oops\n"),
+                (Stream::Stdout, "tick\n"),
+                (Stream::Stdout, "tock\n"),
+                (Stream::Stdout, "no newline"),
+            ]
+        );
+        assert_eq!(consumed, std::fs::metadata(&path).unwrap().len());
+        let last = tail(lines, Some(1));
+        assert_eq!(last[0].log, "no newline");
+    }
+
+    #[test]
+    fn a_half_written_line_is_not_read_yet() {
+        let text = "{\"time\":\"t\",\"stream\":\"stdout\",\"log\":\"a\\n\"}\n{\"time\":";
+        let (lines, consumed) = read_lines(text.as_bytes()).unwrap();
+        assert_eq!(lines.len(), 1);
+        assert_eq!(consumed as usize, text.find('\n').unwrap() + 1);
+    }
+}

@@ -1,0 +1,91 @@
+//! A process pinned by a pidfd: signalled and waited for without ever hitting a
+//! stranger that inherited its pid.
+
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::time::{Duration, Instant};
+
+use crate::state::process;
+
+/// One process, pinned: once the pidfd is open the pid cannot name anyone else for us.
+#[derive(Debug)]
+pub struct Pinned {
+    fd: OwnedFd,
+}
+
+impl Pinned {
+    // ANCHOR: pin
+    /// Opens a pidfd for `pid` and checks that it is still the process that started at
+    /// `start_time`. The check comes *after* the open: a pid recycled before the open
+    /// fails the check, and one that dies after it leaves the pidfd naming a dead
+    /// process, never a new one. `None` if the process is gone.
+    pub fn open(pid: libc::pid_t, start_time: u64) -> Option<Pinned> {
+        if pid <= 0 {
+            return None;
+        }
+        // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1.
+        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+        if fd < 0 {
+            return None;
+        }
+        // SAFETY: the kernel just returned this descriptor; nothing else owns it.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd as libc::c_int) };
+        process::is_same_process(pid, start_time).then_some(Pinned { fd })
+    }
+    // ANCHOR_END: pin
+
+    /// Sends `signal`; a process that has just exited is not an error.
+    pub fn signal(&self, signal: libc::c_int) -> io::Result<()> {
+        // SAFETY: `fd` is an open pidfd we own; a null siginfo means "as kill(2) would
+        // send"; flags must be 0.
+        let ret = unsafe {
+            libc::syscall(
+                libc::SYS_pidfd_send_signal,
+                self.fd.as_raw_fd(),
+                signal,
+                std::ptr::null::<libc::siginfo_t>(),
+                0,
+            )
+        };
+        match ret {
+            -1 if io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH) => Ok(()),
+            -1 => Err(io::Error::last_os_error()),
+            _ => Ok(()),
+        }
+    }
+
+    /// Waits until the process exits, at most `timeout` (`None`: for ever). Returns
+    /// whether it exited. The pidfd turns readable at the exit: one `poll`, no polling.
+    pub fn wait_exit(&self, timeout: Option<Duration>) -> io::Result<bool> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        loop {
+            let millis = match deadline {
+                None => -1,
+                Some(deadline) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    // Round up, so a wait never ends a moment before its deadline.
+                    left.as_micros().div_ceil(1000).min(i32::MAX as u128) as libc::c_int
+                }
+            };
+            let mut poll = libc::pollfd {
+                fd: self.fd.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: one live pollfd; a pidfd becomes readable when its process exits.
+            match unsafe { libc::poll(&mut poll, 1, millis) } {
+                -1 if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted => {}
+                -1 => return Err(io::Error::last_os_error()),
+                0 if deadline.is_some_and(|d| Instant::now() >= d) => return Ok(false),
+                0 => {}
+                _ => return Ok(true),
+            }
+        }
+    }
+}
+
+impl std::os::fd::AsRawFd for Pinned {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.fd.as_raw_fd()
+    }
+}

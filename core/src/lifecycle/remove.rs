@@ -1,0 +1,48 @@
+//! `rm`: a container that has exited goes, with everything it left on the host; with
+//! `force`, a running one is killed first.
+
+use super::cleanup::clean_up;
+use super::crash::hold_point;
+use super::pidfd::Pinned;
+use super::settle::settle;
+use super::stop::sys;
+use crate::error::{Error, Result};
+use crate::state::{Observed, Record, StateDir};
+
+// ANCHOR: remove
+/// Removes the container `query` names: its cgroups, its layers, its log and its
+/// record. A running (or still starting) container is refused unless `force`, which
+/// kills it — and its supervisor, if the start is under way — first. Returns the
+/// record as it was last.
+pub fn remove(dir: &StateDir, query: &str, force: bool) -> Result<Record> {
+    let record = dir.find(query)?;
+    let observed = record.observed();
+    if matches!(observed, Observed::Running | Observed::Created) && !force {
+        return Err(Error::StillRunning(record.id));
+    }
+    if observed == Observed::Created {
+        // Its supervisor is between `clone` and recording the start: stop it there.
+        // Once it has gone, nobody will record a start, so the record can only get
+        // older, and anything the start left in the cgroup is killed by the clean-up.
+        if let Some(shim) = Pinned::open(record.shim_pid, record.shim_start_time) {
+            shim.signal(libc::SIGKILL)
+                .map_err(sys("pidfd_send_signal SIGKILL"))?;
+            shim.wait_exit(None).map_err(sys("poll"))?;
+        }
+    }
+    // Reload: the start may have been recorded meanwhile.
+    let record = dir.find(&record.id)?;
+    if let Some(container) = Pinned::open(record.pid, record.pid_start_time)
+        .filter(|_| record.observed() == Observed::Running)
+    {
+        container
+            .signal(libc::SIGKILL)
+            .map_err(sys("pidfd_send_signal SIGKILL"))?;
+        container.wait_exit(None).map_err(sys("poll"))?;
+    }
+    hold_point("rm-killed");
+    let last = settle(dir, &record)?.unwrap_or(record);
+    clean_up(dir, &last)?;
+    Ok(last)
+}
+// ANCHOR_END: remove

@@ -1,0 +1,47 @@
+//! Making a record tell the truth once its container's process is gone.
+
+use super::pidfd::Pinned;
+use crate::error::{Error, Result};
+use crate::state::{Event, Record, StateDir, Status};
+
+/// After the container's first process has exited (or never started): waits for its
+/// supervisor to record the exit and go, then, if the supervisor died without recording
+/// it (it was killed), records "exited, code unknown" itself. Returns the final record,
+/// or `None` if the supervisor removed it (`--rm`).
+pub fn settle(dir: &StateDir, record: &Record) -> Result<Option<Record>> {
+    wait_for_supervisor(record)?;
+    let current = match dir.load(&record.id) {
+        Ok(current) => current,
+        Err(Error::NoSuchContainer(_)) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    if current.status == Status::Exited {
+        return Ok(Some(current));
+    }
+    let exited = Event::Exited {
+        exit_code: None,
+        oom_killed: false,
+    };
+    match dir.apply(&record.id, exited) {
+        Ok(record) => Ok(Some(record)),
+        Err(Error::NoSuchContainer(_)) => Ok(None),
+        // Someone else recorded the exit in between: theirs stands.
+        Err(Error::InvalidTransition { .. }) => dir.load(&record.id).map(Some),
+        Err(e) => Err(e),
+    }
+}
+
+/// Blocks until the record's supervisor has exited (at once if it is gone, or if it is
+/// this very process).
+pub fn wait_for_supervisor(record: &Record) -> Result<()> {
+    if record.shim_pid == std::process::id() as libc::pid_t {
+        return Ok(());
+    }
+    if let Some(shim) = Pinned::open(record.shim_pid, record.shim_start_time) {
+        shim.wait_exit(None).map_err(|source| Error::Sys {
+            call: "poll the supervisor's pidfd",
+            source,
+        })?;
+    }
+    Ok(())
+}
