@@ -14,6 +14,12 @@ pub fn check(src: &Path, chapters: &[PathBuf], problems: &mut Vec<String>) -> us
     let mut referenced = Vec::new();
     for chapter in chapters {
         let text = fs::read_to_string(chapter).unwrap_or_default();
+        for tag in images_without_alt(&text) {
+            problems.push(format!(
+                "{}: <img{tag}> has no alt text (what a reader without the picture gets)",
+                chapter.display()
+            ));
+        }
         for image in image_references(&text) {
             if image.contains("://") {
                 continue;
@@ -92,9 +98,30 @@ fn image_references(text: &str) -> Vec<String> {
     markdown.chain(html).collect()
 }
 
+/// The `<img …>` tags of a chapter that lack a non-empty `alt`.
+fn images_without_alt(text: &str) -> Vec<&str> {
+    text.split("<img")
+        .skip(1)
+        .filter_map(|rest| rest.split('>').next())
+        .filter(|tag| {
+            tag.split_once("alt=\"")
+                .is_none_or(|(_, alt)| alt.starts_with('"'))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::image_references;
+    use super::{image_references, images_without_alt};
+
+    #[test]
+    fn an_image_needs_alt_text() {
+        let text = "<img src=\"a.svg\" alt=\"the stack\"> <img src=\"b.svg\"> <img src=\"c.svg\" alt=\"\">";
+        assert_eq!(
+            images_without_alt(text),
+            [" src=\"b.svg\"", " src=\"c.svg\" alt=\"\""]
+        );
+    }
 
     #[test]
     fn finds_markdown_and_html_images() {
