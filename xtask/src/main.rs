@@ -14,6 +14,7 @@ mod packages;
 mod peer_cgroups;
 mod shell;
 mod test;
+mod vm;
 mod wait;
 
 use std::process::ExitCode;
@@ -27,7 +28,9 @@ commands:
   bench-peers [RUNS]
                 time vessel, runc, crun and youki on one OCI bundle, interleaved
   bench-compare BASE_REV
-                run the start-up benchmarks of BASE_REV and HEAD interleaved; print ratios";
+                run the start-up benchmarks of BASE_REV and HEAD interleaved; print ratios
+  vm-conformance [--accel kvm|tcg|auto] [--timeout SECONDS]
+                boot Debian's kernel in qemu with cgroup v2 only and run vessel's checks there";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -47,6 +50,7 @@ fn main() -> ExitCode {
                     .into(),
             ),
         },
+        Some("vm-conformance") => vm::Options::parse(&args[1..]).and_then(|o| vm::run(&o)),
         Some("-h" | "--help") => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;

@@ -17,6 +17,65 @@ const DEBIAN_PACKAGES: [(&str, &str); 2] = [
     ),
 ];
 
+/// Debian packages `cargo xtask vm-conformance` needs, with why (the kernel is
+/// [`install_vm_kernel`]'s business).
+const VM_PACKAGES: [(&str, &str); 3] = [
+    (
+        "qemu-system-x86",
+        "the cgroup-v2 checks boot a VM with qemu-system-x86_64",
+    ),
+    (
+        "busybox-static",
+        "the VM's init and shell are a static busybox",
+    ),
+    (
+        "xz-utils",
+        "the VM's kernel modules come xz-compressed and are unpacked for busybox insmod",
+    ),
+];
+
+/// Installs what the VM run needs when missing.
+pub fn install_vm_packages() -> Result<(), String> {
+    install_debian(&VM_PACKAGES)
+}
+
+/// Installs Debian's `linux-image-amd64` for the VM. vessel needs Linux 6.8 or later
+/// (overlayfs `lowerdir+`); Debian 12 (bookworm) ships 6.1, so there it comes from
+/// bookworm-backports (6.12), whose apt source is added if missing. Later releases
+/// ship a new enough kernel themselves.
+pub fn install_vm_kernel() -> Result<(), String> {
+    let why = "the cgroup-v2 VM boots Debian's kernel (6.8 or later)";
+    println!("xtask: installing linux-image-amd64: {why}");
+    let codename = std::fs::read_to_string("/etc/os-release")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VERSION_CODENAME=").map(str::to_owned))
+        .unwrap_or_default();
+    let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
+    if codename == "bookworm" {
+        let policy = shell::output("apt-cache", &["policy"]).unwrap_or_default();
+        if !policy.contains("bookworm-backports") {
+            println!(
+                "xtask: adding Debian's bookworm-backports to apt's sources: {BACKPORTS_SOURCE_FILE}"
+            );
+            std::fs::write(BACKPORTS_SOURCE_FILE, BACKPORTS_SOURCE)
+                .map_err(|e| format!("write {BACKPORTS_SOURCE_FILE}: {e}"))?;
+        }
+        args.extend(["-t", "bookworm-backports"]);
+    }
+    args.push("linux-image-amd64");
+    shell::run("apt-get", &["update", "-qq"])?;
+    shell::run("apt-get", &args)
+}
+
+const BACKPORTS_SOURCE_FILE: &str = "/etc/apt/sources.list.d/vessel-bookworm-backports.sources";
+const BACKPORTS_SOURCE: &str = "Types: deb
+URIs: http://deb.debian.org/debian
+Suites: bookworm-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+";
+
 /// The mdBook version the book is built and tested with.
 pub const MDBOOK_VERSION: &str = "0.5.4";
 
@@ -28,7 +87,12 @@ pub fn install_all() -> Result<(), String> {
 }
 
 fn install_debian_packages() -> Result<(), String> {
-    let missing: Vec<&str> = DEBIAN_PACKAGES
+    install_debian(&DEBIAN_PACKAGES)
+}
+
+/// Installs those of `packages` (name, why) that are missing, saying why.
+fn install_debian(packages: &[(&str, &str)]) -> Result<(), String> {
+    let missing: Vec<&str> = packages
         .iter()
         .map(|(name, _)| *name)
         .filter(|name| !debian_package_installed(name))
@@ -36,7 +100,7 @@ fn install_debian_packages() -> Result<(), String> {
     if missing.is_empty() {
         return Ok(());
     }
-    for (name, why) in DEBIAN_PACKAGES.iter().filter(|(n, _)| missing.contains(n)) {
+    for (name, why) in packages.iter().filter(|(n, _)| missing.contains(n)) {
         println!("xtask: installing {name}: {why}");
     }
     if shell::output("apt-get", &["--version"]).is_none() {

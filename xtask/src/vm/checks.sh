@@ -1,0 +1,100 @@
+#!/bin/sh
+# What `cargo xtask vm-conformance` runs inside the cgroup-v2 VM (started by /vm/init).
+#
+# 1. vessel's own cgroup-v2 smoke checks: the `vessel` CLI with each limit, from a leaf
+#    cgroup as on a systemd host, placing containers with `--cgroup-parent /vessel`; the
+#    cgroup lessons, which use vessel's default place (under the caller's own cgroup),
+#    from the root cgroup — the one cgroup that may both hold processes and delegate.
+# 2. The conformance suite, when the VM was built with it (/vm/suite.sh).
+# Prints `ok - NAME` or `not ok - NAME: why` per check and exits non-zero on a failure.
+
+passed=0
+failed=0
+ok() { echo "ok - $1"; passed=$((passed + 1)); }
+not_ok() { echo "not ok - $1: $2"; failed=$((failed + 1)); }
+# check NAME COMMAND...: ok when the command succeeds.
+check() {
+    name=$1
+    shift
+    if out=$("$@" 2>&1); then ok "$name"; else not_ok "$name" "$(echo "$out" | tail -n 5)"; fi
+}
+# json_number KEY TEXT: the number after "KEY": in a one-line JSON object.
+json_number() { echo "$2" | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" | tail -n 1; }
+# No cgroup of a container may outlive it: only the shared parent may remain, empty.
+no_container_cgroups() {
+    left=$(find /sys/fs/cgroup/vessel -mindepth 1 -type d 2>/dev/null)
+    [ -z "$left" ] || { echo "left behind: $left"; return 1; }
+}
+
+V="vessel run --cgroup-parent /vessel"
+echo "vm: vessel checks, from $(cut -d: -f3 /proc/self/cgroup)"
+
+# A default placement under a cgroup that holds processes cannot work on v2: vessel must
+# say so and name the fix instead of failing obscurely.
+out=$(vessel run -m 32m /bin/true 2>&1)
+code=$?
+case "$code:$out" in
+    125:*--cgroup-parent*) ok "v2: default placement under a busy leaf cgroup explains --cgroup-parent" ;;
+    *) not_ok "v2: default placement under a busy leaf cgroup explains --cgroup-parent" "exit $code: $out" ;;
+esac
+check "v2: no cgroup left after the refused start" no_container_cgroups
+
+out=$($V -m 48m --stats --json /bin/sh -c 'cat /proc/self/cgroup' 2>&1)
+code=$?
+case "$code:$out" in
+    0:*0::/*) ok "v2: a container with -m starts and is placed in the unified hierarchy" ;;
+    *) not_ok "v2: a container with -m starts and is placed in the unified hierarchy" "exit $code: $out" ;;
+esac
+
+# memory.max: a shell that keeps 200 MB in a variable under a 32 MiB limit is OOM-killed;
+# vessel reads memory.events and says so with docker's exit code 137.
+out=$($V -m 32m --stats --json /bin/sh -c 'x=$(head -c 200000000 /dev/zero | tr "\0" a); echo survived ${#x}' 2>&1)
+code=$?
+kills=$(json_number oom_kills "$out")
+if [ "$code" = 137 ] && [ "${kills:-0}" -ge 1 ] && echo "$out" | grep -q "OOM-killed"; then
+    ok "v2: memory.max is enforced by an OOM kill, counted in memory.events, exit 137"
+else
+    not_ok "v2: memory.max is enforced by an OOM kill, counted in memory.events, exit 137" "exit $code: $out"
+fi
+check "v2: no cgroup left after the OOM kill" no_container_cgroups
+
+# cpu.max: 0.2 CPUs for a busy loop of ~1 s: the cgroup's own counters show throttling.
+out=$($V --cpus 0.2 --stats --json /bin/sh -c 'end=$(( $(date +%s) + 2 )); while [ "$(date +%s)" -lt $end ]; do :; done' 2>&1)
+code=$?
+throttled=$(json_number cpu_throttled_periods "$out")
+periods=$(json_number cpu_periods "$out")
+if [ "$code" = 0 ] && [ "${throttled:-0}" -ge 1 ] && [ "${periods:-0}" -ge 1 ]; then
+    ok "v2: cpu.max throttles a busy loop ($throttled of $periods periods throttled)"
+else
+    not_ok "v2: cpu.max throttles a busy loop" "exit $code: $out"
+fi
+
+# pids.max: with 6 allowed, starting 10 sleepers must fail part-way; pids.events counts it.
+out=$($V --pids-limit 6 --stats --json /bin/sh -c 'for i in 1 2 3 4 5 6 7 8 9 10; do sleep 30 & done; kill $(jobs -p) 2>/dev/null; wait' 2>&1)
+hits=$(json_number pids_limit_hits "$out")
+if [ "${hits:-0}" -ge 1 ] && echo "$out" | grep -qi "fork"; then
+    ok "v2: pids.max refuses forks past the limit and pids.events counts them ($hits)"
+else
+    not_ok "v2: pids.max refuses forks past the limit and pids.events counts them" "$out"
+fi
+check "v2: no cgroup left after the limited containers" no_container_cgroups
+
+# The cgroup lessons check their own claims (exit non-zero on a ✘). They use vessel's
+# default place, <own cgroup>/vessel/<id>, so they run from the root cgroup.
+for demo in demo-oom demo-cpu-quota demo-pids demo-cgroupns; do
+    echo "vm: \$ $demo"
+    if sh -c 'echo $$ > /sys/fs/cgroup/cgroup.procs && exec "$0"' "$demo" 2>&1; then
+        ok "lesson $demo: every claim holds on cgroup v2"
+    else
+        not_ok "lesson $demo" "see its ✘ lines above"
+    fi
+done
+check "v2: no cgroup left after the lessons" no_container_cgroups
+
+if [ -x /vm/suite.sh ]; then
+    echo "vm: the conformance suite"
+    if sh /vm/suite.sh; then ok "the conformance suite passes"; else not_ok "the conformance suite" "see its output above"; fi
+fi
+
+echo "vm: $passed passed, $failed failed"
+[ "$failed" = 0 ]

@@ -1,0 +1,293 @@
+//! `cargo xtask vm-conformance`: vessel on a real cgroup-v2 kernel, in a throw-away VM.
+//!
+//! This machine (like many CI hosts) is cgroup v1/hybrid, so vessel's v2 code would
+//! otherwise only ever meet a fake tree. The VM is the smallest thing that boots a real
+//! v2 kernel: Debian's `linux-image-amd64` under `qemu-system-x86_64`, no disk, no
+//! network, and an initramfs holding a static busybox, vessel's binaries (linked
+//! statically, see [`build`]), the kernel modules the checks need, and two scripts:
+//! `init.sh` (PID 1: mounts, cgroup v2 with controllers delegated, a leaf cgroup for
+//! itself) and `checks.sh` (what runs). The guest prints `VESSEL-VM-EXIT=<code>` and
+//! powers off; the host passes the console through and returns that code.
+
+mod build;
+mod cpio;
+mod kernel;
+mod qemu;
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::packages;
+use kernel::Kernel;
+use qemu::{Accel, Boot, Console, Ending};
+
+/// PID 1 of the guest.
+const INIT: &str = include_str!("init.sh");
+/// What PID 1 runs.
+const CHECKS: &str = include_str!("checks.sh");
+
+/// The kernel command line: the serial console, cgroup v2 only (no v1 hierarchy can
+/// take a controller), quiet enough that kernel messages do not bury the checks'
+/// output, and a panic powers off at once instead of hanging until the timeout.
+const CMDLINE: &str = "console=ttyS0 cgroup_no_v1=all loglevel=3 panic=-1 rdinit=/init";
+
+/// Guest size: room for the unpacked initramfs (copied once into a tmpfs) plus the
+/// containers; two vCPUs so CPU quotas below one CPU and above are both meaningful.
+const MEMORY_MIB: u32 = 2048;
+const CPUS: u32 = 2;
+
+/// Default time limit for the whole boot-and-check: TCG runs the guest ~10-50x slower
+/// than the host; CI has 90 minutes in all and the VM must stay well under 15.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(12 * 60);
+
+/// How long a KVM trial boot may take before KVM counts as not working (nested KVM
+/// hangs on some hosts instead of failing).
+const KVM_PROBE_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The static busybox the guest uses as init, shell and every tool.
+const BUSYBOX: &str = "/bin/busybox";
+
+/// Options of `cargo xtask vm-conformance`.
+#[derive(Debug)]
+pub struct Options {
+    /// `None`: KVM if a trial boot works, TCG otherwise.
+    pub accel: Option<Accel>,
+    pub timeout: Duration,
+}
+
+pub const USAGE: &str = "vm-conformance [--accel kvm|tcg|auto] [--timeout SECONDS]";
+
+impl Options {
+    pub fn parse(args: &[String]) -> Result<Options, String> {
+        let mut options = Options {
+            accel: None,
+            timeout: DEFAULT_TIMEOUT,
+        };
+        let mut args = args.iter();
+        while let Some(arg) = args.next() {
+            let mut value = || {
+                args.next()
+                    .ok_or_else(|| format!("{arg} needs a value (usage: cargo xtask {USAGE})"))
+            };
+            match arg.as_str() {
+                "--accel" => {
+                    options.accel = match value()?.as_str() {
+                        "kvm" => Some(Accel::Kvm),
+                        "tcg" => Some(Accel::Tcg),
+                        "auto" => None,
+                        other => {
+                            return Err(format!("--accel {other}: use kvm, tcg or auto"));
+                        }
+                    }
+                }
+                "--timeout" => {
+                    let text = value()?;
+                    let seconds: u64 = text.parse().map_err(|_| {
+                        format!("--timeout {text}: expected a whole number of seconds")
+                    })?;
+                    options.timeout = Duration::from_secs(seconds);
+                }
+                other => {
+                    return Err(format!(
+                        "unknown option {other} (usage: cargo xtask {USAGE})"
+                    ));
+                }
+            }
+        }
+        Ok(options)
+    }
+}
+
+/// Builds, boots, checks; `Err` says which stage failed, with the console's last lines.
+pub fn run(options: &Options) -> Result<(), String> {
+    packages::install_vm_packages()?;
+    let kernel = Kernel::for_vm()?;
+    build::check_static(Path::new(BUSYBOX))?;
+    let built = build::cargo_static(
+        "build",
+        &[
+            "-p",
+            "vessel",
+            "--bin",
+            "vessel",
+            "-p",
+            "vessel-demos",
+            "--bins",
+        ],
+    )?;
+    built.get("vessel")?;
+    let initrd = build::target_dir().join("initramfs.cpio");
+    write_initramfs(&initrd, &kernel, &built)?;
+    let accel = match options.accel {
+        Some(accel) => accel,
+        None => choose_accel(&kernel)?,
+    };
+    println!(
+        "xtask: booting {} ({}) with {} MiB, {CPUS} vCPUs, accel {}; time limit {} s",
+        kernel.image.display(),
+        size_text(&initrd),
+        MEMORY_MIB,
+        accel.name(),
+        options.timeout.as_secs()
+    );
+    let console = qemu::boot(&Boot {
+        kernel: kernel.image.clone(),
+        initrd,
+        cmdline: CMDLINE.to_owned(),
+        memory_mib: MEMORY_MIB,
+        cpus: CPUS,
+        accel,
+        timeout: options.timeout,
+        echo: true,
+    })?;
+    report(&console, options.timeout)
+}
+
+/// Turns the console into the result: the checks' exit code, or why there is none.
+fn report(console: &Console, timeout: Duration) -> Result<(), String> {
+    let booted = console.lines.iter().any(|l| l.starts_with("vm: kernel "));
+    let took = console.took.as_secs();
+    let tail = || console.tail(40);
+    match &console.ending {
+        Ending::Finished(0) => {
+            println!("xtask: vm-conformance passed on cgroup v2 ({took} s)");
+            Ok(())
+        }
+        Ending::Finished(code) => Err(format!(
+            "the checks failed in the cgroup-v2 VM (exit {code}, {took} s); the console's last lines:\n{}",
+            tail()
+        )),
+        Ending::NoExitLine(qemu) if !booted => Err(format!(
+            "the VM did not boot: its init never ran ({qemu} after {took} s); the console's last lines:\n{}",
+            tail()
+        )),
+        Ending::NoExitLine(qemu) => Err(format!(
+            "the VM stopped before the checks finished ({qemu} after {took} s: init died or the kernel panicked); the console's last lines:\n{}",
+            tail()
+        )),
+        Ending::TimedOut => Err(format!(
+            "the VM {} within {} s and was killed (raise it with --timeout); the console's last lines:\n{}",
+            if booted {
+                "did not finish the checks"
+            } else {
+                "did not boot"
+            },
+            timeout.as_secs(),
+            tail()
+        )),
+    }
+}
+
+/// Writes the guest's initramfs: busybox, init, the checks, modules and binaries.
+fn write_initramfs(path: &Path, kernel: &Kernel, built: &build::Built) -> Result<(), String> {
+    let fail = |e: std::io::Error| format!("write {}: {e}", path.display());
+    let file = File::create(path).map_err(fail)?;
+    let mut archive = cpio::Archive::new(BufWriter::new(file));
+    let modules = kernel
+        .module_files(&kernel::WANTED_MODULES)?
+        .iter()
+        .map(|file| kernel::module_contents(kernel, file))
+        .collect::<Result<Vec<_>, String>>()?;
+    let names: Vec<&str> = modules.iter().map(|(name, _)| name.as_str()).collect();
+    (|| {
+        archive.copy("bin/busybox", Path::new(BUSYBOX))?;
+        archive.file("init", 0o755, INIT.as_bytes())?;
+        archive.file("vm/checks.sh", 0o755, CHECKS.as_bytes())?;
+        archive.file("vm/modules.list", 0o644, names.join("\n").as_bytes())?;
+        for (name, data) in &modules {
+            archive.file(
+                &format!("lib/modules/{}/{name}", kernel.version),
+                0o644,
+                data,
+            )?;
+        }
+        archive.file("etc/passwd", 0o644, b"root:x:0:0:root:/root:/bin/sh\n")?;
+        archive.file("etc/group", 0o644, b"root:x:0:\n")?;
+        for dir in ["root", "proc", "sys", "dev", "run", "tmp"] {
+            archive.dir(dir)?;
+        }
+        for (name, exe) in &built.bins {
+            archive.copy(&format!("usr/local/bin/{name}"), exe)?;
+        }
+        archive.finish().map(drop)
+    })()
+    .map_err(fail)
+}
+
+/// KVM when /dev/kvm opens and a trial boot of a tiny guest finishes in time; TCG
+/// otherwise (nested KVM hangs here rather than failing, hence the trial).
+fn choose_accel(kernel: &Kernel) -> Result<Accel, String> {
+    let opens = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/kvm")
+        .is_ok();
+    if !opens {
+        println!("xtask: /dev/kvm cannot be opened: using TCG (slow)");
+        return Ok(Accel::Tcg);
+    }
+    let initrd: PathBuf = build::target_dir().join("kvm-probe.cpio");
+    let file = File::create(&initrd).map_err(|e| format!("write {}: {e}", initrd.display()))?;
+    let mut archive = cpio::Archive::new(BufWriter::new(file));
+    (|| {
+        archive.copy("bin/busybox", Path::new(BUSYBOX))?;
+        let init =
+            "#!/bin/busybox sh\n/bin/busybox echo VESSEL-VM-EXIT=0\n/bin/busybox poweroff -f\n";
+        archive.file("init", 0o755, init.as_bytes())?;
+        archive.finish().map(drop)
+    })()
+    .map_err(|e| format!("write {}: {e}", initrd.display()))?;
+    let console = qemu::boot(&Boot {
+        kernel: kernel.image.clone(),
+        initrd,
+        cmdline: CMDLINE.to_owned(),
+        memory_mib: 256,
+        cpus: 1,
+        accel: Accel::Kvm,
+        timeout: KVM_PROBE_TIMEOUT,
+        echo: false,
+    })?;
+    if matches!(console.ending, Ending::Finished(0)) {
+        println!(
+            "xtask: KVM works (trial boot in {} ms)",
+            console.took.as_millis()
+        );
+        Ok(Accel::Kvm)
+    } else {
+        println!(
+            "xtask: KVM did not boot a trial guest within {} s: using TCG (slow)",
+            KVM_PROBE_TIMEOUT.as_secs()
+        );
+        Ok(Accel::Tcg)
+    }
+}
+
+fn size_text(path: &Path) -> String {
+    std::fs::metadata(path).map_or_else(
+        |_| "?".to_owned(),
+        |m| format!("initramfs {} MiB", m.len() >> 20),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_parse_and_bad_ones_say_what_to_do() {
+        let args = |a: &[&str]| a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let options = Options::parse(&args(&["--accel", "tcg", "--timeout", "60"])).unwrap();
+        assert_eq!(options.accel, Some(Accel::Tcg));
+        assert_eq!(options.timeout, Duration::from_secs(60));
+        assert_eq!(Options::parse(&[]).unwrap().accel, None);
+        let error = Options::parse(&args(&["--accel", "xen"])).unwrap_err();
+        assert_eq!(error, "--accel xen: use kvm, tcg or auto");
+        assert!(
+            Options::parse(&args(&["--timeout"]))
+                .unwrap_err()
+                .contains("needs a value")
+        );
+    }
+}
