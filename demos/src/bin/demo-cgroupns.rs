@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use vessel::cgroups::{CgroupSpec, Resources};
+use vessel::cgroups::{CgroupSpec, Resources, Version, detect};
 use vessel::test_support::HeldContainer;
 use vessel::{ContainerSpec, Namespace, Namespaces, rootfs};
 use vessel_demos::{Lesson, Outcome};
@@ -98,19 +98,18 @@ fn run(lesson: &mut Lesson) -> Outcome {
     Ok(())
 }
 
-/// The host directory of one `/proc/PID/cgroup` line: the hierarchy's mount (named after
-/// its first controller on this kind of host) joined with the path.
+/// The host directory of one `/proc/PID/cgroup` line: the hierarchy's mount joined with
+/// the path. A v1 hierarchy is mounted under the name of its first controller; the
+/// unified one (`0::`) is `/sys/fs/cgroup/unified` on a hybrid host and `/sys/fs/cgroup`
+/// itself on a v2 host.
 fn cgroup_dir(line: &str) -> Option<PathBuf> {
     let mut parts = line.splitn(3, ':');
     let (_, controllers, path) = (parts.next()?, parts.next()?, parts.next()?);
-    let mount = controllers
-        .split(',')
-        .next()
-        .filter(|c| !c.is_empty())
-        .unwrap_or("unified");
-    Some(
-        Path::new("/sys/fs/cgroup")
-            .join(mount)
-            .join(path.trim_start_matches('/')),
-    )
+    let root = Path::new("/sys/fs/cgroup");
+    let mount = match controllers.split(',').next().filter(|c| !c.is_empty()) {
+        Some(first) => root.join(first),
+        None if detect(root).ok()? == Version::V2 => root.to_path_buf(),
+        None => root.join("unified"),
+    };
+    Some(mount.join(path.trim_start_matches('/')))
 }
