@@ -125,6 +125,7 @@ pub fn run(options: &Options) -> i32 {
             return 2;
         }
     };
+    let cgroup_paths = crate::leaks::CgroupPaths::record();
     let several = options.runtimes.len() > 1;
     let mut all: Vec<Result> = Vec::new();
     for name in &options.runtimes {
@@ -140,15 +141,17 @@ pub fn run(options: &Options) -> i32 {
                 print_line(r, several);
             }
         };
+        let unusable = format!("{name} cannot be used here (see above)");
         let results = runner::run_all(
             &world,
             name,
-            runtime.as_ref().map_err(String::as_str),
+            runtime.as_ref().map_err(|_| unusable.as_str()),
             &checks,
             &mut print,
         );
         all.extend(results);
     }
+    cgroup_paths.remove_created();
     let cleaned = world.remove();
     let count = |v: &str| all.iter().filter(|r| r.verdict == v).count();
     let (passed, failed, skipped) = (count("ok"), count("not ok"), count("skip"));

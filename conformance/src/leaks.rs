@@ -64,7 +64,11 @@ pub fn cgroup_parents() -> Vec<PathBuf> {
                 .unwrap_or_default();
             for h in &hierarchies {
                 parents.push(h.own.join(CGROUP_PARENT));
-                parents.push(h.mount.join(&memory_rel).join(CGROUP_PARENT));
+            }
+            // The OCI runtimes create the same path in every hierarchy, managed or not
+            // (blkio, devices, systemd's).
+            for mount in cgroup_mounts() {
+                parents.push(mount.join(&memory_rel).join(CGROUP_PARENT));
             }
         }
         Ok(Layout::V2 { own, .. }) => parents.push(own.join(CGROUP_PARENT)),
@@ -73,6 +77,67 @@ pub fn cgroup_parents() -> Vec<PathBuf> {
     parents.sort();
     parents.dedup();
     parents
+}
+
+/// Every cgroup directory from each hierarchy's mount down to the suite's cgroup
+/// parents, with whether it existed when recorded: runc and youki create the whole path
+/// to a container's cgroup and remove only the container's own directory, so the suite
+/// removes, at the end, what did not exist before it ran.
+#[derive(Debug)]
+pub struct CgroupPaths(Vec<(PathBuf, bool)>);
+
+impl CgroupPaths {
+    /// Records which directories exist now.
+    pub fn record() -> CgroupPaths {
+        let mut dirs = Vec::new();
+        for parent in cgroup_parents() {
+            let Some(mount) = mount_of(&parent) else {
+                continue;
+            };
+            let mut dir = mount.clone();
+            for part in parent
+                .strip_prefix(&mount)
+                .unwrap_or(Path::new(""))
+                .components()
+            {
+                dir.push(part);
+                if !dirs.iter().any(|(d, _)| d == &dir) {
+                    dirs.push((dir.clone(), dir.is_dir()));
+                }
+            }
+        }
+        CgroupPaths(dirs)
+    }
+
+    /// Removes, deepest first, the directories that did not exist when recorded (only
+    /// empty ones: `rmdir` refuses a cgroup with children or tasks).
+    pub fn remove_created(&self) {
+        let mut created: Vec<&PathBuf> =
+            self.0.iter().filter(|(_, e)| !e).map(|(d, _)| d).collect();
+        created.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
+        for dir in created {
+            let _ = fs::remove_dir(dir);
+        }
+    }
+}
+
+/// Every cgroup (v1 or v2) mount point.
+fn cgroup_mounts() -> Vec<PathBuf> {
+    fs::read_to_string("/proc/self/mountinfo")
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains(" - cgroup ") || l.contains(" - cgroup2 "))
+        .map(|l| PathBuf::from(crate::host::mount_point(l)))
+        .collect()
+}
+
+/// The cgroup hierarchy mount `dir` lies in.
+fn mount_of(dir: &Path) -> Option<PathBuf> {
+    crate::host::mount_points()
+        .into_iter()
+        .map(PathBuf::from)
+        .filter(|m| m.starts_with("/sys/fs/cgroup") && dir.starts_with(m))
+        .max_by_key(|m| m.components().count())
 }
 
 fn subdirs(dir: &Path) -> Vec<PathBuf> {

@@ -16,15 +16,7 @@ fn build_probe(workspace: &Path) -> Result<PathBuf, String> {
     let target_dir = workspace.join(STATIC_TARGET_DIR);
     let status = Command::new(env!("CARGO"))
         .current_dir(workspace)
-        .args([
-            "build",
-            "--quiet",
-            "--release",
-            "-p",
-            "vessel-probe",
-            "--target",
-            TARGET,
-        ])
+        .args(["build", "--quiet", "-p", "vessel-probe", "--target", TARGET])
         .arg("--target-dir")
         .arg(&target_dir)
         .env("RUSTFLAGS", "-C target-feature=+crt-static")
@@ -33,7 +25,7 @@ fn build_probe(workspace: &Path) -> Result<PathBuf, String> {
     if !status.success() {
         return Err(format!("building the static probe failed ({status})"));
     }
-    Ok(target_dir.join(TARGET).join("release/vessel-probe"))
+    Ok(target_dir.join(TARGET).join("debug/vessel-probe"))
 }
 
 fn main() {

@@ -7,6 +7,7 @@ mod bench_compare;
 mod bench_peers;
 mod book;
 mod bundle;
+mod conformance;
 mod criterion_output;
 mod leaks;
 mod own_cgroups;
@@ -25,6 +26,9 @@ commands:
   test          install what the tests need, then fmt, clippy, all tests, the book, leak checks
   install-deps  only install the system packages and tools the tests need
   book-check    check the book: includes, demo chapters, diagrams, mdbook build + test, links
+  conformance [--peers] [SUITE ARGS]
+                build the conformance suite statically and run it on this host
+                (--peers: against runc, crun and youki too, installing them if missing)
   bench-peers [RUNS]
                 time vessel, runc, crun and youki on one OCI bundle, interleaved
   bench-compare BASE_REV
@@ -38,6 +42,7 @@ fn main() -> ExitCode {
         Some("test") => test::run(),
         Some("install-deps") => packages::install_all(),
         Some("book-check") => book::check(),
+        Some("conformance") => conformance::run(&args[1..]),
         Some("bench-peers") => match args.get(1).map(|n| n.parse::<usize>()) {
             None => bench_peers::run(None),
             Some(Ok(runs)) if runs > 0 => bench_peers::run(Some(runs)),

@@ -62,14 +62,37 @@ fn wait(pid: i32) -> (i32, i32) {
 
 /// A child makes a grandchild and exits: whom does the orphan get as its parent, and
 /// does that parent (this probe, when it is PID 1) reap it?
+///
+/// The grandchild asks for SIGUSR1 when its parent dies (`PR_SET_PDEATHSIG`): the kernel
+/// sends it only after re-parenting, so `getppid` then names the new parent. (Waiting
+/// for the parent's pipe to close is too early: an exiting process closes its files
+/// before its children are handed on.)
 pub fn orphan() -> Object {
     let (ppid_read, ppid_write) = pipe();
-    let (hold_read, hold_write) = pipe();
+    let (ready_read, ready_write) = pipe();
     let child = fork();
     if child == 0 {
         if fork() == 0 {
-            close(hold_write);
-            read_until_eof(hold_read); // the child has exited: we are an orphan now
+            let mut usr1 = std::mem::MaybeUninit::<libc::sigset_t>::uninit();
+            // SAFETY: sigemptyset initialises the set before sigaddset and sigprocmask
+            // read it; PR_SET_PDEATHSIG takes a signal number.
+            let set = unsafe {
+                libc::sigemptyset(usr1.as_mut_ptr());
+                libc::sigaddset(usr1.as_mut_ptr(), libc::SIGUSR1);
+                libc::sigprocmask(libc::SIG_BLOCK, usr1.as_ptr(), std::ptr::null_mut());
+                libc::prctl(
+                    libc::PR_SET_PDEATHSIG,
+                    libc::SIGUSR1 as libc::c_ulong,
+                    0,
+                    0,
+                    0,
+                );
+                usr1.assume_init()
+            };
+            close(ready_write); // the child may exit now: the death signal is armed
+            let mut signal = 0;
+            // SAFETY: `set` is an initialised signal set and `signal` a live int.
+            unsafe { libc::sigwait(&set, &mut signal) };
             // SAFETY: getppid has no preconditions.
             let ppid = unsafe { libc::getppid() };
             let bytes = ppid.to_ne_bytes();
@@ -77,16 +100,18 @@ pub fn orphan() -> Object {
             unsafe { libc::write(ppid_write, bytes.as_ptr().cast(), bytes.len()) };
             exit_now(0);
         }
+        close(ready_write);
+        read_until_eof(ready_read);
         exit_now(0);
     }
-    close(hold_write);
+    close(ready_write);
     close(ppid_write);
     wait(child);
     let mut bytes = [0u8; 4];
     // SAFETY: `bytes` is writable for its length.
     let n = unsafe { libc::read(ppid_read, bytes.as_mut_ptr().cast(), bytes.len()) };
     close(ppid_read);
-    close(hold_read);
+    close(ready_read);
     let (reaped, _) = wait(-1);
     let mut o = Object::kind("orphan");
     o.int(

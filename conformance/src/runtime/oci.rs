@@ -14,8 +14,10 @@ use super::vessel::{CGROUP_PARENT, unique_name};
 use super::{Request, Session, oci_config};
 use crate::world::World;
 
-/// A run that takes longer than this is killed (youki 0.7.0 was once seen to hang).
+/// A run that takes longer than this is killed.
 const HANG_TIMEOUT: Duration = Duration::from_secs(120);
+/// How often the watchdog looks for a runtime that missed its container's exit.
+const NUDGE_INTERVAL: Duration = Duration::from_secs(1);
 
 /// The controllers whose directories a session records.
 const CONTROLLERS: [&str; 5] = ["memory", "cpu", "cpuacct", "pids", "cpuset"];
@@ -93,15 +95,7 @@ impl OciRuntime {
         let (done, watchdog) = mpsc::channel::<()>();
         let runtime_pid = child.id() as i32;
         let (binary, kill_id) = (self.binary.clone(), id.clone());
-        std::thread::spawn(move || {
-            if watchdog.recv_timeout(HANG_TIMEOUT) == Err(mpsc::RecvTimeoutError::Timeout) {
-                let _ = Command::new(&binary)
-                    .args(["kill", &kill_id, "KILL"])
-                    .output();
-                // SAFETY: kill has no memory arguments; the pid is our unreaped child.
-                unsafe { libc::kill(runtime_pid, libc::SIGKILL) };
-            }
-        });
+        std::thread::spawn(move || watch(watchdog, runtime_pid, &binary, &kill_id));
         let dirs = cgroup_dirs(&cgroups_path)?;
         let runtime = self.clone();
         let waiter_id = id.clone();
@@ -136,6 +130,46 @@ impl OciRuntime {
         session.lookup_pid = Some(Box::new(move || state_pid(&binary, &state_id)));
         Ok(session)
     }
+}
+
+/// Watches a runtime's `run` until `done`: kills it after [`HANG_TIMEOUT`], and nudges
+/// it with SIGCHLD when its container has exited but it has not noticed.
+///
+/// youki 0.7.0 waits for its container in `sigtimedwait` without blocking SIGCHLD
+/// first, so a container that exits early loses its SIGCHLD and youki waits forever,
+/// holding the probe's pipes open. Checking once a second for that zombie and repeating
+/// the signal is a workaround for the peer's bug, not synchronisation of ours.
+fn watch(done: mpsc::Receiver<()>, runtime_pid: i32, binary: &Path, id: &str) {
+    let started = std::time::Instant::now();
+    loop {
+        match done.recv_timeout(NUDGE_INTERVAL) {
+            Err(mpsc::RecvTimeoutError::Timeout) if started.elapsed() > HANG_TIMEOUT => {
+                let _ = Command::new(binary).args(["kill", id, "KILL"]).output();
+                // SAFETY: kill has no memory arguments; the pid is our unreaped child.
+                unsafe { libc::kill(runtime_pid, libc::SIGKILL) };
+                return;
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                if has_zombie_child(runtime_pid) {
+                    // SAFETY: as above.
+                    unsafe { libc::kill(runtime_pid, libc::SIGCHLD) };
+                }
+            }
+            _ => return,
+        }
+    }
+}
+
+/// Whether `pid` has an exited, unreaped child.
+fn has_zombie_child(pid: i32) -> bool {
+    let children =
+        fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+    children.split_whitespace().any(|child| {
+        fs::read_to_string(format!("/proc/{child}/stat"))
+            .ok()
+            .and_then(|stat| Some(stat.rsplit_once(") ")?.1.starts_with('Z')))
+            .unwrap_or(false)
+    })
 }
 
 /// The container's pid as `<runtime> state ID` reports it.

@@ -18,7 +18,8 @@ use oci_spec::runtime::{
 
 use super::{Request, USERNS_COUNT, USERNS_FIRST_HOST_ID};
 
-/// Every capability up to CAP_CHECKPOINT_RESTORE (Linux 5.9), by the names oci-spec parses.
+/// Every capability up to CAP_CHECKPOINT_RESTORE (Linux 5.9), by the names oci-spec
+/// parses, in the kernel's order (the index is the capability's number).
 const CAPABILITIES: [&str; 41] = [
     "CHOWN",
     "DAC_OVERRIDE",
@@ -69,9 +70,14 @@ pub fn config(
     rootfs: &Path,
     cgroups_path: &Path,
 ) -> Result<Spec, oci_spec::OciSpecError> {
+    // The caps this process has: vessel's container inherits exactly these, and asking
+    // for more (this host withholds CAP_SYS_RESOURCE even from root) fails the start.
+    let ours = own_bounding_set();
     let caps: Capabilities = CAPABILITIES
         .iter()
-        .filter_map(|name| Capability::from_str(name).ok())
+        .enumerate()
+        .filter(|(bit, _)| ours & (1u64 << bit) != 0)
+        .filter_map(|(_, name)| Capability::from_str(name).ok())
         .collect();
     let process = ProcessBuilder::default()
         .terminal(false)
@@ -152,6 +158,16 @@ pub fn config(
         builder = builder.hostname(name.clone());
     }
     builder.build()
+}
+
+/// `CapBnd` of this process, from `/proc/self/status`.
+fn own_bounding_set() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("CapBnd:"))
+        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+        .unwrap_or(0)
 }
 
 fn mounts(request: &Request) -> Result<Vec<Mount>, oci_spec::OciSpecError> {
