@@ -19,9 +19,26 @@ pub fn parse_start_time(stat: &str) -> Option<u64> {
     after_comm.split_whitespace().nth(19)?.parse().ok()
 }
 
-/// Whether `pid` is alive and is the process that started at `start_time`.
+/// Whether `pid` is alive and is the process that started at `start_time`. A zombie
+/// (exited, not yet reaped by its parent — an orphan waits for init to do it) is not
+/// alive: it runs nothing any more.
 pub fn is_same_process(pid: libc::pid_t, start: u64) -> bool {
-    pid > 0 && start_time(pid) == Some(start)
+    if pid <= 0 {
+        return false;
+    }
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    parse_start_time(&stat) == Some(start) && !matches!(parse_state(&stat), Some('Z' | 'X'))
+}
+
+/// Field 3 of a `/proc/PID/stat` line: `R`, `S`, `D`, `T`, `Z` (zombie), `X` (dead)….
+pub fn parse_state(stat: &str) -> Option<char> {
+    stat[stat.rfind(')')? + 1..]
+        .split_whitespace()
+        .next()?
+        .chars()
+        .next()
 }
 
 /// Blocks until process `pid` has exited, waiting on a pidfd: no polling, and it works
@@ -71,6 +88,19 @@ mod tests {
     fn start_time_is_field_22_even_with_a_tricky_name() {
         let stat = "42 (a) b) S 1 42 42 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 50";
         assert_eq!(parse_start_time(stat), Some(987_654));
+        assert_eq!(parse_state(stat), Some('S'));
+    }
+
+    #[test]
+    fn a_zombie_is_not_the_same_process_any_more() {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id() as libc::pid_t;
+        let start = start_time(pid).expect("an unreaped child has a stat");
+        wait_until_gone(pid).unwrap();
+        // Exited but not reaped: its stat is still there, with the same start time.
+        assert_eq!(start_time(pid), Some(start));
+        assert!(!is_same_process(pid, start));
+        child.wait().unwrap();
     }
 
     #[test]

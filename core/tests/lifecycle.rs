@@ -1,0 +1,271 @@
+//! The container lifecycle through the CLI: `run -d`, `ps`, `logs`, `stop`, `kill`,
+//! `wait`, `inspect`, `rm`, by id, unique id prefix or name — and clear errors for ids
+//! and names that name nothing, or more than one container.
+
+mod lifecycle_support;
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+
+use lifecycle_support::{Vessel, text};
+use vessel::state::{Record, Status};
+
+const TICKER: &str = "while :; do echo tick; sleep 1; done";
+
+// ANCHOR: done_when
+#[test]
+fn a_detached_shell_logs_ignores_sigterm_is_killed_after_the_timeout_and_removed() {
+    vessel::require_root!();
+    let vessel = Vessel::new();
+    let id = vessel.ok(&["run", "-d", "--name", "web", "--", "sh", "-c", TICKER]);
+    let id = id.trim();
+    assert_eq!(id.len(), 12, "run -d prints the id: {id:?}");
+
+    let ps = vessel.ok(&["ps"]);
+    assert!(
+        ps.contains(id) && ps.contains("web") && ps.contains("running"),
+        "{ps}"
+    );
+    assert_eq!(vessel.first_log_line("web"), "tick\n");
+    let logs = vessel.ok(&["logs", "--tail", "1", "-t", "web"]);
+    assert!(
+        logs.ends_with(" tick\n") && logs.starts_with("20"),
+        "{logs:?}"
+    );
+
+    // A shell as PID 1 has no SIGTERM handler, and PID 1 ignores such signals.
+    let stop = vessel.ok(&["stop", "-t", "2", "web"]);
+    assert_eq!(
+        stop,
+        "web: it ignored SIGTERM; SIGKILL ended it after the timeout\n"
+    );
+    let record = vessel.state().find("web").unwrap();
+    assert_eq!(
+        (record.status, record.exit_code),
+        (Status::Exited, Some(137))
+    );
+    assert!(
+        vessel.ok(&["ps"]).lines().count() == 1,
+        "ps hides exited ones"
+    );
+    assert!(vessel.ok(&["ps", "-a"]).contains("exited with code 137"));
+    assert_eq!(vessel.ok(&["wait", "web"]), "137\n");
+
+    assert_eq!(vessel.ok(&["rm", "web"]), "web\n");
+    vessel.assert_gone(id);
+    vessel.assert_empty();
+}
+// ANCHOR_END: done_when
+
+#[test]
+fn a_command_with_a_sigterm_handler_ends_by_sigterm() {
+    vessel::require_root!();
+    let vessel = Vessel::new();
+    let script = "trap 'echo bye; exit 3' TERM; echo ready; while :; do sleep 1; done";
+    let id = vessel.ok(&["run", "-d", "--", "sh", "-c", script]);
+    let id = id.trim();
+    assert_eq!(vessel.first_log_line(&id[..5]), "ready\n");
+    assert_eq!(
+        vessel.ok(&["stop", "-t", "20", &id[..5]]),
+        format!("{}: SIGTERM ended it\n", &id[..5])
+    );
+    assert_eq!(vessel.ok(&["wait", id]), "3\n");
+    assert_eq!(vessel.ok(&["logs", id]), "ready\nbye\n");
+    // Stopping it again: nothing to stop.
+    assert!(vessel.ok(&["stop", id]).contains("already exited"));
+    vessel.ok(&["rm", id]);
+    vessel.assert_gone(id);
+}
+
+#[test]
+fn stdout_and_stderr_are_logged_apart_and_wait_prints_the_exit_code() {
+    vessel::require_root!();
+    let vessel = Vessel::new();
+    let id = vessel.ok(&[
+        "run",
+        "-d",
+        "--",
+        "sh",
+        "-c",
+        "echo out; echo err >&2; printf partial; exit 7",
+    ]);
+    let id = id.trim();
+    assert_eq!(vessel.ok(&["wait", id]), "7\n");
+    let out = vessel.output(&["logs", id]);
+    assert_eq!(text(&out.stdout), "out\npartial");
+    assert_eq!(text(&out.stderr), "err\n");
+    let inspect: serde_json::Value = serde_json::from_str(&vessel.ok(&["inspect", id])).unwrap();
+    assert_eq!(inspect["exit_code"], 7);
+    assert_eq!(inspect["observed"], "exited with code 7");
+    assert_eq!(inspect["oom_killed"], false);
+    assert!(inspect["log"].as_str().unwrap().ends_with(".log"));
+    let record: Record = serde_json::from_value(inspect).unwrap();
+    assert_eq!(record.id, id);
+    vessel.ok(&["rm", id]);
+    vessel.assert_gone(id);
+}
+
+#[test]
+fn an_oom_kill_is_recorded_with_its_cgroup_and_limits() {
+    vessel::require_root!();
+    let vessel = Vessel::new();
+    let id = vessel.ok(&[
+        "run",
+        "-d",
+        "-m",
+        "16m",
+        "--",
+        "sh",
+        "-c",
+        "x=a; while :; do x=$x$x; done",
+    ]);
+    let id = id.trim();
+    assert_eq!(vessel.ok(&["wait", id]), "137\n");
+    let record = vessel.state().find(id).unwrap();
+    assert!(record.oom_killed, "{record:?}");
+    assert_eq!(record.limits.memory_bytes, Some(16 << 20));
+    assert!(!record.cgroup_dirs.is_empty());
+    assert!(
+        record.cgroup_dirs.iter().all(|d| !d.exists()),
+        "the shim removed the cgroup"
+    );
+    assert!(vessel.ok(&["ps", "-a"]).contains("(OOM-killed)"));
+    vessel.ok(&["rm", id]);
+    vessel.assert_gone(id);
+}
+
+#[test]
+fn a_foreground_container_has_a_name_and_can_be_stopped_from_elsewhere() {
+    vessel::require_root!();
+    let vessel = Vessel::new();
+    let mut fg = vessel
+        .command(&[
+            "run",
+            "--rm",
+            "--name",
+            "fg",
+            "--",
+            "sh",
+            "-c",
+            "echo up; while :; do sleep 1; done",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(fg.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line, "up\n");
+    let taken = vessel.fails(&["run", "--name", "fg", "--", "true"]);
+    assert!(taken.contains("the name \"fg\" is already used"), "{taken}");
+    assert!(
+        vessel
+            .fails(&["logs", "fg"])
+            .contains("has no log: it ran in the foreground")
+    );
+    let running = vessel.fails(&["rm", "fg"]);
+    assert!(running.contains("is running: stop it first"), "{running}");
+    let id = vessel.state().find("fg").unwrap().id;
+    assert!(
+        vessel
+            .ok(&["stop", "-t", "1", "fg"])
+            .contains("SIGKILL ended it")
+    );
+    assert_eq!(fg.wait().unwrap().code(), Some(137));
+    // --rm: the foreground run removed its record and layers as it returned.
+    vessel.assert_gone(&id);
+    vessel.assert_empty();
+}
+
+#[test]
+fn unknown_ambiguous_and_bad_names_get_clear_errors() {
+    vessel::require_root!();
+    let vessel = Vessel::new();
+    let no = "vessel: no container \"nope\" (see `vessel ps -a` for ids and names)\n";
+    for args in [
+        &["stop", "nope"][..],
+        &["kill", "nope"],
+        &["rm", "nope"],
+        &["rm", "-f", "nope"],
+        &["logs", "nope"],
+        &["inspect", "nope"],
+        &["wait", "nope"],
+        &["exec", "nope", "--", "true"],
+        &["commit", "nope", "img"],
+    ] {
+        assert_eq!(vessel.fails(args), no, "vessel {args:?}");
+    }
+    // Two records whose ids share a prefix (made directly: ids are random otherwise).
+    let state = vessel.state();
+    for id in ["abc000000001", "abc000000002"] {
+        state
+            .create(&Record::new(
+                id.into(),
+                None,
+                vec!["true".into()],
+                "/".into(),
+            ))
+            .unwrap();
+    }
+    assert_eq!(
+        vessel.fails(&["inspect", "abc"]),
+        "vessel: \"abc\" matches more than one container (abc000000001, abc000000002): give more of the id, or the name\n"
+    );
+    assert!(
+        vessel
+            .ok(&["inspect", "abc000000002"])
+            .contains("abc000000002")
+    );
+    for id in ["abc000000001", "abc000000002"] {
+        state.remove(id).unwrap();
+    }
+    let bad = vessel.output(&["run", "-d", "--name", "no/slash", "--", "true"]);
+    assert_eq!(bad.status.code(), Some(125));
+    assert!(text(&bad.stderr).contains("--name \"no/slash\": a name is 1 to 64"));
+    vessel.assert_empty();
+}
+
+#[test]
+fn names_are_unique_and_a_refused_start_leaves_nothing() {
+    vessel::require_root!();
+    let vessel = Vessel::new();
+    let id = vessel.ok(&["run", "-d", "--name", "one", "--", "sleep", "1000"]);
+    let id = id.trim();
+    let before = std::fs::read_dir(vessel::rootfs::state_root().join("containers"))
+        .unwrap()
+        .count();
+    let taken = vessel.fails(&["run", "-d", "--name", "one", "--", "true"]);
+    assert!(taken.contains("already used"), "{taken}");
+    let after = std::fs::read_dir(vessel::rootfs::state_root().join("containers"))
+        .unwrap()
+        .count();
+    assert!(after <= before, "the refused start left layers");
+    assert_eq!(vessel.state().list().unwrap().len(), 1);
+    assert!(vessel.fails(&["rm", "one"]).contains("is running"));
+    assert_eq!(vessel.ok(&["kill", "-s", "TERM", "one"]), format!("{id}\n"));
+    assert_eq!(vessel.ok(&["rm", "-f", "one"]), "one\n");
+    vessel.assert_gone(id);
+    // The name is free again.
+    vessel.ok(&["run", "--rm", "--name", "one", "--", "true"]);
+    vessel.assert_empty();
+}
+
+#[test]
+fn ps_json_is_an_array_of_records_with_their_observed_status() {
+    vessel::require_root!();
+    let vessel = Vessel::new();
+    let id = vessel.ok(&["run", "-d", "--name", "js", "--", "sleep", "1000"]);
+    let id = id.trim();
+    let ps: serde_json::Value =
+        serde_json::from_str(&vessel.ok(&["ps", "--format", "json"])).unwrap();
+    let first = &ps.as_array().unwrap()[0];
+    assert_eq!(
+        (first["id"].as_str(), first["observed"].as_str()),
+        (Some(id), Some("running"))
+    );
+    assert_eq!(first["name"], "js");
+    assert_eq!(first["image"], "base");
+    vessel.ok(&["rm", "-f", "js"]);
+    vessel.assert_gone(id);
+}

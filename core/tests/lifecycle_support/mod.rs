@@ -1,0 +1,165 @@
+//! Shared by the lifecycle tests: the `vessel` CLI in a run directory of the test's own,
+//! crash points to stop it at, and the check that a container left nothing behind.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::os::fd::AsRawFd;
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+
+use vessel::cgroups::{CgroupSpec, Layout, Resources};
+use vessel::lifecycle::crash::HOLD_ENV;
+use vessel::state::StateDir;
+
+/// The `vessel` binary with its records in a temporary run directory (the default
+/// image store, whose base image is already built, holds the layers).
+pub struct Vessel {
+    run: tempfile::TempDir,
+}
+
+impl Vessel {
+    pub fn new() -> Vessel {
+        Vessel {
+            run: tempfile::tempdir().expect("a temporary run directory"),
+        }
+    }
+
+    pub fn run_dir(&self) -> PathBuf {
+        self.run.path().to_path_buf()
+    }
+
+    pub fn state(&self) -> StateDir {
+        StateDir::at(self.run.path()).unwrap()
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_vessel"));
+        command
+            .args(args)
+            .env("VESSEL_RUN_DIR", self.run.path())
+            .env_remove("VESSEL_ROOT")
+            .env_remove(HOLD_ENV)
+            .stdin(Stdio::null());
+        command
+    }
+
+    pub fn output(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run vessel")
+    }
+
+    /// Runs vessel, asserts it succeeded, returns its stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.output(args);
+        assert!(
+            out.status.success(),
+            "vessel {args:?} failed ({}): {}",
+            out.status,
+            text(&out.stderr)
+        );
+        text(&out.stdout)
+    }
+
+    /// Runs vessel, asserts it failed with code 125, returns its stderr.
+    pub fn fails(&self, args: &[&str]) -> String {
+        let out = self.output(args);
+        assert_eq!(
+            out.status.code(),
+            Some(125),
+            "vessel {args:?}: {}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        text(&out.stderr)
+    }
+
+    /// Starts vessel with the crash point `point` armed and returns once some process
+    /// of it (the CLI, or the shim it forked) holds there, with that process's pid.
+    pub fn hold(&self, point: &str, args: &[&str]) -> (Child, libc::pid_t) {
+        let (read, write) = nix::unistd::pipe().expect("pipe");
+        let child = self
+            .command(args)
+            .env(HOLD_ENV, format!("{point}:{}", write.as_raw_fd()))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start vessel");
+        drop(write);
+        let mut line = String::new();
+        BufReader::new(std::fs::File::from(read))
+            .read_line(&mut line)
+            .unwrap();
+        let pid = line
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("vessel {args:?} never reached {point}"));
+        (child, pid)
+    }
+
+    /// Reads the container's log with `logs -f` until its first line, then stops
+    /// following: a way to know the container has started writing, without a sleep.
+    pub fn first_log_line(&self, container: &str) -> String {
+        let mut follower = self
+            .command(&["logs", "-f", container])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(follower.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let _ = follower.kill();
+        let _ = follower.wait();
+        line
+    }
+
+    /// Asserts that nothing of container `id` is left: no record, log or temporary
+    /// file, no layers, no cgroup directory, no mount.
+    pub fn assert_gone(&self, id: &str) {
+        let left: Vec<String> = std::fs::read_dir(self.run.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.contains(id))
+            .collect();
+        assert!(left.is_empty(), "{id} left files in the run dir: {left:?}");
+        let layers = vessel::rootfs::state_root().join("containers").join(id);
+        assert!(
+            !layers.exists(),
+            "{id} left its layers: {}",
+            layers.display()
+        );
+        for dir in cgroup_dirs(id) {
+            assert!(!dir.exists(), "{id} left its cgroup {}", dir.display());
+        }
+        let mounts: Vec<String> = vessel::test_support::host_mounts()
+            .into_iter()
+            .filter(|line| line.contains(id))
+            .collect();
+        assert!(mounts.is_empty(), "{id} left mounts: {mounts:?}");
+    }
+
+    /// The run directory holds nothing but its lock.
+    pub fn assert_empty(&self) {
+        let left: Vec<String> = std::fs::read_dir(self.run.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name != ".lock")
+            .collect();
+        assert!(left.is_empty(), "the run dir still holds {left:?}");
+    }
+}
+
+/// Where container `id`'s cgroup directories would be.
+pub fn cgroup_dirs(id: &str) -> Vec<PathBuf> {
+    let layout = Layout::of_this_process().expect("our cgroup layout");
+    CgroupSpec::new(id, Resources::default()).dirs_in(&layout)
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Blocks until process `pid` is gone (a pidfd wait).
+pub fn wait_gone(pid: libc::pid_t) {
+    vessel::state::process::wait_until_gone(pid).expect("wait on a pidfd");
+}
