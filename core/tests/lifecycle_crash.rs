@@ -34,8 +34,9 @@ fn shim_killed_while_the_container_runs_then_the_container_dies() {
     assert_eq!(record.observed(), Observed::Running);
     assert!(status_in_ps(&vessel, id).ends_with("running"));
     // Now the container dies with nobody to record it: ps must not say running.
-    // SAFETY: kill(2) of the container's pid, checked against its start time just now.
     assert!(record.is_running());
+    // SAFETY: kill(2) of the container's pid, checked against its start time just now;
+    // nothing reaps it in between (its parent, the shim, is dead).
     assert_eq!(unsafe { libc::kill(record.pid, libc::SIGKILL) }, 0);
     wait_gone(record.pid);
     let line = status_in_ps(&vessel, id);
