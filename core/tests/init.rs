@@ -250,3 +250,51 @@ fn the_cli_runs_the_command_under_init_and_passes_its_code_on() {
         .collect();
     assert_eq!(installed.len(), 1);
 }
+
+/// `vessel` with a state root (and run directory) of the test's own.
+fn vessel(root: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_vessel"))
+        .arg("--root")
+        .arg(root)
+        .args(args)
+        .env_remove("VESSEL_RUN_DIR")
+        .output()
+        .expect("run vessel")
+}
+
+#[test]
+fn vessel_stop_ends_a_detached_shell_by_sigterm_only_under_init() {
+    vessel::require_root!();
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let text = |out: &std::process::Output| {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let ticker = "while :; do echo tick; sleep 1; done";
+    for (name, init, ended_by, code) in [
+        ("web", true, "web: SIGTERM ended it", "143"),
+        (
+            "bare",
+            false,
+            "bare: it ignored SIGTERM; SIGKILL ended it after the timeout",
+            "137",
+        ),
+    ] {
+        let mut args = vec!["run", "-d", "--name", name];
+        if init {
+            args.push("--init");
+        }
+        args.extend(["--", "sh", "-c", ticker]);
+        text(&vessel(root, &args));
+        // A real 1 s timeout: the shell as PID 1 sits it out, the init does not.
+        let stopped = text(&vessel(root, &["stop", "-t", "1", name]));
+        assert_eq!(stopped.trim(), ended_by);
+        assert_eq!(text(&vessel(root, &["wait", name])).trim(), code);
+        text(&vessel(root, &["rm", name]));
+    }
+}
