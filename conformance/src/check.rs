@@ -32,8 +32,6 @@ pub type Outcome = Result<(), Failure>;
 /// What a check needs beyond a runtime that can start the probe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Needs {
-    /// Nothing more.
-    Nothing,
     /// vessel's own API (layers, commit, exec through the library): skipped for peers.
     VesselApi,
     /// A cgroup controller, by name, in the hierarchy this host uses.
@@ -62,10 +60,23 @@ pub struct Check {
     pub name: &'static str,
     /// The invariant, in one line of plain English.
     pub claim: &'static str,
-    /// What it needs to run at all.
-    pub needs: Needs,
+    /// What it needs to run at all (beyond root and the PID, mount, UTS, IPC, network
+    /// and cgroup namespaces every check uses).
+    pub needs: &'static [Needs],
     /// The check.
     pub run: fn(&Ctx) -> Outcome,
+}
+
+impl Needs {
+    /// How `--list` shows it.
+    pub fn describe(self) -> String {
+        match self {
+            Needs::VesselApi => "vessel-api".to_owned(),
+            Needs::Controller(c) => format!("cgroup:{c}"),
+            Needs::UserNamespaces => "userns".to_owned(),
+            Needs::Overlay => "overlayfs".to_owned(),
+        }
+    }
 }
 
 impl Check {

@@ -98,7 +98,13 @@ pub fn run(options: &Options) -> i32 {
         .collect();
     if options.list {
         for check in &checks {
-            println!("{:<40} {}", check.id(), check.claim);
+            let needs: Vec<String> = check.needs.iter().map(|n| n.describe()).collect();
+            let needs = if needs.is_empty() {
+                String::new()
+            } else {
+                format!(" [needs {}]", needs.join(", "))
+            };
+            println!("{:<40} {}{needs}", check.id(), check.claim);
         }
         println!("{} checks", checks.len());
         return 0;

@@ -8,21 +8,28 @@ use vessel::cgroups::Layout;
 use crate::check::Needs;
 use crate::runtime::Runtime;
 
-/// `None` if the check can run here with `runtime`, else the reason to skip it.
-pub fn missing(needs: Needs, runtime: &Runtime) -> Option<String> {
+/// `None` if a check needing `needs` can run here with `runtime`, else the reason to
+/// skip it.
+pub fn missing(needs: &[Needs], runtime: &Runtime) -> Option<String> {
+    needs.iter().find_map(|need| missing_one(*need, runtime))
+}
+
+fn missing_one(needs: Needs, runtime: &Runtime) -> Option<String> {
     match needs {
-        Needs::Nothing => None,
         Needs::VesselApi => (!runtime.is_vessel()).then(|| {
-            "vessel-only: it drives vessel's own API (layers, commit, exec), which an OCI runtime does not have"
+            "vessel-only: it uses vessel's library (image layers, commit, exec via setns)"
                 .to_owned()
         }),
         Needs::Controller(name) => (!has_controller(name))
             .then(|| format!("the kernel offers no {name} cgroup controller to this process")),
         Needs::UserNamespaces => (!Path::new("/proc/self/ns/user").exists()
             || read_number("/proc/sys/user/max_user_namespaces") == Some(0))
-        .then(|| "user namespaces are not available (CONFIG_USER_NS, max_user_namespaces)".to_owned()),
-        Needs::Overlay => (!has_overlay())
-            .then(|| "overlayfs is not available (modprobe overlay)".to_owned()),
+        .then(|| {
+            "user namespaces are not available (CONFIG_USER_NS, max_user_namespaces)".to_owned()
+        }),
+        Needs::Overlay => {
+            (!has_overlay()).then(|| "overlayfs is not available (modprobe overlay)".to_owned())
+        }
     }
 }
 

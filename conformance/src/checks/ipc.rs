@@ -1,7 +1,7 @@
 //! IPC namespace: System V objects of the host are invisible inside.
 
 use super::support::report_of;
-use crate::check::{Check, Ctx, Needs, Outcome, ensure};
+use crate::check::{Check, Ctx, Outcome, ensure};
 use crate::host;
 
 /// The key of the message queue the host creates (decimal in /proc/sysvipc).
@@ -12,14 +12,14 @@ pub const CHECKS: [Check; 2] = [
         area: "ipc",
         name: "own-namespace",
         claim: "The container has an IPC namespace of its own.",
-        needs: Needs::Nothing,
+        needs: &[],
         run: own_namespace,
     },
     Check {
         area: "ipc",
         name: "host-sysv-invisible",
         claim: "A System V message queue and shared memory segment of the host are invisible inside.",
-        needs: Needs::Nothing,
+        needs: &[],
         run: host_sysv_invisible,
     },
 ];

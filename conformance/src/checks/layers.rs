@@ -20,35 +20,35 @@ pub const CHECKS: [Check; 5] = [
         area: "layers",
         name: "lower-never-modified",
         claim: "Deleting, changing and adding files in a container leaves the image's layer byte-for-byte unchanged.",
-        needs: Needs::VesselApi,
+        needs: &[Needs::VesselApi, Needs::Overlay],
         run: lower_never_modified,
     },
     Check {
         area: "layers",
         name: "whiteout-hides",
         claim: "A deleted file becomes a whiteout in the writable layer and stays hidden in the committed image.",
-        needs: Needs::VesselApi,
+        needs: &[Needs::VesselApi, Needs::Overlay],
         run: whiteout_hides,
     },
     Check {
         area: "layers",
         name: "opaque-dir-hides",
         claim: "A directory deleted and re-created is opaque: none of the lower layer's entries show through.",
-        needs: Needs::VesselApi,
+        needs: &[Needs::VesselApi, Needs::Overlay],
         run: opaque_dir_hides,
     },
     Check {
         area: "layers",
         name: "copy-up-whole-file",
         claim: "Appending to a lower file copies the whole file up: the writable layer holds all of it.",
-        needs: Needs::VesselApi,
+        needs: &[Needs::VesselApi, Needs::Overlay],
         run: copy_up_whole_file,
     },
     Check {
         area: "layers",
         name: "commit-round-trips",
         claim: "A commit adds exactly one layer without the init layer's files, and a container of it sees the changes.",
-        needs: Needs::VesselApi,
+        needs: &[Needs::VesselApi, Needs::Overlay],
         run: commit_round_trips,
     },
 ];
@@ -116,6 +116,22 @@ fn fingerprint(dir: &Path) -> Result<u64, String> {
         }
     }
     Ok(hasher.finish())
+}
+
+/// The entry names of a layer tar.
+fn tar_names(tar: &Path) -> Result<Vec<String>, String> {
+    let file = fs::File::open(tar).map_err(|e| format!("open {}: {e}", tar.display()))?;
+    let mut archive = ::tar::Archive::new(file);
+    let entries = archive
+        .entries()
+        .map_err(|e| format!("read {}: {e}", tar.display()))?;
+    entries
+        .map(|entry| {
+            let entry = entry.map_err(|e| format!("read {}: {e}", tar.display()))?;
+            let path = entry.path().map_err(|e| e.to_string())?;
+            Ok(path.display().to_string())
+        })
+        .collect()
 }
 
 fn lower_never_modified(ctx: &Ctx) -> Outcome {
@@ -226,15 +242,10 @@ fn commit_round_trips(ctx: &Ctx) -> Outcome {
         )
     })?;
     let top = store.layer_tar(round.layers.last().ok_or("no layers")?);
-    let listing = std::process::Command::new("tar")
-        .arg("-tf")
-        .arg(&top)
-        .output()
-        .map_err(|e| format!("tar -tf: {e}"))?;
-    let names = String::from_utf8_lossy(&listing.stdout).into_owned();
+    let names = tar_names(&top)?;
     let init: Vec<&str> = ["etc/hostname", "etc/hosts", "etc/resolv.conf"]
         .into_iter()
-        .filter(|f| names.lines().any(|l| l.trim_start_matches("./") == *f))
+        .filter(|f| names.iter().any(|n| n.trim_start_matches("./") == *f))
         .collect();
     ensure(init.is_empty(), || {
         format!("the init layer's {init:?} were committed")

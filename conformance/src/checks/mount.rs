@@ -6,7 +6,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use super::support::{Report, held, report};
-use crate::check::{Check, Ctx, Needs, Outcome, ensure};
+use crate::check::{Check, Ctx, Outcome, ensure};
 use crate::host;
 use crate::runtime::Request;
 use crate::world::LATE_DIR;
@@ -16,49 +16,49 @@ pub const CHECKS: [Check; 7] = [
         area: "mount",
         name: "own-namespace",
         claim: "The container has a mount namespace of its own.",
-        needs: Needs::Nothing,
+        needs: &[],
         run: own_namespace,
     },
     Check {
         area: "mount",
         name: "root-is-rootfs",
         claim: "The container's / is its rootfs, not the host's /.",
-        needs: Needs::Nothing,
+        needs: &[],
         run: root_is_rootfs,
     },
     Check {
         area: "mount",
         name: "old-root-unreachable",
         claim: "After pivot_root nothing of the host's filesystem is mounted or reachable inside.",
-        needs: Needs::Nothing,
+        needs: &[],
         run: old_root_unreachable,
     },
     Check {
         area: "mount",
         name: "chroot-breakout-fails",
         claim: "The classic chroot escape (chroot into a subdirectory, climb with ..) cannot leave the container's root.",
-        needs: Needs::Nothing,
+        needs: &[],
         run: chroot_breakout_fails,
     },
     Check {
         area: "mount",
         name: "container-mounts-stay-inside",
         claim: "No mount made for or in the container appears in the host's mount table (private propagation).",
-        needs: Needs::Nothing,
+        needs: &[],
         run: container_mounts_stay_inside,
     },
     Check {
         area: "mount",
         name: "host-mounts-stay-outside",
         claim: "A mount the host makes under the rootfs after the container started never appears inside.",
-        needs: Needs::Nothing,
+        needs: &[],
         run: host_mounts_stay_outside,
     },
     Check {
         area: "mount",
         name: "sys-read-only",
         claim: "/sys is mounted read-only inside.",
-        needs: Needs::Nothing,
+        needs: &[],
         run: sys_read_only,
     },
 ];

@@ -1,7 +1,7 @@
 //! Network namespace: a container with no network configured has only `lo`.
 
 use super::support::report_of;
-use crate::check::{Check, Ctx, Needs, Outcome, ensure};
+use crate::check::{Check, Ctx, Outcome, ensure};
 use crate::host;
 
 pub const CHECKS: [Check; 3] = [
@@ -9,21 +9,21 @@ pub const CHECKS: [Check; 3] = [
         area: "net",
         name: "own-namespace",
         claim: "The container has a network namespace of its own.",
-        needs: Needs::Nothing,
+        needs: &[],
         run: own_namespace,
     },
     Check {
         area: "net",
         name: "only-lo",
         claim: "The only network interface inside is lo.",
-        needs: Needs::Nothing,
+        needs: &[],
         run: only_lo,
     },
     Check {
         area: "net",
         name: "no-host-routes",
         claim: "None of the host's routes exist inside.",
-        needs: Needs::Nothing,
+        needs: &[],
         run: no_host_routes,
     },
 ];

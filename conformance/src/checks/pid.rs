@@ -1,7 +1,7 @@
 //! PID namespace: the container's processes are numbered from 1 and see nothing else.
 
 use super::support::{held, int, report_of};
-use crate::check::{Check, Ctx, Needs, Outcome, ensure};
+use crate::check::{Check, Ctx, Outcome, ensure};
 use crate::host;
 use crate::runtime::Request;
 
@@ -10,42 +10,42 @@ pub const CHECKS: [Check; 6] = [
         area: "pid",
         name: "init-is-pid-1",
         claim: "The container's first process is PID 1 of a PID namespace of its own.",
-        needs: Needs::Nothing,
+        needs: &[],
         run: init_is_pid_1,
     },
     Check {
         area: "pid",
         name: "host-pids-invisible",
         claim: "No host process can be seen or signalled from inside, not even by its host pid.",
-        needs: Needs::Nothing,
+        needs: &[],
         run: host_pids_invisible,
     },
     Check {
         area: "pid",
         name: "proc-shows-only-container",
         claim: "/proc inside lists only the container's processes, and /proc/self is the container's pid.",
-        needs: Needs::Nothing,
+        needs: &[],
         run: proc_shows_only_container,
     },
     Check {
         area: "pid",
         name: "orphans-reaped",
         claim: "An orphaned process is re-parented to the container's PID 1, which reaps it.",
-        needs: Needs::Nothing,
+        needs: &[],
         run: orphans_reaped,
     },
     Check {
         area: "pid",
         name: "init-ignores-sigkill-from-inside",
         claim: "PID 1 survives SIGKILL sent from inside its own namespace, as the kernel promises a namespace's init.",
-        needs: Needs::Nothing,
+        needs: &[],
         run: init_ignores_sigkill,
     },
     Check {
         area: "pid",
         name: "all-die-with-init",
         claim: "When PID 1 exits, every other process of the container is killed too.",
-        needs: Needs::Nothing,
+        needs: &[],
         run: all_die_with_init,
     },
 ];

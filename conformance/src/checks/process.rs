@@ -1,7 +1,7 @@
 //! The container's process as its caller sees it: exit codes and signals come through.
 
 use super::support::held;
-use crate::check::{Check, Ctx, Needs, Outcome, ensure};
+use crate::check::{Check, Ctx, Outcome, ensure};
 use crate::runtime::Request;
 
 pub const CHECKS: [Check; 2] = [
@@ -9,14 +9,14 @@ pub const CHECKS: [Check; 2] = [
         area: "process",
         name: "exit-code-propagates",
         claim: "The container's exit code is the runtime's exit code.",
-        needs: Needs::Nothing,
+        needs: &[],
         run: exit_code_propagates,
     },
     Check {
         area: "process",
         name: "killed-is-128-plus-signal",
         claim: "A container killed by SIGKILL from the host ends with 137 (128 + 9).",
-        needs: Needs::Nothing,
+        needs: &[],
         run: killed_is_128_plus_signal,
     },
 ];

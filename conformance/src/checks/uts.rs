@@ -1,7 +1,7 @@
 //! UTS namespace: the container's hostname is its own.
 
 use super::support::{int, report_of};
-use crate::check::{Check, Ctx, Needs, Outcome, ensure};
+use crate::check::{Check, Ctx, Outcome, ensure};
 use crate::host;
 use crate::runtime::Request;
 
@@ -10,21 +10,21 @@ pub const CHECKS: [Check; 3] = [
         area: "uts",
         name: "own-namespace",
         claim: "The container has a UTS namespace of its own.",
-        needs: Needs::Nothing,
+        needs: &[],
         run: own_namespace,
     },
     Check {
         area: "uts",
         name: "hostname-as-asked",
         claim: "The hostname inside is the one the runtime was asked to set.",
-        needs: Needs::Nothing,
+        needs: &[],
         run: hostname_as_asked,
     },
     Check {
         area: "uts",
         name: "host-hostname-untouched",
         claim: "Changing the hostname inside leaves the host's hostname unchanged.",
-        needs: Needs::Nothing,
+        needs: &[],
         run: host_hostname_untouched,
     },
 ];

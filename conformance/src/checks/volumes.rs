@@ -5,7 +5,7 @@ use std::fs;
 use vessel::volume::Volume;
 
 use super::support::{held, int};
-use crate::check::{Check, Ctx, Needs, Outcome, ensure};
+use crate::check::{Check, Ctx, Outcome, ensure};
 use crate::host;
 use crate::runtime::Request;
 
@@ -14,28 +14,28 @@ pub const CHECKS: [Check; 4] = [
         area: "volumes",
         name: "visible-inside",
         claim: "A volume's host files are visible inside at the volume's path.",
-        needs: Needs::Nothing,
+        needs: &[],
         run: visible_inside,
     },
     Check {
         area: "volumes",
         name: "absent-from-host-mounts",
         claim: "A volume's bind mount never appears in the host's mount table, even while the container runs.",
-        needs: Needs::Nothing,
+        needs: &[],
         run: absent_from_host_mounts,
     },
     Check {
         area: "volumes",
         name: "read-only-enforced",
         claim: "Writing to a :ro volume fails with EROFS and the host directory stays unchanged.",
-        needs: Needs::Nothing,
+        needs: &[],
         run: read_only_enforced,
     },
     Check {
         area: "volumes",
         name: "writes-reach-host",
         claim: "A file written to a read-write volume appears in the host directory.",
-        needs: Needs::Nothing,
+        needs: &[],
         run: writes_reach_host,
     },
 ];
