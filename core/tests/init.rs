@@ -30,12 +30,10 @@ fn next(lines: &mut Lines<BufReader<ChildStdout>>) -> String {
 }
 
 fn kill(pid: i32, signal: i32) {
-    // SAFETY: kill only sends a signal; the pid is a live child of this test or of it.
-    assert_eq!(
-        unsafe { libc::kill(pid, signal) },
-        0,
-        "kill({pid}, {signal})"
-    );
+    // SAFETY: kill only sends a signal; the pid is a process this test started (or its
+    // init's child), not yet reaped, so it cannot have been reused.
+    let sent = unsafe { libc::kill(pid, signal) };
+    assert_eq!(sent, 0, "kill({pid}, {signal})");
 }
 
 fn pidfd_open(pid: i32) -> OwnedFd {
