@@ -100,6 +100,11 @@ impl StateDir {
             check_name(name)?;
         }
         let _lock = self.lock()?;
+        let path = self.record_path(&record.id);
+        if path.exists() {
+            let exists = std::io::Error::from(ErrorKind::AlreadyExists);
+            return Err(state_error(&path, "create (the id is taken)", exists));
+        }
         if let Some(name) = &record.name
             && self
                 .list_unlocked()?
