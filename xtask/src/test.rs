@@ -1,6 +1,6 @@
 //! `cargo xtask test`: the project's one test command.
 
-use crate::{book, leaks, packages, shell};
+use crate::{book, conformance, leaks, packages, shell};
 
 /// Installs what is missing, then runs every check; stops at the first failure.
 pub fn run() -> Result<(), String> {
@@ -22,6 +22,9 @@ pub fn run() -> Result<(), String> {
     shell::run(&cargo, &["test", "--workspace"])?;
     // Each benchmark once, unmeasured: they must keep working even when nobody times them.
     shell::run(&cargo, &["bench", "-p", "vessel-benches", "--", "--test"])?;
+    // The conformance suite once more, as a VM runs it: the static binary beside its
+    // probe, with no cargo around (`cargo test` above ran it from its test entry).
+    conformance::run(&[])?;
     leaks::Snapshot::take().compare(&before)?;
     // Includes, diagrams, `mdbook build`, `mdbook test` and the link check.
     book::check()?;
