@@ -296,3 +296,33 @@ fn vessel_stop_ends_a_detached_shell_by_sigterm_only_under_init() {
         text(&vessel(root, &["rm", name]));
     }
 }
+
+#[test]
+fn on_a_plain_rootfs_the_init_is_mounted_on_the_containers_own_dev() {
+    vessel::require_root!();
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let rootfs = String::from_utf8(vessel(root, &["rootfs"]).stdout).unwrap();
+    let rootfs = std::path::Path::new(rootfs.trim());
+    let script = "cat /proc/1/cmdline | tr '\\0' ' '";
+    // A plain directory (here the shared default rootfs), with and without a user
+    // namespace: nothing may be created in it.
+    for extra in [
+        &["--rootfs", rootfs.to_str().unwrap()][..],
+        &["--userns"][..],
+    ] {
+        let mut args = vec!["run", "--rm", "--init"];
+        args.extend(extra);
+        args.extend(["--", "sh", "-c", script]);
+        let out = vessel(root, &args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.starts_with("/dev/vessel-init -- sh -c"), "{text}");
+    }
+    assert!(!rootfs.join("sbin/vessel-init").exists());
+    assert!(!rootfs.join("dev/vessel-init").exists());
+}

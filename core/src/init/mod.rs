@@ -4,7 +4,8 @@
 //! a static binary and the `vessel` binary carries it (`include_bytes!`). The first
 //! `--init` run writes it once under the state root (`$VESSEL_ROOT/init/`, named by a
 //! hash of its bytes); each `--init` container gets it bind-mounted read-only at
-//! [`PATH_IN_CONTAINER`], docker's `/sbin/docker-init` under vessel's name, and runs
+//! [`PATH_IN_CONTAINER`], docker's `/sbin/docker-init` under vessel's name (or at
+//! [`PATH_ON_PLAIN_ROOTFS`] on a plain rootfs directory), and runs
 //! `vessel-init -- COMMAND…` instead of `COMMAND…`. Nothing is re-executed: the child
 //! `execve`s the init directly, and a run without `--init` does none of this.
 //!
@@ -25,8 +26,13 @@ use crate::volume::Volume;
 /// The static init, built by `build.rs`.
 pub const BINARY: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/vessel-init"));
 
-/// Where the init appears inside a container.
+/// Where the init appears inside an image-based container.
 pub const PATH_IN_CONTAINER: &str = "/sbin/vessel-init";
+
+/// Where it appears in a container on a plain rootfs directory (`--rootfs`, `--userns`):
+/// that directory is the user's, or the shared default rootfs, so nothing may be created
+/// in it; the container's `/dev` is a tmpfs of its own, made fresh for each container.
+pub const PATH_ON_PLAIN_ROOTFS: &str = "/dev/vessel-init";
 
 /// The init's file on the host under `state_root`, written there on first use.
 pub fn host_binary(state_root: &Path) -> Result<PathBuf> {
@@ -66,35 +72,36 @@ pub fn make_mount_point(init_layer: &Path) -> std::io::Result<()> {
     fs::File::create(target).map(drop)
 }
 
-/// Everything `--init` needs: the binary on the host, its mount point in the
-/// container's init layer (`None` for a plain `--rootfs` directory, where the child
-/// makes the mount point itself, as for a file volume), and the spec wrapped.
+/// Everything `--init` needs: the binary on the host, its mount point, and the spec
+/// wrapped. With `init_layer` (an image-based container) the mount point is an empty
+/// file there; without (a plain rootfs directory) the child makes it on its own `/dev`.
 pub fn prepare(
     spec: ContainerSpec,
     state_root: &Path,
     init_layer: Option<&Path>,
 ) -> Result<ContainerSpec> {
     let binary = host_binary(state_root)?;
-    if let Some(layer) = init_layer {
-        make_mount_point(layer).map_err(|source| Error::InitBinary {
-            path: layer.join(PATH_IN_CONTAINER.trim_start_matches('/')),
-            source,
-        })?;
-    }
-    Ok(with_init(spec, &binary))
+    let Some(layer) = init_layer else {
+        return Ok(with_init(spec, &binary, PATH_ON_PLAIN_ROOTFS));
+    };
+    make_mount_point(layer).map_err(|source| Error::InitBinary {
+        path: layer.join(PATH_IN_CONTAINER.trim_start_matches('/')),
+        source,
+    })?;
+    Ok(with_init(spec, &binary, PATH_IN_CONTAINER))
 }
 
 // ANCHOR: with_init
-/// `spec`, with the init bind-mounted read-only and put in front of its command.
-pub fn with_init(mut spec: ContainerSpec, host_binary: &Path) -> ContainerSpec {
+/// `spec`, with the init bind-mounted read-only at `path` and put in front of its command.
+pub fn with_init(mut spec: ContainerSpec, host_binary: &Path, path: &str) -> ContainerSpec {
     let command = std::mem::take(&mut spec.argv);
-    spec.argv = [PATH_IN_CONTAINER.to_owned(), "--".to_owned()]
+    spec.argv = [path.to_owned(), "--".to_owned()]
         .into_iter()
         .chain(command)
         .collect();
     spec.volume(Volume {
         host: host_binary.to_owned(),
-        container: PathBuf::from(PATH_IN_CONTAINER),
+        container: PathBuf::from(path),
         read_only: true,
     })
 }
@@ -132,7 +139,11 @@ mod tests {
 
     #[test]
     fn the_command_runs_under_the_init() {
-        let spec = with_init(ContainerSpec::new("/r", ["sh", "-c", "x"]), Path::new("/i"));
+        let spec = with_init(
+            ContainerSpec::new("/r", ["sh", "-c", "x"]),
+            Path::new("/i"),
+            PATH_IN_CONTAINER,
+        );
         assert_eq!(spec.argv, ["/sbin/vessel-init", "--", "sh", "-c", "x"]);
         assert_eq!(spec.volumes.len(), 1);
         assert!(spec.volumes[0].read_only);
