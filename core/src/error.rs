@@ -124,6 +124,12 @@ pub enum Error {
     #[error("container {0} is running: stop it first (`vessel stop {0}`), or use `vessel rm -f`")]
     StillRunning(String),
 
+    /// Detaching forks, which needs a single-threaded caller.
+    #[error(
+        "starting a detached container forks its shim, which needs a single-threaded caller (this process has {0} threads): detach from the main thread, before starting any"
+    )]
+    MultiThreaded(usize),
+
     /// `vessel logs` on a container that has no log.
     #[error(
         "container {0} has no log: it ran in the foreground, so its output went to the terminal (use `vessel run -d` to keep a log)"

@@ -1,6 +1,7 @@
 //! `vessel logs`: what a detached container wrote.
 
 use std::io::Write;
+use std::ops::ControlFlow;
 
 use clap::Args;
 
@@ -38,7 +39,8 @@ pub fn logs(args: LogsArgs) -> Result<i32> {
             Stream::Stdout => write!(stdout.lock(), "{stamp}{}", line.log)?,
             Stream::Stderr => write!(stderr.lock(), "{stamp}{}", line.log)?,
         }
-        stdout.lock().flush()
+        stdout.lock().flush()?;
+        Ok(ControlFlow::Continue(()))
     })?;
     Ok(0)
 }

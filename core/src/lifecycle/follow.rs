@@ -4,6 +4,7 @@
 use std::ffi::CString;
 use std::fs::File;
 use std::io::{self, Seek, SeekFrom};
+use std::ops::ControlFlow;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
@@ -14,13 +15,14 @@ use crate::error::{Error, Result};
 use crate::state::StateDir;
 
 /// Calls `emit` with the last `last` lines of the container's log (all for `None`);
-/// with `follow`, then with each new line until the container's shim exits.
+/// with `follow`, then with each new line until the container's shim exits. `emit`
+/// ends it early by returning `ControlFlow::Break`.
 pub fn logs(
     dir: &StateDir,
     query: &str,
     last: Option<usize>,
     follow: bool,
-    mut emit: impl FnMut(&LogLine) -> io::Result<()>,
+    mut emit: impl FnMut(&LogLine) -> io::Result<ControlFlow<()>>,
 ) -> Result<()> {
     let record = dir.find(query)?;
     let Some(path) = record.log.clone() else {
@@ -43,7 +45,9 @@ pub fn logs(
     let mut file = File::open(&path).map_err(|e| state_error("open", e))?;
     let (lines, mut offset) = read_lines(&file).map_err(|e| state_error("read", e))?;
     for line in tail(lines, last) {
-        emit(&line).map_err(|e| state_error("print", e))?;
+        if emit(&line).map_err(|e| state_error("print", e))?.is_break() {
+            return Ok(());
+        }
     }
     let (Some(shim), Some(watch)) = (shim, watch) else {
         return Ok(());
@@ -56,7 +60,9 @@ pub fn logs(
         let (lines, consumed) = read_lines(&file).map_err(|e| state_error("read", e))?;
         offset += consumed;
         for line in lines {
-            emit(&line).map_err(|e| state_error("print", e))?;
+            if emit(&line).map_err(|e| state_error("print", e))?.is_break() {
+                return Ok(());
+            }
         }
         if shim_gone {
             return Ok(());

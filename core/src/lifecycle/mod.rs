@@ -7,8 +7,8 @@
 //!                                exec)        the exit)   log, record)
 //! ```
 //!
-//! * [`Tracked`]: the supervisor's side — the foreground `vessel run`, or the shim of
-//!   `vessel run -d`, which also copies the container's output into its log
+//! * [`Tracked`]: the supervisor's side — the foreground `vessel run`, or the shim that
+//!   [`run_detached`] forks for `vessel run -d`, which also copies the container's output into its log
 //!   ([`relay`], [`log`]).
 //! * [`stop`], [`kill`], [`wait`], [`logs`], [`remove`]: everyone else's side, by id,
 //!   unique id prefix or name. They signal and wait through pidfds pinned to the
@@ -26,6 +26,7 @@ mod pidfd;
 pub mod relay;
 mod remove;
 mod settle;
+mod shim;
 mod stop;
 mod tracked;
 mod wait;
@@ -35,6 +36,7 @@ pub use follow::logs;
 pub use pidfd::Pinned;
 pub use remove::remove;
 pub use settle::settle;
+pub use shim::{Detached, run_detached};
 pub use stop::{EndedBy, Stopped, kill, stop};
 pub use tracked::Tracked;
 pub use wait::wait;
