@@ -59,10 +59,27 @@ fn run_reports_a_missing_rootfs_with_125() {
 }
 
 #[test]
-fn run_without_a_command_explains_the_double_dash() {
-    let out = vessel(&["run"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("<CMD>"), "{}", stderr(&out));
+fn run_without_a_command_runs_the_image_cmd_and_a_plain_rootfs_explains_the_double_dash() {
+    vessel::require_root!();
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().to_str().unwrap();
+    // The base image's CMD is /bin/sh, as for docker's busybox: with no input it exits.
+    let out = Command::new(env!("CARGO_BIN_EXE_vessel"))
+        .args(["--root", root, "run", "--rm"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // A plain directory has no CMD to fall back on.
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let out = vessel(&["--root", root, "run", "--rootfs", empty.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(
+        stderr(&out).contains("no command given"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
