@@ -7,9 +7,10 @@ mod cgroups_support;
 use std::fs::File;
 use std::io::BufReader;
 use std::os::fd::AsFd;
+use std::path::Path;
 
 use cgroups_support::{assert_no_cgroup_left, sh_limited, unique, wait_for_line, would_be_dirs};
-use vessel::cgroups::{CgroupSpec, Resources};
+use vessel::cgroups::{CgroupSpec, Resources, Version, detect};
 use vessel::pipe::Pipe;
 use vessel::{Container, ContainerSpec, Error, ExitStatus, Namespace, Stdio, rootfs};
 
@@ -107,14 +108,20 @@ fn freeze_stops_and_thaw_resumes() {
             .unwrap()
             .to_owned()
     };
-    // A frozen task sleeps in the freezer, uninterruptibly: end-of-file on its stdin
-    // cannot wake it.
+    // A frozen task stays parked in the freezer: end-of-file on its stdin cannot wake
+    // it. The two freezers park it differently: v1 in the refrigerator, uninterruptibly
+    // (state D); v2 in a job-control-like trap (state S, like a stopped task), and the
+    // kernel says `frozen 1` in cgroup.events only while every task in it is parked.
     drop(stdin.write);
-    assert!(
-        state(running.pid()).contains("D"),
-        "{}",
-        state(running.pid())
-    );
+    let pid = running.pid();
+    match detect(Path::new("/sys/fs/cgroup")).unwrap() {
+        Version::V2 => {
+            let events = cgroup.dirs()[0].join("cgroup.events");
+            let events = std::fs::read_to_string(events).unwrap();
+            assert!(events.contains("frozen 1"), "{events}; {}", state(pid));
+        }
+        Version::V1 | Version::Hybrid => assert!(state(pid).contains("D"), "{}", state(pid)),
+    }
     cgroup.thaw().unwrap();
     wait_for_line(&mut reader, "after");
     assert_eq!(running.wait().unwrap(), ExitStatus::Exited(0));
