@@ -59,12 +59,19 @@ pub struct Options {
 
 pub const USAGE: &str = "vm-conformance [--accel kvm|tcg|auto] [--timeout SECONDS]";
 
-impl Options {
-    pub fn parse(args: &[String]) -> Result<Options, String> {
-        let mut options = Options {
+impl Default for Options {
+    /// KVM if it works, the default time limit.
+    fn default() -> Options {
+        Options {
             accel: None,
             timeout: DEFAULT_TIMEOUT,
-        };
+        }
+    }
+}
+
+impl Options {
+    pub fn parse(args: &[String]) -> Result<Options, String> {
+        let mut options = Options::default();
         let mut args = args.iter();
         while let Some(arg) = args.next() {
             let mut value = || {
@@ -118,8 +125,9 @@ pub fn run(options: &Options) -> Result<(), String> {
         ],
     )?;
     built.get("vessel")?;
+    let tests = build::cargo_static("test", &core_test_args())?;
     let initrd = build::target_dir().join("initramfs.cpio");
-    write_initramfs(&initrd, &kernel, &built)?;
+    write_initramfs(&initrd, &kernel, &built, &tests)?;
     let accel = match options.accel {
         Some(accel) => accel,
         None => choose_accel(&kernel)?,
@@ -180,8 +188,24 @@ fn report(console: &Console, timeout: Duration) -> Result<(), String> {
     }
 }
 
+/// vessel's own tests that exercise cgroups for real; in the VM they meet v2.
+const CORE_TESTS: [&str; 3] = ["cgroups_lifecycle", "cgroups_limits", "cgroups_cli"];
+
+fn core_test_args() -> Vec<&'static str> {
+    let mut args = vec!["--no-run", "-p", "vessel"];
+    for test in CORE_TESTS {
+        args.extend(["--test", test]);
+    }
+    args
+}
+
 /// Writes the guest's initramfs: busybox, init, the checks, modules and binaries.
-fn write_initramfs(path: &Path, kernel: &Kernel, built: &build::Built) -> Result<(), String> {
+fn write_initramfs(
+    path: &Path,
+    kernel: &Kernel,
+    built: &build::Built,
+    tests: &build::Built,
+) -> Result<(), String> {
     let fail = |e: std::io::Error| format!("write {}: {e}", path.display());
     let file = File::create(path).map_err(fail)?;
     let mut archive = cpio::Archive::new(BufWriter::new(file));
@@ -210,6 +234,15 @@ fn write_initramfs(path: &Path, kernel: &Kernel, built: &build::Built) -> Result
         }
         for (name, exe) in &built.bins {
             archive.copy(&format!("usr/local/bin/{name}"), exe)?;
+        }
+        for (name, exe) in &tests.bins {
+            if CORE_TESTS.contains(&name.as_str()) {
+                archive.copy(&format!("vm/tests/{name}"), exe)?;
+            } else {
+                // The tests find the binaries they run where cargo built them
+                // (`env!("CARGO_BIN_EXE_vessel")`): put them at the same path.
+                archive.copy(&exe.to_string_lossy(), exe)?;
+            }
         }
         archive.finish().map(drop)
     })()
