@@ -1,6 +1,6 @@
 //! `cargo xtask test`: the project's one test command.
 
-use crate::{book, conformance, leaks, packages, shell};
+use crate::{book, conformance, leaks, packages, shell, vm};
 
 /// Installs what is missing, then runs every check; stops at the first failure.
 pub fn run() -> Result<(), String> {
@@ -26,6 +26,9 @@ pub fn run() -> Result<(), String> {
     // probe, with no cargo around (`cargo test` above ran it from its test entry).
     conformance::run(&[])?;
     leaks::Snapshot::take().compare(&before)?;
+    // vessel's cgroup checks once more on a real cgroup-v2 kernel, in a VM, so every run
+    // proves both vocabularies whatever this host has.
+    vm::run(&vm::Options::default())?;
     // Includes, diagrams, `mdbook build`, `mdbook test` and the link check.
     book::check()?;
     println!("xtask: all checks passed");
