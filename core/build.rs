@@ -8,6 +8,7 @@
 //! The `vessel` binary embeds the result (`vessel::init`).
 
 use std::env;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -41,4 +42,14 @@ fn main() {
         "building the static vessel-init failed ({status}); it needs the C library's static \
          archive (libc.a: `apt-get install libc6-dev`)"
     );
+    // A name for this build of it, so `vessel run --init` need not hash 1 MB per run: a
+    // new binary gets a new file next to the old one under the state root.
+    let binary = std::fs::read(out.join("vessel-init")).expect("read the built vessel-init");
+    let mut hasher = DefaultHasher::new();
+    binary.hash(&mut hasher);
+    std::fs::write(
+        out.join("vessel-init.id"),
+        format!("{:016x}", hasher.finish()),
+    )
+    .expect("write vessel-init.id");
 }

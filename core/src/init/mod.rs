@@ -3,7 +3,7 @@
 //! How it gets in without slowing down every other run: `build.rs` compiles the init as
 //! a static binary and the `vessel` binary carries it (`include_bytes!`). The first
 //! `--init` run writes it once under the state root (`$VESSEL_ROOT/init/`, named by a
-//! hash of its bytes); each `--init` container gets it bind-mounted read-only at
+//! hash of its bytes that `build.rs` computed); each `--init` container gets it bind-mounted read-only at
 //! [`PATH_IN_CONTAINER`], docker's `/sbin/docker-init` under vessel's name (or at
 //! [`PATH_ON_PLAIN_ROOTFS`] on a plain rootfs directory), and runs
 //! `vessel-init -- COMMAND…` instead of `COMMAND…`. Nothing is re-executed: the child
@@ -16,8 +16,6 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-
-use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::spec::ContainerSpec;
@@ -34,11 +32,14 @@ pub const PATH_IN_CONTAINER: &str = "/sbin/vessel-init";
 /// in it; the container's `/dev` is a tmpfs of its own, made fresh for each container.
 pub const PATH_ON_PLAIN_ROOTFS: &str = "/dev/vessel-init";
 
+/// A hash of [`BINARY`], computed by `build.rs`: it names the file on the host.
+const BINARY_ID: &str = include_str!(concat!(env!("OUT_DIR"), "/vessel-init.id"));
+
 /// The init's file on the host under `state_root`, written there on first use.
 pub fn host_binary(state_root: &Path) -> Result<PathBuf> {
-    let hash = Sha256::digest(BINARY);
-    let short: String = hash[..6].iter().map(|b| format!("{b:02x}")).collect();
-    let path = state_root.join("init").join(format!("vessel-init-{short}"));
+    let path = state_root
+        .join("init")
+        .join(format!("vessel-init-{BINARY_ID}"));
     if !path.exists() {
         install(&path).map_err(|source| Error::InitBinary {
             path: path.clone(),
@@ -59,9 +60,13 @@ fn install(path: &Path) -> std::io::Result<()> {
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::Relaxed)
     ));
-    fs::write(&staged, BINARY)?;
-    fs::set_permissions(&staged, fs::Permissions::from_mode(0o755))?;
-    fs::rename(&staged, path)
+    let written = fs::write(&staged, BINARY)
+        .and_then(|()| fs::set_permissions(&staged, fs::Permissions::from_mode(0o755)))
+        .and_then(|()| fs::rename(&staged, path));
+    if written.is_err() {
+        let _ = fs::remove_file(&staged); // no half-written file left behind
+    }
+    written
 }
 
 /// Makes the empty mount point for the init inside `init_layer`, an image container's
