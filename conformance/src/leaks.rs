@@ -21,9 +21,15 @@ impl Snapshot {
     pub fn take(world: &World) -> Snapshot {
         let mut things = BTreeSet::new();
         let work = world.work.to_string_lossy().into_owned();
-        for point in crate::host::mount_points() {
+        // By mount id too: a mount stacked on a point already listed is a new leak.
+        for line in fs::read_to_string("/proc/self/mountinfo")
+            .unwrap_or_default()
+            .lines()
+        {
+            let point = crate::host::mount_point(line);
             if point.starts_with(&work) {
-                things.insert(format!("mount {point}"));
+                let id = line.split(' ').next().unwrap_or_default();
+                things.insert(format!("mount {point} (id {id})"));
             }
         }
         for parent in cgroup_parents() {

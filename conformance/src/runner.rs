@@ -86,11 +86,18 @@ fn run_one(world: &World, runtime: &Runtime, check: &Check) -> std::result::Resu
     let before = Snapshot::take(world);
     let outcome = (check.run)(&Ctx { world, runtime });
     let left = Snapshot::take(world).new_since(&before);
+    if left.is_empty() {
+        return outcome;
+    }
+    let shown: Vec<&str> = left.iter().take(5).map(String::as_str).collect();
+    let more = if left.len() > shown.len() {
+        format!(", … ({} in all)", left.len())
+    } else {
+        String::new()
+    };
+    let left = format!("left behind on the host: {}{more}", shown.join(", "));
     match outcome {
-        Ok(()) if !left.is_empty() => Err(Failure::Fail(format!(
-            "left behind after the container: {}",
-            left.join(", ")
-        ))),
-        other => other,
+        Ok(()) | Err(Failure::Skip(_)) => Err(Failure::Fail(left)),
+        Err(Failure::Fail(reason)) => Err(Failure::Fail(format!("{reason}; and {left}"))),
     }
 }
