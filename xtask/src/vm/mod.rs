@@ -117,14 +117,18 @@ pub fn run(options: &Options) -> Result<(), String> {
         &[
             "-p",
             "vessel",
-            "--bin",
-            "vessel",
             "-p",
             "vessel-demos",
+            "-p",
+            "vessel-conformance",
+            "-p",
+            "vessel-probe",
             "--bins",
         ],
     )?;
-    built.get("vessel")?;
+    for needed in ["vessel", "vessel-conformance", "vessel-probe"] {
+        built.get(needed)?;
+    }
     let tests = build::cargo_static("test", &core_test_args())?;
     let initrd = build::target_dir().join("initramfs.cpio");
     write_initramfs(&initrd, &kernel, &built, &tests)?;
