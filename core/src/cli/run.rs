@@ -135,7 +135,11 @@ pub fn run(args: RunArgs) -> Result<i32> {
     }
     forwarder.forward_until_exit(&running)?;
     let status = running.wait()?;
-    tracked.exited(Some(status), running.oom_killed())?;
+    // The exit code is what the caller waits for: a record that cannot be updated
+    // (removed meanwhile by `vessel rm -f`) is worth a warning, not a different code.
+    if let Err(error) = tracked.exited(Some(status), running.oom_killed()) {
+        eprintln!("vessel: {}", super::error_chain(&error));
+    }
     args.limits.report(&running, status)
 }
 
