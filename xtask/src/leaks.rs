@@ -71,12 +71,15 @@ impl Snapshot {
     }
 }
 
+/// The entries of `dir`, but not the run directory's `.lock`: the first `vessel run`
+/// makes it and it stays, as `flock`'s anchor, describing no container.
 fn entries(dir: &str) -> Vec<PathBuf> {
     fs::read_dir(dir)
         .into_iter()
         .flatten()
         .flatten()
         .map(|e| e.path())
+        .filter(|p| !p.ends_with(".lock"))
         .collect()
 }
 
