@@ -53,3 +53,16 @@ pub fn pids_in_ns(name: &str, link: &str) -> Vec<i32> {
         })
         .collect()
 }
+
+/// The host pid of the process numbered `ns_pid` in the PID namespace `pidns` (a
+/// `pid:[…]` link), from the `NSpid` line of `/proc/PID/status`.
+pub fn pid_in_ns(pidns: &str, ns_pid: i64) -> Option<i32> {
+    pids_in_ns("pid", pidns).into_iter().find(|pid| {
+        fs::read_to_string(format!("/proc/{pid}/status"))
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| l.strip_prefix("NSpid:"))
+            .and_then(|ids| ids.split_whitespace().last()?.parse::<i64>().ok())
+            == Some(ns_pid)
+    })
+}

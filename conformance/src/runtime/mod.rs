@@ -4,6 +4,7 @@
 //! Two adapters: vessel through its library ([`vessel`](self::vessel)), and any OCI
 //! runtime through a bundle and `<runtime> run` ([`oci`]).
 
+mod exec;
 pub mod oci;
 mod oci_config;
 mod session;
@@ -12,6 +13,7 @@ pub mod vessel;
 use std::path::PathBuf;
 
 use ::vessel::volume::Volume;
+pub use exec::Exec;
 pub use session::{Finished, Session};
 
 use crate::world::World;

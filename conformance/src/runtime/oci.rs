@@ -11,7 +11,7 @@ use std::time::Duration;
 use vessel::cgroups::Layout;
 
 use super::vessel::{CGROUP_PARENT, unique_name};
-use super::{Request, Session, oci_config};
+use super::{Exec, Request, Session, oci_config};
 use crate::world::World;
 
 /// A run that takes longer than this is killed.
@@ -126,8 +126,10 @@ impl OciRuntime {
         });
         let mut session = Session::new(stdin, stdout, stderr, waiter, killer);
         session.cgroup = dirs;
-        let (binary, state_id) = (self.binary.clone(), id);
+        let (binary, state_id) = (self.binary.clone(), id.clone());
         session.lookup_pid = Some(Box::new(move || state_pid(&binary, &state_id)));
+        let binary = self.binary.clone();
+        session.exec_with = Some(Box::new(move |argv| exec(&binary, &id, argv)));
         Ok(session)
     }
 }
@@ -170,6 +172,36 @@ fn has_zombie_child(pid: i32) -> bool {
             .and_then(|stat| Some(stat.rsplit_once(") ")?.1.starts_with('Z')))
             .unwrap_or(false)
     })
+}
+
+/// `<runtime> exec ID argv…` with the probe's stdio on pipes.
+fn exec(binary: &Path, id: &str, argv: &[String]) -> Result<Exec, String> {
+    let mut child = Command::new(binary)
+        .arg("exec")
+        .arg(id)
+        .args(argv)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("run {} exec: {e}", binary.display()))?;
+    let stdin = File::from(std::os::fd::OwnedFd::from(
+        child.stdin.take().ok_or("no stdin")?,
+    ));
+    let stdout = File::from(std::os::fd::OwnedFd::from(
+        child.stdout.take().ok_or("no stdout")?,
+    ));
+    Ok(Exec::new(
+        stdin,
+        stdout,
+        Box::new(move || {
+            let status = child.wait().map_err(|e| format!("wait for exec: {e}"))?;
+            use std::os::unix::process::ExitStatusExt;
+            Ok(status
+                .code()
+                .unwrap_or_else(|| 128 + status.signal().unwrap_or(0)))
+        }),
+    ))
 }
 
 /// The container's pid as `<runtime> state ID` reports it.

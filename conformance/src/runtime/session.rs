@@ -61,6 +61,8 @@ impl Finished {
 pub type Waiter = Box<dyn FnOnce() -> Result<i32, String>>;
 /// Sends a signal to the container's first process.
 pub type Killer = Box<dyn Fn(i32) -> Result<(), String>>;
+/// Starts another process (its argv) in the running container.
+pub type Execer = Box<dyn Fn(&[String]) -> Result<super::Exec, String>>;
 
 /// A started container whose probe the suite talks to.
 pub struct Session {
@@ -75,6 +77,8 @@ pub struct Session {
     pub cgroup: Vec<(String, PathBuf)>,
     waiter: Option<Waiter>,
     killer: Killer,
+    /// Starts another process (argv) inside the running container.
+    pub exec_with: Option<Execer>,
 }
 
 impl std::fmt::Debug for Session {
@@ -103,6 +107,7 @@ impl Session {
             cgroup: Vec::new(),
             waiter: Some(waiter),
             killer,
+            exec_with: None,
         }
     }
 
@@ -161,6 +166,15 @@ impl Session {
     pub fn cgroup_file(&self, controller: &str, file: &str) -> Result<String, String> {
         let path = self.cgroup_dir(controller)?.join(file);
         std::fs::read_to_string(&path).map_err(|e| format!("read {}: {e}", path.display()))
+    }
+
+    /// Starts `argv` inside the running container, as `exec` does.
+    pub fn exec(&self, argv: &[&str]) -> Result<super::Exec, String> {
+        let argv: Vec<String> = argv.iter().map(|a| (*a).to_owned()).collect();
+        match &self.exec_with {
+            Some(exec) => exec(&argv),
+            None => Err("this adapter cannot exec into a container".to_owned()),
+        }
     }
 
     /// Sends `signal` to the container's first process.

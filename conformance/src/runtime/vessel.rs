@@ -12,7 +12,9 @@ use vessel::pipe::Pipe;
 use vessel::userns::IdMapping;
 use vessel::{Container, ContainerSpec, Namespace, Namespaces, Running, Stdio};
 
-use super::{Request, Session, USERNS_COUNT, USERNS_FIRST_HOST_ID};
+use vessel::tenant::Tenant;
+
+use super::{Exec, Request, Session, USERNS_COUNT, USERNS_FIRST_HOST_ID};
 use crate::world::World;
 
 /// The cgroup parent of every container the suite starts with vessel (below vessel's
@@ -102,8 +104,43 @@ pub fn start_spec(spec: &ContainerSpec) -> Result<Session, String> {
         Box::new(move |signal| for_kill.borrow().kill(signal).map_err(|e| error_chain(&e))),
     );
     session.known_pid = Some(host_pid);
+    session.exec_with = Some(Box::new(move |argv| exec(host_pid, argv)));
     session.cgroup = cgroup;
     Ok(session)
+}
+
+/// Starts `argv` in the container whose first process is `pid`, the way `vessel exec`
+/// does: a [`Tenant`] joins its namespaces, root and cgroups with `setns`.
+fn exec(pid: i32, argv: &[String]) -> Result<Exec, String> {
+    let tenant = Tenant::of_pid(pid).map_err(|e| error_chain(&e))?;
+    let pipe = || Pipe::new().map_err(|e| error_chain(&e));
+    let (stdin, stdout) = (pipe()?, pipe()?);
+    let mut running = tenant
+        .spawn_with_stdio(
+            &ContainerSpec::new("/", argv.to_vec()),
+            Stdio {
+                stdin: Some(stdin.read.as_fd()),
+                stdout: Some(stdout.write.as_fd()),
+                stderr: None,
+            },
+        )
+        .map_err(|e| {
+            format!(
+                "vessel could not exec into the container: {}",
+                error_chain(&e)
+            )
+        })?;
+    drop((stdin.read, stdout.write));
+    Ok(Exec::new(
+        File::from(stdin.write),
+        File::from(stdout.read),
+        Box::new(move || {
+            running
+                .wait()
+                .map(|s| s.code())
+                .map_err(|e| error_chain(&e))
+        }),
+    ))
 }
 
 fn wait(running: &RefCell<Running>) -> Result<i32, String> {
