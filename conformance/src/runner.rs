@@ -39,7 +39,7 @@ pub fn resolve(name: &str, world: &World) -> std::result::Result<Runtime, String
     match smoke {
         Ok(()) => Ok(runtime),
         Err(e) if name == "vessel" => Ok({
-            eprintln!("vessel-conformance: vessel cannot start the probe: {e}");
+            eprintln!("vessel-conformance: the first container failed: {e}");
             runtime
         }),
         Err(e) => Err(format!("{name} cannot run a container on this host: {e}")),
