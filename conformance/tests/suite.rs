@@ -47,10 +47,14 @@ fn main() {
         },
     };
     let mut args = vec!["--probe".to_owned(), probe.display().to_string()];
-    args.extend(
-        std::env::args()
-            .skip(1)
-            .filter(|a| !a.starts_with("--") || a == "--list"),
-    );
+    // `cargo test -p vessel-conformance -- TEXT` filters like libtest would; libtest's
+    // own flags (`--nocapture`, `--test-threads`…) mean nothing here and are ignored.
+    for arg in std::env::args().skip(1) {
+        if arg == "--list" {
+            args.push(arg);
+        } else if !arg.starts_with('-') {
+            args.extend(["--filter".to_owned(), arg]);
+        }
+    }
     std::process::exit(vessel_conformance::main_with(&args));
 }
