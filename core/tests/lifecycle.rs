@@ -232,15 +232,20 @@ fn names_are_unique_and_a_refused_start_leaves_nothing() {
     let vessel = Vessel::new();
     let id = vessel.ok(&["run", "-d", "--name", "one", "--", "sleep", "1000"]);
     let id = id.trim();
-    let before = std::fs::read_dir(vessel::rootfs::state_root().join("containers"))
-        .unwrap()
-        .count();
-    let taken = vessel.fails(&["run", "-d", "--name", "one", "--", "true"]);
+    // A command no other test runs, to find any layers made for the refused start.
+    let marker = "refused-start-marker";
+    let taken = vessel.fails(&["run", "-d", "--name", "one", "--", "echo", marker]);
     assert!(taken.contains("already used"), "{taken}");
-    let after = std::fs::read_dir(vessel::rootfs::state_root().join("containers"))
-        .unwrap()
-        .count();
-    assert!(after <= before, "the refused start left layers");
+    let layers_of_refused: Vec<_> =
+        std::fs::read_dir(vessel::rootfs::state_root().join("containers"))
+            .unwrap()
+            .flatten()
+            .filter(|e| {
+                std::fs::read_to_string(e.path().join("container.json"))
+                    .is_ok_and(|record| record.contains(marker))
+            })
+            .collect();
+    assert!(layers_of_refused.is_empty(), "{layers_of_refused:?}");
     assert_eq!(vessel.state().list().unwrap().len(), 1);
     assert!(vessel.fails(&["rm", "one"]).contains("is running"));
     assert_eq!(vessel.ok(&["kill", "-s", "TERM", "one"]), format!("{id}\n"));

@@ -217,3 +217,23 @@ fn rm_killed_halfway_is_finished_by_running_it_again() {
     vessel.assert_gone(id);
     vessel.assert_empty();
 }
+
+#[test]
+fn rm_f_while_the_shim_is_starting_the_container() {
+    vessel::require_root!();
+    let vessel = Vessel::new();
+    let (cli, _shim) = vessel.hold(
+        "shim-supervised",
+        &[
+            "run", "-d", "--name", "starting", "-m", "32m", "--", "sleep", "1000",
+        ],
+    );
+    let id = vessel.state().find("starting").unwrap().id;
+    assert!(status_in_ps(&vessel, &id).ends_with("created"));
+    // The shim is stopped mid-start by rm -f itself; the CLI then reports it.
+    assert_eq!(vessel.ok(&["rm", "-f", "starting"]), "starting\n");
+    let out = cli.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(125), "{}", text(&out.stderr));
+    vessel.assert_gone(&id);
+    vessel.assert_empty();
+}

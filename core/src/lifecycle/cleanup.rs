@@ -53,6 +53,10 @@ fn remove_cgroup(cgroup: &Path) -> Result<()> {
 /// Removes `containers/ID` from its image store, and the image layers nobody uses any
 /// more; a directory the store no longer lists (a start cut short) is removed as is.
 fn remove_layers(layers: &Path, id: &str) -> Result<()> {
+    // Whoever still holds the layers' "running" lock is on its way out (the container
+    // and its supervisor are gone): a `vessel run -d` whose shim `rm -f` stopped, say,
+    // which removes the layers itself as it returns. Wait for it, rather than race it.
+    wait_for_running_lock(layers);
     if !layers.exists() {
         return Ok(());
     }
@@ -60,19 +64,31 @@ fn remove_layers(layers: &Path, id: &str) -> Result<()> {
         .parent()
         .and_then(Path::parent)
         .unwrap_or(Path::new("/"));
-    let store = Store::open(store_root)?;
-    match store.remove_container(id) {
-        Ok(_) => Ok(()),
+    let error = match Store::open(store_root)?.remove_container(id) {
+        Ok(_) => return Ok(()),
         Err(ImageError::ContainerNotFound(_)) => match std::fs::remove_dir_all(layers) {
-            Err(e) if e.kind() != ErrorKind::NotFound => Err(ImageError::Store {
+            Err(e) if e.kind() != ErrorKind::NotFound => ImageError::Store {
                 action: "remove container",
                 path: layers.to_owned(),
                 source: e,
-            }
-            .into()),
-            _ => Ok(()),
+            },
+            _ => return Ok(()),
         },
-        Err(e) => Err(e.into()),
+        Err(e) => e,
+    };
+    if layers.exists() {
+        Err(error.into())
+    } else {
+        Ok(())
+    }
+}
+
+/// Blocks until nobody holds the layers' "running" lock (`flock` waits in the kernel).
+/// The caller must not hold it itself (a library user with the container's
+/// `ContainerFs` still alive): that would wait for ever.
+fn wait_for_running_lock(layers: &Path) {
+    if let Ok(file) = std::fs::File::open(layers.join("running.lock")) {
+        let _ = file.lock();
     }
 }
 

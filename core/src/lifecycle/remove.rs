@@ -30,8 +30,14 @@ pub fn remove(dir: &StateDir, query: &str, force: bool) -> Result<Record> {
             shim.wait_exit(None).map_err(sys("poll"))?;
         }
     }
-    // Reload: the start may have been recorded meanwhile.
-    let record = dir.find(&record.id)?;
+    // Reload: the start may have been recorded meanwhile — or the process that forked
+    // the shim saw it die and removed the record itself; then what the old record names
+    // is still cleaned up below (every step of that is idempotent).
+    let record = match dir.load(&record.id) {
+        Ok(current) => current,
+        Err(Error::NoSuchContainer(_)) => record,
+        Err(e) => return Err(e),
+    };
     if let Some(container) = Pinned::open(record.pid, record.pid_start_time)
         .filter(|_| record.observed() == Observed::Running)
     {
