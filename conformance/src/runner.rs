@@ -84,7 +84,11 @@ fn run_one(world: &World, runtime: &Runtime, check: &Check) -> std::result::Resu
         return Err(Failure::Skip(reason));
     }
     let before = Snapshot::take(world);
-    let outcome = (check.run)(&Ctx { world, runtime });
+    // A panicking check (a bug in the check) fails alone instead of ending the suite.
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        (check.run)(&Ctx { world, runtime })
+    }))
+    .unwrap_or_else(|_| Err(Failure::Fail("the check panicked (see stderr)".to_owned())));
     let left = Snapshot::take(world).new_since(&before);
     if left.is_empty() {
         return outcome;
