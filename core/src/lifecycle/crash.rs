@@ -6,6 +6,16 @@
 //! reads the pid from its pipe (no sleep, no race) and sends `SIGKILL`. Without the
 //! variable a point costs one environment lookup; it is only on the detached and
 //! removal paths and the recording of a foreground start.
+//!
+//! The points, in the order a container meets them:
+//!
+//! | point | process | moment |
+//! |---|---|---|
+//! | `run-recorded` | `vessel run` | the record exists, nothing else does yet |
+//! | `shim-supervised` | the shim | it took charge of the record, before the start |
+//! | `run-started` | the supervisor | the start is recorded (shim: before telling the CLI) |
+//! | `shim-exited` | the supervisor | the container is reaped, its exit not yet recorded |
+//! | `rm-killed` | `vessel rm -f` | the container is killed, nothing removed yet |
 
 use std::io::Write;
 use std::os::fd::FromRawFd;
