@@ -26,6 +26,7 @@ pub struct Options {
 pub const USAGE: &str =
     "usage: vessel-conformance [--runtime vessel|runc|crun|youki|all]... [--filter TEXT]
                           [--list] [--json] [--probe PATH] [--rootfs DIR] [--work-dir DIR]
+                          [--cgroup-parent PATH]
 
 Checks isolation invariants (PID, UTS, mount, IPC, network, user, cgroup, layers, volumes,
 exec, cleanup) against the real kernel, as root. One line per check, then
@@ -37,7 +38,10 @@ exec, cleanup) against the real kernel, as root. One line per check, then
   --json         one JSON array of results on stdout instead of lines
   --probe PATH   the static vessel-probe binary (default: beside this executable, or $VESSEL_PROBE)
   --rootfs DIR   copy this rootfs instead of building vessel's default one (busybox)
-  --work-dir DIR where to put the work directory (default /var/tmp)";
+  --work-dir DIR where to put the work directory (default /var/tmp)
+  --cgroup-parent PATH
+                 put the containers' cgroups under PATH (absolute, from the hierarchy's root;
+                 e.g. a delegated cgroup on a systemd v2 host), not below the suite's own";
 
 /// Parses `args` (without the program name).
 pub fn parse(args: &[String]) -> std::result::Result<Options, String> {
@@ -71,6 +75,9 @@ pub fn parse(args: &[String]) -> std::result::Result<Options, String> {
             "--json" => options.json = true,
             "--probe" => options.sources.probe = Some(PathBuf::from(value("--probe")?)),
             "--rootfs" => options.sources.rootfs = Some(PathBuf::from(value("--rootfs")?)),
+            "--cgroup-parent" => {
+                options.sources.cgroup_parent = Some(PathBuf::from(value("--cgroup-parent")?));
+            }
             "--work-dir" => {
                 options.sources.work_parent = Some(PathBuf::from(value("--work-dir")?));
             }
@@ -131,7 +138,7 @@ pub fn run(options: &Options) -> i32 {
             return 2;
         }
     };
-    let cgroup_paths = crate::leaks::CgroupPaths::record();
+    let cgroup_paths = crate::leaks::CgroupPaths::record(world.cgroup_parent.as_deref());
     let several = options.runtimes.len() > 1;
     let mut all: Vec<Result> = Vec::new();
     for name in &options.runtimes {

@@ -19,6 +19,7 @@ pub struct Snapshot(BTreeSet<String>);
 impl Snapshot {
     /// Takes a snapshot for `world`.
     pub fn take(world: &World) -> Snapshot {
+        let parents = cgroup_parents(world.cgroup_parent.as_deref());
         let mut things = BTreeSet::new();
         let work = world.work.to_string_lossy().into_owned();
         // By mount id too: a mount stacked on a point already listed is a new leak.
@@ -32,8 +33,8 @@ impl Snapshot {
                 things.insert(format!("mount {point} (id {id})"));
             }
         }
-        for parent in cgroup_parents() {
-            for dir in subdirs(&parent) {
+        for parent in &parents {
+            for dir in subdirs(parent) {
                 things.insert(format!("cgroup {}", dir.display()));
             }
         }
@@ -57,10 +58,15 @@ impl Snapshot {
     }
 }
 
-/// The directories that hold the suite's container cgroups: vessel's (below our own
-/// cgroup in each hierarchy) and the OCI runtimes' (below our memory cgroup's path).
-pub fn cgroup_parents() -> Vec<PathBuf> {
+/// The directories that hold the suite's container cgroups: `given` (a path from the
+/// root) in every hierarchy, else vessel's (below our own cgroup in each hierarchy) and
+/// the OCI runtimes' (below our memory cgroup's path).
+pub fn cgroup_parents(given: Option<&Path>) -> Vec<PathBuf> {
     let mut parents = Vec::new();
+    if let Some(given) = given {
+        let relative = given.strip_prefix("/").unwrap_or(given);
+        return cgroup_mounts().iter().map(|m| m.join(relative)).collect();
+    }
     match Layout::of_this_process() {
         Ok(Layout::V1(hierarchies)) => {
             let memory_rel = hierarchies
@@ -94,9 +100,9 @@ pub struct CgroupPaths(Vec<(PathBuf, bool)>);
 
 impl CgroupPaths {
     /// Records which directories exist now.
-    pub fn record() -> CgroupPaths {
+    pub fn record(given: Option<&Path>) -> CgroupPaths {
         let mut dirs = Vec::new();
-        for parent in cgroup_parents() {
+        for parent in cgroup_parents(given) {
             let Some(mount) = mount_of(&parent) else {
                 continue;
             };

@@ -32,6 +32,9 @@ pub struct World {
     pub host_marker: PathBuf,
     /// The host's cgroup world.
     pub cgroups: Version,
+    /// `--cgroup-parent`: where every container's cgroup goes, as a path from the
+    /// hierarchies' root; `None` puts them in `vessel-conformance` below our own cgroup.
+    pub cgroup_parent: Option<PathBuf>,
 }
 
 /// Where to get things from; see the command line.
@@ -43,6 +46,8 @@ pub struct Sources {
     pub rootfs: Option<PathBuf>,
     /// The parent of the work directory; default `/var/tmp`.
     pub work_parent: Option<PathBuf>,
+    /// An absolute cgroup path to put the containers' cgroups under.
+    pub cgroup_parent: Option<PathBuf>,
 }
 
 impl World {
@@ -74,12 +79,21 @@ impl World {
             .map_err(|e| format!("write {}: {e}", host_marker.display()))?;
         let cgroups = cgroups::detect(Path::new("/sys/fs/cgroup"))
             .map_err(|e| format!("detect the cgroup version: {e}"))?;
+        if let Some(parent) = &sources.cgroup_parent
+            && !parent.is_absolute()
+        {
+            return Err(format!(
+                "--cgroup-parent {}: must be absolute, a path from the cgroup hierarchies' root (e.g. /user.slice/delegated)",
+                parent.display()
+            ));
+        }
         Ok(World {
             work,
             rootfs,
             probe,
             host_marker,
             cgroups,
+            cgroup_parent: sources.cgroup_parent.clone(),
         })
     }
 

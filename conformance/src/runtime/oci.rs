@@ -67,7 +67,10 @@ impl OciRuntime {
         let id = unique_name(&self.name);
         let bundle = world.work.join("bundles").join(&id);
         fs::create_dir_all(&bundle).map_err(|e| format!("create {}: {e}", bundle.display()))?;
-        let cgroups_path = cgroups_path(&id)?;
+        let cgroups_path = match &world.cgroup_parent {
+            Some(parent) => parent.join(&id),
+            None => cgroups_path(&id)?,
+        };
         let config = oci_config::config(request, &request.rootfs_in(world), &cgroups_path)
             .map_err(|e| format!("build config.json: {e}"))?;
         config

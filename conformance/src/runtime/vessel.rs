@@ -61,7 +61,11 @@ pub fn spec_for(world: &World, request: &Request) -> ContainerSpec {
         pids_max: request.limits.pids,
         ..Resources::default()
     };
-    spec.cgroup(CgroupSpec::new(unique_name("c"), resources).parent(CGROUP_PARENT))
+    let parent = world
+        .cgroup_parent
+        .clone()
+        .unwrap_or_else(|| CGROUP_PARENT.into());
+    spec.cgroup(CgroupSpec::new(unique_name("c"), resources).parent(parent))
 }
 
 /// Starts `request` with vessel.
