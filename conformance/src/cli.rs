@@ -231,3 +231,51 @@ fn print_table(runtimes: &[String], all: &[Result]) {
     }
     println!();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(text: &str) -> Vec<String> {
+        text.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn vessel_is_the_default_runtime_and_all_means_every_known_one() {
+        assert_eq!(parse(&[]).unwrap().runtimes, ["vessel"]);
+        assert_eq!(
+            parse(&args("--runtime all")).unwrap().runtimes,
+            ["vessel", "runc", "crun", "youki"]
+        );
+    }
+
+    #[test]
+    fn bad_arguments_say_what_was_asked() {
+        let err = parse(&args("--runtime docker")).unwrap_err();
+        assert!(err.contains("--runtime docker: unknown runtime"), "{err}");
+        let err = parse(&args("--filter")).unwrap_err();
+        assert!(err.starts_with("--filter needs a value"), "{err}");
+        let err = parse(&args("--frobnicate")).unwrap_err();
+        assert!(
+            err.starts_with("unknown argument \"--frobnicate\""),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn every_check_has_a_unique_name_and_a_claim() {
+        let checks = checks::all();
+        assert!(checks.len() >= 40, "only {} checks", checks.len());
+        let mut ids: Vec<String> = checks.iter().map(|c| c.id()).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), checks.len(), "duplicate check names");
+        for check in &checks {
+            assert!(
+                check.claim.ends_with('.'),
+                "{}: claim is not a sentence",
+                check.id()
+            );
+        }
+    }
+}

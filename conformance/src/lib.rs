@@ -23,6 +23,10 @@ pub mod world;
 pub fn main_with(args: &[String]) -> i32 {
     match cli::parse(args) {
         Ok(options) => cli::run(&options),
+        Err(message) if message == cli::USAGE => {
+            println!("{message}");
+            0
+        }
         Err(message) => {
             eprintln!("{message}");
             2

@@ -80,3 +80,26 @@ pub fn quote(text: &str) -> String {
     out.push('"');
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_escaped_as_json_requires() {
+        assert_eq!(quote("a\"b\\c\nd\u{1}"), r#""a\"b\\c\nd\u0001""#);
+    }
+
+    #[test]
+    fn an_object_renders_its_fields_in_order() {
+        let mut o = Object::kind("report");
+        o.int("pid", 1)
+            .bool("ok", true)
+            .strs("l", &["x"])
+            .ints("n", &[1, 2]);
+        assert_eq!(
+            o.render(),
+            r#"{"kind":"report","pid":1,"ok":true,"l":["x"],"n":[1,2]}"#
+        );
+    }
+}
