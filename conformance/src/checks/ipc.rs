@@ -4,8 +4,11 @@ use super::support::report_of;
 use crate::check::{Check, Ctx, Outcome, ensure};
 use crate::host;
 
-/// The key of the message queue the host creates (decimal in /proc/sysvipc).
-const KEY: libc::key_t = 0x7e55_e1c0;
+/// The key of the System V objects the host creates (decimal in /proc/sysvipc): one per
+/// suite process, so two suites at once never share (or remove) each other's.
+fn key() -> libc::key_t {
+    0x7e55_0000 | (std::process::id() & 0xffff) as libc::key_t
+}
 
 pub const CHECKS: [Check; 2] = [
     Check {
@@ -42,8 +45,8 @@ impl HostSysv {
         // SAFETY: msgget and shmget take only integers.
         let (msg, shm) = unsafe {
             (
-                libc::msgget(KEY, libc::IPC_CREAT | 0o600),
-                libc::shmget(KEY, 4096, libc::IPC_CREAT | 0o600),
+                libc::msgget(key(), libc::IPC_CREAT | 0o600),
+                libc::shmget(key(), 4096, libc::IPC_CREAT | 0o600),
             )
         };
         let objects = HostSysv { msg, shm };
@@ -73,7 +76,7 @@ impl Drop for HostSysv {
 
 fn host_sysv_invisible(ctx: &Ctx) -> Outcome {
     let _objects = HostSysv::create()?;
-    let key = KEY.to_string();
+    let key = key().to_string();
     let host_msg = std::fs::read_to_string("/proc/sysvipc/msg").unwrap_or_default();
     ensure(host_msg.split_whitespace().any(|k| k == key), || {
         format!("the host itself does not list its queue {key} in /proc/sysvipc/msg")
