@@ -6,12 +6,14 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use super::support::{Report, held, report};
-use crate::check::{Check, Ctx, Outcome, ensure};
+use vessel::RootfsMode;
+
+use crate::check::{Check, Ctx, Needs, Outcome, ensure};
 use crate::host;
-use crate::runtime::Request;
+use crate::runtime::{Request, vessel as adapter};
 use crate::world::LATE_DIR;
 
-pub const CHECKS: [Check; 7] = [
+pub const CHECKS: [Check; 8] = [
     Check {
         area: "mount",
         name: "own-namespace",
@@ -39,6 +41,13 @@ pub const CHECKS: [Check; 7] = [
         claim: "The classic chroot escape (chroot into a subdirectory, climb with ..) cannot leave the container's root.",
         needs: &[],
         run: chroot_breakout_fails,
+    },
+    Check {
+        area: "mount",
+        name: "chroot-breakout-detectable",
+        claim: "Control: under plain chroot (vessel's lesson mode) the same breakout reaches the host's files, so the check above can fail.",
+        needs: &[Needs::VesselApi],
+        run: chroot_breakout_detectable,
     },
     Check {
         area: "mount",
@@ -149,6 +158,18 @@ fn chroot_breakout_fails(ctx: &Ctx) -> Outcome {
     ensure(reached.is_empty(), || {
         format!("after the breakout the host paths {reached:?} were reachable")
     })
+}
+
+fn chroot_breakout_detectable(ctx: &Ctx) -> Outcome {
+    let request = with_paths(ctx, &["breakout"]);
+    let spec = adapter::spec_for(ctx.world, &request).rootfs_mode(RootfsMode::Chroot);
+    let finished = adapter::start_spec(&spec)?.finish()?;
+    let breakout = finished.line("breakout")?;
+    let marker = ctx.world.host_marker.display().to_string();
+    ensure(
+        breakout["escaped"] == true && breakout["paths"][&marker] == true,
+        || format!("under chroot the breakout did not reach the host's {marker}: {breakout}"),
+    )
 }
 
 fn container_mounts_stay_inside(ctx: &Ctx) -> Outcome {
