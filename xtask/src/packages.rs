@@ -39,6 +39,21 @@ pub fn install_vm_packages() -> Result<(), String> {
     install_debian(&VM_PACKAGES)
 }
 
+/// Installs the OCI runtimes `vm-conformance --peers` compares vessel with in the VM
+/// (crun refuses this hybrid host, so the VM is where it can be compared).
+pub fn install_vm_peers() -> Result<(), String> {
+    install_debian(&[
+        (
+            "crun",
+            "vm-conformance --peers runs the suite against crun in the VM",
+        ),
+        (
+            "runc",
+            "vm-conformance --peers runs the suite against runc in the VM",
+        ),
+    ])
+}
+
 /// Installs Debian's `linux-image-amd64` for the VM. vessel needs Linux 6.8 or later
 /// (overlayfs `lowerdir+`); Debian 12 (bookworm) ships 6.1, so there it comes from
 /// bookworm-backports (6.12), whose apt source is added if missing. Later releases

@@ -119,6 +119,37 @@ pub fn check_static(path: &Path) -> Result<(), String> {
     }
 }
 
+/// The shared libraries a dynamic executable loads, and its loader, as `ldd` lists them
+/// (absolute paths; symbolic links are followed when the file is copied).
+pub fn shared_libraries(executable: &Path) -> Result<Vec<PathBuf>, String> {
+    let out = Command::new("ldd")
+        .arg(executable)
+        .output()
+        .map_err(|e| format!("ldd {}: {e}", executable.display()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "ldd {}: {}",
+            executable.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(ldd_paths(&String::from_utf8_lossy(&out.stdout)))
+}
+
+/// The absolute paths in `ldd` output: `libc.so.6 => /lib/…/libc.so.6 (0x…)` and
+/// `/lib64/ld-linux-x86-64.so.2 (0x…)`; the kernel's vDSO has none.
+fn ldd_paths(ldd: &str) -> Vec<PathBuf> {
+    ldd.lines()
+        .filter_map(|line| {
+            let path = match line.split_once("=>") {
+                Some((_, right)) => right.split_whitespace().next()?,
+                None => line.split_whitespace().next()?,
+            };
+            path.starts_with('/').then(|| PathBuf::from(path))
+        })
+        .collect()
+}
+
 /// The `PT_INTERP` path of a 64-bit little-endian ELF file, if it has one.
 fn interpreter(elf: &[u8]) -> Result<Option<String>, String> {
     const PT_INTERP: u32 = 3;
@@ -182,6 +213,18 @@ mod tests {
             return;
         }
         assert_eq!(interpreter(&busybox).unwrap(), None);
+    }
+
+    #[test]
+    fn ldd_output_gives_libraries_and_the_loader() {
+        let ldd = "\tlinux-vdso.so.1 (0x00007ffd)\n\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x7f)\n\t/lib64/ld-linux-x86-64.so.2 (0x7f)\n";
+        assert_eq!(
+            ldd_paths(ldd),
+            [
+                PathBuf::from("/lib/x86_64-linux-gnu/libc.so.6"),
+                PathBuf::from("/lib64/ld-linux-x86-64.so.2")
+            ]
+        );
     }
 
     #[test]

@@ -20,9 +20,10 @@ check() {
 }
 # json_number KEY TEXT: the number after "KEY": in a one-line JSON object.
 json_number() { echo "$2" | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" | tail -n 1; }
-# No cgroup of a container may outlive it: only the shared parent may remain, empty.
+# No cgroup of a container may outlive it, nor a parent made for one: init's leaf is
+# the only cgroup below the root between checks.
 no_container_cgroups() {
-    left=$(find /sys/fs/cgroup/vessel -mindepth 1 -type d 2>/dev/null)
+    left=$(find /sys/fs/cgroup -mindepth 1 -type d ! -path /sys/fs/cgroup/init.scope)
     [ -z "$left" ] || { echo "left behind: $left"; return 1; }
 }
 
@@ -115,6 +116,19 @@ else
     not_ok "the conformance suite" "see its 'not ok' lines above"
 fi
 check "v2: no cgroup left after the conformance suite" no_container_cgroups
+
+# With --peers: the same checks against crun and runc (crun refuses the hybrid host), for
+# the runtime x check table. For comparison only: a peer's failure fails nothing here.
+peers=""
+for peer in crun runc; do
+    command -v "$peer" >/dev/null && peers="$peers --runtime $peer"
+done
+if [ -n "$peers" ]; then
+    echo "vm: \$ vessel-conformance$peers --work-dir /tmp   (for comparison; does not gate)"
+    sh -c 'echo $$ > /sys/fs/cgroup/cgroup.procs && exec vessel-conformance "$@" --work-dir /tmp' sh $peers 2>&1
+    echo "vm: the peers' run exited $?"
+    check "v2: no cgroup left after the peers' run" no_container_cgroups
+fi
 
 echo "vm: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -55,9 +55,14 @@ pub struct Options {
     /// `None`: KVM if a trial boot works, TCG otherwise.
     pub accel: Option<Accel>,
     pub timeout: Duration,
+    /// Also run the suite against crun and runc in the guest (for comparison only).
+    pub peers: bool,
 }
 
-pub const USAGE: &str = "vm-conformance [--accel kvm|tcg|auto] [--timeout SECONDS]";
+pub const USAGE: &str = "vm-conformance [--accel kvm|tcg|auto] [--timeout SECONDS] [--peers]";
+
+/// The peer runtimes `--peers` puts in the guest, with their shared libraries.
+const PEERS: [&str; 2] = ["crun", "runc"];
 
 impl Default for Options {
     /// KVM if it works, the default time limit.
@@ -65,6 +70,7 @@ impl Default for Options {
         Options {
             accel: None,
             timeout: DEFAULT_TIMEOUT,
+            peers: false,
         }
     }
 }
@@ -96,6 +102,7 @@ impl Options {
                     })?;
                     options.timeout = Duration::from_secs(seconds);
                 }
+                "--peers" => options.peers = true,
                 other => {
                     return Err(format!(
                         "unknown option {other} (usage: cargo xtask {USAGE})"
@@ -130,8 +137,20 @@ pub fn run(options: &Options) -> Result<(), String> {
         built.get(needed)?;
     }
     let tests = build::cargo_static("test", &core_test_args())?;
+    let peers = if options.peers {
+        packages::install_vm_peers()?;
+        PEERS
+            .iter()
+            .map(|name| {
+                packages::find_program(name)
+                    .ok_or_else(|| format!("{name} is not on PATH after installing it"))
+            })
+            .collect::<Result<Vec<_>, _>>()?
+    } else {
+        Vec::new()
+    };
     let initrd = build::target_dir().join("initramfs.cpio");
-    write_initramfs(&initrd, &kernel, &built, &tests)?;
+    write_initramfs(&initrd, &kernel, &built, &tests, &peers)?;
     let accel = match options.accel {
         Some(accel) => accel,
         None => choose_accel(&kernel)?,
@@ -209,6 +228,7 @@ fn write_initramfs(
     kernel: &Kernel,
     built: &build::Built,
     tests: &build::Built,
+    peers: &[PathBuf],
 ) -> Result<(), String> {
     let fail = |e: std::io::Error| format!("write {}: {e}", path.display());
     let file = File::create(path).map_err(fail)?;
@@ -219,6 +239,17 @@ fn write_initramfs(
         .map(|file| kernel::module_contents(kernel, file))
         .collect::<Result<Vec<_>, String>>()?;
     let names: Vec<&str> = modules.iter().map(|(name, _)| name.as_str()).collect();
+    // Peers are dynamically linked: each goes in with its libraries and the loader,
+    // at the paths the binary asks for.
+    let mut peer_files: Vec<PathBuf> = Vec::new();
+    for peer in peers {
+        peer_files.push(peer.clone());
+        for library in build::shared_libraries(peer)? {
+            if !peer_files.contains(&library) {
+                peer_files.push(library);
+            }
+        }
+    }
     (|| {
         archive.copy("bin/busybox", Path::new(BUSYBOX))?;
         archive.file("init", 0o755, INIT.as_bytes())?;
@@ -238,6 +269,9 @@ fn write_initramfs(
         }
         for (name, exe) in &built.bins {
             archive.copy(&format!("usr/local/bin/{name}"), exe)?;
+        }
+        for file in &peer_files {
+            archive.copy(&file.to_string_lossy(), file)?;
         }
         for (name, exe) in &tests.bins {
             if CORE_TESTS.contains(&name.as_str()) {
@@ -315,7 +349,9 @@ mod tests {
     #[test]
     fn options_parse_and_bad_ones_say_what_to_do() {
         let args = |a: &[&str]| a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
-        let options = Options::parse(&args(&["--accel", "tcg", "--timeout", "60"])).unwrap();
+        let options =
+            Options::parse(&args(&["--accel", "tcg", "--timeout", "60", "--peers"])).unwrap();
+        assert!(options.peers);
         assert_eq!(options.accel, Some(Accel::Tcg));
         assert_eq!(options.timeout, Duration::from_secs(60));
         assert_eq!(Options::parse(&[]).unwrap().accel, None);
