@@ -33,8 +33,9 @@ commands:
                 time vessel, runc, crun and youki on one OCI bundle, interleaved
   bench-compare BASE_REV
                 run the start-up benchmarks of BASE_REV and HEAD interleaved; print ratios
-  vm-conformance [--accel kvm|tcg|auto] [--timeout SECONDS]
-                boot Debian's kernel in qemu with cgroup v2 only and run vessel's checks there";
+  vm-conformance [--accel kvm|tcg|auto] [--timeout SECONDS] [--peers]
+                boot Debian's kernel in qemu with cgroup v2 only and run vessel's cgroup checks,
+                lessons and tests and the conformance suite there (--peers: crun and runc too)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
