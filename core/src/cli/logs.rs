@@ -35,12 +35,18 @@ pub fn logs(args: LogsArgs) -> Result<i32> {
         } else {
             String::new()
         };
-        match line.stream {
-            Stream::Stdout => write!(stdout.lock(), "{stamp}{}", line.log)?,
-            Stream::Stderr => write!(stderr.lock(), "{stamp}{}", line.log)?,
+        let written = match line.stream {
+            Stream::Stdout => {
+                write!(stdout.lock(), "{stamp}{}", line.log).and_then(|()| stdout.lock().flush())
+            }
+            Stream::Stderr => write!(stderr.lock(), "{stamp}{}", line.log),
+        };
+        match written {
+            // The reader went away (`vessel logs -f web | head`): that ends it, quietly.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ControlFlow::Break(())),
+            Err(e) => Err(e),
+            Ok(()) => Ok(ControlFlow::Continue(())),
         }
-        stdout.lock().flush()?;
-        Ok(ControlFlow::Continue(()))
     })?;
     Ok(0)
 }
