@@ -2,14 +2,16 @@
 //! (`harness = false`: namespaces are created from the main thread, not libtest's).
 //!
 //! The probe must be static to run on the busybox rootfs, so this builds it the way
-//! `cargo xtask conformance` does (its own target directory, `+crt-static`) unless
+//! `cargo xtask conformance` does (the static target directory, `+crt-static`) unless
 //! `VESSEL_PROBE` names one already built.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The target directory the static probe is built in (shared with `cargo xtask conformance`).
-const STATIC_TARGET_DIR: &str = "target/conformance-static";
+/// The target directory the static probe is built in, with the settings of
+/// `cargo xtask conformance` and `vm-conformance` (xtask/src/conformance.rs), so that
+/// all three share one static build.
+const STATIC_TARGET_DIR: &str = "target/vm";
 const TARGET: &str = "x86_64-unknown-linux-gnu";
 
 fn build_probe(workspace: &Path) -> Result<PathBuf, String> {
@@ -20,6 +22,8 @@ fn build_probe(workspace: &Path) -> Result<PathBuf, String> {
         .arg("--target-dir")
         .arg(&target_dir)
         .env("RUSTFLAGS", "-C target-feature=+crt-static")
+        .env("CARGO_PROFILE_DEV_DEBUG", "0")
+        .env("CARGO_PROFILE_DEV_STRIP", "debuginfo")
         .status()
         .map_err(|e| format!("run cargo to build the probe: {e}"))?;
     if !status.success() {

@@ -10,8 +10,10 @@ use std::process::Command;
 
 use crate::{packages, shell};
 
-/// Where the static binaries are built (`tests/suite.rs` builds its probe here too).
-pub const STATIC_TARGET_DIR: &str = "target/conformance-static";
+/// Where the static binaries are built: the VM's static target directory, with the same
+/// settings as `vm::build::cargo_static` (no debug info, stripped), so that
+/// `cargo xtask test`, which runs both, compiles the static suite once.
+pub const STATIC_TARGET_DIR: &str = "target/vm";
 /// The only target on this machine; `+crt-static` makes glibc binaries static.
 pub const TARGET: &str = "x86_64-unknown-linux-gnu";
 
@@ -39,6 +41,8 @@ pub fn build_static() -> Result<PathBuf, String> {
         .arg("--target-dir")
         .arg(&target_dir)
         .env("RUSTFLAGS", "-C target-feature=+crt-static")
+        .env("CARGO_PROFILE_DEV_DEBUG", "0")
+        .env("CARGO_PROFILE_DEV_STRIP", "debuginfo")
         .status()
         .map_err(|e| format!("run cargo: {e}"))?;
     if !status.success() {
