@@ -120,6 +120,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
     if args.detach {
         // The shim outlives this process: it removes the layers for --rm.
         let remove_layers = root.cleanup_in_shim();
+        let tracked = tracked.expect("a detached container is always recorded");
         let code = detach::run_detached(spec, tracked, remove_layers)?;
         root.started();
         return Ok(code);
@@ -128,7 +129,9 @@ pub fn run(args: RunArgs) -> Result<i32> {
     // the child unblocks them before exec.
     let forwarder = signals::Forwarder::install()?;
     let mut running = Container::spawn(&spec.trace_start(args.trace))?;
-    tracked.started(&running)?;
+    if let Some(tracked) = &mut tracked {
+        tracked.started(&running)?;
+    }
     root.started();
     if let Some(trace) = running.start_trace() {
         eprint!("{}", trace_table(trace));
@@ -137,7 +140,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
     let status = running.wait()?;
     // The exit code is what the caller waits for: a record that cannot be updated
     // (removed meanwhile by `vessel rm -f`) is worth a warning, not a different code.
-    if let Err(error) = tracked.exited(Some(status), running.oom_killed()) {
+    if let Some(Err(error)) = tracked.map(|t| t.exited(Some(status), running.oom_killed())) {
         eprintln!("vessel: {}", super::error_chain(&error));
     }
     args.limits.report(&running, status)

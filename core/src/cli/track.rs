@@ -1,10 +1,11 @@
 //! The record `vessel run` makes for a new container, before anything of it exists.
 
+use std::io::ErrorKind;
 use std::path::Path;
 
 use super::run::RunArgs;
 use crate::cgroups::{CgroupSpec, Layout};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::image::BASE_IMAGE;
 use crate::lifecycle::Tracked;
 use crate::state::{Limits, MountRecord, Record, StateDir};
@@ -13,7 +14,29 @@ use crate::state::{Limits, MountRecord, Record, StateDir};
 /// command, limits and mounts, and every path it may make on the host (cgroup
 /// directories, layers, log), so that `vessel rm -f` can clean up whatever moment the
 /// start is cut short at.
+///
+/// `None` for a foreground run without `--name` by a user who may not write the run
+/// directory (rootless, without `$XDG_RUNTIME_DIR`): it runs as it always could,
+/// unrecorded. `-d` and `--name` need the record, and fail with the reason.
 pub fn track(
+    args: &RunArgs,
+    id: &str,
+    cgroup: Option<&CgroupSpec>,
+    rootfs: Option<&Path>,
+) -> Result<Option<Tracked>> {
+    match record(args, id, cgroup, rootfs) {
+        Err(Error::State { source, .. })
+            if source.kind() == ErrorKind::PermissionDenied
+                && !args.detach
+                && args.name.is_none() =>
+        {
+            Ok(None)
+        }
+        tracked => tracked.map(Some),
+    }
+}
+
+fn record(
     args: &RunArgs,
     id: &str,
     cgroup: Option<&CgroupSpec>,
