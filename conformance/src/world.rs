@@ -53,6 +53,16 @@ pub struct Sources {
 impl World {
     /// Makes the work directory and the test rootfs.
     pub fn prepare(sources: &Sources) -> Result<World, String> {
+        if let Some(parent) = &sources.cgroup_parent
+            && !parent.is_absolute()
+        {
+            return Err(format!(
+                "--cgroup-parent {}: must be absolute, a path from the cgroup hierarchies' root (e.g. /user.slice/delegated)",
+                parent.display()
+            ));
+        }
+        let cgroups = cgroups::detect(Path::new("/sys/fs/cgroup"))
+            .map_err(|e| format!("detect the cgroup version: {e}"))?;
         let probe = find_probe(sources.probe.as_deref())?;
         let static_probe = vessel::rootfs::is_static_executable(&probe)
             .map_err(|e| format!("inspect the probe {}: {e}", probe.display()))?;
@@ -73,19 +83,14 @@ impl World {
         }
         fs::create_dir_all(&work).map_err(|e| format!("create {}: {e}", work.display()))?;
         let rootfs = work.join("rootfs");
-        build_rootfs(&rootfs, sources.rootfs.as_deref(), &probe)?;
         let host_marker = work.join("host-only-marker");
-        fs::write(&host_marker, "the host's, never a container's\n")
-            .map_err(|e| format!("write {}: {e}", host_marker.display()))?;
-        let cgroups = cgroups::detect(Path::new("/sys/fs/cgroup"))
-            .map_err(|e| format!("detect the cgroup version: {e}"))?;
-        if let Some(parent) = &sources.cgroup_parent
-            && !parent.is_absolute()
-        {
-            return Err(format!(
-                "--cgroup-parent {}: must be absolute, a path from the cgroup hierarchies' root (e.g. /user.slice/delegated)",
-                parent.display()
-            ));
+        let filled = build_rootfs(&rootfs, sources.rootfs.as_deref(), &probe).and_then(|()| {
+            fs::write(&host_marker, "the host's, never a container's\n")
+                .map_err(|e| format!("write {}: {e}", host_marker.display()))
+        });
+        if let Err(e) = filled {
+            let _ = fs::remove_dir_all(&work);
+            return Err(e);
         }
         Ok(World {
             work,
@@ -152,6 +157,12 @@ fn find_probe(given: Option<&Path>) -> Result<PathBuf, String> {
 
 fn build_rootfs(dir: &Path, source: Option<&Path>, probe: &Path) -> Result<(), String> {
     match source {
+        Some(source) if !source.join("bin/sh").exists() => {
+            return Err(format!(
+                "--rootfs {}: no bin/sh there (give a root filesystem directory, e.g. a busybox tree)",
+                source.display()
+            ));
+        }
         Some(source) => copy_tree(source, dir)?,
         None => {
             vessel::rootfs::build_from(dir, &vessel::rootfs::source()).map_err(|(step, e)| {
