@@ -4,7 +4,7 @@
 
 use vessel::cgroups::Version;
 
-use super::support::{Report, held, int};
+use super::support::{held, int};
 use crate::check::{Check, Ctx, Needs, Outcome, ensure};
 use crate::runtime::{Limits, Request, Session};
 
@@ -311,8 +311,7 @@ fn stats_move(ctx: &Ctx) -> Outcome {
 }
 
 fn removed_after_exit(ctx: &Ctx) -> Outcome {
-    let (session, report) = held(ctx, Request::probe::<&str>(&[]))?;
-    let _: &Report = &report;
+    let (session, _) = held(ctx, Request::probe::<&str>(&[]))?;
     let dirs: Vec<_> = session.cgroup.iter().map(|(_, d)| d.clone()).collect();
     let missing: Vec<_> = dirs.iter().filter(|d| !d.is_dir()).collect();
     ensure(!dirs.is_empty() && missing.is_empty(), || {

@@ -110,6 +110,18 @@ fn interfaces() -> BTreeSet<String> {
         .collect()
 }
 
+/// Entries of a runtime's state directory that belong to this suite's containers.
+fn ours_in(dir: &std::path::Path) -> Vec<String> {
+    let ours = format!("-{}-", std::process::id());
+    fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(&ours))
+        .collect()
+}
+
 fn no_netns_or_state_left(ctx: &Ctx) -> Outcome {
     let before = (Snapshot::take(ctx.world), interfaces());
     let (session, _) = held(ctx, rich_request(ctx)?)?;
@@ -117,6 +129,12 @@ fn no_netns_or_state_left(ctx: &Ctx) -> Outcome {
         Runtime::Oci(oci) => Some(oci.state_root()),
         Runtime::Vessel => None,
     };
+    if let Some(dir) = &state {
+        // While it runs the state is there: this is the right place to look.
+        ensure(!ours_in(dir).is_empty(), || {
+            format!("no state of the running container in {}", dir.display())
+        })?;
+    }
     session.finish()?;
     let after = (Snapshot::take(ctx.world), interfaces());
     let leaked = after.0.new_since(&before.0);
@@ -126,14 +144,7 @@ fn no_netns_or_state_left(ctx: &Ctx) -> Outcome {
         format!("new network interfaces on the host: {new_links:?}")
     })?;
     if let Some(dir) = state {
-        let ours = format!("-{}-", std::process::id());
-        let left: Vec<String> = fs::read_dir(&dir)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| n.contains(&ours))
-            .collect();
+        let left = ours_in(&dir);
         ensure(left.is_empty(), || {
             format!("runtime state left in {}: {left:?}", dir.display())
         })?;
