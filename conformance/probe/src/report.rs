@@ -93,6 +93,32 @@ fn reachable(paths: &[String]) -> Object {
     object
 }
 
+/// Every device node below `/dev` (two levels deep) as `PATH c|b MAJOR:MINOR`.
+fn device_nodes() -> Vec<String> {
+    use std::os::unix::fs::FileTypeExt;
+    let mut nodes = Vec::new();
+    let mut dirs = vec![(std::path::PathBuf::from("/dev"), 0)];
+    while let Some((dir, depth)) = dirs.pop() {
+        for entry in fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let Ok(meta) = entry.path().symlink_metadata() else {
+                continue;
+            };
+            let kind = meta.file_type();
+            let (major, minor) = (libc::major(meta.rdev()), libc::minor(meta.rdev()));
+            let path = entry.path().display().to_string();
+            if kind.is_char_device() {
+                nodes.push(format!("{path} c {major}:{minor}"));
+            } else if kind.is_block_device() {
+                nodes.push(format!("{path} b {major}:{minor}"));
+            } else if kind.is_dir() && depth < 1 {
+                dirs.push((entry.path(), depth + 1));
+            }
+        }
+    }
+    nodes.sort();
+    nodes
+}
+
 /// `dev:ino` of the directory the process sees as `/`.
 pub fn root_identity() -> String {
     fs::metadata("/")
@@ -136,6 +162,7 @@ pub fn report(paths: &[String]) -> Object {
         .strs("sysv_msg_keys", &sysv_keys("/proc/sysvipc/msg"))
         .strs("sysv_shm_keys", &sysv_keys("/proc/sysvipc/shm"))
         .str("root", &root_identity())
+        .strs("devices", &device_nodes())
         .object("paths", &reachable(paths));
     let mut ns = Object::default();
     for name in NAMESPACES {

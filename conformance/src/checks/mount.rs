@@ -13,7 +13,7 @@ use crate::host;
 use crate::runtime::{Request, vessel as adapter};
 use crate::world::LATE_DIR;
 
-pub const CHECKS: [Check; 8] = [
+pub const CHECKS: [Check; 9] = [
     Check {
         area: "mount",
         name: "own-namespace",
@@ -62,6 +62,13 @@ pub const CHECKS: [Check; 8] = [
         claim: "A mount the host makes under the rootfs after the container started never appears inside.",
         needs: &[],
         run: host_mounts_stay_outside,
+    },
+    Check {
+        area: "mount",
+        name: "dev-minimal",
+        claim: "/dev holds only the standard character devices (null, zero, full, random, urandom, tty, ptys): no disk, no /dev/mem.",
+        needs: &[],
+        run: dev_minimal,
     },
     Check {
         area: "mount",
@@ -200,6 +207,33 @@ fn host_mounts_stay_outside(ctx: &Ctx) -> Outcome {
             "the host's mount on {} appeared inside at {LATE_DIR}",
             late.display()
         )
+    })
+}
+
+/// `major:minor` of the devices a container may have: null, zero, full, random,
+/// urandom, tty, console and ptmx; any pty (major 136) is fine too.
+const STANDARD_DEVICES: [&str; 8] = ["1:3", "1:5", "1:7", "1:8", "1:9", "5:0", "5:1", "5:2"];
+
+fn dev_minimal(ctx: &Ctx) -> Outcome {
+    let (report, _) = report(ctx, &Request::probe(&["report"]))?;
+    ensure(report.devices.iter().any(|d| d.ends_with(" c 1:3")), || {
+        format!(
+            "no /dev/null among {:?}: the probe cannot see /dev",
+            report.devices
+        )
+    })?;
+    let unexpected: Vec<&String> = report
+        .devices
+        .iter()
+        .filter(|d| {
+            let mut fields = d.rsplit(' ');
+            let numbers = fields.next().unwrap_or_default();
+            let kind = fields.next().unwrap_or_default();
+            kind != "c" || !(STANDARD_DEVICES.contains(&numbers) || numbers.starts_with("136:"))
+        })
+        .collect();
+    ensure(unexpected.is_empty(), || {
+        format!("device nodes a container should not have: {unexpected:?}")
     })
 }
 

@@ -28,6 +28,7 @@ pub struct Report {
     pub sysv_msg_keys: Vec<String>,
     pub sysv_shm_keys: Vec<String>,
     pub root: String,
+    pub devices: Vec<String>,
     pub paths: BTreeMap<String, bool>,
     pub ns: BTreeMap<String, String>,
     pub cgroup_files: BTreeMap<String, String>,
