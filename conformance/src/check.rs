@@ -40,6 +40,8 @@ pub enum Needs {
     UserNamespaces,
     /// overlayfs.
     Overlay,
+    /// Time namespaces (Linux 5.6, CONFIG_TIME_NS).
+    TimeNamespaces,
 }
 
 /// Everything a check may use.
@@ -75,6 +77,7 @@ impl Needs {
             Needs::Controller(c) => format!("cgroup:{c}"),
             Needs::UserNamespaces => "userns".to_owned(),
             Needs::Overlay => "overlayfs".to_owned(),
+            Needs::TimeNamespaces => "timens".to_owned(),
         }
     }
 }

@@ -29,7 +29,7 @@ pub const USAGE: &str =
                           [--cgroup-parent PATH]
 
 Checks isolation invariants (PID, UTS, mount, IPC, network, user, cgroup, layers, volumes,
-exec, cleanup) against the real kernel, as root. One line per check, then
+exec, process, time, cleanup) against the real kernel, as root. One line per check, then
 `N passed, N failed, N skipped`; exit status 1 if any check failed.
 
   --runtime R    vessel (default), runc, crun, youki, or all (prints the runtime x check table)

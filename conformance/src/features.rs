@@ -17,7 +17,7 @@ pub fn missing(needs: &[Needs], runtime: &Runtime) -> Option<String> {
 fn missing_one(needs: Needs, runtime: &Runtime) -> Option<String> {
     match needs {
         Needs::VesselApi => (!runtime.is_vessel()).then(|| {
-            "vessel-only: it uses vessel's library (image layers, commit, exec via setns)"
+            "vessel-only: it uses vessel's library (image layers, commit, chroot mode, time offsets)"
                 .to_owned()
         }),
         Needs::Controller(name) => (!has_controller(name))
@@ -30,6 +30,9 @@ fn missing_one(needs: Needs, runtime: &Runtime) -> Option<String> {
         Needs::Overlay => {
             (!has_overlay()).then(|| "overlayfs is not available (modprobe overlay)".to_owned())
         }
+        Needs::TimeNamespaces => (!Path::new("/proc/self/ns/time").exists()).then(|| {
+            "time namespaces are not available (Linux 5.6+, CONFIG_TIME_NS)".to_owned()
+        }),
     }
 }
 

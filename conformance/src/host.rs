@@ -66,3 +66,14 @@ pub fn pid_in_ns(pidns: &str, ns_pid: i64) -> Option<i32> {
             == Some(ns_pid)
     })
 }
+
+/// `clock` now, in nanoseconds.
+pub fn clock_ns(clock: libc::clockid_t) -> i64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a live timespec for clock_gettime to fill in.
+    unsafe { libc::clock_gettime(clock, &mut ts) };
+    ts.tv_sec * 1_000_000_000 + ts.tv_nsec
+}

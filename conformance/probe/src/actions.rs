@@ -378,6 +378,15 @@ pub fn signal0(pid: i32) -> Object {
     o
 }
 
+/// The three clocks a time namespace may or may not shift, read now.
+pub fn clocks() -> Object {
+    let mut o = Object::kind("clocks");
+    o.int("realtime_ns", clock_ns(libc::CLOCK_REALTIME))
+        .int("monotonic_ns", clock_ns(libc::CLOCK_MONOTONIC))
+        .int("boottime_ns", clock_ns(libc::CLOCK_BOOTTIME));
+    o
+}
+
 /// Reads a file (e.g. one a volume brought in).
 pub fn cat(path: &str) -> Object {
     let mut o = Object::kind("cat");

@@ -6,7 +6,7 @@
 //! Usage: `vessel-probe [--path P]... ACTION...` where ACTION is one of
 //! `report`, `orphan`, `background`, `spin MS`, `eat BYTES`, `forks N`, `write PATH`,
 //! `stat PATH`, `cat PATH`, `breakout`, `mount-tmpfs PATH`, `sethostname NAME`,
-//! `kill-init`, `signal0 PID`, `exit CODE`, or `hold`: read more actions from stdin,
+//! `kill-init`, `signal0 PID`, `clocks`, `exit CODE`, or `hold`: read more actions from stdin,
 //! one line at a time, until end-of-file (so the suite can look at the container from
 //! the host while it certainly still runs, without sleeping).
 //!
@@ -50,6 +50,7 @@ fn run(words: &[String], paths: &mut Vec<String>) -> Result<(), String> {
             "mount-tmpfs" => actions::mount_tmpfs(&arg("a path")?).render(),
             "sethostname" => actions::sethostname(&arg("a name")?).render(),
             "kill-init" => actions::kill_init().render(),
+            "clocks" => actions::clocks().render(),
             "signal0" => actions::signal0(number(arg("a pid")?)? as i32).render(),
             "exit" => {
                 let code = number(arg("an exit code")?)?;

@@ -9,6 +9,7 @@ mod mount;
 mod net;
 mod pid;
 mod process;
+mod time;
 mod user;
 mod uts;
 mod volumes;
@@ -31,6 +32,7 @@ pub fn all() -> Vec<Check> {
         layers::CHECKS.as_slice(),
         exec::CHECKS.as_slice(),
         process::CHECKS.as_slice(),
+        time::CHECKS.as_slice(),
         cleanup::CHECKS.as_slice(),
     ]
     .concat()

@@ -109,6 +109,7 @@ fn is_action(word: &str) -> bool {
             | "sethostname"
             | "kill-init"
             | "signal0"
+            | "clocks"
     )
 }
 
