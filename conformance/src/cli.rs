@@ -2,10 +2,10 @@
 
 use std::path::PathBuf;
 
-use crate::checks;
 use crate::runner::{self, Result};
 use crate::runtime::oci::KNOWN;
 use crate::world::{Sources, World};
+use crate::{checks, output};
 
 /// What the command line asks for.
 #[derive(Debug, Default)]
@@ -151,7 +151,7 @@ pub fn run(options: &Options) -> i32 {
         }
         let mut print = |r: &Result| {
             if !options.json {
-                print_line(r, several);
+                output::line(r, several);
             }
         };
         let unusable = format!("{name} cannot be used here (see above)");
@@ -175,7 +175,7 @@ pub fn run(options: &Options) -> i32 {
         );
     } else {
         if several {
-            print_table(&options.runtimes, &all);
+            output::table(&options.runtimes, &all);
         }
         println!("{passed} passed, {failed} failed, {skipped} skipped");
     }
@@ -184,52 +184,6 @@ pub fn run(options: &Options) -> i32 {
         return 1;
     }
     i32::from(failed > 0)
-}
-
-fn print_line(r: &Result, several: bool) {
-    let runtime = if several {
-        format!("[{}] ", r.runtime)
-    } else {
-        String::new()
-    };
-    let reason = if r.reason.is_empty() {
-        String::new()
-    } else {
-        format!(" # {}", r.reason)
-    };
-    println!("{:<6} {runtime}{}{reason}", r.verdict, r.check);
-}
-
-/// The runtime × check table.
-fn print_table(runtimes: &[String], all: &[Result]) {
-    println!();
-    print!("{:<40}", "check");
-    for runtime in runtimes {
-        print!(" {runtime:<7}");
-    }
-    println!();
-    let mut ids: Vec<&str> = Vec::new();
-    for r in all {
-        if !ids.contains(&r.check.as_str()) {
-            ids.push(&r.check);
-        }
-    }
-    for id in ids {
-        print!("{id:<40}");
-        for runtime in runtimes {
-            let cell = all
-                .iter()
-                .find(|r| r.check == id && &r.runtime == runtime)
-                .map_or("-", |r| match r.verdict {
-                    "ok" => "ok",
-                    "not ok" => "FAIL",
-                    _ => "skip",
-                });
-            print!(" {cell:<7}");
-        }
-        println!();
-    }
-    println!();
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ pub mod cli;
 pub mod features;
 pub mod host;
 pub mod leaks;
+pub mod output;
 pub mod runner;
 pub mod runtime;
 pub mod world;
