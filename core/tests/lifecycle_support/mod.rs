@@ -149,6 +149,17 @@ impl Vessel {
     }
 }
 
+/// A test that failed half-way still leaves nothing running: every container recorded
+/// in its run directory is removed, by force.
+impl Drop for Vessel {
+    fn drop(&mut self) {
+        let state = self.state();
+        for record in state.list().unwrap_or_default() {
+            let _ = vessel::lifecycle::remove(&state, &record.id, true);
+        }
+    }
+}
+
 /// Where container `id`'s cgroup directories would be.
 pub fn cgroup_dirs(id: &str) -> Vec<PathBuf> {
     let layout = Layout::of_this_process().expect("our cgroup layout");
