@@ -211,6 +211,10 @@ impl Record {
                 format!("exited with code {code} (OOM-killed)")
             }
             Observed::Exited(Some(code)) => format!("exited with code {code}"),
+            // Reaped or about to be: its supervisor is writing the exit down right now.
+            Observed::Exited(None) if self.status == Status::Running && self.shim_alive() => {
+                "exited (its exit is being recorded)".to_owned()
+            }
             Observed::Exited(None) => "exited (exit not recorded: its supervisor died)".to_owned(),
             Observed::NeverStarted => "never started (its supervisor died)".to_owned(),
         }
