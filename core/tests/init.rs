@@ -7,6 +7,7 @@
 
 use std::io::{BufRead, BufReader, Lines};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::Duration;
 
@@ -14,15 +15,53 @@ use vessel::image::Store;
 use vessel::test_support::HeldContainer;
 use vessel::{ContainerSpec, ExitStatus};
 
+/// vessel-init on the host, in a process group of its own. If a test fails before it
+/// has waited for the init, dropping this kills the whole group — the init, its command
+/// and every orphan — so a failing test leaves no process behind.
+struct HostInit {
+    child: Child,
+    waited: bool,
+}
+
+impl HostInit {
+    fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn wait(&mut self) -> std::io::Result<std::process::ExitStatus> {
+        let status = self.child.wait();
+        self.waited = status.is_ok();
+        status
+    }
+}
+
+impl Drop for HostInit {
+    fn drop(&mut self) {
+        if !self.waited {
+            // SAFETY: kill only sends a signal. The group is the unreaped init's own
+            // (process_group(0) made its pid the group id), so it names our processes.
+            unsafe { libc::kill(-(self.child.id() as i32), libc::SIGKILL) };
+            let _ = self.child.wait();
+        }
+    }
+}
+
 /// Starts `vessel-init -- sh -c SCRIPT` on the host with stdout on a pipe.
-fn init(script: &str) -> (Child, Lines<BufReader<ChildStdout>>) {
+fn init(script: &str) -> (HostInit, Lines<BufReader<ChildStdout>>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_vessel-init"))
         .args(["--", "sh", "-c", script])
         .stdout(Stdio::piped())
+        .process_group(0)
         .spawn()
         .expect("start vessel-init");
     let lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    (child, lines)
+    (
+        HostInit {
+            child,
+            waited: false,
+        },
+        lines,
+    )
 }
 
 fn next(lines: &mut Lines<BufReader<ChildStdout>>) -> String {
@@ -139,6 +178,34 @@ fn orphans_are_reaped_while_the_command_runs() {
         "the orphan was not reaped"
     );
     assert!(!std::path::Path::new(&format!("/proc/{orphan}")).exists());
+    kill(child.id() as i32, libc::SIGTERM);
+    assert_eq!(child.wait().unwrap().code(), Some(128 + libc::SIGTERM));
+}
+
+#[test]
+fn a_burst_of_orphans_is_reaped_whole() {
+    // Fifty orphans die at once: the kernel may merge their SIGCHLDs into one, so the
+    // init must reap until nothing is left, not once per signal.
+    let (mut child, mut lines) = init(
+        "sh -c 'p=; i=0; while [ $i -lt 50 ]; do sleep 1000 & p=\"$p $!\"; i=$((i+1)); done; echo $p'; \
+         echo ready; exec sleep 1000",
+    );
+    let orphans: Vec<i32> = next(&mut lines)
+        .split_whitespace()
+        .map(|p| p.parse().unwrap())
+        .collect();
+    assert_eq!(orphans.len(), 50);
+    assert_eq!(next(&mut lines), "ready");
+    let pidfds: Vec<OwnedFd> = orphans.iter().map(|&pid| pidfd_open(pid)).collect();
+    for &pid in &orphans {
+        kill(pid, libc::SIGKILL);
+    }
+    for (pid, pidfd) in orphans.iter().zip(&pidfds) {
+        assert!(
+            poll(pidfd, 0, Duration::from_secs(30)),
+            "orphan {pid} was not reaped"
+        );
+    }
     kill(child.id() as i32, libc::SIGTERM);
     assert_eq!(child.wait().unwrap().code(), Some(128 + libc::SIGTERM));
 }
