@@ -81,6 +81,19 @@ else
 fi
 check "v2: no cgroup left after the limited containers" no_container_cgroups
 
+# A detached container keeps its cgroup while it runs (its process in it, the limit
+# readable from the host), and `vessel rm -f` removes it.
+detached() {
+    id=$($V -d -m 40m /bin/sleep 600) || return 1
+    dir=/sys/fs/cgroup/vessel/$id
+    [ "$(cat "$dir/memory.max")" = 41943040 ] || { echo "memory.max: $(cat "$dir/memory.max" 2>&1)"; return 1; }
+    [ "$(cat "$dir/cgroup.procs")" != "" ] || { echo "$dir holds no process"; return 1; }
+    vessel rm -f "$id" || return 1
+    [ ! -e "$dir" ] || { echo "$dir is still there"; return 1; }
+}
+check "v2: a detached container keeps its cgroup and memory.max; rm -f removes it" detached
+check "v2: no cgroup left after the detached container" no_container_cgroups
+
 # The cgroup lessons check their own claims (exit non-zero on a ✘). They use vessel's
 # default place, <own cgroup>/vessel/<id>, so they run from the root cgroup.
 for demo in demo-oom demo-cpu-quota demo-pids demo-cgroupns; do
