@@ -346,6 +346,46 @@ fn size_text(path: &Path) -> String {
 mod tests {
     use super::*;
 
+    fn console(lines: &[&str], ending: Ending) -> Console {
+        Console {
+            lines: lines.iter().map(|l| (*l).to_owned()).collect(),
+            ending,
+            took: Duration::from_secs(9),
+        }
+    }
+
+    #[test]
+    fn the_report_tells_no_boot_from_failed_checks() {
+        let limit = Duration::from_secs(60);
+        let booted = ["vm: kernel 6.12", "not ok - x: y", "VESSEL-VM-EXIT=1"];
+        assert!(report(&console(&booted, Ending::Finished(0)), limit).is_ok());
+        let failed = report(&console(&booted, Ending::Finished(1)), limit).unwrap_err();
+        assert!(
+            failed.starts_with("the checks failed in the cgroup-v2 VM (exit 1"),
+            "{failed}"
+        );
+        assert!(
+            failed.ends_with("not ok - x: y\nVESSEL-VM-EXIT=1"),
+            "{failed}"
+        );
+        let panic = ["Kernel panic - not syncing: VFS"];
+        let no_boot = report(
+            &console(&panic, Ending::NoExitLine("qemu exit 0".into())),
+            limit,
+        )
+        .unwrap_err();
+        assert!(no_boot.starts_with("the VM did not boot"), "{no_boot}");
+        assert!(
+            no_boot.ends_with("Kernel panic - not syncing: VFS"),
+            "{no_boot}"
+        );
+        let hung = report(&console(&booted[..1], Ending::TimedOut), limit).unwrap_err();
+        assert!(
+            hung.starts_with("the VM did not finish the checks within 60 s"),
+            "{hung}"
+        );
+    }
+
     #[test]
     fn options_parse_and_bad_ones_say_what_to_do() {
         let args = |a: &[&str]| a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
