@@ -106,7 +106,7 @@ for demo in demo-oom demo-cpu-quota demo-pids demo-cgroupns; do
 done
 check "v2: no cgroup left after the lessons" no_container_cgroups
 
-# vessel's own cgroup tests, on a real v2 kernel for once (on the host they meet v1).
+# vessel's own cgroup and exec tests, on a real v2 kernel for once (the host is v1).
 # They too use the default place, so they run from the root cgroup; one thread, so the
 # CPU-quota test is not measured while another test competes for the two vCPUs.
 for test in /vm/tests/*; do

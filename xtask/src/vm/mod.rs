@@ -211,8 +211,9 @@ fn report(console: &Console, timeout: Duration) -> Result<(), String> {
     }
 }
 
-/// vessel's own tests that exercise cgroups for real; in the VM they meet v2.
-const CORE_TESTS: [&str; 3] = ["cgroups_lifecycle", "cgroups_limits", "cgroups_cli"];
+/// vessel's own tests that exercise cgroups for real; in the VM they meet v2 (`exec`
+/// joins a running container's cgroup, and detached containers keep theirs).
+const CORE_TESTS: [&str; 4] = ["cgroups_lifecycle", "cgroups_limits", "cgroups_cli", "exec"];
 
 fn core_test_args() -> Vec<&'static str> {
     let mut args = vec!["--no-run", "-p", "vessel"];
