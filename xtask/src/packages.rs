@@ -79,8 +79,8 @@ pub fn install_vm_kernel() -> Result<(), String> {
         args.extend(["-t", "bookworm-backports"]);
     }
     args.push("linux-image-amd64");
-    shell::run("apt-get", &["update", "-qq"])?;
-    shell::run("apt-get", &args)
+    apt_get(&["update", "-qq"])?;
+    apt_get(&args)
 }
 
 const BACKPORTS_SOURCE_FILE: &str = "/etc/apt/sources.list.d/vessel-bookworm-backports.sources";
@@ -127,6 +127,22 @@ fn install_debian(packages: &[(&str, &str)]) -> Result<(), String> {
     let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
     args.extend(&missing);
     shell::run("apt-get", &args)
+}
+
+/// Runs `apt-get args…` without questions: CI has no terminal, and a package's
+/// configuration script (the kernel's, say) must not wait for one.
+fn apt_get(args: &[&str]) -> Result<(), String> {
+    println!("xtask: $ apt-get {}", args.join(" "));
+    let status = std::process::Command::new("apt-get")
+        .args(args)
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .status()
+        .map_err(|e| format!("apt-get: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`apt-get {}` failed ({status})", args.join(" ")))
+    }
 }
 
 fn debian_package_installed(name: &str) -> bool {
