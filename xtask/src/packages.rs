@@ -123,10 +123,10 @@ fn install_debian(packages: &[(&str, &str)]) -> Result<(), String> {
             "missing packages {missing:?} and no apt-get here: install them with your package manager"
         ));
     }
-    shell::run("apt-get", &["update", "-qq"])?;
+    apt_get(&["update", "-qq"])?;
     let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
     args.extend(&missing);
-    shell::run("apt-get", &args)
+    apt_get(&args)
 }
 
 /// Runs `apt-get args…` without questions: CI has no terminal, and a package's
