@@ -114,9 +114,15 @@ impl Options {
     }
 }
 
+/// Installs what the VM needs (qemu, busybox, xz, a 6.8+ kernel) when missing.
+pub fn install_deps() -> Result<(), String> {
+    packages::install_vm_packages()?;
+    Kernel::for_vm().map(drop)
+}
+
 /// Builds, boots, checks; `Err` says which stage failed, with the console's last lines.
 pub fn run(options: &Options) -> Result<(), String> {
-    packages::install_vm_packages()?;
+    install_deps()?;
     let kernel = Kernel::for_vm()?;
     build::check_static(Path::new(BUSYBOX))?;
     let built = build::cargo_static(
