@@ -41,7 +41,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("test") => test::run(),
-        Some("install-deps") => packages::install_all(),
+        Some("install-deps") => packages::install_all().and_then(|()| vm::install_deps()),
         Some("book-check") => book::check(),
         Some("conformance") => conformance::run(&args[1..]),
         Some("bench-peers") => match args.get(1).map(|n| n.parse::<usize>()) {
