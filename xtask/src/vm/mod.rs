@@ -122,7 +122,7 @@ pub fn install_deps() -> Result<(), String> {
 
 /// Builds, boots, checks; `Err` says which stage failed, with the console's last lines.
 pub fn run(options: &Options) -> Result<(), String> {
-    install_deps()?;
+    packages::install_vm_packages()?;
     let kernel = Kernel::for_vm()?;
     build::check_static(Path::new(BUSYBOX))?;
     let built = build::cargo_static(
