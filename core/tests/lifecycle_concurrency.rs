@@ -56,10 +56,15 @@ fn fifty_concurrent_run_d_and_rm_f_pairs_leave_nothing_behind() {
                 })
             })
             .collect();
-        let ids = pairs.into_iter().map(|p| p.join().unwrap()).collect();
+        // Every pair is joined, and the reader stopped, before any failure is raised:
+        // a scope waits for all its threads, so a reader never told to stop would hang.
+        let results: Vec<_> = pairs.into_iter().map(|p| p.join()).collect();
         done.store(true, Ordering::Relaxed);
         assert!(reader.join().unwrap() > 0);
-        ids
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
     });
     assert_eq!(ids.iter().collect::<BTreeSet<_>>().len(), PAIRS);
     vessel.assert_empty();

@@ -270,8 +270,12 @@ impl Store {
         for entry in fs::read_dir(&dir).map_err(ImageError::store("read", &dir))? {
             let entry = entry.map_err(ImageError::store("read", &dir))?;
             let path = entry.path().join(super::container_fs::RECORD);
-            if path.exists() {
-                records.push(read_json(&path)?);
+            match read_json(&path) {
+                Ok(record) => records.push(record),
+                // Not made yet, or removed since the listing (a concurrent `vessel rm`).
+                Err(ImageError::Store { source, .. })
+                    if source.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
             }
         }
         records.sort_by(|a: &ContainerRecord, b| a.id.cmp(&b.id));
