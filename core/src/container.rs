@@ -34,6 +34,20 @@ impl Container {
     /// Like [`Container::spawn`], with the container's stdin, stdout and stderr chosen
     /// by the caller instead of inherited.
     pub fn spawn_with_stdio(spec: &ContainerSpec, stdio: Stdio<'_>) -> Result<Running> {
+        Container::spawn_supervised(spec, stdio, |_| Ok(()))
+    }
+
+    /// Like [`Container::spawn_with_stdio`], and calls `cloned` with the child's pid
+    /// while the child still waits on the go pipe, before it may run anything. A
+    /// supervisor records the pid there: if it is killed later, the container is found
+    /// by that pid; if it is killed earlier, the child sees end-of-file on the go pipe
+    /// and exits without ever running the command. If `cloned` fails, the child is
+    /// killed and the error returned.
+    pub fn spawn_supervised(
+        spec: &ContainerSpec,
+        stdio: Stdio<'_>,
+        cloned: impl FnOnce(libc::pid_t) -> Result<()>,
+    ) -> Result<Running> {
         // 1. Prepare everything before the child exists: its steps, the cgroup, the pipes.
         let mut tracer = spec.trace_start.then(Tracer::start).transpose()?;
         let mut plan = Plan::for_spec(spec)?;
@@ -70,6 +84,7 @@ impl Container {
 
         // 3. The parent's share of the set-up, while the child waits on the go pipe.
         set_up_from_parent(spec, &running, born_in.is_none(), &mut tracer)?;
+        cloned(pid)?;
         pipe::send_go(go.write)?;
         mark(&mut tracer, "send go");
         if let Some(time) = time

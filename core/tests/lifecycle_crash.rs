@@ -237,3 +237,104 @@ fn rm_f_while_the_shim_is_starting_the_container() {
     vessel.assert_gone(&id);
     vessel.assert_empty();
 }
+
+/// Live processes (not zombies) whose command line is exactly `argv`: how a test finds a
+/// container that vessel may have lost track of, without trusting vessel's records.
+fn live_processes(argv: &[&str]) -> Vec<libc::pid_t> {
+    let wanted: Vec<u8> = argv
+        .iter()
+        .flat_map(|a| [a.as_bytes(), b"\0"].concat())
+        .collect();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<libc::pid_t>().ok())
+        .filter(|pid| {
+            let alive = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|stat| vessel::state::process::parse_state(&stat))
+                .is_some_and(|state| !matches!(state, 'Z' | 'X'));
+            alive && std::fs::read(format!("/proc/{pid}/cmdline")).ok() == Some(wanted.clone())
+        })
+        .collect()
+}
+
+/// A `sleep` no other test runs (`test` tells this file's tests apart), so that its
+/// process can be found by its command line.
+fn unique_sleep(test: u32) -> [String; 2] {
+    [
+        "sleep".to_owned(),
+        format!("{}{test}", 900_000 + std::process::id()),
+    ]
+}
+
+#[test]
+fn shim_killed_after_the_exec_before_recording_the_start_leaves_no_orphan() {
+    vessel::require_root!();
+    let vessel = Vessel::new();
+    let sleep = unique_sleep(1);
+    let argv = [sleep[0].as_str(), sleep[1].as_str()];
+    // No limits: no cgroup to find the container by, only its recorded pid.
+    let (cli, shim) = vessel.hold("shim-spawned", &["run", "-d", "--", argv[0], argv[1]]);
+    let record = vessel.state().list().unwrap()[0].clone();
+    assert_eq!(record.status, vessel::state::Status::Created, "as stored");
+    assert!(
+        record.pid > 0,
+        "the pid is recorded before the exec: {record:?}"
+    );
+    sigkill(shim);
+    // The CLI sees its shim die and kills the container the shim had started.
+    let out = cli.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(125), "{}", text(&out.stderr));
+    assert_eq!(live_processes(&argv), Vec::<libc::pid_t>::new());
+    vessel.assert_gone(&record.id);
+    vessel.assert_empty();
+}
+
+#[test]
+fn vessel_and_shim_killed_after_the_exec_then_ps_and_rm_f_find_the_container() {
+    vessel::require_root!();
+    let vessel = Vessel::new();
+    let sleep = unique_sleep(2);
+    let argv = [sleep[0].as_str(), sleep[1].as_str()];
+    let (mut cli, shim) = vessel.hold(
+        "shim-spawned",
+        &["run", "-d", "--name", "lost", "--", argv[0], argv[1]],
+    );
+    cli.kill().unwrap();
+    cli.wait().unwrap();
+    sigkill(shim);
+    let id = vessel.state().find("lost").unwrap().id;
+    // Recorded as created, but its process runs: ps must say so.
+    assert!(status_in_ps(&vessel, &id).ends_with("running"));
+    let refused = vessel.fails(&["rm", "lost"]);
+    assert!(refused.contains("running"), "{refused}");
+    vessel.ok(&["rm", "-f", "lost"]);
+    assert_eq!(live_processes(&argv), Vec::<libc::pid_t>::new());
+    vessel.assert_gone(&id);
+    vessel.assert_empty();
+}
+
+#[test]
+fn vessel_and_shim_killed_before_the_go_signal_then_the_child_exits_by_itself() {
+    vessel::require_root!();
+    let vessel = Vessel::new();
+    let sleep = unique_sleep(3);
+    let argv = [sleep[0].as_str(), sleep[1].as_str()];
+    let (mut cli, shim) = vessel.hold("shim-cloned", &["run", "-d", "--", argv[0], argv[1]]);
+    let record = vessel.state().list().unwrap()[0].clone();
+    assert!(record.pid > 0 && record.started.is_none(), "{record:?}");
+    cli.kill().unwrap();
+    cli.wait().unwrap();
+    sigkill(shim);
+    // Nobody will send "go": the child reads end-of-file and exits before the exec.
+    wait_gone(record.pid);
+    assert_eq!(live_processes(&argv), Vec::<libc::pid_t>::new());
+    let line = status_in_ps(&vessel, &record.id);
+    assert!(
+        line.ends_with("never started (its supervisor died)"),
+        "{line}"
+    );
+    vessel.ok(&["rm", &record.id]);
+    vessel.assert_gone(&record.id);
+    vessel.assert_empty();
+}

@@ -123,17 +123,22 @@ fn shim(
             source,
         })?;
         let (out, err) = (Pipe::new()?, Pipe::new()?);
-        let running = Container::spawn_with_stdio(
+        // The pid is recorded before the child may exec: killed at any moment from here
+        // on, the shim leaves either a recorded pid or a child that exits by itself
+        // (end-of-file on its go pipe), never an orphan nobody can find.
+        let running = Container::spawn_supervised(
             spec,
             Stdio {
                 stdin: Some(null.as_fd()),
                 stdout: Some(out.write.as_fd()),
                 stderr: Some(err.write.as_fd()),
             },
+            |pid| tracked.cloned(pid),
         )?;
         // Only the container may hold the write ends now: when it is gone, the reads
         // see end-of-file.
         drop((out.write, err.write));
+        hold_point("shim-spawned");
         // A `vessel rm -f` meanwhile removed the record: then `running` drops, which
         // kills the container.
         tracked.started(&running)?;

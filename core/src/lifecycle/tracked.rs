@@ -63,6 +63,22 @@ impl Tracked {
         self.done = true;
     }
 
+    /// The container's first process exists and waits for the go signal: record its
+    /// pid now, before it may run anything (see [`Container::spawn_supervised`]). Fails
+    /// if the record was removed meanwhile (`vessel rm -f`): the spawn then kills it.
+    ///
+    /// [`Container::spawn_supervised`]: crate::Container::spawn_supervised
+    pub fn cloned(&mut self, pid: libc::pid_t) -> Result<()> {
+        // Our unreaped child, blocked on the go pipe: its /proc entry is there.
+        let event = Event::Cloned {
+            pid,
+            pid_start_time: process::start_time(pid).unwrap_or(0),
+        };
+        self.record = self.dir.apply(&self.record.id, event)?;
+        hold_point("shim-cloned");
+        Ok(())
+    }
+
     /// The container's command started. Fails if the record was removed meanwhile
     /// (`vessel rm -f` while starting): the caller then drops `running`, which kills it.
     pub fn started(&mut self, running: &Running) -> Result<()> {

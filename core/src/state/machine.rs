@@ -19,6 +19,15 @@ pub enum Event {
         /// Its start time (field 22 of `/proc/PID/stat`).
         shim_start_time: u64,
     },
+    /// The first process exists (cloned, set up, not yet let go to `execve`): recorded
+    /// before it may run anything, so a supervisor killed from here on leaves a pid to
+    /// find it by.
+    Cloned {
+        /// Its pid on the host.
+        pid: libc::pid_t,
+        /// Its start time.
+        pid_start_time: u64,
+    },
     /// The first process started (its `execve` succeeded).
     Started {
         /// Its pid on the host.
@@ -40,6 +49,7 @@ impl Event {
     fn name(&self) -> &'static str {
         match self {
             Event::Supervised { .. } => "hand to a new supervisor",
+            Event::Cloned { .. } => "record the first process of",
             Event::Started { .. } => "start",
             Event::Exited { .. } => "record the exit of",
         }
@@ -51,6 +61,7 @@ impl Event {
 pub fn next(from: Status, event: &Event) -> Option<Status> {
     match (from, event) {
         (Status::Created, Event::Supervised { .. }) => Some(Status::Created),
+        (Status::Created, Event::Cloned { .. }) => Some(Status::Created),
         (Status::Created, Event::Started { .. }) => Some(Status::Running),
         // A start that never happened (the supervisor died, or the command failed).
         (Status::Created, Event::Exited { .. }) => Some(Status::Exited),
@@ -85,6 +96,13 @@ impl Record {
                 self.shim_pid = shim_pid;
                 self.shim_start_time = shim_start_time;
             }
+            Event::Cloned {
+                pid,
+                pid_start_time,
+            } => {
+                self.pid = pid;
+                self.pid_start_time = pid_start_time;
+            }
             Event::Started {
                 pid,
                 pid_start_time,
@@ -113,11 +131,15 @@ mod tests {
 
     const ALL: [Status; 3] = [Status::Created, Status::Running, Status::Exited];
 
-    fn events() -> [Event; 3] {
+    fn events() -> [Event; 4] {
         [
             Event::Supervised {
                 shim_pid: 1,
                 shim_start_time: 1,
+            },
+            Event::Cloned {
+                pid: 2,
+                pid_start_time: 2,
             },
             Event::Started {
                 pid: 2,
@@ -146,9 +168,9 @@ mod tests {
     #[test]
     fn a_refused_event_changes_nothing_and_says_why() {
         let mut record = Record::new("0123456789ab".into(), None, vec![], "/".into());
-        record.apply(events()[2]).unwrap();
+        record.apply(events()[3]).unwrap();
         let before = record.clone();
-        let error = record.apply(events()[1]).unwrap_err();
+        let error = record.apply(events()[2]).unwrap_err();
         assert_eq!(record, before);
         assert_eq!(
             error.to_string(),

@@ -89,7 +89,8 @@ pub struct Record {
     pub command: Vec<String>,
     /// The rootfs directory.
     pub rootfs: PathBuf,
-    /// The container's first process, as the host numbers it; 0 before it starts.
+    /// The container's first process, as the host numbers it; 0 until it is cloned
+    /// (recorded before it may run anything, see [`super::Event::Cloned`]).
     pub pid: libc::pid_t,
     /// That process's start time (field 22 of `/proc/PID/stat`), so a recycled pid is
     /// never taken for the container.
@@ -195,6 +196,11 @@ impl Record {
             Status::Running if self.is_running() => Observed::Running,
             Status::Running => Observed::Exited(None),
             Status::Created if self.shim_alive() => Observed::Created,
+            // Its supervisor died after the clone: the process may have gone on to run
+            // the command, with nobody left to record it. It is running until it is not.
+            Status::Created if process::is_same_process(self.pid, self.pid_start_time) => {
+                Observed::Running
+            }
             Status::Created => Observed::NeverStarted,
             Status::Exited if self.started.is_none() => Observed::NeverStarted,
             Status::Exited => Observed::Exited(self.exit_code),
