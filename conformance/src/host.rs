@@ -1,6 +1,8 @@
 //! The host's side of the comparisons: its namespaces, mounts, hostname.
 
+use std::collections::BTreeSet;
 use std::fs;
+use std::path::Path;
 
 /// `/proc/self/ns/NAME` of this (host) process, e.g. `pid:[4026531836]`.
 pub fn ns(name: &str) -> String {
@@ -16,6 +18,36 @@ pub fn mount_points() -> Vec<String> {
         .lines()
         .filter_map(|l| l.split(' ').nth(4).map(unescape))
         .collect()
+}
+
+/// The host's mounts at or below `dir`, by mount id (a mount stacked on a point
+/// already there is new too).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mounts(BTreeSet<String>);
+
+/// See [`Mounts`].
+pub fn mounts_below(dir: &Path) -> Mounts {
+    let dir = dir.display().to_string();
+    Mounts(
+        fs::read_to_string("/proc/self/mountinfo")
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| {
+                let point = mount_point(l);
+                let id = l.split(' ').next()?;
+                point
+                    .starts_with(&dir)
+                    .then(|| format!("{point} (id {id})"))
+            })
+            .collect(),
+    )
+}
+
+impl Mounts {
+    /// The mounts in `self` that were not in `before`.
+    pub fn new_since(&self, before: &Mounts) -> Vec<String> {
+        self.0.difference(&before.0).cloned().collect()
+    }
 }
 
 /// The mount point field of one mountinfo line.

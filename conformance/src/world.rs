@@ -2,7 +2,9 @@
 //! default rootfs plus the probe and a few files the layer checks use), and a marker
 //! file on the host that no container may ever reach.
 
+use std::ffi::CString;
 use std::fs;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
@@ -82,6 +84,10 @@ impl World {
             fs::remove_dir_all(&work).map_err(|e| format!("remove {}: {e}", work.display()))?;
         }
         fs::create_dir_all(&work).map_err(|e| format!("create {}: {e}", work.display()))?;
+        if let Err(e) = share(&work) {
+            let _ = fs::remove_dir_all(&work);
+            return Err(e);
+        }
         let rootfs = work.join("rootfs");
         let host_marker = work.join("host-only-marker");
         let filled = build_rootfs(&rootfs, sources.rootfs.as_deref(), &probe).and_then(|()| {
@@ -89,6 +95,7 @@ impl World {
                 .map_err(|e| format!("write {}: {e}", host_marker.display()))
         });
         if let Err(e) = filled {
+            unshare(&work);
             let _ = fs::remove_dir_all(&work);
             return Err(e);
         }
@@ -121,7 +128,51 @@ impl World {
 
     /// Removes the work directory (the rootfs and every scratch directory).
     pub fn remove(&self) -> Result<(), String> {
+        unshare(&self.work);
         fs::remove_dir_all(&self.work).map_err(|e| format!("remove {}: {e}", self.work.display()))
+    }
+}
+
+/// Makes `work` a shared mount of its own (bind it onto itself, `MS_SHARED`).
+///
+/// Every rootfs lives below it, so a container's mount namespace starts with a shared
+/// copy of it. A runtime that forgets to make its mounts private (`MS_REC|MS_PRIVATE`
+/// on `/`) then leaks its mounts into the host's table, and one that makes them slave
+/// lets the host's later mounts in: the mount checks can fail on any host, even one
+/// whose own `/` is private (a systemd host's is shared; this is the bug that breaks
+/// the host's `/proc`).
+fn share(work: &Path) -> Result<(), String> {
+    let path = CString::new(work.as_os_str().as_bytes()).map_err(|e| e.to_string())?;
+    let flags = [libc::MS_BIND, libc::MS_SHARED];
+    for flag in flags {
+        // SAFETY: `path` is a NUL-terminated string that outlives the call; the other
+        // pointers are null, which mount(2) allows for a bind and a propagation change.
+        let ret = unsafe {
+            libc::mount(
+                path.as_ptr(),
+                path.as_ptr(),
+                std::ptr::null(),
+                flag,
+                std::ptr::null(),
+            )
+        };
+        if ret != 0 {
+            let error = std::io::Error::last_os_error();
+            unshare(work);
+            return Err(format!(
+                "make the work directory {} a shared mount: {error}",
+                work.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Undoes [`share`] (and detaches anything a check left below it).
+fn unshare(work: &Path) {
+    if let Ok(path) = CString::new(work.as_os_str().as_bytes()) {
+        // SAFETY: `path` is a NUL-terminated string that outlives the call.
+        unsafe { libc::umount2(path.as_ptr(), libc::MNT_DETACH) };
     }
 }
 

@@ -11,7 +11,7 @@ use vessel::RootfsMode;
 use crate::check::{Check, Ctx, Needs, Outcome, ensure};
 use crate::host;
 use crate::runtime::{Request, vessel as adapter};
-use crate::world::LATE_DIR;
+use crate::world::{LATE_DIR, PROBE_IN_ROOTFS};
 
 pub const CHECKS: [Check; 9] = [
     Check {
@@ -83,7 +83,18 @@ fn probe_paths(ctx: &Ctx) -> Vec<String> {
     vec![
         ctx.world.host_marker.display().to_string(),
         ctx.world.work.display().to_string(),
+        // A control: a path every container has, so "unreachable" is a measurement.
+        PROBE_IN_ROOTFS.to_owned(),
     ]
+}
+
+/// Fails unless the control path was found (the probe's lookups work at all).
+fn control_reached(paths: &serde_json::Value) -> Outcome {
+    ensure(paths[PROBE_IN_ROOTFS] == true, || {
+        format!(
+            "the probe could not see its own {PROBE_IN_ROOTFS}, so its other lookups prove nothing: {paths}"
+        )
+    })
 }
 
 fn with_paths(ctx: &Ctx, actions: &[&str]) -> Request {
@@ -103,16 +114,29 @@ fn own_namespace(ctx: &Ctx) -> Outcome {
     })
 }
 
+/// `dev:ino` of a directory on the host, as the probe reports its `/`.
+fn identity(path: &Path) -> Result<String, String> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path)
+        .map(|m| format!("{}:{}", m.dev(), m.ino()))
+        .map_err(|e| format!("stat {}: {e}", path.display()))
+}
+
 fn root_is_rootfs(ctx: &Ctx) -> Outcome {
     let (report, _) = report(ctx, &Request::probe(&["report"]))?;
-    let host_root = std::fs::metadata("/")
-        .map(|m| {
-            use std::os::unix::fs::MetadataExt;
-            format!("{}:{}", m.dev(), m.ino())
-        })
-        .map_err(|e| format!("stat /: {e}"))?;
+    let host_root = identity(Path::new("/"))?;
     ensure(report.root != host_root, || {
         format!("the container's / is the host's / ({host_root})")
+    })?;
+    // A bind mount keeps the directory's device and inode: the kernel's own answer to
+    // "is this the rootfs the runtime was given?".
+    let rootfs = identity(&ctx.world.rootfs)?;
+    ensure(report.root == rootfs, || {
+        format!(
+            "the container's / is {}, the rootfs {} is {rootfs}",
+            report.root,
+            ctx.world.rootfs.display()
+        )
     })
 }
 
@@ -126,14 +150,26 @@ fn allowed(point: &str) -> bool {
 
 fn old_root_unreachable(ctx: &Ctx) -> Outcome {
     let (report, _) = report(ctx, &with_paths(ctx, &["report"]))?;
+    ensure(report.paths.get(PROBE_IN_ROOTFS) == Some(&true), || {
+        format!(
+            "the probe could not see its own {PROBE_IN_ROOTFS}, so its other lookups prove nothing: {:?}",
+            report.paths
+        )
+    })?;
     let reachable: Vec<&String> = report
         .paths
         .iter()
-        .filter(|(_, r)| **r)
+        .filter(|(p, r)| **r && *p != PROBE_IN_ROOTFS)
         .map(|(p, _)| p)
         .collect();
     ensure(reachable.is_empty(), || {
         format!("host paths reachable from inside: {reachable:?}")
+    })?;
+    // pivot_root(".", ".") stacks the old root on the new one at `/`: one `/` too many
+    // is the old root still mounted.
+    let roots = report.mount_points().iter().filter(|p| *p == "/").count();
+    ensure(roots == 1, || {
+        format!("{roots} mounts at / inside: the old root is still mounted under the new one")
     })?;
     let foreign: Vec<String> = report
         .mount_points()
@@ -150,14 +186,18 @@ fn chroot_breakout_fails(ctx: &Ctx) -> Outcome {
         .runtime
         .run(ctx.world, &with_paths(ctx, &["breakout"]))?;
     let breakout = finished.line("breakout")?;
+    ensure(breakout["chroot_errno"] == 0, || {
+        format!("the breakout's first chroot failed, so it proves nothing: {breakout}")
+    })?;
     ensure(breakout["escaped"] == false, || {
         format!("the breakout reached another root: {breakout}")
     })?;
+    control_reached(&breakout["paths"])?;
     let reached: Vec<&String> = breakout["paths"]
         .as_object()
         .map(|m| {
             m.iter()
-                .filter(|(_, v)| **v == true)
+                .filter(|(k, v)| **v == true && *k != PROBE_IN_ROOTFS)
                 .map(|(k, _)| k)
                 .collect()
         })
@@ -180,15 +220,12 @@ fn chroot_breakout_detectable(ctx: &Ctx) -> Outcome {
 }
 
 fn container_mounts_stay_inside(ctx: &Ctx) -> Outcome {
-    let work = ctx.world.work.display().to_string();
+    let before = host::mounts_below(&ctx.world.work);
     let (session, report) = held(ctx, Request::probe(&["mount-tmpfs", "/tmp"]))?;
     ensure(report.mount_points().iter().any(|p| p == "/tmp"), || {
         "the probe's own tmpfs on /tmp is not in its mount table".to_owned()
     })?;
-    let on_host: Vec<String> = host::mount_points()
-        .into_iter()
-        .filter(|p| p.starts_with(&work))
-        .collect();
+    let on_host = host::mounts_below(&ctx.world.work).new_since(&before);
     session.finish()?;
     ensure(on_host.is_empty(), || {
         format!("the host's mount table shows the container's mounts: {on_host:?}")

@@ -69,12 +69,9 @@ fn visible_inside(ctx: &Ctx) -> Outcome {
 
 fn absent_from_host_mounts(ctx: &Ctx) -> Outcome {
     let volume = volume(ctx, "volume-hidden", false)?;
-    let work = ctx.world.work.display().to_string();
+    let before = host::mounts_below(&ctx.world.work);
     let (session, report) = held(ctx, with_volume(&[], &volume))?;
-    let on_host: Vec<String> = host::mount_points()
-        .into_iter()
-        .filter(|p| p.starts_with(&work))
-        .collect();
+    let on_host = host::mounts_below(&ctx.world.work).new_since(&before);
     session.finish()?;
     ensure(report.mount_points().iter().any(|p| p == "/vol"), || {
         "the volume is not mounted inside".to_owned()

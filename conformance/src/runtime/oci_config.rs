@@ -133,6 +133,9 @@ pub fn config(
         .namespaces(namespaces)
         .cgroups_path(cgroups_path.to_owned())
         .resources(resources.build()?)
+        // As vessel does: nothing flows between the container's mounts and the host's
+        // (runc's default is rslave, which lets the host's later mounts in).
+        .rootfs_propagation("rprivate")
         .masked_paths(Vec::<String>::new())
         .readonly_paths(Vec::<String>::new());
     if request.userns {
