@@ -274,3 +274,30 @@ fn ps_json_is_an_array_of_records_with_their_observed_status() {
     vessel.ok(&["rm", "-f", "js"]);
     vessel.assert_gone(id);
 }
+
+#[test]
+fn rm_and_stop_of_several_containers_go_on_past_one_that_fails() {
+    vessel::require_root!();
+    let vessel = Vessel::new();
+    let done = vessel.ok(&["run", "-d", "--name", "done", "--", "true"]);
+    assert_eq!(vessel.ok(&["wait", "done"]), "0\n");
+    vessel.ok(&["run", "-d", "--name", "busy", "--", "sleep", "1000"]);
+    let out = vessel.output(&["rm", "nothere", "busy", "done"]);
+    assert_eq!(out.status.code(), Some(125));
+    // Each refusal is said, and the container that could go went.
+    assert_eq!(text(&out.stdout), "done\n");
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("no container \"nothere\"") && stderr.contains("is running"),
+        "{stderr}"
+    );
+    vessel.assert_gone(done.trim());
+    let out = vessel.output(&["stop", "-t", "0", "nothere", "busy"]);
+    assert_eq!(out.status.code(), Some(125));
+    assert_eq!(
+        text(&out.stdout),
+        "busy: it ignored SIGTERM; SIGKILL ended it after the timeout\n"
+    );
+    assert_eq!(vessel.ok(&["rm", "busy"]), "busy\n");
+    vessel.assert_empty();
+}

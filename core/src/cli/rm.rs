@@ -21,7 +21,7 @@ pub struct RmArgs {
 /// Removes each container; prints what it was asked for as each one goes.
 pub fn rm(args: RmArgs) -> Result<i32> {
     let dir = StateDir::open()?;
-    for container in &args.containers {
+    Ok(each(&args.containers, |container| {
         match lifecycle::remove(&dir, container, args.force) {
             Ok(_) => {}
             // Layers kept without a record (made through the library, or by an older
@@ -30,8 +30,24 @@ pub fn rm(args: RmArgs) -> Result<i32> {
             Err(e) => return Err(e),
         }
         println!("{container}");
+        Ok(())
+    }))
+}
+
+/// Does `action` for every container asked for, as docker does: one that fails (a typo,
+/// a running one without `-f`) is reported on stderr, and the others are still done.
+/// Returns the exit code: 0 if all went well, else the first failure's.
+pub(super) fn each(containers: &[String], mut action: impl FnMut(&str) -> Result<()>) -> i32 {
+    let mut code = 0;
+    for container in containers {
+        if let Err(error) = action(container) {
+            eprintln!("vessel: {}", super::error_chain(&error));
+            if code == 0 {
+                code = error.exit_code();
+            }
+        }
     }
-    Ok(0)
+    code
 }
 
 fn remove_from_store(query: &str) -> Result<()> {

@@ -27,9 +27,9 @@ pub struct StopArgs {
 /// Stops each container in turn; prints `NAME: what ended it` for each.
 pub fn stop(args: StopArgs) -> Result<i32> {
     let dir = StateDir::open()?;
-    for container in &args.containers {
+    Ok(super::rm::each(&args.containers, |container| {
         let stopped = lifecycle::stop(&dir, container, Duration::from_secs(args.timeout))?;
         println!("{container}: {}", stopped.ended_by);
-    }
-    Ok(0)
+        Ok(())
+    }))
 }
