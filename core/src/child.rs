@@ -230,6 +230,7 @@ fn run_step(step: &Step) -> Result<(), i32> {
         | Step::JoinCgroup(_)
         | Step::ForkAsSibling { .. }
         | Step::TakeTerminal => crate::child_ns::run_step(step),
+        Step::OpenTerminal(request) => crate::tty::console::open_in_child(request),
         Step::Exec(exec) => Err(execute(exec)),
     }
 }

@@ -177,6 +177,12 @@ pub enum Error {
     #[error("-t needs a terminal on stdin (run it from an interactive shell, or drop -t)")]
     NoTerminal,
 
+    /// `run -d -t`: nothing would relay the terminal of a detached container.
+    #[error(
+        "-t with -d: a detached container has no terminal to relay to, its output goes to `vessel logs` (drop -t, or run it in the foreground with -it)"
+    )]
+    DetachedTerminal,
+
     /// Reading or writing the container state directory failed.
     #[error("container state {path:?}: {what}")]
     State {

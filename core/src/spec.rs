@@ -6,6 +6,7 @@ use crate::cgroups::CgroupSpec;
 use crate::layers::OverlayRootfs;
 use crate::namespaces::Namespaces;
 use crate::timens::TimeOffsets;
+use crate::tty::TerminalRequest;
 use crate::userns::IdMapping;
 use crate::volume::Volume;
 
@@ -59,6 +60,9 @@ pub struct ContainerSpec {
     pub overlay: Option<OverlayRootfs>,
     /// Host paths bind-mounted into the container (`-v HOST:CTR[:ro]`).
     pub volumes: Vec<Volume>,
+    /// A terminal of the container's own as stdin, stdout, stderr and controlling
+    /// terminal (`vessel run -t`); its master is sent back over the request's socket.
+    pub terminal: Option<TerminalRequest>,
 }
 
 impl ContainerSpec {
@@ -83,6 +87,7 @@ impl ContainerSpec {
             time_offsets: TimeOffsets::default(),
             overlay: None,
             volumes: Vec::new(),
+            terminal: None,
         }
     }
 

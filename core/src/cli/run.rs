@@ -1,6 +1,7 @@
 //! `vessel run`: start a container in the foreground and pass its exit code on.
 
 use std::io::IsTerminal;
+use std::os::fd::AsFd;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -10,9 +11,11 @@ use super::image_root::ImageArgs;
 use super::ns_args::NamespaceArgs;
 use super::{bundle, container_id, detach, signals, track};
 use crate::Container;
+use crate::container::Running;
 use crate::error::Result;
 use crate::namespaces::Namespace;
 use crate::spec::{ContainerSpec, RootfsMode};
+use crate::tty::{self, RawMode};
 
 /// Arguments of `vessel run`.
 #[derive(Debug, Args)]
@@ -41,6 +44,18 @@ pub struct RunArgs {
     /// (`vessel logs`) and records its exit.
     #[arg(short = 'd', long)]
     pub detach: bool,
+    /// Give the container a terminal of its own: a pty from the container's devpts
+    /// (`tty` inside says /dev/pts/0) as its stdin, stdout, stderr and controlling
+    /// terminal, relayed to this terminal; its size follows this one. Without -i the
+    /// container reads nothing (as with docker) and Ctrl-C stops it through vessel.
+    /// Not with -d.
+    #[arg(short = 't', long)]
+    pub tty: bool,
+    /// Keep stdin open for the container. Without -t the container always shares
+    /// vessel's stdin, so -i changes nothing there; with -t, -i puts this terminal in
+    /// raw mode and relays every key to the container's (the usual `vessel run -it -- sh`).
+    #[arg(short = 'i', long)]
+    pub interactive: bool,
     /// A name to find the container by, instead of its id (unique among containers).
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
@@ -59,7 +74,7 @@ pub struct RunArgs {
     #[arg(
         long,
         value_name = "DIR",
-        conflicts_with_all = ["rootfs", "chroot", "env", "hostname", "detach", "name", "init", "entrypoint"]
+        conflicts_with_all = ["rootfs", "chroot", "env", "hostname", "detach", "name", "init", "entrypoint", "tty"]
     )]
     pub bundle: Option<PathBuf>,
     /// The command to run and its arguments (after `--`), replacing the image's CMD;
@@ -75,6 +90,12 @@ pub fn run(args: RunArgs) -> Result<i32> {
             return Err(crate::Error::BundleId);
         };
         return bundle::run_bundle(bundle, id);
+    }
+    if args.detach && args.tty {
+        return Err(crate::Error::DetachedTerminal);
+    }
+    if args.tty && args.interactive && !std::io::stdin().is_terminal() {
+        return Err(crate::Error::NoTerminal);
     }
     let id = container_id::new_id();
     // Bad limits fail here, before any layer or cgroup exists.
@@ -99,7 +120,10 @@ pub fn run(args: RunArgs) -> Result<i32> {
         } else {
             RootfsMode::PivotRoot
         });
-    if let (true, Ok(term)) = (std::io::stdin().is_terminal(), std::env::var("TERM")) {
+    if let (true, Ok(term)) = (
+        args.tty || std::io::stdin().is_terminal(),
+        std::env::var("TERM"),
+    ) {
         spec = spec.env(format!("TERM={term}"));
     }
     spec = root.apply(spec, &args.layers.volumes);
@@ -128,6 +152,10 @@ pub fn run(args: RunArgs) -> Result<i32> {
     // Block the signals we forward before the child exists, so none is lost in between;
     // the child unblocks them before exec.
     let forwarder = signals::Forwarder::install()?;
+    let terminal = args.tty.then(CallerTerminal::prepare).transpose()?;
+    if let Some(terminal) = &terminal {
+        spec.terminal = Some(terminal.request());
+    }
     let mut running = Container::spawn(&spec.trace_start(args.trace))?;
     if let Some(tracked) = &mut tracked {
         tracked.started(&running)?;
@@ -136,7 +164,10 @@ pub fn run(args: RunArgs) -> Result<i32> {
     if let Some(trace) = running.start_trace() {
         eprint!("{}", trace_table(trace));
     }
-    forwarder.forward_until_exit(&running)?;
+    match terminal {
+        Some(terminal) => terminal.relay(&running, &forwarder, args.interactive)?,
+        None => forwarder.forward_until_exit(&running)?,
+    }
     let status = running.wait()?;
     // The exit code is what the caller waits for: a record that cannot be updated
     // (removed meanwhile by `vessel rm -f`) is worth a warning, not a different code.
@@ -145,6 +176,65 @@ pub fn run(args: RunArgs) -> Result<i32> {
     }
     args.limits.report(&running, status)
 }
+
+// ANCHOR: run_with_terminal
+/// `run -t`: the caller's side of the container's terminal.
+struct CallerTerminal {
+    /// The caller's terminal: stdin if it is one, else stdout (`run -t > log`).
+    caller: std::os::fd::OwnedFd,
+    socket: tty::ConsoleSocket,
+    resize: tty::WindowWatch,
+}
+
+impl CallerTerminal {
+    /// Before the spawn: the socket the master comes back through, and `SIGWINCH`
+    /// blocked, so that a resize during start-up is not lost.
+    fn prepare() -> Result<CallerTerminal> {
+        let caller = if std::io::stdin().is_terminal() {
+            std::io::stdin().as_fd().try_clone_to_owned()
+        } else {
+            std::io::stdout().as_fd().try_clone_to_owned()
+        }
+        .map_err(|source| crate::Error::Sys {
+            call: "dup the caller's terminal",
+            source,
+        })?;
+        let resize = tty::WindowWatch::install(caller.as_fd())?;
+        Ok(CallerTerminal {
+            caller,
+            socket: tty::ConsoleSocket::new()?,
+            resize,
+        })
+    }
+
+    /// What the child plans: where to send the master, and the caller's size
+    /// (0×0, the kernel's default, when vessel has no terminal at all).
+    fn request(&self) -> tty::TerminalRequest {
+        self.socket
+            .request(tty::window_size(self.caller.as_fd()).unwrap_or((0, 0)))
+    }
+
+    /// After the spawn: takes the master, puts the caller's terminal in raw mode for
+    /// `-i` (restored when `raw` drops, on every path out of here) and relays until
+    /// the container's first process exits.
+    fn relay(self, running: &Running, forwarder: &signals::Forwarder, stdin: bool) -> Result<()> {
+        let master = self.socket.receive_master()?;
+        let _raw = stdin
+            .then(|| RawMode::enter(self.caller.as_fd()))
+            .transpose()?;
+        tty::relay_with(
+            &master,
+            running,
+            forwarder.fd(),
+            || forwarder.forward_pending(running),
+            tty::Relay {
+                without_stdin: !stdin,
+                resize: Some(&self.resize),
+            },
+        )
+    }
+}
+// ANCHOR_END: run_with_terminal
 
 /// The `--trace` table: each stage's duration and its share of the whole start.
 fn trace_table(trace: &crate::StartTrace) -> String {

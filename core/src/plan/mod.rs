@@ -79,6 +79,11 @@ impl Plan {
         steps.push(Step::SetUmask(0o022));
         steps.push(Step::Chdir(cstring("working directory", &spec.cwd)?));
         steps.extend(namespaces::last_steps(spec));
+        if let Some(request) = spec.terminal {
+            // After pivot_root, so that /dev/pts/ptmx is the container's own devpts.
+            steps.push(Step::OpenTerminal(request));
+            steps.push(Step::TakeTerminal);
+        }
         steps.push(Step::Exec(exec::plan_exec(spec)?));
         Ok(Plan { steps })
     }
@@ -209,6 +214,33 @@ mod tests {
         ];
         let positions: Vec<usize> = sequence.iter().map(|s| position(s)).collect();
         assert!(positions.is_sorted(), "{order:#?}");
+    }
+
+    #[test]
+    fn a_terminal_is_opened_after_pivot_root_and_taken_just_before_exec() {
+        let request = crate::tty::TerminalRequest {
+            socket: 9,
+            rows: 24,
+            cols: 80,
+        };
+        let plan = plan_in_tempdir(|root| {
+            let mut spec = ContainerSpec::new(root, ["sh"]);
+            spec.terminal = Some(request);
+            spec
+        })
+        .unwrap();
+        let at = |wanted: fn(&Step) -> bool| plan.steps.iter().position(wanted).unwrap();
+        let opened = at(|s| matches!(s, Step::OpenTerminal(r) if r.socket == 9));
+        assert!(at(|s| matches!(s, Step::DetachOldRoot)) < opened);
+        assert_eq!(at(|s| matches!(s, Step::TakeTerminal)), opened + 1);
+        assert_eq!(at(|s| matches!(s, Step::Exec(_))), opened + 2);
+        let without = plan_in_tempdir(|root| ContainerSpec::new(root, ["sh"])).unwrap();
+        assert!(
+            !without
+                .steps
+                .iter()
+                .any(|s| matches!(s, Step::OpenTerminal(_)))
+        );
     }
 
     #[test]

@@ -128,8 +128,12 @@ pub enum Step {
     /// exits, and the new process goes on with the remaining steps.
     ForkAsSibling { pid_pipe: libc::c_int },
     /// `setsid()` then `ioctl(0, TIOCSCTTY)`: a session of its own whose controlling
-    /// terminal is the pty on stdin (`vessel exec -t`), so Ctrl-C reaches it.
+    /// terminal is the pty on stdin (`vessel exec -t`, `vessel run -t`), so Ctrl-C reaches it.
     TakeTerminal,
+    /// Open a pty on the container's own `/dev/pts/ptmx`, size it, send the master to
+    /// vessel over the request's socket and make the slave fds 0, 1 and 2 (`vessel run
+    /// -t`; see [`crate::tty::console`] for why the container's devpts, not the host's).
+    OpenTerminal(crate::tty::TerminalRequest),
     /// `execve` each candidate in turn; on success this never returns.
     Exec(ExecStep),
 }
@@ -183,6 +187,9 @@ impl Step {
                 "clone3(CLONE_PARENT) into the joined PID namespace".to_owned()
             }
             Step::TakeTerminal => "setsid and take the terminal (TIOCSCTTY)".to_owned(),
+            Step::OpenTerminal(_) => {
+                "open a terminal on the container's /dev/pts/ptmx and send it to vessel".to_owned()
+            }
             Step::Exec(exec) => format!("execve({:?})", exec.command),
         }
     }

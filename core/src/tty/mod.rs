@@ -6,6 +6,13 @@
 //! so Ctrl-C typed by the user reaches the command as `SIGINT` from the pty's own line
 //! discipline. The caller's terminal is switched to raw mode meanwhile, so every key goes
 //! through untouched, and restored afterwards on every path.
+//!
+//! `vessel run -t` gets its pty from the container's own devpts instead ([`console`]);
+//! the relay is the same.
+
+pub mod console;
+
+pub use console::{ConsoleSocket, TerminalRequest};
 
 use std::fs::File;
 use std::io::{self, Read, Write};
@@ -13,6 +20,8 @@ use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
 
 use crate::container::Running;
 use crate::error::{Error, Result};
@@ -116,7 +125,29 @@ pub fn relay(
     master: &OwnedFd,
     running: &Running,
     signals: BorrowedFd<'_>,
+    on_signal: impl FnMut(),
+) -> Result<()> {
+    relay_with(master, running, signals, on_signal, Relay::default())
+}
+// ANCHOR_END: relay
+
+/// What [`relay_with`] does besides copying the pty's output to the caller.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Relay<'a> {
+    /// Leave the caller's stdin alone (`run -t` without `-i`): the command reads
+    /// nothing from it, as with docker.
+    pub without_stdin: bool,
+    /// Copy the caller's window size to the pty whenever it changes.
+    pub resize: Option<&'a WindowWatch>,
+}
+
+/// [`relay`], with the caller's choices in `relay`.
+pub fn relay_with(
+    master: &OwnedFd,
+    running: &Running,
+    signals: BorrowedFd<'_>,
     mut on_signal: impl FnMut(),
+    relay: Relay<'_>,
 ) -> Result<()> {
     let stdin = io::stdin();
     let mut stdout = io::stdout();
@@ -125,13 +156,16 @@ pub fn relay(
         source,
     })?);
     let mut buf = [0u8; 4096];
-    let mut stdin_open = true;
+    let mut stdin_open = !relay.without_stdin;
     loop {
         let mut fds = vec![
             PollFd::new(master.as_fd(), PollFlags::POLLIN),
             PollFd::new(running.pidfd(), PollFlags::POLLIN),
             PollFd::new(signals, PollFlags::POLLIN),
         ];
+        if let Some(watch) = relay.resize {
+            fds.push(PollFd::new(watch.signals.as_fd(), PollFlags::POLLIN));
+        }
         if stdin_open {
             fds.push(PollFd::new(stdin.as_fd(), PollFlags::POLLIN));
         }
@@ -139,7 +173,7 @@ pub fn relay(
             Err(nix::Error::EINTR) => continue,
             Err(e) => {
                 return Err(Error::Sys {
-                    call: "poll (exec -t)",
+                    call: "poll (relaying a terminal)",
                     source: e.into(),
                 });
             }
@@ -150,7 +184,9 @@ pub fn relay(
                 .and_then(|f| f.revents())
                 .is_some_and(|r| !r.is_empty())
         };
-        let (output, exited, signalled, input) = (ready(0), ready(1), ready(2), ready(3));
+        let resized = relay.resize.is_some() && ready(3);
+        let input = stdin_open && ready(fds.len() - 1);
+        let (output, exited, signalled) = (ready(0), ready(1), ready(2));
         if output {
             match pty.read(&mut buf) {
                 // EIO: every slave descriptor is closed, the command and its children
@@ -166,6 +202,10 @@ pub fn relay(
         if signalled {
             on_signal();
         }
+        // Before the input: a key typed after a resize sees the new size.
+        if let (true, Some(watch)) = (resized, relay.resize) {
+            watch.copy_size(master.as_fd());
+        }
         if input {
             // A plain read(2): std's stdin buffers, and bytes left in its buffer would
             // never wake poll again.
@@ -180,4 +220,58 @@ pub fn relay(
         }
     }
 }
-// ANCHOR_END: relay
+
+/// The size `(rows, cols)` of the terminal on `fd`, if it is one.
+pub fn window_size(fd: BorrowedFd<'_>) -> Option<(u16, u16)> {
+    // SAFETY: an all-zero winsize is valid; TIOCGWINSZ fills it in or fails harmlessly.
+    let mut size: libc::winsize = unsafe { std::mem::zeroed() };
+    // SAFETY: `size` is a live winsize.
+    (unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCGWINSZ, &mut size) } == 0)
+        .then_some((size.ws_row, size.ws_col))
+}
+
+/// `SIGWINCH` (the caller's terminal changed size), blocked and readable from a
+/// signalfd, with the terminal to read the new size from.
+#[derive(Debug)]
+pub struct WindowWatch {
+    signals: SignalFd,
+    caller: OwnedFd,
+}
+
+impl WindowWatch {
+    /// Blocks `SIGWINCH` in this thread (before the container starts, so no resize is
+    /// lost; the child unblocks it before exec) and watches the terminal on `caller`.
+    pub fn install(caller: BorrowedFd<'_>) -> Result<WindowWatch> {
+        let set = SigSet::from(Signal::SIGWINCH);
+        sigprocmask(SigmaskHow::SIG_BLOCK, Some(&set), None).map_err(|e| Error::Sys {
+            call: "sigprocmask (SIGWINCH)",
+            source: e.into(),
+        })?;
+        let signals =
+            SignalFd::with_flags(&set, SfdFlags::SFD_CLOEXEC).map_err(|e| Error::Sys {
+                call: "signalfd (SIGWINCH)",
+                source: e.into(),
+            })?;
+        let caller = caller.try_clone_to_owned().map_err(|source| Error::Sys {
+            call: "dup the caller's terminal",
+            source,
+        })?;
+        Ok(WindowWatch { signals, caller })
+    }
+
+    /// Takes the pending `SIGWINCH` and gives `pty` the caller's size: the kernel then
+    /// sends `SIGWINCH` to the pty's foreground process group.
+    fn copy_size(&self, pty: BorrowedFd<'_>) {
+        let _ = self.signals.read_signal();
+        if let Some((rows, cols)) = window_size(self.caller.as_fd()) {
+            let size = libc::winsize {
+                ws_row: rows,
+                ws_col: cols,
+                ws_xpixel: 0,
+                ws_ypixel: 0,
+            };
+            // SAFETY: TIOCSWINSZ reads a winsize from the pointer, a live local.
+            unsafe { libc::ioctl(pty.as_raw_fd(), libc::TIOCSWINSZ, &size) };
+        }
+    }
+}
