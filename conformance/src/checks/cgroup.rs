@@ -160,18 +160,36 @@ fn namespace_root(ctx: &Ctx) -> Outcome {
     })
 }
 
+/// Fails unless the container's process is a member of every cgroup directory the
+/// session reads (the kernel's `cgroup.procs`, not what the runtime says it made): the
+/// limits and counters the other checks read are then really the container's.
+fn placed(session: &Session) -> Outcome {
+    let pid = session.host_pid()?.to_string();
+    ensure(!session.cgroup.is_empty(), || {
+        "the runtime names no cgroup directory for the container".to_owned()
+    })?;
+    for (controller, dir) in &session.cgroup {
+        let procs = session.cgroup_file(controller, "cgroup.procs")?;
+        ensure(procs.lines().any(|l| l.trim() == pid), || {
+            format!(
+                "host pid {pid} is not in {}/cgroup.procs ({procs:?})",
+                dir.display()
+            )
+        })?;
+    }
+    Ok(())
+}
+
 fn in_own_cgroup(ctx: &Ctx) -> Outcome {
     let (session, _) = held(ctx, Request::probe::<&str>(&[]))?;
     let pid = session.host_pid()?;
-    let procs = session.cgroup_file("memory", "cgroup.procs")?;
+    let members = placed(&session);
     let ours = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
     let theirs = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap_or_default();
     session.finish()?;
-    ensure(procs.lines().any(|l| l.trim() == pid.to_string()), || {
-        format!("host pid {pid} is not in its cgroup's cgroup.procs ({procs:?})")
-    })?;
-    ensure(ours != theirs, || {
-        "the container is in the caller's cgroups".to_owned()
+    members?;
+    ensure(!theirs.is_empty() && ours != theirs, || {
+        format!("the container is in the caller's cgroups: {theirs:?}")
     })
 }
 
@@ -227,11 +245,19 @@ fn pids_max_enforced(ctx: &Ctx) -> Outcome {
         ..Limits::default()
     };
     let (mut session, _) = held(ctx, limited(&[], limits))?;
+    let tasks = number(
+        &session.cgroup_file("pids", "pids.current")?,
+        "pids.current",
+    )?;
     let forks = session.ask("forks 64", "forks")?;
     session.finish()?;
     let forked = int(&forks, "forked")?;
-    ensure(forked < PIDS_MAX as i64, || {
-        format!("{forked} forks succeeded under pids.max {PIDS_MAX}")
+    // Exactly up to the limit: the tasks already there count against it.
+    let room = PIDS_MAX.saturating_sub(tasks) as i64;
+    ensure(forked == room, || {
+        format!(
+            "{forked} forks succeeded with {tasks} tasks under pids.max {PIDS_MAX}, expected {room}"
+        )
     })?;
     ensure(int(&forks, "errno")? == i64::from(libc::EAGAIN), || {
         format!(
@@ -248,6 +274,7 @@ fn limits_written(ctx: &Ctx) -> Outcome {
         pids: Some(PIDS_MAX),
     };
     let (session, _) = held(ctx, limited(&[], limits))?;
+    placed(&session)?;
     let read = |c: &str, f: &str| session.cgroup_file(c, f).map(|t| t.trim().to_owned());
     let found = if v2(ctx) {
         vec![

@@ -118,8 +118,8 @@ fn fingerprint(dir: &Path) -> Result<u64, String> {
     Ok(hasher.finish())
 }
 
-/// The entry names of a layer tar.
-fn tar_names(tar: &Path) -> Result<Vec<String>, String> {
+/// The entries of a layer tar: path and type.
+fn tar_entries(tar: &Path) -> Result<Vec<(String, ::tar::EntryType)>, String> {
     let file = fs::File::open(tar).map_err(|e| format!("open {}: {e}", tar.display()))?;
     let mut archive = ::tar::Archive::new(file);
     let entries = archive
@@ -129,9 +129,36 @@ fn tar_names(tar: &Path) -> Result<Vec<String>, String> {
         .map(|entry| {
             let entry = entry.map_err(|e| format!("read {}: {e}", tar.display()))?;
             let path = entry.path().map_err(|e| e.to_string())?;
-            Ok(path.display().to_string())
+            let name = path.display().to_string();
+            Ok((
+                name.trim_start_matches("./").to_owned(),
+                entry.header().entry_type(),
+            ))
         })
         .collect()
+}
+
+/// Fails unless the image's top layer tar holds `path` (an OCI whiteout entry: overlay's
+/// own char-device whiteouts and xattrs mean nothing to another runtime) and no
+/// device node.
+fn has_entry(store: &Store, image: &Image, path: &str) -> Outcome {
+    let top = store.layer_tar(image.layers.last().ok_or("no layers")?);
+    let entries = tar_entries(&top)?;
+    let devices: Vec<&String> = entries
+        .iter()
+        .filter(|(_, kind)| kind.is_character_special() || kind.is_block_special())
+        .map(|(name, _)| name)
+        .collect();
+    ensure(devices.is_empty(), || {
+        format!(
+            "the committed layer holds device nodes {devices:?}: overlay whiteouts left unconverted"
+        )
+    })?;
+    let want = path.trim_start_matches('/');
+    ensure(entries.iter().any(|(name, _)| name == want), || {
+        let names: Vec<&String> = entries.iter().map(|(name, _)| name).collect();
+        format!("the committed layer has no OCI whiteout {want}: {names:?}")
+    })
 }
 
 fn lower_never_modified(ctx: &Ctx) -> Outcome {
@@ -165,6 +192,7 @@ fn whiteout_hides(ctx: &Ctx) -> Outcome {
     })?;
     let (two, _) = image::commit(&store, "00000000b001", "two").map_err(|e| e.to_string())?;
     first.remove().map_err(|e| e.to_string())?;
+    has_entry(&store, &two, &format!("{DATA_DIR}/.wh.a"))?;
     let (out, second) = container(ctx, &store, &two, "00000000b002", &format!("ls {DATA_DIR}"))?;
     second.remove().map_err(|e| e.to_string())?;
     ensure(out.text() == "b\n", || {
@@ -189,6 +217,7 @@ fn opaque_dir_hides(ctx: &Ctx) -> Outcome {
     })?;
     let (two, _) = image::commit(&store, "00000000c001", "two").map_err(|e| e.to_string())?;
     first.remove().map_err(|e| e.to_string())?;
+    has_entry(&store, &two, &format!("{DATA_DIR}/.wh..wh..opq"))?;
     let (out, second) = container(ctx, &store, &two, "00000000c002", &format!("ls {DATA_DIR}"))?;
     second.remove().map_err(|e| e.to_string())?;
     ensure(out.text() == "new\n", || {
@@ -242,10 +271,10 @@ fn commit_round_trips(ctx: &Ctx) -> Outcome {
         )
     })?;
     let top = store.layer_tar(round.layers.last().ok_or("no layers")?);
-    let names = tar_names(&top)?;
+    let entries = tar_entries(&top)?;
     let init: Vec<&str> = ["etc/hostname", "etc/hosts", "etc/resolv.conf"]
         .into_iter()
-        .filter(|f| names.iter().any(|n| n.trim_start_matches("./") == *f))
+        .filter(|f| entries.iter().any(|(name, _)| name == f))
         .collect();
     ensure(init.is_empty(), || {
         format!("the init layer's {init:?} were committed")
