@@ -237,3 +237,20 @@ fn import_takes_changes_too_and_bad_ones_are_refused() {
     );
     assert!(root.ok(&["images"]).lines().all(|l| !l.starts_with("x ")));
 }
+
+#[test]
+fn ps_and_inspect_show_the_command_that_runs_not_the_one_typed() {
+    vessel::require_root!();
+    let root = Root::new();
+    root.image("svc", &[r#"ENTRYPOINT ["sleep"]"#, r#"CMD ["1000"]"#]);
+    let id = root.ok(&["run", "-d", "--name", "svc", "--image", "svc"]);
+    let over = root.ok(&["run", "-d", "--image", "svc", "--", "999"]);
+    let ps = root.ok(&["ps"]);
+    let line = |id: &str| ps.lines().find(|l| l.starts_with(id.trim())).unwrap_or("");
+    assert!(line(&id).contains(" sleep 1000 "), "{ps}");
+    assert!(line(&over).contains(" sleep 999 "), "{ps}");
+    let inspect: serde_json::Value = serde_json::from_str(&root.ok(&["inspect", "svc"])).unwrap();
+    assert_eq!(inspect["command"], serde_json::json!(["sleep", "1000"]));
+    root.ok(&["rm", "-f", id.trim(), over.trim()]);
+    assert!(root.containers_dir_is_empty());
+}

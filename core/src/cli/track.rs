@@ -6,7 +6,7 @@ use std::path::Path;
 use super::run::RunArgs;
 use crate::cgroups::{CgroupSpec, Layout};
 use crate::error::{Error, Result};
-use crate::image::BASE_IMAGE;
+use crate::image::{BASE_IMAGE, Store};
 use crate::lifecycle::Tracked;
 use crate::state::{Limits, MountRecord, Record, StateDir};
 
@@ -51,7 +51,8 @@ fn record(
         (None, Some(layers)) => layers.join("merged"),
         (None, None) => unreachable!("no rootfs means image layers"),
     };
-    let mut record = Record::new(id.to_owned(), args.name.clone(), args.command.clone(), root);
+    let command = what_runs(args, rootfs);
+    let mut record = Record::new(id.to_owned(), args.name.clone(), command, root);
     record.image = layers.is_some().then(|| {
         args.layers
             .image
@@ -82,4 +83,19 @@ fn record(
     record.log = args.detach.then(|| dir.log_path(id));
     record.auto_remove = args.layers.rm;
     Tracked::create(dir, record)
+}
+
+/// The command the container will run, as `ps` should show it: `--entrypoint` and the
+/// arguments resolved against the image's `ENTRYPOINT` and `CMD`, as the start resolves
+/// them. An image that cannot be read is the start's to report: then what was typed.
+fn what_runs(args: &RunArgs, rootfs: Option<&Path>) -> Vec<String> {
+    let entrypoint = args.layers.entrypoint.as_deref();
+    if rootfs.is_some() {
+        return crate::image::command::resolve(&[], &[], entrypoint, &args.command);
+    }
+    let name = args.layers.image.as_deref().unwrap_or(BASE_IMAGE);
+    match Store::open_default().and_then(|store| store.image(name)) {
+        Ok(image) => image.config.argv(entrypoint, &args.command),
+        Err(_) => args.command.clone(),
+    }
 }
