@@ -1,0 +1,162 @@
+//! `vessel run -t` and `-it` without a real terminal: the test opens a pty pair, gives
+//! vessel the slave as its stdin, stdout and stderr (as a user's terminal would be) and
+//! reads the master. No sleeps: every wait is a read that the other side's write ends.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::process::{Child, Command};
+
+use vessel::rootfs;
+use vessel::tty::Pty;
+
+/// The user's side of a terminal of `rows` × `cols`, and vessel started on its slave.
+struct Session {
+    master: File,
+    vessel: Child,
+}
+
+fn set_size(fd: BorrowedFd<'_>, rows: u16, cols: u16) {
+    let size = libc::winsize {
+        ws_row: rows,
+        ws_col: cols,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCSWINSZ reads a winsize from the pointer, a live local.
+    assert_eq!(
+        unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCSWINSZ, &size) },
+        0
+    );
+}
+
+impl Session {
+    /// `vessel run --rm --rootfs DEFAULT <options> -- sh -c SCRIPT` on a new pty.
+    fn start(options: &[&str], script: &str, (rows, cols): (u16, u16)) -> Session {
+        let terminal = Pty::open(std::io::stderr().as_fd()).unwrap();
+        set_size(terminal.slave.as_fd(), rows, cols);
+        let rootfs = rootfs::default_rootfs().unwrap();
+        let slave = || std::process::Stdio::from(terminal.slave.try_clone().unwrap());
+        let vessel = Command::new(env!("CARGO_BIN_EXE_vessel"))
+            .args(["run", "--rm", "--rootfs", rootfs.to_str().unwrap()])
+            .args(options)
+            .args(["--", "sh", "-c", script])
+            .stdin(slave())
+            .stdout(slave())
+            .stderr(slave())
+            .spawn()
+            .unwrap();
+        // Only vessel may hold the slave now: reading the master then ends (EIO) once
+        // vessel has exited.
+        let Pty { master, slave } = terminal;
+        drop(slave);
+        Session {
+            master: File::from(master),
+            vessel,
+        }
+    }
+
+    /// Reads until `wanted` has appeared (or the terminal closed); returns all read.
+    fn read_until(&mut self, wanted: &str) -> String {
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !String::from_utf8_lossy(&seen).contains(wanted) {
+            match self.master.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => seen.extend_from_slice(&buf[..n]),
+            }
+        }
+        String::from_utf8_lossy(&seen).into_owned()
+    }
+
+    /// Reads the rest of the output and waits for vessel: (output, exit code).
+    fn finish(mut self) -> (String, Option<i32>) {
+        let mut seen = Vec::new();
+        // Ends with EIO once vessel, the last holder of the slave, exits.
+        let _ = self.master.read_to_end(&mut seen);
+        let status = self.vessel.wait().unwrap();
+        (String::from_utf8_lossy(&seen).into_owned(), status.code())
+    }
+}
+
+#[test]
+fn run_t_gives_the_container_a_terminal_of_its_own_sized_like_the_callers() {
+    vessel::require_root!();
+    let session = Session::start(
+        &["-t"],
+        "tty; stty size; [ -t 0 ] && echo stdin-is-a-tty; echo pts: $(ls /dev/pts); exit 7",
+        (37, 101),
+    );
+    let (seen, code) = session.finish();
+    assert_eq!(code, Some(7), "the exit code passes through: {seen}");
+    // The pty comes from the container's own devpts instance, so it has a name there.
+    assert!(seen.contains("/dev/pts/0"), "{seen}");
+    assert!(seen.contains("37 101"), "{seen}");
+    assert!(seen.contains("stdin-is-a-tty"), "{seen}");
+    assert!(
+        seen.contains("pts: 0 ptmx"),
+        "one pty, the container's: {seen}"
+    );
+}
+
+#[test]
+fn run_it_relays_keys_and_follows_the_window_size() {
+    vessel::require_root!();
+    let script = "echo ready; read line; stty size; echo got:$line; exit 5";
+    let mut session = Session::start(&["-it"], script, (24, 80));
+    let before = session.read_until("ready");
+    assert!(before.contains("ready"), "{before}");
+    // The user resizes the window: the terminal changes size and vessel gets SIGWINCH
+    // (here sent by hand: the test's pty is not vessel's controlling terminal). Queued
+    // before the line below is typed, so vessel's loop handles it first.
+    set_size(session.master.as_fd(), 50, 120);
+    let pid = session.vessel.id() as libc::pid_t;
+    // SAFETY: kill takes a pid (vessel, our child, not yet waited for) and a signal.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGWINCH) }, 0);
+    session.master.write_all(b"hello\n").unwrap();
+    let (seen, code) = session.finish();
+    assert_eq!(code, Some(5), "{seen}");
+    assert!(seen.contains("got:hello"), "{seen}");
+    assert!(seen.contains("50 120"), "{seen}");
+}
+
+#[test]
+fn without_t_the_container_has_no_terminal_of_its_own() {
+    vessel::require_root!();
+    // Even on a terminal, vessel's own (a host pty) is a stranger in the container's
+    // devpts: `tty` finds no name for it.
+    let session = Session::start(&[], "tty", (24, 80));
+    let (seen, code) = session.finish();
+    assert!(seen.contains("not a tty"), "{seen}");
+    assert_eq!(code, Some(1), "tty exits 1 without a terminal: {seen}");
+}
+
+#[test]
+fn t_with_d_and_it_without_a_terminal_are_refused_clearly() {
+    vessel::require_root!();
+    let run_dir = tempfile::tempdir().unwrap();
+    let vessel = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_vessel"))
+            .args(args)
+            .env("VESSEL_RUN_DIR", run_dir.path())
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let detached = vessel(&["run", "-d", "-t", "--", "sleep", "100"]);
+    assert_eq!(detached.status.code(), Some(125));
+    assert_eq!(
+        String::from_utf8_lossy(&detached.stderr),
+        "vessel: -t with -d: a detached container has no terminal to relay to, its output \
+         goes to `vessel logs` (drop -t, or run it in the foreground with -it)\n"
+    );
+    let interactive = vessel(&["run", "-it", "--", "true"]);
+    assert_eq!(interactive.status.code(), Some(125));
+    assert!(
+        String::from_utf8_lossy(&interactive.stderr).contains("-t needs a terminal on stdin"),
+        "{}",
+        String::from_utf8_lossy(&interactive.stderr)
+    );
+    // Refused before anything existed: no record.
+    assert_eq!(std::fs::read_dir(run_dir.path()).unwrap().count(), 0);
+}
