@@ -24,10 +24,8 @@ fn set_size(fd: BorrowedFd<'_>, rows: u16, cols: u16) {
         ws_ypixel: 0,
     };
     // SAFETY: TIOCSWINSZ reads a winsize from the pointer, a live local.
-    assert_eq!(
-        unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCSWINSZ, &size) },
-        0
-    );
+    let ret = unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCSWINSZ, &size) };
+    assert_eq!(ret, 0, "TIOCSWINSZ on the test's pty");
 }
 
 impl Session {
