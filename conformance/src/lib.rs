@@ -17,6 +17,7 @@ pub mod leaks;
 pub mod output;
 pub mod runner;
 pub mod runtime;
+pub mod static_build;
 pub mod world;
 
 /// The command line's entry point: parses `args` (without the program name), runs, and

@@ -2,34 +2,21 @@
 //! (`harness = false`: namespaces are created from the main thread, not libtest's).
 //!
 //! The probe must be static to run on the busybox rootfs, so this builds it the way
-//! `cargo xtask conformance` does (the static target directory, `+crt-static`) unless
+//! `cargo xtask conformance` does ([`vessel_conformance::static_build`]) unless
 //! `VESSEL_PROBE` names one already built.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-/// The target directory the static probe is built in, with the settings of
-/// `cargo xtask conformance` and `vm-conformance` (xtask/src/conformance.rs), so that
-/// all three share one static build.
-const STATIC_TARGET_DIR: &str = "target/vm";
-const TARGET: &str = "x86_64-unknown-linux-gnu";
+use vessel_conformance::static_build;
 
 fn build_probe(workspace: &Path) -> Result<PathBuf, String> {
-    let target_dir = workspace.join(STATIC_TARGET_DIR);
-    let status = Command::new(env!("CARGO"))
-        .current_dir(workspace)
-        .args(["build", "--quiet", "-p", "vessel-probe", "--target", TARGET])
-        .arg("--target-dir")
-        .arg(&target_dir)
-        .env("RUSTFLAGS", "-C target-feature=+crt-static")
-        .env("CARGO_PROFILE_DEV_DEBUG", "0")
-        .env("CARGO_PROFILE_DEV_STRIP", "debuginfo")
+    let status = static_build::command(Path::new(env!("CARGO")), workspace, &["vessel-probe"])
         .status()
         .map_err(|e| format!("run cargo to build the probe: {e}"))?;
     if !status.success() {
         return Err(format!("building the static probe failed ({status})"));
     }
-    Ok(target_dir.join(TARGET).join("debug/vessel-probe"))
+    Ok(static_build::binary_dir(workspace).join("vessel-probe"))
 }
 
 fn main() {

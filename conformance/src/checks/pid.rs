@@ -128,6 +128,19 @@ fn init_ignores_sigkill(ctx: &Ctx) -> Outcome {
 fn all_die_with_init(ctx: &Ctx) -> Outcome {
     let (session, report) = held(ctx, Request::probe(&["background"]))?;
     let pidns = report.ns["pid"].clone();
+    if pidns == host::ns("pid") {
+        // Nothing would kill the child, and it holds the probe's stdout open: end it
+        // here, or finishing the session would wait for it forever.
+        let pid = session.host_pid()?;
+        let children =
+            std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+        for child in children.split_whitespace().filter_map(|c| c.parse().ok()) {
+            // SAFETY: kill has no memory arguments; the pid is the probe's own child.
+            unsafe { libc::kill(child, libc::SIGKILL) };
+        }
+        session.finish()?;
+        return Err(format!("the container shares the host's PID namespace {pidns}").into());
+    }
     let running = host::pids_in_ns("pid", &pidns);
     ensure(running.len() >= 2, || {
         format!("expected PID 1 and its background child in {pidns}, the host sees {running:?}")

@@ -6,7 +6,7 @@
 
 mod exec;
 pub mod oci;
-mod oci_config;
+pub mod oci_config;
 mod session;
 pub mod vessel;
 

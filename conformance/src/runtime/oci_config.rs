@@ -1,4 +1,6 @@
-//! `config.json` for one probe run, built with the oci-spec crate.
+//! `config.json` for one probe run, built with the oci-spec crate. Its namespaces and
+//! standard mounts are public: `cargo xtask bench-peers` builds its bundle from them, so
+//! the benchmark and the suite ask the peers for the same container.
 //!
 //! The container is given what vessel gives its own: new PID, mount, UTS, IPC, network
 //! and cgroup namespaces (plus a user namespace on request), `/proc`, a tmpfs `/dev` with
@@ -9,11 +11,12 @@
 use std::path::Path;
 use std::str::FromStr;
 
+use oci_spec::OciSpecError;
 use oci_spec::runtime::{
     Capabilities, Capability, LinuxBuilder, LinuxCapabilitiesBuilder, LinuxCpuBuilder,
-    LinuxIdMappingBuilder, LinuxMemoryBuilder, LinuxNamespaceBuilder, LinuxNamespaceType,
-    LinuxPidsBuilder, LinuxResourcesBuilder, Mount, MountBuilder, ProcessBuilder, RootBuilder,
-    Spec, SpecBuilder, UserBuilder,
+    LinuxIdMappingBuilder, LinuxMemoryBuilder, LinuxNamespace, LinuxNamespaceBuilder,
+    LinuxNamespaceType, LinuxPidsBuilder, LinuxResourcesBuilder, Mount, MountBuilder,
+    ProcessBuilder, RootBuilder, Spec, SpecBuilder, UserBuilder,
 };
 
 use super::{Request, USERNS_COUNT, USERNS_FIRST_HOST_ID};
@@ -65,11 +68,7 @@ const CAPABILITIES: [&str; 41] = [
 ];
 
 /// The config for `request` on `rootfs`, with its cgroup at `cgroups_path`.
-pub fn config(
-    request: &Request,
-    rootfs: &Path,
-    cgroups_path: &Path,
-) -> Result<Spec, oci_spec::OciSpecError> {
+pub fn config(request: &Request, rootfs: &Path, cgroups_path: &Path) -> Result<Spec, OciSpecError> {
     // The caps this process has: vessel's container inherits exactly these, and asking
     // for more (this host withholds CAP_SYS_RESOURCE even from root) fails the start.
     let ours = own_bounding_set();
@@ -94,21 +93,7 @@ pub fn config(
                 .build()?,
         )
         .build()?;
-    let mut types = vec![
-        LinuxNamespaceType::Pid,
-        LinuxNamespaceType::Network,
-        LinuxNamespaceType::Ipc,
-        LinuxNamespaceType::Uts,
-        LinuxNamespaceType::Mount,
-        LinuxNamespaceType::Cgroup,
-    ];
-    if request.userns {
-        types.push(LinuxNamespaceType::User);
-    }
-    let namespaces = types
-        .into_iter()
-        .map(|typ| LinuxNamespaceBuilder::default().typ(typ).build())
-        .collect::<Result<Vec<_>, _>>()?;
+    let namespaces = container_namespaces(request.userns)?;
     let mut resources = LinuxResourcesBuilder::default();
     if let Some(bytes) = request.limits.memory {
         resources = resources.memory(
@@ -173,16 +158,44 @@ fn own_bounding_set() -> u64 {
         .unwrap_or(0)
 }
 
-fn mounts(request: &Request) -> Result<Vec<Mount>, oci_spec::OciSpecError> {
-    let mount = |destination: &str, typ: &str, source: &str, options: &[&str]| {
-        MountBuilder::default()
-            .destination(destination)
-            .typ(typ)
-            .source(source)
-            .options(options.iter().map(|o| (*o).to_owned()).collect::<Vec<_>>())
-            .build()
-    };
-    let mut mounts = vec![
+/// The namespaces vessel gives a container (`vessel run --network none --cgroupns`):
+/// PID, network, IPC, UTS, mount and cgroup, and a user namespace when `userns`.
+pub fn container_namespaces(userns: bool) -> Result<Vec<LinuxNamespace>, OciSpecError> {
+    let mut types = vec![
+        LinuxNamespaceType::Pid,
+        LinuxNamespaceType::Network,
+        LinuxNamespaceType::Ipc,
+        LinuxNamespaceType::Uts,
+        LinuxNamespaceType::Mount,
+        LinuxNamespaceType::Cgroup,
+    ];
+    if userns {
+        types.push(LinuxNamespaceType::User);
+    }
+    types
+        .into_iter()
+        .map(|typ| LinuxNamespaceBuilder::default().typ(typ).build())
+        .collect()
+}
+
+fn mount(
+    destination: &str,
+    typ: &str,
+    source: &str,
+    options: &[&str],
+) -> Result<Mount, OciSpecError> {
+    MountBuilder::default()
+        .destination(destination)
+        .typ(typ)
+        .source(source)
+        .options(options.iter().map(|o| (*o).to_owned()).collect::<Vec<_>>())
+        .build()
+}
+
+/// The mounts vessel makes in every container: `/proc`, a tmpfs `/dev` with `/dev/pts`
+/// and `/dev/shm`, and a read-only `/sys`.
+pub fn standard_mounts() -> Result<Vec<Mount>, OciSpecError> {
+    Ok(vec![
         mount("/proc", "proc", "proc", &["nosuid", "noexec", "nodev"])?,
         mount(
             "/dev",
@@ -214,7 +227,12 @@ fn mounts(request: &Request) -> Result<Vec<Mount>, oci_spec::OciSpecError> {
             "sysfs",
             &["nosuid", "noexec", "nodev", "ro"],
         )?,
-    ];
+    ])
+}
+
+/// The standard mounts and `request`'s volumes.
+fn mounts(request: &Request) -> Result<Vec<Mount>, OciSpecError> {
+    let mut mounts = standard_mounts()?;
     for volume in &request.volumes {
         let mut options = vec!["rbind", "rprivate"];
         if volume.read_only {

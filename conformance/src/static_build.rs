@@ -1,0 +1,35 @@
+//! How the suite and its probe are built as static binaries: the probe runs on a busybox
+//! rootfs, and the VM runs the suite with no loader. One place for the settings, shared
+//! by `cargo test -p vessel-conformance` (tests/suite.rs), `cargo xtask conformance` and
+//! `cargo xtask vm-conformance`, so all of them reuse one build.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The target directory, relative to the workspace: the VM's static one.
+pub const STATIC_TARGET_DIR: &str = "target/vm";
+/// The only target here; `+crt-static` makes glibc binaries static.
+pub const TARGET: &str = "x86_64-unknown-linux-gnu";
+
+/// `cargo build` of `packages`, static, without debug info, into [`STATIC_TARGET_DIR`].
+pub fn command(cargo: &Path, workspace: &Path, packages: &[&str]) -> Command {
+    let mut command = Command::new(cargo);
+    command
+        .current_dir(workspace)
+        .args(["build", "--quiet", "--target", TARGET]);
+    for package in packages {
+        command.args(["-p", package]);
+    }
+    command
+        .arg("--target-dir")
+        .arg(workspace.join(STATIC_TARGET_DIR))
+        .env("RUSTFLAGS", "-C target-feature=+crt-static")
+        .env("CARGO_PROFILE_DEV_DEBUG", "0")
+        .env("CARGO_PROFILE_DEV_STRIP", "debuginfo");
+    command
+}
+
+/// Where [`command`] puts the binaries.
+pub fn binary_dir(workspace: &Path) -> PathBuf {
+    workspace.join(STATIC_TARGET_DIR).join(TARGET).join("debug")
+}
