@@ -2,18 +2,20 @@
 //! oci-spec crate) and a copy of vessel's default rootfs.
 //!
 //! The config asks all runtimes for the same work: new PID, mount, UTS, IPC, network and
-//! cgroup namespaces; the standard mounts (`/proc`, `/dev`, `/dev/pts`, `/dev/shm`,
-//! read-only `/sys`); a cgroup (see [`crate::peer_cgroups`]) with memory and pids limits; exec
-//! of `/bin/true` as root. Masked and read-only paths are left out because vessel does
+//! cgroup namespaces and the standard mounts (`/proc`, `/dev`, `/dev/pts`, `/dev/shm`,
+//! read-only `/sys`), both taken from the conformance suite's OCI adapter
+//! ([`vessel_conformance::runtime::oci_config`]) so the benchmark and the suite ask the
+//! peers for the same container; a cgroup (see [`crate::peer_cgroups`]) with memory and
+//! pids limits; exec of `/bin/true` as root. Masked and read-only paths are left out because vessel does
 //! not apply them, so no runtime is charged for work the others skip.
 
 use std::path::{Path, PathBuf};
 
 use oci_spec::runtime::{
-    LinuxBuilder, LinuxMemoryBuilder, LinuxNamespaceBuilder, LinuxNamespaceType, LinuxPidsBuilder,
-    LinuxResourcesBuilder, Mount, MountBuilder, ProcessBuilder, RootBuilder, Spec, SpecBuilder,
-    UserBuilder,
+    LinuxBuilder, LinuxMemoryBuilder, LinuxPidsBuilder, LinuxResourcesBuilder, ProcessBuilder,
+    RootBuilder, Spec, SpecBuilder, UserBuilder,
 };
+use vessel_conformance::runtime::oci_config::{container_namespaces, standard_mounts};
 
 /// Writes the bundle into `dir` (which must not exist) from the rootfs at `rootfs`, with
 /// its cgroup at `cgroups_path`.
@@ -45,17 +47,7 @@ fn config(cgroups_path: &Path) -> Result<Spec, oci_spec::OciSpecError> {
         .env(vec!["PATH=/usr/sbin:/usr/bin:/sbin:/bin".to_owned()])
         .cwd("/")
         .build()?;
-    let namespaces = [
-        LinuxNamespaceType::Pid,
-        LinuxNamespaceType::Network,
-        LinuxNamespaceType::Ipc,
-        LinuxNamespaceType::Uts,
-        LinuxNamespaceType::Mount,
-        LinuxNamespaceType::Cgroup,
-    ]
-    .into_iter()
-    .map(|typ| LinuxNamespaceBuilder::default().typ(typ).build())
-    .collect::<Result<Vec<_>, _>>()?;
+    let namespaces = container_namespaces(false)?;
     let resources = LinuxResourcesBuilder::default()
         .memory(LinuxMemoryBuilder::default().limit(256i64 << 20).build()?)
         .pids(LinuxPidsBuilder::default().limit(64i64).build()?)
@@ -75,43 +67,7 @@ fn config(cgroups_path: &Path) -> Result<Spec, oci_spec::OciSpecError> {
         )
         .process(process)
         .hostname("bench")
-        .mounts(mounts()?)
+        .mounts(standard_mounts()?)
         .linux(linux)
         .build()
-}
-
-fn mounts() -> Result<Vec<Mount>, oci_spec::OciSpecError> {
-    let mount = |destination: &str, typ: &str, options: &[&str]| {
-        MountBuilder::default()
-            .destination(destination)
-            .typ(typ)
-            .source(typ)
-            .options(options.iter().map(|o| (*o).to_owned()).collect::<Vec<_>>())
-            .build()
-    };
-    Ok(vec![
-        mount("/proc", "proc", &["nosuid", "noexec", "nodev"])?,
-        mount(
-            "/dev",
-            "tmpfs",
-            &["nosuid", "strictatime", "mode=755", "size=65536k"],
-        )?,
-        mount(
-            "/dev/pts",
-            "devpts",
-            &[
-                "nosuid",
-                "noexec",
-                "newinstance",
-                "ptmxmode=0666",
-                "mode=0620",
-            ],
-        )?,
-        mount(
-            "/dev/shm",
-            "tmpfs",
-            &["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"],
-        )?,
-        mount("/sys", "sysfs", &["nosuid", "noexec", "nodev", "ro"])?,
-    ])
 }

@@ -8,49 +8,34 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use vessel_conformance::static_build;
+
 use crate::{packages, shell};
 
-/// Where the static binaries are built: the VM's static target directory, with the same
-/// settings as `vm::build::cargo_static` (no debug info, stripped), so that
-/// `cargo xtask test`, which runs both, compiles the static suite once.
-pub const STATIC_TARGET_DIR: &str = "target/vm";
-/// The only target on this machine; `+crt-static` makes glibc binaries static.
-pub const TARGET: &str = "x86_64-unknown-linux-gnu";
+/// Where the static binaries are built (shared with the suite's own test and the VM).
+pub const STATIC_TARGET_DIR: &str = static_build::STATIC_TARGET_DIR;
 
 /// Builds `vessel-conformance` and `vessel-probe` statically; returns the directory that
 /// holds both (the suite finds its probe beside itself).
 pub fn build_static() -> Result<PathBuf, String> {
     let root = shell::root();
-    let target_dir = root.join(STATIC_TARGET_DIR);
     println!(
         "xtask: building the static suite and probe into {}",
-        target_dir.display()
+        root.join(STATIC_TARGET_DIR).display()
     );
-    let status = Command::new(shell::cargo())
-        .current_dir(&root)
-        .args([
-            "build",
-            "--quiet",
-            "-p",
-            "vessel-conformance",
-            "-p",
-            "vessel-probe",
-            "--target",
-            TARGET,
-        ])
-        .arg("--target-dir")
-        .arg(&target_dir)
-        .env("RUSTFLAGS", "-C target-feature=+crt-static")
-        .env("CARGO_PROFILE_DEV_DEBUG", "0")
-        .env("CARGO_PROFILE_DEV_STRIP", "debuginfo")
-        .status()
-        .map_err(|e| format!("run cargo: {e}"))?;
+    let status = static_build::command(
+        Path::new(&shell::cargo()),
+        &root,
+        &["vessel-conformance", "vessel-probe"],
+    )
+    .status()
+    .map_err(|e| format!("run cargo: {e}"))?;
     if !status.success() {
         return Err(format!(
             "building the static conformance binaries failed ({status})"
         ));
     }
-    let dir = target_dir.join(TARGET).join("debug");
+    let dir = static_build::binary_dir(&root);
     for binary in ["vessel-conformance", "vessel-probe"] {
         let path = dir.join(binary);
         if has_interpreter(&path)? {
