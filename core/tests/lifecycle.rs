@@ -301,3 +301,66 @@ fn rm_and_stop_of_several_containers_go_on_past_one_that_fails() {
     assert_eq!(vessel.ok(&["rm", "busy"]), "busy\n");
     vessel.assert_empty();
 }
+
+/// Blocks until some process opens `path` (inotify `IN_OPEN`, watched from before the
+/// `arm` call): how a test knows `vessel wait` holds the log, without a sleep.
+fn opened_after(path: &std::path::Path, arm: impl FnOnce()) {
+    use std::os::unix::ffi::OsStrExt;
+    // SAFETY: inotify_init1 takes flags and returns a new descriptor or -1.
+    let fd = unsafe { libc::inotify_init1(libc::IN_CLOEXEC) };
+    assert!(
+        fd >= 0,
+        "inotify_init1: {}",
+        std::io::Error::last_os_error()
+    );
+    let cpath = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    // SAFETY: `fd` is our inotify descriptor, `cpath` a NUL-terminated path.
+    let wd = unsafe { libc::inotify_add_watch(fd, cpath.as_ptr(), libc::IN_OPEN) };
+    assert!(
+        wd >= 0,
+        "inotify_add_watch: {}",
+        std::io::Error::last_os_error()
+    );
+    arm();
+    let mut event = [0u8; 4096];
+    // SAFETY: a blocking read of our inotify descriptor into a live buffer; the
+    // descriptor is closed right after.
+    let n = unsafe { libc::read(fd, event.as_mut_ptr().cast(), event.len()) };
+    // SAFETY: closing the descriptor we own, once.
+    unsafe { libc::close(fd) };
+    assert!(n > 0, "read inotify: {}", std::io::Error::last_os_error());
+}
+
+#[test]
+fn wait_on_a_detached_rm_container_prints_its_exit_code() {
+    vessel::require_root!();
+    let vessel = Vessel::new();
+    let script = "trap 'exit 3' TERM; echo ready; while :; do sleep 1; done";
+    let id = vessel.ok(&[
+        "run", "-d", "--rm", "--name", "gone", "--", "sh", "-c", script,
+    ]);
+    let id = id.trim();
+    assert_eq!(vessel.first_log_line("gone"), "ready\n");
+    let log = vessel.state().log_path(id);
+    let mut wait = None;
+    opened_after(&log, || {
+        wait = Some(
+            vessel
+                .command(&["wait", "gone"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
+    });
+    vessel.ok(&["kill", "-s", "TERM", "gone"]);
+    let out = wait.unwrap().wait_with_output().unwrap();
+    assert_eq!(
+        (text(&out.stdout), out.status.code()),
+        ("3\n".to_owned(), Some(0)),
+        "{}",
+        text(&out.stderr)
+    );
+    vessel.assert_gone(id);
+    vessel.assert_empty();
+}

@@ -38,6 +38,20 @@ pub struct LogLine {
     pub log: String,
 }
 
+/// The entry the shim appends once the container has exited: how it ended. `vessel
+/// logs` skips it (it is no line of output); `vessel wait` reads it for a `--rm`
+/// container, whose record is gone by then, from the log it opened before the exit
+/// (an open file outlives its name).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExitEntry {
+    /// When the shim reaped the container (RFC 3339, UTC).
+    pub time: String,
+    /// 128 + n for signal n.
+    pub exit_code: i32,
+    /// The OOM killer struck in its cgroup.
+    pub oom_killed: bool,
+}
+
 /// Appends lines to a log file, keeping a partial line per stream until its newline.
 #[derive(Debug)]
 pub struct LogWriter {
@@ -82,6 +96,19 @@ impl LogWriter {
         Ok(())
     }
 
+    /// Appends the container's [`ExitEntry`], after any unfinished line.
+    pub fn exited(&mut self, exit_code: i32, oom_killed: bool) -> io::Result<()> {
+        self.finish()?;
+        let entry = ExitEntry {
+            time: now_rfc3339(),
+            exit_code,
+            oom_killed,
+        };
+        let mut text = serde_json::to_string(&entry).map_err(io::Error::other)?;
+        text.push('\n');
+        self.file.write_all(text.as_bytes())
+    }
+
     fn emit(&mut self, stream: Stream, line: &[u8]) -> io::Result<()> {
         let entry = LogLine {
             time: now_rfc3339(),
@@ -116,6 +143,16 @@ pub fn read_lines(reader: impl io::Read) -> io::Result<(Vec<LogLine>, u64)> {
     }
 }
 
+/// The [`ExitEntry`] in a log, if the shim wrote one.
+pub fn read_exit(reader: impl io::Read) -> io::Result<Option<ExitEntry>> {
+    for line in BufReader::new(reader).lines() {
+        if let Ok(exit) = serde_json::from_str::<ExitEntry>(&line?) {
+            return Ok(Some(exit));
+        }
+    }
+    Ok(None)
+}
+
 /// The last `n` lines of `lines` (all of them for `None`).
 pub fn tail(lines: Vec<LogLine>, n: Option<usize>) -> Vec<LogLine> {
     match n {
@@ -136,7 +173,7 @@ mod tests {
         log.write(Stream::Stdout, b"ti").unwrap();
         log.write(Stream::Stderr, b"oops\n").unwrap();
         log.write(Stream::Stdout, b"ck\ntock\nno newline").unwrap();
-        log.finish().unwrap();
+        log.exited(3, false).unwrap();
         let (lines, consumed) = read_lines(File::open(&path).unwrap()).unwrap();
         let texts: Vec<(Stream, &str)> = lines.iter().map(|l| (l.stream, l.log.as_str())).collect();
         assert_eq!(
@@ -151,6 +188,9 @@ mod tests {
         assert_eq!(consumed, std::fs::metadata(&path).unwrap().len());
         let last = tail(lines, Some(1));
         assert_eq!(last[0].log, "no newline");
+        // The exit is no line of output, but it is there for `wait`.
+        let exit = read_exit(File::open(&path).unwrap()).unwrap().unwrap();
+        assert_eq!((exit.exit_code, exit.oom_killed), (3, false));
     }
 
     #[test]

@@ -158,6 +158,9 @@ fn shim(
     relay::relay(out, err, &running, &mut log);
     let status = running.wait();
     let oom_killed = running.oom_killed();
+    if let Ok(status) = status {
+        let _ = log.exited(status.code(), oom_killed);
+    }
     after_exit();
     let _ = tracked.exited(status.ok(), oom_killed);
     0

@@ -1,15 +1,26 @@
 //! `wait`: block until a container has exited, then say how.
 
+use std::fs::File;
+
+use super::log::read_exit;
 use super::pidfd::Pinned;
 use super::settle::{settle, wait_for_supervisor};
 use super::stop::sys;
 use crate::error::Result;
-use crate::state::{Observed, Record, StateDir};
+use crate::state::{Observed, Record, StateDir, Status};
 
 /// Waits until the container `query` names has exited and its exit is recorded. Returns
-/// the final record, or `None` if its supervisor removed it on exit (`--rm`).
+/// the final record, or `None` if its supervisor removed it on exit (`--rm`) and how it
+/// ended is not known.
 pub fn wait(dir: &StateDir, query: &str) -> Result<Option<Record>> {
     let record = dir.find(query)?;
+    // A detached `--rm` container's record goes as it exits; its shim writes the exit
+    // to the log first. Opened now, the log stays readable after its name is gone.
+    let log = record
+        .log
+        .as_ref()
+        .filter(|_| record.auto_remove)
+        .and_then(|path| File::open(path).ok());
     if matches!(record.observed(), Observed::Running | Observed::Created) {
         // The supervisor outlives the container by the moment it takes to record the
         // exit; if it was killed, the container itself is what to wait for.
@@ -19,5 +30,16 @@ pub fn wait(dir: &StateDir, query: &str) -> Result<Option<Record>> {
             container.wait_exit(None).map_err(sys("poll"))?;
         }
     }
-    settle(dir, &record)
+    Ok(match settle(dir, &record)? {
+        Some(last) => Some(last),
+        None => log
+            .and_then(|log| read_exit(log).ok().flatten())
+            .map(|exit| Record {
+                status: Status::Exited,
+                exit_code: Some(exit.exit_code),
+                oom_killed: exit.oom_killed,
+                finished: Some(exit.time),
+                ..record
+            }),
+    })
 }
