@@ -21,6 +21,7 @@
 //! ```
 
 pub mod cgroup_view;
+pub mod helper;
 pub mod layer_view;
 pub mod scratch;
 

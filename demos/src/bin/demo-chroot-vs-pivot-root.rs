@@ -14,20 +14,19 @@ use std::path::Path;
 use std::process::exit;
 
 use vessel::{ContainerSpec, RootfsMode};
+use vessel_demos::helper::Helper;
 use vessel_demos::scratch::ScratchRootfs;
 use vessel_demos::{Lesson, Outcome};
 
 const NAME: &str = "demo-chroot-vs-pivot-root";
-/// The hidden argument that turns this binary into the breakout program.
-const ESCAPE_MODE: &str = "--escape";
-/// Where the lesson installs itself inside the container.
-const ESCAPE_PATH: &str = "/usr/local/bin/escape";
+/// This binary as the breakout program inside the container.
+const ESCAPE: Helper = Helper {
+    path: "/usr/local/bin/escape",
+    flag: "--escape",
+};
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    if let [_, mode, marker] = args.as_slice()
-        && mode == ESCAPE_MODE
-    {
+    if let Some([marker]) = ESCAPE.invoked().as_deref() {
         escape(marker);
     }
     Lesson::run(NAME, "chroot can be escaped; pivot_root cannot", run)
@@ -36,7 +35,7 @@ fn main() {
 fn run(lesson: &mut Lesson) -> Outcome {
     lesson.step("prepare a rootfs with the breakout program, and a secret on the host outside it");
     let scratch = ScratchRootfs::new(NAME)?;
-    scratch.install_self(ESCAPE_PATH)?;
+    ESCAPE.install(&scratch)?;
     let marker = scratch.outside().join("host-secret");
     let secret = format!("host secret {}", std::process::id());
     std::fs::write(&marker, &secret)?;
@@ -73,8 +72,7 @@ fn breakout(
     mode: RootfsMode,
 ) -> Result<String, Box<dyn std::error::Error>> {
     let marker = marker.to_str().ok_or("scratch path is not UTF-8")?;
-    let spec =
-        ContainerSpec::new(scratch.path(), [ESCAPE_PATH, ESCAPE_MODE, marker]).rootfs_mode(mode);
+    let spec = ContainerSpec::new(scratch.path(), ESCAPE.command(&[marker])).rootfs_mode(mode);
     let output = vessel::output(&spec)?;
     if !output.status.success() {
         return Err(format!("breakout {}: {}", output.status, output.stderr.trim()).into());

@@ -21,14 +21,16 @@ use std::time::{Duration, Instant};
 use vessel::cgroups::{CgroupSpec, CpuQuota, Resources};
 use vessel::{Container, ContainerSpec, Stdio};
 use vessel_demos::cgroup_view::{any_left, cgroup_name, counter_names, show_limits};
+use vessel_demos::helper::Helper;
 use vessel_demos::scratch::ScratchRootfs;
 use vessel_demos::{Lesson, Outcome};
 
 const NAME: &str = "demo-cpu-quota";
-/// The hidden argument that turns this binary into the busy loop.
-const SPIN_MODE: &str = "--spin-ms";
-/// Where the lesson installs itself inside the container.
-const SPINNER: &str = "/usr/local/bin/spinner";
+/// This binary as the busy loop inside the container.
+const SPINNER: Helper = Helper {
+    path: "/usr/local/bin/spinner",
+    flag: "--spin-ms",
+};
 const SPIN_MS: u64 = 3000;
 /// 20% of one CPU: 20 ms of CPU time in every 100 ms period.
 const QUOTA: CpuQuota = CpuQuota {
@@ -37,10 +39,7 @@ const QUOTA: CpuQuota = CpuQuota {
 };
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    if let [_, mode, ms] = args.as_slice()
-        && mode == SPIN_MODE
-    {
+    if let Some([ms]) = SPINNER.invoked().as_deref() {
         spin(Duration::from_millis(ms.parse().unwrap_or(SPIN_MS)));
     }
     Lesson::run(
@@ -53,7 +52,7 @@ fn main() {
 fn run(lesson: &mut Lesson) -> Outcome {
     lesson.step("prepare a rootfs with this lesson's busy loop inside");
     let scratch = ScratchRootfs::new(NAME)?;
-    scratch.install_self(SPINNER)?;
+    SPINNER.install(&scratch)?;
     lesson.see("rootfs", scratch.path().display());
 
     lesson.step("start a container limited to 0.2 CPUs that spins for three seconds");
@@ -61,7 +60,7 @@ fn run(lesson: &mut Lesson) -> Outcome {
         cpu_quota: Some(QUOTA),
         ..Resources::default()
     };
-    let spec = ContainerSpec::new(scratch.path(), [SPINNER, SPIN_MODE, &SPIN_MS.to_string()])
+    let spec = ContainerSpec::new(scratch.path(), SPINNER.command(&[&SPIN_MS.to_string()]))
         .cgroup(CgroupSpec::new(cgroup_name(NAME), limits));
     let null = std::fs::File::open("/dev/null")?;
     let started = Instant::now();

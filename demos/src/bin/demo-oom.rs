@@ -22,22 +22,21 @@ use vessel::cgroups::{CgroupSpec, Resources};
 use vessel::pipe::Pipe;
 use vessel::{Container, ContainerSpec, ExitStatus, Stdio};
 use vessel_demos::cgroup_view::{any_left, cgroup_name, counter_names, show_limits};
+use vessel_demos::helper::Helper;
 use vessel_demos::scratch::ScratchRootfs;
 use vessel_demos::{Lesson, Outcome};
 
 const NAME: &str = "demo-oom";
-/// The hidden argument that turns this binary into the memory toucher.
-const TOUCH_MODE: &str = "--touch-mib";
-/// Where the lesson installs itself inside the container.
-const TOUCHER: &str = "/usr/local/bin/toucher";
+/// This binary as the memory toucher inside the container.
+const TOUCHER: Helper = Helper {
+    path: "/usr/local/bin/toucher",
+    flag: "--touch-mib",
+};
 const LIMIT_MIB: u64 = 64;
 const TOUCH_MIB: usize = 256;
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    if let [_, mode, mib] = args.as_slice()
-        && mode == TOUCH_MODE
-    {
+    if let Some([mib]) = TOUCHER.invoked().as_deref() {
         touch(mib.parse().unwrap_or(TOUCH_MIB));
     }
     Lesson::run(
@@ -50,7 +49,7 @@ fn main() {
 fn run(lesson: &mut Lesson) -> Outcome {
     lesson.step("prepare a rootfs with this lesson's memory toucher inside");
     let scratch = ScratchRootfs::new(NAME)?;
-    scratch.install_self(TOUCHER)?;
+    TOUCHER.install(&scratch)?;
     lesson.see("rootfs", scratch.path().display());
 
     lesson.step(&format!(
@@ -60,11 +59,8 @@ fn run(lesson: &mut Lesson) -> Outcome {
         memory_bytes: Some(LIMIT_MIB << 20),
         ..Resources::default()
     };
-    let spec = ContainerSpec::new(
-        scratch.path(),
-        [TOUCHER, TOUCH_MODE, &TOUCH_MIB.to_string()],
-    )
-    .cgroup(CgroupSpec::new(cgroup_name(NAME), limits));
+    let spec = ContainerSpec::new(scratch.path(), TOUCHER.command(&[&TOUCH_MIB.to_string()]))
+        .cgroup(CgroupSpec::new(cgroup_name(NAME), limits));
     let out = Pipe::new()?;
     let mut running = Container::spawn_with_stdio(
         &spec,

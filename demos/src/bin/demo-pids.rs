@@ -16,21 +16,20 @@ use vessel::ContainerSpec;
 use vessel::cgroups::{CgroupSpec, Resources};
 use vessel::test_support::HeldContainer;
 use vessel_demos::cgroup_view::{any_left, cgroup_name, show_limits};
+use vessel_demos::helper::Helper;
 use vessel_demos::scratch::ScratchRootfs;
 use vessel_demos::{Lesson, Outcome};
 
 const NAME: &str = "demo-pids";
-/// The hidden argument that turns this binary into the fork bomb.
-const BOMB_MODE: &str = "--fork-until-refused";
-/// Where the lesson installs itself inside the container.
-const BOMB: &str = "/usr/local/bin/forkbomb";
+/// This binary as the fork bomb inside the container.
+const BOMB: Helper = Helper {
+    path: "/usr/local/bin/forkbomb",
+    flag: "--fork-until-refused",
+};
 const PIDS_MAX: u64 = 16;
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    if let [_, mode] = args.as_slice()
-        && mode == BOMB_MODE
-    {
+    if BOMB.invoked().is_some() {
         fork_until_refused();
     }
     Lesson::run(
@@ -43,7 +42,7 @@ fn main() {
 fn run(lesson: &mut Lesson) -> Outcome {
     lesson.step("prepare a rootfs with this lesson's fork bomb inside");
     let scratch = ScratchRootfs::new(NAME)?;
-    scratch.install_self(BOMB)?;
+    BOMB.install(&scratch)?;
     lesson.see("rootfs", scratch.path().display());
 
     lesson.step(&format!(
@@ -53,7 +52,7 @@ fn run(lesson: &mut Lesson) -> Outcome {
         pids_max: Some(PIDS_MAX),
         ..Resources::default()
     };
-    let spec = ContainerSpec::new(scratch.path(), [BOMB, BOMB_MODE])
+    let spec = ContainerSpec::new(scratch.path(), BOMB.command(&[]))
         .cgroup(CgroupSpec::new(cgroup_name(NAME), limits));
     let mut held = HeldContainer::start(&spec)?;
     let cgroup = held
