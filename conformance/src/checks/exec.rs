@@ -19,7 +19,7 @@ pub const CHECKS: [Check; 4] = [
     Check {
         area: "exec",
         name: "same-root-and-hostname",
-        claim: "An exec'd process sees the container's root filesystem and hostname.",
+        claim: "An exec'd process sees the container's root filesystem, mounts and hostname.",
         needs: &[],
         run: same_root_and_hostname,
     },
@@ -102,6 +102,12 @@ fn same_root_and_hostname(ctx: &Ctx) -> Outcome {
             "the exec'd process sees hostname {:?}",
             joined.exec.hostname
         )
+    })?;
+    // The same root directory is not enough: entering it with chroot from the host's
+    // mount namespace shows the right files but the host's mount table.
+    let (exec, container) = (joined.exec.mount_points(), joined.container.mount_points());
+    ensure(exec == container, || {
+        format!("the exec'd process sees the mounts {exec:?}, the container {container:?}")
     })
 }
 
