@@ -52,6 +52,19 @@ pub struct ExitEntry {
     pub oom_killed: bool,
 }
 
+/// The most bytes of output one log entry holds (docker's 16 KiB).
+pub const MAX_ENTRY: usize = 16 * 1024;
+
+/// Where to cut `bytes` at most `max` bytes in: before a UTF-8 sequence that would be
+/// cut in two (so each piece decodes on its own), unless there is no such start.
+fn char_boundary(bytes: &[u8], max: usize) -> usize {
+    let is_continuation = |b: u8| b & 0b1100_0000 == 0b1000_0000;
+    (max.saturating_sub(3)..=max)
+        .rev()
+        .find(|&i| i == bytes.len() || (i > 0 && !is_continuation(bytes[i])))
+        .unwrap_or(max)
+}
+
 /// Appends lines to a log file, keeping a partial line per stream until its newline.
 #[derive(Debug)]
 pub struct LogWriter {
@@ -74,15 +87,32 @@ impl LogWriter {
     }
 
     /// Logs `bytes` read from `stream`: every complete line now, the rest once its
-    /// newline comes (or at [`LogWriter::finish`]).
+    /// newline comes (or at [`LogWriter::finish`]). A line longer than
+    /// [`MAX_ENTRY`] is logged in pieces of at most that size, as docker does, so a
+    /// container that never writes a newline cannot make the shim's memory grow
+    /// without bound; `vessel logs` prints the pieces back to back.
     pub fn write(&mut self, stream: Stream, bytes: &[u8]) -> io::Result<()> {
         let index = stream as usize;
         self.partial[index].extend_from_slice(bytes);
         while let Some(end) = self.partial[index].iter().position(|b| *b == b'\n') {
             let line: Vec<u8> = self.partial[index].drain(..=end).collect();
-            self.emit(stream, &line)?;
+            self.emit_in_pieces(stream, &line)?;
+        }
+        while self.partial[index].len() >= MAX_ENTRY {
+            let end = char_boundary(&self.partial[index], MAX_ENTRY);
+            let piece: Vec<u8> = self.partial[index].drain(..end).collect();
+            self.emit(stream, &piece)?;
         }
         Ok(())
+    }
+
+    fn emit_in_pieces(&mut self, stream: Stream, mut line: &[u8]) -> io::Result<()> {
+        while line.len() > MAX_ENTRY {
+            let (piece, rest) = line.split_at(char_boundary(line, MAX_ENTRY));
+            self.emit(stream, piece)?;
+            line = rest;
+        }
+        self.emit(stream, line)
     }
 
     /// Logs what is left of unfinished lines: the output ended without a newline.
@@ -90,7 +120,7 @@ impl LogWriter {
         for stream in [Stream::Stdout, Stream::Stderr] {
             let rest = std::mem::take(&mut self.partial[stream as usize]);
             if !rest.is_empty() {
-                self.emit(stream, &rest)?;
+                self.emit_in_pieces(stream, &rest)?;
             }
         }
         Ok(())
@@ -191,6 +221,23 @@ mod tests {
         // The exit is no line of output, but it is there for `wait`.
         let exit = read_exit(File::open(&path).unwrap()).unwrap().unwrap();
         assert_eq!((exit.exit_code, exit.oom_killed), (3, false));
+    }
+
+    #[test]
+    fn a_line_longer_than_an_entry_is_logged_in_pieces_that_keep_every_character() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.log");
+        let mut log = LogWriter::create(&path).unwrap();
+        // 'é' is two bytes: with the odd start, a cut at MAX_ENTRY would split one.
+        let text = format!("a{}\n", "é".repeat(MAX_ENTRY));
+        for chunk in text.as_bytes().chunks(1000) {
+            log.write(Stream::Stdout, chunk).unwrap();
+        }
+        assert!(log.partial[0].is_empty());
+        let (lines, _) = read_lines(File::open(&path).unwrap()).unwrap();
+        assert!(lines.len() > 2 && lines.iter().all(|l| l.log.len() <= MAX_ENTRY));
+        let joined: String = lines.iter().map(|l| l.log.as_str()).collect();
+        assert_eq!(joined, text);
     }
 
     #[test]
