@@ -1,6 +1,8 @@
 //! The namespace options of `vessel run` as a user types them: what each one changes
 //! inside, and the messages for values that make no sense.
 
+mod cli_support;
+
 use std::process::{Command, Output};
 
 use vessel::rootfs;
@@ -165,36 +167,13 @@ fn image_layers_with_a_user_namespace_are_refused_clearly() {
 fn exec_t_without_a_terminal_is_refused() {
     vessel::require_root!();
     let run_dir = tempfile::tempdir().unwrap();
-    let rootfs = rootfs::default_rootfs().unwrap();
-    let with_dir = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_vessel"))
-            .args(args)
-            .env("VESSEL_RUN_DIR", run_dir.path())
-            .output()
-            .unwrap()
-    };
-    let started = with_dir(&[
-        "run",
-        "-d",
-        "--rootfs",
-        rootfs.to_str().unwrap(),
-        "--",
-        "sleep",
-        "100",
-    ]);
-    let id = String::from_utf8_lossy(&started.stdout).trim().to_owned();
-    let out = with_dir(&["exec", "-t", &id, "--", "true"]);
+    let id = cli_support::start_sleeper(cli_support::vessel_in(run_dir.path()), &[]);
+    let out = cli_support::vessel(run_dir.path(), &["exec", "-t", &id, "--", "true"]);
     assert_eq!(out.status.code(), Some(125));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("-t needs a terminal on stdin"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(with_dir(&["kill", &id]).status.success());
-    let record = vessel::state::StateDir::at(run_dir.path())
-        .unwrap()
-        .load(&id)
-        .unwrap();
-    // Wait for the shim to record the exit before the run directory goes away.
-    vessel::state::process::wait_until_gone(record.shim_pid).expect("wait for the shim");
+    cli_support::kill_and_wait(cli_support::vessel_in(run_dir.path()), run_dir.path(), &id);
 }

@@ -3,8 +3,6 @@
 
 use std::fs::File;
 use std::os::fd::AsFd;
-use std::path::Path;
-use std::process::{Command, Output};
 
 use vessel::cgroups::{CgroupSpec, Resources};
 use vessel::pipe::Pipe;
@@ -13,6 +11,9 @@ use vessel::tenant::Tenant;
 use vessel::test_support::{HeldContainer, mounts_under};
 use vessel::userns::IdMapping;
 use vessel::{ContainerSpec, Namespace, Namespaces, Stdio, rootfs};
+
+mod cli_support;
+use cli_support::{kill_and_wait, start_sleeper, text, vessel, vessel_in};
 
 /// Starts `spec`, whose shell prints `up` once running (so all its namespaces exist
 /// before anyone joins them) and then waits for its stdin to close.
@@ -154,50 +155,11 @@ fn exec_into_a_container_that_exited_is_refused_clearly() {
 
 // ---- the CLI: run -d, exec, kill, and the records they leave --------------------------
 
-fn vessel(run_dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vessel"))
-        .args(args)
-        .env("VESSEL_RUN_DIR", run_dir)
-        .output()
-        .expect("run vessel")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// Blocks until the process `pid` has exited, on a pidfd (no sleeping).
-fn wait_for_exit(pid: libc::pid_t) {
-    // SAFETY: pidfd_open takes a pid and flags; the descriptor is closed below.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) } as libc::c_int;
-    if fd < 0 {
-        return; // already gone
-    }
-    let mut poll = libc::pollfd {
-        fd,
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    // SAFETY: one valid pollfd; -1 waits without a timeout.
-    unsafe { libc::poll(&mut poll, 1, -1) };
-    // SAFETY: `fd` is ours.
-    unsafe { libc::close(fd) };
-}
-
 #[test]
 fn run_detached_then_exec_ps_shows_both_processes_then_kill_records_the_exit() {
     vessel::require_root!();
     let run_dir = tempfile::tempdir().unwrap();
-    let rootfs = rootfs::default_rootfs().unwrap();
-    let rootfs = rootfs.to_str().unwrap();
-    let started = vessel(
-        run_dir.path(),
-        &[
-            "run", "-d", "--name", "sleeper", "--rootfs", rootfs, "--", "sleep", "1000",
-        ],
-    );
-    assert!(started.status.success(), "{}", text(&started.stderr));
-    let id = text(&started.stdout).trim().to_owned();
+    let id = start_sleeper(vessel_in(run_dir.path()), &["--name", "sleeper"]);
     assert!(
         id.len() == 12 && id.bytes().all(|b| b.is_ascii_hexdigit()),
         "{id}"
@@ -234,10 +196,7 @@ fn run_detached_then_exec_ps_shows_both_processes_then_kill_records_the_exit() {
     );
     assert_eq!(code.status.code(), Some(9));
 
-    let killed = vessel(run_dir.path(), &["kill", &id]);
-    assert!(killed.status.success(), "{}", text(&killed.stderr));
-    wait_for_exit(record.shim_pid);
-    let record = store.load(&id).unwrap();
+    let record = kill_and_wait(vessel_in(run_dir.path()), run_dir.path(), &id);
     assert_eq!(record.status, Status::Exited);
     assert_eq!(record.exit_code, Some(137));
     assert!(record.finished.is_some());
@@ -304,21 +263,7 @@ fn unknown_containers_and_signals_get_clear_errors() {
 fn exec_t_gives_the_command_a_terminal_and_relays_both_ways() {
     vessel::require_root!();
     let run_dir = tempfile::tempdir().unwrap();
-    let rootfs = rootfs::default_rootfs().unwrap();
-    let started = vessel(
-        run_dir.path(),
-        &[
-            "run",
-            "-d",
-            "--rootfs",
-            rootfs.to_str().unwrap(),
-            "--",
-            "sleep",
-            "1000",
-        ],
-    );
-    let id = text(&started.stdout).trim().to_owned();
-    let record = StateDir::at(run_dir.path()).unwrap().load(&id).unwrap();
+    let id = start_sleeper(vessel_in(run_dir.path()), &[]);
 
     // The test plays the user's terminal: vessel's stdio is the slave of a pty we hold.
     let terminal = vessel::tty::Pty::open(std::io::stderr().as_fd()).unwrap();
@@ -326,9 +271,8 @@ fn exec_t_gives_the_command_a_terminal_and_relays_both_ways() {
     let script = "[ -t 0 ] && echo stdin-is-a-tty; \
                   echo tty_nr=$(cut -d' ' -f7 /proc/self/stat); \
                   read line; echo got:$line; exit 5";
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vessel"))
+    let mut child = vessel_in(run_dir.path())
         .args(["exec", "-t", &id, "--", "sh", "-c", script])
-        .env("VESSEL_RUN_DIR", run_dir.path())
         .stdin(slave())
         .stdout(slave())
         .stderr(slave())
@@ -359,6 +303,5 @@ fn exec_t_gives_the_command_a_terminal_and_relays_both_ways() {
         "the command has a controlling terminal: {seen}"
     );
 
-    assert!(vessel(run_dir.path(), &["kill", &id]).status.success());
-    wait_for_exit(record.shim_pid);
+    kill_and_wait(vessel_in(run_dir.path()), run_dir.path(), &id);
 }

@@ -1,6 +1,8 @@
 //! Rootless: `vessel run` started by an ordinary user. The test creates a throw-away
 //! user, runs the real `vessel` binary as that user, and removes the user afterwards.
 
+mod cli_support;
+
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Output};
 
@@ -111,38 +113,26 @@ fn an_ordinary_user_without_a_delegated_cgroup_is_told_why_limits_are_refused() 
 #[test]
 fn an_ordinary_user_can_run_detached_exec_and_kill() {
     vessel::require_root!();
-    let rootfs = rootfs::default_rootfs().unwrap();
     let user = ThrowAwayUser::create("c");
     let run_dir = tempfile::tempdir().unwrap();
     std::os::unix::fs::chown(run_dir.path(), Some(user.uid), Some(user.gid)).unwrap();
-    let as_user = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_vessel"))
-            .args(args)
-            .env("VESSEL_RUN_DIR", run_dir.path())
-            .uid(user.uid)
-            .gid(user.gid)
-            .output()
-            .unwrap()
+    let as_user = || {
+        let mut command = cli_support::vessel_in(run_dir.path());
+        command.uid(user.uid).gid(user.gid);
+        command
     };
-    let started = as_user(&[
-        "run",
-        "-d",
-        "--rootfs",
-        rootfs.to_str().unwrap(),
-        "--",
-        "sleep",
-        "100",
-    ]);
-    assert!(started.status.success(), "{}", text(&started.stderr));
-    let id = text(&started.stdout).trim().to_owned();
-    let exec = as_user(&[
-        "exec",
-        &id,
-        "--",
-        "sh",
-        "-c",
-        "id -u; cat /proc/self/uid_map; echo $$",
-    ]);
+    let id = cli_support::start_sleeper(as_user(), &[]);
+    let exec = as_user()
+        .args([
+            "exec",
+            &id,
+            "--",
+            "sh",
+            "-c",
+            "id -u; cat /proc/self/uid_map; echo $$",
+        ])
+        .output()
+        .unwrap();
     assert!(exec.status.success(), "{}", text(&exec.stderr));
     let out = text(&exec.stdout);
     let lines: Vec<&str> = out.lines().collect();
@@ -155,15 +145,6 @@ fn an_ordinary_user_can_run_detached_exec_and_kill() {
         lines[2], "1",
         "exec is a second process in the container's PID namespace"
     );
-    assert!(as_user(&["kill", &id]).status.success());
-    let record = vessel::state::StateDir::at(run_dir.path())
-        .unwrap()
-        .load(&id)
-        .unwrap();
-    vessel::state::process::wait_until_gone(record.shim_pid).expect("wait for the shim");
-    let record = vessel::state::StateDir::at(run_dir.path())
-        .unwrap()
-        .load(&id)
-        .unwrap();
+    let record = cli_support::kill_and_wait(as_user(), run_dir.path(), &id);
     assert_eq!(record.exit_code, Some(137));
 }

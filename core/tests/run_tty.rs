@@ -2,6 +2,8 @@
 //! vessel the slave as its stdin, stdout and stderr (as a user's terminal would be) and
 //! reads the master. No sleeps: every wait is a read that the other side's write ends.
 
+mod cli_support;
+
 use std::fs::File;
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
@@ -134,12 +136,9 @@ fn t_with_d_and_it_without_a_terminal_are_refused_clearly() {
     vessel::require_root!();
     let run_dir = tempfile::tempdir().unwrap();
     let vessel = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_vessel"))
-            .args(args)
-            .env("VESSEL_RUN_DIR", run_dir.path())
-            .stdin(std::process::Stdio::null())
-            .output()
-            .unwrap()
+        let mut command = cli_support::vessel_in(run_dir.path());
+        command.args(args).stdin(std::process::Stdio::null());
+        command.output().unwrap()
     };
     let detached = vessel(&["run", "-d", "-t", "--", "sleep", "100"]);
     assert_eq!(detached.status.code(), Some(125));
