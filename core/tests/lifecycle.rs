@@ -364,3 +364,26 @@ fn wait_on_a_detached_rm_container_prints_its_exit_code() {
     vessel.assert_gone(id);
     vessel.assert_empty();
 }
+
+#[test]
+fn binary_output_and_a_line_longer_than_a_pipe_come_back_unchanged() {
+    vessel::require_root!();
+    let vessel = Vessel::new();
+    // A binary (every byte value, no newline for long stretches), then a 200 KiB line:
+    // more than a pipe holds, and more than one log entry.
+    let script = "cat /bin/busybox; head -c 204800 /dev/zero | tr '\\0' x; echo";
+    let expected = vessel.output(&["run", "--rm", "--", "sh", "-c", script]);
+    assert!(expected.status.success() && expected.stdout.len() > 204_800);
+    let id = vessel.ok(&["run", "-d", "--", "sh", "-c", script]);
+    let id = id.trim();
+    assert_eq!(vessel.ok(&["wait", id]), "0\n");
+    let logged = vessel.output(&["logs", id]);
+    assert!(
+        logged.stdout == expected.stdout,
+        "logs gave {} bytes, the command wrote {}",
+        logged.stdout.len(),
+        expected.stdout.len()
+    );
+    vessel.ok(&["rm", id]);
+    vessel.assert_gone(id);
+}

@@ -35,11 +35,13 @@ pub fn logs(args: LogsArgs) -> Result<i32> {
         } else {
             String::new()
         };
+        let bytes = [stamp.as_bytes(), &line.bytes()].concat();
         let written = match line.stream {
             Stream::Stdout => {
-                write!(stdout.lock(), "{stamp}{}", line.log).and_then(|()| stdout.lock().flush())
+                let mut out = stdout.lock();
+                out.write_all(&bytes).and_then(|()| out.flush())
             }
-            Stream::Stderr => write!(stderr.lock(), "{stamp}{}", line.log),
+            Stream::Stderr => stderr.lock().write_all(&bytes),
         };
         match written {
             // The reader went away (`vessel logs -f web | head`): that ends it, quietly.

@@ -8,6 +8,7 @@
 //! The shim appends, `vessel logs` reads; a line is written whole with one `write`, so a
 //! reader never sees half of one.
 
+use std::borrow::Cow;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Write};
 use std::os::unix::fs::OpenOptionsExt;
@@ -34,8 +35,34 @@ pub struct LogLine {
     pub time: String,
     /// stdout or stderr.
     pub stream: Stream,
-    /// The text, with its newline if it had one.
+    /// The text, with its newline if it had one (invalid UTF-8 replaced by U+FFFD, as
+    /// docker's `json-file` does).
     pub log: String,
+    /// The exact bytes, in hex, when they are not UTF-8 (binary output): `vessel logs`
+    /// prints these, so what a container wrote comes back unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw: Option<String>,
+}
+
+impl LogLine {
+    /// The bytes the container wrote.
+    pub fn bytes(&self) -> Cow<'_, [u8]> {
+        match self.raw.as_deref().and_then(from_hex) {
+            Some(bytes) => Cow::Owned(bytes),
+            None => Cow::Borrowed(self.log.as_bytes()),
+        }
+    }
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn from_hex(hex: &str) -> Option<Vec<u8>> {
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 /// The entry the shim appends once the container has exited: how it ended. `vessel
@@ -140,10 +167,13 @@ impl LogWriter {
     }
 
     fn emit(&mut self, stream: Stream, line: &[u8]) -> io::Result<()> {
+        let text = String::from_utf8_lossy(line);
+        let raw = matches!(text, Cow::Owned(_)).then(|| to_hex(line));
         let entry = LogLine {
             time: now_rfc3339(),
             stream,
-            log: String::from_utf8_lossy(line).into_owned(),
+            log: text.into_owned(),
+            raw,
         };
         let mut text = serde_json::to_string(&entry).map_err(io::Error::other)?;
         text.push('\n');
@@ -238,6 +268,23 @@ mod tests {
         assert!(lines.len() > 2 && lines.iter().all(|l| l.log.len() <= MAX_ENTRY));
         let joined: String = lines.iter().map(|l| l.log.as_str()).collect();
         assert_eq!(joined, text);
+    }
+
+    #[test]
+    fn binary_output_comes_back_byte_for_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.log");
+        let mut log = LogWriter::create(&path).unwrap();
+        let binary: Vec<u8> = (0..=255u8).cycle().take(3 * MAX_ENTRY + 7).collect();
+        log.write(Stream::Stdout, &binary).unwrap();
+        log.write(Stream::Stderr, "text é\n".as_bytes()).unwrap();
+        log.finish().unwrap();
+        let (lines, _) = read_lines(File::open(&path).unwrap()).unwrap();
+        let (out, err): (Vec<_>, Vec<_>) = lines.iter().partition(|l| l.stream == Stream::Stdout);
+        let back: Vec<u8> = out.iter().flat_map(|l| l.bytes().into_owned()).collect();
+        assert_eq!(back, binary);
+        // Text stays plain text, readable by anything that reads docker's format.
+        assert_eq!((err[0].log.as_str(), &err[0].raw), ("text é\n", &None));
     }
 
     #[test]
