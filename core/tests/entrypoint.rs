@@ -35,6 +35,13 @@ impl Root {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// `vessel run --rm --image IMAGE <rest>`, asserted to succeed; returns stdout.
+    fn run_image(&self, image: &str, rest: &[&str]) -> String {
+        let mut args = vec!["run", "--rm", "--image", image];
+        args.extend_from_slice(rest);
+        self.ok(&args)
+    }
+
     /// An image `name`: the base image plus a file /greeting, with `changes` applied.
     fn image(&self, name: &str, changes: &[&str]) {
         self.ok(&["run", "--", "sh", "-c", "echo hello > /greeting"]);
@@ -66,15 +73,9 @@ fn exec_form_cmd_runs_as_written_and_shell_form_through_sh() {
     root.image("exec", &[r#"CMD ["echo", "$HOME", "/greeting"]"#]);
     root.image("shell", &["CMD echo $HOME; cat /greeting"]);
     // Exec form: no shell, so "$HOME" stays a literal word.
-    assert_eq!(
-        root.ok(&["run", "--rm", "--image", "exec"]),
-        "$HOME /greeting\n"
-    );
+    assert_eq!(root.run_image("exec", &[]), "$HOME /greeting\n");
     // Shell form: /bin/sh -c expands it and runs the list.
-    assert_eq!(
-        root.ok(&["run", "--rm", "--image", "shell"]),
-        "/root\nhello\n"
-    );
+    assert_eq!(root.run_image("shell", &[]), "/root\nhello\n");
 }
 
 #[test]
@@ -82,19 +83,11 @@ fn arguments_replace_cmd_and_are_appended_to_the_entrypoint() {
     vessel::require_root!();
     let root = Root::new();
     root.image("cat", &[r#"ENTRYPOINT ["cat"]"#, r#"CMD ["/greeting"]"#]);
-    assert_eq!(root.ok(&["run", "--rm", "--image", "cat"]), "hello\n");
+    assert_eq!(root.run_image("cat", &[]), "hello\n");
     assert_eq!(
-        root.ok(&[
-            "run",
-            "--rm",
-            "--image",
-            "cat",
-            "--",
-            "/etc/hostname",
-            "/greeting"
-        ])
-        .lines()
-        .nth(1),
+        root.run_image("cat", &["--", "/etc/hostname", "/greeting"])
+            .lines()
+            .nth(1),
         Some("hello")
     );
 }
@@ -105,37 +98,14 @@ fn an_entrypoint_override_drops_the_image_cmd() {
     let root = Root::new();
     root.image("cat", &[r#"ENTRYPOINT ["cat"]"#, r#"CMD ["/greeting"]"#]);
     // `echo` alone: the image's CMD (/greeting) is not passed to it.
+    assert_eq!(root.run_image("cat", &["--entrypoint", "echo"]), "\n");
     assert_eq!(
-        root.ok(&["run", "--rm", "--image", "cat", "--entrypoint", "echo"]),
-        "\n"
-    );
-    assert_eq!(
-        root.ok(&[
-            "run",
-            "--rm",
-            "--image",
-            "cat",
-            "--entrypoint",
-            "echo",
-            "--",
-            "a",
-            "b"
-        ]),
+        root.run_image("cat", &["--entrypoint", "echo", "--", "a", "b"]),
         "a b\n"
     );
     // An empty entrypoint resets it: the command runs alone.
     assert_eq!(
-        root.ok(&[
-            "run",
-            "--rm",
-            "--image",
-            "cat",
-            "--entrypoint",
-            "",
-            "--",
-            "echo",
-            "x"
-        ]),
+        root.run_image("cat", &["--entrypoint", "", "--", "echo", "x"]),
         "x\n"
     );
 }
@@ -146,9 +116,9 @@ fn a_shell_form_entrypoint_ignores_cmd() {
     let root = Root::new();
     root.image("greet", &["ENTRYPOINT echo entry", r#"CMD ["ignored"]"#]);
     // sh -c "echo entry" ignored: CMD only becomes $0 of that shell.
-    assert_eq!(root.ok(&["run", "--rm", "--image", "greet"]), "entry\n");
+    assert_eq!(root.run_image("greet", &[]), "entry\n");
     assert_eq!(
-        root.ok(&["run", "--rm", "--image", "greet", "--", "also", "ignored"]),
+        root.run_image("greet", &["--", "also", "ignored"]),
         "entry\n"
     );
 }
@@ -183,21 +153,9 @@ fn workdir_and_env_come_from_the_image_and_flags_override_them() {
             "CMD pwd; echo $GREETING",
         ],
     );
+    assert_eq!(root.run_image("env", &[]), "/etc\nhi there\n");
     assert_eq!(
-        root.ok(&["run", "--rm", "--image", "env"]),
-        "/etc\nhi there\n"
-    );
-    assert_eq!(
-        root.ok(&[
-            "run",
-            "--rm",
-            "--image",
-            "env",
-            "-w",
-            "/tmp",
-            "-e",
-            "GREETING=bye"
-        ]),
+        root.run_image("env", &["-w", "/tmp", "-e", "GREETING=bye"]),
         "/tmp\nbye\n"
     );
 }
@@ -216,10 +174,7 @@ fn import_takes_changes_too_and_bad_ones_are_refused() {
         rootfs.to_str().unwrap(),
         "imported",
     ]);
-    assert_eq!(
-        root.ok(&["run", "--rm", "--image", "imported"]),
-        "imported\n"
-    );
+    assert_eq!(root.run_image("imported", &[]), "imported\n");
 
     let out = root.vessel(&[
         "image",
