@@ -387,3 +387,27 @@ fn binary_output_and_a_line_longer_than_a_pipe_come_back_unchanged() {
     vessel.ok(&["rm", id]);
     vessel.assert_gone(id);
 }
+
+#[test]
+fn wait_while_rm_f_removes_the_container_still_prints_how_it_ended() {
+    vessel::require_root!();
+    let vessel = Vessel::new();
+    let id = vessel.ok(&["run", "-d", "--name", "raced", "--", "sleep", "1000"]);
+    let id = id.trim();
+    let mut wait = None;
+    opened_after(&vessel.state().log_path(id), || {
+        wait = Some(
+            vessel
+                .command(&["wait", "raced"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
+    });
+    assert_eq!(vessel.ok(&["rm", "-f", "raced"]), "raced\n");
+    let out = wait.unwrap().wait_with_output().unwrap();
+    assert_eq!(text(&out.stdout), "137\n", "{}", text(&out.stderr));
+    vessel.assert_gone(id);
+    vessel.assert_empty();
+}

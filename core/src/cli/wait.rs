@@ -30,7 +30,7 @@ pub fn wait(args: WaitArgs) -> Result<i32> {
         },
         None => Err(Error::ExitUnknown {
             id,
-            status: "was removed as it exited (--rm)".to_owned(),
+            status: "was removed as it exited (--rm, or `vessel rm`)".to_owned(),
         }),
     }
 }

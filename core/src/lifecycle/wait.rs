@@ -14,13 +14,10 @@ use crate::state::{Observed, Record, StateDir, Status};
 /// ended is not known.
 pub fn wait(dir: &StateDir, query: &str) -> Result<Option<Record>> {
     let record = dir.find(query)?;
-    // A detached `--rm` container's record goes as it exits; its shim writes the exit
-    // to the log first. Opened now, the log stays readable after its name is gone.
-    let log = record
-        .log
-        .as_ref()
-        .filter(|_| record.auto_remove)
-        .and_then(|path| File::open(path).ok());
+    // A detached container's record may go as it exits (`--rm`, or a `vessel rm -f`
+    // racing this wait); its shim writes the exit to the log first. Opened now, the log
+    // stays readable after its name is gone.
+    let log = record.log.as_ref().and_then(|path| File::open(path).ok());
     if matches!(record.observed(), Observed::Running | Observed::Created) {
         // The supervisor outlives the container by the moment it takes to record the
         // exit; if it was killed, the container itself is what to wait for.
