@@ -3,6 +3,7 @@
 use super::support::held;
 use crate::check::{Check, Ctx, Outcome, ensure};
 use crate::runtime::Request;
+use crate::runtime::oci_config::WITHHELD_CAPABILITY;
 
 pub const CHECKS: [Check; 4] = [
     Check {
@@ -51,11 +52,11 @@ fn own_caps(field: &str) -> Result<u64, String> {
 fn capabilities_as_given(ctx: &Ctx) -> Outcome {
     let report = super::support::report_of(ctx, &[])?;
     // vessel drops nothing: the container keeps the caller's sets. The OCI bundle names
-    // the caller's bounding set, capability by capability.
+    // the caller's bounding set, capability by capability, less one it withholds.
     let (effective, bounding) = if ctx.runtime.is_vessel() {
         (own_caps("CapEff:")?, own_caps("CapBnd:")?)
     } else {
-        let given = own_caps("CapBnd:")? & KNOWN_CAPS;
+        let given = own_caps("CapBnd:")? & KNOWN_CAPS & !(1 << WITHHELD_CAPABILITY);
         (given, given)
     };
     for (field, want) in [("CapEff", effective), ("CapBnd", bounding)] {

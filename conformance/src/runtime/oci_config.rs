@@ -67,6 +67,11 @@ const CAPABILITIES: [&str; 41] = [
     "CHECKPOINT_RESTORE",
 ];
 
+/// The one capability the bundle withholds (CAP_SYS_BOOT, which no check needs), so that
+/// `process.capabilities-as-given` sees a runtime really apply a drop: a runtime that
+/// "drops" capabilities without applying them keeps it.
+pub const WITHHELD_CAPABILITY: u32 = 22;
+
 /// The config for `request` on `rootfs`, with its cgroup at `cgroups_path`.
 pub fn config(request: &Request, rootfs: &Path, cgroups_path: &Path) -> Result<Spec, OciSpecError> {
     // The caps this process has: vessel's container inherits exactly these, and asking
@@ -75,7 +80,7 @@ pub fn config(request: &Request, rootfs: &Path, cgroups_path: &Path) -> Result<S
     let caps: Capabilities = CAPABILITIES
         .iter()
         .enumerate()
-        .filter(|(bit, _)| ours & (1u64 << bit) != 0)
+        .filter(|(bit, _)| ours & (1u64 << bit) != 0 && *bit != WITHHELD_CAPABILITY as usize)
         .filter_map(|(_, name)| Capability::from_str(name).ok())
         .collect();
     let process = ProcessBuilder::default()
@@ -119,8 +124,9 @@ pub fn config(request: &Request, rootfs: &Path, cgroups_path: &Path) -> Result<S
         .cgroups_path(cgroups_path.to_owned())
         .resources(resources.build()?)
         // As vessel does: nothing flows between the container's mounts and the host's
-        // (runc's default is rslave, which lets the host's later mounts in).
-        .rootfs_propagation("rprivate")
+        // (runc's and youki's default is rslave, which lets the host's later mounts in;
+        // youki 0.7.0 refuses "rprivate": UnknownRootfsPropagation).
+        .rootfs_propagation("private")
         .masked_paths(Vec::<String>::new())
         .readonly_paths(Vec::<String>::new());
     if request.userns {
