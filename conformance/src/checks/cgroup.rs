@@ -4,7 +4,7 @@
 
 use vessel::cgroups::Version;
 
-use super::support::{held, int};
+use super::support::{held, int, own_ns};
 use crate::check::{Check, Ctx, Needs, Outcome, ensure};
 use crate::runtime::{Limits, Request, Session};
 
@@ -155,7 +155,7 @@ fn namespace_root(ctx: &Ctx) -> Outcome {
     ensure(!report.cgroup.is_empty() && not_root.is_empty(), || {
         format!("/proc/self/cgroup inside shows paths other than /: {not_root:?}")
     })?;
-    ensure(report.ns["cgroup"] != crate::host::ns("cgroup"), || {
+    ensure(own_ns(&report, "cgroup"), || {
         "the container shares the host's cgroup namespace".to_owned()
     })
 }

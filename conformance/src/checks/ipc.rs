@@ -1,8 +1,7 @@
 //! IPC namespace: System V objects of the host are invisible inside.
 
-use super::support::report_of;
+use super::support::{own_ns, report_of};
 use crate::check::{Check, Ctx, Outcome, ensure};
-use crate::host;
 
 /// The key of the System V objects the host creates (decimal in /proc/sysvipc): one per
 /// suite process, so two suites at once never share (or remove) each other's.
@@ -29,7 +28,7 @@ pub const CHECKS: [Check; 2] = [
 
 fn own_namespace(ctx: &Ctx) -> Outcome {
     let report = report_of(ctx, &[])?;
-    ensure(report.ns["ipc"] != host::ns("ipc"), || {
+    ensure(own_ns(&report, "ipc"), || {
         "the container shares the host's IPC namespace".to_owned()
     })
 }

@@ -5,7 +5,7 @@ use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-use super::support::{Report, held, report};
+use super::support::{Report, held, own_ns, report};
 use vessel::RootfsMode;
 
 use crate::check::{Check, Ctx, Needs, Outcome, ensure};
@@ -109,7 +109,7 @@ fn with_paths(ctx: &Ctx, actions: &[&str]) -> Request {
 
 fn own_namespace(ctx: &Ctx) -> Outcome {
     let (report, _) = report(ctx, &Request::probe(&["report"]))?;
-    ensure(report.ns["mnt"] != host::ns("mnt"), || {
+    ensure(own_ns(&report, "mnt"), || {
         "the container shares the host's mount namespace".to_owned()
     })
 }

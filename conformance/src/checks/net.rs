@@ -1,8 +1,7 @@
 //! Network namespace: a container with no network configured has only `lo`.
 
-use super::support::report_of;
+use super::support::{own_ns, report_of};
 use crate::check::{Check, Ctx, Failure, Outcome, ensure};
-use crate::host;
 
 pub const CHECKS: [Check; 3] = [
     Check {
@@ -30,7 +29,7 @@ pub const CHECKS: [Check; 3] = [
 
 fn own_namespace(ctx: &Ctx) -> Outcome {
     let report = report_of(ctx, &[])?;
-    ensure(report.ns["net"] != host::ns("net"), || {
+    ensure(own_ns(&report, "net"), || {
         "the container shares the host's network namespace".to_owned()
     })
 }

@@ -1,6 +1,6 @@
 //! PID namespace: the container's processes are numbered from 1 and see nothing else.
 
-use super::support::{held, int, report_of};
+use super::support::{held, int, own_ns, report_of};
 use crate::check::{Check, Ctx, Outcome, ensure};
 use crate::host;
 use crate::runtime::Request;
@@ -55,7 +55,7 @@ fn init_is_pid_1(ctx: &Ctx) -> Outcome {
     ensure(report.pid == 1, || {
         format!("the probe is pid {}", report.pid)
     })?;
-    ensure(report.ns["pid"] != host::ns("pid"), || {
+    ensure(own_ns(&report, "pid"), || {
         format!(
             "the container shares the host's PID namespace {}",
             report.ns["pid"]

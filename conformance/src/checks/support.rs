@@ -51,6 +51,13 @@ impl Report {
     }
 }
 
+/// Whether the report names a namespace of type `name` and it is not the host's (an
+/// empty link, a probe that could not read `/proc/self/ns`, proves nothing).
+pub fn own_ns(report: &Report, name: &str) -> bool {
+    let link = report.ns.get(name).map(String::as_str).unwrap_or_default();
+    !link.is_empty() && link != crate::host::ns(name)
+}
+
 /// Runs the probe with `request` to the end and returns its report.
 pub fn report(ctx: &Ctx, request: &Request) -> Result<(Report, Finished), String> {
     let finished = ctx.runtime.run(ctx.world, request)?;

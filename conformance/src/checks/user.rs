@@ -5,7 +5,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
 use vessel::volume::Volume;
 
-use super::support::{int, report, report_of};
+use super::support::{int, own_ns, report, report_of};
 use crate::check::{Check, Ctx, Needs, Outcome, ensure};
 use crate::host;
 use crate::runtime::{Request, USERNS_COUNT, USERNS_FIRST_HOST_ID};
@@ -99,7 +99,7 @@ fn maps_exact(ctx: &Ctx) -> Outcome {
             )
         })?;
     }
-    ensure(report.ns["user"] != host::ns("user"), || {
+    ensure(own_ns(&report, "user"), || {
         "no user namespace of its own".to_owned()
     })?;
     ensure(report.uid == 0, || {

@@ -1,6 +1,6 @@
 //! UTS namespace: the container's hostname is its own.
 
-use super::support::{int, report_of};
+use super::support::{int, own_ns, report_of};
 use crate::check::{Check, Ctx, Outcome, ensure};
 use crate::host;
 use crate::runtime::Request;
@@ -31,7 +31,7 @@ pub const CHECKS: [Check; 3] = [
 
 fn own_namespace(ctx: &Ctx) -> Outcome {
     let report = report_of(ctx, &[])?;
-    ensure(report.ns["uts"] != host::ns("uts"), || {
+    ensure(own_ns(&report, "uts"), || {
         "the container shares the host's UTS namespace".to_owned()
     })
 }
