@@ -274,7 +274,7 @@ fn shim_killed_after_the_exec_before_recording_the_start_leaves_no_orphan() {
     let sleep = unique_sleep(1);
     let argv = [sleep[0].as_str(), sleep[1].as_str()];
     // No limits: no cgroup to find the container by, only its recorded pid.
-    let (cli, shim) = vessel.hold("shim-spawned", &["run", "-d", "--", argv[0], argv[1]]);
+    let (cli, shim) = vessel.hold("run-spawned", &["run", "-d", "--", argv[0], argv[1]]);
     let record = vessel.state().list().unwrap()[0].clone();
     assert_eq!(record.status, vessel::state::Status::Created, "as stored");
     assert!(
@@ -297,7 +297,7 @@ fn vessel_and_shim_killed_after_the_exec_then_ps_and_rm_f_find_the_container() {
     let sleep = unique_sleep(2);
     let argv = [sleep[0].as_str(), sleep[1].as_str()];
     let (mut cli, shim) = vessel.hold(
-        "shim-spawned",
+        "run-spawned",
         &["run", "-d", "--name", "lost", "--", argv[0], argv[1]],
     );
     cli.kill().unwrap();
@@ -320,7 +320,7 @@ fn vessel_and_shim_killed_before_the_go_signal_then_the_child_exits_by_itself() 
     let vessel = Vessel::new();
     let sleep = unique_sleep(3);
     let argv = [sleep[0].as_str(), sleep[1].as_str()];
-    let (mut cli, shim) = vessel.hold("shim-cloned", &["run", "-d", "--", argv[0], argv[1]]);
+    let (mut cli, shim) = vessel.hold("run-cloned", &["run", "-d", "--", argv[0], argv[1]]);
     let record = vessel.state().list().unwrap()[0].clone();
     assert!(record.pid > 0 && record.started.is_none(), "{record:?}");
     cli.kill().unwrap();
@@ -336,5 +336,49 @@ fn vessel_and_shim_killed_before_the_go_signal_then_the_child_exits_by_itself() 
     );
     vessel.ok(&["rm", &record.id]);
     vessel.assert_gone(&record.id);
+    vessel.assert_empty();
+}
+
+#[test]
+fn foreground_vessel_killed_before_the_go_signal_then_the_child_exits_by_itself() {
+    vessel::require_root!();
+    let vessel = Vessel::new();
+    let sleep = unique_sleep(4);
+    let argv = [sleep[0].as_str(), sleep[1].as_str()];
+    let (mut cli, pid) = vessel.hold(
+        "run-cloned",
+        &["run", "--name", "fgc", "--", argv[0], argv[1]],
+    );
+    let record = vessel.state().find("fgc").unwrap();
+    assert!(record.pid > 0 && record.started.is_none(), "{record:?}");
+    sigkill(pid);
+    cli.wait().unwrap();
+    wait_gone(record.pid);
+    assert_eq!(live_processes(&argv), Vec::<libc::pid_t>::new());
+    assert!(status_in_ps(&vessel, &record.id).ends_with("never started (its supervisor died)"));
+    vessel.ok(&["rm", "fgc"]);
+    vessel.assert_gone(&record.id);
+    vessel.assert_empty();
+}
+
+#[test]
+fn foreground_vessel_killed_after_the_exec_before_recording_the_start() {
+    vessel::require_root!();
+    let vessel = Vessel::new();
+    let sleep = unique_sleep(5);
+    let argv = [sleep[0].as_str(), sleep[1].as_str()];
+    // No limits: no cgroup to find the container by, only its recorded pid.
+    let (mut cli, pid) = vessel.hold(
+        "run-spawned",
+        &["run", "--name", "fgs", "--", argv[0], argv[1]],
+    );
+    sigkill(pid);
+    cli.wait().unwrap();
+    let id = vessel.state().find("fgs").unwrap().id;
+    assert!(status_in_ps(&vessel, &id).ends_with("running"));
+    assert!(vessel.fails(&["rm", "fgs"]).contains("is running"));
+    vessel.ok(&["rm", "-f", "fgs"]);
+    assert_eq!(live_processes(&argv), Vec::<libc::pid_t>::new());
+    vessel.assert_gone(&id);
     vessel.assert_empty();
 }

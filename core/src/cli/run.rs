@@ -156,7 +156,12 @@ pub fn run(args: RunArgs) -> Result<i32> {
     if let Some(terminal) = &terminal {
         spec.terminal = Some(terminal.request());
     }
-    let mut running = Container::spawn(&spec.trace_start(args.trace))?;
+    // The pid is recorded before the child may exec (see `Container::spawn_supervised`).
+    let mut running = Container::spawn_supervised(
+        &spec.trace_start(args.trace),
+        crate::stdio::Stdio::default(),
+        |pid| tracked.as_mut().map_or(Ok(()), |tracked| tracked.cloned(pid)),
+    )?;
     if let Some(tracked) = &mut tracked {
         tracked.started(&running)?;
     }

@@ -13,8 +13,8 @@
 //! |---|---|---|
 //! | `run-recorded` | `vessel run` | the record exists, nothing else does yet |
 //! | `shim-supervised` | the shim | it took charge of the record, before the start |
-//! | `shim-cloned` | the shim | the container's pid is recorded; it waits for "go" |
-//! | `shim-spawned` | the shim | the container runs (exec done), start not recorded |
+//! | `run-cloned` | the supervisor | the container's pid is recorded; it waits for "go" |
+//! | `run-spawned` | the supervisor | the container runs (exec done), start not recorded |
 //! | `run-started` | the supervisor | the start is recorded (shim: before telling the CLI) |
 //! | `shim-exited` | the supervisor | the container is reaped, its exit not yet recorded |
 //! | `rm-killed` | `vessel rm -f` | the container is killed, nothing removed yet |

@@ -138,7 +138,6 @@ fn shim(
         // Only the container may hold the write ends now: when it is gone, the reads
         // see end-of-file.
         drop((out.write, err.write));
-        hold_point("shim-spawned");
         // A `vessel rm -f` meanwhile removed the record: then `running` drops, which
         // kills the container.
         tracked.started(&running)?;

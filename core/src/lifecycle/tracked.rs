@@ -75,13 +75,14 @@ impl Tracked {
             pid_start_time: process::start_time(pid).unwrap_or(0),
         };
         self.record = self.dir.apply(&self.record.id, event)?;
-        hold_point("shim-cloned");
+        hold_point("run-cloned");
         Ok(())
     }
 
     /// The container's command started. Fails if the record was removed meanwhile
     /// (`vessel rm -f` while starting): the caller then drops `running`, which kills it.
     pub fn started(&mut self, running: &Running) -> Result<()> {
+        hold_point("run-spawned");
         // Our unreaped child: even if it exited already, its /proc entry is there.
         let event = Event::Started {
             pid: running.pid(),
