@@ -160,7 +160,11 @@ pub fn run(args: RunArgs) -> Result<i32> {
     let mut running = Container::spawn_supervised(
         &spec.trace_start(args.trace),
         crate::stdio::Stdio::default(),
-        |pid| tracked.as_mut().map_or(Ok(()), |tracked| tracked.cloned(pid)),
+        |pid| {
+            tracked
+                .as_mut()
+                .map_or(Ok(()), |tracked| tracked.cloned(pid))
+        },
     )?;
     if let Some(tracked) = &mut tracked {
         tracked.started(&running)?;
