@@ -21,6 +21,7 @@
 //! }
 //! ```
 
+use crate::Lesson;
 use crate::scratch::ScratchRootfs;
 
 /// The lesson binary's second role: where it lives inside the container, and the
@@ -49,6 +50,23 @@ impl Helper {
     /// `scratch`.
     pub fn install(&self, scratch: &ScratchRootfs) -> Result<(), Box<dyn std::error::Error>> {
         scratch.install_self(self.path)
+    }
+
+    /// A lesson's first step: a scratch copy of the default rootfs (for lesson `name`)
+    /// holding this binary as the helper, `what` the helper is for the learner.
+    pub fn prepare(
+        &self,
+        lesson: &mut Lesson,
+        name: &str,
+        what: &str,
+    ) -> Result<ScratchRootfs, Box<dyn std::error::Error>> {
+        lesson.step(&format!(
+            "prepare a rootfs with this lesson's {what} inside"
+        ));
+        let scratch = ScratchRootfs::new(name)?;
+        self.install(&scratch)?;
+        lesson.see("rootfs", scratch.path().display());
+        Ok(scratch)
     }
 
     /// The container's command that runs the helper with `args`.

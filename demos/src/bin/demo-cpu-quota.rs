@@ -22,7 +22,6 @@ use vessel::cgroups::{CgroupSpec, CpuQuota, Resources};
 use vessel::{Container, ContainerSpec, Stdio};
 use vessel_demos::cgroup_view::{any_left, cgroup_name, counter_names, show_limits};
 use vessel_demos::helper::Helper;
-use vessel_demos::scratch::ScratchRootfs;
 use vessel_demos::{Lesson, Outcome};
 
 const NAME: &str = "demo-cpu-quota";
@@ -50,10 +49,7 @@ fn main() {
 }
 
 fn run(lesson: &mut Lesson) -> Outcome {
-    lesson.step("prepare a rootfs with this lesson's busy loop inside");
-    let scratch = ScratchRootfs::new(NAME)?;
-    SPINNER.install(&scratch)?;
-    lesson.see("rootfs", scratch.path().display());
+    let scratch = SPINNER.prepare(lesson, NAME, "busy loop")?;
 
     lesson.step("start a container limited to 0.2 CPUs that spins for three seconds");
     let limits = Resources {

@@ -23,7 +23,6 @@ use vessel::pipe::Pipe;
 use vessel::{Container, ContainerSpec, ExitStatus, Stdio};
 use vessel_demos::cgroup_view::{any_left, cgroup_name, counter_names, show_limits};
 use vessel_demos::helper::Helper;
-use vessel_demos::scratch::ScratchRootfs;
 use vessel_demos::{Lesson, Outcome};
 
 const NAME: &str = "demo-oom";
@@ -47,10 +46,7 @@ fn main() {
 }
 
 fn run(lesson: &mut Lesson) -> Outcome {
-    lesson.step("prepare a rootfs with this lesson's memory toucher inside");
-    let scratch = ScratchRootfs::new(NAME)?;
-    TOUCHER.install(&scratch)?;
-    lesson.see("rootfs", scratch.path().display());
+    let scratch = TOUCHER.prepare(lesson, NAME, "memory toucher")?;
 
     lesson.step(&format!(
         "start a container limited to {LIMIT_MIB} MiB that touches {TOUCH_MIB} MiB"

@@ -17,7 +17,6 @@ use vessel::cgroups::{CgroupSpec, Resources};
 use vessel::test_support::HeldContainer;
 use vessel_demos::cgroup_view::{any_left, cgroup_name, show_limits};
 use vessel_demos::helper::Helper;
-use vessel_demos::scratch::ScratchRootfs;
 use vessel_demos::{Lesson, Outcome};
 
 const NAME: &str = "demo-pids";
@@ -40,10 +39,7 @@ fn main() {
 }
 
 fn run(lesson: &mut Lesson) -> Outcome {
-    lesson.step("prepare a rootfs with this lesson's fork bomb inside");
-    let scratch = ScratchRootfs::new(NAME)?;
-    BOMB.install(&scratch)?;
-    lesson.see("rootfs", scratch.path().display());
+    let scratch = BOMB.prepare(lesson, NAME, "fork bomb")?;
 
     lesson.step(&format!(
         "start the fork bomb in a container with pids.max = {PIDS_MAX}"
