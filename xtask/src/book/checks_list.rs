@@ -34,11 +34,22 @@ pub fn check(problems: &mut Vec<String>) -> Vec<String> {
             problems.push(format!(
                 "{SNAPSHOT} differs from `vessel-conformance --list`: check the chapters that \
                  name the changed checks, then refresh it with \
-                 `VESSEL_BOOK_BLESS=1 cargo xtask book-check`"
+                 `VESSEL_BOOK_BLESS=1 cargo xtask book-check`\n{}",
+                changed_lines(&saved, &listed)
             ));
         }
     }
     ids(&listed)
+}
+
+/// The lines only one side has, marked `-` (the snapshot) and `+` (the suite).
+fn changed_lines(saved: &str, listed: &str) -> String {
+    let gone = saved.lines().filter(|l| !listed.lines().any(|n| n == *l));
+    let new = listed.lines().filter(|l| !saved.lines().any(|o| o == *l));
+    gone.map(|l| format!("    - {l}"))
+        .chain(new.map(|l| format!("    + {l}")))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// `vessel-conformance --list`, which needs no root and runs nothing.
@@ -71,7 +82,17 @@ fn ids(listed: &str) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::ids;
+    use super::{changed_lines, ids};
+
+    #[test]
+    fn shows_what_changed() {
+        let saved = "a.one   first\nb.two   second\n2 checks\n";
+        let listed = "a.one   first\nb.two   second, reworded\n2 checks\n";
+        assert_eq!(
+            changed_lines(saved, listed),
+            "    - b.two   second\n    + b.two   second, reworded"
+        );
+    }
 
     #[test]
     fn reads_the_ids_of_a_list() {
