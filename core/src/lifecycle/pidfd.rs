@@ -54,10 +54,11 @@ impl Pinned {
         }
     }
 
-    /// Waits until the process exits, at most `timeout` (`None`: for ever). Returns
-    /// whether it exited. The pidfd turns readable at the exit: one `poll`, no polling.
+    /// Waits until the process exits, at most `timeout` (`None`, or one too long to
+    /// reach, like `stop -t 18446744073709551615`: for ever). Returns whether it
+    /// exited. The pidfd turns readable at the exit: one `poll`, no polling.
     pub fn wait_exit(&self, timeout: Option<Duration>) -> io::Result<bool> {
-        let deadline = timeout.map(|t| Instant::now() + t);
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         loop {
             let millis = match deadline {
                 None => -1,
@@ -87,5 +88,24 @@ impl Pinned {
 impl std::os::fd::AsRawFd for Pinned {
     fn as_raw_fd(&self) -> std::os::fd::RawFd {
         self.fd.as_raw_fd()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_timeout_too_long_for_the_clock_waits_for_the_exit() {
+        // `cat` runs until its stdin closes: pinned while it surely runs.
+        let mut child = std::process::Command::new("cat")
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid = child.id() as libc::pid_t;
+        let pinned = Pinned::open(pid, process::start_time(pid).unwrap()).unwrap();
+        drop(child.stdin.take());
+        assert!(pinned.wait_exit(Some(Duration::MAX)).unwrap());
+        child.wait().unwrap();
     }
 }
