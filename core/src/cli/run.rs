@@ -47,8 +47,8 @@ pub struct RunArgs {
     /// Give the container a terminal of its own: a pty from the container's devpts
     /// (`tty` inside says /dev/pts/0) as its stdin, stdout, stderr and controlling
     /// terminal, relayed to this terminal; its size follows this one. Without -i the
-    /// container reads nothing (as with docker) and Ctrl-C stops it through vessel.
-    /// Not with -d.
+    /// container reads nothing (as with docker) and Ctrl-C reaches vessel, which passes
+    /// SIGINT on. Not with -d.
     #[arg(short = 't', long)]
     pub tty: bool,
     /// Keep stdin open for the container. Without -t the container always shares
