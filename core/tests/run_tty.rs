@@ -106,6 +106,10 @@ fn run_it_relays_keys_and_follows_the_window_size() {
     let mut session = Session::start(&["-it"], script, (24, 80));
     let before = session.read_until("ready");
     assert!(before.contains("ready"), "{before}");
+    assert!(
+        !cooked(session.master.as_fd()),
+        "with -i the user's terminal is raw while the container runs"
+    );
     // The user resizes the window: the terminal changes size and vessel gets SIGWINCH
     // (here sent by hand: the test's pty is not vessel's controlling terminal). Queued
     // before the line below is typed, so vessel's loop handles it first.
@@ -114,10 +118,25 @@ fn run_it_relays_keys_and_follows_the_window_size() {
     // SAFETY: kill takes a pid (vessel, our child, not yet waited for) and a signal.
     assert_eq!(unsafe { libc::kill(pid, libc::SIGWINCH) }, 0);
     session.master.write_all(b"hello\n").unwrap();
+    let master = session.master.try_clone().unwrap();
     let (seen, code) = session.finish();
     assert_eq!(code, Some(5), "{seen}");
     assert!(seen.contains("got:hello"), "{seen}");
     assert!(seen.contains("50 120"), "{seen}");
+    assert!(
+        cooked(master.as_fd()),
+        "the user's terminal is restored when vessel is done"
+    );
+}
+
+/// Whether the terminal (the pty pair's termios, read through its master) echoes and
+/// edits lines: a terminal's normal mode, which raw mode switches off.
+fn cooked(fd: BorrowedFd<'_>) -> bool {
+    // SAFETY: an all-zero termios is a valid value for tcgetattr to overwrite.
+    let mut mode: libc::termios = unsafe { std::mem::zeroed() };
+    // SAFETY: `mode` is a live termios.
+    assert_eq!(unsafe { libc::tcgetattr(fd.as_raw_fd(), &mut mode) }, 0);
+    mode.c_lflag & (libc::ICANON | libc::ECHO) == (libc::ICANON | libc::ECHO)
 }
 
 #[test]
