@@ -411,3 +411,22 @@ fn wait_while_rm_f_removes_the_container_still_prints_how_it_ended() {
     vessel.assert_gone(id);
     vessel.assert_empty();
 }
+
+#[test]
+fn a_record_that_does_not_parse_is_named_by_ps_and_removed_by_rm() {
+    vessel::require_root!();
+    let vessel = Vessel::new();
+    std::fs::write(vessel.run_dir().join("deadbeef0000.json"), "{garbage").unwrap();
+    // Every other command still works.
+    vessel.ok(&["run", "--rm", "--name", "fine", "--", "true"]);
+    let ps = vessel.output(&["ps", "-a"]);
+    assert!(ps.status.success());
+    assert!(
+        text(&ps.stderr).contains("container deadbeef0000 is left out")
+            && text(&ps.stderr).contains("`vessel rm deadbeef0000`"),
+        "{}",
+        text(&ps.stderr)
+    );
+    assert_eq!(vessel.ok(&["rm", "deadbeef0000"]), "deadbeef0000\n");
+    vessel.assert_empty();
+}

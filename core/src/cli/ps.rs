@@ -30,7 +30,14 @@ pub enum Format {
 
 /// Lists the containers.
 pub fn ps(args: PsArgs) -> Result<i32> {
-    let mut records = StateDir::open()?.list()?;
+    let dir = StateDir::open()?;
+    for (id, error) in dir.unreadable()? {
+        eprintln!(
+            "vessel: container {id} is left out: {} (`vessel rm {id}` removes its record)",
+            super::error_chain(&error)
+        );
+    }
+    let mut records = dir.list()?;
     records.retain(|r| args.all || matches!(r.observed(), Observed::Running | Observed::Created));
     records.sort_by(|a, b| a.created.cmp(&b.created).then(a.id.cmp(&b.id)));
     let text = match args.format {

@@ -24,6 +24,13 @@ pub fn rm(args: RmArgs) -> Result<i32> {
     Ok(each(&args.containers, |container| {
         match lifecycle::remove(&dir, container, args.force) {
             Ok(_) => {}
+            // A record that does not parse: it goes, with the layers the store knows.
+            Err(Error::NoSuchContainer(_)) if dir.remove_unreadable(container)? => {
+                match remove_from_store(container) {
+                    Ok(()) | Err(Error::NoSuchContainer(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
             // Layers kept without a record (made through the library, or by an older
             // vessel): the image store still knows them.
             Err(Error::NoSuchContainer(_)) => remove_from_store(container)?,

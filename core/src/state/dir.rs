@@ -177,21 +177,60 @@ impl StateDir {
         self.dir.join(format!("{id}.log"))
     }
 
+    /// The readable records. One that does not parse (edited by hand, or written by
+    /// another version of vessel) is left out rather than failing every command: see
+    /// [`StateDir::unreadable`] and [`StateDir::remove_unreadable`].
     fn list_unlocked(&self) -> Result<Vec<Record>> {
-        let entries =
-            fs::read_dir(&self.dir).map_err(|source| state_error(&self.dir, "list", source))?;
         let mut records = Vec::new();
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            let Some(id) = name.to_str().and_then(|n| n.strip_suffix(".json")) else {
-                continue;
-            };
-            if id.starts_with('.') {
-                continue;
+        for id in self.ids()? {
+            match self.load(&id) {
+                Ok(record) => records.push(record),
+                Err(Error::State { what: "parse", .. }) => {}
+                Err(e) => return Err(e),
             }
-            records.push(self.load(id)?);
         }
         Ok(records)
+    }
+
+    /// The ids of the record files in the directory.
+    fn ids(&self) -> Result<Vec<String>> {
+        let entries =
+            fs::read_dir(&self.dir).map_err(|source| state_error(&self.dir, "list", source))?;
+        Ok(entries
+            .flatten()
+            .filter_map(|entry| {
+                let name = entry.file_name();
+                let id = name.to_str()?.strip_suffix(".json")?;
+                (!id.starts_with('.')).then(|| id.to_owned())
+            })
+            .collect())
+    }
+
+    /// The records that do not parse, with the reason: `vessel ps` names them, so
+    /// their containers are not silently forgotten.
+    pub fn unreadable(&self) -> Result<Vec<(String, Error)>> {
+        let _lock = self.lock()?;
+        let mut unreadable = Vec::new();
+        for id in self.ids()? {
+            if let Err(error @ Error::State { what: "parse", .. }) = self.load(&id) {
+                unreadable.push((id, error));
+            }
+        }
+        Ok(unreadable)
+    }
+
+    /// Removes record `id` and its log if the record does not parse; returns whether it
+    /// did. What else the container had is unknown: its record said.
+    pub fn remove_unreadable(&self, id: &str) -> Result<bool> {
+        let _lock = self.lock()?;
+        match self.load(id) {
+            Err(Error::State { what: "parse", .. }) => {}
+            _ => return Ok(false),
+        }
+        let path = self.record_path(id);
+        fs::remove_file(&path).map_err(|e| state_error(&path, "remove", e))?;
+        let _ = fs::remove_file(self.log_path(id));
+        Ok(true)
     }
 
     // ANCHOR: atomic_write
@@ -351,6 +390,24 @@ mod tests {
         .unwrap();
         let error = dir.remove("0123456789ab").unwrap_err();
         assert!(matches!(error, Error::StillRunning(_)), "{error}");
+    }
+
+    #[test]
+    fn an_unreadable_record_is_left_out_named_and_removable() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = StateDir::at(tmp.path()).unwrap();
+        dir.create(&record("0123456789ab", Some("web"))).unwrap();
+        fs::write(tmp.path().join("deadbeef0000.json"), "{garbage").unwrap();
+        fs::write(tmp.path().join("deadbeef0000.log"), "").unwrap();
+        assert_eq!(dir.list().unwrap().len(), 1);
+        assert_eq!(dir.find("web").unwrap().id, "0123456789ab");
+        let unreadable = dir.unreadable().unwrap();
+        assert_eq!(unreadable.len(), 1);
+        assert_eq!(unreadable[0].0, "deadbeef0000");
+        assert!(!dir.remove_unreadable("0123456789ab").unwrap());
+        assert!(dir.remove_unreadable("deadbeef0000").unwrap());
+        assert!(dir.unreadable().unwrap().is_empty());
+        assert!(!tmp.path().join("deadbeef0000.log").exists());
     }
 
     #[test]
