@@ -141,7 +141,10 @@ pub enum Error {
     ExitUnknown { id: String, status: String },
 
     /// `--name` is already used by another container.
-    #[error("the name {0:?} is already used by another container (choose another --name)")]
+    #[error(
+        "the name {0:?} is already used by another container (choose another --name, or \
+         remove that one first: `vessel rm -f {0}`)"
+    )]
     NameTaken(String),
 
     /// A container is known but not running any more.
