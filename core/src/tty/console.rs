@@ -132,7 +132,7 @@ fn check(ret: libc::c_long) -> std::result::Result<libc::c_long, i32> {
 /// In the child, after `pivot_root`: opens a pty on the container's own devpts, sizes
 /// it, sends the master to the parent and installs the slave as fds 0, 1 and 2.
 /// Async-signal-safe system calls on stack memory only; returns the errno to report.
-pub fn open_in_child(request: &TerminalRequest) -> std::result::Result<(), i32> {
+pub(crate) fn open_in_child(request: &TerminalRequest) -> std::result::Result<(), i32> {
     // SAFETY: a static C string; the flags ask for a new descriptor.
     let master = check(
         unsafe {
