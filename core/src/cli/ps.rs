@@ -89,12 +89,28 @@ fn table(records: &[Record]) -> String {
             r.id,
             r.name.as_deref().unwrap_or("-"),
             r.image.as_deref().unwrap_or("(rootfs)"),
-            shorten(&r.command.join(" "), 24),
+            shorten(&shell_words(&r.command), 24),
             pid,
             r.observed_status()
         ));
     }
     out
+}
+
+/// The command as one would type it: an argument with spaces or shell characters in
+/// single quotes, so `sh -c 'echo hi; sleep 1'` does not read as three commands.
+fn shell_words(argv: &[String]) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c);
+    argv.iter()
+        .map(|arg| {
+            if !arg.is_empty() && arg.chars().all(plain) {
+                arg.clone()
+            } else {
+                format!("'{}'", arg.replace('\'', r"'\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn shorten(text: &str, width: usize) -> String {
@@ -103,4 +119,20 @@ fn shorten(text: &str, width: usize) -> String {
     }
     let cut: String = text.chars().take(width - 1).collect();
     format!("{cut}…")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_command_reads_as_it_would_be_typed() {
+        let argv: Vec<String> = ["sh", "-c", "echo 'hi'; sleep 1", "", "/bin/x=1"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(
+            shell_words(&argv),
+            r"sh -c 'echo '\''hi'\''; sleep 1' '' /bin/x=1"
+        );
+    }
 }
