@@ -223,6 +223,11 @@ impl StateDir {
     /// did. What else the container had is unknown: its record said.
     pub fn remove_unreadable(&self, id: &str) -> Result<bool> {
         let _lock = self.lock()?;
+        // Only a record file of this directory: `id` is what a user typed, and
+        // `../somewhere/file` must not name a file elsewhere.
+        if !self.ids()?.iter().any(|known| known == id) {
+            return Ok(false);
+        }
         match self.load(id) {
             Err(Error::State { what: "parse", .. }) => {}
             _ => return Ok(false),
@@ -405,6 +410,17 @@ mod tests {
         assert_eq!(unreadable.len(), 1);
         assert_eq!(unreadable[0].0, "deadbeef0000");
         assert!(!dir.remove_unreadable("0123456789ab").unwrap());
+        // Outside the directory is never a record, however it is spelled.
+        let outside = tmp.path().parent().unwrap().join(format!(
+            "{}-outside.json",
+            tmp.path().file_name().unwrap().to_string_lossy()
+        ));
+        fs::write(&outside, "{not a record").unwrap();
+        let sneaky = format!("../{}", outside.file_stem().unwrap().to_string_lossy());
+        let removed = dir.remove_unreadable(&sneaky);
+        let survived = outside.exists();
+        let _ = fs::remove_file(&outside);
+        assert!(!removed.unwrap() && survived);
         assert!(dir.remove_unreadable("deadbeef0000").unwrap());
         assert!(dir.unreadable().unwrap().is_empty());
         assert!(!tmp.path().join("deadbeef0000.log").exists());
