@@ -430,3 +430,38 @@ fn a_record_that_does_not_parse_is_named_by_ps_and_removed_by_rm() {
     assert_eq!(vessel.ok(&["rm", "deadbeef0000"]), "deadbeef0000\n");
     vessel.assert_empty();
 }
+
+#[test]
+fn run_d_whose_reader_went_away_keeps_the_container_and_its_layers() {
+    vessel::require_root!();
+    let vessel = Vessel::new();
+    // Nobody reads the id: `vessel run -d … | true`.
+    let (read, write) = nix::unistd::pipe().unwrap();
+    drop(read);
+    let status = vessel
+        .command(&["run", "-d", "--name", "unread", "--", "sleep", "1000"])
+        .stdout(std::fs::File::from(write))
+        .status()
+        .unwrap();
+    assert!(status.success(), "{status}");
+    let record = vessel.state().find("unread").unwrap();
+    assert!(record.is_running());
+    let layers = record.layers_dir.clone().unwrap();
+    assert!(
+        layers.join("upper").is_dir(),
+        "{} is gone",
+        layers.display()
+    );
+    // The same for a reader that leaves after the first of several lines.
+    vessel.ok(&["run", "-d", "--name", "second", "--", "sleep", "1000"]);
+    let (read, write) = nix::unistd::pipe().unwrap();
+    drop(read);
+    let status = vessel
+        .command(&["rm", "-f", "unread", "second"])
+        .stdout(std::fs::File::from(write))
+        .status()
+        .unwrap();
+    assert!(status.success(), "{status}");
+    vessel.assert_gone(&record.id);
+    vessel.assert_empty();
+}

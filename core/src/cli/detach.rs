@@ -14,6 +14,8 @@ pub fn run_detached(
 ) -> Result<i32> {
     let id = tracked.id().to_owned();
     lifecycle::run_detached(&spec, tracked, after_exit)?;
-    println!("{id}");
+    // The container runs whatever becomes of our stdout: a reader that went away
+    // (`vessel run -d … | true`) must not make this process panic half-way.
+    super::ps::print_all(&format!("{id}\n"));
     Ok(0)
 }

@@ -38,7 +38,7 @@ fn parse_signal(text: &str) -> std::result::Result<Signal, String> {
 pub fn kill(args: KillArgs) -> Result<i32> {
     let dir = StateDir::open()?;
     let record = lifecycle::kill(&dir, &args.container, args.signal as libc::c_int)?;
-    println!("{}", record.id);
+    super::ps::print_all(&format!("{}\n", record.id));
     Ok(0)
 }
 // ANCHOR_END: kill

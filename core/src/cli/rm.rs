@@ -36,7 +36,7 @@ pub fn rm(args: RmArgs) -> Result<i32> {
             Err(Error::NoSuchContainer(_)) => remove_from_store(container)?,
             Err(e) => return Err(e),
         }
-        println!("{container}");
+        super::ps::print_all(&format!("{container}\n"));
         Ok(())
     }))
 }

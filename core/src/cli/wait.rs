@@ -20,7 +20,7 @@ pub fn wait(args: WaitArgs) -> Result<i32> {
     match lifecycle::wait(&dir, &id)? {
         Some(record) => match record.exit_code {
             Some(code) => {
-                println!("{code}");
+                super::ps::print_all(&format!("{code}\n"));
                 Ok(0)
             }
             None => Err(Error::ExitUnknown {
