@@ -85,6 +85,7 @@ impl Container {
         // 3. The parent's share of the set-up, while the child waits on the go pipe.
         set_up_from_parent(spec, &running, born_in.is_none(), &mut tracer)?;
         cloned(pid)?;
+        mark(&mut tracer, "the supervisor records the pid");
         pipe::send_go(go.write)?;
         mark(&mut tracer, "send go");
         if let Some(time) = time
