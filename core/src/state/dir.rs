@@ -48,13 +48,21 @@ impl StateDir {
         StateDir::at(dir)
     }
 
-    /// A run directory at `dir`, created (mode 0700) if missing.
+    /// A run directory at `dir`, created (mode 0700) if missing. Only the run directory
+    /// itself is private: missing parents get the usual mode, since a parent is often
+    /// the vessel root (`--root DIR` puts records in `DIR/run`), whose rootfs and layers
+    /// a user namespace's unprivileged root must be able to reach.
     pub fn at(dir: impl Into<PathBuf>) -> Result<StateDir> {
         let dir = dir.into();
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&dir)
+        let parents = match dir.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => fs::create_dir_all(parent),
+            _ => Ok(()),
+        };
+        parents
+            .and_then(|()| match fs::DirBuilder::new().mode(0o700).create(&dir) {
+                Err(e) if e.kind() == ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
+                created => created,
+            })
             .map_err(|source| Error::State {
                 path: dir.clone(),
                 what: "create the run directory (set VESSEL_RUN_DIR to a writable directory)",
@@ -424,6 +432,20 @@ mod tests {
         assert!(dir.remove_unreadable("deadbeef0000").unwrap());
         assert!(dir.unreadable().unwrap().is_empty());
         assert!(!tmp.path().join("deadbeef0000.log").exists());
+    }
+
+    #[test]
+    fn only_the_run_directory_is_private_not_the_vessel_root_it_creates() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("root");
+        StateDir::at(root.join("run")).unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&root.join("run")), 0o700);
+        // Searchable by others (a user namespace's root is another user on the host).
+        assert_eq!(mode(&root) & 0o001, 0o001, "{:o}", mode(&root));
+        // Opening it again is fine.
+        StateDir::at(root.join("run")).unwrap();
     }
 
     #[test]
