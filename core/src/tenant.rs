@@ -13,6 +13,20 @@
 //!    with `CLONE_PARENT`: the PID namespace only applies to children;
 //! 3. that grandchild, a direct child of ours, runs the command.
 //!
+//! With a terminal ([`Tenant::spawn_with_terminal`], `vessel exec -t`) the grandchild
+//! opens a pty on the container's own devpts, the same step as `vessel run -t` (see
+//! [`crate::tty::console`]), and sends the master back to us. Why there, and not vessel
+//! opening `/proc/PID/root/dev/pts/ptmx` before joining? Two reasons:
+//!
+//! - a new pty's slave belongs to whoever opened the master. Opened by vessel it would be
+//!   the host's root, which a container with a user namespace sees as `nobody`: the
+//!   command could not reopen its own `/dev/pts/N`. Opened after `setns` into the user
+//!   namespace and `setresuid(0)`, it belongs to the container's root, as under `run -t`;
+//! - a path walked through `/proc/PID/root` follows the container's symlinks, but an
+//!   absolute one is resolved from *vessel's* root: a container that made `/dev/pts` a
+//!   link to `/dev` would have the host's root open the host's `ptmx`. After `chroot`
+//!   into the container the whole path is resolved inside it.
+//!
 //! [`Container`]: crate::Container
 
 mod cgroup;
@@ -33,13 +47,13 @@ use crate::plan::{JoinTarget, plan_tenant};
 use crate::spec::ContainerSpec;
 use crate::state::process;
 use crate::stdio::Stdio;
+use crate::tty::{ConsoleSocket, TerminalRequest};
 
 /// A running container to start more processes in, named by its first process.
 #[derive(Debug, Clone, Copy)]
 pub struct Tenant {
     pid: libc::pid_t,
     start_time: u64,
-    terminal: bool,
 }
 
 /// Descriptors opened from `/proc/PID`, closed when dropped.
@@ -54,19 +68,7 @@ impl Tenant {
     /// The container whose first process is `pid` and started at `start_time` (field 22
     /// of `/proc/PID/stat`, as recorded when it started).
     pub fn new(pid: libc::pid_t, start_time: u64) -> Tenant {
-        Tenant {
-            pid,
-            start_time,
-            terminal: false,
-        }
-    }
-
-    /// Makes the command's stdin (a pty the caller passes in [`Stdio`]) its controlling
-    /// terminal, in a session of its own (`vessel exec -t`).
-    #[must_use]
-    pub fn with_terminal(mut self) -> Tenant {
-        self.terminal = true;
-        self
+        Tenant { pid, start_time }
     }
 
     /// The container whose first process is `pid` now.
@@ -93,10 +95,39 @@ impl Tenant {
         self.spawn_with_stdio(spec, Stdio::default())
     }
 
-    // ANCHOR: tenant_spawn
     /// Like [`Tenant::spawn`], with the command's stdin, stdout and stderr chosen by the
     /// caller.
     pub fn spawn_with_stdio(&self, spec: &ContainerSpec, stdio: Stdio<'_>) -> Result<Running> {
+        self.join(spec, stdio, None)
+    }
+
+    // ANCHOR: tenant_terminal
+    /// Like [`Tenant::spawn`], with a terminal of the command's own: a new pty on the
+    /// container's devpts, `rows` × `cols`, as its stdin, stdout, stderr and controlling
+    /// terminal. Returns the command and the pty's master, to relay to.
+    pub fn spawn_with_terminal(
+        &self,
+        spec: &ContainerSpec,
+        size: (u16, u16),
+    ) -> Result<(Running, OwnedFd)> {
+        let socket = ConsoleSocket::new()?;
+        let command = self.join(spec, Stdio::default(), Some(socket.request(size)))?;
+        // The step that sends the master ran before execve: the message is waiting. If
+        // it is not, `command` is dropped, which kills and reaps it.
+        let master = socket.receive_master()?;
+        Ok((command, master))
+    }
+    // ANCHOR_END: tenant_terminal
+
+    // ANCHOR: tenant_spawn
+    /// Joins the container and starts `spec`'s command there, with `stdio`, and with a
+    /// terminal of its own if `terminal` asks for one.
+    fn join(
+        &self,
+        spec: &ContainerSpec,
+        stdio: Stdio<'_>,
+        terminal: Option<TerminalRequest>,
+    ) -> Result<Running> {
         let opened = self.open()?;
         let pid_pipe = Pipe::new()?;
         let target = JoinTarget {
@@ -108,7 +139,7 @@ impl Tenant {
             root: opened.root.as_raw_fd(),
             cgroup_procs: opened.cgroup_procs.clone(),
             setgroups_allowed: opened.setgroups_allowed,
-            terminal: self.terminal,
+            terminal,
         };
         let mut plan = plan_tenant(&target, spec, pid_pipe.write.as_raw_fd())?;
         plan.steps.splice(0..0, stdio.steps());

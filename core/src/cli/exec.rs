@@ -10,9 +10,8 @@ use super::signals;
 use crate::error::{Error, Result};
 use crate::spec::ContainerSpec;
 use crate::state::StateDir;
-use crate::stdio::Stdio;
 use crate::tenant::Tenant;
-use crate::tty::{self, Pty, RawMode};
+use crate::tty::{self, RawMode, WindowWatch};
 
 /// Arguments of `vessel exec`.
 #[derive(Debug, Args)]
@@ -24,8 +23,10 @@ pub struct ExecArgs {
     /// Working directory inside the container.
     #[arg(short = 'w', long = "workdir", value_name = "DIR", default_value = "/")]
     pub workdir: PathBuf,
-    /// Give the command a terminal of its own (a new pty, relayed to this one, which
-    /// is put in raw mode meanwhile). Refused when stdin is not a terminal.
+    /// Give the command a terminal of its own: a pty from the container's devpts (`tty`
+    /// inside says /dev/pts/N) as its stdin, stdout, stderr and controlling terminal,
+    /// relayed to this terminal, which is put in raw mode meanwhile; its size follows
+    /// this one. Refused when stdin is not a terminal.
     #[arg(short = 't', long)]
     pub tty: bool,
     /// The container's id, id prefix or name.
@@ -73,32 +74,33 @@ pub fn exec(args: ExecArgs) -> Result<i32> {
 }
 
 // ANCHOR: exec_with_terminal
-/// `exec -t`: the command gets a new pty as stdin, stdout, stderr and controlling
-/// terminal; this terminal goes raw and vessel relays bytes both ways until it exits.
+/// `exec -t`: the command gets a pty of its own on the container's devpts, sized like
+/// this terminal; this terminal goes raw and vessel relays bytes, and every change of
+/// the window's size, until the command exits.
 fn exec_with_terminal(
     tenant: Tenant,
     spec: &ContainerSpec,
     forwarder: &signals::Forwarder,
 ) -> Result<i32> {
     let stdin = std::io::stdin();
-    let pty = Pty::open(stdin.as_fd())?;
-    let slave = pty.slave.as_fd();
-    let mut running = tenant.with_terminal().spawn_with_stdio(
-        spec,
-        Stdio {
-            stdin: Some(slave),
-            stdout: Some(slave),
-            stderr: Some(slave),
+    // SIGWINCH is blocked before the size is read: a resize from here on is queued for
+    // the relay, none falls between the read and the start.
+    let resize = WindowWatch::install(stdin.as_fd())?;
+    let size = tty::window_size(stdin.as_fd()).unwrap_or((0, 0));
+    let (mut running, master) = tenant.spawn_with_terminal(spec, size)?;
+    // Cooked again when `_raw` drops: on every way out of here, errors included (and
+    // `running`, dropped on an error, is killed and reaped).
+    let _raw = RawMode::enter(stdin.as_fd())?;
+    tty::relay_with(
+        &master,
+        &running,
+        forwarder.fd(),
+        || forwarder.forward_pending(&running),
+        tty::Relay {
+            without_stdin: false,
+            resize: Some(&resize),
         },
     )?;
-    // Only the command may hold the slave now: when it exits, reading the master fails
-    // and the relay knows the output is complete.
-    drop(pty.slave);
-    let raw = RawMode::enter(stdin.as_fd())?;
-    tty::relay(&pty.master, &running, forwarder.fd(), || {
-        forwarder.forward_pending(&running)
-    })?;
-    drop(raw);
     Ok(running.wait()?.code())
 }
 // ANCHOR_END: exec_with_terminal

@@ -132,7 +132,8 @@ pub enum Step {
     TakeTerminal,
     /// Open a pty on the container's own `/dev/pts/ptmx`, size it, send the master to
     /// vessel over the request's socket and make the slave fds 0, 1 and 2 (`vessel run
-    /// -t`; see [`crate::tty::console`] for why the container's devpts, not the host's).
+    /// -t`, `vessel exec -t`; see [`crate::tty::console`] for why the container's devpts,
+    /// not the host's).
     OpenTerminal(crate::tty::TerminalRequest),
     /// `execve` each candidate in turn; on success this never returns.
     Exec(ExecStep),

@@ -14,6 +14,7 @@ use super::{Plan, Step, cstring, exec};
 use crate::error::{Error, Result};
 use crate::namespaces::Namespace;
 use crate::spec::ContainerSpec;
+use crate::tty::TerminalRequest;
 
 /// What to join, with every descriptor already open in the caller.
 #[derive(Debug)]
@@ -27,9 +28,9 @@ pub struct JoinTarget {
     /// Whether the container's user namespace allows `setgroups` (not after a rootless
     /// start, where the parent wrote `deny`).
     pub setgroups_allowed: bool,
-    /// Whether the command's stdin is a pty that should become its controlling
-    /// terminal (`exec -t`).
-    pub terminal: bool,
+    /// A terminal of its own for the command (`exec -t`): opened on the container's
+    /// devpts, its master sent back through the request's socket.
+    pub terminal: Option<TerminalRequest>,
 }
 
 /// The order namespaces are joined in: user first, mount last.
@@ -77,7 +78,11 @@ pub fn plan_tenant(target: &JoinTarget, spec: &ContainerSpec, pid_pipe: RawFd) -
     }
     steps.push(Step::JoinRoot(target.root));
     steps.push(Step::ForkAsSibling { pid_pipe });
-    if target.terminal {
+    if let Some(request) = target.terminal {
+        // After the fork: the command must lead the session that owns the terminal (a
+        // session whose leader exits loses its terminal). After JoinRoot: /dev/pts/ptmx
+        // is then the container's devpts, opened as the container's root.
+        steps.push(Step::OpenTerminal(request));
         steps.push(Step::TakeTerminal);
     }
     steps.push(Step::SetUmask(0o022));
@@ -102,7 +107,7 @@ mod tests {
             root: 13,
             cgroup_procs: vec![c"/sys/fs/cgroup/x/cgroup.procs".to_owned()],
             setgroups_allowed: true,
-            terminal: false,
+            terminal: None,
         };
         let plan = plan_tenant(&target, &ContainerSpec::new("/", ["ps"]), 14).unwrap();
         let order: Vec<String> = plan.steps.iter().map(Step::describe).collect();
@@ -113,5 +118,27 @@ mod tests {
         assert!(at("ns/mnt") < at("become root"));
         assert!(at("become root") < at("CLONE_PARENT"));
         assert!(at("CLONE_PARENT") < at("execve"));
+    }
+
+    #[test]
+    fn a_terminal_is_opened_inside_the_root_after_the_fork_and_taken_next() {
+        let target = JoinTarget {
+            namespaces: vec![(Namespace::Mount, 10), (Namespace::User, 12)],
+            root: 13,
+            cgroup_procs: Vec::new(),
+            setgroups_allowed: true,
+            terminal: Some(TerminalRequest {
+                socket: 9,
+                rows: 24,
+                cols: 80,
+            }),
+        };
+        let plan = plan_tenant(&target, &ContainerSpec::new("/", ["sh"]), 14).unwrap();
+        let at = |wanted: fn(&Step) -> bool| plan.steps.iter().position(wanted).unwrap();
+        let opened = at(|s| matches!(s, Step::OpenTerminal(r) if r.socket == 9));
+        assert!(at(|s| matches!(s, Step::BecomeRoot { .. })) < opened);
+        assert!(at(|s| matches!(s, Step::JoinRoot(13))) < opened);
+        assert!(at(|s| matches!(s, Step::ForkAsSibling { .. })) < opened);
+        assert_eq!(at(|s| matches!(s, Step::TakeTerminal)), opened + 1);
     }
 }

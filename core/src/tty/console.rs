@@ -1,6 +1,7 @@
-//! The container's own terminal for `vessel run -t`, allocated *inside* the container.
+//! The container's own terminal for `vessel run -t` and `vessel exec -t`, allocated
+//! *inside* the container.
 //!
-//! Why not a pty from the host's `/dev/ptmx`, as `exec -t` uses? A pty belongs to the
+//! Why not a pty from the host's `/dev/ptmx`? A pty belongs to the
 //! devpts instance it came from. The container mounts a private devpts instance on
 //! `/dev/pts` (see [`crate::plan`]'s `/dev`), so a host pty is a stranger there: `tty`
 //! prints "not a tty" (its `/dev/pts/N` names the wrong device, or none), and programs
@@ -8,9 +9,10 @@
 //! `/dev/pts/ptmx` is `/dev/pts/0` inside, listed in its `/dev/pts`, and invisible to the
 //! host and to other containers. runc does the same with its "console socket".
 //!
-//! So the child opens it, as one pre-planned step after `pivot_root` (async-signal-safe
-//! system calls only: no allocation), and sends the *master* back to vessel over a
-//! Unix socket (`SCM_RIGHTS`); the slave becomes its stdin, stdout and stderr. The next
+//! So the child opens it, as one pre-planned step once it is inside the container's root
+//! (after `pivot_root` for `run -t`, after joining the root for `exec -t`: see
+//! [`crate::tenant`]), with async-signal-safe system calls only (no allocation), and
+//! sends the *master* back to vessel over a Unix socket (`SCM_RIGHTS`); the slave becomes its stdin, stdout and stderr. The next
 //! step, [`Step::TakeTerminal`](crate::plan::Step::TakeTerminal), makes it the
 //! controlling terminal of a new session.
 
@@ -51,7 +53,7 @@ impl ConsoleSocket {
             )
         };
         if ret == -1 {
-            return Err(Error::last_os("socketpair (a terminal for run -t)"));
+            return Err(Error::last_os("socketpair (a container's terminal)"));
         }
         // SAFETY: both descriptors were just created and are owned by nobody else.
         let (ours, theirs) =
@@ -129,8 +131,9 @@ fn check(ret: libc::c_long) -> std::result::Result<libc::c_long, i32> {
 }
 
 // ANCHOR: open_in_child
-/// In the child, after `pivot_root`: opens a pty on the container's own devpts, sizes
-/// it, sends the master to the parent and installs the slave as fds 0, 1 and 2.
+/// In the child, inside the container's root: opens a pty on the container's own
+/// devpts, sizes it, sends the master to the parent and installs the slave as fds 0, 1
+/// and 2.
 /// Async-signal-safe system calls on stack memory only; returns the errno to report.
 pub(crate) fn open_in_child(request: &TerminalRequest) -> std::result::Result<(), i32> {
     // SAFETY: a static C string; the flags ask for a new descriptor.

@@ -1,14 +1,16 @@
-//! A pseudo-terminal for `vessel exec -t`: the command gets a terminal of its own, and
-//! vessel copies bytes between the caller's terminal and it.
+//! A container's terminal: the command gets a pty of its own, and vessel copies bytes
+//! between the caller's terminal and it (`vessel run -t`, `vessel exec -t`).
 //!
 //! The pty's *master* end stays with vessel; the *slave* end becomes the command's stdin,
 //! stdout and stderr, and its controlling terminal (`setsid` + `TIOCSCTTY` in the child),
 //! so Ctrl-C typed by the user reaches the command as `SIGINT` from the pty's own line
 //! discipline. The caller's terminal is switched to raw mode meanwhile, so every key goes
-//! through untouched, and restored afterwards on every path.
+//! through untouched, and restored afterwards on every path; its size follows the
+//! caller's ([`WindowWatch`]).
 //!
-//! `vessel run -t` gets its pty from the container's own devpts instead ([`console`]);
-//! the relay is the same.
+//! The pty comes from the container's own devpts, opened by the child inside the
+//! container ([`console`]). [`Pty`] opens one on the host's `/dev/ptmx` instead: a
+//! terminal outside every container, like a user's (the tests play the user with it).
 
 pub mod console;
 
@@ -26,7 +28,7 @@ use nix::sys::signalfd::{SfdFlags, SignalFd};
 use crate::container::Running;
 use crate::error::{Error, Result};
 
-/// Both ends of a new pseudo-terminal.
+/// Both ends of a new pseudo-terminal on the host's devpts.
 #[derive(Debug)]
 pub struct Pty {
     /// Kept by vessel: what the command writes comes out here.
@@ -45,7 +47,7 @@ impl Pty {
         // SAFETY: posix_openpt takes flags and returns a new descriptor or -1.
         let master = unsafe { libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC) };
         if master == -1 {
-            return Err(sys("posix_openpt (a terminal for exec -t)"));
+            return Err(sys("posix_openpt (a new pty)"));
         }
         // SAFETY: a descriptor just returned by posix_openpt, owned by nobody else.
         let master = unsafe { OwnedFd::from_raw_fd(master) };
@@ -54,7 +56,7 @@ impl Pty {
             // SAFETY: as above.
             || unsafe { libc::unlockpt(master.as_raw_fd()) } == -1
         {
-            return Err(sys("unlockpt (a terminal for exec -t)"));
+            return Err(sys("unlockpt (a new pty)"));
         }
         // TIOCGPTPEER opens the slave from the master without a path lookup (and without
         // ptsname, which is not thread-safe).
@@ -67,7 +69,7 @@ impl Pty {
             )
         };
         if slave == -1 {
-            return Err(sys("ioctl(TIOCGPTPEER) (a terminal for exec -t)"));
+            return Err(sys("ioctl(TIOCGPTPEER) (a new pty)"));
         }
         // SAFETY: a descriptor just returned by the kernel, owned by nobody else.
         let slave = unsafe { OwnedFd::from_raw_fd(slave) };
