@@ -217,7 +217,10 @@ fn exec_t_in_a_container_with_a_user_namespace_gets_a_terminal_its_root_owns() {
 fn exec_t_relays_keys_follows_the_window_size_and_restores_the_terminal() {
     vessel::require_root!();
     let sleeper = Sleeper::start(&[]);
-    let script = "echo ready; read line; echo size=$(stty size); echo got=$line; exit 5";
+    // SIGWINCH interrupts a waiting `read` (which then returns nothing): read again.
+    let script = "trap 'echo winch=yes' WINCH; echo ready; \
+                  while [ -z \"$line\" ]; do read line; done; \
+                  echo size=$(stty size); echo got=$line; exit 5";
     let mut session = Session::start(&sleeper, &["sh", "-c", script], (24, 80));
     let before = session.read_until("ready");
     assert!(before.contains("ready"), "{before}");
@@ -237,10 +240,33 @@ fn exec_t_relays_keys_follows_the_window_size_and_restores_the_terminal() {
     assert_eq!(code, Some(5), "{seen}");
     assert_eq!(field(&seen, "got"), Some("hello"), "{seen}");
     assert_eq!(field(&seen, "size"), Some("50 120"), "{seen}");
+    assert_eq!(
+        field(&seen, "winch"),
+        Some("yes"),
+        "the command got SIGWINCH from its terminal: {seen}"
+    );
     assert!(
         cooked,
         "the user's terminal is restored when vessel is done"
     );
+    assert_nothing_left_in(&sleeper);
+    sleeper.stop();
+}
+
+#[test]
+fn ctrl_c_typed_at_exec_t_reaches_the_command_through_its_own_terminal() {
+    vessel::require_root!();
+    let sleeper = Sleeper::start(&[]);
+    let mut session = Session::start(&sleeper, &["sh", "-c", "echo ready; cat"], (24, 80));
+    // Relayed output means vessel already made the user's terminal raw, so the byte
+    // goes through as it is, and the container's pty turns it into SIGINT for its
+    // foreground process group: the command's.
+    let before = session.read_until("ready");
+    assert!(before.contains("ready"), "{before}");
+    session.master.write_all(b"\x03").unwrap();
+    let (seen, code, cooked) = session.finish();
+    assert_eq!(code, Some(128 + libc::SIGINT), "killed by SIGINT: {seen}");
+    assert!(cooked, "the user's terminal is restored");
     assert_nothing_left_in(&sleeper);
     sleeper.stop();
 }
