@@ -103,8 +103,8 @@ impl Tenant {
 
     // ANCHOR: tenant_terminal
     /// Like [`Tenant::spawn`], with a terminal of the command's own: a new pty on the
-    /// container's devpts, `rows` × `cols`, as its stdin, stdout, stderr and controlling
-    /// terminal. Returns the command and the pty's master, to relay to.
+    /// container's devpts, of `size` (rows, columns), as its stdin, stdout, stderr and
+    /// controlling terminal. Returns the command and the pty's master, to relay to.
     pub fn spawn_with_terminal(
         &self,
         spec: &ContainerSpec,

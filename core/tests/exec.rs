@@ -140,6 +140,28 @@ fn exec_exit_codes_and_missing_commands_pass_through() {
 }
 
 #[test]
+fn spawn_with_terminal_gives_a_pty_of_the_containers_devpts_and_its_master() {
+    vessel::require_root!();
+    let container = start_waiting(waiting_spec());
+    let tenant = Tenant::of_pid(container.running().pid()).unwrap();
+    let script = "tty; stty size; exit 3";
+    let (mut command, master) = tenant
+        .spawn_with_terminal(
+            &ContainerSpec::new("/", ["/bin/sh", "-c", script]),
+            (12, 34),
+        )
+        .unwrap();
+    let mut seen = Vec::new();
+    // The command holds the only slave: reading the master ends (EIO) once it exits.
+    let _ = std::io::Read::read_to_end(&mut File::from(master), &mut seen);
+    let seen = text(&seen);
+    assert_eq!(command.wait().unwrap().code(), 3, "{seen}");
+    let lines: Vec<&str> = seen.lines().map(str::trim).collect();
+    assert_eq!(lines, ["/dev/pts/0", "12 34"], "{seen}");
+    finish(container);
+}
+
+#[test]
 fn exec_into_a_container_that_exited_is_refused_clearly() {
     vessel::require_root!();
     let container = start_waiting(waiting_spec());

@@ -120,19 +120,6 @@ impl Drop for RawMode {
     }
 }
 
-// ANCHOR: relay
-/// Copies the caller's stdin to the pty and the pty to the caller's stdout until the
-/// command exits, passing `signals` (a signalfd's readiness) to `on_signal`.
-pub fn relay(
-    master: &OwnedFd,
-    running: &Running,
-    signals: BorrowedFd<'_>,
-    on_signal: impl FnMut(),
-) -> Result<()> {
-    relay_with(master, running, signals, on_signal, Relay::default())
-}
-// ANCHOR_END: relay
-
 /// What [`relay_with`] does besides copying the pty's output to the caller.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Relay<'a> {
@@ -143,7 +130,9 @@ pub struct Relay<'a> {
     pub resize: Option<&'a WindowWatch>,
 }
 
-/// [`relay`], with the caller's choices in `relay`.
+/// Copies the pty's output to the caller's stdout (and, unless `relay` says otherwise,
+/// the caller's stdin to the pty) until the command exits, passing `signals` (a
+/// signalfd's readiness) to `on_signal`.
 pub fn relay_with(
     master: &OwnedFd,
     running: &Running,
