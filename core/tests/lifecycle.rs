@@ -465,3 +465,34 @@ fn run_d_whose_reader_went_away_keeps_the_container_and_its_layers() {
     vessel.assert_gone(&record.id);
     vessel.assert_empty();
 }
+
+/// Whether `pid` is a live process (not gone, not a zombie).
+fn alive(pid: libc::pid_t) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| vessel::state::process::parse_state(&stat))
+        .is_some_and(|state| !matches!(state, 'Z' | 'X'))
+}
+
+#[test]
+fn without_a_pid_namespace_rm_f_and_the_exit_still_end_every_process() {
+    vessel::require_root!();
+    let vessel = Vessel::new();
+    // No limits: the cgroup is made for --pid host all the same, or the background
+    // sleep (not a child of a PID 1 whose exit ends a namespace) would outlive it all.
+    let script = "sleep 1000 >/dev/null 2>&1 & echo $!; exec sleep 1000";
+    let id = vessel.ok(&["run", "-d", "--pid", "host", "--", "sh", "-c", script]);
+    let id = id.trim();
+    let left: libc::pid_t = vessel.first_log_line(id).trim().parse().unwrap();
+    assert!(alive(left));
+    vessel.ok(&["rm", "-f", id]);
+    assert!(!alive(left), "pid {left} outlived rm -f");
+    vessel.assert_gone(id);
+    // In the foreground: the exit of the first process ends the rest.
+    let script = "sleep 1000 >/dev/null 2>&1 & echo $!";
+    let out = vessel.output(&["run", "--rm", "--pid", "host", "--", "sh", "-c", script]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let left: libc::pid_t = text(&out.stdout).trim().parse().unwrap();
+    assert!(!alive(left), "pid {left} outlived its container");
+    vessel.assert_empty();
+}

@@ -4,7 +4,7 @@
 
 mod lifecycle_support;
 
-use lifecycle_support::{Vessel, cgroup_dirs, text, wait_gone};
+use lifecycle_support::{Vessel, cgroup_dirs, live_processes, text, unique_sleep, wait_gone};
 use vessel::state::Observed;
 
 fn sigkill(pid: libc::pid_t) {
@@ -236,35 +236,6 @@ fn rm_f_while_the_shim_is_starting_the_container() {
     assert_eq!(out.status.code(), Some(125), "{}", text(&out.stderr));
     vessel.assert_gone(&id);
     vessel.assert_empty();
-}
-
-/// Live processes (not zombies) whose command line is exactly `argv`: how a test finds a
-/// container that vessel may have lost track of, without trusting vessel's records.
-fn live_processes(argv: &[&str]) -> Vec<libc::pid_t> {
-    let wanted: Vec<u8> = argv
-        .iter()
-        .flat_map(|a| [a.as_bytes(), b"\0"].concat())
-        .collect();
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<libc::pid_t>().ok())
-        .filter(|pid| {
-            let alive = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-                .ok()
-                .and_then(|stat| vessel::state::process::parse_state(&stat))
-                .is_some_and(|state| !matches!(state, 'Z' | 'X'));
-            alive && std::fs::read(format!("/proc/{pid}/cmdline")).ok() == Some(wanted.clone())
-        })
-        .collect()
-}
-
-/// A `sleep` no other test runs (`test` tells this file's tests apart), so that its
-/// process can be found by its command line.
-fn unique_sleep(test: u32) -> [String; 2] {
-    [
-        "sleep".to_owned(),
-        format!("{}{test}", 900_000 + std::process::id()),
-    ]
 }
 
 #[test]

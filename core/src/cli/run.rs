@@ -99,7 +99,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
     }
     let id = container_id::new_id();
     // Bad limits fail here, before any layer or cgroup exists.
-    let cgroup = args.limits.cgroup(&id)?;
+    let cgroup = track::cgroup(&args, &id)?;
     // The init layer needs the hostname before the spec exists.
     let hostname = args.hostname.clone().unwrap_or_else(|| id.clone());
     let rootfs = args

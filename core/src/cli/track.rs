@@ -4,11 +4,27 @@ use std::io::ErrorKind;
 use std::path::Path;
 
 use super::run::RunArgs;
-use crate::cgroups::{CgroupSpec, Layout};
+use crate::cgroups::{CgroupSpec, Layout, Resources};
 use crate::error::{Error, Result};
 use crate::image::{BASE_IMAGE, Store};
 use crate::lifecycle::Tracked;
+use crate::namespaces::Namespace;
 use crate::state::{Limits, MountRecord, Record, StateDir};
+
+/// The container's cgroup: the one its limits need, and without limits one all the
+/// same when it shares the host's PID namespace (`--pid host`, as root). Then its first
+/// process is not the ancestor of all the others any more, whose exit takes the rest
+/// down: only a cgroup lets its exit and `vessel rm -f` find and kill what it started.
+pub fn cgroup(args: &RunArgs, id: &str) -> Result<Option<CgroupSpec>> {
+    let limited = args.limits.cgroup(id)?;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let root = unsafe { libc::geteuid() } == 0;
+    let host_pids = !args.namespaces.namespaces().contains(Namespace::Pid);
+    Ok(match limited {
+        None if host_pids && root => Some(CgroupSpec::new(id, Resources::default())),
+        limited => limited,
+    })
+}
 
 /// Records container `id` as created: its name (checked unique under the lock), image,
 /// command, limits and mounts, and every path it may make on the host (cgroup

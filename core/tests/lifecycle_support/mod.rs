@@ -174,3 +174,32 @@ pub fn text(bytes: &[u8]) -> String {
 pub fn wait_gone(pid: libc::pid_t) {
     vessel::state::process::wait_until_gone(pid).expect("wait on a pidfd");
 }
+
+/// Live processes (not zombies) whose command line is exactly `argv`: how a test finds a
+/// container that vessel may have lost track of, without trusting vessel's records.
+pub fn live_processes(argv: &[&str]) -> Vec<libc::pid_t> {
+    let wanted: Vec<u8> = argv
+        .iter()
+        .flat_map(|a| [a.as_bytes(), b"\0"].concat())
+        .collect();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<libc::pid_t>().ok())
+        .filter(|pid| {
+            let alive = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|stat| vessel::state::process::parse_state(&stat))
+                .is_some_and(|state| !matches!(state, 'Z' | 'X'));
+            alive && std::fs::read(format!("/proc/{pid}/cmdline")).ok() == Some(wanted.clone())
+        })
+        .collect()
+}
+
+/// A `sleep` no other test runs (`test` tells this file's tests apart), so that its
+/// process can be found by its command line.
+pub fn unique_sleep(test: u32) -> [String; 2] {
+    [
+        "sleep".to_owned(),
+        format!("{}{test}", 900_000 + std::process::id()),
+    ]
+}
