@@ -6,7 +6,11 @@
 //! ```
 //!
 //! The shim appends, `vessel logs` reads; a line is written whole with one `write`, so a
-//! reader never sees half of one.
+//! reader never sees half of one. Three additions to docker's format: a line longer
+//! than 16 KiB is split into entries (docker does that too); output that is not UTF-8
+//! also carries its exact bytes in hex (`"raw"`), so binary output survives; and the
+//! last entry records the exit (`{"time":…,"exit_code":0,"oom_killed":false}`), for
+//! `vessel wait` on a container whose record is gone.
 
 use std::borrow::Cow;
 use std::fs::{File, OpenOptions};
