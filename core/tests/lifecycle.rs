@@ -496,3 +496,26 @@ fn without_a_pid_namespace_rm_f_and_the_exit_still_end_every_process() {
     assert!(!alive(left), "pid {left} outlived its container");
     vessel.assert_empty();
 }
+
+#[test]
+fn ps_q_prints_ids_only_for_rm_f_of_them_all() {
+    vessel::require_root!();
+    let vessel = Vessel::new();
+    let running = vessel.ok(&["run", "-d", "--", "sleep", "1000"]);
+    let done = vessel.ok(&["run", "-d", "--", "true"]);
+    assert_eq!(vessel.ok(&["wait", done.trim()]), "0\n");
+    assert_eq!(vessel.ok(&["ps", "-q"]), running);
+    let mut all: Vec<String> = vessel
+        .ok(&["ps", "-aq"])
+        .lines()
+        .map(String::from)
+        .collect();
+    all.sort();
+    let mut want = vec![running.trim().to_owned(), done.trim().to_owned()];
+    want.sort();
+    assert_eq!(all, want);
+    let mut rm = vec!["rm", "-f"];
+    rm.extend(all.iter().map(String::as_str));
+    vessel.ok(&rm);
+    vessel.assert_empty();
+}

@@ -17,6 +17,9 @@ pub struct PsArgs {
     /// Print a table or JSON (an array of records, each with its observed status).
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
+    /// Print only the ids, one a line (`vessel rm -f $(vessel ps -aq)`).
+    #[arg(short = 'q', long, conflicts_with = "format")]
+    pub quiet: bool,
 }
 
 /// How `ps` prints.
@@ -41,6 +44,7 @@ pub fn ps(args: PsArgs) -> Result<i32> {
     records.retain(|r| args.all || matches!(r.observed(), Observed::Running | Observed::Created));
     records.sort_by(|a, b| a.created.cmp(&b.created).then(a.id.cmp(&b.id)));
     let text = match args.format {
+        _ if args.quiet => records.iter().map(|r| format!("{}\n", r.id)).collect(),
         Format::Json => {
             let values: Vec<Inspected> = records.iter().map(Inspected::of).collect();
             serde_json::to_string_pretty(&values).expect("records serialize") + "\n"
