@@ -519,3 +519,19 @@ fn ps_q_prints_ids_only_for_rm_f_of_them_all() {
     vessel.ok(&rm);
     vessel.assert_empty();
 }
+
+#[test]
+fn kill_and_wait_take_several_containers_and_go_on_past_one_that_fails() {
+    vessel::require_root!();
+    let vessel = Vessel::new();
+    let a = vessel.ok(&["run", "-d", "--", "sleep", "1000"]);
+    let b = vessel.ok(&["run", "-d", "--", "sleep", "1000"]);
+    let (a, b) = (a.trim(), b.trim());
+    assert_eq!(vessel.ok(&["kill", a, b]), format!("{a}\n{b}\n"));
+    let out = vessel.output(&["wait", a, "nothere", b]);
+    assert_eq!(out.status.code(), Some(125));
+    assert_eq!(text(&out.stdout), "137\n137\n");
+    assert!(text(&out.stderr).contains("no container \"nothere\""));
+    vessel.ok(&["rm", a, b]);
+    vessel.assert_empty();
+}

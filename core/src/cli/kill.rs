@@ -13,8 +13,9 @@ pub struct KillArgs {
     /// The signal, by name (`TERM`, `SIGTERM`) or number [default: KILL].
     #[arg(short = 's', long, value_name = "SIGNAL", default_value = "KILL", value_parser = parse_signal)]
     pub signal: Signal,
-    /// The container's id, id prefix or name.
-    pub container: String,
+    /// The containers' ids, id prefixes or names.
+    #[arg(required = true)]
+    pub containers: Vec<String>,
 }
 
 fn parse_signal(text: &str) -> std::result::Result<Signal, String> {
@@ -37,8 +38,10 @@ fn parse_signal(text: &str) -> std::result::Result<Signal, String> {
 /// start time: once the pidfd is open, the pid cannot be recycled under us.
 pub fn kill(args: KillArgs) -> Result<i32> {
     let dir = StateDir::open()?;
-    let record = lifecycle::kill(&dir, &args.container, args.signal as libc::c_int)?;
-    super::ps::print_all(&format!("{}\n", record.id));
-    Ok(0)
+    Ok(super::rm::each(&args.containers, |container| {
+        let record = lifecycle::kill(&dir, container, args.signal as libc::c_int)?;
+        super::ps::print_all(&format!("{}\n", record.id));
+        Ok(())
+    }))
 }
 // ANCHOR_END: kill

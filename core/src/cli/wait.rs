@@ -9,19 +9,26 @@ use crate::state::StateDir;
 /// Arguments of `vessel wait`.
 #[derive(Debug, Args)]
 pub struct WaitArgs {
-    /// The container's id, id prefix or name.
-    pub container: String,
+    /// The containers' ids, id prefixes or names.
+    #[arg(required = true)]
+    pub containers: Vec<String>,
 }
 
-/// Prints the exit code (128 + n for signal n), as `docker wait` does.
+/// Prints each exit code (128 + n for signal n) in turn, as `docker wait` does.
 pub fn wait(args: WaitArgs) -> Result<i32> {
     let dir = StateDir::open()?;
-    let id = dir.find(&args.container)?.id;
-    match lifecycle::wait(&dir, &id)? {
+    Ok(super::rm::each(&args.containers, |container| {
+        wait_one(&dir, container)
+    }))
+}
+
+fn wait_one(dir: &StateDir, container: &str) -> Result<()> {
+    let id = dir.find(container)?.id;
+    match lifecycle::wait(dir, &id)? {
         Some(record) => match record.exit_code {
             Some(code) => {
                 super::ps::print_all(&format!("{code}\n"));
-                Ok(0)
+                Ok(())
             }
             None => Err(Error::ExitUnknown {
                 id,
