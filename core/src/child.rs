@@ -231,6 +231,10 @@ fn run_step(step: &Step) -> Result<(), i32> {
         | Step::ForkAsSibling { .. }
         | Step::TakeTerminal => crate::child_ns::run_step(step),
         Step::OpenTerminal(request) => crate::tty::console::open_in_child(request),
+        Step::DropBoundingCapability(_)
+        | Step::SetCapabilities { .. }
+        | Step::ClearAmbientCapabilities
+        | Step::RaiseAmbientCapability(_) => crate::child_caps::run_step(step),
         Step::Exec(exec) => Err(execute(exec)),
     }
 }

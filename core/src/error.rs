@@ -64,6 +64,22 @@ pub enum Error {
     #[error("environment entry {0:?} is not KEY=VALUE (use -e KEY=VALUE)")]
     InvalidEnv(String),
 
+    /// The container was given capability sets the kernel would refuse.
+    #[error("capabilities: {0}")]
+    InvalidCapabilities(String),
+
+    /// The container asks for capabilities vessel itself does not hold.
+    #[error(
+        "the container would keep {missing}, which vessel itself does not have (run vessel with it, give the container a user namespace, or leave it out with --cap-drop)"
+    )]
+    CapabilitiesUnavailable {
+        missing: crate::capabilities::CapSet,
+    },
+
+    /// A `--cap-add`/`--cap-drop` name is not a capability.
+    #[error(transparent)]
+    UnknownCapability(#[from] crate::capabilities::UnknownCapability),
+
     /// A string meant for the kernel contains a NUL byte.
     #[error("{what} {value:?} contains a NUL byte, which the kernel cannot take")]
     NulByte { what: &'static str, value: String },

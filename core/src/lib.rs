@@ -26,8 +26,10 @@
 //! # Ok::<(), vessel::Error>(())
 //! ```
 
+pub mod capabilities;
 pub mod cgroups;
 pub mod child;
+pub mod child_caps;
 pub mod child_ns;
 pub mod cli;
 pub mod clone;

@@ -88,8 +88,43 @@ pub fn spec_from_bundle(bundle: &Path, id: &str) -> Result<ContainerSpec, Bundle
         }
     }
     spec.cgroup = cgroup(&config, id)?;
+    spec.capabilities = process
+        .capabilities()
+        .as_ref()
+        .map(capabilities)
+        .transpose()?;
     Ok(spec)
 }
+
+// ANCHOR: bundle_capabilities
+/// `process.capabilities`, set by set; a set the config leaves out is empty, as runc
+/// reads it. Without `process.capabilities` at all the process keeps every capability.
+fn capabilities(
+    given: &oci_spec::runtime::LinuxCapabilities,
+) -> Result<crate::capabilities::Capabilities, BundleError> {
+    use crate::capabilities::{self as caps, CapSet};
+    let set = |field: &str, names: &Option<oci_spec::runtime::Capabilities>| {
+        names.iter().flatten().try_fold(CapSet::EMPTY, |set, cap| {
+            // oci-spec prints a capability without CAP_ (`SYS_ADMIN`).
+            caps::parse(&cap.to_string())
+                .map(|number| set.with(number))
+                .ok_or_else(|| {
+                    unsupported(
+                        format!("process.capabilities.{field}[{cap}]"),
+                        "vessel does not know this capability",
+                    )
+                })
+        })
+    };
+    Ok(caps::Capabilities {
+        bounding: set("bounding", given.bounding())?,
+        effective: set("effective", given.effective())?,
+        permitted: set("permitted", given.permitted())?,
+        inheritable: set("inheritable", given.inheritable())?,
+        ambient: set("ambient", given.ambient())?,
+    })
+}
+// ANCHOR_END: bundle_capabilities
 
 /// The cgroup: where `linux.cgroupsPath` says (relative paths below our own cgroup, as
 /// runc reads them), with the limits of `linux.resources`. No cgroup when neither is set.
@@ -232,6 +267,28 @@ mod tests {
         assert_eq!(spec.hostname.as_deref(), Some("bundled"));
         assert_eq!(spec.namespaces.to_string(), "mnt,uts,pid");
         assert_eq!(spec.cgroup, None);
+        assert_eq!(
+            spec.capabilities, None,
+            "no process.capabilities: keep them all"
+        );
+    }
+
+    #[test]
+    fn process_capabilities_become_the_five_sets() {
+        let config = MINIMAL.replace(
+            r#""cwd": "/tmp","#,
+            r#""cwd": "/tmp", "capabilities": {"bounding": ["CAP_CHOWN", "CAP_KILL"],
+                "effective": ["CAP_CHOWN"], "permitted": ["CAP_CHOWN", "CAP_KILL"]},"#,
+        );
+        let spec = spec_from_bundle(bundle_with(&config).path(), "box").unwrap();
+        let caps = spec.capabilities.expect("the bundle's sets");
+        let chown = crate::capabilities::CapSet::EMPTY.with(0);
+        let chown_kill = chown.with(5);
+        assert_eq!(caps.bounding, chown_kill);
+        assert_eq!(caps.effective, chown);
+        assert_eq!(caps.permitted, chown_kill);
+        assert_eq!(caps.inheritable, crate::capabilities::CapSet::EMPTY);
+        assert_eq!(caps.ambient, crate::capabilities::CapSet::EMPTY);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use crate::capabilities::Capabilities;
 use crate::cgroups::CgroupSpec;
 use crate::layers::OverlayRootfs;
 use crate::namespaces::Namespaces;
@@ -63,11 +64,14 @@ pub struct ContainerSpec {
     /// A terminal of the container's own as stdin, stdout, stderr and controlling
     /// terminal (`vessel run -t`); its master is sent back over the request's socket.
     pub terminal: Option<TerminalRequest>,
+    /// The capability sets the command starts with: docker's 14 by default; `None`
+    /// keeps every capability the child has (`--privileged`).
+    pub capabilities: Option<Capabilities>,
 }
 
 impl ContainerSpec {
     /// A spec with vessel's defaults: the default namespaces, `pivot_root`, cwd `/`,
-    /// and `PATH`/`HOME` set.
+    /// `PATH`/`HOME` set, and docker's default capabilities.
     pub fn new<I, S>(rootfs: impl Into<PathBuf>, argv: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -88,6 +92,7 @@ impl ContainerSpec {
             overlay: None,
             volumes: Vec::new(),
             terminal: None,
+            capabilities: Some(Capabilities::docker_default()),
         }
     }
 
@@ -164,6 +169,13 @@ impl ContainerSpec {
     #[must_use]
     pub fn cgroup(mut self, cgroup: CgroupSpec) -> Self {
         self.cgroup = Some(cgroup);
+        self
+    }
+
+    /// Sets the capability sets; `None` keeps them all (`--privileged`).
+    #[must_use]
+    pub fn capabilities(mut self, capabilities: Option<Capabilities>) -> Self {
+        self.capabilities = capabilities;
         self
     }
 

@@ -62,6 +62,7 @@ struct Opened {
     root: OwnedFd,
     cgroup_procs: Vec<CString>,
     setgroups_allowed: bool,
+    capabilities: crate::capabilities::Capabilities,
 }
 
 impl Tenant {
@@ -140,6 +141,7 @@ impl Tenant {
             cgroup_procs: opened.cgroup_procs.clone(),
             setgroups_allowed: opened.setgroups_allowed,
             terminal,
+            capabilities: Some(opened.capabilities),
         };
         let mut plan = plan_tenant(&target, spec, pid_pipe.write.as_raw_fd())?;
         plan.steps.splice(0..0, stdio.steps());
@@ -216,6 +218,12 @@ impl Tenant {
             .map(|s| s.trim() == "allow")
             .unwrap_or(true);
         let cgroup_procs = cgroup::procs_files_to_join(self.pid)?;
+        let capabilities = crate::capabilities::of_process(self.pid).map_err(|source| {
+            self.gone_or(Error::Join {
+                what: format!("{proc_dir}/status (the container's capabilities)"),
+                source,
+            })
+        })?;
         // Everything is open: if the pid still has the recorded start time, every
         // descriptor above belongs to the container and not to a recycled pid.
         if !process::is_same_process(self.pid, self.start_time) {
@@ -226,6 +234,7 @@ impl Tenant {
             root,
             cgroup_procs,
             setgroups_allowed,
+            capabilities,
         })
     }
 

@@ -153,6 +153,7 @@ fn stage_name(step: &Step) -> String {
         Step::CharDevice { .. } => "mknod /dev nodes".to_owned(),
         Step::Symlink { .. } => "symlinks in /dev".to_owned(),
         Step::Dup2 { .. } => "dup2 stdio".to_owned(),
+        Step::DropBoundingCapability(_) => "drop capabilities (PR_CAPBSET_DROP)".to_owned(),
         other => shorten_paths(&other.describe()),
     }
 }

@@ -2,6 +2,7 @@
 //! arguments and turns errors into messages and exit codes.
 
 mod bundle;
+mod cap_args;
 pub mod cgroup_args;
 mod commit;
 mod container;

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use super::cap_args::CapabilityArgs;
 use super::cgroup_args::CgroupArgs;
 use super::image_root::ImageArgs;
 use super::ns_args::NamespaceArgs;
@@ -62,6 +63,8 @@ pub struct RunArgs {
     #[command(flatten)]
     pub namespaces: NamespaceArgs,
     #[command(flatten)]
+    pub capabilities: CapabilityArgs,
+    #[command(flatten)]
     pub limits: Box<CgroupArgs>,
     #[command(flatten)]
     pub layers: Box<ImageArgs>,
@@ -74,7 +77,7 @@ pub struct RunArgs {
     #[arg(
         long,
         value_name = "DIR",
-        conflicts_with_all = ["rootfs", "chroot", "env", "hostname", "detach", "name", "init", "entrypoint", "tty"]
+        conflicts_with_all = ["rootfs", "chroot", "env", "hostname", "detach", "name", "init", "entrypoint", "tty", "cap_add", "cap_drop", "privileged"]
     )]
     pub bundle: Option<PathBuf>,
     /// The command to run and its arguments (after `--`), replacing the image's CMD;
@@ -98,8 +101,9 @@ pub fn run(args: RunArgs) -> Result<i32> {
         return Err(crate::Error::NoTerminal);
     }
     let id = container_id::new_id();
-    // Bad limits fail here, before any layer or cgroup exists.
+    // Bad limits and capability names fail here, before any layer or cgroup exists.
     let cgroup = track::cgroup(&args, &id)?;
+    args.capabilities.check()?;
     // The init layer needs the hostname before the spec exists.
     let hostname = args.hostname.clone().unwrap_or_else(|| id.clone());
     let rootfs = args
@@ -137,6 +141,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
         None => {}
     }
     spec.cgroup = cgroup;
+    spec = args.capabilities.apply(spec)?;
     if args.init && !spec.argv.is_empty() {
         let init_layer = root.init_layer();
         spec = crate::init::prepare(spec, &crate::rootfs::state_root(), init_layer.as_deref())?;

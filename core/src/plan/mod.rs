@@ -6,6 +6,7 @@
 //! [`ContainerSpec`] into [`Step`]s that own their C strings; the child (see
 //! [`crate::child`]) only walks the list.
 
+mod capabilities;
 mod dev;
 mod exec;
 mod namespaces;
@@ -84,6 +85,13 @@ impl Plan {
             steps.push(Step::OpenTerminal(request));
             steps.push(Step::TakeTerminal);
         }
+        // ANCHOR: drop_capabilities_last
+        // Last before execve: every step above may need a privilege the command must not keep.
+        steps.extend(capabilities::plan(
+            spec.capabilities.as_ref(),
+            spec.namespaces.contains(Namespace::User),
+        )?);
+        // ANCHOR_END: drop_capabilities_last
         steps.push(Step::Exec(exec::plan_exec(spec)?));
         Ok(Plan { steps })
     }
@@ -183,6 +191,7 @@ pub(crate) fn cstring(what: &'static str, value: impl AsRef<std::ffi::OsStr>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::namespaces::Namespaces;
 
     fn plan_in_tempdir(spec: impl FnOnce(PathBuf) -> ContainerSpec) -> Result<Plan> {
         let dir = tempfile::tempdir().unwrap();
@@ -210,6 +219,9 @@ mod tests {
             "detach old root",
             "sethostname",
             "chdir",
+            "PR_CAPBSET_DROP",
+            "capset",
+            "PR_CAP_AMBIENT_CLEAR_ALL",
             "execve",
         ];
         let positions: Vec<usize> = sequence.iter().map(|s| position(s)).collect();
@@ -233,7 +245,9 @@ mod tests {
         let opened = at(|s| matches!(s, Step::OpenTerminal(r) if r.socket == 9));
         assert!(at(|s| matches!(s, Step::DetachOldRoot)) < opened);
         assert_eq!(at(|s| matches!(s, Step::TakeTerminal)), opened + 1);
-        assert_eq!(at(|s| matches!(s, Step::Exec(_))), opened + 2);
+        // Only the capability steps between taking the terminal and exec.
+        let exec = at(|s| matches!(s, Step::Exec(_)));
+        assert!(plan.steps[opened + 2..exec].iter().all(is_capability_step));
         let without = plan_in_tempdir(|root| ContainerSpec::new(root, ["sh"])).unwrap();
         assert!(
             !without
@@ -242,6 +256,59 @@ mod tests {
                 .any(|s| matches!(s, Step::OpenTerminal(_)))
         );
     }
+
+    fn is_capability_step(step: &Step) -> bool {
+        matches!(
+            step,
+            Step::DropBoundingCapability(_)
+                | Step::SetCapabilities { .. }
+                | Step::ClearAmbientCapabilities
+                | Step::RaiseAmbientCapability(_)
+        )
+    }
+
+    // ANCHOR: capabilities_last
+    #[test]
+    fn capabilities_are_dropped_after_every_privileged_step_and_just_before_exec() {
+        let userns = crate::userns::IdMapping::shifted(100_000, 65_536);
+        let all = Namespaces::container_default()
+            .with(Namespace::Network)
+            .with(Namespace::Cgroup)
+            .with(Namespace::Time)
+            .with(Namespace::User);
+        let specs: [fn(PathBuf, &crate::userns::IdMapping, Namespaces) -> ContainerSpec; 3] = [
+            |root, _, _| ContainerSpec::new(root, ["sh"]).hostname("box"),
+            |root, map, ns| {
+                ContainerSpec::new(root, ["sh"])
+                    .namespaces(ns)
+                    .id_mapping(map.clone())
+                    .hostname("box")
+            },
+            // --init: the init is bind-mounted like a volume and exec'd as the command.
+            |root, _, _| {
+                crate::init::with_init(
+                    ContainerSpec::new(root, ["sh"]),
+                    Path::new("/bin/true"),
+                    crate::init::PATH_ON_PLAIN_ROOTFS,
+                )
+            },
+        ];
+        for spec in specs {
+            let plan = plan_in_tempdir(|root| spec(root, &userns, all)).unwrap();
+            let first_cap = plan.steps.iter().position(is_capability_step).unwrap();
+            let exec = plan.steps.len() - 1;
+            assert!(matches!(plan.steps[exec], Step::Exec(_)));
+            assert!(
+                plan.steps[first_cap..exec].iter().all(is_capability_step),
+                "{:#?}",
+                plan.steps
+            );
+        }
+        let privileged =
+            plan_in_tempdir(|root| ContainerSpec::new(root, ["sh"]).capabilities(None)).unwrap();
+        assert!(!privileged.steps.iter().any(is_capability_step));
+    }
+    // ANCHOR_END: capabilities_last
 
     #[test]
     fn chroot_plan_never_pivots() {

@@ -5,6 +5,8 @@
 
 use std::ffi::{CStr, CString};
 
+use crate::capabilities::{self, CapSet};
+
 /// A mount made by [`Step::Mount`].
 #[derive(Debug)]
 pub struct MountStep {
@@ -135,6 +137,21 @@ pub enum Step {
     /// -t`, `vessel exec -t`; see [`crate::tty::console`] for why the container's devpts,
     /// not the host's).
     OpenTerminal(crate::tty::TerminalRequest),
+    /// `prctl(PR_CAPBSET_DROP, cap)`: no process in the container can ever gain `cap`
+    /// again, whatever it executes. Needs `CAP_SETPCAP`, so before [`Step::SetCapabilities`].
+    DropBoundingCapability(u32),
+    /// `capset(2)`: the effective, permitted and inheritable sets the command starts
+    /// with. Only lowers them (the parent checked the child holds them all).
+    SetCapabilities {
+        effective: CapSet,
+        permitted: CapSet,
+        inheritable: CapSet,
+    },
+    /// `prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)`: no capability survives
+    /// `execve` of an ordinary program by the ambient set.
+    ClearAmbientCapabilities,
+    /// `prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap)`: an OCI bundle's ambient set.
+    RaiseAmbientCapability(u32),
     /// `execve` each candidate in turn; on success this never returns.
     Exec(ExecStep),
 }
@@ -191,6 +208,24 @@ impl Step {
             Step::OpenTerminal(_) => {
                 "open a terminal on the container's /dev/pts/ptmx and send it to vessel".to_owned()
             }
+            Step::DropBoundingCapability(cap) => {
+                format!("prctl(PR_CAPBSET_DROP, {})", capabilities::name(*cap))
+            }
+            Step::SetCapabilities {
+                effective,
+                permitted,
+                inheritable,
+            } => format!(
+                "capset(effective {:#x}, permitted {:#x}, inheritable {:#x})",
+                effective.0, permitted.0, inheritable.0
+            ),
+            Step::ClearAmbientCapabilities => {
+                "prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)".to_owned()
+            }
+            Step::RaiseAmbientCapability(cap) => format!(
+                "prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, {})",
+                capabilities::name(*cap)
+            ),
             Step::Exec(exec) => format!("execve({:?})", exec.command),
         }
     }

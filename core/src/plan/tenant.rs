@@ -10,7 +10,7 @@
 use std::ffi::CString;
 use std::os::fd::RawFd;
 
-use super::{Plan, Step, cstring, exec};
+use super::{Plan, Step, capabilities, cstring, exec};
 use crate::error::{Error, Result};
 use crate::namespaces::Namespace;
 use crate::spec::ContainerSpec;
@@ -31,6 +31,9 @@ pub struct JoinTarget {
     /// A terminal of its own for the command (`exec -t`): opened on the container's
     /// devpts, its master sent back through the request's socket.
     pub terminal: Option<TerminalRequest>,
+    /// The capability sets of the container's first process, which the command gets
+    /// too (as with `docker exec`); `None` keeps the joiner's.
+    pub capabilities: Option<crate::capabilities::Capabilities>,
 }
 
 /// The order namespaces are joined in: user first, mount last.
@@ -87,6 +90,9 @@ pub fn plan_tenant(target: &JoinTarget, spec: &ContainerSpec, pid_pipe: RawFd) -
     }
     steps.push(Step::SetUmask(0o022));
     steps.push(Step::Chdir(cstring("working directory", &spec.cwd)?));
+    if let Some(caps) = &target.capabilities {
+        steps.extend(capabilities::steps(caps, crate::capabilities::last_cap()));
+    }
     steps.push(Step::Exec(exec::plan_exec(spec)?));
     Ok(Plan { steps })
 }
@@ -108,6 +114,7 @@ mod tests {
             cgroup_procs: vec![c"/sys/fs/cgroup/x/cgroup.procs".to_owned()],
             setgroups_allowed: true,
             terminal: None,
+            capabilities: Some(crate::capabilities::Capabilities::docker_default()),
         };
         let plan = plan_tenant(&target, &ContainerSpec::new("/", ["ps"]), 14).unwrap();
         let order: Vec<String> = plan.steps.iter().map(Step::describe).collect();
@@ -117,7 +124,9 @@ mod tests {
         assert!(at("ns/pid") < at("ns/mnt"));
         assert!(at("ns/mnt") < at("become root"));
         assert!(at("become root") < at("CLONE_PARENT"));
-        assert!(at("CLONE_PARENT") < at("execve"));
+        assert!(at("CLONE_PARENT") < at("PR_CAPBSET_DROP"));
+        assert!(at("capset") < at("execve"));
+        assert_eq!(at("PR_CAP_AMBIENT_CLEAR_ALL") + 1, at("execve"));
     }
 
     #[test]
@@ -132,6 +141,7 @@ mod tests {
                 rows: 24,
                 cols: 80,
             }),
+            capabilities: Some(crate::capabilities::Capabilities::docker_default()),
         };
         let plan = plan_tenant(&target, &ContainerSpec::new("/", ["sh"]), 14).unwrap();
         let at = |wanted: fn(&Step) -> bool| plan.steps.iter().position(wanted).unwrap();
@@ -140,5 +150,7 @@ mod tests {
         assert!(at(|s| matches!(s, Step::JoinRoot(13))) < opened);
         assert!(at(|s| matches!(s, Step::ForkAsSibling { .. })) < opened);
         assert_eq!(at(|s| matches!(s, Step::TakeTerminal)), opened + 1);
+        // The capabilities go last: opening and taking the terminal come before.
+        assert!(at(|s| matches!(s, Step::SetCapabilities { .. })) > opened + 1);
     }
 }
