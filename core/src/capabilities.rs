@@ -316,6 +316,19 @@ impl Capabilities {
         Capabilities::only(DOCKER_DEFAULT)
     }
 
+    /// These sets with `extra` added to the bounding, effective and permitted sets
+    /// (what `--cap-add` does).
+    #[must_use]
+    pub fn adding(self, extra: CapSet) -> Capabilities {
+        let add = |set: CapSet| CapSet(set.0 | extra.0);
+        Capabilities {
+            bounding: add(self.bounding),
+            effective: add(self.effective),
+            permitted: add(self.permitted),
+            ..self
+        }
+    }
+
     /// Every capability in the sets (what the process needs to hold before).
     pub fn union(&self) -> CapSet {
         CapSet(

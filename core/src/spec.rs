@@ -179,6 +179,14 @@ impl ContainerSpec {
         self
     }
 
+    /// Keeps `extra` as well as the capabilities already set (`--cap-add`); a
+    /// privileged spec keeps everything anyway.
+    #[must_use]
+    pub fn add_capabilities(mut self, extra: crate::capabilities::CapSet) -> Self {
+        self.capabilities = self.capabilities.map(|caps| caps.adding(extra));
+        self
+    }
+
     /// Records the start-up stages (see [`crate::trace`]).
     #[must_use]
     pub fn trace_start(mut self, trace: bool) -> Self {

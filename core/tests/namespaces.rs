@@ -134,15 +134,21 @@ fn user_namespace_root_is_an_unprivileged_host_uid() {
 #[test]
 fn user_namespace_root_cannot_change_what_it_does_not_own() {
     vessel::require_root!();
+    // sethostname needs CAP_SYS_ADMIN: granted in both containers, so that the
+    // refusal below comes from who owns the namespace, not from a dropped capability.
+    let sys_admin = vessel::capabilities::CapSet::of(&["SYS_ADMIN"]);
     // The UTS namespace is the host's, owned by the host's user namespace: no rights.
     let before = nix::unistd::gethostname().unwrap();
     let spec = sh("hostname changed-by-container 2>/dev/null && echo changed || echo refused")
         .namespaces(Namespaces::container_default().without(Namespace::Uts))
-        .id_mapping(IdMapping::shifted(200_000, 65_536));
+        .id_mapping(IdMapping::shifted(200_000, 65_536))
+        .add_capabilities(sys_admin);
     assert_eq!(run(&spec).stdout, "refused\n");
     assert_eq!(nix::unistd::gethostname().unwrap(), before);
     // Its own UTS namespace belongs to its user namespace: there root may.
-    let own = sh("hostname inner && hostname").id_mapping(IdMapping::shifted(200_000, 65_536));
+    let own = sh("hostname inner && hostname")
+        .id_mapping(IdMapping::shifted(200_000, 65_536))
+        .add_capabilities(sys_admin);
     assert_eq!(run(&own).stdout, "inner\n");
 }
 
