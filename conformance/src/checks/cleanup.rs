@@ -62,7 +62,7 @@ pub const CHECKS: [Check; 4] = [
 
 fn rich_request(ctx: &Ctx) -> Result<Request, String> {
     let dir = ctx.world.scratch("cleanup-volume")?;
-    let mut request = Request::probe(&["mount-tmpfs", "/tmp"]);
+    let mut request = Request::probe(&["mount-tmpfs", "/tmp"]).with_capability("SYS_ADMIN");
     request.hostname = Some("cleanup".to_owned());
     request.limits = Limits {
         memory: Some(64 << 20),

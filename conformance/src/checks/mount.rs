@@ -221,7 +221,9 @@ fn chroot_breakout_detectable(ctx: &Ctx) -> Outcome {
 
 fn container_mounts_stay_inside(ctx: &Ctx) -> Outcome {
     let before = host::mounts_below(&ctx.world.work);
-    let (session, report) = held(ctx, Request::probe(&["mount-tmpfs", "/tmp"]))?;
+    // Mounting needs CAP_SYS_ADMIN, which the default set lacks.
+    let request = Request::probe(&["mount-tmpfs", "/tmp"]).with_capability("SYS_ADMIN");
+    let (session, report) = held(ctx, request)?;
     ensure(report.mount_points().iter().any(|p| p == "/tmp"), || {
         "the probe's own tmpfs on /tmp is not in its mount table".to_owned()
     })?;

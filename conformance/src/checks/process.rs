@@ -1,11 +1,10 @@
 //! The container's process as its caller sees it: exit codes and signals come through.
 
-use super::support::held;
+use super::support::{held, int};
 use crate::check::{Check, Ctx, Outcome, ensure};
 use crate::runtime::Request;
-use crate::runtime::oci_config::WITHHELD_CAPABILITY;
 
-pub const CHECKS: [Check; 4] = [
+pub const CHECKS: [Check; 6] = [
     Check {
         area: "process",
         name: "exit-code-propagates",
@@ -23,9 +22,23 @@ pub const CHECKS: [Check; 4] = [
     Check {
         area: "process",
         name: "capabilities-as-given",
-        claim: "The container's effective and bounding capabilities are exactly the ones its runtime was given (none dropped or added by accident).",
+        claim: "The container's effective, permitted and bounding capabilities are exactly the ones its runtime was given — docker's default 14 — and its inheritable and ambient sets are empty.",
         needs: &[],
         run: capabilities_as_given,
+    },
+    Check {
+        area: "process",
+        name: "dropped-capability-unusable",
+        claim: "Without CAP_SYS_ADMIN (not in the default set) root inside cannot mount or set its own hostname: EPERM.",
+        needs: &[],
+        run: dropped_capability_unusable,
+    },
+    Check {
+        area: "process",
+        name: "added-capability-usable",
+        claim: "Control: with CAP_SYS_ADMIN added, the same mount and sethostname succeed, so the check above can fail.",
+        needs: &[],
+        run: added_capability_usable,
     },
     Check {
         area: "process",
@@ -36,30 +49,17 @@ pub const CHECKS: [Check; 4] = [
     },
 ];
 
-/// Capabilities 0..=40 (up to CAP_CHECKPOINT_RESTORE), the ones the bundle can name.
-const KNOWN_CAPS: u64 = (1 << 41) - 1;
-
-/// A capability set field of `/proc/self/status`, as a mask.
-fn own_caps(field: &str) -> Result<u64, String> {
-    let status = std::fs::read_to_string("/proc/self/status").map_err(|e| e.to_string())?;
-    let hex = status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .ok_or_else(|| format!("no {field} in /proc/self/status"))?;
-    u64::from_str_radix(hex.trim(), 16).map_err(|e| format!("{field} {hex:?}: {e}"))
-}
-
 fn capabilities_as_given(ctx: &Ctx) -> Outcome {
+    let request = Request::probe::<&str>(&[]);
+    let given = request.capabilities().0;
     let report = super::support::report_of(ctx, &[])?;
-    // vessel drops nothing: the container keeps the caller's sets. The OCI bundle names
-    // the caller's bounding set, capability by capability, less one it withholds.
-    let (effective, bounding) = if ctx.runtime.is_vessel() {
-        (own_caps("CapEff:")?, own_caps("CapBnd:")?)
-    } else {
-        let given = own_caps("CapBnd:")? & KNOWN_CAPS & !(1 << WITHHELD_CAPABILITY);
-        (given, given)
-    };
-    for (field, want) in [("CapEff", effective), ("CapBnd", bounding)] {
+    for (field, want) in [
+        ("CapEff", given),
+        ("CapPrm", given),
+        ("CapBnd", given),
+        ("CapInh", 0),
+        ("CapAmb", 0),
+    ] {
         let got = report
             .status
             .get(field)
@@ -67,6 +67,41 @@ fn capabilities_as_given(ctx: &Ctx) -> Outcome {
             .ok_or_else(|| format!("the probe reported no {field}"))?;
         ensure(got == want, || {
             format!("{field} inside is {got:016x}, the runtime was given {want:016x}")
+        })?;
+    }
+    Ok(())
+}
+
+/// The errnos of `mount -t tmpfs` on /tmp and of `sethostname` inside, in a
+/// container with the default set plus `extra`.
+fn mount_and_sethostname(ctx: &Ctx, extra: Option<&str>) -> Result<(i64, i64), String> {
+    let mut request = Request::probe(&["mount-tmpfs", "/tmp", "sethostname", "capcheck"]);
+    if let Some(name) = extra {
+        request = request.with_capability(name);
+    }
+    let finished = ctx.runtime.run(ctx.world, &request)?;
+    let errno = |kind: &str| -> Result<i64, String> { int(finished.line(kind)?, "errno") };
+    Ok((errno("mount")?, errno("sethostname")?))
+}
+
+fn dropped_capability_unusable(ctx: &Ctx) -> Outcome {
+    let (mount, sethostname) = mount_and_sethostname(ctx, None)?;
+    for (call, errno) in [("mount", mount), ("sethostname", sethostname)] {
+        ensure(errno == i64::from(libc::EPERM), || {
+            format!(
+                "{call} without CAP_SYS_ADMIN gave errno {errno}, not EPERM ({})",
+                libc::EPERM
+            )
+        })?;
+    }
+    Ok(())
+}
+
+fn added_capability_usable(ctx: &Ctx) -> Outcome {
+    let (mount, sethostname) = mount_and_sethostname(ctx, Some("SYS_ADMIN"))?;
+    for (call, errno) in [("mount", mount), ("sethostname", sethostname)] {
+        ensure(errno == 0, || {
+            format!("{call} with CAP_SYS_ADMIN added failed with errno {errno}")
         })?;
     }
     Ok(())

@@ -49,7 +49,8 @@ fn host_hostname_untouched(ctx: &Ctx) -> Outcome {
     let before = host::hostname();
     let finished = ctx.runtime.run(
         ctx.world,
-        &Request::probe(&["sethostname", "changed-inside", "report"]),
+        // sethostname needs CAP_SYS_ADMIN, which the default set lacks.
+        &Request::probe(&["sethostname", "changed-inside", "report"]).with_capability("SYS_ADMIN"),
     )?;
     let set = finished.line("sethostname")?;
     ensure(int(set, "errno")? == 0, || {

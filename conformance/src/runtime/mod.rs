@@ -51,6 +51,9 @@ pub struct Request {
     pub userns: bool,
     /// A rootfs other than the shared test rootfs (for containers that write to `/`).
     pub rootfs: Option<PathBuf>,
+    /// Capabilities kept beyond the default set (docker's 14, which vessel keeps and the
+    /// bundle names), for checks whose probe must mount or set the hostname.
+    pub extra_capabilities: ::vessel::capabilities::CapSet,
 }
 
 impl Request {
@@ -64,7 +67,23 @@ impl Request {
             volumes: Vec::new(),
             userns: false,
             rootfs: None,
+            extra_capabilities: ::vessel::capabilities::CapSet::EMPTY,
         }
+    }
+
+    /// The same request, keeping `CAP_name` too (`SYS_ADMIN` to mount or set the hostname).
+    #[must_use]
+    pub fn with_capability(mut self, name: &str) -> Request {
+        let cap = ::vessel::capabilities::parse(name).expect("a capability name");
+        self.extra_capabilities = self.extra_capabilities.with(cap);
+        self
+    }
+
+    /// The capability set the container's process should have: the default plus extras.
+    pub fn capabilities(&self) -> ::vessel::capabilities::CapSet {
+        ::vessel::capabilities::CapSet(
+            ::vessel::capabilities::DOCKER_DEFAULT.0 | self.extra_capabilities.0,
+        )
     }
 
     /// `script` run by the rootfs's `/bin/sh` instead of the probe.

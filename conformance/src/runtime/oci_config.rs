@@ -67,20 +67,15 @@ const CAPABILITIES: [&str; 41] = [
     "CHECKPOINT_RESTORE",
 ];
 
-/// The one capability the bundle withholds (CAP_SYS_BOOT, which no check needs), so that
-/// `process.capabilities-as-given` sees a runtime really apply a drop: a runtime that
-/// "drops" capabilities without applying them keeps it.
-pub const WITHHELD_CAPABILITY: u32 = 22;
-
 /// The config for `request` on `rootfs`, with its cgroup at `cgroups_path`.
 pub fn config(request: &Request, rootfs: &Path, cgroups_path: &Path) -> Result<Spec, OciSpecError> {
-    // The caps this process has: vessel's container inherits exactly these, and asking
-    // for more (this host withholds CAP_SYS_RESOURCE even from root) fails the start.
-    let ours = own_bounding_set();
+    // The set vessel gives its own containers; bounding, effective and permitted alike,
+    // inheritable and ambient empty, as docker asks runc for.
+    let wanted = request.capabilities();
     let caps: Capabilities = CAPABILITIES
         .iter()
         .enumerate()
-        .filter(|(bit, _)| ours & (1u64 << bit) != 0 && *bit != WITHHELD_CAPABILITY as usize)
+        .filter(|(bit, _)| wanted.contains(*bit as u32))
         .filter_map(|(_, name)| Capability::from_str(name).ok())
         .collect();
     let process = ProcessBuilder::default()
@@ -95,6 +90,9 @@ pub fn config(request: &Request, rootfs: &Path, cgroups_path: &Path) -> Result<S
                 .bounding(caps.clone())
                 .effective(caps.clone())
                 .permitted(caps.clone())
+                // Explicitly empty: the builder's default fills both with three caps.
+                .inheritable(Capabilities::new())
+                .ambient(Capabilities::new())
                 .build()?,
         )
         .build()?;
@@ -152,16 +150,6 @@ pub fn config(request: &Request, rootfs: &Path, cgroups_path: &Path) -> Result<S
         builder = builder.hostname(name.clone());
     }
     builder.build()
-}
-
-/// `CapBnd` of this process, from `/proc/self/status`.
-fn own_bounding_set() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("CapBnd:"))
-        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
-        .unwrap_or(0)
 }
 
 /// The namespaces vessel gives a container (`vessel run --network none --cgroupns`):

@@ -41,8 +41,9 @@ pub fn spec_for(world: &World, request: &Request) -> ContainerSpec {
     let namespaces = Namespaces::container_default()
         .with(Namespace::Network)
         .with(Namespace::Cgroup);
-    let mut spec =
-        ContainerSpec::new(request.rootfs_in(world), request.argv()).namespaces(namespaces);
+    let mut spec = ContainerSpec::new(request.rootfs_in(world), request.argv())
+        .namespaces(namespaces)
+        .add_capabilities(request.extra_capabilities);
     if let Some(name) = &request.hostname {
         spec = spec.hostname(name);
     }

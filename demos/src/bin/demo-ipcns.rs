@@ -96,7 +96,10 @@ fn run(lesson: &mut Lesson) -> Outcome {
     lesson.syscall("clone3(CLONE_NEWIPC|…); shmget(0x7e55e1, 4096, IPC_CREAT); mq_open(\"/vessel-lesson\", O_CREAT)");
     lesson.syscall("read /proc/sysvipc/shm; mount -t mqueue on /dev/mqueue and list it");
     let script = format!("{TOOL} create; echo end; readlink /proc/self/ns/ipc; read _; exit 0");
-    let spec = ContainerSpec::new(scratch.path(), ["/bin/sh", "-c", &script]);
+    // Mounting the mqueue filesystem inside needs CAP_SYS_ADMIN, which a container
+    // does not keep unless asked (docker's default set).
+    let spec = ContainerSpec::new(scratch.path(), ["/bin/sh", "-c", &script])
+        .add_capabilities(vessel::capabilities::CapSet::of(&["SYS_ADMIN"]));
     let mut held = HeldContainer::start(&spec)?;
     let inside = held.lines_until("end")?;
     let inside_ns = held.next_line()?;

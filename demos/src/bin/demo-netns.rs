@@ -63,8 +63,11 @@ fn run(lesson: &mut Lesson) -> Outcome {
 
     lesson.step("start a container in a new network namespace and list its devices");
     lesson.syscall("clone3(CLONE_NEWNET|…); ioctl(SIOCSIFFLAGS, IFF_UP) on lo in the child; read /proc/net/dev");
+    // `ip addr add` and `ip link set` inside need CAP_NET_ADMIN, which a container does
+    // not keep unless asked (docker's default set).
     let spec = ContainerSpec::new(rootfs::default_rootfs()?, ["/bin/sh", "-c", SCRIPT])
-        .namespaces(Namespaces::container_default().with(Namespace::Network));
+        .namespaces(Namespaces::container_default().with(Namespace::Network))
+        .add_capabilities(vessel::capabilities::CapSet::of(&["NET_ADMIN"]));
     let mut held = HeldContainer::start(&spec)?;
     let devices = held.lines_until("end")?;
     lesson.see("devices inside", devices.join(" "));
