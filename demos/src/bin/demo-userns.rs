@@ -38,7 +38,12 @@ fn run(lesson: &mut Lesson) -> Outcome {
     lesson.syscall("setresgid(0,0,0), setgroups(0), setresuid(0,0,0) in the child, then execve");
     let script = "id -u; cat /proc/self/uid_map; grep CapEff /proc/self/status; \
                   echo hello > /tmp/made-inside; stat -c %u /tmp/made-inside";
-    let spec = ContainerSpec::new(scratch.path(), ["/bin/sh", "-c", script]).id_mapping(mapping);
+    // Privileged (every capability kept, as `vessel run --privileged`): this lesson is
+    // about what a user namespace's root holds, not about the capabilities vessel drops
+    // by default, and the refusal below must come from ownership, not a dropped one.
+    let spec = ContainerSpec::new(scratch.path(), ["/bin/sh", "-c", script])
+        .id_mapping(mapping)
+        .capabilities(None);
     let out = vessel::output(&spec)?;
     let lines: Vec<&str> = out.stdout.lines().collect();
     let field = |i: usize| lines.get(i).copied().unwrap_or_default().trim().to_owned();
@@ -82,7 +87,8 @@ fn run(lesson: &mut Lesson) -> Outcome {
         ["/bin/sh", "-c", "hostname hijacked 2>&1; echo exit=$?"],
     )
     .namespaces(host_uts)
-    .id_mapping(IdMapping::shifted(HOST_FIRST, 65_536));
+    .id_mapping(IdMapping::shifted(HOST_FIRST, 65_536))
+    .capabilities(None);
     let out = vessel::output(&attempt)?;
     for line in out.stdout.lines() {
         lesson.note(&format!("| {line}"));
@@ -98,7 +104,8 @@ fn run(lesson: &mut Lesson) -> Outcome {
         scratch.path(),
         ["/bin/sh", "-c", "hostname inner && hostname"],
     )
-    .id_mapping(IdMapping::shifted(HOST_FIRST, 65_536));
+    .id_mapping(IdMapping::shifted(HOST_FIRST, 65_536))
+    .capabilities(None);
     let out = vessel::output(&own)?;
     lesson.see("hostname inside after sethostname", out.stdout.trim());
     lesson.claim(
