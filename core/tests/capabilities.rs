@@ -122,3 +122,46 @@ fn exec_gets_the_containers_capabilities() {
         Some(capabilities::Capabilities::only(CapSet::of(&["KILL"])))
     );
 }
+
+#[test]
+fn a_capability_step_the_kernel_refuses_names_itself() {
+    vessel::require_root!();
+    // An inheritable capability outside the bounding set: capset(2) refuses it with
+    // EPERM after the bounding set was cut to CHOWN, and the error names that step.
+    let rootfs = vessel::rootfs::default_rootfs().unwrap();
+    let chown = CapSet::of(&["CHOWN"]);
+    let caps = capabilities::Capabilities {
+        inheritable: CapSet::of(&["KILL"]),
+        ..capabilities::Capabilities::only(chown)
+    };
+    let spec = vessel::ContainerSpec::new(rootfs, ["true"]).capabilities(Some(caps));
+    let error = vessel::Container::spawn(&spec).unwrap_err();
+    assert_eq!(
+        vessel::cli::error_chain(&error),
+        "capset(effective 0x1, permitted 0x1, inheritable 0x20): Operation not permitted (os error 1)"
+    );
+}
+
+#[test]
+fn a_capability_vessel_lacks_is_refused_before_the_start() {
+    vessel::require_root!();
+    let (_, permitted, _) = capabilities::own().unwrap();
+    let Some(missing) = CapSet::all_known().minus(permitted).numbers().next() else {
+        eprintln!("skipped: vessel holds every capability here, none can be missing");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let name = capabilities::name(missing);
+    let out = vessel(
+        dir.path(),
+        &["run", "--rm", "--cap-add", &name, "--", "true"],
+    );
+    assert_eq!(out.status.code(), Some(125));
+    assert!(
+        text(&out.stderr).contains(&format!(
+            "would keep {name}, which vessel itself does not have"
+        )),
+        "{}",
+        text(&out.stderr)
+    );
+}
