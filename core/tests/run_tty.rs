@@ -129,6 +129,36 @@ fn run_it_relays_keys_and_follows_the_window_size() {
     );
 }
 
+#[test]
+fn run_t_without_i_ends_lines_with_one_carriage_return() {
+    vessel::require_root!();
+    // The container's pty turns `\n` into `\r\n`; the user's terminal (cooked, with
+    // ONLCR, as a new pty is) must show that as it comes, not add a second `\r`.
+    let session = Session::start(&["-t"], "echo one; echo two", (24, 80));
+    let master = session.master.try_clone().unwrap();
+    assert!(
+        posts_output(master.as_fd()),
+        "the user's terminal starts cooked"
+    );
+    let (seen, code) = session.finish();
+    assert_eq!(code, Some(0), "{seen:?}");
+    assert!(seen.contains("one\r\ntwo\r\n"), "{seen:?}");
+    assert!(!seen.contains("\r\r\n"), "one \\r per line: {seen:?}");
+    assert!(
+        posts_output(master.as_fd()) && cooked(master.as_fd()),
+        "the user's terminal is restored when vessel is done"
+    );
+}
+
+/// Whether the terminal post-processes output (`OPOST`, under which `ONLCR` adds `\r`).
+fn posts_output(fd: BorrowedFd<'_>) -> bool {
+    // SAFETY: an all-zero termios is a valid value for tcgetattr to overwrite.
+    let mut mode: libc::termios = unsafe { std::mem::zeroed() };
+    // SAFETY: `mode` is a live termios.
+    assert_eq!(unsafe { libc::tcgetattr(fd.as_raw_fd(), &mut mode) }, 0);
+    mode.c_oflag & libc::OPOST != 0
+}
+
 /// Whether the terminal (the pty pair's termios, read through its master) echoes and
 /// edits lines: a terminal's normal mode, which raw mode switches off.
 fn cooked(fd: BorrowedFd<'_>) -> bool {

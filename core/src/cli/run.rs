@@ -1,7 +1,7 @@
 //! `vessel run`: start a container in the foreground and pass its exit code on.
 
 use std::io::IsTerminal;
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, AsRawFd};
 use std::path::PathBuf;
 
 use clap::Args;
@@ -228,11 +228,16 @@ impl CallerTerminal {
             .request(tty::window_size(self.caller.as_fd()).unwrap_or((0, 0)))
     }
 
-    /// After the spawn: takes the master, puts the caller's terminal in raw mode for
-    /// `-i` (restored when `raw` drops, on every path out of here) and relays until
-    /// the container's first process exits.
+    /// After the spawn: takes the master, stops the caller's terminal from post-processing
+    /// what it shows, puts it in raw mode for `-i` (both restored when their guards drop,
+    /// on every path out of here) and relays until the container's first process exits.
     fn relay(self, running: &Running, forwarder: &signals::Forwarder, stdin: bool) -> Result<()> {
         let master = self.socket.receive_master()?;
+        // Declared first, so it drops last and restores the settings from before either.
+        let _as_is = std::io::stdout()
+            .is_terminal()
+            .then(|| OutputAsIs::enter(std::io::stdout().as_fd()))
+            .transpose()?;
         let _raw = stdin
             .then(|| RawMode::enter(self.caller.as_fd()))
             .transpose()?;
@@ -249,6 +254,50 @@ impl CallerTerminal {
     }
 }
 // ANCHOR_END: run_with_terminal
+
+// ANCHOR: output_as_is
+/// The caller's terminal shows bytes as they come (`OPOST` off) while the container's
+/// output passes through it. The container's pty already turned each `\n` into `\r\n`
+/// (its own `ONLCR`); a cooked caller terminal would add another `\r`, so `run -t`
+/// without `-i` printed `\r\r\n`. Only output processing changes: the caller's Ctrl-C
+/// still makes SIGINT (`ISIG`), which vessel passes on, because without `-i` no key is
+/// relayed. (docker leaves the terminal cooked under `-t` alone.)
+struct OutputAsIs {
+    fd: std::os::fd::RawFd,
+    saved: libc::termios,
+}
+
+impl OutputAsIs {
+    fn enter(fd: std::os::fd::BorrowedFd<'_>) -> Result<OutputAsIs> {
+        // SAFETY: an all-zero termios is a valid value for tcgetattr to overwrite.
+        let mut saved: libc::termios = unsafe { std::mem::zeroed() };
+        // SAFETY: `fd` is an open terminal (checked by the caller) and `saved` is live.
+        if unsafe { libc::tcgetattr(fd.as_raw_fd(), &mut saved) } == -1 {
+            return Err(crate::Error::last_os("tcgetattr (the caller's stdout)"));
+        }
+        let mut as_is = saved;
+        as_is.c_oflag &= !libc::OPOST;
+        // SAFETY: `as_is` is the terminal's own settings with one flag cleared.
+        if unsafe { libc::tcsetattr(fd.as_raw_fd(), libc::TCSANOW, &as_is) } == -1 {
+            return Err(crate::Error::last_os(
+                "tcsetattr (the caller's stdout, OPOST off)",
+            ));
+        }
+        Ok(OutputAsIs {
+            fd: fd.as_raw_fd(),
+            saved,
+        })
+    }
+}
+
+impl Drop for OutputAsIs {
+    fn drop(&mut self) {
+        // SAFETY: restores the settings read from this same terminal, which stdout keeps
+        // open for the whole run.
+        unsafe { libc::tcsetattr(self.fd, libc::TCSANOW, &self.saved) };
+    }
+}
+// ANCHOR_END: output_as_is
 
 /// The `--trace` table: each stage's duration and its share of the whole start.
 fn trace_table(trace: &crate::StartTrace) -> String {
