@@ -535,3 +535,28 @@ fn kill_and_wait_take_several_containers_and_go_on_past_one_that_fails() {
     vessel.ok(&["rm", a, b]);
     vessel.assert_empty();
 }
+
+#[test]
+fn rm_f_of_a_container_whose_supervisor_is_stopped_does_not_wait_for_ever() {
+    vessel::require_root!();
+    let vessel = Vessel::new();
+    // `run -d` returns once the shim has recorded the start: it holds no lock now.
+    let id = vessel.ok(&["run", "-d", "--name", "tz", "--", "sleep", "1000"]);
+    let record = vessel.state().find("tz").unwrap();
+    // SAFETY: kill(2) of the shim, pinned by the record's start time just now and
+    // alive (it is the container's parent, and the container runs).
+    assert_eq!(unsafe { libc::kill(record.shim_pid, libc::SIGSTOP) }, 0);
+    // The stop lands as the shim next runs; it is stopped once its state says so.
+    let state = || {
+        std::fs::read_to_string(format!("/proc/{}/stat", record.shim_pid))
+            .ok()
+            .and_then(|stat| vessel::state::process::parse_state(&stat))
+    };
+    while state() != Some('T') {
+        std::thread::yield_now();
+    }
+    // Without the SIGCONT, rm -f would wait for ever for the shim to record the exit.
+    assert_eq!(vessel.ok(&["rm", "-f", "tz"]), "tz\n");
+    vessel.assert_gone(id.trim());
+    vessel.assert_empty();
+}

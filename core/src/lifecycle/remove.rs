@@ -47,6 +47,11 @@ pub fn remove(dir: &StateDir, query: &str, force: bool) -> Result<Record> {
         container.wait_exit(None).map_err(sys("poll"))?;
     }
     hold_point("rm-killed");
+    if force && let Some(shim) = Pinned::open(record.shim_pid, record.shim_start_time) {
+        // `settle` waits for the supervisor to record the exit: one stopped with SIGSTOP
+        // (or ^Z, for a foreground `vessel run`) would make that wait last for ever.
+        let _ = shim.signal(libc::SIGCONT);
+    }
     let last = settle(dir, &record)?.unwrap_or(record);
     clean_up(dir, &last)?;
     Ok(last)
