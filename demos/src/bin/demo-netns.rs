@@ -29,11 +29,13 @@ const CONTAINER_ADDR: &str = "10.200.0.2";
 const PORT: u16 = 7000;
 
 /// What the container runs: list its devices, wait for the veth, address it, then talk
-/// to the host side with `nc`.
+/// to the host side with `nc`. A step that fails ends the container at once (rather than
+/// leaving it waiting on `read`), so the lesson sees the exit instead of hanging.
 const SCRIPT: &str = "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '; echo end; \
     read _; \
-    ip addr add 10.200.0.2/30 dev vsl-c0 && ip link set vsl-c0 up && echo configured; \
-    echo ping | nc 10.200.0.1 7000; \
+    ip addr add 10.200.0.2/30 dev vsl-c0 && ip link set vsl-c0 up && echo configured \
+        || { echo 'not configured'; exit 1; }; \
+    echo ping | nc 10.200.0.1 7000 || exit 2; \
     read _; exit 0";
 
 fn main() {
@@ -116,11 +118,25 @@ fn run(lesson: &mut Lesson) -> Outcome {
     let listener = TcpListener::bind((HOST_ADDR, PORT))?;
     writeln!(held.stdin())?;
     let configured = held.next_line()?;
-    lesson.claim(
+    if !lesson.claim(
         "the container configured its end",
         configured == "configured",
-    );
-    let (mut conn, peer) = listener.accept()?;
+    ) {
+        let status = held.release()?;
+        return Err(format!(
+            "the container could not address {CONTAINER_END} (it said {configured:?}, then {status}); \
+             its `ip` error is printed above"
+        )
+        .into());
+    }
+    let Some((mut conn, peer)) = accept_or_exit(&listener, held.running().pidfd())? else {
+        let status = held.release()?;
+        return Err(format!(
+            "the container ended ({status}) without connecting to {HOST_ADDR}:{PORT}; \
+             its `nc` error is printed above"
+        )
+        .into());
+    };
     let mut received = String::new();
     conn.read_to_string(&mut received)?;
     conn.write_all(b"pong from the host side\n")?;
@@ -164,6 +180,40 @@ fn run(lesson: &mut Lesson) -> Outcome {
         !machine.iter().any(|d| d.starts_with("vsl-")),
     );
     Ok(())
+}
+
+/// Waits for a connection on `listener` or for the container's exit, whichever comes
+/// first: `accept` alone would wait forever for a container that failed before `nc`.
+/// `None` means the container exited without connecting.
+fn accept_or_exit(
+    listener: &TcpListener,
+    container: std::os::fd::BorrowedFd<'_>,
+) -> std::io::Result<Option<(std::net::TcpStream, std::net::SocketAddr)>> {
+    use std::os::fd::AsRawFd;
+    let mut fds = [
+        libc::pollfd {
+            fd: listener.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        },
+        // A pidfd becomes readable when its process exits.
+        libc::pollfd {
+            fd: container.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        },
+    ];
+    loop {
+        // SAFETY: `fds` is a live array of two pollfds, and both descriptors stay open
+        // for the call (the listener and the container are borrowed).
+        match unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) } {
+            -1 if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted => {}
+            -1 => return Err(std::io::Error::last_os_error()),
+            // A connection that came in just before the exit still counts.
+            _ if fds[0].revents != 0 => return listener.accept().map(Some),
+            _ => return Ok(None),
+        }
+    }
 }
 
 fn ip(args: &[&str]) -> Result<(), Box<dyn std::error::Error>> {
