@@ -222,6 +222,7 @@ fn fork_as_sibling(pid_pipe: libc::c_int) -> Result<(), i32> {
 }
 // ANCHOR_END: fork_as_sibling
 
+// ANCHOR: take_terminal
 /// A new session, with the terminal on stdin as its controlling terminal.
 fn take_terminal() -> Result<(), i32> {
     // SAFETY: setsid takes no arguments; this process is not a group leader (it was
@@ -231,3 +232,4 @@ fn take_terminal() -> Result<(), i32> {
     // steal it from another session".
     check(unsafe { libc::ioctl(0, libc::TIOCSCTTY, 0) }.into())
 }
+// ANCHOR_END: take_terminal
