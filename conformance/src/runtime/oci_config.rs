@@ -21,58 +21,13 @@ use oci_spec::runtime::{
 
 use super::{Request, USERNS_COUNT, USERNS_FIRST_HOST_ID};
 
-/// Every capability up to CAP_CHECKPOINT_RESTORE (Linux 5.9), by the names oci-spec
-/// parses, in the kernel's order (the index is the capability's number).
-const CAPABILITIES: [&str; 41] = [
-    "CHOWN",
-    "DAC_OVERRIDE",
-    "DAC_READ_SEARCH",
-    "FOWNER",
-    "FSETID",
-    "KILL",
-    "SETGID",
-    "SETUID",
-    "SETPCAP",
-    "LINUX_IMMUTABLE",
-    "NET_BIND_SERVICE",
-    "NET_BROADCAST",
-    "NET_ADMIN",
-    "NET_RAW",
-    "IPC_LOCK",
-    "IPC_OWNER",
-    "SYS_MODULE",
-    "SYS_RAWIO",
-    "SYS_CHROOT",
-    "SYS_PTRACE",
-    "SYS_PACCT",
-    "SYS_ADMIN",
-    "SYS_BOOT",
-    "SYS_NICE",
-    "SYS_RESOURCE",
-    "SYS_TIME",
-    "SYS_TTY_CONFIG",
-    "MKNOD",
-    "LEASE",
-    "AUDIT_WRITE",
-    "AUDIT_CONTROL",
-    "SETFCAP",
-    "MAC_OVERRIDE",
-    "MAC_ADMIN",
-    "SYSLOG",
-    "WAKE_ALARM",
-    "BLOCK_SUSPEND",
-    "AUDIT_READ",
-    "PERFMON",
-    "BPF",
-    "CHECKPOINT_RESTORE",
-];
-
 /// The config for `request` on `rootfs`, with its cgroup at `cgroups_path`.
 pub fn config(request: &Request, rootfs: &Path, cgroups_path: &Path) -> Result<Spec, OciSpecError> {
     // The set vessel gives its own containers; bounding, effective and permitted alike,
     // inheritable and ambient empty, as docker asks runc for.
     let wanted = request.capabilities();
-    let caps: Capabilities = CAPABILITIES
+    // vessel's table of names is the kernel's numbering, which oci-spec parses too.
+    let caps: Capabilities = ::vessel::capabilities::NAMES
         .iter()
         .enumerate()
         .filter(|(bit, _)| wanted.contains(*bit as u32))
