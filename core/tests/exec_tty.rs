@@ -5,20 +5,12 @@
 
 mod cli_support;
 
-use std::fs::File;
-use std::io::{Read, Write};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::io::Write;
+use std::os::fd::AsFd;
 use std::path::Path;
-use std::process::Child;
 
+use cli_support::terminal::{Session, cooked, set_size};
 use cli_support::{kill_and_wait, start_sleeper, text, vessel, vessel_in};
-use vessel::tty::Pty;
-
-/// The user's side of a terminal, and `vessel exec -t` started on its slave.
-struct Session {
-    master: File,
-    vessel: Child,
-}
 
 /// A detached `sleep 1000` container in a run directory of its own. [`Sleeper::stop`]
 /// kills it and checks its exit was recorded; if a check fails before that, dropping it
@@ -60,76 +52,19 @@ impl Drop for Sleeper {
     }
 }
 
-fn set_size(fd: BorrowedFd<'_>, rows: u16, cols: u16) {
-    let size = libc::winsize {
-        ws_row: rows,
-        ws_col: cols,
-        ws_xpixel: 0,
-        ws_ypixel: 0,
-    };
-    // SAFETY: TIOCSWINSZ reads a winsize from the pointer, a live local.
-    let ret = unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCSWINSZ, &size) };
-    assert_eq!(ret, 0, "TIOCSWINSZ on the test's pty");
+/// `vessel exec -t ID -- COMMAND` in `sleeper` on a new terminal of `rows` × `cols`.
+fn start(sleeper: &Sleeper, command: &[&str], size: (u16, u16)) -> Session {
+    let mut vessel = vessel_in(sleeper.run_dir());
+    vessel.args(["exec", "-t", &sleeper.id, "--"]).args(command);
+    Session::start(vessel, size)
 }
 
-impl Session {
-    /// `vessel exec -t ID -- COMMAND` in `sleeper` on a new terminal of `rows` × `cols`.
-    fn start(sleeper: &Sleeper, command: &[&str], (rows, cols): (u16, u16)) -> Session {
-        let terminal = Pty::open(std::io::stderr().as_fd()).unwrap();
-        set_size(terminal.slave.as_fd(), rows, cols);
-        let slave = || std::process::Stdio::from(terminal.slave.try_clone().unwrap());
-        let vessel = vessel_in(sleeper.run_dir())
-            .args(["exec", "-t", &sleeper.id, "--"])
-            .args(command)
-            .stdin(slave())
-            .stdout(slave())
-            .stderr(slave())
-            .spawn()
-            .unwrap();
-        // Only vessel may hold the slave now: reading the master then ends (EIO) once
-        // vessel has exited.
-        let Pty { master, slave } = terminal;
-        drop(slave);
-        Session {
-            master: File::from(master),
-            vessel,
-        }
-    }
-
-    /// Reads until `wanted` has appeared (or the terminal closed); returns all read.
-    fn read_until(&mut self, wanted: &str) -> String {
-        let mut seen = Vec::new();
-        let mut buf = [0u8; 1024];
-        while !String::from_utf8_lossy(&seen).contains(wanted) {
-            match self.master.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => seen.extend_from_slice(&buf[..n]),
-            }
-        }
-        String::from_utf8_lossy(&seen).into_owned()
-    }
-
-    /// Reads the rest of the output and waits for vessel: (output, exit code, whether
-    /// the user's terminal is cooked again).
-    fn finish(mut self) -> (String, Option<i32>, bool) {
-        let master = self.master.try_clone().unwrap();
-        let mut seen = Vec::new();
-        // Ends with EIO once vessel, the last holder of the slave, exits.
-        let _ = self.master.read_to_end(&mut seen);
-        let status = self.vessel.wait().unwrap();
-        let seen = String::from_utf8_lossy(&seen).into_owned();
-        (seen, status.code(), cooked(master.as_fd()))
-    }
-}
-
-/// Whether the terminal (the pty pair's termios, read through its master) echoes and
-/// edits lines: a terminal's normal mode, which raw mode switches off.
-fn cooked(fd: BorrowedFd<'_>) -> bool {
-    // SAFETY: an all-zero termios is a valid value for tcgetattr to overwrite.
-    let mut mode: libc::termios = unsafe { std::mem::zeroed() };
-    // SAFETY: `mode` is a live termios.
-    assert_eq!(unsafe { libc::tcgetattr(fd.as_raw_fd(), &mut mode) }, 0);
-    mode.c_lflag & (libc::ICANON | libc::ECHO) == (libc::ICANON | libc::ECHO)
+/// Reads the rest of the output and waits for vessel: (output, exit code, whether the
+/// user's terminal is cooked again).
+fn finish(session: Session) -> (String, Option<i32>, bool) {
+    let master = session.master.try_clone().unwrap();
+    let (seen, code) = session.finish();
+    (seen, code, cooked(master.as_fd()))
 }
 
 /// The value after `key=` on a line of `seen` (the shell's output, `\r\n` line ends).
@@ -168,8 +103,8 @@ const SHOW_TERMINAL: &str = "echo tty=$(tty); echo size=$(stty size); \
 /// container's root, the controlling terminal, of the caller's size; exit 7 passed on.
 fn check_terminal_of_the_containers_own(options: &[&str]) {
     let sleeper = Sleeper::start(options);
-    let session = Session::start(&sleeper, &["sh", "-c", SHOW_TERMINAL], (37, 101));
-    let (seen, code, cooked) = session.finish();
+    let session = start(&sleeper, &["sh", "-c", SHOW_TERMINAL], (37, 101));
+    let (seen, code, cooked) = finish(session);
     assert_eq!(code, Some(7), "the exit code passes through: {seen}");
     let tty = field(&seen, "tty").unwrap_or_default();
     let number = tty.strip_prefix("/dev/pts/").unwrap_or_default();
@@ -221,7 +156,7 @@ fn exec_t_relays_keys_follows_the_window_size_and_restores_the_terminal() {
     let script = "trap 'echo winch=yes' WINCH; echo ready; \
                   while [ -z \"$line\" ]; do read line; done; \
                   echo size=$(stty size); echo got=$line; exit 5";
-    let mut session = Session::start(&sleeper, &["sh", "-c", script], (24, 80));
+    let mut session = start(&sleeper, &["sh", "-c", script], (24, 80));
     let before = session.read_until("ready");
     assert!(before.contains("ready"), "{before}");
     assert!(
@@ -236,7 +171,7 @@ fn exec_t_relays_keys_follows_the_window_size_and_restores_the_terminal() {
     // SAFETY: kill takes a pid (vessel, our child, not yet waited for) and a signal.
     assert_eq!(unsafe { libc::kill(pid, libc::SIGWINCH) }, 0);
     session.master.write_all(b"hello\n").unwrap();
-    let (seen, code, cooked) = session.finish();
+    let (seen, code, cooked) = finish(session);
     assert_eq!(code, Some(5), "{seen}");
     assert_eq!(field(&seen, "got"), Some("hello"), "{seen}");
     assert_eq!(field(&seen, "size"), Some("50 120"), "{seen}");
@@ -257,14 +192,14 @@ fn exec_t_relays_keys_follows_the_window_size_and_restores_the_terminal() {
 fn ctrl_c_typed_at_exec_t_reaches_the_command_through_its_own_terminal() {
     vessel::require_root!();
     let sleeper = Sleeper::start(&[]);
-    let mut session = Session::start(&sleeper, &["sh", "-c", "echo ready; cat"], (24, 80));
+    let mut session = start(&sleeper, &["sh", "-c", "echo ready; cat"], (24, 80));
     // Relayed output means vessel already made the user's terminal raw, so the byte
     // goes through as it is, and the container's pty turns it into SIGINT for its
     // foreground process group: the command's.
     let before = session.read_until("ready");
     assert!(before.contains("ready"), "{before}");
     session.master.write_all(b"\x03").unwrap();
-    let (seen, code, cooked) = session.finish();
+    let (seen, code, cooked) = finish(session);
     assert_eq!(code, Some(128 + libc::SIGINT), "killed by SIGINT: {seen}");
     assert!(cooked, "the user's terminal is restored");
     assert_nothing_left_in(&sleeper);
@@ -275,8 +210,8 @@ fn ctrl_c_typed_at_exec_t_reaches_the_command_through_its_own_terminal() {
 fn exec_t_of_a_missing_command_says_so_and_leaves_the_terminal_cooked() {
     vessel::require_root!();
     let sleeper = Sleeper::start(&[]);
-    let session = Session::start(&sleeper, &["no-such-command"], (24, 80));
-    let (seen, code, cooked) = session.finish();
+    let session = start(&sleeper, &["no-such-command"], (24, 80));
+    let (seen, code, cooked) = finish(session);
     assert_eq!(code, Some(127), "{seen}");
     assert!(seen.contains("no-such-command"), "{seen}");
     assert!(seen.contains("not found"), "{seen}");

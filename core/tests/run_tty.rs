@@ -4,85 +4,29 @@
 
 mod cli_support;
 
-use std::fs::File;
-use std::io::{Read, Write};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
-use std::process::{Child, Command};
+use std::io::Write;
+use std::os::fd::AsFd;
+use std::process::Command;
 
+use cli_support::terminal::{Session, cooked, posts_output, set_size};
 use vessel::rootfs;
-use vessel::tty::Pty;
 
-/// The user's side of a terminal of `rows` × `cols`, and vessel started on its slave.
-struct Session {
-    master: File,
-    vessel: Child,
-}
-
-fn set_size(fd: BorrowedFd<'_>, rows: u16, cols: u16) {
-    let size = libc::winsize {
-        ws_row: rows,
-        ws_col: cols,
-        ws_xpixel: 0,
-        ws_ypixel: 0,
-    };
-    // SAFETY: TIOCSWINSZ reads a winsize from the pointer, a live local.
-    let ret = unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCSWINSZ, &size) };
-    assert_eq!(ret, 0, "TIOCSWINSZ on the test's pty");
-}
-
-impl Session {
-    /// `vessel run --rm --rootfs DEFAULT <options> -- sh -c SCRIPT` on a new pty.
-    fn start(options: &[&str], script: &str, (rows, cols): (u16, u16)) -> Session {
-        let terminal = Pty::open(std::io::stderr().as_fd()).unwrap();
-        set_size(terminal.slave.as_fd(), rows, cols);
-        let rootfs = rootfs::default_rootfs().unwrap();
-        let slave = || std::process::Stdio::from(terminal.slave.try_clone().unwrap());
-        let vessel = Command::new(env!("CARGO_BIN_EXE_vessel"))
-            .args(["run", "--rm", "--rootfs", rootfs.to_str().unwrap()])
-            .args(options)
-            .args(["--", "sh", "-c", script])
-            .stdin(slave())
-            .stdout(slave())
-            .stderr(slave())
-            .spawn()
-            .unwrap();
-        // Only vessel may hold the slave now: reading the master then ends (EIO) once
-        // vessel has exited.
-        let Pty { master, slave } = terminal;
-        drop(slave);
-        Session {
-            master: File::from(master),
-            vessel,
-        }
-    }
-
-    /// Reads until `wanted` has appeared (or the terminal closed); returns all read.
-    fn read_until(&mut self, wanted: &str) -> String {
-        let mut seen = Vec::new();
-        let mut buf = [0u8; 1024];
-        while !String::from_utf8_lossy(&seen).contains(wanted) {
-            match self.master.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => seen.extend_from_slice(&buf[..n]),
-            }
-        }
-        String::from_utf8_lossy(&seen).into_owned()
-    }
-
-    /// Reads the rest of the output and waits for vessel: (output, exit code).
-    fn finish(mut self) -> (String, Option<i32>) {
-        let mut seen = Vec::new();
-        // Ends with EIO once vessel, the last holder of the slave, exits.
-        let _ = self.master.read_to_end(&mut seen);
-        let status = self.vessel.wait().unwrap();
-        (String::from_utf8_lossy(&seen).into_owned(), status.code())
-    }
+/// `vessel run --rm --rootfs DEFAULT <options> -- sh -c SCRIPT` on a new terminal of
+/// `rows` × `cols`.
+fn start(options: &[&str], script: &str, size: (u16, u16)) -> Session {
+    let rootfs = rootfs::default_rootfs().unwrap();
+    let mut vessel = Command::new(env!("CARGO_BIN_EXE_vessel"));
+    vessel
+        .args(["run", "--rm", "--rootfs", rootfs.to_str().unwrap()])
+        .args(options)
+        .args(["--", "sh", "-c", script]);
+    Session::start(vessel, size)
 }
 
 #[test]
 fn run_t_gives_the_container_a_terminal_of_its_own_sized_like_the_callers() {
     vessel::require_root!();
-    let session = Session::start(
+    let session = start(
         &["-t"],
         "tty; stty size; [ -t 0 ] && echo stdin-is-a-tty; echo pts: $(ls /dev/pts); exit 7",
         (37, 101),
@@ -103,7 +47,7 @@ fn run_t_gives_the_container_a_terminal_of_its_own_sized_like_the_callers() {
 fn run_it_relays_keys_and_follows_the_window_size() {
     vessel::require_root!();
     let script = "echo ready; read line; stty size; echo got:$line; exit 5";
-    let mut session = Session::start(&["-it"], script, (24, 80));
+    let mut session = start(&["-it"], script, (24, 80));
     let before = session.read_until("ready");
     assert!(before.contains("ready"), "{before}");
     assert!(
@@ -134,7 +78,7 @@ fn run_t_without_i_ends_lines_with_one_carriage_return() {
     vessel::require_root!();
     // The container's pty turns `\n` into `\r\n`; the user's terminal (cooked, with
     // ONLCR, as a new pty is) must show that as it comes, not add a second `\r`.
-    let session = Session::start(&["-t"], "echo one; echo two", (24, 80));
+    let session = start(&["-t"], "echo one; echo two", (24, 80));
     let master = session.master.try_clone().unwrap();
     assert!(
         posts_output(master.as_fd()),
@@ -150,31 +94,12 @@ fn run_t_without_i_ends_lines_with_one_carriage_return() {
     );
 }
 
-/// Whether the terminal post-processes output (`OPOST`, under which `ONLCR` adds `\r`).
-fn posts_output(fd: BorrowedFd<'_>) -> bool {
-    // SAFETY: an all-zero termios is a valid value for tcgetattr to overwrite.
-    let mut mode: libc::termios = unsafe { std::mem::zeroed() };
-    // SAFETY: `mode` is a live termios.
-    assert_eq!(unsafe { libc::tcgetattr(fd.as_raw_fd(), &mut mode) }, 0);
-    mode.c_oflag & libc::OPOST != 0
-}
-
-/// Whether the terminal (the pty pair's termios, read through its master) echoes and
-/// edits lines: a terminal's normal mode, which raw mode switches off.
-fn cooked(fd: BorrowedFd<'_>) -> bool {
-    // SAFETY: an all-zero termios is a valid value for tcgetattr to overwrite.
-    let mut mode: libc::termios = unsafe { std::mem::zeroed() };
-    // SAFETY: `mode` is a live termios.
-    assert_eq!(unsafe { libc::tcgetattr(fd.as_raw_fd(), &mut mode) }, 0);
-    mode.c_lflag & (libc::ICANON | libc::ECHO) == (libc::ICANON | libc::ECHO)
-}
-
 #[test]
 fn without_t_the_container_has_no_terminal_of_its_own() {
     vessel::require_root!();
     // Even on a terminal, vessel's own (a host pty) is a stranger in the container's
     // devpts: `tty` finds no name for it.
-    let session = Session::start(&[], "tty", (24, 80));
+    let session = start(&[], "tty", (24, 80));
     let (seen, code) = session.finish();
     assert!(seen.contains("not a tty"), "{seen}");
     assert_eq!(code, Some(1), "tty exits 1 without a terminal: {seen}");
