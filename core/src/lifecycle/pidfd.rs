@@ -2,7 +2,7 @@
 //! stranger that inherited its pid.
 
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use crate::state::process;
@@ -23,13 +23,7 @@ impl Pinned {
         if pid <= 0 {
             return None;
         }
-        // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1.
-        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-        if fd < 0 {
-            return None;
-        }
-        // SAFETY: the kernel just returned this descriptor; nothing else owns it.
-        let fd = unsafe { OwnedFd::from_raw_fd(fd as libc::c_int) };
+        let fd = process::pidfd_open(pid).ok()?;
         process::is_same_process(pid, start_time).then_some(Pinned { fd })
     }
     // ANCHOR_END: pin
