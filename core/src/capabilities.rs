@@ -208,12 +208,16 @@ const fn eq(a: &[u8], b: &[u8]) -> bool {
     true
 }
 
-/// The highest capability number the running kernel knows.
+/// The highest capability number the running kernel knows, read once per process (it
+/// cannot change while the kernel runs; every container start asks for it).
 pub fn last_cap() -> u32 {
-    std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(NAMES.len() as u32 - 1)
+    static LAST_CAP: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *LAST_CAP.get_or_init(|| {
+        std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(NAMES.len() as u32 - 1)
+    })
 }
 
 /// A name given to `--cap-add` or `--cap-drop` that is not a capability.
