@@ -1,7 +1,7 @@
 //! `vessel run`: start a container in the foreground and pass its exit code on.
 
 use std::io::IsTerminal;
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::AsFd;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -263,38 +263,17 @@ impl CallerTerminal {
 /// still makes SIGINT (`ISIG`), which vessel passes on, because without `-i` no key is
 /// relayed. (docker leaves the terminal cooked under `-t` alone.)
 struct OutputAsIs {
-    fd: std::os::fd::RawFd,
-    saved: libc::termios,
+    _modes: tty::TerminalModes,
 }
 
 impl OutputAsIs {
     fn enter(fd: std::os::fd::BorrowedFd<'_>) -> Result<OutputAsIs> {
-        // SAFETY: an all-zero termios is a valid value for tcgetattr to overwrite.
-        let mut saved: libc::termios = unsafe { std::mem::zeroed() };
-        // SAFETY: `fd` is an open terminal (checked by the caller) and `saved` is live.
-        if unsafe { libc::tcgetattr(fd.as_raw_fd(), &mut saved) } == -1 {
-            return Err(crate::Error::last_os("tcgetattr (the caller's stdout)"));
-        }
-        let mut as_is = saved;
-        as_is.c_oflag &= !libc::OPOST;
-        // SAFETY: `as_is` is the terminal's own settings with one flag cleared.
-        if unsafe { libc::tcsetattr(fd.as_raw_fd(), libc::TCSANOW, &as_is) } == -1 {
-            return Err(crate::Error::last_os(
-                "tcsetattr (the caller's stdout, OPOST off)",
-            ));
-        }
-        Ok(OutputAsIs {
-            fd: fd.as_raw_fd(),
-            saved,
-        })
-    }
-}
-
-impl Drop for OutputAsIs {
-    fn drop(&mut self) {
-        // SAFETY: restores the settings read from this same terminal, which stdout keeps
-        // open for the whole run.
-        unsafe { libc::tcsetattr(self.fd, libc::TCSANOW, &self.saved) };
+        let calls = (
+            "tcgetattr (the caller's stdout)",
+            "tcsetattr (the caller's stdout, OPOST off)",
+        );
+        tty::TerminalModes::change(fd, calls, |as_is| as_is.c_oflag &= !libc::OPOST)
+            .map(|_modes| OutputAsIs { _modes })
     }
 }
 // ANCHOR_END: output_as_is

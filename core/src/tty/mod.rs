@@ -84,39 +84,61 @@ impl Pty {
     }
 }
 
-/// The caller's terminal in raw mode; the old settings come back when dropped.
-pub struct RawMode {
+/// A terminal's settings, changed until this guard drops and puts the old ones back.
+pub struct TerminalModes {
     fd: libc::c_int,
     saved: libc::termios,
 }
 
-impl RawMode {
-    /// Switches the terminal on `fd` to raw mode.
-    pub fn enter(fd: BorrowedFd<'_>) -> Result<RawMode> {
+impl TerminalModes {
+    /// Reads the settings of the terminal on `fd`, lets `change` alter a copy and applies
+    /// it; `calls` name the `tcgetattr` and `tcsetattr` in an error.
+    pub fn change(
+        fd: BorrowedFd<'_>,
+        calls: (&'static str, &'static str),
+        change: impl FnOnce(&mut libc::termios),
+    ) -> Result<TerminalModes> {
         // SAFETY: an all-zero termios is a valid value for tcgetattr to overwrite.
         let mut saved: libc::termios = unsafe { std::mem::zeroed() };
         // SAFETY: `saved` is a live termios.
         if unsafe { libc::tcgetattr(fd.as_raw_fd(), &mut saved) } == -1 {
-            return Err(sys("tcgetattr (the caller's terminal)"));
+            return Err(sys(calls.0));
         }
-        let mut raw = saved;
-        // SAFETY: `raw` is a live termios to modify.
-        unsafe { libc::cfmakeraw(&mut raw) };
-        // SAFETY: `raw` is a valid termios for the terminal.
-        if unsafe { libc::tcsetattr(fd.as_raw_fd(), libc::TCSANOW, &raw) } == -1 {
-            return Err(sys("tcsetattr (the caller's terminal)"));
+        let mut changed = saved;
+        change(&mut changed);
+        // SAFETY: `changed` is the terminal's own settings, altered.
+        if unsafe { libc::tcsetattr(fd.as_raw_fd(), libc::TCSANOW, &changed) } == -1 {
+            return Err(sys(calls.1));
         }
-        Ok(RawMode {
+        Ok(TerminalModes {
             fd: fd.as_raw_fd(),
             saved,
         })
     }
 }
 
-impl Drop for RawMode {
+impl Drop for TerminalModes {
     fn drop(&mut self) {
         // SAFETY: restores the settings read from this same terminal.
         unsafe { libc::tcsetattr(self.fd, libc::TCSANOW, &self.saved) };
+    }
+}
+
+/// The caller's terminal in raw mode; the old settings come back when dropped.
+pub struct RawMode {
+    _modes: TerminalModes,
+}
+
+impl RawMode {
+    /// Switches the terminal on `fd` to raw mode.
+    pub fn enter(fd: BorrowedFd<'_>) -> Result<RawMode> {
+        let calls = (
+            "tcgetattr (the caller's terminal)",
+            "tcsetattr (the caller's terminal)",
+        );
+        // SAFETY: `raw` is a live termios to modify.
+        TerminalModes::change(fd, calls, |raw| unsafe { libc::cfmakeraw(raw) })
+            .map(|_modes| RawMode { _modes })
     }
 }
 
