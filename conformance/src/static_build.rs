@@ -11,21 +11,28 @@ pub const STATIC_TARGET_DIR: &str = "target/vm";
 /// The only target here; `+crt-static` makes glibc binaries static.
 pub const TARGET: &str = "x86_64-unknown-linux-gnu";
 
-/// `cargo build` of `packages`, static, without debug info, into [`STATIC_TARGET_DIR`].
-pub fn command(cargo: &Path, workspace: &Path, packages: &[&str]) -> Command {
+/// `cargo <subcommand>` for the static target, into [`STATIC_TARGET_DIR`], without debug
+/// info (smaller binaries; panics still name the file and line). The caller adds the rest.
+pub fn cargo(cargo: &Path, workspace: &Path, subcommand: &str) -> Command {
     let mut command = Command::new(cargo);
     command
         .current_dir(workspace)
-        .args(["build", "--quiet", "--target", TARGET]);
-    for package in packages {
-        command.args(["-p", package]);
-    }
-    command
+        .args([subcommand, "--target", TARGET])
         .arg("--target-dir")
         .arg(workspace.join(STATIC_TARGET_DIR))
         .env("RUSTFLAGS", "-C target-feature=+crt-static")
         .env("CARGO_PROFILE_DEV_DEBUG", "0")
         .env("CARGO_PROFILE_DEV_STRIP", "debuginfo");
+    command
+}
+
+/// `cargo build` of `packages`, static, without debug info, into [`STATIC_TARGET_DIR`].
+pub fn command(cargo_path: &Path, workspace: &Path, packages: &[&str]) -> Command {
+    let mut command = cargo(cargo_path, workspace, "build");
+    command.arg("--quiet");
+    for package in packages {
+        command.args(["-p", package]);
+    }
     command
 }
 

@@ -11,10 +11,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::shell;
+use vessel_conformance::static_build::{self, TARGET};
 
-/// The target triple built for the guest.
-pub const TARGET: &str = "x86_64-unknown-linux-gnu";
+use crate::shell;
 
 /// The executables of one build: cargo target name → path.
 #[derive(Debug, Default)]
@@ -35,29 +34,17 @@ impl Built {
 
 /// Where the static build goes, apart from the normal one.
 pub fn target_dir() -> PathBuf {
-    shell::root().join("target").join("vm")
+    shell::root().join(static_build::STATIC_TARGET_DIR)
 }
 
 /// Runs `cargo <subcommand> <args>` statically linked for the guest and returns the
 /// executables cargo reports; fails if any of them is not static.
 pub fn cargo_static(subcommand: &str, args: &[&str]) -> Result<Built, String> {
     let target_dir = target_dir();
-    let mut command = Command::new(shell::cargo());
+    let mut command = static_build::cargo(Path::new(&shell::cargo()), &shell::root(), subcommand);
     command
-        .arg(subcommand)
-        .args([
-            "--target",
-            TARGET,
-            "--message-format=json-render-diagnostics",
-        ])
-        .arg("--target-dir")
-        .arg(&target_dir)
+        .arg("--message-format=json-render-diagnostics")
         .args(args)
-        .current_dir(shell::root())
-        .env("RUSTFLAGS", "-C target-feature=+crt-static")
-        // No debug info: smaller archive, faster boot; panics still name the file/line.
-        .env("CARGO_PROFILE_DEV_DEBUG", "0")
-        .env("CARGO_PROFILE_DEV_STRIP", "debuginfo")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
     println!(
