@@ -10,7 +10,7 @@ use std::process::Command;
 
 use vessel_conformance::static_build;
 
-use crate::{packages, shell};
+use crate::{packages, shell, vm};
 
 /// Where the static binaries are built (shared with the suite's own test and the VM).
 pub const STATIC_TARGET_DIR: &str = static_build::STATIC_TARGET_DIR;
@@ -37,45 +37,9 @@ pub fn build_static() -> Result<PathBuf, String> {
     }
     let dir = static_build::binary_dir(&root);
     for binary in ["vessel-conformance", "vessel-probe"] {
-        let path = dir.join(binary);
-        if has_interpreter(&path)? {
-            return Err(format!(
-                "{} is dynamically linked (it has an ELF interpreter); it must be static to run in a VM or on a busybox rootfs",
-                path.display()
-            ));
-        }
+        vm::check_static(&dir.join(binary))?;
     }
     Ok(dir)
-}
-
-/// Whether the ELF file at `path` names a dynamic loader (a `PT_INTERP` program header).
-fn has_interpreter(path: &Path) -> Result<bool, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("read {}: {e}", path.display()))?;
-    let u16_at = |at: usize| {
-        bytes
-            .get(at..at + 2)
-            .map(|b| u16::from_le_bytes([b[0], b[1]]))
-    };
-    let u32_at = |at: usize| {
-        bytes
-            .get(at..at + 4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    };
-    let u64_at = |at: usize| {
-        bytes
-            .get(at..at + 8)
-            .and_then(|b| b.try_into().ok())
-            .map(u64::from_le_bytes)
-    };
-    let not_elf = || format!("{} is not a 64-bit ELF file", path.display());
-    if bytes.get(..5) != Some(b"\x7fELF\x02") {
-        return Err(not_elf());
-    }
-    const PT_INTERP: u32 = 3;
-    let phoff = u64_at(0x20).ok_or_else(not_elf)? as usize;
-    let phentsize = usize::from(u16_at(0x36).ok_or_else(not_elf)?);
-    let phnum = usize::from(u16_at(0x38).ok_or_else(not_elf)?);
-    Ok((0..phnum).any(|i| u32_at(phoff + i * phentsize) == Some(PT_INTERP)))
 }
 
 /// Runs the suite on this host; `args` go to the suite, except `--peers`.

@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::packages;
+pub use build::check_static;
 use kernel::Kernel;
 use qemu::{Accel, Boot, Console, Ending};
 
