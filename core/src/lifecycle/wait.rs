@@ -4,7 +4,7 @@ use std::fs::File;
 
 use super::log::read_exit;
 use super::pidfd::Pinned;
-use super::settle::{settle, wait_for_supervisor};
+use super::settle::settle;
 use super::stop::sys;
 use crate::error::Result;
 use crate::state::{Observed, Record, StateDir, Status};
@@ -18,14 +18,14 @@ pub fn wait(dir: &StateDir, query: &str) -> Result<Option<Record>> {
     // racing this wait); its shim writes the exit to the log first. Opened now, the log
     // stays readable after its name is gone.
     let log = record.log.as_ref().and_then(|path| File::open(path).ok());
-    if matches!(record.observed(), Observed::Running | Observed::Created) {
-        // The supervisor outlives the container by the moment it takes to record the
-        // exit; if it was killed, the container itself is what to wait for.
-        if record.shim_alive() {
-            wait_for_supervisor(&record)?;
-        } else if let Some(container) = Pinned::open(record.pid, record.pid_start_time) {
-            container.wait_exit(None).map_err(sys("poll"))?;
-        }
+    // The supervisor outlives the container by the moment it takes to record the exit,
+    // and `settle` waits for it; if it was killed, the container itself is what to
+    // wait for.
+    if matches!(record.observed(), Observed::Running | Observed::Created)
+        && !record.shim_alive()
+        && let Some(container) = Pinned::open(record.pid, record.pid_start_time)
+    {
+        container.wait_exit(None).map_err(sys("poll"))?;
     }
     Ok(match settle(dir, &record)? {
         Some(last) => Some(last),
