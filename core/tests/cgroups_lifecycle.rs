@@ -9,7 +9,9 @@ use std::io::BufReader;
 use std::os::fd::AsFd;
 use std::path::Path;
 
-use cgroups_support::{assert_no_cgroup_left, sh_limited, unique, wait_for_line, would_be_dirs};
+use cgroups_support::{
+    assert_no_cgroup_left, sh_limited, state, unique, wait_for_line, would_be_dirs,
+};
 use vessel::cgroups::{CgroupSpec, Resources, Version, detect};
 use vessel::pipe::Pipe;
 use vessel::{Container, ContainerSpec, Error, ExitStatus, Namespace, Stdio, rootfs};
@@ -100,14 +102,6 @@ fn freeze_stops_and_thaw_resumes() {
     wait_for_line(&mut reader, "ready");
     let cgroup = running.cgroup().unwrap();
     cgroup.freeze().unwrap();
-    let state = |pid: i32| {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-        status
-            .lines()
-            .find(|l| l.starts_with("State:"))
-            .unwrap()
-            .to_owned()
-    };
     // A frozen task stays parked in the freezer: end-of-file on its stdin cannot wake
     // it. The two freezers park it differently: v1 in the refrigerator, uninterruptibly
     // (state D); v2 in a job-control-like trap (state S, like a stopped task), and the

@@ -5,8 +5,11 @@
 //! real even where the limits must live in v1. (On a pure v2 host every other cgroup
 //! test already runs the v2 manager; on a pure v1 host there is nothing to test here.)
 
+mod cgroups_support;
+
 use std::process::{Child, Command};
 
+use cgroups_support::state;
 use vessel::cgroups::{Cgroup, CgroupSpec, Layout, Resources, Version, detect};
 
 /// The unified hierarchy's layout, when this host is hybrid.
@@ -33,15 +36,6 @@ fn v2_line(pid: u32) -> String {
     let text = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
     text.lines()
         .find(|l| l.starts_with("0::"))
-        .unwrap()
-        .to_owned()
-}
-
-fn state(pid: u32) -> String {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status
-        .lines()
-        .find(|l| l.starts_with("State:"))
         .unwrap()
         .to_owned()
 }

@@ -61,3 +61,13 @@ pub fn wait_for_line(reader: &mut BufReader<std::fs::File>, line: &str) -> Vec<S
         seen.push(buf.trim_end().to_owned());
     }
 }
+
+/// The `State:` line of `/proc/PID/status` (`R`, `S`, `D` for a v1-frozen task, …).
+pub fn state(pid: impl std::fmt::Display) -> String {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find(|l| l.starts_with("State:"))
+        .unwrap()
+        .to_owned()
+}
