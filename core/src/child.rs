@@ -111,13 +111,15 @@ fn exit(code: libc::c_int) -> ! {
     unsafe { libc::_exit(code) }
 }
 
-fn errno() -> i32 {
+/// The calling thread's `errno` (the steps in [`crate::child_ns`], [`crate::child_caps`]
+/// and [`crate::tty::console`] report it too).
+pub(crate) fn errno() -> i32 {
     // SAFETY: `__errno_location` returns this thread's errno slot, always valid to read.
     unsafe { *libc::__errno_location() }
 }
 
 /// Turns a `-1` return into the current errno.
-fn check(ret: libc::c_long) -> Result<(), i32> {
+pub(crate) fn check(ret: libc::c_long) -> Result<(), i32> {
     if ret == -1 { Err(errno()) } else { Ok(()) }
 }
 

@@ -2,6 +2,7 @@
 //! left in the plan needs a privilege. Raw system calls only (see [`crate::child`]).
 
 use crate::capabilities::{CapHeader, LINUX_CAPABILITY_VERSION_3, cap_data};
+use crate::child::check;
 use crate::plan::Step;
 
 /// Runs one capability step; any other step is a bug in the dispatcher (`EINVAL`).
@@ -21,8 +22,7 @@ pub fn run_step(step: &Step) -> Result<(), i32> {
             let data = cap_data(*effective, *permitted, *inheritable);
             // SAFETY: `header` is a valid v3 header naming this thread (pid 0) and
             // `data` the two 32-bit halves v3 reads; both live on this stack frame.
-            let ret = unsafe { libc::syscall(libc::SYS_capset, &raw mut header, data.as_ptr()) };
-            if ret == -1 { Err(errno()) } else { Ok(()) }
+            check(unsafe { libc::syscall(libc::SYS_capset, &raw mut header, data.as_ptr()) })
         }
         Step::ClearAmbientCapabilities => prctl(
             libc::PR_CAP_AMBIENT,
@@ -42,11 +42,5 @@ pub fn run_step(step: &Step) -> Result<(), i32> {
 fn prctl(option: libc::c_int, arg2: libc::c_ulong, arg3: libc::c_ulong) -> Result<(), i32> {
     // SAFETY: the capability options of prctl take integers only, no pointers; unused
     // arguments must be zero, as they are.
-    let ret = unsafe { libc::prctl(option, arg2, arg3, 0 as libc::c_ulong, 0 as libc::c_ulong) };
-    if ret == -1 { Err(errno()) } else { Ok(()) }
-}
-
-fn errno() -> i32 {
-    // SAFETY: `__errno_location` returns this thread's errno slot, always valid to read.
-    unsafe { *libc::__errno_location() }
+    check(unsafe { libc::prctl(option, arg2, arg3, 0 as libc::c_ulong, 0 as libc::c_ulong) }.into())
 }

@@ -8,16 +8,8 @@
 
 use std::ffi::CStr;
 
+use crate::child::{check, errno};
 use crate::plan::Step;
-
-fn errno() -> i32 {
-    // SAFETY: `__errno_location` returns this thread's errno slot, always valid to read.
-    unsafe { *libc::__errno_location() }
-}
-
-fn check(ret: libc::c_long) -> Result<(), i32> {
-    if ret == -1 { Err(errno()) } else { Ok(()) }
-}
 
 /// Runs one of the namespace steps; any other step is a planning bug, reported as EINVAL.
 pub fn run_step(step: &Step) -> Result<(), i32> {

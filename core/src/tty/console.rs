@@ -121,13 +121,13 @@ const _: () = assert!(
         <= std::mem::size_of::<ControlBuffer>()
 );
 
-fn errno() -> i32 {
-    // SAFETY: `__errno_location` returns this thread's errno slot, always valid to read.
-    unsafe { *libc::__errno_location() }
-}
-
+/// Like [`crate::child::check`], keeping the value (a new descriptor).
 fn check(ret: libc::c_long) -> std::result::Result<libc::c_long, i32> {
-    if ret == -1 { Err(errno()) } else { Ok(ret) }
+    if ret == -1 {
+        Err(crate::child::errno())
+    } else {
+        Ok(ret)
+    }
 }
 
 // ANCHOR: open_in_child
