@@ -242,8 +242,7 @@ fn rm_f_while_the_shim_is_starting_the_container() {
 fn shim_killed_after_the_exec_before_recording_the_start_leaves_no_orphan() {
     vessel::require_root!();
     let vessel = Vessel::new();
-    let sleep = unique_sleep(1);
-    let argv = [sleep[0].as_str(), sleep[1].as_str()];
+    let argv = unique_sleep(1);
     // No limits: no cgroup to find the container by, only its recorded pid.
     let (cli, shim) = vessel.hold("run-spawned", &["run", "-d", "--", argv[0], argv[1]]);
     let record = vessel.state().list().unwrap()[0].clone();
@@ -265,8 +264,7 @@ fn shim_killed_after_the_exec_before_recording_the_start_leaves_no_orphan() {
 fn vessel_and_shim_killed_after_the_exec_then_ps_and_rm_f_find_the_container() {
     vessel::require_root!();
     let vessel = Vessel::new();
-    let sleep = unique_sleep(2);
-    let argv = [sleep[0].as_str(), sleep[1].as_str()];
+    let argv = unique_sleep(2);
     let (mut cli, shim) = vessel.hold(
         "run-spawned",
         &["run", "-d", "--name", "lost", "--", argv[0], argv[1]],
@@ -289,8 +287,7 @@ fn vessel_and_shim_killed_after_the_exec_then_ps_and_rm_f_find_the_container() {
 fn vessel_and_shim_killed_before_the_go_signal_then_the_child_exits_by_itself() {
     vessel::require_root!();
     let vessel = Vessel::new();
-    let sleep = unique_sleep(3);
-    let argv = [sleep[0].as_str(), sleep[1].as_str()];
+    let argv = unique_sleep(3);
     let (mut cli, shim) = vessel.hold("run-cloned", &["run", "-d", "--", argv[0], argv[1]]);
     let record = vessel.state().list().unwrap()[0].clone();
     assert!(record.pid > 0 && record.started.is_none(), "{record:?}");
@@ -314,8 +311,7 @@ fn vessel_and_shim_killed_before_the_go_signal_then_the_child_exits_by_itself() 
 fn foreground_vessel_killed_before_the_go_signal_then_the_child_exits_by_itself() {
     vessel::require_root!();
     let vessel = Vessel::new();
-    let sleep = unique_sleep(4);
-    let argv = [sleep[0].as_str(), sleep[1].as_str()];
+    let argv = unique_sleep(4);
     let (mut cli, pid) = vessel.hold(
         "run-cloned",
         &["run", "--name", "fgc", "--", argv[0], argv[1]],
@@ -336,8 +332,7 @@ fn foreground_vessel_killed_before_the_go_signal_then_the_child_exits_by_itself(
 fn foreground_vessel_killed_after_the_exec_before_recording_the_start() {
     vessel::require_root!();
     let vessel = Vessel::new();
-    let sleep = unique_sleep(5);
-    let argv = [sleep[0].as_str(), sleep[1].as_str()];
+    let argv = unique_sleep(5);
     // No limits: no cgroup to find the container by, only its recorded pid.
     let (mut cli, pid) = vessel.hold(
         "run-spawned",

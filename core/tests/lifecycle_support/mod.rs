@@ -196,10 +196,9 @@ pub fn live_processes(argv: &[&str]) -> Vec<libc::pid_t> {
 }
 
 /// A `sleep` no other test runs (`test` tells this file's tests apart), so that its
-/// process can be found by its command line.
-pub fn unique_sleep(test: u32) -> [String; 2] {
-    [
-        "sleep".to_owned(),
-        format!("{}{test}", 900_000 + std::process::id()),
-    ]
+/// process can be found by its command line. Its argv, as `run` and `live_processes`
+/// take it (the few bytes of the duration are leaked to live as long as the test).
+pub fn unique_sleep(test: u32) -> [&'static str; 2] {
+    let seconds = format!("{}{test}", 900_000 + std::process::id());
+    ["sleep", seconds.leak()]
 }
