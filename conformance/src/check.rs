@@ -70,6 +70,13 @@ pub struct Check {
 }
 
 impl Needs {
+    /// The three controllers a container with memory, CPU and pids limits needs.
+    pub const LIMITS: &'static [Needs] = &[
+        Needs::Controller("memory"),
+        Needs::Controller("cpu"),
+        Needs::Controller("pids"),
+    ];
+
     /// How `--list` shows it.
     pub fn describe(self) -> String {
         match self {

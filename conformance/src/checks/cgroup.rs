@@ -53,22 +53,14 @@ pub const CHECKS: [Check; 8] = [
         area: "cgroup",
         name: "limits-written",
         claim: "The memory, CPU and pids limits in the cgroup's files are exactly the ones asked for.",
-        needs: &[
-            Needs::Controller("memory"),
-            Needs::Controller("cpu"),
-            Needs::Controller("pids"),
-        ],
+        needs: Needs::LIMITS,
         run: limits_written,
     },
     Check {
         area: "cgroup",
         name: "stats-move",
         claim: "The cgroup's counters move: memory in use, CPU time used and tasks are all counted.",
-        needs: &[
-            Needs::Controller("memory"),
-            Needs::Controller("cpu"),
-            Needs::Controller("pids"),
-        ],
+        needs: Needs::LIMITS,
         run: stats_move,
     },
     Check {

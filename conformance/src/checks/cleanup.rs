@@ -18,44 +18,28 @@ pub const CHECKS: [Check; 4] = [
         area: "cleanup",
         name: "no-mounts-left",
         claim: "After a container with a volume and limits exits, the host's mount table is as before.",
-        needs: &[
-            Needs::Controller("memory"),
-            Needs::Controller("cpu"),
-            Needs::Controller("pids"),
-        ],
+        needs: Needs::LIMITS,
         run: no_mounts_left,
     },
     Check {
         area: "cleanup",
         name: "no-cgroups-left",
         claim: "After a container exits, no cgroup of it is left in any hierarchy.",
-        needs: &[
-            Needs::Controller("memory"),
-            Needs::Controller("cpu"),
-            Needs::Controller("pids"),
-        ],
+        needs: Needs::LIMITS,
         run: no_cgroups_left,
     },
     Check {
         area: "cleanup",
         name: "no-netns-or-state-left",
         claim: "After a container exits, no network namespace, interface or runtime state of it is left.",
-        needs: &[
-            Needs::Controller("memory"),
-            Needs::Controller("cpu"),
-            Needs::Controller("pids"),
-        ],
+        needs: Needs::LIMITS,
         run: no_netns_or_state_left,
     },
     Check {
         area: "cleanup",
         name: "failed-start-leaves-nothing",
         claim: "A container whose command does not exist fails to start (127) and leaves nothing behind.",
-        needs: &[
-            Needs::Controller("memory"),
-            Needs::Controller("cpu"),
-            Needs::Controller("pids"),
-        ],
+        needs: Needs::LIMITS,
         run: failed_start_leaves_nothing,
     },
 ];
