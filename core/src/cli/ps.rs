@@ -84,7 +84,9 @@ fn table(records: &[Record]) -> String {
         "CONTAINER ID", "NAME", "IMAGE", "COMMAND", "PID", "STATUS"
     );
     for r in records {
-        let pid = match r.observed() {
+        // Looked at once: a container that exits meanwhile shows no pid *and* exited.
+        let observed = r.observed();
+        let pid = match observed {
             Observed::Running => r.pid.to_string(),
             _ => "-".to_owned(),
         };
@@ -95,7 +97,7 @@ fn table(records: &[Record]) -> String {
             r.image.as_deref().unwrap_or("(rootfs)"),
             shorten(&shell_words(&r.command), 24),
             pid,
-            r.observed_status()
+            r.describe(observed)
         ));
     }
     out

@@ -210,7 +210,13 @@ impl Record {
 
     /// The status as a user should read it.
     pub fn observed_status(&self) -> String {
-        match self.observed() {
+        self.describe(self.observed())
+    }
+
+    /// `observed`, this record's [`Record::observed`] taken a moment ago, as a user
+    /// should read it: for a caller that also acts on it, so both agree.
+    pub fn describe(&self, observed: Observed) -> String {
+        match observed {
             Observed::Created => "created".to_owned(),
             Observed::Running => "running".to_owned(),
             Observed::Exited(Some(code)) if self.oom_killed => {
