@@ -164,13 +164,12 @@ impl StateDir {
     /// edge is from exited (or a start that never happened).
     pub fn remove(&self, id: &str) -> Result<()> {
         let _lock = self.lock()?;
-        match self.load(id) {
-            Ok(record) if !machine::removable(record.status) => {
-                return Err(Error::StillRunning(record.id));
-            }
-            Err(Error::NoSuchContainer(_)) | Ok(_) => {}
-            // An unreadable record is removed all the same: that is how to get rid of it.
-            Err(_) => {}
+        // A missing or unreadable record is no refusal: removing is how to get rid of
+        // an unreadable one.
+        if let Ok(record) = self.load(id)
+            && !machine::removable(record.status)
+        {
+            return Err(Error::StillRunning(record.id));
         }
         let _ = fs::remove_file(self.dir.join(format!(".{id}.json.tmp")));
         let path = self.record_path(id);
