@@ -8,6 +8,7 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use vessel::cgroups::{CgroupSpec, CpuQuota, Resources};
+use vessel::cli::error_chain;
 use vessel::pipe::Pipe;
 use vessel::userns::IdMapping;
 use vessel::{Container, ContainerSpec, Namespace, Namespaces, Running, Stdio};
@@ -154,16 +155,4 @@ fn wait(running: &RefCell<Running>) -> Result<i32, String> {
         .wait()
         .map_err(|e| format!("wait for the container: {}", error_chain(&e)))?;
     Ok(status.code())
-}
-
-/// An error with its causes, as the CLI prints it.
-pub fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
