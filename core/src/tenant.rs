@@ -169,7 +169,14 @@ impl Tenant {
         joiner.wait()?;
         drop(opened);
         let mut command = match command_pid {
-            Some(pid) => Some(Running::adopt(pid, pidfd_open(pid)?)),
+            Some(pid) => {
+                // `pid` is our unreaped child, so the pidfd cannot name another process.
+                let pidfd = process::pidfd_open(pid).map_err(|source| Error::Sys {
+                    call: "pidfd_open (the joined command)",
+                    source,
+                })?;
+                Some(Running::adopt(pid, pidfd))
+            }
             None => None,
         };
         match (report, command.take()) {
@@ -277,15 +284,4 @@ fn read_pid(read: OwnedFd) -> Result<Option<libc::pid_t>> {
     Ok(<[u8; 4]>::try_from(bytes.as_slice())
         .ok()
         .map(libc::pid_t::from_ne_bytes))
-}
-
-fn pidfd_open(pid: libc::pid_t) -> Result<OwnedFd> {
-    // SAFETY: pidfd_open takes a pid and flags; `pid` is our unreaped child, so it
-    // cannot name another process.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    if fd == -1 {
-        return Err(Error::last_os("pidfd_open (the joined command)"));
-    }
-    // SAFETY: the kernel returned a new descriptor that nothing else owns.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd as libc::c_int) })
 }

@@ -9,13 +9,14 @@
 //!
 //! cgroup v2 on Linux 5.14+ has `cgroup.kill`, which does all of this in the kernel.
 
-use std::os::fd::{AsFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
 use super::files;
 use crate::error::{Error, Result};
+use crate::state::process::pidfd_open;
 
 /// Rounds before giving up on a cgroup that keeps refilling (a fork bomb outrunning us
 /// would need to fork faster than SIGKILL lands, which the pids limit prevents).
@@ -32,7 +33,7 @@ pub fn kill_all(procs: &Path) -> Result<()> {
         }
         let pinned: Vec<(libc::pid_t, OwnedFd)> = listed
             .into_iter()
-            .filter_map(|pid| pidfd_open(pid).map(|fd| (pid, fd)))
+            .filter_map(|pid| pidfd_open(pid).ok().map(|fd| (pid, fd))) // ESRCH: already gone
             .collect();
         let still_listed = files::read_pids(procs)?;
         for (pid, pidfd) in &pinned {
@@ -47,16 +48,6 @@ pub fn kill_all(procs: &Path) -> Result<()> {
     })
 }
 // ANCHOR_END: kill_all
-
-fn pidfd_open(pid: libc::pid_t) -> Option<OwnedFd> {
-    // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    if fd < 0 {
-        return None; // ESRCH: already gone.
-    }
-    // SAFETY: the kernel just returned this descriptor to us and nothing else owns it.
-    Some(unsafe { OwnedFd::from_raw_fd(fd as libc::c_int) })
-}
 
 fn send_sigkill(pidfd: &OwnedFd) -> bool {
     use std::os::fd::AsRawFd;
