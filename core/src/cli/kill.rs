@@ -10,7 +10,7 @@ use crate::state::StateDir;
 /// Arguments of `vessel kill`.
 #[derive(Debug, Args)]
 pub struct KillArgs {
-    /// The signal, by name (`TERM`, `SIGTERM`) or number [default: KILL].
+    /// The signal, by name (`TERM`, `SIGTERM`) or number.
     #[arg(short = 's', long, value_name = "SIGNAL", default_value = "KILL", value_parser = parse_signal)]
     pub signal: Signal,
     /// The containers' ids, id prefixes or names.
