@@ -23,7 +23,7 @@ pub fn mount_points() -> Vec<String> {
 /// The host's mounts at or below `dir`, by mount id (a mount stacked on a point
 /// already there is new too).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Mounts(BTreeSet<String>);
+pub struct Mounts(pub BTreeSet<String>);
 
 /// See [`Mounts`].
 pub fn mounts_below(dir: &Path) -> Mounts {

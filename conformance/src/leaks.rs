@@ -21,17 +21,9 @@ impl Snapshot {
     pub fn take(world: &World) -> Snapshot {
         let parents = cgroup_parents(world.cgroup_parent.as_deref());
         let mut things = BTreeSet::new();
-        let work = world.work.to_string_lossy().into_owned();
         // By mount id too: a mount stacked on a point already listed is a new leak.
-        for line in fs::read_to_string("/proc/self/mountinfo")
-            .unwrap_or_default()
-            .lines()
-        {
-            let point = crate::host::mount_point(line);
-            if point.starts_with(&work) {
-                let id = line.split(' ').next().unwrap_or_default();
-                things.insert(format!("mount {point} (id {id})"));
-            }
+        for mount in crate::host::mounts_below(&world.work).0 {
+            things.insert(format!("mount {mount}"));
         }
         for parent in &parents {
             for dir in subdirs(parent) {
