@@ -18,6 +18,9 @@ pub use session::{Finished, Session};
 
 use crate::world::World;
 
+/// The controllers whose directories a session records.
+const CONTROLLERS: [&str; 5] = ["memory", "cpu", "cpuacct", "pids", "cpuset"];
+
 /// The uid/gid range a user-namespace check maps container root onto.
 pub const USERNS_FIRST_HOST_ID: u32 = 100_000;
 /// How many ids it maps.

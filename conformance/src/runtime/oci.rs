@@ -11,16 +11,13 @@ use std::time::Duration;
 use vessel::cgroups::Layout;
 
 use super::vessel::{CGROUP_PARENT, unique_name};
-use super::{Exec, Request, Session, oci_config};
+use super::{CONTROLLERS, Exec, Request, Session, oci_config};
 use crate::world::World;
 
 /// A run that takes longer than this is killed.
 const HANG_TIMEOUT: Duration = Duration::from_secs(120);
 /// How often the watchdog looks for a runtime that missed its container's exit.
 const NUDGE_INTERVAL: Duration = Duration::from_secs(1);
-
-/// The controllers whose directories a session records.
-const CONTROLLERS: [&str; 5] = ["memory", "cpu", "cpuacct", "pids", "cpuset"];
 
 /// One OCI runtime binary.
 #[derive(Debug, Clone)]
@@ -110,10 +107,7 @@ impl OciRuntime {
                 .output();
             let _ = fs::remove_dir_all(&bundle);
             let status = status.map_err(|e| format!("wait for {}: {e}", runtime.name))?;
-            use std::os::unix::process::ExitStatusExt;
-            Ok(status
-                .code()
-                .unwrap_or_else(|| 128 + status.signal().unwrap_or(0)))
+            Ok(exit_code(status))
         });
         let (binary, kill_id) = (self.binary.clone(), id.clone());
         let killer = Box::new(move |signal: i32| {
@@ -199,12 +193,15 @@ fn exec(binary: &Path, id: &str, argv: &[String]) -> Result<Exec, String> {
         stdout,
         Box::new(move || {
             let status = child.wait().map_err(|e| format!("wait for exec: {e}"))?;
-            use std::os::unix::process::ExitStatusExt;
-            Ok(status
-                .code()
-                .unwrap_or_else(|| 128 + status.signal().unwrap_or(0)))
+            Ok(exit_code(status))
         }),
     ))
+}
+
+/// The exit code, or 128 + the signal that killed it, as vessel reports one.
+fn exit_code(status: std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    vessel::ExitStatus::from_wait_status(status.into_raw()).code()
 }
 
 /// The container's pid as `<runtime> state ID` reports it.

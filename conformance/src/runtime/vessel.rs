@@ -15,15 +15,12 @@ use vessel::{Container, ContainerSpec, Namespace, Namespaces, Running, Stdio};
 
 use vessel::tenant::Tenant;
 
-use super::{Exec, Request, Session, USERNS_COUNT, USERNS_FIRST_HOST_ID};
+use super::{CONTROLLERS, Exec, Request, Session, USERNS_COUNT, USERNS_FIRST_HOST_ID};
 use crate::world::World;
 
 /// The cgroup parent of every container the suite starts with vessel (below vessel's
 /// own cgroup), so a leak is easy to see and never mixed up with other containers.
 pub const CGROUP_PARENT: &str = "vessel-conformance";
-
-/// The controllers whose directories a session records.
-const CONTROLLERS: [&str; 5] = ["memory", "cpu", "cpuacct", "pids", "cpuset"];
 
 /// A cgroup name no other container of this run uses.
 pub fn unique_name(prefix: &str) -> String {
