@@ -181,10 +181,14 @@ fn cargo_bin(name: &str) -> PathBuf {
 /// The OCI runtimes `bench-peers` compares vessel with. Installed when missing; a failed
 /// install only leaves that runtime out of the table.
 pub fn install_peer_runtimes() {
-    for (program, package) in [("runc", "runc"), ("crun", "crun")] {
-        if find_program(program).is_none() {
-            let _ = shell::run("apt-get", &["install", "-y", "-qq", package]);
-        }
+    let missing: Vec<(&str, &str)> = ["runc", "crun"]
+        .into_iter()
+        .filter(|program| find_program(program).is_none())
+        .map(|package| (package, "a peer runtime to compare vessel with"))
+        .collect();
+    // A peer that cannot be installed is skipped later, with the reason, not fatal here.
+    if let Err(message) = install_debian(&missing) {
+        eprintln!("xtask: {message}");
     }
     if find_program("youki").is_none() {
         // v1 and v2 cgroup managers, without the systemd and seccomp extras that need
