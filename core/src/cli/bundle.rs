@@ -1,20 +1,51 @@
-//! `vessel run --bundle DIR ID`: run an OCI bundle, as `runc run --bundle DIR ID` does.
+//! `vessel run --bundle DIR ID`: run an OCI bundle, as `runc run --bundle DIR ID` does,
+//! with its lifecycle hooks at the points the runtime spec gives them.
 
 use std::path::Path;
 
 use super::signals;
-use crate::Container;
 use crate::error::{Error, Result};
-use crate::oci;
+use crate::oci::{self, BundleError, HookPoint};
+use crate::{Container, Stdio};
 
+// ANCHOR: run_bundle
 /// Runs the bundle at `dir` as container `id` in the foreground; returns its exit code.
+/// `prestart` and `createRuntime` hooks run while the container's first process waits in
+/// its new namespaces: if one fails, the process is killed before it runs anything.
+/// `poststart` and `poststop` failures are warnings, as the spec says.
 pub fn run_bundle(dir: &Path, id: &str) -> Result<i32> {
-    let spec = oci::spec_from_bundle(dir, id).map_err(|source| Error::Bundle {
+    let bad = |source: BundleError| Error::Bundle {
         bundle: dir.to_owned(),
         source,
-    })?;
+    };
+    let bundle = oci::Bundle::load(dir, id).map_err(bad)?;
+    let hooks = &bundle.hooks;
     let forwarder = signals::Forwarder::install()?;
-    let mut running = Container::spawn(&spec)?;
+    let started = Container::spawn_supervised(&bundle.spec, Stdio::default(), |pid| {
+        for point in [HookPoint::Prestart, HookPoint::CreateRuntime] {
+            hooks
+                .run(point, id, dir, Some(pid))
+                .map_err(|e| bad(e.into()))?;
+        }
+        Ok(())
+    });
+    let mut running = match started {
+        Ok(running) => running,
+        Err(error) => {
+            warn(hooks.run(HookPoint::Poststop, id, dir, None));
+            return Err(error);
+        }
+    };
+    warn(hooks.run(HookPoint::Poststart, id, dir, Some(running.pid())));
     forwarder.forward_until_exit(&running)?;
-    Ok(running.wait()?.code())
+    let status = running.wait();
+    warn(hooks.run(HookPoint::Poststop, id, dir, None));
+    Ok(status?.code())
+}
+// ANCHOR_END: run_bundle
+
+fn warn(outcome: std::result::Result<(), oci::HookError>) {
+    if let Err(error) = outcome {
+        eprintln!("vessel: warning: {}", super::error_chain(&error));
+    }
 }

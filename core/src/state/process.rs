@@ -56,11 +56,23 @@ pub(crate) fn pidfd_open(pid: libc::pid_t) -> io::Result<OwnedFd> {
 /// for processes that are not our children (a container's shim, say). Returns at once if
 /// there is no such process.
 pub fn wait_until_gone(pid: libc::pid_t) -> io::Result<()> {
+    wait_until_gone_within(pid, None).map(drop)
+}
+
+/// Like [`wait_until_gone`], for at most `timeout` (`None`: as long as it takes); true
+/// if the process is gone. A zombie counts as gone: it exited, its parent has yet to reap it.
+pub fn wait_until_gone_within(
+    pid: libc::pid_t,
+    timeout: Option<std::time::Duration>,
+) -> io::Result<bool> {
     let pidfd = match pidfd_open(pid) {
         Ok(pidfd) => pidfd,
-        Err(error) if error.raw_os_error() == Some(libc::ESRCH) => return Ok(()),
+        Err(error) if error.raw_os_error() == Some(libc::ESRCH) => return Ok(true),
         Err(error) => return Err(error),
     };
+    let millis = timeout.map_or(-1, |t| {
+        libc::c_int::try_from(t.as_millis()).unwrap_or(libc::c_int::MAX)
+    });
     let mut poll = libc::pollfd {
         fd: pidfd.as_raw_fd(),
         events: libc::POLLIN,
@@ -68,10 +80,11 @@ pub fn wait_until_gone(pid: libc::pid_t) -> io::Result<()> {
     };
     loop {
         // SAFETY: one live pollfd; a pidfd becomes readable when its process exits.
-        match unsafe { libc::poll(&mut poll, 1, -1) } {
+        match unsafe { libc::poll(&mut poll, 1, millis) } {
             -1 if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted => {}
             -1 => return Err(io::Error::last_os_error()),
-            _ => return Ok(()),
+            0 => return Ok(false),
+            _ => return Ok(true),
         }
     }
 }

@@ -1,15 +1,21 @@
 //! Running an OCI bundle: a directory holding `config.json` and a rootfs, the format
-//! runc, crun and youki take. vessel reads enough of the runtime spec for the bundles the
-//! benchmarks compare runtimes with: the process, the root, the hostname and the
-//! namespaces. Anything it would otherwise silently ignore is refused by name instead.
+//! runc, crun and youki take. vessel reads the process, the root, the hostname, the
+//! namespaces and their id maps, the cgroup and its limits, the capabilities and the
+//! lifecycle hooks ([`hooks`]). Anything it would otherwise silently ignore is refused by
+//! name instead.
+
+mod hooks;
 
 use std::path::{Path, PathBuf};
+
+pub use hooks::{HookError, HookPoint, Hooks};
 
 use oci_spec::runtime::{LinuxNamespaceType, LinuxResources, Spec};
 
 use crate::cgroups::{CgroupSpec, CpuQuota, CpuSet, DEFAULT_CPU_PERIOD_US, Resources};
 use crate::namespaces::{Namespace, Namespaces};
 use crate::spec::ContainerSpec;
+use crate::userns::{IdMapping, IdRange};
 
 /// The mounts vessel makes in every container; a bundle may list these and no others.
 const STANDARD_MOUNTS: [&str; 7] = [
@@ -34,6 +40,9 @@ pub enum BundleError {
     /// A field vessel does not support has a value it cannot honour.
     #[error("{field}: {why}")]
     Unsupported { field: String, why: &'static str },
+    /// A lifecycle hook failed; the container was stopped (or never started).
+    #[error(transparent)]
+    Hook(#[from] HookError),
 }
 
 fn unsupported(field: impl Into<String>, why: &'static str) -> BundleError {
@@ -43,10 +52,33 @@ fn unsupported(field: impl Into<String>, why: &'static str) -> BundleError {
     }
 }
 
+/// A bundle read and checked: the container to start and the hooks to run around it.
+#[derive(Debug)]
+pub struct Bundle {
+    /// The container config.json describes.
+    pub spec: ContainerSpec,
+    /// Its lifecycle hooks.
+    pub hooks: Hooks,
+}
+
+impl Bundle {
+    /// Reads `bundle/config.json` for the container `id`; see [`spec_from_bundle`].
+    pub fn load(bundle: &Path, id: &str) -> Result<Bundle, BundleError> {
+        let config = Spec::load(bundle.join("config.json")).map_err(BundleError::Config)?;
+        Ok(Bundle {
+            spec: spec_from_config(&config, bundle, id)?,
+            hooks: Hooks::from_config(&config)?,
+        })
+    }
+}
+
 /// Reads `bundle/config.json` and turns it into a [`ContainerSpec`] for the container
 /// `id` (whose name the cgroup takes when the config gives no `cgroupsPath`).
 pub fn spec_from_bundle(bundle: &Path, id: &str) -> Result<ContainerSpec, BundleError> {
-    let config = Spec::load(bundle.join("config.json")).map_err(BundleError::Config)?;
+    Bundle::load(bundle, id).map(|b| b.spec)
+}
+
+fn spec_from_config(config: &Spec, bundle: &Path, id: &str) -> Result<ContainerSpec, BundleError> {
     let root = config.root().as_ref().ok_or(BundleError::Missing("root"))?;
     let rootfs = resolve(bundle, root.path());
     let process = config
@@ -72,7 +104,10 @@ pub fn spec_from_bundle(bundle: &Path, id: &str) -> Result<ContainerSpec, Bundle
     }
     let mut spec = ContainerSpec::new(rootfs, args)
         .cwd(process.cwd())
-        .namespaces(namespaces(&config)?);
+        .namespaces(namespaces(config)?);
+    if let Some(mapping) = id_mapping(config)? {
+        spec = spec.id_mapping(mapping);
+    }
     // OCI semantics: the environment is exactly what the config lists.
     spec.env = process.env().clone().unwrap_or_default();
     if let Some(hostname) = config.hostname() {
@@ -87,7 +122,7 @@ pub fn spec_from_bundle(bundle: &Path, id: &str) -> Result<ContainerSpec, Bundle
             ));
         }
     }
-    spec.cgroup = cgroup(&config, id)?;
+    spec.cgroup = cgroup(config, id)?;
     spec.capabilities = process
         .capabilities()
         .as_ref()
@@ -208,6 +243,56 @@ fn resolve(bundle: &Path, path: &Path) -> PathBuf {
         bundle.join(path)
     }
 }
+
+// ANCHOR: bundle_id_mapping
+/// `linux.uidMappings` and `linux.gidMappings`, written for the user namespace as given.
+/// Only with a user namespace, and both or neither, as runc insists.
+fn id_mapping(config: &Spec) -> Result<Option<IdMapping>, BundleError> {
+    let Some(linux) = config.linux() else {
+        return Ok(None);
+    };
+    let ranges = |maps: &Option<Vec<oci_spec::runtime::LinuxIdMapping>>| {
+        maps.iter()
+            .flatten()
+            .map(|m| IdRange {
+                inside: m.container_id(),
+                outside: m.host_id(),
+                count: m.size(),
+            })
+            .collect::<Vec<_>>()
+    };
+    let (uids, gids) = (ranges(linux.uid_mappings()), ranges(linux.gid_mappings()));
+    if uids.is_empty() && gids.is_empty() {
+        return Ok(None);
+    }
+    let has_userns = linux
+        .namespaces()
+        .iter()
+        .flatten()
+        .any(|ns| ns.typ() == LinuxNamespaceType::User);
+    if !has_userns {
+        return Err(unsupported(
+            "linux.uidMappings",
+            "id mappings need a user namespace in linux.namespaces; add {\"type\": \"user\"}",
+        ));
+    }
+    if uids.is_empty() || gids.is_empty() {
+        return Err(unsupported(
+            if uids.is_empty() {
+                "linux.uidMappings"
+            } else {
+                "linux.gidMappings"
+            },
+            "give both uidMappings and gidMappings",
+        ));
+    }
+    let mapping = IdMapping { uids, gids };
+    mapping
+        .validate()
+        .map_err(|why| unsupported("linux.uidMappings", why))?;
+    Ok(Some(mapping))
+}
+// ANCHOR_END: bundle_id_mapping
 
 fn namespaces(config: &Spec) -> Result<Namespaces, BundleError> {
     let listed = config
@@ -330,5 +415,56 @@ mod tests {
         assert!(err.to_string().starts_with("mounts[/data]:"), "{err}");
         let missing = spec_from_bundle(Path::new("/no/such/bundle"), "box").unwrap_err();
         assert!(matches!(missing, BundleError::Config(_)));
+    }
+
+    /// MINIMAL with a user namespace (or not) and the given map fields.
+    fn with_maps(userns: bool, maps: &str) -> String {
+        let user = if userns { r#", {"type": "user"}"# } else { "" };
+        MINIMAL.replace(
+            r#"{"type": "uts"}]"#,
+            &format!(r#"{{"type": "uts"}}{user}]{maps}"#),
+        )
+    }
+
+    #[test]
+    fn id_mappings_need_a_user_namespace_and_both_lists() {
+        let uids = r#", "uidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}]"#;
+        let gids = r#", "gidMappings": [{"containerID": 0, "hostID": 200000, "size": 1000}]"#;
+        let both = format!("{uids}{gids}");
+        let spec = spec_from_bundle(bundle_with(&with_maps(true, &both)).path(), "box").unwrap();
+        let mapping = spec.id_mapping.expect("the bundle's maps");
+        assert_eq!(mapping.host_root_uid(), Some(100000));
+        assert_eq!(mapping.host_root_gid(), Some(200000));
+        assert_eq!(mapping.gids[0].count, 1000);
+        assert!(spec.namespaces.contains(Namespace::User));
+
+        let refused = |config: String| {
+            spec_from_bundle(bundle_with(&config).path(), "box")
+                .unwrap_err()
+                .to_string()
+        };
+        let err = refused(with_maps(false, &both));
+        assert!(
+            err.starts_with("linux.uidMappings: id mappings need a user namespace"),
+            "{err}"
+        );
+        let err = refused(with_maps(true, uids));
+        assert!(err.starts_with("linux.gidMappings: give both"), "{err}");
+    }
+
+    #[test]
+    fn hooks_are_read_and_checked() {
+        let hooked = MINIMAL.replace(
+            r#""hostname": "bundled","#,
+            r#""hostname": "bundled", "hooks": {"poststop": [{"path": "/bin/true"}]},"#,
+        );
+        let bundle = Bundle::load(bundle_with(&hooked).path(), "box").unwrap();
+        assert!(!bundle.hooks.is_empty());
+        let relative = hooked.replace("/bin/true", "true");
+        let err = Bundle::load(bundle_with(&relative).path(), "box").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "hooks.poststop[0]: the path must be absolute"
+        );
     }
 }
