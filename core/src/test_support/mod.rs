@@ -1,8 +1,11 @@
 //! Helpers for vessel's own tests and demos: the privileged-test rule from `DESIGN.md`,
-//! and a container held open while a test or lesson looks at it from the host.
+//! a container held open while a test or lesson looks at it from the host, and waits
+//! with a bound (no test may hang).
 
+mod bounded;
 mod held;
 
+pub use bounded::{BOUND, BoundedLines, output_within, readable_before, wait_within};
 pub use held::HeldContainer;
 
 /// The environment variable that turns a privileged test's skip into a failure (set by
