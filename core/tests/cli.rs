@@ -1,6 +1,9 @@
 //! The `vessel` binary as a user meets it: output, exit codes, messages.
 
-use std::process::{Command, Output};
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::process::{Command, Output, Stdio};
+
+use vessel::test_support::{BOUND, wait_within};
 
 fn vessel(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_vessel"))
@@ -235,5 +238,98 @@ fn run_trace_prints_the_stages_of_the_start() {
     // No "attach to cgroup" on cgroup v2: the child is born in its cgroup there.
     for stage in ["clone3", "create cgroup", "pivot_root(", "execve(true)"] {
         assert!(text.contains(stage), "{stage:?} missing from:\n{text}");
+    }
+}
+
+/// The write end of a pipe whose reader has already gone: every write to it fails with
+/// EPIPE, as `vessel images | head -0` makes vessel's stdout.
+fn stdout_with_no_reader() -> OwnedFd {
+    let mut fds = [0; 2];
+    // SAFETY: pipe2 writes two new descriptors into the array it is given.
+    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+    // SAFETY: both descriptors were just created and are owned by no one else.
+    let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    drop(read);
+    write
+}
+
+fn assert_quiet(out: &Output, args: &[&str]) {
+    assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(out));
+    assert_eq!(stderr(out), "", "{args:?} said something about it");
+}
+
+/// A reader that went away (`vessel images | head -0`) ends the output: no panic (it was
+/// exit 101 with "failed printing to stdout"), no message, and the command's own code.
+#[test]
+fn a_closed_stdout_ends_the_output_quietly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let commands: [&[&str]; 7] = [
+        &["images"],
+        &["image", "ls"],
+        &["container", "ls"],
+        &["ps", "-a"],
+        &["--help"],
+        &["run", "--help"],
+        &["--version"],
+    ];
+    for args in commands {
+        let out = with_stdout_closed(tmp.path(), args);
+        assert_quiet(&out, args);
+    }
+}
+
+/// The same for the commands that print about containers: `run -d` (the id), `ps`,
+/// `inspect`, `logs`, `wait`, `rm`, and `rootfs`.
+#[test]
+fn a_closed_stdout_ends_container_output_quietly() {
+    vessel::require_root!();
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let commands: [&[&str]; 8] = [
+        &["rootfs"],
+        &["run", "-d", "--name", "quiet", "--", "echo", "hello"],
+        &["wait", "quiet"],
+        &["ps", "-a"],
+        &["ps", "-a", "--format", "json"],
+        &["inspect", "quiet"],
+        &["logs", "quiet"],
+        &["rm", "quiet"],
+    ];
+    for args in commands {
+        let out = with_stdout_closed(root, args);
+        if args[0] == "rootfs" {
+            // It says on stderr where the rootfs came from; stdout gets the path.
+            assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        } else {
+            assert_quiet(&out, args);
+        }
+    }
+}
+/// `vessel --root ROOT ARGS` with its stdout on a pipe no one reads any more: its exit
+/// and stderr, waited for at most [`BOUND`].
+fn with_stdout_closed(root: &std::path::Path, args: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vessel"))
+        .arg("--root")
+        .arg(root)
+        .args(args)
+        .env_remove("VESSEL_RUN_DIR")
+        .stdout(Stdio::from(stdout_with_no_reader()))
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run vessel");
+    let mut stderr = child.stderr.take().expect("stderr piped");
+    let status = wait_within(&mut child, BOUND)
+        .expect("wait for vessel")
+        .unwrap_or_else(|| {
+            let _ = child.kill();
+            panic!("vessel did not exit within {BOUND:?}")
+        });
+    let mut text = Vec::new();
+    // It has exited: what it wrote is all in the pipe (nothing it started writes there).
+    std::io::Read::read_to_end(&mut stderr, &mut text).expect("read stderr");
+    Output {
+        status,
+        stdout: Vec::new(),
+        stderr: text,
     }
 }

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use super::output::errln;
 use crate::cgroups::{self, CgroupSpec, CpuQuota, CpuSet, ResourceError, Resources};
 use crate::container::Running;
 use crate::error::Result;
@@ -139,13 +140,13 @@ impl CgroupArgs {
         if self.stats {
             if self.json {
                 let json = serde_json::to_string(&stats).expect("plain numbers serialize");
-                eprintln!("{json}");
+                errln!("{json}");
             } else {
-                eprint!("{stats}");
+                super::output::err(&stats.to_string());
             }
         }
         if stats.oom_killed() {
-            eprintln!(
+            errln!(
                 "vessel: the container was OOM-killed: the kernel killed {} process(es) at its memory limit ({status})",
                 stats.oom_kills
             );

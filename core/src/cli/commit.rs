@@ -2,6 +2,7 @@
 
 use clap::Args;
 
+use super::output::{errln, outln};
 use crate::error::Result;
 use crate::image::{self, Change, Store};
 
@@ -29,12 +30,12 @@ pub fn commit(args: CommitArgs) -> Result<i32> {
     let id = super::container::resolve(&store, &args.container)?;
     let (image, summary) = image::commit_with_changes(&store, &id, &args.name, &args.changes)?;
     for path in &summary.skipped {
-        eprintln!(
+        errln!(
             "vessel: left out /{} (device nodes and sockets cannot be in a layer)",
             path.display()
         );
     }
-    println!(
+    outln!(
         "{}",
         image
             .layers

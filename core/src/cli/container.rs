@@ -3,6 +3,7 @@
 
 use clap::{Args, Subcommand};
 
+use super::output::outln;
 use crate::error::Result;
 use crate::image::{ImageError, Store};
 use crate::state::StateDir;
@@ -28,9 +29,9 @@ pub fn container(args: ContainerArgs) -> Result<i32> {
     match args.command {
         ContainerCommand::Ls => {
             let store = Store::open_default()?;
-            println!("{:<12}  {:<20}  COMMAND", "ID", "IMAGE");
+            outln!("{:<12}  {:<20}  COMMAND", "ID", "IMAGE");
             for c in store.containers()? {
-                println!("{:<12}  {:<20}  {}", c.id, c.image, c.command.join(" "));
+                outln!("{:<12}  {:<20}  {}", c.id, c.image, c.command.join(" "));
             }
         }
         ContainerCommand::Rm(args) => return super::rm::rm(args),

@@ -16,6 +16,6 @@ pub fn run_detached(
     lifecycle::run_detached(&spec, tracked, after_exit)?;
     // The container runs whatever becomes of our stdout: a reader that went away
     // (`vessel run -d … | true`) must not make this process panic half-way.
-    super::ps::print_all(&format!("{id}\n"));
+    super::output::out(&format!("{id}\n"));
     Ok(0)
 }

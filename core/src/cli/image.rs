@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
+use super::output::{errln, outln};
 use crate::error::Result;
 use crate::image::{Change, Store};
 
@@ -56,24 +57,24 @@ pub fn image(args: ImageArgs) -> Result<i32> {
                 store.save(&image)?;
             }
             for path in &summary.skipped {
-                eprintln!(
+                errln!(
                     "vessel: left out /{} (device nodes and sockets cannot be in a layer)",
                     path.display()
                 );
             }
-            println!("{}", image.layers[0]);
+            outln!("{}", image.layers[0]);
         }
         ImageCommand::Ls => return images(&store),
         ImageCommand::Inspect { name } => {
             let image = store.image(&name)?;
             let text = serde_json::to_string_pretty(&image).expect("images always serialize");
-            println!("{text}");
+            outln!("{text}");
         }
         ImageCommand::Rm { name } => {
             for layer in store.remove_image(&name)? {
-                println!("deleted layer {layer}");
+                outln!("deleted layer {layer}");
             }
-            println!("removed image {name}");
+            outln!("removed image {name}");
         }
     }
     Ok(0)
@@ -82,7 +83,7 @@ pub fn image(args: ImageArgs) -> Result<i32> {
 /// `vessel images`: one line per image.
 pub fn images(store: &Store) -> Result<i32> {
     // The base image is listed once it exists; it is made on first use.
-    println!("{:<24} {:>6}  {:<12}  SIZE", "NAME", "LAYERS", "TOP LAYER");
+    outln!("{:<24} {:>6}  {:<12}  SIZE", "NAME", "LAYERS", "TOP LAYER");
     for image in store.images()? {
         let size: u64 = image
             .layers
@@ -91,7 +92,7 @@ pub fn images(store: &Store) -> Result<i32> {
             .map(|m| m.len())
             .sum();
         let top = image.layers.last().map_or("-", |d| d.short());
-        println!(
+        outln!(
             "{:<24} {:>6}  {top:<12}  {}",
             image.name,
             image.layers.len(),

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use super::output::errln;
 use crate::error::Result;
 use crate::image::{BASE_IMAGE, ContainerFs, Store};
 use crate::spec::ContainerSpec;
@@ -143,7 +144,7 @@ impl Drop for ContainerRoot {
             && !self.keep
             && let Err(e) = layers.remove()
         {
-            eprintln!("vessel: {}", super::error_chain(&e));
+            errln!("vessel: {}", super::error_chain(&e));
         }
     }
 }

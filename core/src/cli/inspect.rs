@@ -17,6 +17,6 @@ pub fn inspect(args: InspectArgs) -> Result<i32> {
     let record = StateDir::open()?.find(&args.container)?;
     let value = super::ps::Inspected::of(&record);
     let text = serde_json::to_string_pretty(&value).expect("records serialize") + "\n";
-    super::ps::print_all(&text);
+    super::output::out(&text);
     Ok(0)
 }

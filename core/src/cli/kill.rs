@@ -40,7 +40,7 @@ pub fn kill(args: KillArgs) -> Result<i32> {
     let dir = StateDir::open()?;
     Ok(super::rm::each(&args.containers, |container| {
         let record = lifecycle::kill(&dir, container, args.signal as libc::c_int)?;
-        super::ps::print_all(&format!("{}\n", record.id));
+        super::output::out(&format!("{}\n", record.id));
         Ok(())
     }))
 }

@@ -1,6 +1,5 @@
 //! `vessel logs`: what a detached container wrote.
 
-use std::io::Write;
 use std::ops::ControlFlow;
 
 use clap::Args;
@@ -28,7 +27,6 @@ pub struct LogsArgs {
 /// Prints the log: the container's stdout lines on stdout, its stderr lines on stderr.
 pub fn logs(args: LogsArgs) -> Result<i32> {
     let dir = StateDir::open()?;
-    let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
     lifecycle::logs(&dir, &args.container, args.tail, args.follow, |line| {
         let stamp = if args.timestamps {
             format!("{} ", line.time)
@@ -36,19 +34,16 @@ pub fn logs(args: LogsArgs) -> Result<i32> {
             String::new()
         };
         let bytes = [stamp.as_bytes(), &line.bytes()].concat();
-        let written = match line.stream {
-            Stream::Stdout => {
-                let mut out = stdout.lock();
-                out.write_all(&bytes).and_then(|()| out.flush())
-            }
-            Stream::Stderr => stderr.lock().write_all(&bytes),
-        };
-        match written {
-            // The reader went away (`vessel logs -f web | head`): that ends it, quietly.
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ControlFlow::Break(())),
-            Err(e) => Err(e),
-            Ok(()) => Ok(ControlFlow::Continue(())),
+        match line.stream {
+            Stream::Stdout => super::output::out_bytes(&bytes),
+            Stream::Stderr => super::output::err_bytes(&bytes),
         }
+        // The reader went away (`vessel logs -f web | head`): that ends it, quietly.
+        Ok(if super::output::stdout_closed() {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        })
     })?;
     Ok(0)
 }

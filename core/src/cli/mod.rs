@@ -1,6 +1,9 @@
 //! The `vessel` command line. Each subcommand lives in its own file; this one parses the
 //! arguments and turns errors into messages and exit codes.
 
+// Every print goes through `output` (a closed stdout must not panic): no `println!`.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 mod bundle;
 mod cap_args;
 pub mod cgroup_args;
@@ -15,6 +18,7 @@ mod inspect;
 mod kill;
 mod logs;
 pub mod ns_args;
+mod output;
 mod ps;
 mod rm;
 mod rootfs;
@@ -98,13 +102,14 @@ pub fn main() -> ExitCode {
         Command::Commit(args) => commit::commit(args),
         Command::Container(args) => container::container(args),
     };
-    match result {
-        Ok(code) => exit_code(code),
+    let code = match result {
+        Ok(code) => code,
         Err(error) => {
-            eprintln!("vessel: {}", error_chain(&error));
-            exit_code(error.exit_code())
+            output::errln!("vessel: {}", error_chain(&error));
+            error.exit_code()
         }
-    }
+    };
+    exit_code(output::exit_code(code))
 }
 
 fn exit_code(code: i32) -> ExitCode {

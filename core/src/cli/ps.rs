@@ -1,10 +1,9 @@
 //! `vessel ps`: the containers and what the kernel says of them now.
 
-use std::io::Write;
-
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
+use super::output::errln;
 use crate::error::Result;
 use crate::state::{Observed, Record, StateDir};
 
@@ -35,7 +34,7 @@ pub enum Format {
 pub fn ps(args: PsArgs) -> Result<i32> {
     let dir = StateDir::open()?;
     for (id, error) in dir.unreadable()? {
-        eprintln!(
+        errln!(
             "vessel: container {id} is left out: {} (`vessel rm {id}` removes its record)",
             super::error_chain(&error)
         );
@@ -51,7 +50,7 @@ pub fn ps(args: PsArgs) -> Result<i32> {
         }
         Format::Table => table(&records),
     };
-    print_all(&text);
+    super::output::out(&text);
     Ok(0)
 }
 
@@ -71,11 +70,6 @@ impl Inspected<'_> {
             observed: record.observed_status(),
         }
     }
-}
-
-/// Prints `text`; a reader that went away (`vessel ps | head -1`) is not an error.
-pub(super) fn print_all(text: &str) {
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
 fn table(records: &[Record]) -> String {

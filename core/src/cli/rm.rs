@@ -2,6 +2,7 @@
 
 use clap::Args;
 
+use super::output::errln;
 use crate::error::{Error, Result};
 use crate::image::{ImageError, Store};
 use crate::lifecycle;
@@ -36,7 +37,7 @@ pub fn rm(args: RmArgs) -> Result<i32> {
             Err(Error::NoSuchContainer(_)) => remove_from_store(container)?,
             Err(e) => return Err(e),
         }
-        super::ps::print_all(&format!("{container}\n"));
+        super::output::out(&format!("{container}\n"));
         Ok(())
     }))
 }
@@ -48,7 +49,7 @@ pub(super) fn each(containers: &[String], mut action: impl FnMut(&str) -> Result
     let mut code = 0;
     for container in containers {
         if let Err(error) = action(container) {
-            eprintln!("vessel: {}", super::error_chain(&error));
+            errln!("vessel: {}", super::error_chain(&error));
             if code == 0 {
                 code = error.exit_code();
             }

@@ -2,6 +2,7 @@
 
 use clap::Args;
 
+use super::output::{errln, outln};
 use crate::error::Result;
 use crate::rootfs::{self, Source};
 
@@ -14,10 +15,10 @@ pub fn rootfs(_args: RootfsArgs) -> Result<i32> {
     let dir = rootfs::default_rootfs()?;
     match rootfs::source() {
         Source::Busybox(busybox) => {
-            eprintln!("built from the static busybox {}", busybox.display())
+            errln!("built from the static busybox {}", busybox.display())
         }
-        Source::HostBinaries => eprintln!("built from this host's binaries and their libraries"),
+        Source::HostBinaries => errln!("built from this host's binaries and their libraries"),
     }
-    println!("{}", dir.display());
+    outln!("{}", dir.display());
     Ok(0)
 }

@@ -10,6 +10,7 @@ use super::cap_args::CapabilityArgs;
 use super::cgroup_args::CgroupArgs;
 use super::image_root::ImageArgs;
 use super::ns_args::NamespaceArgs;
+use super::output::errln;
 use super::{bundle, container_id, detach, signals, track};
 use crate::Container;
 use crate::container::Running;
@@ -176,7 +177,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
     }
     root.started();
     if let Some(trace) = running.start_trace() {
-        eprint!("{}", trace_table(trace));
+        super::output::err(&trace_table(trace));
     }
     match terminal {
         Some(terminal) => terminal.relay(&running, &forwarder, args.interactive)?,
@@ -186,7 +187,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
     // The exit code is what the caller waits for: a record that cannot be updated
     // (removed meanwhile by `vessel rm -f`) is worth a warning, not a different code.
     if let Some(Err(error)) = tracked.map(|t| t.exited(Some(status), running.oom_killed())) {
-        eprintln!("vessel: {}", super::error_chain(&error));
+        errln!("vessel: {}", super::error_chain(&error));
     }
     args.limits.report(&running, status)
 }

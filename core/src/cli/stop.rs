@@ -29,7 +29,7 @@ pub fn stop(args: StopArgs) -> Result<i32> {
     let dir = StateDir::open()?;
     Ok(super::rm::each(&args.containers, |container| {
         let stopped = lifecycle::stop(&dir, container, Duration::from_secs(args.timeout))?;
-        super::ps::print_all(&format!("{container}: {}\n", stopped.ended_by));
+        super::output::out(&format!("{container}: {}\n", stopped.ended_by));
         Ok(())
     }))
 }

@@ -27,7 +27,7 @@ fn wait_one(dir: &StateDir, container: &str) -> Result<()> {
     match lifecycle::wait(dir, &id)? {
         Some(record) => match record.exit_code {
             Some(code) => {
-                super::ps::print_all(&format!("{code}\n"));
+                super::output::out(&format!("{code}\n"));
                 Ok(())
             }
             None => Err(Error::ExitUnknown {
