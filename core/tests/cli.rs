@@ -333,3 +333,43 @@ fn with_stdout_closed(root: &std::path::Path, args: &[&str]) -> Output {
         stderr: text,
     }
 }
+
+/// Flag errors exit 125, as docker's own do (`docker run --foo`, `docker run -m -1`), with
+/// the message naming the flag; only `--help` and `--version` exit 0.
+#[test]
+fn bad_flags_and_values_exit_125_with_the_reason() {
+    let cases: [(&[&str], &str); 7] = [
+        (
+            &["run", "--foo", "--", "true"],
+            "unexpected argument '--foo'",
+        ),
+        (
+            &["run", "-m", "-1", "--", "true"],
+            "--memory -1: expected a number",
+        ),
+        (
+            &["run", "--cpus", "-1", "--", "true"],
+            "--cpus -1: expected a positive",
+        ),
+        (
+            &["run", "--pids-limit", "-1", "--", "true"],
+            "--pids-limit -1: expected",
+        ),
+        (
+            &["run", "-v", "bad", "--", "true"],
+            "volume \"bad\": expected HOST:CTR",
+        ),
+        (&["logs", "--tail", "-1", "x"], "unexpected argument '-1'"),
+        (&["no-such-command"], "unrecognized subcommand"),
+    ];
+    for (args, message) in cases {
+        let out = vessel(args);
+        assert_eq!(out.status.code(), Some(125), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(message), "{args:?}: {}", stderr(&out));
+    }
+    for args in [&["--version"][..], &["run", "--help"]] {
+        let out = vessel(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        assert!(stdout(&out).contains("vessel"), "{args:?}");
+    }
+}

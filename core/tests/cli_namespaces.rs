@@ -135,7 +135,7 @@ fn bad_namespace_options_say_what_to_use() {
         args.extend_from_slice(options);
         args.extend_from_slice(&["--", "true"]);
         let out = vessel(&args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(out.status.code(), Some(125), "{args:?}");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains(message), "{args:?}: {stderr}");
     }

@@ -273,7 +273,7 @@ fn unknown_containers_and_signals_get_clear_errors() {
         "vessel: no container \"nope\" (see `vessel ps -a` for ids and names)\n"
     );
     let bad = vessel(run_dir.path(), &["kill", "-s", "NOPE", "x"]);
-    assert_eq!(bad.status.code(), Some(2));
+    assert_eq!(bad.status.code(), Some(125));
     assert!(
         text(&bad.stderr).contains("no such signal"),
         "{}",

@@ -3,7 +3,9 @@
 //!
 //! Values are taken as strings and parsed here, so a bad one is a vessel error naming
 //! the option, the value and the fix (`--memory 64q: unknown unit "q" (use b, k, m or g)`),
-//! reported before anything is created.
+//! reported before anything is created. A negative number (`-m -1`, `--cpus -1`) is taken
+//! as the option's value, as docker takes it, so the refusal is vessel's and names the
+//! option, rather than clap's "unexpected argument '-1'".
 
 use std::path::PathBuf;
 
@@ -19,25 +21,25 @@ use crate::exit::ExitStatus;
 #[derive(Debug, Args, Default)]
 pub struct CgroupArgs {
     /// Memory limit, e.g. 64m (units b, k, m, g); swap is turned off with it.
-    #[arg(short = 'm', long, value_name = "SIZE")]
+    #[arg(short = 'm', long, value_name = "SIZE", allow_negative_numbers = true)]
     pub memory: Option<String>,
     /// CPU limit as a number of CPUs, e.g. 0.2 (= --cpu-quota 20000 --cpu-period 100000).
-    #[arg(long, value_name = "CPUS")]
+    #[arg(long, value_name = "CPUS", allow_negative_numbers = true)]
     pub cpus: Option<String>,
     /// CPU time allowed per period, in µs (the CFS quota).
-    #[arg(long, value_name = "µs")]
+    #[arg(long, value_name = "µs", allow_negative_numbers = true)]
     pub cpu_quota: Option<String>,
     /// Length of the CFS period, in µs [default: 100000].
-    #[arg(long, value_name = "µs")]
+    #[arg(long, value_name = "µs", allow_negative_numbers = true)]
     pub cpu_period: Option<String>,
     /// Relative CPU weight (2..=262144, 1024 = normal); cpu.weight on cgroup v2.
-    #[arg(long, value_name = "SHARES")]
+    #[arg(long, value_name = "SHARES", allow_negative_numbers = true)]
     pub cpu_shares: Option<String>,
     /// CPUs the container may run on, e.g. 0 or 0-1,3.
     #[arg(long, value_name = "LIST")]
     pub cpuset_cpus: Option<String>,
     /// The most processes the container may have at once.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub pids_limit: Option<String>,
     /// Cgroup to create the container's cgroup in: relative to vessel's own cgroup, or
     /// absolute from the hierarchy's root [default: vessel].

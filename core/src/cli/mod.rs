@@ -78,7 +78,10 @@ enum Command {
 
 /// Parses the process arguments, runs the subcommand and returns its exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(&error),
+    };
     if let Some(root) = &cli.root {
         // SAFETY: this runs first thing in main, before vessel starts any thread, so no
         // other thread can be reading the environment while it changes.
@@ -110,6 +113,15 @@ pub fn main() -> ExitCode {
         }
     };
     exit_code(output::exit_code(code))
+}
+
+/// What a command line clap refused exits with: 125, as docker does for its own flag
+/// errors (`docker run --foo`, `docker run -m x`), not clap's 2, which a script could not
+/// tell from the command's own exit 2. `--help` and `--version` still exit 0. clap's
+/// message is kept whole; a closed stdout or stderr only loses it.
+fn usage_error(error: &clap::Error) -> ExitCode {
+    let _ = error.print();
+    exit_code(if error.exit_code() == 0 { 0 } else { 125 })
 }
 
 fn exit_code(code: i32) -> ExitCode {
