@@ -2,6 +2,7 @@
 //! right exit code, and leaves nothing mounted on the host.
 
 use std::fs;
+use std::process::{Command, Output};
 
 use vessel::test_support::host_mounts;
 use vessel::{Container, ContainerSpec, Error, rootfs};
@@ -75,4 +76,32 @@ fn a_failing_step_is_named_with_its_path_and_errno() {
             proc.display().to_string()
         )
     );
+}
+
+/// `vessel ARGS`, bounded, with its records in a run directory of its own.
+fn vessel(args: &[&str]) -> (Output, String) {
+    let run_dir = tempfile::tempdir().unwrap();
+    let out = vessel::test_support::output_within(
+        Command::new(env!("CARGO_BIN_EXE_vessel"))
+            .args(args)
+            .env("VESSEL_RUN_DIR", run_dir.path()),
+        vessel::test_support::BOUND,
+    )
+    .expect("run vessel");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out, stderr)
+}
+
+#[test]
+fn a_memory_limit_below_dockers_minimum_is_refused_naming_it() {
+    for (value, shown) in [("4k", "4k"), ("6291455", "6291455"), ("0", "0")] {
+        let (out, stderr) = vessel(&["run", "-m", value, "--", "true"]);
+        assert_eq!(out.status.code(), Some(125), "-m {value}: {stderr}");
+        assert!(
+            stderr.starts_with(&format!(
+                "vessel: --memory {shown}: below the minimum of 6m"
+            )),
+            "-m {value}: {stderr}"
+        );
+    }
 }

@@ -76,6 +76,11 @@ impl ResourceError {
     }
 }
 
+/// The smallest memory limit accepted, docker's ("Minimum memory limit allowed is 6MB"):
+/// below it the runtime's own start-up (a shell, its libraries) is killed before the
+/// command does anything, which reads as a mysterious OOM rather than a refused value.
+pub const MIN_MEMORY_BYTES: u64 = 6 << 20;
+
 /// The kernel's bounds for the CFS period and the smallest quota (`kernel/sched/core.c`).
 const CPU_PERIOD_US: std::ops::RangeInclusive<u64> = 1_000..=1_000_000;
 const MIN_CPU_QUOTA_US: u64 = 1_000;
@@ -103,8 +108,18 @@ impl Resources {
     /// Refuses limits the kernel would reject or that cannot mean anything on a machine
     /// with `online` CPUs. Runs before any cgroup exists, so a bad value creates nothing.
     pub fn check(&self, online: &CpuSet) -> Result<(), ResourceError> {
-        if self.memory_bytes == Some(0) {
-            return Err(ResourceError::new("--memory", "0", "must be more than 0"));
+        if let Some(bytes) = self.memory_bytes
+            && bytes < MIN_MEMORY_BYTES
+        {
+            return Err(ResourceError::new(
+                "--memory",
+                format_size(bytes),
+                format!(
+                    "below the minimum of {} (docker's minimum: less leaves too little for \
+                     the command to start; ask for at least that)",
+                    format_size(MIN_MEMORY_BYTES)
+                ),
+            ));
         }
         if let Some(cpu) = self.cpu_quota {
             let (option, value) = cpu.as_asked();
@@ -232,6 +247,18 @@ mod tests {
             ..Resources::default()
         };
         assert!(message(pids).contains("at least 1"));
+        let memory = |bytes| Resources {
+            memory_bytes: Some(bytes),
+            ..Resources::default()
+        };
+        assert!(
+            message(memory(4 << 10)).starts_with("--memory 4k: below the minimum of 6m"),
+            "{}",
+            message(memory(4 << 10))
+        );
+        assert!(message(memory(0)).starts_with("--memory 0: below the minimum of 6m"));
+        assert!(message(memory(MIN_MEMORY_BYTES - 1)).contains("below the minimum"));
+        assert_eq!(memory(MIN_MEMORY_BYTES).check(&two_cpus()), Ok(()));
     }
 
     #[test]
