@@ -60,8 +60,8 @@ pub enum Error {
     #[error("working directory {0:?} is not absolute (use an absolute path such as -w /tmp)")]
     RelativeCwd(PathBuf),
 
-    /// An environment entry has no `=`.
-    #[error("environment entry {0:?} is not KEY=VALUE (use -e KEY=VALUE)")]
+    /// An environment entry has no `=`, or nothing before it.
+    #[error("invalid environment variable: {0} (use -e KEY=VALUE, with a KEY)")]
     InvalidEnv(String),
 
     /// The container was given capability sets the kernel would refuse.

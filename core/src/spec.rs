@@ -201,6 +201,15 @@ impl ContainerSpec {
         self
     }
 
+    /// The first environment entry that is not `KEY=VALUE` with a non-empty `KEY`
+    /// (`-e =x`, `-e FOO`): execve would pass it on, but no program could read it back.
+    pub fn invalid_env_entry(&self) -> Option<&str> {
+        self.env
+            .iter()
+            .find(|e| e.split_once('=').is_none_or(|(key, _)| key.is_empty()))
+            .map(String::as_str)
+    }
+
     /// The `PATH` the command is looked up in: the spec's own, or [`DEFAULT_PATH`].
     pub fn search_path(&self) -> &str {
         self.env
@@ -220,5 +229,15 @@ mod tests {
         let spec = ContainerSpec::new("/r", ["sh"]).env("PATH=/bin").env("A=1");
         assert_eq!(spec.env, ["HOME=/root", "PATH=/bin", "A=1"]);
         assert_eq!(spec.search_path(), "/bin");
+    }
+
+    #[test]
+    fn an_env_entry_needs_a_key_and_an_equals_sign() {
+        let with = |entry: &str| ContainerSpec::new("/r", ["sh"]).env(entry);
+        assert_eq!(with("A=").invalid_env_entry(), None);
+        assert_eq!(with("A==b").invalid_env_entry(), None);
+        assert_eq!(with("=x").invalid_env_entry(), Some("=x"));
+        assert_eq!(with("=").invalid_env_entry(), Some("="));
+        assert_eq!(with("A").invalid_env_entry(), Some("A"));
     }
 }

@@ -111,6 +111,27 @@ impl Volume {
     }
 }
 
+/// Refuses two volumes on the same container path (`-v /a:/data -v /b:/data`), as docker
+/// does ("Duplicate mount point"): the second bind would hide the first, so one of the two
+/// asks would be silently dropped. Paths are compared as mounted (`/data/` is `/data`).
+pub(crate) fn check_distinct_targets(volumes: &[Volume]) -> Result<()> {
+    let mut seen: std::collections::HashMap<PathBuf, &Volume> = std::collections::HashMap::new();
+    for volume in volumes {
+        if let Some(first) = seen.insert(volume.relative_target(), volume) {
+            return Err(Error::Volume {
+                spec: volume.spec(),
+                reason: format!(
+                    "duplicate mount point {}: volume {:?} is mounted there already (give each \
+                     volume its own container path)",
+                    Path::new("/").join(volume.relative_target()).display(),
+                    first.spec()
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Checks that the mount point `rel` can be made in the tree formed by `layers` (top-most
 /// first; one plain directory for `--rootfs`) without passing through a symlink, which
 /// the child would follow on the host's side of `pivot_root`.
@@ -192,5 +213,19 @@ mod tests {
         assert!(message("/tmp:/").contains("cannot be /"));
         assert!(message("/tmp:/a/../b").contains(".."));
         assert!(message("/tmp").contains("expected HOST:CTR"));
+    }
+
+    #[test]
+    fn two_volumes_on_one_container_path_are_refused_naming_both() {
+        let v = |spec: &str| Volume::parse(spec).unwrap();
+        assert!(super::check_distinct_targets(&[v("/tmp:/data"), v("/etc:/data/sub")]).is_ok());
+        let error = super::check_distinct_targets(&[v("/tmp:/data"), v("/etc:/data/:ro")])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            error,
+            "volume \"/etc:/data/:ro\": duplicate mount point /data: volume \"/tmp:/data\" is \
+             mounted there already (give each volume its own container path)"
+        );
     }
 }

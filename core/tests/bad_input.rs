@@ -105,3 +105,40 @@ fn a_memory_limit_below_dockers_minimum_is_refused_naming_it() {
         );
     }
 }
+
+#[test]
+fn an_environment_entry_without_a_key_is_refused() {
+    let error = spawn_error(&ContainerSpec::new("/tmp", ["sh"]).env("=x"));
+    assert_eq!(error.exit_code(), 125);
+    assert_eq!(
+        message(&error),
+        "invalid environment variable: =x (use -e KEY=VALUE, with a KEY)"
+    );
+    for detach in [&[][..], &["-d"]] {
+        let mut args = vec!["run"];
+        args.extend(detach);
+        args.extend(["-e", "=x", "--", "true"]);
+        let (out, stderr) = vessel(&args);
+        assert_eq!(out.status.code(), Some(125), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("invalid environment variable: =x"),
+            "{args:?}: {stderr}"
+        );
+        assert!(out.stdout.is_empty(), "{args:?} started something");
+    }
+}
+
+#[test]
+fn two_volumes_on_one_container_path_are_refused_naming_both() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let first = format!("{}:/data", a.path().display());
+    let second = format!("{}:/data/:ro", b.path().display());
+    let (out, stderr) = vessel(&["run", "-v", &first, "-v", &second, "--", "true"]);
+    assert_eq!(out.status.code(), Some(125), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "volume {second:?}: duplicate mount point /data: volume {first:?} is mounted there already"
+        )),
+        "{stderr}"
+    );
+}

@@ -6,11 +6,16 @@
 use std::ffi::CString;
 
 use super::{ExecStep, cstring};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::spec::ContainerSpec;
 
 /// Builds the exec step for `spec`. The spec has been validated: `argv` is not empty.
+/// Its environment is checked here, the one place both `run` and `exec` pass through:
+/// an entry with no `KEY=` (`-e =x`) is refused.
 pub fn plan_exec(spec: &ContainerSpec) -> Result<ExecStep> {
+    if let Some(bad) = spec.invalid_env_entry() {
+        return Err(Error::InvalidEnv(bad.to_owned()));
+    }
     let command = spec.argv.first().cloned().unwrap_or_default();
     let args = spec
         .argv

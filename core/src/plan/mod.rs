@@ -123,9 +123,6 @@ fn validate(spec: &ContainerSpec) -> Result<()> {
     if !spec.cwd.is_absolute() {
         return Err(Error::RelativeCwd(spec.cwd.clone()));
     }
-    if let Some(bad) = spec.env.iter().find(|e| !e.contains('=')) {
-        return Err(Error::InvalidEnv(bad.clone()));
-    }
     Ok(())
 }
 

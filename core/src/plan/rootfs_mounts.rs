@@ -38,6 +38,7 @@ pub(super) fn validate_volumes(spec: &ContainerSpec) -> Result<()> {
             .collect(),
         None => vec![spec.rootfs.clone()],
     };
+    volume::check_distinct_targets(&spec.volumes)?;
     for v in &spec.volumes {
         v.check()?;
         volume::check_mount_point(v, &layers, v.host.is_dir())?;
