@@ -168,22 +168,20 @@ fn time_namespace_offsets_shift_boottime_and_monotonic() {
         monotonic: 86_400,
         boottime: 2 * 86_400,
     };
-    let host_before = uptime();
+    let host_before = uptime_centiseconds(&std::fs::read_to_string("/proc/uptime").unwrap());
     let out = run(&sh("cat /proc/uptime; cat /proc/self/timens_offsets").time_offsets(offsets));
-    let host_after = uptime();
+    let host_after = uptime_centiseconds(&std::fs::read_to_string("/proc/uptime").unwrap());
     let mut lines = out.stdout.lines();
-    let inside: f64 = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
-    // /proc/uptime counts CLOCK_BOOTTIME, shifted by exactly the offset.
+    let inside = uptime_centiseconds(lines.next().unwrap());
+    // /proc/uptime counts CLOCK_BOOTTIME in whole centiseconds (truncated), shifted by
+    // exactly the offset, a whole number of seconds: so in integer centiseconds the value
+    // read inside lies between the host's before and after plus the offset, with no
+    // tolerance. (As f64, 24601.08 + 172800.0 is 197401.08000000002, above an inside
+    // reading of 197401.08 taken in the same centisecond.)
+    let offset = 172_800 * 100;
     assert!(
-        inside >= host_before + 172_800.0 && inside <= host_after + 172_800.0,
-        "inside {inside}, host {host_before}..{host_after}"
+        host_before + offset <= inside && inside <= host_after + offset,
+        "inside {inside} cs, host {host_before}..{host_after} cs, offset {offset} cs"
     );
     let rest: Vec<Vec<&str>> = lines.map(|l| l.split_whitespace().collect()).collect();
     assert_eq!(
@@ -192,14 +190,29 @@ fn time_namespace_offsets_shift_boottime_and_monotonic() {
     );
 }
 
-fn uptime() -> f64 {
-    std::fs::read_to_string("/proc/uptime")
-        .unwrap()
-        .split(' ')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap()
+/// The first number of a `/proc/uptime` line (`24601.08 98213.40`), in centiseconds.
+fn uptime_centiseconds(line: &str) -> u64 {
+    let first = line.split_whitespace().next().expect("an uptime");
+    let (seconds, hundredths) = first.split_once('.').expect("two decimals");
+    assert_eq!(hundredths.len(), 2, "{line:?}");
+    seconds.parse::<u64>().unwrap() * 100 + hundredths.parse::<u64>().unwrap()
+}
+
+#[test]
+fn uptime_is_compared_in_exact_centiseconds() {
+    assert_eq!(uptime_centiseconds("24601.08 98213.40\n"), 2_460_108);
+    // The reading that made the f64 comparison fail: the host read before the start and
+    // the reading inside fell in the same centisecond.
+    let (before, inside) = ("24601.08", "197401.08");
+    let as_f64 = |s: &str| s.parse::<f64>().unwrap();
+    assert!(
+        as_f64(before) + 172_800.0 > as_f64(inside),
+        "f64 rounds up here"
+    );
+    assert_eq!(
+        uptime_centiseconds(before) + 172_800 * 100,
+        uptime_centiseconds(inside)
+    );
 }
 
 #[test]
