@@ -4,7 +4,8 @@
 //! The container's root filesystem may have no C library at all (the default rootfs is
 //! a static busybox), so the init must need nothing from it. Cargo cannot link one
 //! binary of a package statically and the rest dynamically, so this script calls rustc
-//! itself with `-C target-feature=+crt-static` on that one file, which uses only `std`.
+//! itself with `-C target-feature=+crt-static` on that one file, which uses only `std`
+//! (and `src/signal_defaults.rs`, which it includes by path).
 //! The `vessel` binary embeds the result (`vessel::init`).
 
 use std::env;
@@ -13,9 +14,12 @@ use std::path::PathBuf;
 use std::process::Command;
 
 const SOURCE: &str = "src/bin/vessel-init.rs";
+/// The file the init includes by path (`#[path]`): a change to it rebuilds the init.
+const INCLUDED: &str = "src/signal_defaults.rs";
 
 fn main() {
     println!("cargo:rerun-if-changed={SOURCE}");
+    println!("cargo:rerun-if-changed={INCLUDED}");
     println!("cargo:rerun-if-changed=build.rs");
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());

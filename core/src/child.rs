@@ -278,18 +278,14 @@ fn detach_old_root() -> Result<(), i32> {
 // ANCHOR_END: pivot_root
 
 fn reset_signals() -> Result<(), i32> {
-    // SAFETY: an all-zero sigset_t and sigaction are valid values (empty set, SIG_DFL
-    // handler, no flags); the pointers passed are to these locals.
+    // SAFETY: an all-zero sigset_t is a valid (empty) set; the pointer is to this local.
     unsafe {
         let mut empty: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut empty);
         check(libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut()).into())?;
-        let default: libc::sigaction = std::mem::zeroed();
-        for signal in 1..libc::SIGRTMAX() {
-            // SIGKILL, SIGSTOP and the signals glibc reserves refuse with EINVAL: fine.
-            libc::sigaction(signal, &default, std::ptr::null_mut());
-        }
     }
+    // The same reset vessel-init gives its command (one implementation for both).
+    crate::signal_defaults::reset_dispositions();
     Ok(())
 }
 

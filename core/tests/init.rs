@@ -5,14 +5,17 @@
 //! so orphans come to it as they would to PID 1) and need no privileges; the last ones
 //! run the static copy the `vessel` binary carries, as PID 1 of real containers.
 
-use std::io::{BufRead, BufReader, Lines};
+//!
+//! Every read and wait here is bounded ([`BOUND`]): a signal that never arrives fails
+//! the test instead of hanging it.
+
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use vessel::image::Store;
-use vessel::test_support::HeldContainer;
+use vessel::test_support::{BOUND, BoundedLines, HeldContainer, output_within, wait_within};
 use vessel::{ContainerSpec, ExitStatus};
 
 /// vessel-init on the host, in a process group of its own. If a test fails before it
@@ -28,10 +31,14 @@ impl HostInit {
         self.child.id()
     }
 
+    /// Its exit status, waited for at most [`BOUND`] (then the test fails, and the drop
+    /// kills the group).
     fn wait(&mut self) -> std::io::Result<std::process::ExitStatus> {
-        let status = self.child.wait();
-        self.waited = status.is_ok();
-        status
+        let status = wait_within(&mut self.child, BOUND)?.ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::TimedOut, "vessel-init did not exit")
+        })?;
+        self.waited = true;
+        Ok(status)
     }
 }
 
@@ -47,14 +54,31 @@ impl Drop for HostInit {
 }
 
 /// Starts `vessel-init -- sh -c SCRIPT` on the host with stdout on a pipe.
-fn init(script: &str) -> (HostInit, Lines<BufReader<ChildStdout>>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vessel-init"))
+fn init(script: &str) -> (HostInit, BoundedLines) {
+    init_ignoring(script, &[])
+}
+
+/// [`init`], with the init started with `ignored` signals ignored, as `nohup` (SIGHUP)
+/// or a shell's background job (SIGINT, SIGQUIT) starts a program.
+fn init_ignoring(script: &str, ignored: &[i32]) -> (HostInit, BoundedLines) {
+    let ignored = ignored.to_vec();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_vessel-init"));
+    command
         .args(["--", "sh", "-c", script])
         .stdout(Stdio::piped())
-        .process_group(0)
-        .spawn()
-        .expect("start vessel-init");
-    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        .process_group(0);
+    // SAFETY: the closure runs in the forked child before exec and only calls signal(),
+    // which is async-signal-safe; `ignored` was allocated before the fork.
+    unsafe {
+        command.pre_exec(move || {
+            for &signal in &ignored {
+                libc::signal(signal, libc::SIG_IGN);
+            }
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().expect("start vessel-init");
+    let lines = BoundedLines::new(child.stdout.take().unwrap(), BOUND);
     (
         HostInit {
             child,
@@ -64,8 +88,11 @@ fn init(script: &str) -> (HostInit, Lines<BufReader<ChildStdout>>) {
     )
 }
 
-fn next(lines: &mut Lines<BufReader<ChildStdout>>) -> String {
-    lines.next().expect("a line").expect("read a line")
+fn next(lines: &mut BoundedLines) -> String {
+    lines
+        .next_line()
+        .expect("read a line within the bound")
+        .expect("a line, not end-of-file")
 }
 
 fn kill(pid: i32, signal: i32) {
@@ -107,21 +134,23 @@ fn the_exit_status_passes_through() {
     // Killed by signal n: 128 + n, as a shell reports it.
     let (mut child, _) = init("kill -KILL $$");
     assert_eq!(child.wait().unwrap().code(), Some(128 + 9));
-    let out = Command::new(env!("CARGO_BIN_EXE_vessel-init"))
-        .args(["--", "/no/such/program"])
-        .output()
-        .unwrap();
+    let out = output_within(
+        Command::new(env!("CARGO_BIN_EXE_vessel-init")).args(["--", "/no/such/program"]),
+        BOUND,
+    )
+    .unwrap();
     assert_eq!(out.status.code(), Some(127));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot run /no/such/program"));
-    let usage = Command::new(env!("CARGO_BIN_EXE_vessel-init"))
-        .output()
-        .unwrap();
+    let usage = output_within(&mut Command::new(env!("CARGO_BIN_EXE_vessel-init")), BOUND).unwrap();
     assert_eq!(usage.status.code(), Some(125));
 }
 
+/// Each signal is also *ignored* when the init starts (as under `nohup`, or in a
+/// background job): the init must still hand it to its command at its default action,
+/// since a shell cannot trap a signal that was ignored when it started.
 #[test]
 fn every_forwarded_signal_reaches_the_command() {
-    for (name, number) in [
+    let signals = [
         ("TERM", libc::SIGTERM),
         ("INT", libc::SIGINT),
         ("HUP", libc::SIGHUP),
@@ -129,13 +158,15 @@ fn every_forwarded_signal_reaches_the_command() {
         ("USR1", libc::SIGUSR1),
         ("USR2", libc::SIGUSR2),
         ("WINCH", libc::SIGWINCH),
-    ] {
+    ];
+    let ignored: Vec<i32> = signals.iter().map(|&(_, number)| number).collect();
+    for (name, number) in signals {
         // The trap says which signal came and exits with its number; `wait` returns as
         // soon as a trapped signal arrives.
         let script = format!(
             "trap 'echo got {name}; kill $!; exit {number}' {name}; sleep 1000 & echo ready; wait"
         );
-        let (mut child, mut lines) = init(&script);
+        let (mut child, mut lines) = init_ignoring(&script, &ignored);
         assert_eq!(next(&mut lines), "ready");
         kill(child.id() as i32, number);
         assert_eq!(next(&mut lines), format!("got {name}"));
@@ -268,7 +299,12 @@ fn in_a_container_init_is_pid_1_and_sigterm_reaches_a_shell_that_ignores_it_alon
             .unwrap()
             .starts_with("/sbin/vessel-init -- /bin/sh -c")
     );
+    let pidfd = pidfd_open(held.running().pid());
     held.running().kill(libc::SIGTERM).unwrap();
+    assert!(
+        poll(&pidfd, libc::POLLIN, BOUND),
+        "the container did not end within {BOUND:?} of SIGTERM"
+    );
     assert_eq!(
         held.release().unwrap(),
         ExitStatus::Exited(128 + libc::SIGTERM)
@@ -282,14 +318,16 @@ fn in_a_container_init_is_pid_1_and_sigterm_reaches_a_shell_that_ignores_it_alon
 fn the_cli_runs_the_command_under_init_and_passes_its_code_on() {
     vessel::require_root!();
     let tmp = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_vessel"))
-        .arg("--root")
-        .arg(tmp.path())
-        .args(["run", "--rm", "--init", "--", "sh", "-c"])
-        .arg("cat /proc/1/cmdline | tr '\\0' ' '; echo; test -x /sbin/vessel-init && echo $$; exit 5")
-        .env("VESSEL_RUN_DIR", tmp.path().join("run"))
-        .output()
-        .unwrap();
+    let out = output_within(
+        Command::new(env!("CARGO_BIN_EXE_vessel"))
+            .arg("--root")
+            .arg(tmp.path())
+            .args(["run", "--rm", "--init", "--", "sh", "-c"])
+            .arg("cat /proc/1/cmdline | tr '\\0' ' '; echo; test -x /sbin/vessel-init && echo $$; exit 5")
+            .env("VESSEL_RUN_DIR", tmp.path().join("run")),
+        BOUND,
+    )
+    .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         out.status.code(),
@@ -318,13 +356,15 @@ fn the_cli_runs_the_command_under_init_and_passes_its_code_on() {
 
 /// `vessel` with a state root (and run directory) of the test's own.
 fn vessel(root: &std::path::Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_vessel"))
-        .arg("--root")
-        .arg(root)
-        .args(args)
-        .env_remove("VESSEL_RUN_DIR")
-        .output()
-        .expect("run vessel")
+    output_within(
+        Command::new(env!("CARGO_BIN_EXE_vessel"))
+            .arg("--root")
+            .arg(root)
+            .args(args)
+            .env_remove("VESSEL_RUN_DIR"),
+        BOUND,
+    )
+    .expect("run vessel")
 }
 
 #[test]

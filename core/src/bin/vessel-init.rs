@@ -8,15 +8,21 @@
 //!
 //! 1. block every signal it forwards, so they queue instead of being delivered (the
 //!    kernel never drops a *blocked* signal, even for a namespace's init);
-//! 2. start PROGRAM as its only direct child, with an empty signal mask;
+//! 2. start PROGRAM as its only direct child, with an empty signal mask and every signal
+//!    at its default action (an ignored one — `nohup`'s SIGHUP, a background job's
+//!    SIGINT — would otherwise reach PROGRAM ignored, and a shell cannot even trap it);
 //! 3. loop on `sigwaitinfo`: SIGCHLD means "reap every child that has exited"; any other
 //!    signal is sent on to PROGRAM;
 //! 4. when PROGRAM has exited, exit the same way: its code, or 128+n if signal n killed it.
 //!
 //! No signal handler runs any code here: signals are read synchronously, one at a time.
 //!
-//! It uses only `std` and a few libc calls declared by hand, so that `core/build.rs` can
+//! It uses only `std`, a few libc calls declared by hand, and `src/signal_defaults.rs`
+//! (included by path, shared with the container's child), so that `core/build.rs` can
 //! compile this file on its own into a static binary that runs in any rootfs.
+
+#[path = "../signal_defaults.rs"]
+mod signal_defaults;
 
 use std::ffi::c_int;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -80,13 +86,16 @@ fn main() {
     let mut command = Command::new(&program);
     command.args(args);
     // SAFETY: the closure runs in the forked child before exec and only calls
-    // sigemptyset and sigprocmask, which are async-signal-safe; `empty` is its own.
+    // sigemptyset, sigprocmask and signal, which are async-signal-safe; `empty` is its own.
     unsafe {
         command.pre_exec(|| {
             let mut empty = SigSet([0; 16]);
             sigemptyset(&mut empty);
             // The program must not inherit our blocked mask: it would never see a signal.
             sigprocmask(SIG_SETMASK, &empty, std::ptr::null_mut());
+            // Nor the dispositions we were started with: an ignored SIGINT stays ignored
+            // across exec, and a shell cannot trap it.
+            signal_defaults::reset_dispositions();
             Ok(())
         });
     }

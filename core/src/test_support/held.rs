@@ -4,9 +4,10 @@
 //! stdin is the signal to finish: no sleeps, no races.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Lines};
+use std::io;
 use std::os::fd::AsFd;
 
+use super::bounded::{BOUND, BoundedLines};
 use crate::pipe::Pipe;
 use crate::{Container, ContainerSpec, ExitStatus, Running, Stdio};
 
@@ -15,7 +16,7 @@ use crate::{Container, ContainerSpec, ExitStatus, Running, Stdio};
 pub struct HeldContainer {
     running: Running,
     stdin: File,
-    lines: Lines<BufReader<File>>,
+    lines: BoundedLines,
 }
 
 impl HeldContainer {
@@ -36,7 +37,7 @@ impl HeldContainer {
         Ok(HeldContainer {
             running,
             stdin: File::from(stdin.write),
-            lines: BufReader::new(File::from(stdout.read)).lines(),
+            lines: BoundedLines::new(stdout.read, BOUND),
         })
     }
 
@@ -45,16 +46,16 @@ impl HeldContainer {
         &self.running
     }
 
-    /// The next line the container printed, or `""` once it closed its stdout.
+    /// The next line the container printed, or `""` once it closed its stdout; an error
+    /// (`TimedOut`) if none came within [`BOUND`].
     pub fn next_line(&mut self) -> io::Result<String> {
-        Ok(self.lines.next().transpose()?.unwrap_or_default())
+        Ok(self.lines.next_line()?.unwrap_or_default())
     }
 
     /// The lines printed before a line equal to `marker` (which is consumed).
     pub fn lines_until(&mut self, marker: &str) -> io::Result<Vec<String>> {
         let mut lines = Vec::new();
-        for line in self.lines.by_ref() {
-            let line = line?;
+        while let Some(line) = self.lines.next_line()? {
             if line == marker {
                 break;
             }
