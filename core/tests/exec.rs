@@ -8,7 +8,7 @@ use vessel::cgroups::{CgroupSpec, Resources};
 use vessel::pipe::Pipe;
 use vessel::state::{StateDir, Status};
 use vessel::tenant::Tenant;
-use vessel::test_support::{HeldContainer, mounts_under};
+use vessel::test_support::{BOUND, HeldContainer, mounts_under, read_within};
 use vessel::userns::IdMapping;
 use vessel::{ContainerSpec, Namespace, Namespaces, Stdio, rootfs};
 
@@ -153,7 +153,7 @@ fn spawn_with_terminal_gives_a_pty_of_the_containers_devpts_and_its_master() {
         .unwrap();
     let mut seen = Vec::new();
     // The command holds the only slave: reading the master ends (EIO) once it exits.
-    let _ = std::io::Read::read_to_end(&mut File::from(master), &mut seen);
+    read_within(&mut File::from(master), &mut seen, BOUND, |_| false).unwrap();
     let seen = text(&seen);
     assert_eq!(command.wait().unwrap().code(), 3, "{seen}");
     let lines: Vec<&str> = seen.lines().map(str::trim).collect();

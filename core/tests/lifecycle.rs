@@ -4,11 +4,11 @@
 
 mod lifecycle_support;
 
-use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
 use lifecycle_support::{Vessel, text};
 use vessel::state::{Record, Status};
+use vessel::test_support::{BOUND, BoundedLines, wait_within};
 
 const TICKER: &str = "while :; do echo tick; sleep 1; done";
 
@@ -152,11 +152,8 @@ fn a_foreground_container_has_a_name_and_can_be_stopped_from_elsewhere() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(fg.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert_eq!(line, "up\n");
+    let line = BoundedLines::new(fg.stdout.take().unwrap(), BOUND).next_line();
+    assert_eq!(line.unwrap().as_deref(), Some("up"));
     let taken = vessel.fails(&["run", "--name", "fg", "--", "true"]);
     assert!(taken.contains("the name \"fg\" is already used"), "{taken}");
     assert!(
@@ -172,7 +169,8 @@ fn a_foreground_container_has_a_name_and_can_be_stopped_from_elsewhere() {
             .ok(&["stop", "-t", "1", "fg"])
             .contains("SIGKILL ended it")
     );
-    assert_eq!(fg.wait().unwrap().code(), Some(137));
+    let status = wait_within(&mut fg, BOUND).unwrap();
+    assert_eq!(status.expect("the foreground run ended").code(), Some(137));
     // --rm: the foreground run removed its record and layers as it returned.
     vessel.assert_gone(&id);
     vessel.assert_empty();

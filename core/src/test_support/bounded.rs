@@ -157,3 +157,29 @@ pub fn output_within(
     }
     Ok(output)
 }
+
+/// Reads from `file` into `seen` until `done(seen)` holds, the file ends (or fails, as a
+/// pty master does with EIO once the last slave is closed), or `bound` has passed: then
+/// an error of kind `TimedOut`, with `seen` keeping what came.
+pub fn read_within(
+    file: &mut File,
+    seen: &mut Vec<u8>,
+    bound: Duration,
+    done: impl Fn(&[u8]) -> bool,
+) -> io::Result<()> {
+    let deadline = Instant::now() + bound;
+    let mut buf = [0u8; 4096];
+    while !done(seen) {
+        if !readable_before(file.as_fd(), deadline)? {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("still reading after {bound:?}"),
+            ));
+        }
+        match io::Read::read(file, &mut buf) {
+            Ok(0) | Err(_) => return Ok(()),
+            Ok(n) => seen.extend_from_slice(&buf[..n]),
+        }
+    }
+    Ok(())
+}

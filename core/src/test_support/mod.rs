@@ -5,7 +5,7 @@
 mod bounded;
 mod held;
 
-pub use bounded::{BOUND, BoundedLines, output_within, readable_before, wait_within};
+pub use bounded::{BOUND, BoundedLines, output_within, read_within, readable_before, wait_within};
 pub use held::HeldContainer;
 
 /// The environment variable that turns a privileged test's skip into a failure (set by

@@ -4,9 +4,11 @@
 #![allow(dead_code)] // each test file uses a different part
 
 use std::io::{BufRead, BufReader};
+use std::os::fd::AsFd;
 use std::path::PathBuf;
 
 use vessel::cgroups::{CgroupSpec, DEFAULT_PARENT, Layout, Resources};
+use vessel::test_support::{BOUND, readable_before};
 use vessel::{ContainerSpec, rootfs};
 
 /// A cgroup name no other test (or test run) uses.
@@ -43,10 +45,18 @@ pub fn assert_no_cgroup_left(name: &str) {
     assert!(left.is_empty(), "cgroup directories left behind: {left:?}");
 }
 
-/// Reads lines from `reader` until one equals `line` (the container says it is ready).
+/// Reads lines from `reader` until one equals `line` (the container says it is ready),
+/// each within [`BOUND`]: a container that never says it fails the test.
 pub fn wait_for_line(reader: &mut BufReader<std::fs::File>, line: &str) -> Vec<String> {
     let mut seen = Vec::new();
     loop {
+        let deadline = std::time::Instant::now() + BOUND;
+        let ready = reader.buffer().contains(&b'\n')
+            || readable_before(reader.get_ref().as_fd(), deadline).expect("poll the pipe");
+        assert!(
+            ready,
+            "no line within {BOUND:?} waiting for {line:?}; got {seen:?}"
+        );
         let mut buf = String::new();
         let n = reader
             .read_line(&mut buf)

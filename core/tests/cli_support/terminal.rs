@@ -4,11 +4,13 @@
 //! other side's write (or exit) ends.
 
 use std::fs::File;
-use std::io::Read;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::process::{Child, Command};
 
+use vessel::test_support::{BOUND, read_within, wait_within};
 use vessel::tty::Pty;
+
+use super::text;
 
 /// The user's side of a terminal, and vessel started on its slave.
 pub struct Session {
@@ -39,25 +41,27 @@ impl Session {
     }
 
     /// Reads until `wanted` has appeared (or the terminal closed); returns all read.
+    /// Each read is bounded: nothing for [`BOUND`] fails the test.
     pub fn read_until(&mut self, wanted: &str) -> String {
         let mut seen = Vec::new();
-        let mut buf = [0u8; 1024];
-        while !String::from_utf8_lossy(&seen).contains(wanted) {
-            match self.master.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => seen.extend_from_slice(&buf[..n]),
-            }
-        }
-        String::from_utf8_lossy(&seen).into_owned()
+        read_within(&mut self.master, &mut seen, BOUND, |seen| {
+            String::from_utf8_lossy(seen).contains(wanted)
+        })
+        .unwrap_or_else(|e| panic!("waiting for {wanted:?}: {e}; got {:?}", text(&seen)));
+        text(&seen)
     }
 
     /// Reads the rest of the output and waits for vessel: (output, exit code).
     pub fn finish(mut self) -> (String, Option<i32>) {
         let mut seen = Vec::new();
         // Ends with EIO once vessel, the last holder of the slave, exits.
-        let _ = self.master.read_to_end(&mut seen);
-        let status = self.vessel.wait().unwrap();
-        (String::from_utf8_lossy(&seen).into_owned(), status.code())
+        read_within(&mut self.master, &mut seen, BOUND, |_| false).unwrap_or_else(|e| {
+            panic!("vessel's terminal stayed open: {e}; got {:?}", text(&seen))
+        });
+        let status = wait_within(&mut self.vessel, BOUND)
+            .unwrap()
+            .expect("vessel exited once its terminal closed");
+        (text(&seen), status.code())
     }
 }
 

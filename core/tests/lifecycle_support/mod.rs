@@ -3,7 +3,6 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
@@ -11,6 +10,7 @@ use std::process::{Child, Command, Output, Stdio};
 use vessel::cgroups::{CgroupSpec, Layout, Resources};
 use vessel::lifecycle::crash::HOLD_ENV;
 use vessel::state::StateDir;
+use vessel::test_support::{BOUND, BoundedLines};
 
 /// The `vessel` binary with its records in a temporary run directory (the default
 /// image store, whose base image is already built, holds the layers).
@@ -85,10 +85,10 @@ impl Vessel {
             .spawn()
             .expect("start vessel");
         drop(write);
-        let mut line = String::new();
-        BufReader::new(std::fs::File::from(read))
-            .read_line(&mut line)
-            .unwrap();
+        let line = BoundedLines::new(read, BOUND)
+            .next_line()
+            .unwrap_or_else(|e| panic!("vessel {args:?} never reached {point}: {e}"))
+            .unwrap_or_default();
         let pid = line
             .trim()
             .parse()
@@ -104,13 +104,14 @@ impl Vessel {
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();
-        let mut line = String::new();
-        BufReader::new(follower.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        let line = BoundedLines::new(follower.stdout.take().unwrap(), BOUND).next_line();
+        // Killed first, so this wait ends whatever the read gave.
         let _ = follower.kill();
         let _ = follower.wait();
-        line
+        // With its newline, as read_line gave it.
+        line.expect("a log line within the bound")
+            .map(|line| line + "\n")
+            .unwrap_or_default()
     }
 
     /// Asserts that nothing of container `id` is left: no record, log or temporary
