@@ -46,6 +46,6 @@ pub fn run_bundle(dir: &Path, id: &str) -> Result<i32> {
 
 fn warn(outcome: std::result::Result<(), oci::HookError>) {
     if let Err(error) = outcome {
-        eprintln!("vessel: warning: {}", super::error_chain(&error));
+        super::output::errln!("vessel: warning: {}", super::error_chain(&error));
     }
 }
