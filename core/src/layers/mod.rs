@@ -20,6 +20,7 @@ mod hostile;
 pub mod overlay;
 pub mod pack;
 mod pax;
+mod pinned;
 pub mod unpack;
 pub mod whiteout;
 

@@ -34,6 +34,9 @@ fn remove_cgroup(cgroup: &Path) -> Result<()> {
     if !cgroup.is_dir() {
         return Ok(());
     }
+    // A commit killed while it held the container frozen left it so: frozen processes
+    // (v1) do not die of SIGKILL until thawed.
+    thaw(cgroup);
     cgroups::kill_all(&cgroup.join("cgroup.procs"))?;
     match std::fs::remove_dir(cgroup) {
         Err(e) if e.kind() != ErrorKind::NotFound => {
@@ -48,6 +51,16 @@ fn remove_cgroup(cgroup: &Path) -> Result<()> {
         let _ = std::fs::remove_dir(parent);
     }
     Ok(())
+}
+
+/// Thaws a frozen cgroup (best effort: a cgroup without a freezer has nothing to thaw).
+pub(super) fn thaw(cgroup: &Path) {
+    for (file, value) in [("freezer.state", "THAWED"), ("cgroup.freeze", "0")] {
+        let path = cgroup.join(file);
+        if path.is_file() {
+            let _ = std::fs::write(path, value);
+        }
+    }
 }
 
 /// Removes `containers/ID` from its image store, and the image layers nobody uses any

@@ -1,7 +1,7 @@
 //! `rm`: a container that has exited goes, with everything it left on the host; with
 //! `force`, a running one is killed first.
 
-use super::cleanup::clean_up;
+use super::cleanup::{clean_up, thaw};
 use super::crash::hold_point;
 use super::pidfd::Pinned;
 use super::settle::settle;
@@ -38,6 +38,9 @@ pub fn remove(dir: &StateDir, query: &str, force: bool) -> Result<Record> {
         Err(Error::NoSuchContainer(_)) => record,
         Err(e) => return Err(e),
     };
+    // A commit killed while it held the container frozen left it so, and a frozen
+    // process does not die of SIGKILL until it is thawed.
+    record.cgroup_dirs.iter().for_each(|dir| thaw(dir));
     if let Some(container) = Pinned::open(record.pid, record.pid_start_time)
         .filter(|_| record.observed() == Observed::Running)
     {
