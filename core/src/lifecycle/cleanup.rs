@@ -11,7 +11,7 @@ use std::path::Path;
 use crate::cgroups::{self, DEFAULT_PARENT};
 use crate::error::{Error, Result};
 use crate::image::{ImageError, Store};
-use crate::state::{Record, StateDir};
+use crate::state::{Observed, Record, StateDir, Status};
 
 // ANCHOR: clean_up
 /// Removes everything `record` names, then the record itself. The container's processes
@@ -27,6 +27,25 @@ pub fn clean_up(dir: &StateDir, record: &Record) -> Result<()> {
     dir.remove(&record.id)
 }
 // ANCHOR_END: clean_up
+
+// ANCHOR: reap
+/// Removes every container whose start was cut short: its record still says
+/// "created", and neither its process nor its supervisor is alive any more, so nobody
+/// will ever start it (a `vessel run` killed during start-up). Its cgroups, layers, log
+/// and record go, as `rm -f` would remove them. Returns the ids reaped; a container
+/// that cannot be cleaned up now is left for `rm -f` to report on.
+pub fn reap_never_started(dir: &StateDir) -> Vec<String> {
+    let Ok(records) = dir.list() else {
+        return Vec::new();
+    };
+    records
+        .into_iter()
+        .filter(|r| r.status == Status::Created && r.observed() == Observed::NeverStarted)
+        .filter(|r| clean_up(dir, r).is_ok())
+        .map(|r| r.id)
+        .collect()
+}
+// ANCHOR_END: reap
 
 /// Kills what is left in one cgroup directory, removes it, and removes vessel's shared
 /// parent if that is now empty (another container may still use it: then it stays).

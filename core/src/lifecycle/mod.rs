@@ -32,7 +32,7 @@ mod stop;
 mod tracked;
 mod wait;
 
-pub use cleanup::clean_up;
+pub use cleanup::{clean_up, reap_never_started};
 pub use commit::commit;
 pub use follow::logs;
 pub use pidfd::Pinned;

@@ -160,14 +160,19 @@ impl StateDir {
     }
 
     /// Deletes record `id` (and a temporary file a killed writer may have left); a
-    /// missing record is fine. Refused while the record says running: the machine's last
-    /// edge is from exited (or a start that never happened).
+    /// missing record is fine. Refused while the record says running and the kernel
+    /// agrees: a "running" whose process and supervisor are gone is removed as it is,
+    /// without first writing "exited" down (removal must never need free space).
     pub fn remove(&self, id: &str) -> Result<()> {
         let _lock = self.lock()?;
         // A missing or unreadable record is no refusal: removing is how to get rid of
         // an unreadable one.
         if let Ok(record) = self.load(id)
             && !machine::removable(record.status)
+            && matches!(
+                record.observed(),
+                super::Observed::Running | super::Observed::Created
+            )
         {
             return Err(Error::StillRunning(record.id));
         }
