@@ -134,7 +134,12 @@ fn what_a_killed_import_left_is_removed_when_the_store_is_next_opened_unless_in_
     fs::write(&layer, "a stored layer").unwrap();
 
     // While someone holds the store's lock, they may be writing them: all stay.
-    let lock = fs::File::open(root.join("store.lock")).unwrap();
+    let lock = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(root.join("store.lock"))
+        .unwrap();
     lock.lock().unwrap();
     drop(Store::open(&root).unwrap());
     assert!(stale.iter().all(|f| f.exists()) && unpacking.exists());
