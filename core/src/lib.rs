@@ -46,6 +46,7 @@ pub mod oci;
 pub mod pipe;
 pub mod plan;
 pub mod rootfs;
+pub mod security;
 pub mod spec;
 pub mod state;
 pub mod stdio;
