@@ -321,3 +321,50 @@ fn commit_freezes_a_running_container_while_it_packs_and_thaws_it_on_every_path(
     }
 }
 // ANCHOR_END: commit_freezes
+
+// ANCHOR: userns_own_layer
+#[test]
+fn a_user_namespace_container_writes_into_a_layer_of_its_own() {
+    vessel::require_root!();
+    let tmp = tempfile::tempdir().unwrap();
+    let (root, run) = (tmp.path().join("store"), tmp.path().join("run"));
+    let marker = format!("userns-{}", std::process::id());
+    // /tmp is the place a user-namespace root may write (the rest is owned by host
+    // root, which its namespace does not map).
+    let write = format!("echo leak > /tmp/{marker}");
+    let out = vessel(&root, &run, &["run", "--userns", "--", "sh", "-c", &write]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // Not in any later container, with a user namespace or without.
+    let look = format!("ls /tmp/{marker} 2>/dev/null; true");
+    for options in [&["--userns"][..], &[][..]] {
+        let mut args = vec!["run", "--rm"];
+        args.extend_from_slice(options);
+        args.extend_from_slice(&["--", "sh", "-c", &look]);
+        let out = vessel(&root, &run, &args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert_eq!(
+            text(&out.stdout),
+            "",
+            "{options:?} sees the first container's files"
+        );
+    }
+    // Not in the default rootfs either; but in the first container's own layer, which
+    // `vessel commit` can pack like any other.
+    let default = vessel::rootfs::default_rootfs().unwrap();
+    assert!(!default.join("tmp").join(&marker).exists());
+    let uppers: Vec<PathBuf> = fs::read_dir(root.join("containers"))
+        .unwrap()
+        .map(|e| e.unwrap().path().join("upper"))
+        .collect();
+    assert_eq!(uppers.len(), 1, "{uppers:?}");
+    assert_eq!(
+        fs::read_to_string(uppers[0].join("tmp").join(&marker)).unwrap(),
+        "leak\n"
+    );
+    let records = vessel::state::StateDir::at(&run).unwrap().list().unwrap();
+    for record in records {
+        let rm = vessel(&root, &run, &["rm", "-f", &record.id]);
+        assert!(rm.status.success(), "{}", text(&rm.stderr));
+    }
+}
+// ANCHOR_END: userns_own_layer
