@@ -368,3 +368,33 @@ fn a_user_namespace_container_writes_into_a_layer_of_its_own() {
     }
 }
 // ANCHOR_END: userns_own_layer
+
+#[test]
+fn removing_a_container_never_follows_its_symlinks_out() {
+    vessel::require_root!();
+    let tmp = tempfile::tempdir().unwrap();
+    let (root, run) = (tmp.path().join("store"), tmp.path().join("run"));
+    let host = tempfile::tempdir().unwrap();
+    fs::create_dir(host.path().join("dir")).unwrap();
+    fs::write(host.path().join("dir/keep"), "host\n").unwrap();
+    // Symlinks to a host directory and into it, at the top of the writable layer and
+    // below: removal (std's remove_dir_all, which unlinks a symlink and never descends
+    // through one) must leave the host's files alone.
+    let script = format!(
+        "ln -s {h} /to-host && mkdir -p /deep/er && ln -s {h}/dir /deep/er/dir && \
+         ln -s {h}/dir/keep /deep/keep",
+        h = host.path().display()
+    );
+    let out = vessel(&root, &run, &["run", "--", "sh", "-c", &script]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let id = vessel::state::StateDir::at(&run).unwrap().list().unwrap()[0]
+        .id
+        .clone();
+    let rm = vessel(&root, &run, &["rm", &id]);
+    assert!(rm.status.success(), "{}", text(&rm.stderr));
+    assert!(!root.join("containers").join(&id).exists());
+    assert_eq!(
+        fs::read_to_string(host.path().join("dir/keep")).unwrap(),
+        "host\n"
+    );
+}
