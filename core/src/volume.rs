@@ -132,11 +132,11 @@ pub(crate) fn check_mount_point(
         prefix.push(component);
         let last = index + 1 == count;
         let shown = Path::new("/").join(&prefix);
-        // Looked up *beneath* each layer, never through a symlink on the way: what
-        // resolves through one is not in that layer (and overlay would not merge it).
+        // Looked up *inside* each layer: a symlink on the way resolves in the layer,
+        // never out to the host.
         let found = layers[..limit].iter().enumerate().find_map(|(i, layer)| {
             crate::security::InRoot::open(layer)
-                .and_then(|l| l.symlink_metadata_beneath(&prefix))
+                .and_then(|l| l.symlink_metadata(&prefix))
                 .ok()
                 .map(|m| (i, layer, m))
         });

@@ -74,7 +74,13 @@ fn install(path: &Path) -> std::io::Result<()> {
 /// Resolved inside the layer and created new, so no symlink there can redirect it.
 pub fn make_mount_point(init_layer: &Path) -> std::io::Result<()> {
     let layer = crate::security::InRoot::open(init_layer)?;
-    match layer.write_file(Path::new(PATH_IN_CONTAINER), b"", 0o755) {
+    layer.create_dir_all(
+        Path::new(PATH_IN_CONTAINER)
+            .parent()
+            .expect("the init path has a directory"),
+        0o755,
+    )?;
+    match crate::image::init_layer::write_new(&layer, PATH_IN_CONTAINER, b"") {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         other => other,
     }

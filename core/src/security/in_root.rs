@@ -1,208 +1,185 @@
-//! Resolving paths *inside* a rootfs or a layer, on the host side.
+//! Host-side paths *inside* a rootfs, layer or container directory, resolved in it.
 //!
-//! A path such as `layer/etc/hosts` is resolved by the kernel from the host's `/`: if the
-//! image made `etc` a symlink to `/etc`, writing it writes the *host's* `/etc/hosts`.
-//! `openat2(2)` with `RESOLVE_IN_ROOT` resolves every component, symlinks and `..`
-//! included, as if the layer were `/` (a symlink to `/etc` lands on `layer/etc`), and
-//! `RESOLVE_NO_MAGICLINKS` refuses `/proc/self/...`-style jumps out. The last component
-//! is opened with `O_NOFOLLOW`, and files are created with `O_EXCL`, so nothing is ever
-//! written through a symlink, even one planted after the check.
+//! `std::fs::metadata(layer.join("data/x"))` follows a symlink `data -> /` in the layer
+//! to the host's `/x`: the image, or a container writing to a shared directory, chooses
+//! what the host looks at, creates or packs. [`InRoot`] resolves every path with
+//! `openat2(root, path, RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS)`: `..` and absolute symlinks
+//! stop at the root as if it were `/`, so a lookup can never leave it, even while the
+//! tree changes underneath. The child's own mount steps do the same without allocating
+//! (see [`crate::child_mounts`]); this is the parent's side, for checks and for code that
+//! reads or writes inside a layer (`commit`, the init layer).
 //!
-//! openat2 is in Linux 5.6 and later (this project needs 6.8 for overlay's `lowerdir+`
-//! already). The `pathrs` crate (libpathrs) does the same with more fallbacks; a few
-//! calls on one syscall did not justify its dependency tree here.
+//! ```no_run
+//! # fn main() -> std::io::Result<()> {
+//! use vessel::security::InRoot;
+//! let root = InRoot::open("/var/lib/vessel/layers/abc")?;
+//! let hosts = root.open_file("etc/hosts")?; // never the host's /etc/hosts
+//! root.create_dir_all("data/cache", 0o755)?;
+//! # Ok(()) }
+//! ```
 
-use std::ffi::CString;
 use std::fs::{File, Metadata};
-use std::io::{self, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
+use std::io;
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Component, Path, PathBuf};
 
-// From <linux/openat2.h>.
-const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
-const RESOLVE_NO_SYMLINKS: u64 = 0x04;
-const RESOLVE_BENEATH: u64 = 0x08;
-const RESOLVE_IN_ROOT: u64 = 0x10;
+use nix::fcntl::{OFlag, OpenHow, ResolveFlag, openat2};
+use nix::sys::stat::Mode;
 
-/// `struct open_how` of openat2(2).
-#[repr(C)]
-struct OpenHow {
-    flags: u64,
-    mode: u64,
-    resolve: u64,
-}
-
-/// A directory every path below is resolved inside of.
+/// A directory that paths are resolved inside of.
 #[derive(Debug)]
 pub struct InRoot {
     root: OwnedFd,
     path: PathBuf,
 }
 
-/// `rel` without a leading `/`: every path given here is relative to the root.
-fn relative(rel: &Path) -> PathBuf {
-    rel.components()
-        .filter(|c| !matches!(c, Component::RootDir | Component::Prefix(_)))
-        .collect()
-}
-
-fn openat2(dir: &OwnedFd, rel: &Path, flags: i32, mode: u32, resolve: u64) -> io::Result<OwnedFd> {
-    let rel = relative(rel);
-    let name = if rel.as_os_str().is_empty() {
-        CString::new(".")
-    } else {
-        CString::new(rel.as_os_str().as_bytes())
-    }
-    .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a path holds a NUL byte"))?;
-    let how = OpenHow {
-        flags: (flags | libc::O_CLOEXEC) as u64,
-        mode: mode as u64,
-        resolve,
-    };
-    // SAFETY: `dir` is an open descriptor, `name` a NUL-terminated string and `how` a
-    // properly laid out open_how whose size is passed with it; all outlive the call.
-    let fd = unsafe {
-        libc::syscall(
-            libc::SYS_openat2,
-            dir.as_raw_fd(),
-            name.as_ptr(),
-            &how as *const OpenHow,
-            std::mem::size_of::<OpenHow>(),
-        )
-    };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: openat2 returned a new descriptor that nothing else owns.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
-}
-
 impl InRoot {
-    /// Opens `root` (a path vessel owns: a layer, a container's directory).
-    pub fn open(root: &Path) -> io::Result<InRoot> {
-        let root_fd = File::open(root)?;
-        Ok(InRoot {
-            root: OwnedFd::from(root_fd),
-            path: root.to_owned(),
-        })
+    /// Opens `root` (an `O_PATH` descriptor: nothing is read yet). `root` itself is a host
+    /// path the caller trusts; only what lies below it is resolved in it.
+    pub fn open(root: impl AsRef<Path>) -> io::Result<InRoot> {
+        let path = root.as_ref().to_owned();
+        let fd = nix::fcntl::open(
+            &path,
+            OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| context(&path, e.into()))?;
+        Ok(InRoot { root: fd, path })
     }
 
-    /// The root directory, as given.
+    /// The root's host path.
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    /// Opens `rel` resolved inside the root, never following its last component
-    /// (`flags` are open(2)'s: `O_RDONLY`, `O_WRONLY|O_CREAT|O_EXCL`, …).
-    pub fn open_file(&self, rel: &Path, flags: i32, mode: u32) -> io::Result<File> {
-        let resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-        openat2(&self.root, rel, flags | libc::O_NOFOLLOW, mode, resolve).map(File::from)
+    /// The root's descriptor.
+    pub fn fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.root.as_fd()
     }
 
-    /// The directory `rel` resolved inside the root, as an `O_PATH` descriptor.
-    fn dir(&self, rel: &Path) -> io::Result<OwnedFd> {
-        let resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-        openat2(
-            &self.root,
-            rel,
-            libc::O_PATH | libc::O_DIRECTORY,
-            0,
-            resolve,
-        )
-    }
-
-    /// Makes `rel` and every missing parent a directory (mode 0755), each resolved
-    /// inside the root: a symlink on the way leads somewhere below the root, never out.
-    pub fn create_dir_all(&self, rel: &Path) -> io::Result<()> {
-        let rel = relative(rel);
-        let mut prefix = PathBuf::new();
-        for component in rel.components() {
-            let parent = self.dir(&prefix)?;
-            prefix.push(component);
-            let name = CString::new(component.as_os_str().as_bytes()).map_err(|_| {
-                io::Error::new(io::ErrorKind::InvalidInput, "a path holds a NUL byte")
-            })?;
-            // SAFETY: `parent` is an open directory descriptor and `name` one
-            // NUL-terminated path component (no '/': mkdirat cannot leave `parent`).
-            let made = unsafe { libc::mkdirat(parent.as_raw_fd(), name.as_ptr(), 0o755) };
-            if made != 0 {
-                let error = io::Error::last_os_error();
-                if error.kind() != io::ErrorKind::AlreadyExists {
-                    return Err(error);
-                }
+    /// Opens `rel` (relative, or absolute meaning "from the root") with `flags`; a final
+    /// symlink is followed inside the root unless `flags` has `O_NOFOLLOW`.
+    pub fn open_with(&self, rel: impl AsRef<Path>, flags: OFlag, mode: u32) -> io::Result<OwnedFd> {
+        let rel = relative(rel.as_ref());
+        let how = OpenHow::new()
+            .flags(flags | OFlag::O_CLOEXEC)
+            .mode(Mode::from_bits_truncate(mode))
+            .resolve(ResolveFlag::RESOLVE_IN_ROOT | ResolveFlag::RESOLVE_NO_MAGICLINKS);
+        let mut last = nix::Error::EAGAIN;
+        // EAGAIN: a rename raced the lookup of `..`; the kernel asks to try again.
+        for _ in 0..16 {
+            match openat2(self.root.as_fd(), rel.as_path(), how) {
+                Err(nix::Error::EAGAIN) => last = nix::Error::EAGAIN,
+                other => return other.map_err(|e| context(&self.path.join(&rel), e.into())),
             }
-            // What is there now must be a directory, reached inside the root.
-            self.dir(&prefix)?;
         }
-        Ok(())
+        Err(context(&self.path.join(&rel), last.into()))
     }
 
-    /// Creates the new file `rel` (its parents as needed) holding `bytes`, with `mode`.
-    /// An existing file or symlink at `rel` is refused (`O_EXCL`), never written through.
-    pub fn write_file(&self, rel: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
-        let rel = relative(rel);
-        if let Some(parent) = rel.parent() {
-            self.create_dir_all(parent)?;
-        }
-        let mut file = self.open_file(&rel, libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL, mode)?;
-        file.write_all(bytes)
+    /// An `O_PATH` descriptor of `rel`, a final symlink followed inside the root.
+    pub fn resolve(&self, rel: impl AsRef<Path>) -> io::Result<OwnedFd> {
+        self.open_with(rel, OFlag::O_PATH, 0)
     }
 
-    /// What `rel` is (never following its last component), if every component on the
-    /// way is a real directory below the root: a symlink anywhere on the way is
-    /// `ELOOP`, since nothing that resolves through one is *in* this tree.
-    pub fn symlink_metadata_beneath(&self, rel: &Path) -> io::Result<Metadata> {
-        let resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-        let fd = openat2(&self.root, rel, libc::O_PATH | libc::O_NOFOLLOW, 0, resolve)?;
-        File::from(fd).metadata()
+    /// An `O_PATH` descriptor of `rel` itself, even if it is a symlink.
+    pub fn resolve_no_follow(&self, rel: impl AsRef<Path>) -> io::Result<OwnedFd> {
+        self.open_with(rel, OFlag::O_PATH | OFlag::O_NOFOLLOW, 0)
     }
+
+    /// Opens the file `rel` for reading.
+    pub fn open_file(&self, rel: impl AsRef<Path>) -> io::Result<File> {
+        self.open_with(rel, OFlag::O_RDONLY, 0).map(File::from)
+    }
+
+    /// Creates (or truncates) the file `rel` for writing; a symlink in its place is
+    /// refused rather than written through.
+    pub fn create_file(&self, rel: impl AsRef<Path>, mode: u32) -> io::Result<File> {
+        let flags = OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_TRUNC | OFlag::O_NOFOLLOW;
+        self.open_with(rel, flags, mode).map(File::from)
+    }
+
+    /// What `rel` is, not following a final symlink (`lstat` inside the root).
+    pub fn symlink_metadata(&self, rel: impl AsRef<Path>) -> io::Result<Metadata> {
+        File::from(self.resolve_no_follow(rel)?).metadata()
+    }
+
+    /// What `rel` is, a final symlink followed inside the root.
+    pub fn metadata(&self, rel: impl AsRef<Path>) -> io::Result<Metadata> {
+        File::from(self.resolve(rel)?).metadata()
+    }
+
+    /// `mkdir -p` inside the root: each missing directory is made with `mkdirat` in its
+    /// resolved parent, so a symlink swapped in meanwhile is never created through.
+    /// Returns the last directory as an `O_PATH` descriptor.
+    pub fn create_dir_all(&self, rel: impl AsRef<Path>, mode: u32) -> io::Result<OwnedFd> {
+        let rel = relative(rel.as_ref());
+        let dir_flags = OFlag::O_PATH | OFlag::O_DIRECTORY;
+        let mut prefix = PathBuf::new();
+        let mut parent = self.open_with(".", dir_flags, 0)?;
+        for name in rel.components() {
+            prefix.push(name);
+            match nix::sys::stat::mkdirat(
+                parent.as_fd(),
+                name.as_os_str(),
+                Mode::from_bits_truncate(mode),
+            ) {
+                Ok(()) | Err(nix::Error::EEXIST) => {}
+                Err(e) => return Err(context(&self.path.join(&prefix), e.into())),
+            }
+            parent = self.open_with(&prefix, dir_flags, 0)?;
+        }
+        Ok(parent)
+    }
+}
+
+/// `rel` without its root and `.` components (`..` stays: the kernel keeps it inside).
+fn relative(rel: &Path) -> PathBuf {
+    let rel: PathBuf = rel
+        .components()
+        .filter(|c| matches!(c, Component::Normal(_) | Component::ParentDir))
+        .collect();
+    if rel.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        rel
+    }
+}
+
+fn context(path: &Path, error: io::Error) -> io::Error {
+    io::Error::new(error.kind(), format!("{}: {error}", path.display()))
 }
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::fs::symlink;
+
     use super::*;
 
     #[test]
-    fn writes_through_a_symlinked_directory_stay_inside_the_root() {
-        let host = tempfile::tempdir().unwrap();
-        let root = tempfile::tempdir().unwrap();
-        std::os::unix::fs::symlink(host.path(), root.path().join("etc")).unwrap();
-        std::os::unix::fs::symlink("/etc/passwd", root.path().join("passwd")).unwrap();
-        let in_root = InRoot::open(root.path()).unwrap();
-
-        // `etc -> /tmp/…/host` resolves to `root/tmp/…/host` inside the root: missing
-        // there, nothing is written anywhere; present, the file lands inside the root.
-        assert!(
-            in_root
-                .write_file(Path::new("/etc/hosts"), b"x\n", 0o644)
-                .is_err()
-        );
-        assert_eq!(std::fs::read_dir(host.path()).unwrap().count(), 0);
-        let inside = root.path().join(host.path().strip_prefix("/").unwrap());
-        std::fs::create_dir_all(&inside).unwrap();
-        in_root
-            .write_file(Path::new("/etc/hosts"), b"x\n", 0o644)
-            .unwrap();
-        assert_eq!(std::fs::read_dir(host.path()).unwrap().count(), 0);
-        assert_eq!(std::fs::read(inside.join("hosts")).unwrap(), b"x\n");
-
-        // A symlink as the last component is never written through.
-        let error = in_root
-            .write_file(Path::new("passwd"), b"x\n", 0o644)
-            .unwrap_err();
-        assert_eq!(error.kind(), io::ErrorKind::AlreadyExists);
-        // `..` cannot climb out either.
-        in_root
-            .create_dir_all(Path::new("../../../outside-of-root"))
-            .unwrap();
-        assert!(!Path::new("/outside-of-root").exists());
-        assert!(root.path().join("outside-of-root").is_dir());
-        // Looking beneath, a symlink on the way is refused.
-        assert!(
-            in_root
-                .symlink_metadata_beneath(Path::new("etc/hosts"))
-                .is_err()
-        );
+    fn symlinks_resolve_inside_the_root_and_never_reach_the_host() {
+        let outside = tempfile::tempdir().unwrap();
+        let marker = outside.path().join("marker");
+        std::fs::write(&marker, "host").unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        std::fs::write(root.join("marker"), "root").unwrap();
+        symlink("/", root.join("up")).unwrap();
+        symlink("../../../../../..", root.join("dots")).unwrap();
+        symlink(&marker, root.join("absolute")).unwrap();
+        let inside = InRoot::open(root).unwrap();
+        for path in ["up/marker", "dots/marker", "/up/../../marker"] {
+            let text = std::io::read_to_string(inside.open_file(path).unwrap()).unwrap();
+            assert_eq!(text, "root", "{path}");
+        }
+        // The absolute host path is looked up inside the root, where it does not exist.
+        assert!(inside.open_file("absolute").is_err());
+        assert!(inside.symlink_metadata("absolute").unwrap().is_symlink());
+        // mkdir -p through a symlink to / stays inside.
+        inside.create_dir_all("up/made/here", 0o755).unwrap();
+        assert!(root.join("made/here").is_dir());
+        assert!(!Path::new("/made").exists());
+        // Writing through a final symlink is refused.
+        assert!(inside.create_file("absolute", 0o644).is_err());
+        assert_eq!(std::fs::read_to_string(&marker).unwrap(), "host");
     }
 }
