@@ -177,7 +177,7 @@ pub enum Error {
 
     /// Image layers were asked for together with a user namespace.
     #[error(
-        "--image {0}: image layers cannot be mounted in a user namespace yet (use --rootfs DIR, or leave out --userns)"
+        "--image {0}: image layers in a user namespace need root to mount them (run as root, or use --rootfs DIR)"
     )]
     UserNamespaceWithImage(String),
 

@@ -46,6 +46,7 @@ pub mod oci;
 pub mod pipe;
 pub mod plan;
 pub mod rootfs;
+pub mod security;
 pub mod signal_defaults;
 pub mod spec;
 pub mod state;

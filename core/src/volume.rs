@@ -153,8 +153,11 @@ pub(crate) fn check_mount_point(
         prefix.push(component);
         let last = index + 1 == count;
         let shown = Path::new("/").join(&prefix);
+        // Looked up *inside* each layer: a symlink on the way resolves in the layer,
+        // never out to the host.
         let found = layers[..limit].iter().enumerate().find_map(|(i, layer)| {
-            std::fs::symlink_metadata(layer.join(&prefix))
+            crate::security::InRoot::open(layer)
+                .and_then(|l| l.symlink_metadata(&prefix))
                 .ok()
                 .map(|m| (i, layer, m))
         });

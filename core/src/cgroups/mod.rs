@@ -15,6 +15,7 @@
 //! failure path, by [`Drop`].
 
 mod files;
+mod freezer;
 mod kill;
 mod layout;
 mod parse;
@@ -32,6 +33,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 pub use files::Written;
+pub use freezer::Frozen;
 pub use kill::kill_all;
 pub use layout::{Layout, V1Hierarchy, Version, detect};
 pub use parse::{CpuSet, DEFAULT_CPU_PERIOD_US, format_cpus, format_size, parse_cpus, parse_size};
@@ -262,7 +264,7 @@ impl Drop for Cgroup {
 /// Waits (at most 10 s) until `file`'s contents satisfy `done`. cgroup v2 event files
 /// (`cgroup.events`) signal a change with `POLLPRI`, so the wait sleeps in `poll`; v1
 /// files have no such event, and the 10 ms poll timeout re-reads them.
-fn wait_for_state(file: &Path, done: impl Fn(&str) -> bool) -> Result<()> {
+pub(super) fn wait_for_state(file: &Path, done: impl Fn(&str) -> bool) -> Result<()> {
     use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {

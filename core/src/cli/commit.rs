@@ -4,7 +4,7 @@ use clap::Args;
 
 use super::output::{errln, outln};
 use crate::error::Result;
-use crate::image::{self, Change, Store};
+use crate::image::{Change, Store};
 
 /// Arguments of `vessel commit`.
 #[derive(Debug, Args)]
@@ -28,7 +28,7 @@ pub fn parse_change(text: &str) -> std::result::Result<Change, String> {
 pub fn commit(args: CommitArgs) -> Result<i32> {
     let store = Store::open_default()?;
     let id = super::container::resolve(&store, &args.container)?;
-    let (image, summary) = image::commit_with_changes(&store, &id, &args.name, &args.changes)?;
+    let (image, summary) = crate::lifecycle::commit(&store, &id, &args.name, &args.changes)?;
     for path in &summary.skipped {
         errln!(
             "vessel: left out /{} (device nodes and sockets cannot be in a layer)",

@@ -118,10 +118,11 @@ impl NamespaceArgs {
         spec
     }
 
-    /// The rootfs directory to use. A container in a user namespace runs on a plain
-    /// directory (`--rootfs`, or the default rootfs itself) rather than on image layers:
-    /// its root is an unprivileged host user, which can neither write an upper directory
-    /// owned by real root nor read overlay's `trusted.*` whiteout attributes.
+    /// The rootfs directory to use: `--rootfs` when given, else `None` (image layers,
+    /// with a writable layer of the container's own, in a user namespace too). A caller
+    /// who is not root cannot mount the layers (the parent makes the overlay as real
+    /// root, see [`crate::layers::OverlayArgs::premount`]): it runs on the default rootfs
+    /// directory as it is, and cannot name an image.
     pub fn rootfs_for(
         &self,
         rootfs: Option<PathBuf>,
@@ -129,6 +130,9 @@ impl NamespaceArgs {
     ) -> Result<Option<PathBuf>> {
         if !self.namespaces().contains(Namespace::User) || rootfs.is_some() {
             return Ok(rootfs);
+        }
+        if userns::caller_ids().0 == 0 {
+            return Ok(None);
         }
         if let Some(image) = image {
             return Err(Error::UserNamespaceWithImage(image.to_owned()));

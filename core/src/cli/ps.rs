@@ -33,6 +33,7 @@ pub enum Format {
 /// Lists the containers.
 pub fn ps(args: PsArgs) -> Result<i32> {
     let dir = StateDir::open()?;
+    crate::lifecycle::reap_never_started(&dir);
     for (id, error) in dir.unreadable()? {
         errln!(
             "vessel: container {id} is left out: {} (`vessel rm {id}` removes its record)",

@@ -22,7 +22,10 @@ use crate::tty::{self, RawMode};
 /// Arguments of `vessel run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Directory to use as the container's root filesystem [default: the built-in rootfs].
+    /// Your own directory as the container's root filesystem, used in place: what the
+    /// container writes lands in DIR itself, with no writable layer and nothing to
+    /// commit (docker has no such option) [default: the image's layers under a writable
+    /// layer of the container's own].
     #[arg(long, value_name = "DIR")]
     pub rootfs: Option<PathBuf>,
     /// Hostname inside the container [default: the container id].

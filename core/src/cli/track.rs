@@ -59,6 +59,8 @@ fn record(
     rootfs: Option<&Path>,
 ) -> Result<Tracked> {
     let dir = StateDir::open()?;
+    // Starts killed half-way (nobody left to finish them) go before a new one is made.
+    crate::lifecycle::reap_never_started(&dir);
     let layers = rootfs
         .is_none()
         .then(|| crate::rootfs::state_root().join("containers").join(id));

@@ -51,6 +51,10 @@ pub enum ImageError {
     #[error("image import: {0:?} is neither a directory nor a tar file")]
     BadSource(PathBuf),
 
+    /// The tar to import holds no entry at all (an empty or all-zero file).
+    #[error("image import: {0:?} has no files (an empty or all-zero tar is no image)")]
+    NoFiles(PathBuf),
+
     /// The image would stack more layers than overlayfs can.
     #[error(
         "image {name:?} would have {count} layers, but overlayfs stacks at most {max} read-only layers (flatten it by importing a container's merged tree)"

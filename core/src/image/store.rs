@@ -37,8 +37,46 @@ impl Store {
         ] {
             fs::create_dir_all(&dir).map_err(ImageError::store("create", &dir))?;
         }
+        store.remove_stale_staging();
         Ok(store)
     }
+
+    // ANCHOR: stale_staging
+    /// Removes what an import, pack or record write killed half-way left behind
+    /// (`importing-PID.tar`, `packing-PID.tar`, `HEX.unpacking`, `NAME.json.tmp`). Each
+    /// exists only while its writer holds the store's lock, so when the lock is free
+    /// they are all stale; when it is taken, someone is at work and nothing is touched.
+    fn remove_stale_staging(&self) {
+        let path = self.root.join("store.lock");
+        let Ok(file) = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+        else {
+            return;
+        };
+        if file.try_lock().is_err() {
+            return;
+        }
+        for dir in [self.layers_dir(), self.images_dir()] {
+            let Ok(entries) = fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let name = entry.file_name();
+                let name = name.to_string_lossy();
+                let staged = ((name.starts_with("importing-") || name.starts_with("packing-"))
+                    && name.ends_with(".tar"))
+                    || name.ends_with(".unpacking")
+                    || name.ends_with(".json.tmp");
+                if staged {
+                    let _ = layers::remove_any(&entry.path());
+                }
+            }
+        }
+    }
+    // ANCHOR_END: stale_staging
 
     /// The store under vessel's state root (`VESSEL_ROOT`, default `/var/lib/vessel`).
     pub fn open_default() -> Result<Store, ImageError> {
@@ -174,6 +212,19 @@ impl Store {
             let _ = fs::remove_file(&staging);
             ImageError::store("copy layer", source)(e)
         })?;
+        // A tar cut short fails here, as GNU tar does; one with no entries (an empty or
+        // all-zero file) is no image.
+        match layers::count_entries(&staging) {
+            Ok(0) => {
+                let _ = fs::remove_file(&staging);
+                return Err(ImageError::NoFiles(source.to_owned()));
+            }
+            Err(e) => {
+                let _ = fs::remove_file(&staging);
+                return Err(e.into());
+            }
+            Ok(_) => {}
+        }
         self.add_layer(&staging, &digest)?;
         Ok(digest)
     }

@@ -71,10 +71,19 @@ fn install(path: &Path) -> std::io::Result<()> {
 
 /// Makes the empty mount point for the init inside `init_layer`, an image container's
 /// own lower layer, so the bind mount needs no file in the writable layer.
+/// Resolved inside the layer and created new, so no symlink there can redirect it.
 pub fn make_mount_point(init_layer: &Path) -> std::io::Result<()> {
-    let target = init_layer.join(PATH_IN_CONTAINER.trim_start_matches('/'));
-    fs::create_dir_all(target.parent().expect("the init path has a directory"))?;
-    fs::File::create(target).map(drop)
+    let layer = crate::security::InRoot::open(init_layer)?;
+    layer.create_dir_all(
+        Path::new(PATH_IN_CONTAINER)
+            .parent()
+            .expect("the init path has a directory"),
+        0o755,
+    )?;
+    match crate::image::init_layer::write_new(&layer, PATH_IN_CONTAINER, b"") {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        other => other,
+    }
 }
 
 /// Everything `--init` needs: the binary on the host, its mount point, and the spec

@@ -39,20 +39,29 @@ impl Guard<'_> {
     }
 
     /// Refuses archives whose extension headers are larger than [`MAX_EXTENSION`],
-    /// before the tar reader would load them into memory.
-    pub fn prescan(&self) -> Result<(), LayerError> {
+    /// before the tar reader would load them into memory, and archives cut short: an
+    /// entry whose data runs past the end of the file is GNU tar's "Unexpected EOF in
+    /// archive" (the tar reader would silently stop there). Returns how many entries the
+    /// archive holds.
+    pub fn prescan(&self) -> Result<u64, LayerError> {
         let corrupt = |what| {
             let tar = self.tar.to_owned();
             move |source| LayerError::CorruptTar { tar, what, source }
         };
         let file = File::open(self.tar).map_err(LayerError::io("open layer", self.tar))?;
+        let length = file
+            .metadata()
+            .map_err(LayerError::io("inspect layer", self.tar))?
+            .len();
         let mut archive = tar::Archive::new(file);
         let entries = archive
             .entries_with_seek()
             .map_err(corrupt("cannot read the first header"))?
             .raw(true);
+        let mut count = 0;
         for entry in entries {
-            let entry = entry.map_err(corrupt("bad header"))?;
+            let entry =
+                entry.map_err(corrupt("Unexpected EOF in archive: a header is cut short"))?;
             let header = entry.header();
             let kind = header.entry_type();
             let extension = kind.is_gnu_longname()
@@ -66,8 +75,23 @@ impl Guard<'_> {
                     format!("has an extension header of {size} bytes (at most {MAX_EXTENSION} are accepted)"),
                 ));
             }
+            if entry.raw_file_position().saturating_add(size) > length {
+                return Err(LayerError::CorruptTar {
+                    tar: self.tar.to_owned(),
+                    what: "Unexpected EOF in archive: an entry's data is cut short",
+                    source: io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        format!(
+                            "{:?} needs {size} bytes from offset {}, the file has {length}",
+                            String::from_utf8_lossy(&header.path_bytes()),
+                            entry.raw_file_position()
+                        ),
+                    ),
+                });
+            }
+            count += 1;
         }
-        Ok(())
+        Ok(count)
     }
 
     /// The entry's path relative to the layer root, or `None` for the root itself.

@@ -20,12 +20,14 @@ mod hostile;
 pub mod overlay;
 pub mod pack;
 mod pax;
+mod pinned;
 pub mod unpack;
 pub mod whiteout;
 
 pub use digest::Digest;
 pub use error::LayerError;
 pub use flatten::{apply_layer, flatten};
+pub(crate) use hostile::remove_any;
 pub use overlay::{MAX_LOWER_LAYERS, OverlayArgs, OverlayMount, OverlayRootfs};
 pub use pack::{PackSummary, SourceKind, pack_dir};
-pub use unpack::unpack_layer;
+pub use unpack::{count_entries, unpack_layer};

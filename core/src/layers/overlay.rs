@@ -12,6 +12,7 @@
 
 use std::ffi::{CStr, CString};
 use std::io;
+use std::os::fd::{AsRawFd, FromRawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -48,6 +49,9 @@ pub struct OverlayArgs {
     pub work: CString,
     /// Where the merged view is mounted.
     pub target: CString,
+    /// The overlay already made by the parent, detached (see [`OverlayArgs::premount`]):
+    /// then the child only attaches it at `target`.
+    pub premounted: Option<std::os::fd::OwnedFd>,
 }
 
 fn c_path(path: &Path) -> io::Result<CString> {
@@ -71,20 +75,47 @@ impl OverlayArgs {
             upper: c_path(&rootfs.upper)?,
             work: c_path(&rootfs.work)?,
             target: c_path(target)?,
+            premounted: None,
         })
     }
+
+    // ANCHOR: premount
+    /// Makes the overlay now, in the calling (parent) process, as a *detached* mount
+    /// that no mount table shows, for a child in a user namespace to attach with
+    /// `move_mount`. Mounted by the parent (real root), overlay copies up and writes its
+    /// whiteouts with the parent's credentials: the container's root, an unprivileged
+    /// host user, could neither write an upper directory owned by real root nor read
+    /// overlay's `trusted.*` xattrs, and files of unmapped owners could not be copied
+    /// up at all. The mount goes away when the descriptor closes unless attached.
+    pub fn premount(&mut self) -> io::Result<()> {
+        let fs = fsopen(c"overlay").map_err(io::Error::from_raw_os_error)?;
+        let made = self.configure(fs);
+        close(fs);
+        self.premounted = Some(made.map_err(io::Error::from_raw_os_error)?);
+        Ok(())
+    }
+    // ANCHOR_END: premount
 
     // ANCHOR: mount_overlay
     /// Mounts the overlay. Async-signal-safe: system calls on the prepared strings only,
     /// no allocation. Returns the failing call's errno.
     pub fn mount(&self) -> Result<(), i32> {
+        if let Some(mnt) = &self.premounted {
+            return attach(mnt.as_raw_fd(), &self.target);
+        }
         let fs = fsopen(c"overlay")?;
-        let result = self.configure_and_attach(fs);
+        let result = self.configure_mount(fs);
         close(fs);
         result
     }
 
-    fn configure_and_attach(&self, fs: libc::c_int) -> Result<(), i32> {
+    fn configure_mount(&self, fs: libc::c_int) -> Result<(), i32> {
+        let mnt = self.configure(fs)?;
+        attach(mnt.as_raw_fd(), &self.target)
+    }
+
+    /// Configures the filesystem context `fs` and makes the (detached) mount.
+    fn configure(&self, fs: libc::c_int) -> Result<std::os::fd::OwnedFd, i32> {
         for lower in &self.lowers {
             set_string(fs, c"lowerdir+", lower)?; // one layer per call: no page limit
         }
@@ -108,23 +139,28 @@ impl OverlayArgs {
         })?;
         // SAFETY: `fs` is a configured, created filesystem context; flags are valid.
         let mnt = check(unsafe { libc::syscall(libc::SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0) })?;
-        let mnt = mnt as libc::c_int;
-        // SAFETY: `mnt` is the detached mount fsmount returned; the empty path with
-        // MOVE_MOUNT_F_EMPTY_PATH means "this fd itself"; `target` is a prepared string.
-        let moved = check(unsafe {
-            libc::syscall(
-                libc::SYS_move_mount,
-                mnt,
-                c"".as_ptr(),
-                libc::AT_FDCWD,
-                self.target.as_ptr(),
-                MOVE_MOUNT_F_EMPTY_PATH,
-            )
-        });
-        close(mnt);
-        moved.map(drop)
+        // SAFETY: fsmount returned a new descriptor that nothing else owns. (Wrapping it
+        // does not allocate: an OwnedFd is the integer itself.)
+        Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(mnt as libc::c_int) })
     }
     // ANCHOR_END: mount_overlay
+}
+
+/// Attaches the detached mount `mnt` at `target` (`move_mount` with an empty path).
+fn attach(mnt: libc::c_int, target: &CStr) -> Result<(), i32> {
+    // SAFETY: `mnt` is a detached mount fsmount returned; the empty path with
+    // MOVE_MOUNT_F_EMPTY_PATH means "this fd itself"; `target` is a prepared string.
+    check(unsafe {
+        libc::syscall(
+            libc::SYS_move_mount,
+            mnt,
+            c"".as_ptr(),
+            libc::AT_FDCWD,
+            target.as_ptr(),
+            MOVE_MOUNT_F_EMPTY_PATH,
+        )
+    })
+    .map(drop)
 }
 
 fn errno() -> i32 {

@@ -7,9 +7,9 @@
 //! so the same tree always packs to the same bytes and the same digest.
 
 use std::collections::HashMap;
-use std::ffi::OsString;
-use std::fs::{self, File, Metadata};
-use std::io::Write;
+use std::ffi::{OsStr, OsString};
+use std::fs::Metadata;
+use std::io::{Read, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
@@ -18,6 +18,7 @@ use tar::{EntryType, Header, HeaderMode};
 
 use super::error::LayerError;
 use super::pax;
+use super::pinned::{PinnedDir, PinnedEntry};
 use super::whiteout::{self, OPAQUE_MARKER, WHITEOUT_PREFIX};
 
 /// What kind of directory is being packed.
@@ -43,6 +44,10 @@ pub struct PackSummary {
 }
 
 /// Packs everything below `src` (not `src` itself) as an OCI layer tar into `out`.
+///
+/// The tree is walked through open descriptors and never through a symlink (see
+/// [`super::pinned`]): a symlink is packed as a symlink, and an entry swapped while it is
+/// read fails the pack instead of letting it read anything outside `src`.
 pub fn pack_dir(src: &Path, out: impl Write, kind: SourceKind) -> Result<PackSummary, LayerError> {
     let mut packer = Packer {
         src,
@@ -51,7 +56,8 @@ pub fn pack_dir(src: &Path, out: impl Write, kind: SourceKind) -> Result<PackSum
         hard_links: HashMap::new(),
         summary: PackSummary::default(),
     };
-    packer.walk(Path::new(""))?;
+    let root = PinnedDir::open(src).map_err(LayerError::io("open directory", src))?;
+    packer.walk(&root, Path::new(""))?;
     packer
         .builder
         .into_inner()
@@ -70,14 +76,11 @@ struct Packer<'a, W: Write> {
 }
 
 impl<W: Write> Packer<'_, W> {
-    fn walk(&mut self, rel: &Path) -> Result<(), LayerError> {
-        let dir = self.src.join(rel);
-        let mut names: Vec<OsString> = fs::read_dir(&dir)
-            .map_err(LayerError::io("read directory", &dir))?
-            .map(|entry| entry.map(|e| e.file_name()))
-            .collect::<Result<_, _>>()
-            .map_err(LayerError::io("read directory", &dir))?;
-        names.sort();
+    fn walk(&mut self, dir: &PinnedDir, rel: &Path) -> Result<(), LayerError> {
+        let shown = self.src.join(rel);
+        let names = dir
+            .names()
+            .map_err(LayerError::io("read directory", &shown))?;
         for name in names {
             let child = rel.join(&name);
             let full = self.src.join(&child);
@@ -87,37 +90,48 @@ impl<W: Write> Packer<'_, W> {
                     reason: "names starting with \".wh.\" are reserved for whiteouts in OCI layers (rename it)",
                 });
             }
-            let meta = fs::symlink_metadata(&full).map_err(LayerError::io("inspect", &full))?;
-            self.entry(&child, &full, &meta)?;
+            let entry = dir.entry(&name).map_err(LayerError::io("inspect", &full))?;
+            self.entry(dir, &entry, &name, &child, &full)?;
         }
         Ok(())
     }
 
-    fn entry(&mut self, rel: &Path, full: &Path, meta: &Metadata) -> Result<(), LayerError> {
+    fn entry(
+        &mut self,
+        dir: &PinnedDir,
+        entry: &PinnedEntry,
+        name: &OsStr,
+        rel: &Path,
+        full: &Path,
+    ) -> Result<(), LayerError> {
+        let meta = entry.metadata();
         let file_type = meta.file_type();
         if self.kind == SourceKind::Overlay && whiteout::is_overlay_whiteout(meta) {
             return self.whiteout(rel, meta);
         }
         let mut header = Header::new_gnu();
         header.set_metadata_in_mode(meta, HeaderMode::Complete);
-        let xattrs = pax::layer_xattrs(full).map_err(LayerError::io("read xattrs of", full))?;
+        // Through the parent's descriptor, and never following the entry itself.
+        let in_dir = dir.proc_path(name);
+        let xattrs = pax::layer_xattrs(&in_dir).map_err(LayerError::io("read xattrs of", full))?;
         let fail = LayerError::io("write layer entry for", full);
         if !xattrs.is_empty() {
             pax::append_pax(&mut self.builder, &xattrs)
                 .map_err(LayerError::io("write xattrs of", full))?;
         }
         if file_type.is_dir() {
+            let sub = dir.subdir(entry).map_err(LayerError::io("open", full))?;
             self.builder
                 .append_data(&mut header, rel, std::io::empty())
                 .map_err(fail)?;
             self.summary.entries += 1;
             if self.kind == SourceKind::Overlay
-                && whiteout::is_opaque(full).map_err(LayerError::io("read xattrs of", full))?
+                && whiteout::is_opaque(&in_dir).map_err(LayerError::io("read xattrs of", full))?
             {
                 self.marker(&rel.join(OPAQUE_MARKER), meta)?;
                 self.summary.opaque_dirs += 1;
             }
-            return self.walk(rel);
+            return self.walk(&sub, rel);
         }
         if file_type.is_file() {
             if meta.nlink() > 1 {
@@ -134,12 +148,20 @@ impl<W: Write> Packer<'_, W> {
                 }
                 self.hard_links.insert(key, rel.to_owned());
             }
-            let file = File::open(full).map_err(LayerError::io("open", full))?;
+            let file = entry.open_file().map_err(LayerError::io("open", full))?;
+            // The header's size is the pinned inode's: a file that grew or shrank since
+            // (the container is still writing it) must fail, not make a corrupt tar.
+            let exact = Exact {
+                inner: file.take(meta.len()),
+                left: meta.len(),
+            };
             self.builder
-                .append_data(&mut header, rel, file)
+                .append_data(&mut header, rel, exact)
                 .map_err(fail)?;
         } else if file_type.is_symlink() {
-            let target = fs::read_link(full).map_err(LayerError::io("read symlink", full))?;
+            let target = entry
+                .read_link()
+                .map_err(LayerError::io("read symlink", full))?;
             self.builder
                 .append_link(&mut header, rel, target)
                 .map_err(fail)?;
@@ -178,5 +200,26 @@ impl<W: Write> Packer<'_, W> {
             .map_err(LayerError::io("write layer entry", rel))?;
         self.summary.entries += 1;
         Ok(())
+    }
+}
+
+/// Reads exactly `left` bytes of `inner`: running out earlier is an error, so a file cut
+/// short while it is packed never leaves its tar entry shorter than its header says.
+struct Exact<R> {
+    inner: R,
+    left: u64,
+}
+
+impl<R: Read> Read for Exact<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 && self.left > 0 && !buf.is_empty() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the file shrank while it was being packed",
+            ));
+        }
+        self.left -= n as u64;
+        Ok(n)
     }
 }

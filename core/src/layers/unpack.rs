@@ -41,6 +41,12 @@ pub fn unpack_layer(tar: &Path, dest: &Path) -> Result<(), LayerError> {
     result
 }
 
+/// Reads the layer tar `tar` through without writing anything: how many entries it has,
+/// or why it is corrupt (cut short) or hostile (oversized extension headers).
+pub fn count_entries(tar: &Path) -> Result<u64, LayerError> {
+    Guard { tar, root: tar }.prescan()
+}
+
 fn corrupt(tar: &Path, what: &'static str) -> impl FnOnce(io::Error) -> LayerError {
     let tar = tar.to_owned();
     move |source| LayerError::CorruptTar { tar, what, source }

@@ -11,7 +11,7 @@ use std::path::Path;
 use crate::cgroups::{self, DEFAULT_PARENT};
 use crate::error::{Error, Result};
 use crate::image::{ImageError, Store};
-use crate::state::{Record, StateDir};
+use crate::state::{Observed, Record, StateDir, Status};
 
 // ANCHOR: clean_up
 /// Removes everything `record` names, then the record itself. The container's processes
@@ -28,12 +28,34 @@ pub fn clean_up(dir: &StateDir, record: &Record) -> Result<()> {
 }
 // ANCHOR_END: clean_up
 
+// ANCHOR: reap
+/// Removes every container whose start was cut short: its record still says
+/// "created", and neither its process nor its supervisor is alive any more, so nobody
+/// will ever start it (a `vessel run` killed during start-up). Its cgroups, layers, log
+/// and record go, as `rm -f` would remove them. Returns the ids reaped; a container
+/// that cannot be cleaned up now is left for `rm -f` to report on.
+pub fn reap_never_started(dir: &StateDir) -> Vec<String> {
+    let Ok(records) = dir.list() else {
+        return Vec::new();
+    };
+    records
+        .into_iter()
+        .filter(|r| r.status == Status::Created && r.observed() == Observed::NeverStarted)
+        .filter(|r| clean_up(dir, r).is_ok())
+        .map(|r| r.id)
+        .collect()
+}
+// ANCHOR_END: reap
+
 /// Kills what is left in one cgroup directory, removes it, and removes vessel's shared
 /// parent if that is now empty (another container may still use it: then it stays).
 fn remove_cgroup(cgroup: &Path) -> Result<()> {
     if !cgroup.is_dir() {
         return Ok(());
     }
+    // A commit killed while it held the container frozen left it so: frozen processes
+    // (v1) do not die of SIGKILL until thawed.
+    thaw(cgroup);
     cgroups::kill_all(&cgroup.join("cgroup.procs"))?;
     match std::fs::remove_dir(cgroup) {
         Err(e) if e.kind() != ErrorKind::NotFound => {
@@ -48,6 +70,16 @@ fn remove_cgroup(cgroup: &Path) -> Result<()> {
         let _ = std::fs::remove_dir(parent);
     }
     Ok(())
+}
+
+/// Thaws a frozen cgroup (best effort: a cgroup without a freezer has nothing to thaw).
+pub(super) fn thaw(cgroup: &Path) {
+    for (file, value) in [("freezer.state", "THAWED"), ("cgroup.freeze", "0")] {
+        let path = cgroup.join(file);
+        if path.is_file() {
+            let _ = std::fs::write(path, value);
+        }
+    }
 }
 
 /// Removes `containers/ID` from its image store, and the image layers nobody uses any

@@ -17,6 +17,7 @@
 //! | `run-spawned` | the supervisor | the container runs (exec done), start not recorded |
 //! | `run-started` | the supervisor | the start is recorded (shim: before telling the CLI) |
 //! | `shim-exited` | the supervisor | the container is reaped, its exit not yet recorded |
+//! | `commit-frozen` | `vessel commit` | the container is frozen, nothing packed yet |
 //! | `rm-killed` | `vessel rm -f` | the container is killed, nothing removed yet |
 
 use std::io::Write;

@@ -19,6 +19,7 @@
 //!   cleans up after any crash, and can itself be run again if cut short.
 
 mod cleanup;
+mod commit;
 pub mod crash;
 mod follow;
 pub mod log;
@@ -31,7 +32,8 @@ mod stop;
 mod tracked;
 mod wait;
 
-pub use cleanup::clean_up;
+pub use cleanup::{clean_up, reap_never_started};
+pub use commit::commit;
 pub use follow::logs;
 pub use pidfd::Pinned;
 pub use remove::remove;

@@ -1,10 +1,10 @@
 //! `rm`: a container that has exited goes, with everything it left on the host; with
 //! `force`, a running one is killed first.
 
-use super::cleanup::clean_up;
+use super::cleanup::{clean_up, thaw};
 use super::crash::hold_point;
 use super::pidfd::Pinned;
-use super::settle::settle;
+use super::settle::wait_for_supervisor;
 use super::stop::sys;
 use crate::error::{Error, Result};
 use crate::state::{Observed, Record, StateDir};
@@ -38,6 +38,9 @@ pub fn remove(dir: &StateDir, query: &str, force: bool) -> Result<Record> {
         Err(Error::NoSuchContainer(_)) => record,
         Err(e) => return Err(e),
     };
+    // A commit killed while it held the container frozen left it so, and a frozen
+    // process does not die of SIGKILL until it is thawed.
+    record.cgroup_dirs.iter().for_each(|dir| thaw(dir));
     if let Some(container) = Pinned::open(record.pid, record.pid_start_time)
         .filter(|_| record.observed() == Observed::Running)
     {
@@ -52,7 +55,14 @@ pub fn remove(dir: &StateDir, query: &str, force: bool) -> Result<Record> {
         // (or ^Z, for a foreground `vessel run`) would make that wait last for ever.
         let _ = shim.signal(libc::SIGCONT);
     }
-    let last = settle(dir, &record)?.unwrap_or(record);
+    // The exit is not recorded here, only waited for: the record is about to go, and
+    // removal must never need free space (a full store is when one removes things).
+    wait_for_supervisor(&record)?;
+    let last = match dir.load(&record.id) {
+        Ok(current) => current,
+        Err(Error::NoSuchContainer(_)) => record,
+        Err(e) => return Err(e),
+    };
     clean_up(dir, &last)?;
     Ok(last)
 }

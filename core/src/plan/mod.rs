@@ -54,7 +54,8 @@ impl Plan {
         // ANCHOR: overlay_root
         if let Some(overlay) = &spec.overlay {
             // The overlay mount is itself the mount point pivot_root needs.
-            rootfs_mounts::mount_overlay(&mut steps, overlay, &root)?;
+            let in_userns = spec.namespaces.contains(Namespace::User);
+            rootfs_mounts::mount_overlay(&mut steps, overlay, &root, in_userns)?;
         } else if spec.rootfs_mode == RootfsMode::PivotRoot {
             steps.push(Step::BindRootOntoItself(cstring("rootfs", &root)?));
         }

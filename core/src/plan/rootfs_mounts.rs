@@ -10,11 +10,14 @@ use crate::layers::{MAX_LOWER_LAYERS, OverlayArgs, OverlayRootfs};
 use crate::spec::ContainerSpec;
 use crate::volume::{self, Volume};
 
-/// The overlay mount on `root`, the merged directory.
+/// The overlay mount on `root`, the merged directory. With `in_user_namespace` the
+/// parent makes the overlay now, detached, and the child only attaches it (see
+/// [`OverlayArgs::premount`]): its root could not mount the layers itself.
 pub(super) fn mount_overlay(
     steps: &mut Vec<Step>,
     overlay: &OverlayRootfs,
     root: &Path,
+    in_user_namespace: bool,
 ) -> Result<()> {
     if overlay.lowers.len() > MAX_LOWER_LAYERS {
         return Err(Error::Rootfs {
@@ -22,10 +25,16 @@ pub(super) fn mount_overlay(
             reason: "more read-only layers than overlayfs can stack (500)",
         });
     }
-    let args = OverlayArgs::new(overlay, root).map_err(|_| Error::NulByte {
+    let mut args = OverlayArgs::new(overlay, root).map_err(|_| Error::NulByte {
         what: "layer path",
         value: format!("{overlay:?}"),
     })?;
+    if in_user_namespace {
+        args.premount().map_err(|source| Error::Sys {
+            call: "mount the container's overlay for its user namespace (fsopen/fsmount)",
+            source,
+        })?;
+    }
     steps.push(Step::MountOverlay(args));
     Ok(())
 }

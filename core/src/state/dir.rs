@@ -160,14 +160,19 @@ impl StateDir {
     }
 
     /// Deletes record `id` (and a temporary file a killed writer may have left); a
-    /// missing record is fine. Refused while the record says running: the machine's last
-    /// edge is from exited (or a start that never happened).
+    /// missing record is fine. Refused while the record says running and the kernel
+    /// agrees: a "running" whose process and supervisor are gone is removed as it is,
+    /// without first writing "exited" down (removal must never need free space).
     pub fn remove(&self, id: &str) -> Result<()> {
         let _lock = self.lock()?;
         // A missing or unreadable record is no refusal: removing is how to get rid of
         // an unreadable one.
         if let Ok(record) = self.load(id)
             && !machine::removable(record.status)
+            && matches!(
+                record.observed(),
+                super::Observed::Running | super::Observed::Created
+            )
         {
             return Err(Error::StillRunning(record.id));
         }
@@ -388,20 +393,38 @@ mod tests {
     }
 
     #[test]
-    fn a_running_record_cannot_be_removed() {
+    fn a_running_record_cannot_be_removed_unless_its_process_is_gone() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = StateDir::at(tmp.path()).unwrap();
+        // "Running" as this very test process: alive, so the record stays.
+        let me = std::process::id() as libc::pid_t;
         dir.create(&record("0123456789ab", None)).unwrap();
         dir.apply(
             "0123456789ab",
+            Event::Started {
+                pid: me,
+                pid_start_time: super::super::process::start_time(me).unwrap(),
+            },
+        )
+        .unwrap();
+        let error = dir.remove("0123456789ab").unwrap_err();
+        assert!(matches!(error, Error::StillRunning(_)), "{error}");
+        // "Running" as a process that is not there (pid 1 did not start at tick 1) and
+        // no supervisor left: removed without writing "exited" first.
+        dir.create(&record("ffff00001111", None)).unwrap();
+        dir.apply(
+            "ffff00001111",
             Event::Started {
                 pid: 1,
                 pid_start_time: 1,
             },
         )
         .unwrap();
-        let error = dir.remove("0123456789ab").unwrap_err();
-        assert!(matches!(error, Error::StillRunning(_)), "{error}");
+        let mut gone = dir.load("ffff00001111").unwrap();
+        gone.shim_pid = 1;
+        gone.shim_start_time = 1;
+        dir.write_unlocked(&gone).unwrap();
+        dir.remove("ffff00001111").unwrap();
     }
 
     #[test]
