@@ -3,7 +3,7 @@
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
-use crate::cgroups::{Cgroup, Stats};
+use crate::cgroups::{Cgroup, CgroupSpec, Resources, Stats};
 use crate::child::{self, StepFailure};
 use crate::clone::{Cloned, clone3_in};
 use crate::error::{Error, Result};
@@ -55,9 +55,9 @@ impl Container {
         mark(&mut tracer, "plan the child's steps");
         let time = TimeHandshake::prepare(&mut plan)?;
         // ANCHOR: cgroup_before_clone
-        // The cgroup exists, limits and all, before the child does; if anything below
-        // fails, dropping it removes it again.
-        let cgroup = spec.cgroup.as_ref().map(Cgroup::create).transpose()?;
+        // The cgroup exists, limits and device rules and all, before the child does; if
+        // anything below fails, dropping it removes it again.
+        let cgroup = container_cgroup(spec)?;
         // ANCHOR_END: cgroup_before_clone
         if cgroup.is_some() {
             mark(&mut tracer, "create cgroup");
@@ -98,6 +98,42 @@ impl Container {
         await_exec(running, &plan, report.read, tracer)
     }
     // ANCHOR_END: spawn
+}
+
+// ANCHOR: container_cgroup
+/// The container's cgroup: the spec's, or, when the spec has none but device rules
+/// (and we are root, so they can be applied), one made just to hold them; with the
+/// device rules applied before any process is inside.
+fn container_cgroup(spec: &ContainerSpec) -> Result<Option<Cgroup>> {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let root = unsafe { libc::geteuid() } == 0;
+    let devices = spec.devices.as_ref().filter(|_| root);
+    let implicit;
+    let cgroup_spec = match (&spec.cgroup, devices) {
+        (Some(cgroup), _) => cgroup,
+        (None, Some(_)) => {
+            implicit = CgroupSpec::new(implicit_cgroup_name(), Resources::default());
+            &implicit
+        }
+        (None, None) => return Ok(None),
+    };
+    let mut cgroup = Cgroup::create(cgroup_spec)?;
+    if let Some(rules) = devices {
+        cgroup.restrict_devices(rules)?;
+    }
+    Ok(Some(cgroup))
+}
+// ANCHOR_END: container_cgroup
+
+/// A name no other container of this or another process has: `ctr-PID-N`.
+fn implicit_cgroup_name() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "ctr-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// Creates the child with one `clone3`; in the child, runs the plan and never returns.

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use crate::capabilities::Capabilities;
-use crate::cgroups::CgroupSpec;
+use crate::cgroups::{CgroupSpec, DeviceRules};
 use crate::layers::OverlayRootfs;
 use crate::namespaces::Namespaces;
 use crate::timens::TimeOffsets;
@@ -67,6 +67,11 @@ pub struct ContainerSpec {
     /// The capability sets the command starts with: docker's 14 by default; `None`
     /// keeps every capability the child has (`--privileged`).
     pub capabilities: Option<Capabilities>,
+    /// The devices the container may create and open (the device cgroup): docker's
+    /// allow-list by default; `None` allows every device (`--privileged`). Applied when
+    /// vessel runs as root, in the spec's cgroup or, without one, in a cgroup made for
+    /// the purpose; rootless, the user namespace already refuses device nodes.
+    pub devices: Option<DeviceRules>,
 }
 
 impl ContainerSpec {
@@ -93,6 +98,7 @@ impl ContainerSpec {
             volumes: Vec::new(),
             terminal: None,
             capabilities: Some(Capabilities::docker_default()),
+            devices: Some(DeviceRules::docker_default()),
         }
     }
 
@@ -184,6 +190,13 @@ impl ContainerSpec {
     #[must_use]
     pub fn add_capabilities(mut self, extra: crate::capabilities::CapSet) -> Self {
         self.capabilities = self.capabilities.map(|caps| caps.adding(extra));
+        self
+    }
+
+    /// Sets the device allow-list; `None` allows every device (`--privileged`).
+    #[must_use]
+    pub fn devices(mut self, devices: Option<DeviceRules>) -> Self {
+        self.devices = devices;
         self
     }
 

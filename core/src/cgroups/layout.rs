@@ -26,9 +26,11 @@ pub enum Version {
     V2,
 }
 
-/// The v1 controllers vessel manages (others, like `devices` and `blkio`, are left
-/// as the container inherits them).
-pub const V1_CONTROLLERS: [&str; 6] = ["memory", "cpu", "cpuacct", "cpuset", "pids", "freezer"];
+/// The v1 controllers vessel manages (others, like `blkio`, are left as the container
+/// inherits them). `devices` holds the container's device allow-list.
+pub const V1_CONTROLLERS: [&str; 7] = [
+    "memory", "cpu", "cpuacct", "cpuset", "pids", "freezer", "devices",
+];
 
 /// The v2 controllers vessel enables for its containers.
 pub const V2_CONTROLLERS: [&str; 4] = ["memory", "cpu", "cpuset", "pids"];
@@ -163,7 +165,8 @@ impl Layout {
         }
         if hierarchies.is_empty() {
             return Err(missing(
-                "no v1 memory, cpu, cpuset, pids or freezer hierarchy is mounted".to_owned(),
+                "no v1 memory, cpu, cpuset, pids, freezer or devices hierarchy is mounted"
+                    .to_owned(),
             ));
         }
         Ok(Layout::V1(hierarchies))

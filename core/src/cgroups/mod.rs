@@ -14,6 +14,7 @@
 //! starts already limited), statistics read after it exits, then removed — also on every
 //! failure path, by [`Drop`].
 
+pub mod devices;
 mod files;
 mod freezer;
 mod kill;
@@ -32,6 +33,7 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+pub use devices::{Access, DeviceKind, DeviceRule, DeviceRuleError, DeviceRules};
 pub use files::Written;
 pub use freezer::Frozen;
 pub use kill::kill_all;
@@ -212,6 +214,18 @@ impl Cgroup {
             CgroupManager::V2(v2) => v2.stats(),
         }
     }
+
+    // ANCHOR: restrict_devices
+    /// Lets the cgroup's processes create and open only the devices `rules` allow:
+    /// v1 `devices.deny` `a` then one `devices.allow` line per rule, v2 a BPF program.
+    /// Called before any process is in the cgroup.
+    pub fn restrict_devices(&mut self, rules: &DeviceRules) -> Result<()> {
+        match &self.manager {
+            CgroupManager::V1(v1) => v1.restrict_devices(rules, &mut self.written),
+            CgroupManager::V2(v2) => devices::bpf_attach::attach(rules, v2.open_dir()?.as_fd()),
+        }
+    }
+    // ANCHOR_END: restrict_devices
 
     /// Stops every process in the cgroup where it stands (the freezer).
     pub fn freeze(&self) -> Result<()> {

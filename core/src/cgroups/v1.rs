@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::devices::DeviceRules;
 use super::files::{self, Written};
 use super::layout::V1Hierarchy;
 use super::resources::Resources;
@@ -155,6 +156,30 @@ impl V1Cgroup {
         Ok(stats)
     }
     // ANCHOR_END: stats
+
+    /// Replaces the device list the cgroup inherited with `rules`: deny all, then allow
+    /// each rule. (A v1 device cgroup can only be narrower than its parent's.)
+    pub fn restrict_devices(&self, rules: &DeviceRules, log: &mut Vec<Written>) -> Result<()> {
+        let dir = self.dir("devices").ok_or_else(|| Error::Cgroup {
+            step: "apply the device allow-list".to_owned(),
+            source: std::io::Error::other(
+                "no v1 devices hierarchy is mounted under /sys/fs/cgroup, so container root \
+                 could open any device it makes with mknod (mount the devices controller, \
+                 or run with --privileged to go without device rules)",
+            ),
+        })?;
+        let mut put = |file: &str, value: String| {
+            let file = dir.join(file);
+            files::write(&file, &value)?;
+            log.push(Written { file, value });
+            Ok::<(), Error>(())
+        };
+        put("devices.deny", "a".to_owned())?;
+        for line in rules.v1_lines() {
+            put("devices.allow", line)?;
+        }
+        Ok(())
+    }
 
     /// Freezes (`FROZEN`) or thaws (`THAWED`) every process via `freezer.state`.
     pub fn set_frozen(&self, frozen: bool) -> Result<()> {

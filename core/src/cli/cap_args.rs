@@ -21,7 +21,8 @@ pub struct CapabilityArgs {
     /// only --cap-add ones are kept).
     #[arg(long = "cap-drop", value_name = "CAP")]
     pub cap_drop: Vec<String>,
-    /// Keep every capability vessel has (full root, as in docker --privileged).
+    /// Turn off the defaults that confine container root, as docker --privileged does:
+    /// keep every capability vessel has, and allow every device (no device cgroup).
     #[arg(long, conflicts_with_all = ["cap_add", "cap_drop"])]
     pub privileged: bool,
 }
@@ -38,7 +39,7 @@ impl CapabilityArgs {
     /// container can be given (see [`capabilities::available`]).
     pub fn apply(&self, spec: ContainerSpec) -> Result<ContainerSpec> {
         if self.privileged {
-            return Ok(spec.capabilities(None));
+            return Ok(spec.capabilities(None).devices(None));
         }
         let all = capabilities::available(spec.namespaces.contains(Namespace::User));
         let set = capabilities::tweak(DOCKER_DEFAULT, all, &self.cap_add, &self.cap_drop)?;

@@ -12,16 +12,19 @@ use crate::namespaces::Namespace;
 use crate::state::{Limits, MountRecord, Record, StateDir};
 
 /// The container's cgroup: the one its limits need, and without limits one all the
-/// same when it shares the host's PID namespace (`--pid host`, as root). Then its first
-/// process is not the ancestor of all the others any more, whose exit takes the rest
-/// down: only a cgroup lets its exit and `vessel rm -f` find and kill what it started.
+/// same as root, for two reasons. It holds the device allow-list (unless
+/// `--privileged`). And when the container shares the host's PID namespace
+/// (`--pid host`) its first process is not the ancestor of all the others any more,
+/// whose exit takes the rest down: only a cgroup lets its exit and `vessel rm -f` find
+/// and kill what it started. Made here, not by the start, so that the record names it.
 pub fn cgroup(args: &RunArgs, id: &str) -> Result<Option<CgroupSpec>> {
     let limited = args.limits.cgroup(id)?;
     // SAFETY: geteuid has no preconditions and cannot fail.
     let root = unsafe { libc::geteuid() } == 0;
     let host_pids = !args.namespaces.namespaces().contains(Namespace::Pid);
+    let devices = !args.capabilities.privileged;
     Ok(match limited {
-        None if host_pids && root => Some(CgroupSpec::new(id, Resources::default())),
+        None if root && (host_pids || devices) => Some(CgroupSpec::new(id, Resources::default())),
         limited => limited,
     })
 }
