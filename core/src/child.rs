@@ -194,6 +194,16 @@ fn run_step(step: &Step) -> Result<(), i32> {
             // SAFETY: `path` is a NUL-terminated string owned by the plan.
             check(unsafe { libc::mknod(ptr(path), libc::S_IFCHR | *mode, dev) }.into())
         }
+        Step::Mknod {
+            path,
+            mode,
+            major,
+            minor,
+        } => {
+            let dev = libc::makedev(*major, *minor);
+            // SAFETY: `path` is a NUL-terminated string owned by the plan.
+            check(unsafe { libc::mknod(ptr(path), *mode, dev) }.into())
+        }
         Step::Symlink { target, link } => {
             // SAFETY: both are NUL-terminated strings owned by the plan.
             check(unsafe { libc::symlink(ptr(target), ptr(link)) }.into())

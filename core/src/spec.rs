@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use crate::capabilities::Capabilities;
-use crate::cgroups::{CgroupSpec, DeviceRules};
+use crate::cgroups::{CgroupSpec, DeviceNode, DeviceRules};
 use crate::layers::OverlayRootfs;
 use crate::namespaces::Namespaces;
 use crate::timens::TimeOffsets;
@@ -72,6 +72,9 @@ pub struct ContainerSpec {
     /// vessel runs as root, in the spec's cgroup or, without one, in a cgroup made for
     /// the purpose; rootless, the user namespace already refuses device nodes.
     pub devices: Option<DeviceRules>,
+    /// Host devices made in the container's `/dev` (`--device`); each one's rule is in
+    /// `devices` too (see [`ContainerSpec::device`]).
+    pub device_nodes: Vec<DeviceNode>,
 }
 
 impl ContainerSpec {
@@ -99,6 +102,7 @@ impl ContainerSpec {
             terminal: None,
             capabilities: Some(Capabilities::docker_default()),
             devices: Some(DeviceRules::docker_default()),
+            device_nodes: Vec::new(),
         }
     }
 
@@ -197,6 +201,15 @@ impl ContainerSpec {
     #[must_use]
     pub fn devices(mut self, devices: Option<DeviceRules>) -> Self {
         self.devices = devices;
+        self
+    }
+
+    /// Gives the container the host device `node` (`--device`): the node in its `/dev`,
+    /// and its rule in the allow-list (a privileged spec allows every device anyway).
+    #[must_use]
+    pub fn device(mut self, node: DeviceNode) -> Self {
+        self.devices = self.devices.map(|rules| rules.allow(node.rule()));
+        self.device_nodes.push(node);
         self
     }
 

@@ -33,7 +33,7 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-pub use devices::{Access, DeviceKind, DeviceRule, DeviceRuleError, DeviceRules};
+pub use devices::{Access, DeviceKind, DeviceNode, DeviceRule, DeviceRuleError, DeviceRules};
 pub use files::Written;
 pub use freezer::Frozen;
 pub use kill::kill_all;

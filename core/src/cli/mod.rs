@@ -11,6 +11,7 @@ mod commit;
 mod container;
 mod container_id;
 mod detach;
+pub mod device_args;
 mod exec;
 mod image;
 mod image_root;

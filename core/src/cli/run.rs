@@ -8,6 +8,7 @@ use clap::Args;
 
 use super::cap_args::CapabilityArgs;
 use super::cgroup_args::CgroupArgs;
+use super::device_args::DeviceArgs;
 use super::image_root::ImageArgs;
 use super::ns_args::NamespaceArgs;
 use super::output::errln;
@@ -71,6 +72,8 @@ pub struct RunArgs {
     #[command(flatten)]
     pub limits: Box<CgroupArgs>,
     #[command(flatten)]
+    pub devices: DeviceArgs,
+    #[command(flatten)]
     pub layers: Box<ImageArgs>,
     /// Print where the start-up time went, stage by stage, on stderr once the command
     /// has started (the runtime's own trace: clone3, each mount, pivot_root, exec, …).
@@ -81,7 +84,7 @@ pub struct RunArgs {
     #[arg(
         long,
         value_name = "DIR",
-        conflicts_with_all = ["rootfs", "chroot", "env", "hostname", "detach", "name", "init", "entrypoint", "tty", "cap_add", "cap_drop", "privileged"]
+        conflicts_with_all = ["rootfs", "chroot", "env", "hostname", "detach", "name", "init", "entrypoint", "tty", "cap_add", "cap_drop", "privileged", "devices"]
     )]
     pub bundle: Option<PathBuf>,
     /// The command to run and its arguments (after `--`), replacing the image's CMD;
@@ -108,6 +111,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
     // Bad limits and capability names fail here, before any layer or cgroup exists.
     let cgroup = track::cgroup(&args, &id)?;
     args.capabilities.check()?;
+    args.devices.nodes()?;
     // The init layer needs the hostname before the spec exists.
     let hostname = args.hostname.clone().unwrap_or_else(|| id.clone());
     let rootfs = args
@@ -146,6 +150,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
     }
     spec.cgroup = cgroup;
     spec = args.capabilities.apply(spec)?;
+    spec = args.devices.apply(spec)?;
     if args.init && !spec.argv.is_empty() {
         let init_layer = root.init_layer();
         spec = crate::init::prepare(spec, &crate::rootfs::state_root(), init_layer.as_deref())?;

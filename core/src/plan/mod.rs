@@ -9,6 +9,7 @@
 mod capabilities;
 mod dev;
 mod exec;
+mod extra_devices;
 mod namespaces;
 mod rootfs_mounts;
 mod step;
@@ -62,6 +63,12 @@ impl Plan {
         // ANCHOR_END: overlay_root
         mount_proc(&mut steps, &root)?;
         dev::mount_dev(&mut steps, &root, spec.namespaces.contains(Namespace::User))?;
+        extra_devices::make_nodes(
+            &mut steps,
+            &spec.device_nodes,
+            &root,
+            spec.namespaces.contains(Namespace::User),
+        )?;
         if namespaces::sys_needs_bind(spec) {
             namespaces::bind_sys_read_only(&mut steps, &root)?;
         } else {

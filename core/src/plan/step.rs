@@ -71,6 +71,14 @@ pub enum Step {
         major: u32,
         minor: u32,
     },
+    /// `mknod(path, mode, makedev(major, minor))`, `mode` holding the type
+    /// (`S_IFCHR` or `S_IFBLK`) and the permissions: a `--device` node.
+    Mknod {
+        path: CString,
+        mode: libc::mode_t,
+        major: u32,
+        minor: u32,
+    },
     /// `symlink(target, link)`.
     Symlink { target: CString, link: CString },
     /// `chdir(root)` then `pivot_root(".", ".")`: the old root ends up stacked under the
@@ -184,6 +192,7 @@ impl Step {
                 )
             }
             Step::CharDevice { path, .. } => format!("mknod({})", q(path)),
+            Step::Mknod { path, .. } => format!("mknod({})", q(path)),
             Step::Symlink { link, .. } => format!("symlink({})", q(link)),
             Step::PivotRoot(root) => format!("pivot_root({})", q(root)),
             Step::DetachOldRoot => "detach old root (umount2 MNT_DETACH)".to_owned(),

@@ -15,8 +15,10 @@
 
 pub mod bpf_attach;
 pub mod bpf_program;
+mod node;
 mod rule;
 
+pub use node::DeviceNode;
 pub use rule::{Access, DeviceKind, DeviceRule, DeviceRuleError};
 
 /// An allow-list of device rules on top of "deny everything": a device may be used in

@@ -1,0 +1,102 @@
+//! `vessel run` and the device cgroup: with no flags container root can make a node but
+//! not open it; `--device` gives exactly the device named; `--privileged` opens all; a
+//! bad `--device` is vessel's own error (125) and creates nothing.
+
+mod cli_support;
+
+use std::path::Path;
+
+use cli_support::{text, vessel};
+
+/// Opens `$1` for reading and writing; prints `opened` or the error's text.
+const PROBE: &str = r#"probe() { if err=$( (exec 3<>"$1") 2>&1 ); then echo opened; else echo "${err##*: }"; fi; }"#;
+
+/// A host device that is not on docker's list and opens harmlessly as root.
+fn a_host_device() -> (&'static str, u32, u32) {
+    [
+        ("/dev/loop-control", 10, 237),
+        ("/dev/kvm", 10, 232),
+        ("/dev/fuse", 10, 229),
+    ]
+    .into_iter()
+    .find(|(path, ..)| Path::new(path).exists())
+    .expect("this host has none of /dev/loop-control, /dev/kvm, /dev/fuse")
+}
+
+fn mknod() -> &'static str {
+    ["/usr/bin/mknod", "/bin/mknod"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .expect("no mknod on this host")
+}
+
+/// `vessel run OPTIONS -- sh -c SCRIPT` with the host's mknod at /dev/mknod; stdout.
+fn run(run_dir: &Path, options: &[&str], script: &str) -> String {
+    let volume = format!("{}:/dev/mknod:ro", mknod());
+    let script = format!("{PROBE}\n{script}");
+    let mut args = vec!["run", "--rm", "-v", &volume];
+    args.extend_from_slice(options);
+    args.extend_from_slice(&["--", "sh", "-c", &script]);
+    let out = vessel(run_dir, &args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    text(&out.stdout)
+}
+
+#[test]
+fn without_flags_a_made_node_does_not_open_and_privileged_opens_it() {
+    vessel::require_root!();
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, major, minor) = a_host_device();
+    let script = format!("/dev/mknod /dev/made c {major} {minor} && probe /dev/made");
+    assert_eq!(run(tmp.path(), &[], &script), "Operation not permitted\n");
+    assert_eq!(run(tmp.path(), &["--privileged"], &script), "opened\n");
+}
+
+#[test]
+fn device_gives_exactly_the_device_named() {
+    vessel::require_root!();
+    let tmp = tempfile::tempdir().unwrap();
+    let (host, major, minor) = a_host_device();
+    let given = format!("{host}:/dev/given");
+    // The node appears with the host's numbers and opens. Another device given with
+    // "m" only (kmsg, which every host has) appears but does not open, and neither does
+    // a node of it made by hand: rules are about device numbers, not paths.
+    let mknod_only = "/dev/kmsg:/dev/sub/made:m";
+    let script = "stat -c '%t:%T' /dev/given; probe /dev/given; probe /dev/sub/made; \
+         /dev/mknod /dev/by-hand c 1 11 && probe /dev/by-hand";
+    let out = run(
+        tmp.path(),
+        &["--device", &given, "--device", mknod_only],
+        script,
+    );
+    assert_eq!(
+        out,
+        format!("{major:x}:{minor:x}\nopened\nOperation not permitted\nOperation not permitted\n")
+    );
+}
+
+#[test]
+fn a_bad_device_is_refused_before_anything_exists() {
+    vessel::require_root!();
+    let tmp = tempfile::tempdir().unwrap();
+    for (value, reason) in [
+        ("/dev/no-such-device", "No such file or directory"),
+        ("/etc/hostname", "is not a character or block device"),
+        (
+            "/dev/null:/dev/null:rwx",
+            "use a combination of r (read), w (write) and m (mknod)",
+        ),
+        ("/dev/null:/etc/null", "must be a path below /dev"),
+    ] {
+        let out = vessel(tmp.path(), &["run", "--device", value, "--", "true"]);
+        assert_eq!(out.status.code(), Some(125), "{value}");
+        let stderr = text(&out.stderr);
+        assert!(
+            stderr.starts_with(&format!("vessel: --device {value}: ")),
+            "{stderr}"
+        );
+        assert!(stderr.contains(reason), "{stderr}");
+    }
+    let records: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+    assert!(records.is_empty(), "{records:?}");
+}
