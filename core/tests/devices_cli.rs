@@ -8,8 +8,10 @@ use std::path::Path;
 
 use cli_support::{text, vessel};
 
-/// Opens `$1` for reading and writing; prints `opened` or the error's text.
-const PROBE: &str = r#"probe() { if err=$( (exec 3<>"$1") 2>&1 ); then echo opened; else echo "${err##*: }"; fi; }"#;
+/// Opens `$1` for writing (write-only: /dev/kmsg then needs no CAP_SYSLOG, so
+/// only the device cgroup can refuse it); prints `opened` or the error's text.
+const PROBE: &str =
+    r#"probe() { if err=$( (exec 3>"$1") 2>&1 ); then echo opened; else echo "${err##*: }"; fi; }"#;
 
 /// A host device that is not on docker's list and opens harmlessly as root.
 fn a_host_device() -> (&'static str, u32, u32) {
