@@ -102,3 +102,50 @@ fn a_bad_device_is_refused_before_anything_exists() {
     let records: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
     assert!(records.is_empty(), "{records:?}");
 }
+
+#[test]
+fn a_bundle_s_device_rules_and_nodes_are_applied() {
+    vessel::require_root!();
+    let (host, major, minor) = a_host_device();
+    let rootfs = vessel::rootfs::default_rootfs().expect("default rootfs");
+    let script = format!("{PROBE}\nprobe /dev/given; probe /dev/kvm-node; probe /dev/null");
+    let args = ["/bin/sh", "-c", &script];
+    // Deny all, allow the given device; the kvm node is made but has no rule. The
+    // process keeps every capability (no process.capabilities): only the cgroup refuses.
+    let config = format!(
+        r#"{{"ociVersion": "1.0.2",
+            "root": {{"path": {rootfs:?}}},
+            "process": {{"user": {{"uid": 0, "gid": 0}}, "args": {args:?}, "cwd": "/",
+                         "env": ["PATH=/bin:/usr/bin"]}},
+            "linux": {{"namespaces": [{{"type": "pid"}}, {{"type": "mount"}}],
+                       "devices": [
+                         {{"path": "/dev/given", "type": "c", "major": {major}, "minor": {minor}}},
+                         {{"path": "/dev/kvm-node", "type": "c", "major": 10, "minor": 232}}],
+                       "resources": {{"devices": [
+                         {{"allow": false, "access": "rwm"}},
+                         {{"allow": true, "type": "c", "major": {major}, "minor": {minor}, "access": "rw"}}]}}}}}}"#
+    );
+    let bundle = tempfile::tempdir().unwrap();
+    std::fs::write(bundle.path().join("config.json"), config).unwrap();
+    let run_dir = tempfile::tempdir().unwrap();
+    let out = vessel(
+        run_dir.path(),
+        &[
+            "run",
+            "--bundle",
+            bundle.path().to_str().unwrap(),
+            "devices",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let kvm_expected = if host == "/dev/kvm" {
+        "opened"
+    } else {
+        "Operation not permitted"
+    };
+    assert_eq!(
+        text(&out.stdout),
+        format!("opened\n{kvm_expected}\nopened\n"),
+        "given {host}"
+    );
+}

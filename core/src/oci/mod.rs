@@ -123,6 +123,7 @@ fn spec_from_config(config: &Spec, bundle: &Path, id: &str) -> Result<ContainerS
         }
     }
     spec.cgroup = cgroup(config, id)?;
+    (spec.devices, spec.device_nodes) = devices(config)?;
     spec.capabilities = process
         .capabilities()
         .as_ref()
@@ -184,6 +185,34 @@ fn cgroup(config: &Spec, id: &str) -> Result<Option<CgroupSpec>, BundleError> {
     Ok(Some(spec))
 }
 
+/// `linux.resources.devices` and `linux.devices` (see
+/// [`crate::cgroups::devices::from_oci`]); without rules, docker's allow-list.
+fn devices(
+    config: &Spec,
+) -> Result<
+    (
+        Option<crate::cgroups::DeviceRules>,
+        Vec<crate::cgroups::DeviceNode>,
+    ),
+    BundleError,
+> {
+    use crate::cgroups::devices::from_oci;
+    let linux = config.linux().as_ref();
+    let refused = |e: from_oci::OciDeviceError| unsupported(e.field, e.why);
+    let rules = match linux
+        .and_then(|l| l.resources().as_ref())
+        .and_then(|r| r.devices().as_ref())
+    {
+        Some(given) => from_oci::rules(given).map_err(refused)?,
+        None => crate::cgroups::DeviceRules::docker_default(),
+    };
+    let nodes = match linux.and_then(|l| l.devices().as_ref()) {
+        Some(given) => from_oci::nodes(given).map_err(refused)?,
+        None => Vec::new(),
+    };
+    Ok((Some(rules), nodes))
+}
+
 /// The subset of `linux.resources` vessel applies: memory, CPU quota and shares, cpuset
 /// CPUs and pids. Anything else set there is refused by name.
 fn limits(resources: &LinuxResources) -> Result<Resources, BundleError> {
@@ -219,7 +248,6 @@ fn limits(resources: &LinuxResources) -> Result<Resources, BundleError> {
         limits.pids_max = Some(positive("linux.resources.pids.limit", pids.limit())?);
     }
     let others = [
-        ("devices", resources.devices().is_some()),
         ("blockIO", resources.block_io().is_some()),
         ("hugepageLimits", resources.hugepage_limits().is_some()),
         ("network", resources.network().is_some()),
@@ -229,7 +257,7 @@ fn limits(resources: &LinuxResources) -> Result<Resources, BundleError> {
     if let Some((field, _)) = others.iter().find(|(_, set)| *set) {
         return Err(unsupported(
             format!("linux.resources.{field}"),
-            "vessel applies only memory, cpu and pids limits; remove it",
+            "vessel applies only memory, cpu, pids and devices limits; remove it",
         ));
     }
     Ok(limits)

@@ -15,6 +15,7 @@
 
 pub mod bpf_attach;
 pub mod bpf_program;
+pub mod from_oci;
 mod node;
 mod rule;
 
