@@ -1,40 +1,29 @@
-//! The cgroup v2 device program on the real kernel: loaded, attached to a new, empty v2
-//! cgroup below our own, and obeyed by a process born into that cgroup
-//! (`CLONE_INTO_CGROUP`, so no process ever moves out of the tree we started in). On a
-//! hybrid host this is the unified hierarchy, where the program works as on a pure v2
-//! host even though vessel keeps its containers' rules in the v1 devices hierarchy.
+//! The cgroup v2 device program on the real kernel, through the cgroup manager:
+//! `Cgroup::restrict_devices` on a new, empty v2 cgroup below our own loads and attaches
+//! it, and a process born into that cgroup (`CLONE_INTO_CGROUP`, so no process ever
+//! moves out of the tree we started in) obeys it. On a hybrid host this is the unified
+//! hierarchy, where the program works as on a pure v2 host even though vessel keeps its
+//! containers' rules in the v1 devices hierarchy there.
 
 use std::ffi::CString;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use vessel::cgroups::devices::bpf_attach;
-use vessel::cgroups::{DeviceRule, DeviceRules};
+use vessel::cgroups::{Cgroup, CgroupSpec, DeviceRule, DeviceRules, Layout, Resources, Version};
 use vessel::clone::{Cloned, clone3_in};
 
-/// This process's cgroup in the v2 hierarchy: the cgroup2 mount and the `0::` line.
-fn own_v2_cgroup() -> Option<PathBuf> {
-    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
-    let (root, point) = mountinfo.lines().find_map(|line| {
-        let (left, right) = line.split_once(" - ")?;
-        right.starts_with("cgroup2 ").then_some(())?;
-        let fields: Vec<&str> = left.split(' ').collect();
-        Some((fields[3].to_owned(), PathBuf::from(fields[4])))
-    })?;
-    let proc_cgroup = std::fs::read_to_string("/proc/self/cgroup").unwrap();
-    let path = proc_cgroup.lines().find_map(|l| l.strip_prefix("0::"))?;
-    let inside = path.strip_prefix(root.as_str()).unwrap_or(path);
-    Some(point.join(inside.trim_start_matches('/')))
-}
-
-/// A v2 cgroup made for the test, removed when dropped.
-struct TestCgroup(PathBuf);
-
-impl Drop for TestCgroup {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir(&self.0);
+/// The v2 hierarchy's layout: the machine's own on a v2 host, the unified hierarchy's
+/// on a hybrid one.
+fn v2_layout() -> Layout {
+    match vessel::cgroups::detect(Path::new("/sys/fs/cgroup")).unwrap() {
+        Version::V2 => Layout::of_this_process().unwrap(),
+        Version::Hybrid => {
+            let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+            let proc_cgroup = std::fs::read_to_string("/proc/self/cgroup").unwrap();
+            Layout::from_texts(Version::V2, &mountinfo, &proc_cgroup).unwrap()
+        }
+        Version::V1 => panic!("no cgroup2 hierarchy is mounted: cannot test the v2 device program"),
     }
 }
 
@@ -84,17 +73,10 @@ fn eperm_bits_in(cgroup: &OwnedFd, paths: &[CString]) -> i32 {
 #[test]
 fn the_bpf_device_program_refuses_what_the_rules_do_not_allow() {
     vessel::require_root!();
-    let Some(own) = own_v2_cgroup() else {
-        panic!("no cgroup2 hierarchy is mounted: cannot test the v2 device program here");
-    };
-    let cgroup = TestCgroup(own.join(format!("test-{}-device-bpf", std::process::id())));
-    std::fs::create_dir(&cgroup.0).unwrap();
-    let dir: OwnedFd = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_DIRECTORY)
-        .open(&cgroup.0)
-        .unwrap()
-        .into();
+    let name = format!("test-{}-device-bpf", std::process::id());
+    let mut cgroup =
+        Cgroup::create_in(&v2_layout(), &CgroupSpec::new(&name, Resources::default())).unwrap();
+    let dir = cgroup.clone_into_fd().unwrap().expect("a v2 cgroup");
     let nodes = tempfile::tempdir().unwrap();
     let paths = [
         node(nodes.path(), "null", 1, 3),
@@ -108,11 +90,16 @@ fn the_bpf_device_program_refuses_what_the_rules_do_not_allow() {
     let rules = DeviceRules::deny_all()
         .allow(DeviceRule::parse("c 1:3 rwm").unwrap())
         .allow(zero_read_only);
-    bpf_attach::attach(&rules, dir.as_fd()).unwrap();
+    cgroup.restrict_devices(&rules).unwrap();
     // After: null opens; kvm and kmsg are refused; zero is refused for writing.
     assert_eq!(eperm_bits_in(&dir, &paths), 0b1110);
-    // docker's defaults: null and zero open, kvm and kmsg still refused (every program
-    // attached with BPF_F_ALLOW_MULTI must allow, and the first still refuses zero rw).
-    bpf_attach::attach(&DeviceRules::docker_default(), dir.as_fd()).unwrap();
+    // docker's defaults on top: null and zero open, kvm and kmsg still refused (every
+    // program attached with BPF_F_ALLOW_MULTI must allow, and the first refuses zero rw).
+    cgroup
+        .restrict_devices(&DeviceRules::docker_default())
+        .unwrap();
     assert_eq!(eperm_bits_in(&dir, &paths), 0b1110);
+    let made = cgroup.dirs();
+    cgroup.remove().unwrap();
+    assert!(made.iter().all(|d| !d.exists()), "{made:?}");
 }

@@ -141,7 +141,8 @@ impl Cgroup {
                 CgroupManager::V1(V1Cgroup::create(hierarchies, parent, &spec.name)?)
             }
             Layout::V2 { mount, own } => {
-                CgroupManager::V2(V2Cgroup::create(mount, own, parent, &spec.name)?)
+                let limits = !spec.resources.is_empty();
+                CgroupManager::V2(V2Cgroup::create(mount, own, parent, &spec.name, limits)?)
             }
         };
         let mut cgroup = Cgroup {

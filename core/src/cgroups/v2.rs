@@ -22,20 +22,31 @@ pub struct V2Cgroup {
 
 impl V2Cgroup {
     /// Creates `<parent>/<name>`, enabling vessel's controllers on the way down.
-    pub fn create(mount: &Path, own: &Path, parent: Option<&Path>, name: &str) -> Result<V2Cgroup> {
+    ///
+    /// Without `limits` the controllers only feed statistics, and enabling them is best
+    /// effort: a cgroup that holds processes (a systemd leaf) may have children but may
+    /// give them no controllers, and a cgroup holding just the device program (every
+    /// root container's) must still be possible there.
+    pub fn create(
+        mount: &Path,
+        own: &Path,
+        parent: Option<&Path>,
+        name: &str,
+        limits: bool,
+    ) -> Result<V2Cgroup> {
         let dir = tree::container_dir(mount, own, parent, name);
         let base = if parent.is_some_and(Path::is_absolute) {
             mount
         } else {
             own
         };
-        enable_controllers(base)?;
+        let enable = |path: &Path| match enable_controllers(path) {
+            Err(_) if !limits => Ok(()),
+            enabled => enabled,
+        };
+        enable(base)?;
         let placed = tree::create(base, &dir, parent.is_none(), |path| {
-            if path == dir {
-                Ok(())
-            } else {
-                enable_controllers(path)
-            }
+            if path == dir { Ok(()) } else { enable(path) }
         })?;
         Ok(V2Cgroup {
             placed: Some(placed),

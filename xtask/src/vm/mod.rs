@@ -219,8 +219,17 @@ fn report(console: &Console, timeout: Duration) -> Result<(), String> {
 }
 
 /// vessel's own tests that exercise cgroups for real; in the VM they meet v2 (`exec`
-/// joins a running container's cgroup, and detached containers keep theirs).
-const CORE_TESTS: [&str; 4] = ["cgroups_lifecycle", "cgroups_limits", "cgroups_cli", "exec"];
+/// joins a running container's cgroup, and detached containers keep theirs; the device
+/// tests meet the BPF device program instead of v1's devices.allow).
+const CORE_TESTS: [&str; 7] = [
+    "cgroups_lifecycle",
+    "cgroups_limits",
+    "cgroups_cli",
+    "exec",
+    "devices",
+    "devices_cli",
+    "devices_bpf",
+];
 
 fn core_test_args() -> Vec<&'static str> {
     let mut args = vec!["--no-run", "-p", "vessel"];
