@@ -1,8 +1,7 @@
 //! The device cgroup, tested on the real kernel: container root can make any device node
 //! (`CAP_MKNOD`, as with docker) but open only the ones docker's allow-list names;
-//! `--privileged` (no rules) opens them all. The host's `mknod` is bound into the
-//! container's `/dev` tmpfs (the default rootfs has none), so nothing is left in the
-//! shared rootfs.
+//! `--privileged` (no rules) opens them all. Nodes are made in the container's `/dev`
+//! tmpfs, so nothing is left in the shared rootfs.
 
 use std::fs::File;
 use std::io::Read;
@@ -19,6 +18,10 @@ use vessel::{Container, ContainerSpec, ExitStatus, Stdio, rootfs};
 /// `NAME <the error's text>`.
 const PROBE: &str = r#"probe() { if err=$( (exec 3>"$2") 2>&1 ); then echo "$1 opened"; else echo "$1 ${err##*: }"; fi; }"#;
 
+/// The rootfs's own mknod (busybox has one), else the host's, bound at /dev/mknod
+/// (a rootfs of host binaries has none, but the host's libraries to run it).
+const FIND_MKNOD: &str = "MKNOD=$(command -v mknod || echo /dev/mknod)";
+
 /// Devices of the host a container must not reach: `(name, type, major, minor)`.
 const HOST_DEVICES: [(&str, &str, u32, u32); 6] = [
     ("kvm", "c", 10, 232),
@@ -34,7 +37,7 @@ fn probing(script: &str) -> ContainerSpec {
     let mknod = which("mknod");
     ContainerSpec::new(
         rootfs::default_rootfs().expect("default rootfs"),
-        ["/bin/sh", "-c", &format!("{PROBE}\n{script}")],
+        ["/bin/sh", "-c", &format!("{PROBE}\n{FIND_MKNOD}\n{script}")],
     )
     .volume(Volume {
         host: mknod,
@@ -56,9 +59,7 @@ fn make_and_probe(devices: &[(&str, &str, u32, u32)]) -> String {
     devices
         .iter()
         .map(|(name, kind, major, minor)| {
-            format!(
-                "/dev/mknod /dev/x-{name} {kind} {major} {minor} && probe {name} /dev/x-{name}\n"
-            )
+            format!("$MKNOD /dev/x-{name} {kind} {major} {minor} && probe {name} /dev/x-{name}\n")
         })
         .collect()
 }
@@ -108,7 +109,7 @@ fn the_devices_a_process_expects_still_work() {
     vessel::require_root!();
     let script = "\
         for d in null zero full random urandom ptmx; do probe $d /dev/$d; done
-        /dev/mknod /dev/x-null c 1 3 && probe made-null /dev/x-null
+        $MKNOD /dev/x-null c 1 3 && probe made-null /dev/x-null
         exec 3<>/dev/ptmx
         probe pts0 /dev/pts/0
         probe tty /dev/tty
