@@ -243,6 +243,7 @@ fn run_step(step: &Step) -> Result<(), i32> {
         | Step::ForkAsSibling { .. }
         | Step::TakeTerminal => crate::child_ns::run_step(step),
         Step::OpenTerminal(request) => crate::tty::console::open_in_child(request),
+        Step::Security(step) => crate::security::child::run_step(step),
         Step::DropBoundingCapability(_)
         | Step::SetCapabilities { .. }
         | Step::ClearAmbientCapabilities

@@ -249,6 +249,14 @@ pub enum Error {
     #[error(transparent)]
     Resource(#[from] crate::cgroups::ResourceError),
 
+    /// A seccomp profile cannot be read or compiled (`--security-opt seccomp=FILE`).
+    #[error(transparent)]
+    Seccomp(#[from] crate::security::SeccompError),
+
+    /// A `--ulimit` or `--sysctl` cannot be applied as asked.
+    #[error(transparent)]
+    Limit(#[from] crate::security::LimitError),
+
     /// Creating, writing, reading or removing a cgroup failed at one step.
     #[error("{step}")]
     Cgroup {

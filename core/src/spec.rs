@@ -6,6 +6,7 @@ use crate::capabilities::Capabilities;
 use crate::cgroups::{CgroupSpec, DeviceNode, DeviceRules};
 use crate::layers::OverlayRootfs;
 use crate::namespaces::Namespaces;
+use crate::security::ProcessSecurity;
 use crate::timens::TimeOffsets;
 use crate::tty::TerminalRequest;
 use crate::userns::IdMapping;
@@ -75,6 +76,9 @@ pub struct ContainerSpec {
     /// Host devices made in the container's `/dev` (`--device`); each one's rule is in
     /// `devices` too (see [`ContainerSpec::device`]).
     pub device_nodes: Vec<DeviceNode>,
+    /// seccomp, `no_new_privs`, the session keyring, passed descriptors, rlimits and
+    /// sysctls: docker's defaults unless changed (see [`ProcessSecurity`]).
+    pub process_security: ProcessSecurity,
 }
 
 impl ContainerSpec {
@@ -103,6 +107,7 @@ impl ContainerSpec {
             capabilities: Some(Capabilities::docker_default()),
             devices: Some(DeviceRules::docker_default()),
             device_nodes: Vec::new(),
+            process_security: ProcessSecurity::default(),
         }
     }
 
@@ -186,6 +191,15 @@ impl ContainerSpec {
     #[must_use]
     pub fn capabilities(mut self, capabilities: Option<Capabilities>) -> Self {
         self.capabilities = capabilities;
+        self
+    }
+
+    /// Everything off, as `--privileged`: every capability vessel has, and no seccomp
+    /// filter.
+    #[must_use]
+    pub fn privileged(mut self) -> Self {
+        self.capabilities = None;
+        self.process_security.seccomp = crate::security::Seccomp::Unconfined;
         self
     }
 

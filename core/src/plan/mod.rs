@@ -12,6 +12,7 @@ mod exec;
 mod extra_devices;
 mod namespaces;
 mod rootfs_mounts;
+mod security;
 mod step;
 mod tenant;
 
@@ -52,6 +53,11 @@ impl Plan {
         // Right after the parent's go, before anything else: the user namespace's root
         // identity, then the namespaces the child creates itself.
         steps.splice(1..1, namespaces::first_steps(spec));
+        // Before those: no inherited descriptor reaches the command, and no terminal.
+        steps.splice(
+            1..1,
+            security::first_steps(&spec.process_security, spec.terminal.is_some()),
+        );
         // ANCHOR: overlay_root
         if let Some(overlay) = &spec.overlay {
             // The overlay mount is itself the mount point pivot_root needs.
@@ -62,6 +68,8 @@ impl Plan {
         }
         // ANCHOR_END: overlay_root
         mount_proc(&mut steps, &root)?;
+        // While /proc/sys is writable and reached through the rootfs path.
+        steps.extend(security::sysctl_steps(&spec.process_security, &root)?);
         dev::mount_dev(&mut steps, &root, spec.namespaces.contains(Namespace::User))?;
         extra_devices::make_nodes(
             &mut steps,
@@ -93,13 +101,27 @@ impl Plan {
             steps.push(Step::OpenTerminal(request));
             steps.push(Step::TakeTerminal);
         }
+        let user_namespace = spec.namespaces.contains(Namespace::User);
+        let bounding = spec.capabilities.as_ref().map_or_else(
+            || crate::capabilities::available(user_namespace),
+            |caps| caps.bounding,
+        );
+        let mut seccomp = security::compile_seccomp(&spec.process_security, bounding)?;
+        steps.extend(security::before_capabilities(
+            &spec.process_security,
+            &mut seccomp,
+        ));
         // ANCHOR: drop_capabilities_last
         // Last before execve: every step above may need a privilege the command must not keep.
         steps.extend(capabilities::plan(
             spec.capabilities.as_ref(),
-            spec.namespaces.contains(Namespace::User),
+            user_namespace,
         )?);
         // ANCHOR_END: drop_capabilities_last
+        steps.extend(security::after_capabilities(
+            &spec.process_security,
+            seccomp,
+        ));
         steps.push(Step::Exec(exec::plan_exec(spec)?));
         Ok(Plan { steps })
     }
@@ -118,6 +140,7 @@ fn validate(spec: &ContainerSpec) -> Result<()> {
         return Err(Error::NeedsMountNamespace);
     }
     namespaces::validate(spec)?;
+    security::validate(&spec.process_security, spec.namespaces)?;
     rootfs_mounts::validate_volumes(spec)?;
     if let Some(name) = &spec.hostname {
         hostname::validate(name).map_err(|reason| Error::InvalidHostname {
@@ -250,9 +273,13 @@ mod tests {
         let opened = at(|s| matches!(s, Step::OpenTerminal(r) if r.socket == 9));
         assert!(at(|s| matches!(s, Step::DetachOldRoot)) < opened);
         assert_eq!(at(|s| matches!(s, Step::TakeTerminal)), opened + 1);
-        // Only the capability steps between taking the terminal and exec.
+        // Only the hardening and capability steps between taking the terminal and exec.
         let exec = at(|s| matches!(s, Step::Exec(_)));
-        assert!(plan.steps[opened + 2..exec].iter().all(is_capability_step));
+        assert!(
+            plan.steps[opened + 2..exec]
+                .iter()
+                .all(|s| is_capability_step(s) || matches!(s, Step::Security(_)))
+        );
         let without = plan_in_tempdir(|root| ContainerSpec::new(root, ["sh"])).unwrap();
         assert!(
             !without

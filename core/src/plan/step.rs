@@ -145,6 +145,9 @@ pub enum Step {
     /// -t`, `vessel exec -t`; see [`crate::tty::console`] for why the container's devpts,
     /// not the host's).
     OpenTerminal(crate::tty::TerminalRequest),
+    /// One step of the process hardening (`setsid`, `close_range`, seccomp, keyring,
+    /// `no_new_privs`, rlimits, sysctls): see [`crate::security::SecurityStep`].
+    Security(crate::security::SecurityStep),
     /// `prctl(PR_CAPBSET_DROP, cap)`: no process in the container can ever gain `cap`
     /// again, whatever it executes. Needs `CAP_SETPCAP`, so before [`Step::SetCapabilities`].
     DropBoundingCapability(u32),
@@ -217,6 +220,7 @@ impl Step {
             Step::OpenTerminal(_) => {
                 "open a terminal on the container's /dev/pts/ptmx and send it to vessel".to_owned()
             }
+            Step::Security(step) => step.describe(),
             Step::DropBoundingCapability(cap) => {
                 format!("prctl(PR_CAPBSET_DROP, {})", capabilities::name(*cap))
             }

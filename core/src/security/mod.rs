@@ -1,5 +1,22 @@
-//! Security helpers that are not a kernel feature of their own.
+//! Security: what keeps a container's processes from reaching past their container.
+//!
+//! - [`in_root`]: resolving paths inside a rootfs, layer or container, never through
+//!   the host's view of a symlink;
+//! - [`process`]: the hardening of the process itself, which every entry point (`run`,
+//!   `exec`, bundles) applies: a session of its own, no inherited descriptors, seccomp,
+//!   `no_new_privs`, a fresh session keyring;
+//! - [`seccomp`]: profiles and their compilation to BPF;
+//! - [`child`]: the child's side of those steps (between `clone3` and `execve`).
 
+pub mod child;
 pub mod in_root;
+pub mod limits;
+pub mod process;
+pub mod seccomp;
+pub mod step;
 
 pub use in_root::InRoot;
+pub use limits::{LimitError, Sysctl, Ulimit};
+pub use process::ProcessSecurity;
+pub use seccomp::{Seccomp, SeccompError};
+pub use step::SecurityStep;
