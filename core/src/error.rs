@@ -192,6 +192,10 @@ pub enum Error {
     #[error("{message}")]
     Detached { message: String, code: i32 },
 
+    /// A `--security-opt` vessel does not know, or an option that does not apply here.
+    #[error("{0}")]
+    SecurityOption(String),
+
     /// `exec -t` without a terminal.
     #[error("-t needs a terminal on stdin (run it from an interactive shell, or drop -t)")]
     NoTerminal,

@@ -44,6 +44,7 @@ use crate::error::{Error, Result};
 use crate::namespaces::Namespace;
 use crate::pipe::{self, ChildEnds, Pipe, Report};
 use crate::plan::{JoinTarget, plan_tenant};
+use crate::security::ProcessSecurity;
 use crate::spec::ContainerSpec;
 use crate::state::process;
 use crate::stdio::Stdio;
@@ -63,6 +64,46 @@ struct Opened {
     cgroup_procs: Vec<CString>,
     setgroups_allowed: bool,
     capabilities: crate::capabilities::Capabilities,
+    /// `Seccomp:` and `NoNewPrivs:` of the container's first process.
+    confinement: Confinement,
+}
+
+/// How the container's first process is confined, as `/proc/PID/status` shows it.
+#[derive(Debug, Clone, Copy)]
+struct Confinement {
+    seccomp_filter: bool,
+    no_new_privileges: bool,
+}
+
+impl Confinement {
+    fn of_process(pid: libc::pid_t) -> std::io::Result<Confinement> {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .map(str::trim)
+                .unwrap_or("0")
+                .to_owned()
+        };
+        Ok(Confinement {
+            seccomp_filter: field("Seccomp:") == "2",
+            no_new_privileges: field("NoNewPrivs:") == "1",
+        })
+    }
+
+    // ANCHOR: exec_confinement
+    /// The spec's hardening for a command joining this container: a container started
+    /// without a filter (`--privileged`, `seccomp=unconfined`) gives its commands none
+    /// either, and one with `no_new_privs` gives it to all of them, as `docker exec`.
+    fn apply(self, mut security: ProcessSecurity) -> ProcessSecurity {
+        if !self.seccomp_filter {
+            security.seccomp = crate::security::Seccomp::Unconfined;
+        }
+        security.no_new_privileges |= self.no_new_privileges;
+        security
+    }
+    // ANCHOR_END: exec_confinement
 }
 
 impl Tenant {
@@ -142,6 +183,7 @@ impl Tenant {
             setgroups_allowed: opened.setgroups_allowed,
             terminal,
             capabilities: Some(opened.capabilities),
+            security: opened.confinement.apply(spec.process_security.clone()),
         };
         let mut plan = plan_tenant(&target, spec, pid_pipe.write.as_raw_fd())?;
         plan.steps.splice(0..0, stdio.steps());
@@ -231,6 +273,12 @@ impl Tenant {
                 source,
             })
         })?;
+        let confinement = Confinement::of_process(self.pid).map_err(|source| {
+            self.gone_or(Error::Join {
+                what: format!("{proc_dir}/status (the container's seccomp mode)"),
+                source,
+            })
+        })?;
         // Everything is open: if the pid still has the recorded start time, every
         // descriptor above belongs to the container and not to a recycled pid.
         if !process::is_same_process(self.pid, self.start_time) {
@@ -242,6 +290,7 @@ impl Tenant {
             cgroup_procs,
             setgroups_allowed,
             capabilities,
+            confinement,
         })
     }
 

@@ -22,7 +22,9 @@ pub struct CapabilityArgs {
     #[arg(long = "cap-drop", value_name = "CAP")]
     pub cap_drop: Vec<String>,
     /// Turn off the defaults that confine container root, as docker --privileged does:
-    /// keep every capability vessel has, and allow every device (no device cgroup).
+    /// keep every capability vessel has, allow every device (no device cgroup), and no
+    /// seccomp filter (unless --security-opt seccomp=FILE names one). setsid, no
+    /// inherited fds and a fresh session keyring stay.
     #[arg(long, conflicts_with_all = ["cap_add", "cap_drop"])]
     pub privileged: bool,
 }

@@ -29,6 +29,8 @@ pub struct ExecArgs {
     /// this one. Refused when stdin is not a terminal.
     #[arg(short = 't', long)]
     pub tty: bool,
+    #[command(flatten)]
+    pub security: super::security_args::ProcessSecurityArgs,
     /// The container's id, id prefix or name.
     pub container: String,
     /// The command to run and its arguments (after `--`).
@@ -45,6 +47,13 @@ pub fn exec(args: ExecArgs) -> Result<i32> {
             status: record.observed_status(),
         });
     }
+    if !args.security.sysctl.is_empty() {
+        return Err(Error::SecurityOption(
+            "--sysctl belongs to the container, not to one command: set it with `vessel run`"
+                .to_owned(),
+        ));
+    }
+    args.security.check()?;
     let tenant = Tenant::new(record.pid, record.pid_start_time);
     let mut spec = ContainerSpec::new("/", args.command).cwd(args.workdir);
     // The container's own environment (as docker exec does), then the caller's -e.
@@ -64,6 +73,7 @@ pub fn exec(args: ExecArgs) -> Result<i32> {
     for entry in args.env {
         spec = spec.env(entry);
     }
+    spec = args.security.apply(spec, false)?;
     let forwarder = signals::Forwarder::install()?;
     if args.tty {
         return exec_with_terminal(tenant, &spec, &forwarder);

@@ -24,6 +24,7 @@ mod ps;
 mod rm;
 mod rootfs;
 mod run;
+pub mod security_args;
 mod signals;
 mod stop;
 mod track;

@@ -12,6 +12,7 @@ use super::device_args::DeviceArgs;
 use super::image_root::ImageArgs;
 use super::ns_args::NamespaceArgs;
 use super::output::errln;
+use super::security_args::ProcessSecurityArgs;
 use super::{bundle, container_id, detach, signals, track};
 use crate::Container;
 use crate::container::Running;
@@ -70,6 +71,8 @@ pub struct RunArgs {
     #[command(flatten)]
     pub capabilities: CapabilityArgs,
     #[command(flatten)]
+    pub security: ProcessSecurityArgs,
+    #[command(flatten)]
     pub limits: Box<CgroupArgs>,
     #[command(flatten)]
     pub devices: DeviceArgs,
@@ -84,7 +87,7 @@ pub struct RunArgs {
     #[arg(
         long,
         value_name = "DIR",
-        conflicts_with_all = ["rootfs", "chroot", "env", "hostname", "detach", "name", "init", "entrypoint", "tty", "cap_add", "cap_drop", "privileged", "devices"]
+        conflicts_with_all = ["rootfs", "chroot", "env", "hostname", "detach", "name", "init", "entrypoint", "tty", "cap_add", "cap_drop", "privileged", "devices", "security_opt", "ulimit", "sysctl"]
     )]
     pub bundle: Option<PathBuf>,
     /// The command to run and its arguments (after `--`), replacing the image's CMD;
@@ -112,6 +115,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
     let cgroup = track::cgroup(&args, &id)?;
     args.capabilities.check()?;
     args.devices.nodes()?;
+    args.security.check()?;
     // The init layer needs the hostname before the spec exists.
     let hostname = args.hostname.clone().unwrap_or_else(|| id.clone());
     let rootfs = args
@@ -151,6 +155,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
     spec.cgroup = cgroup;
     spec = args.capabilities.apply(spec)?;
     spec = args.devices.apply(spec)?;
+    spec = args.security.apply(spec, args.capabilities.privileged)?;
     if args.init && !spec.argv.is_empty() {
         let init_layer = root.init_layer();
         spec = crate::init::prepare(spec, &crate::rootfs::state_root(), init_layer.as_deref())?;

@@ -10,7 +10,7 @@
 use std::ffi::CString;
 use std::os::fd::RawFd;
 
-use super::{Plan, Step, capabilities, cstring, exec};
+use super::{Plan, Step, capabilities, cstring, exec, security};
 use crate::error::{Error, Result};
 use crate::namespaces::Namespace;
 use crate::spec::ContainerSpec;
@@ -34,6 +34,10 @@ pub struct JoinTarget {
     /// The capability sets of the container's first process, which the command gets
     /// too (as with `docker exec`); `None` keeps the joiner's.
     pub capabilities: Option<crate::capabilities::Capabilities>,
+    /// The command's hardening: the spec's, made to match the container's (a
+    /// container without a seccomp filter or `no_new_privs` gives none to its
+    /// commands either; see [`crate::tenant`]).
+    pub security: crate::security::ProcessSecurity,
 }
 
 /// The order namespaces are joined in: user first, mount last.
@@ -60,6 +64,8 @@ pub fn plan_tenant(target: &JoinTarget, spec: &ContainerSpec, pid_pipe: RawFd) -
         return Err(Error::RelativeCwd(spec.cwd.clone()));
     }
     let mut steps = vec![Step::ResetSignals];
+    // close_range only: the session is made after the fork, by the command itself.
+    steps.extend(security::first_steps(&target.security, true));
     steps.extend(target.cgroup_procs.iter().cloned().map(Step::JoinCgroup));
     for ns in JOIN_ORDER {
         if let Some((_, fd)) = target.namespaces.iter().find(|(n, _)| *n == ns) {
@@ -87,12 +93,24 @@ pub fn plan_tenant(target: &JoinTarget, spec: &ContainerSpec, pid_pipe: RawFd) -
         // is then the container's devpts, opened as the container's root.
         steps.push(Step::OpenTerminal(request));
         steps.push(Step::TakeTerminal);
+    } else {
+        steps.push(Step::Security(crate::security::SecurityStep::NewSession));
     }
     steps.push(Step::SetUmask(0o022));
     steps.push(Step::Chdir(cstring("working directory", &spec.cwd)?));
+    let bounding = target.capabilities.as_ref().map_or_else(
+        || crate::capabilities::CapSet::up_to(crate::capabilities::last_cap()),
+        |caps| caps.bounding,
+    );
+    let mut seccomp = security::compile_seccomp(&target.security, bounding)?;
+    steps.extend(security::before_capabilities(
+        &target.security,
+        &mut seccomp,
+    ));
     if let Some(caps) = &target.capabilities {
         steps.extend(capabilities::steps(caps, crate::capabilities::last_cap()));
     }
+    steps.extend(security::after_capabilities(&target.security, seccomp));
     steps.push(Step::Exec(exec::plan_exec(spec)?));
     Ok(Plan { steps })
 }
@@ -115,6 +133,7 @@ mod tests {
             setgroups_allowed: true,
             terminal: None,
             capabilities: Some(crate::capabilities::Capabilities::docker_default()),
+            security: crate::security::ProcessSecurity::default(),
         };
         let plan = plan_tenant(&target, &ContainerSpec::new("/", ["ps"]), 14).unwrap();
         let order: Vec<String> = plan.steps.iter().map(Step::describe).collect();
@@ -127,6 +146,12 @@ mod tests {
         assert!(at("CLONE_PARENT") < at("PR_CAPBSET_DROP"));
         assert!(at("capset") < at("execve"));
         assert_eq!(at("PR_CAP_AMBIENT_CLEAR_ALL") + 1, at("execve"));
+        // Hardened as `run`: fds, a session of its own after the fork, the keyring and
+        // the filter before the capabilities (no_new_privs is off).
+        assert_eq!(at("close_range"), 1);
+        assert_eq!(at("CLONE_PARENT") + 1, at("setsid()"));
+        assert!(at("KEYCTL_JOIN_SESSION_KEYRING") < at("PR_CAPBSET_DROP"));
+        assert!(at("seccomp(SECCOMP_SET_MODE_FILTER") < at("PR_CAPBSET_DROP"));
     }
 
     #[test]
@@ -142,6 +167,7 @@ mod tests {
                 cols: 80,
             }),
             capabilities: Some(crate::capabilities::Capabilities::docker_default()),
+            security: crate::security::ProcessSecurity::default(),
         };
         let plan = plan_tenant(&target, &ContainerSpec::new("/", ["sh"]), 14).unwrap();
         let at = |wanted: fn(&Step) -> bool| plan.steps.iter().position(wanted).unwrap();
