@@ -257,6 +257,10 @@ pub enum Error {
     #[error(transparent)]
     Seccomp(#[from] crate::security::SeccompError),
 
+    /// `--user`/`--group-add` name someone the image does not know.
+    #[error(transparent)]
+    User(#[from] crate::security::UserError),
+
     /// A `--ulimit` or `--sysctl` cannot be applied as asked.
     #[error(transparent)]
     Limit(#[from] crate::security::LimitError),

@@ -334,6 +334,83 @@ fn a_host_sysctl_is_refused_before_start_and_never_written() {
     );
 }
 
+// --- user ------------------------------------------------------------------------------------
+
+/// A rootfs of the probe alone, with these `/etc/passwd` and `/etc/group` (`None`: a
+/// symlink to the host's file, which must not be followed).
+fn tiny_rootfs(passwd: Option<&str>, group: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("etc")).unwrap();
+    match passwd {
+        Some(text) => std::fs::write(dir.path().join("etc/passwd"), text).unwrap(),
+        None => std::os::unix::fs::symlink("/etc/passwd", dir.path().join("etc/passwd")).unwrap(),
+    }
+    std::fs::write(dir.path().join("etc/group"), group).unwrap();
+    std::fs::copy(
+        security_support::probe_dir().join("probe"),
+        dir.path().join("probe"),
+    )
+    .unwrap();
+    dir
+}
+
+fn ids(rootfs: &std::path::Path, options: &[&str]) -> Output {
+    let rootfs = rootfs.to_str().unwrap();
+    let mut all = vec!["--rootfs", rootfs];
+    all.extend_from_slice(options);
+    run(&all, &["/probe", "ids"])
+}
+
+#[test]
+fn user_names_come_from_the_images_passwd_and_group() {
+    vessel::require_root!();
+    let rootfs = tiny_rootfs(
+        Some("root:x:0:0::/root:/bin/sh\napp:x:1234:2345::/home/app:/bin/sh\n"),
+        "root:x:0:\napp:x:2345:\nwheel:x:10:app\nextra:x:77:\n",
+    );
+    let out = ids(rootfs.path(), &["--user", "app", "--group-add", "extra"]);
+    // uid, gid, supplementary groups, and no effective capabilities for a non-root user.
+    assert_eq!(
+        text(&out.stdout).trim(),
+        "1234 2345 10,77,2345 0000000000000000",
+        "{}",
+        text(&out.stderr)
+    );
+    let out = ids(rootfs.path(), &["--user", "4000:4001"]);
+    assert_eq!(
+        text(&out.stdout).trim(),
+        "4000 4001 4001 0000000000000000",
+        "{}",
+        text(&out.stderr)
+    );
+    let out = ids(rootfs.path(), &["--user", "nobody-here"]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(
+        text(&out.stderr).contains("no such user"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn a_passwd_symlink_to_the_host_is_not_followed() {
+    vessel::require_root!();
+    // The host's /etc/passwd has `daemon`; the image's link to it must not find it.
+    assert!(
+        std::fs::read_to_string("/etc/passwd")
+            .unwrap()
+            .contains("\ndaemon:")
+    );
+    let rootfs = tiny_rootfs(None, "");
+    let out = ids(rootfs.path(), &["--user", "daemon"]);
+    assert_eq!(out.status.code(), Some(125), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stderr).contains("no such user"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
 // --- exec --------------------------------------------------------------------------------
 
 #[test]
@@ -369,6 +446,30 @@ fn exec_gets_the_same_hardening() {
     let lines: Vec<&str> = stat.lines().collect();
     assert_eq!(lines[1], format!("{} 0", lines[0]));
     drop(leaked);
+    let as_user = vessel(
+        dir.path(),
+        &[
+            "exec",
+            "--user",
+            "1000:1000",
+            &id,
+            "--",
+            "grep",
+            "-E",
+            "^(Uid|Gid|CapEff):",
+            "/proc/self/status",
+        ],
+    );
+    let seen: Vec<String> = text(&as_user.stdout)
+        .lines()
+        .map(|l| l.split_whitespace().take(2).collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(
+        seen,
+        ["Uid: 1000", "Gid: 1000", "CapEff: 0000000000000000"],
+        "{}",
+        text(&as_user.stderr)
+    );
     kill_and_wait(vessel_in(dir.path()), dir.path(), &id);
 }
 

@@ -87,7 +87,7 @@ pub struct RunArgs {
     #[arg(
         long,
         value_name = "DIR",
-        conflicts_with_all = ["rootfs", "chroot", "env", "hostname", "detach", "name", "init", "entrypoint", "tty", "cap_add", "cap_drop", "privileged", "devices", "security_opt", "ulimit", "sysctl"]
+        conflicts_with_all = ["rootfs", "chroot", "env", "hostname", "detach", "name", "init", "entrypoint", "tty", "cap_add", "cap_drop", "privileged", "devices", "security_opt", "ulimit", "sysctl", "user", "group_add"]
     )]
     pub bundle: Option<PathBuf>,
     /// The command to run and its arguments (after `--`), replacing the image's CMD;

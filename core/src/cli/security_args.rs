@@ -29,6 +29,15 @@ pub struct ProcessSecurityArgs {
     /// namespace of the container's own. Any other one is refused: it is the host's.
     #[arg(long = "sysctl", value_name = "KEY=VALUE")]
     pub sysctl: Vec<String>,
+    /// Run the command as this user: UID[:GID] or NAME[:GROUP], names from the image's
+    /// /etc/passwd and /etc/group [default: root]. A user other than root starts with
+    /// no capabilities (the bounding set stays), as with docker.
+    #[arg(short = 'u', long = "user", value_name = "USER[:GROUP]")]
+    pub user: Option<String>,
+    /// An extra group for --user's process, by name (from the image's /etc/group) or
+    /// number (repeatable).
+    #[arg(long = "group-add", value_name = "GROUP")]
+    pub group_add: Vec<String>,
 }
 
 /// What `--security-opt` asked for.
@@ -72,6 +81,12 @@ impl ProcessSecurityArgs {
         }
         for sysctl in &self.sysctl {
             security.sysctls.push(Sysctl::parse(sysctl)?);
+        }
+        if self.user.is_some() || !self.group_add.is_empty() {
+            security.user = Some(crate::security::UserRequest {
+                user: self.user.clone().unwrap_or_else(|| "0".to_owned()),
+                group_add: self.group_add.clone(),
+            });
         }
         Ok(spec)
     }

@@ -111,13 +111,16 @@ impl Plan {
             &spec.process_security,
             &mut seccomp,
         ));
+        let layers = image_root_fds(spec, &root)?;
+        let image = crate::security::user::ImageRoot::Layers(&layers);
+        let user = security::resolve_user(&spec.process_security, &image)?;
+        let caps = security::capabilities_for(spec.capabilities.as_ref(), user.as_ref());
         // ANCHOR: drop_capabilities_last
         // Last before execve: every step above may need a privilege the command must not keep.
-        steps.extend(capabilities::plan(
-            spec.capabilities.as_ref(),
-            user_namespace,
-        )?);
+        let mut capability_steps = capabilities::plan(caps.as_ref(), user_namespace)?;
         // ANCHOR_END: drop_capabilities_last
+        security::insert_switch_user(&mut capability_steps, user);
+        steps.extend(capability_steps);
         steps.extend(security::after_capabilities(
             &spec.process_security,
             seccomp,
@@ -174,6 +177,28 @@ fn resolve_rootfs(rootfs: &Path) -> Result<PathBuf> {
         return Err(bad("the host's own / cannot be a container rootfs"));
     }
     Ok(root)
+}
+
+/// The image's files for `--user` lookups: the overlay's layers (top-most first) or
+/// the plain rootfs, each opened as a directory to resolve paths in.
+fn image_root_fds(spec: &ContainerSpec, root: &Path) -> Result<Vec<std::os::fd::OwnedFd>> {
+    if spec.process_security.user.is_none() {
+        return Ok(Vec::new());
+    }
+    let dirs: Vec<&Path> = match &spec.overlay {
+        Some(overlay) => std::iter::once(overlay.upper.as_path())
+            .chain(overlay.lowers.iter().map(PathBuf::as_path))
+            .collect(),
+        None => vec![root],
+    };
+    dirs.into_iter()
+        .map(|dir| {
+            crate::security::user::open_dir(dir).map_err(|source| Error::Sys {
+                call: "open the image's root to look up --user",
+                source,
+            })
+        })
+        .collect()
 }
 
 fn mount_proc(steps: &mut Vec<Step>, root: &Path) -> Result<()> {

@@ -102,6 +102,58 @@ pub fn before_capabilities(security: &ProcessSecurity, seccomp: &mut Option<Step
     steps
 }
 
+/// `--user`: the ids, looked up in `root` (the image's files, read in-root).
+pub fn resolve_user(
+    security: &ProcessSecurity,
+    root: &crate::security::user::ImageRoot<'_>,
+) -> Result<Option<crate::security::ResolvedUser>> {
+    security
+        .user
+        .as_ref()
+        .map(|request| crate::security::user::resolve(request, root))
+        .transpose()
+        .map_err(Into::into)
+}
+
+/// The capability sets for `user`: a non-root user starts with none but the bounding
+/// set (docker's rule); root keeps `caps`.
+pub fn capabilities_for(
+    caps: Option<&crate::capabilities::Capabilities>,
+    user: Option<&crate::security::ResolvedUser>,
+) -> Option<crate::capabilities::Capabilities> {
+    let caps = caps.cloned()?;
+    match user {
+        Some(user) if user.uid != 0 => Some(crate::capabilities::Capabilities {
+            bounding: caps.bounding,
+            ..crate::capabilities::Capabilities::only(CapSet::EMPTY)
+        }),
+        _ => Some(caps),
+    }
+}
+
+// ANCHOR: switch_user_between_capabilities
+/// Inserts the `--user` switch into `steps` (the capability steps): after the bounding
+/// set is dropped (that needs `CAP_SETPCAP`, which a non-root uid loses) and before
+/// `capset` (which would take away `CAP_SETUID`/`CAP_SETGID` the switch needs).
+pub fn insert_switch_user(steps: &mut Vec<Step>, user: Option<crate::security::ResolvedUser>) {
+    let Some(user) = user else {
+        return;
+    };
+    let at = steps
+        .iter()
+        .position(|s| matches!(s, Step::SetCapabilities { .. }))
+        .unwrap_or(steps.len());
+    steps.insert(
+        at,
+        Step::Security(SecurityStep::SwitchUser {
+            uid: user.uid,
+            gid: user.gid,
+            groups: user.groups,
+        }),
+    );
+}
+// ANCHOR_END: switch_user_between_capabilities
+
 /// Step 4: the last steps before `execve`.
 pub fn after_capabilities(security: &ProcessSecurity, seccomp: Option<Step>) -> Vec<Step> {
     let mut steps = Vec::new();

@@ -107,9 +107,19 @@ pub fn plan_tenant(target: &JoinTarget, spec: &ContainerSpec, pid_pipe: RawFd) -
         &target.security,
         &mut seccomp,
     ));
-    if let Some(caps) = &target.capabilities {
-        steps.extend(capabilities::steps(caps, crate::capabilities::last_cap()));
-    }
+    // SAFETY: `target.root` is the container's root, held open by the caller for as
+    // long as this plan is built.
+    let root = unsafe { std::os::fd::BorrowedFd::borrow_raw(target.root) };
+    let user = security::resolve_user(
+        &target.security,
+        &crate::security::user::ImageRoot::Dir(root),
+    )?;
+    let mut capability_steps =
+        security::capabilities_for(target.capabilities.as_ref(), user.as_ref())
+            .map(|caps| capabilities::steps(&caps, crate::capabilities::last_cap()))
+            .unwrap_or_default();
+    security::insert_switch_user(&mut capability_steps, user);
+    steps.extend(capability_steps);
     steps.extend(security::after_capabilities(&target.security, seccomp));
     steps.push(Step::Exec(exec::plan_exec(spec)?));
     Ok(Plan { steps })

@@ -52,8 +52,26 @@ pub fn run_step(step: &SecurityStep) -> Result<(), i32> {
             )
         }
         SecurityStep::InstallSeccomp(program) => install_seccomp(program),
+        SecurityStep::SwitchUser { uid, gid, groups } => switch_user(*uid, *gid, groups),
     }
 }
+
+// ANCHOR: switch_user
+/// Groups first, uid last: once the uid is not 0 the process may change neither.
+fn switch_user(uid: libc::uid_t, gid: libc::gid_t, groups: &[libc::gid_t]) -> Result<(), i32> {
+    // SAFETY: raw setgroups/setresgid/setresuid (glibc's wrappers would signal threads
+    // this copy of the parent does not have); `groups` is the plan's live slice.
+    unsafe {
+        check(libc::syscall(
+            libc::SYS_setgroups,
+            groups.len(),
+            groups.as_ptr(),
+        ))?;
+        check(libc::syscall(libc::SYS_setresgid, gid, gid, gid))?;
+        check(libc::syscall(libc::SYS_setresuid, uid, uid, uid))
+    }
+}
+// ANCHOR_END: switch_user
 
 // ANCHOR: close_inherited_fds
 /// Marks every descriptor above stderr close-on-exec, except the `keep` range. Not

@@ -14,9 +14,11 @@ pub mod limits;
 pub mod process;
 pub mod seccomp;
 pub mod step;
+pub mod user;
 
 pub use in_root::InRoot;
 pub use limits::{LimitError, Sysctl, Ulimit};
 pub use process::ProcessSecurity;
 pub use seccomp::{Seccomp, SeccompError};
 pub use step::SecurityStep;
+pub use user::{ResolvedUser, UserError, UserRequest};

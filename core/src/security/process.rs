@@ -28,6 +28,9 @@ pub struct ProcessSecurity {
     pub ulimits: Vec<Ulimit>,
     /// Namespaced sysctls written in the container's own `/proc/sys` (`--sysctl`).
     pub sysctls: Vec<Sysctl>,
+    /// Who the command runs as (`--user`, `--group-add`), looked up in the image;
+    /// `None` is the container's root.
+    pub user: Option<super::UserRequest>,
 }
 
 impl Default for ProcessSecurity {
@@ -39,6 +42,7 @@ impl Default for ProcessSecurity {
             keep_fds: None,
             ulimits: Vec::new(),
             sysctls: Vec::new(),
+            user: None,
         }
     }
 }

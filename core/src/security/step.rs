@@ -30,6 +30,14 @@ pub enum SecurityStep {
     JoinSessionKeyring,
     /// `prctl(PR_SET_NO_NEW_PRIVS, 1)`.
     NoNewPrivileges,
+    /// `setgroups(groups)`, `setresgid(gid)`, `setresuid(uid)` (`--user`), as raw system
+    /// calls (see [`crate::plan::Step::BecomeRoot`] for why). Leaving uid 0 empties the
+    /// permitted and effective capability sets, as docker does for a non-root user.
+    SwitchUser {
+        uid: libc::uid_t,
+        gid: libc::gid_t,
+        groups: Vec<libc::gid_t>,
+    },
     /// `seccomp(SECCOMP_SET_MODE_FILTER, 0, program)`.
     InstallSeccomp(Vec<sock_filter>),
 }
@@ -61,6 +69,9 @@ impl SecurityStep {
                 "keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL)".to_owned()
             }
             SecurityStep::NoNewPrivileges => "prctl(PR_SET_NO_NEW_PRIVS, 1)".to_owned(),
+            SecurityStep::SwitchUser { uid, gid, groups } => {
+                format!("setgroups({groups:?}), setresgid({gid}), setresuid({uid}) (--user)")
+            }
             SecurityStep::InstallSeccomp(program) => format!(
                 "seccomp(SECCOMP_SET_MODE_FILTER, {} instructions)",
                 program.len()
