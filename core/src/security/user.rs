@@ -7,7 +7,7 @@
 
 use std::ffi::CString;
 use std::io::Read;
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::path::Path;
 
 /// What the caller asked for.
@@ -54,21 +54,37 @@ pub enum UserError {
 pub enum ImageRoot<'a> {
     /// One directory (a plain rootfs, or `/proc/PID/root` held open).
     Dir(BorrowedFd<'a>),
-    /// Overlay layers, top-most first: the first layer holding the file wins.
+    /// Overlay layers, top-most first: the first layer holding the file (or its
+    /// whiteout, which hides it) wins.
     Layers(&'a [OwnedFd]),
+}
+
+/// What one directory holds at a path.
+enum InRoot {
+    File(String),
+    /// Anything else, an overlay whiteout (a character device) included: the file is
+    /// not there, and a lower layer's copy is hidden.
+    Other,
+    Absent,
 }
 
 impl ImageRoot<'_> {
     /// The file at `path` (relative, e.g. `etc/passwd`), resolved inside the root.
     fn read(&self, path: &str) -> Option<String> {
-        match self {
-            ImageRoot::Dir(root) => read_in_root(*root, path),
-            ImageRoot::Layers(layers) => layers.iter().find_map(|l| read_in_root(l.as_fd(), path)),
+        let layers = match self {
+            ImageRoot::Dir(root) => std::slice::from_ref(root).to_vec(),
+            ImageRoot::Layers(layers) => layers.iter().map(AsFd::as_fd).collect(),
+        };
+        for layer in layers {
+            match read_in_root(layer, path) {
+                InRoot::File(text) => return Some(text),
+                InRoot::Other => return None,
+                InRoot::Absent => {}
+            }
         }
+        None
     }
 }
-
-use std::os::fd::AsFd;
 
 /// Opens `dir` for use as an [`ImageRoot`].
 pub fn open_dir(dir: &Path) -> std::io::Result<OwnedFd> {
@@ -90,9 +106,11 @@ pub fn open_dir(dir: &Path) -> std::io::Result<OwnedFd> {
 // ANCHOR: read_in_root
 /// Reads `path` below `root` as if `root` were `/`: absolute symlinks and `..` stay
 /// inside it (`RESOLVE_IN_ROOT`), `/proc` magic links are refused.
-fn read_in_root(root: BorrowedFd<'_>, path: &str) -> Option<String> {
-    let c = CString::new(path).ok()?;
-    let mut how: libc::open_how = unsafe_zeroed_open_how();
+fn read_in_root(root: BorrowedFd<'_>, path: &str) -> InRoot {
+    let Ok(c) = CString::new(path) else {
+        return InRoot::Absent;
+    };
+    let mut how: libc::open_how = zeroed_open_how();
     how.flags = (libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NOCTTY | libc::O_NONBLOCK) as u64;
     how.resolve = libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS;
     // SAFETY: `how` is a live open_how of the size passed; `c` a NUL-terminated path.
@@ -106,20 +124,25 @@ fn read_in_root(root: BorrowedFd<'_>, path: &str) -> Option<String> {
         )
     };
     if fd < 0 {
-        return None;
+        return match std::io::Error::last_os_error().raw_os_error() {
+            Some(libc::ENOENT) => InRoot::Absent,
+            _ => InRoot::Other,
+        };
     }
     // SAFETY: openat2 returned a new descriptor that nothing else owns.
     let file = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fd as libc::c_int) });
-    if !file.metadata().ok()?.is_file() {
-        return None;
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        return InRoot::Other;
     }
     let mut text = String::new();
-    file.take(1 << 20).read_to_string(&mut text).ok()?;
-    Some(text)
+    match file.take(1 << 20).read_to_string(&mut text) {
+        Ok(_) => InRoot::File(text),
+        Err(_) => InRoot::Other,
+    }
 }
 // ANCHOR_END: read_in_root
 
-fn unsafe_zeroed_open_how() -> libc::open_how {
+fn zeroed_open_how() -> libc::open_how {
     // SAFETY: open_how is plain integers; all zero is a valid value.
     unsafe { std::mem::zeroed() }
 }
