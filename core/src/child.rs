@@ -8,8 +8,9 @@
 use std::ffi::CStr;
 use std::os::fd::RawFd;
 
+use crate::child_mounts::ChildFds;
 use crate::pipe::ChildEnds;
-use crate::plan::{ExecStep, MountStep, Plan, Step};
+use crate::plan::{ExecStep, Plan, Step};
 use crate::trace;
 
 /// The message a failing child sends: which step, and the `errno` it got.
@@ -62,11 +63,13 @@ pub fn run(plan: &Plan, ends: ChildEnds) -> ! {
     if !wait_for_parent(ends.go) {
         exit(SETUP_FAILED);
     }
+    // The descriptors mount steps hand to later ones (the root, the fresh /dev).
+    let mut fds = ChildFds::new();
     for (index, step) in plan.steps.iter().enumerate() {
         if let Some(trace_fd) = ends.trace {
             trace::record_step(trace_fd, index);
         }
-        if let Err(errno) = run_step(step) {
+        if let Err(errno) = run_step(step, &mut fds) {
             report(report_fd, index, errno);
             exit(SETUP_FAILED);
         }
@@ -127,11 +130,7 @@ fn ptr(s: &CStr) -> *const libc::c_char {
     s.as_ptr()
 }
 
-fn opt_ptr(s: Option<&std::ffi::CString>) -> *const libc::c_char {
-    s.map_or(std::ptr::null(), |s| s.as_ptr())
-}
-
-fn run_step(step: &Step) -> Result<(), i32> {
+fn run_step(step: &Step, fds: &mut ChildFds) -> Result<(), i32> {
     match step {
         Step::Dup2 { from, to } if from == to => {
             // SAFETY: F_SETFD with 0 only clears close-on-exec on a descriptor we hold.
@@ -176,38 +175,14 @@ fn run_step(step: &Step) -> Result<(), i32> {
             check(ret.into())
         }
         Step::MountOverlay(overlay) => overlay.mount(),
-        Step::Mkdir(path, mode) => {
-            // SAFETY: `path` is a NUL-terminated string owned by the plan.
-            match check(unsafe { libc::mkdir(ptr(path), *mode) }.into()) {
-                Err(libc::EEXIST) => Ok(()),
-                other => other,
-            }
-        }
-        Step::Mount(m) => mount(m),
-        Step::CharDevice {
-            path,
-            mode,
-            major,
-            minor,
-        } => {
-            let dev = libc::makedev(*major, *minor);
-            // SAFETY: `path` is a NUL-terminated string owned by the plan.
-            check(unsafe { libc::mknod(ptr(path), libc::S_IFCHR | *mode, dev) }.into())
-        }
-        Step::Mknod {
-            path,
-            mode,
-            major,
-            minor,
-        } => {
-            let dev = libc::makedev(*major, *minor);
-            // SAFETY: `path` is a NUL-terminated string owned by the plan.
-            check(unsafe { libc::mknod(ptr(path), *mode, dev) }.into())
-        }
-        Step::Symlink { target, link } => {
-            // SAFETY: both are NUL-terminated strings owned by the plan.
-            check(unsafe { libc::symlink(ptr(target), ptr(link)) }.into())
-        }
+        Step::OpenRoot(_)
+        | Step::Mount(_)
+        | Step::CharDevice { .. }
+        | Step::Symlink { .. }
+        | Step::Mknod { .. }
+        | Step::ReadOnlyPath(_)
+        | Step::MaskPath(_)
+        | Step::MakeRootReadOnly => crate::child_mounts::run_step(step, fds),
         Step::PivotRoot(root) => pivot_root(root),
         Step::DetachOldRoot => detach_old_root(),
         // ANCHOR: chroot
@@ -236,7 +211,6 @@ fn run_step(step: &Step) -> Result<(), i32> {
         | Step::AwaitTimeOffsets { .. }
         | Step::EnterTimeNamespace
         | Step::LoopbackUp
-        | Step::CreateFile(_)
         | Step::SetNs { .. }
         | Step::JoinRoot(_)
         | Step::JoinCgroup(_)
@@ -250,21 +224,6 @@ fn run_step(step: &Step) -> Result<(), i32> {
         | Step::RaiseAmbientCapability(_) => crate::child_caps::run_step(step),
         Step::Exec(exec) => Err(execute(exec)),
     }
-}
-
-fn mount(m: &MountStep) -> Result<(), i32> {
-    // SAFETY: every pointer is null or a NUL-terminated string owned by the plan; `data`
-    // is a string for every filesystem type we mount, as those types expect.
-    let ret = unsafe {
-        libc::mount(
-            opt_ptr(m.source.as_ref()),
-            ptr(&m.target),
-            opt_ptr(m.fstype.as_ref()),
-            m.flags,
-            opt_ptr(m.data.as_ref()).cast(),
-        )
-    };
-    check(ret.into())
 }
 
 // ANCHOR: pivot_root

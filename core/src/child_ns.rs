@@ -26,7 +26,6 @@ pub fn run_step(step: &Step) -> Result<(), i32> {
         } => await_time_offsets(*ready, *resume, *unused),
         Step::EnterTimeNamespace => enter_time_namespace(),
         Step::LoopbackUp => loopback_up(),
-        Step::CreateFile(path) => create_file(path),
         Step::SetNs { fd, nstype, .. } => {
             // SAFETY: `fd` is a /proc/PID/ns file the parent opened for this child.
             check(unsafe { libc::setns(*fd, *nstype) }.into())
@@ -145,24 +144,6 @@ fn set_up(sock: libc::c_int, name: &CStr) -> Result<(), i32> {
     check(unsafe { libc::ioctl(sock, libc::SIOCSIFFLAGS, &req) }.into())
 }
 // ANCHOR_END: loopback_up
-
-fn create_file(path: &CStr) -> Result<(), i32> {
-    // SAFETY: `path` is a NUL-terminated string owned by the plan; the mode is a plain
-    // integer passed as open's variadic argument.
-    let fd = unsafe {
-        libc::open(
-            path.as_ptr(),
-            // Read-only: opening an image file for writing would make overlayfs copy it
-            // up into the writable layer, and a commit would then pack the mount point.
-            libc::O_CREAT | libc::O_RDONLY | libc::O_CLOEXEC,
-            0o666 as libc::c_uint,
-        )
-    };
-    check(fd.into())?;
-    // SAFETY: `fd` was just opened by us.
-    unsafe { libc::close(fd) };
-    Ok(())
-}
 
 fn join_root(root: libc::c_int) -> Result<(), i32> {
     // SAFETY: `root` is the container's /proc/PID/root, opened by the parent.

@@ -219,6 +219,10 @@ pub enum Error {
     #[error("volume {spec:?}: {reason}")]
     Volume { spec: String, reason: String },
 
+    /// A `--tmpfs PATH[:OPTIONS]` mount cannot be made as asked.
+    #[error("--tmpfs {spec:?}: {reason}")]
+    Tmpfs { spec: String, reason: String },
+
     /// An image, a layer or a container's layers could not be used.
     #[error(transparent)]
     Image(#[from] crate::image::ImageError),

@@ -8,6 +8,7 @@ use crate::layers::OverlayRootfs;
 use crate::namespaces::Namespaces;
 use crate::security::ProcessSecurity;
 use crate::timens::TimeOffsets;
+use crate::tmpfs::TmpfsMount;
 use crate::tty::TerminalRequest;
 use crate::userns::IdMapping;
 use crate::volume::Volume;
@@ -79,6 +80,18 @@ pub struct ContainerSpec {
     /// seccomp, `no_new_privs`, the session keyring, passed descriptors, rlimits and
     /// sysctls: docker's defaults unless changed (see [`ProcessSecurity`]).
     pub process_security: ProcessSecurity,
+    // Filesystem hardening (see crate::security): docker's defaults unless privileged.
+    /// Paths hidden from the container: an empty read-only tmpfs over a directory,
+    /// `/dev/null` over a file. docker's list by default; empty when privileged.
+    pub masked_paths: Vec<PathBuf>,
+    /// Paths bound read-only onto themselves (`/proc/sys`, …). docker's list by
+    /// default; empty when privileged.
+    pub readonly_paths: Vec<PathBuf>,
+    /// Mount the root read-only (`--read-only`, OCI `root.readonly`): writable only
+    /// where a volume, a tmpfs, `/dev` or `/proc` is mounted.
+    pub read_only_root: bool,
+    /// `--tmpfs PATH[:OPTIONS]` mounts.
+    pub tmpfs: Vec<TmpfsMount>,
 }
 
 impl ContainerSpec {
@@ -108,6 +121,10 @@ impl ContainerSpec {
             devices: Some(DeviceRules::docker_default()),
             device_nodes: Vec::new(),
             process_security: ProcessSecurity::default(),
+            masked_paths: crate::security::default_masked_paths(),
+            readonly_paths: crate::security::default_readonly_paths(),
+            read_only_root: false,
+            tmpfs: Vec::new(),
         }
     }
 
@@ -224,6 +241,28 @@ impl ContainerSpec {
     pub fn device(mut self, node: DeviceNode) -> Self {
         self.devices = self.devices.map(|rules| rules.allow(node.rule()));
         self.device_nodes.push(node);
+        self
+    }
+
+    /// No masked and no read-only paths (part of `--privileged`).
+    #[must_use]
+    pub fn without_path_hardening(mut self) -> Self {
+        self.masked_paths.clear();
+        self.readonly_paths.clear();
+        self
+    }
+
+    /// Mounts the root read-only (`--read-only`).
+    #[must_use]
+    pub fn read_only_root(mut self, read_only: bool) -> Self {
+        self.read_only_root = read_only;
+        self
+    }
+
+    /// Adds a `--tmpfs` mount.
+    #[must_use]
+    pub fn tmpfs(mut self, mount: TmpfsMount) -> Self {
+        self.tmpfs.push(mount);
         self
     }
 

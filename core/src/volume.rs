@@ -10,6 +10,7 @@
 use std::path::{Component, Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::security::InRoot;
 
 /// One `-v HOST:CTR[:ro]` volume.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,8 +134,10 @@ pub(crate) fn check_distinct_targets(volumes: &[Volume]) -> Result<()> {
 }
 
 /// Checks that the mount point `rel` can be made in the tree formed by `layers` (top-most
-/// first; one plain directory for `--rootfs`) without passing through a symlink, which
-/// the child would follow on the host's side of `pivot_root`.
+/// first; one plain directory for `--rootfs`) without passing through a symlink. Each
+/// layer is looked into with [`InRoot`], so a symlink in a lower layer is never followed
+/// out to the host while checking (the child resolves the mount point inside the root
+/// again anyway, since the tree may change before it runs).
 pub(crate) fn check_mount_point(
     volume: &Volume,
     layers: &[PathBuf],
@@ -145,6 +148,7 @@ pub(crate) fn check_mount_point(
         spec: volume.spec(),
         reason,
     };
+    let roots: Vec<Option<InRoot>> = layers.iter().map(|l| InRoot::open(l).ok()).collect();
     let rel = volume.relative_target();
     let count = rel.components().count();
     let mut limit = layers.len();
@@ -153,15 +157,11 @@ pub(crate) fn check_mount_point(
         prefix.push(component);
         let last = index + 1 == count;
         let shown = Path::new("/").join(&prefix);
-        // Looked up *inside* each layer: a symlink on the way resolves in the layer,
-        // never out to the host.
-        let found = layers[..limit].iter().enumerate().find_map(|(i, layer)| {
-            crate::security::InRoot::open(layer)
-                .and_then(|l| l.symlink_metadata(&prefix))
-                .ok()
-                .map(|m| (i, layer, m))
+        let found = roots[..limit].iter().enumerate().find_map(|(i, root)| {
+            let root = root.as_ref()?;
+            root.symlink_metadata(&prefix).ok().map(|m| (i, root, m))
         });
-        let Some((i, layer, meta)) = found else {
+        let Some((i, root, meta)) = found else {
             return Ok(()); // the rest is created by the child
         };
         if whiteout::is_overlay_whiteout(&meta) {
@@ -178,7 +178,7 @@ pub(crate) fn check_mount_point(
                     "{shown:?} is a directory in the container but the host path is a file"
                 )));
             }
-            if whiteout::is_opaque(&layer.join(&prefix)).unwrap_or(false) {
+            if is_opaque_in(root, &prefix) {
                 limit = i + 1;
             }
         } else if !last {
@@ -192,6 +192,18 @@ pub(crate) fn check_mount_point(
         }
     }
     Ok(())
+}
+
+/// Whether the directory `rel` of a layer is opaque, read from a descriptor opened
+/// inside the layer.
+fn is_opaque_in(root: &InRoot, rel: &Path) -> bool {
+    use nix::fcntl::OFlag;
+    use xattr::FileExt;
+    let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW;
+    root.open_with(rel, flags, 0)
+        .map(std::fs::File::from)
+        .and_then(|dir| dir.get_xattr(crate::layers::whiteout::OPAQUE_XATTR))
+        .is_ok_and(|value| value.as_deref() == Some(b"y"))
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! The capability options of `vessel run`: docker's `--cap-add`, `--cap-drop` and
-//! `--privileged`.
+//! `--privileged` (which also drops the masked and read-only paths).
 
 use clap::Args;
 
@@ -23,7 +23,9 @@ pub struct CapabilityArgs {
     pub cap_drop: Vec<String>,
     /// Turn off the defaults that confine container root, as docker --privileged does:
     /// keep every capability vessel has, allow every device (no device cgroup), and no
-    /// seccomp filter (unless --security-opt seccomp=FILE names one). setsid, no
+    /// seccomp filter (unless --security-opt seccomp=FILE names one), /proc/sys,
+    /// /proc/sysrq-trigger, /proc/irq, /proc/bus and /proc/fs writable and /proc/kcore,
+    /// /proc/keys, /sys/firmware and docker's other masked paths visible. setsid, no
     /// inherited fds and a fresh session keyring stay.
     #[arg(long, conflicts_with_all = ["cap_add", "cap_drop"])]
     pub privileged: bool,
@@ -41,7 +43,10 @@ impl CapabilityArgs {
     /// container can be given (see [`capabilities::available`]).
     pub fn apply(&self, spec: ContainerSpec) -> Result<ContainerSpec> {
         if self.privileged {
-            return Ok(spec.capabilities(None).devices(None));
+            return Ok(spec
+                .capabilities(None)
+                .devices(None)
+                .without_path_hardening());
         }
         let all = capabilities::available(spec.namespaces.contains(Namespace::User));
         let set = capabilities::tweak(DOCKER_DEFAULT, all, &self.cap_add, &self.cap_drop)?;

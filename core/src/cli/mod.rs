@@ -13,6 +13,7 @@ mod container_id;
 mod detach;
 pub mod device_args;
 mod exec;
+mod fs_args;
 mod image;
 mod image_root;
 mod inspect;

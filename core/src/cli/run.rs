@@ -9,6 +9,7 @@ use clap::Args;
 use super::cap_args::CapabilityArgs;
 use super::cgroup_args::CgroupArgs;
 use super::device_args::DeviceArgs;
+use super::fs_args::FilesystemArgs;
 use super::image_root::ImageArgs;
 use super::ns_args::NamespaceArgs;
 use super::output::errln;
@@ -73,6 +74,8 @@ pub struct RunArgs {
     #[command(flatten)]
     pub security: ProcessSecurityArgs,
     #[command(flatten)]
+    pub filesystem: FilesystemArgs,
+    #[command(flatten)]
     pub limits: Box<CgroupArgs>,
     #[command(flatten)]
     pub devices: DeviceArgs,
@@ -87,7 +90,7 @@ pub struct RunArgs {
     #[arg(
         long,
         value_name = "DIR",
-        conflicts_with_all = ["rootfs", "chroot", "env", "hostname", "detach", "name", "init", "entrypoint", "tty", "cap_add", "cap_drop", "privileged", "devices", "security_opt", "ulimit", "sysctl", "user", "group_add"]
+        conflicts_with_all = ["rootfs", "chroot", "env", "hostname", "detach", "name", "init", "entrypoint", "tty", "cap_add", "cap_drop", "privileged", "devices", "security_opt", "ulimit", "sysctl", "user", "group_add", "read_only", "tmpfs"]
     )]
     pub bundle: Option<PathBuf>,
     /// The command to run and its arguments (after `--`), replacing the image's CMD;
@@ -115,6 +118,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
     let cgroup = track::cgroup(&args, &id)?;
     args.capabilities.check()?;
     args.devices.nodes()?;
+    args.filesystem.check()?;
     args.security.check()?;
     // The init layer needs the hostname before the spec exists.
     let hostname = args.hostname.clone().unwrap_or_else(|| id.clone());
@@ -156,6 +160,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
     spec = args.capabilities.apply(spec)?;
     spec = args.devices.apply(spec)?;
     spec = args.security.apply(spec, args.capabilities.privileged)?;
+    spec = args.filesystem.apply(spec)?;
     if args.init && !spec.argv.is_empty() {
         let init_layer = root.init_layer();
         spec = crate::init::prepare(spec, &crate::rootfs::state_root(), init_layer.as_deref())?;

@@ -1,10 +1,19 @@
 //! A minimal `/dev`: a fresh tmpfs holding only the device nodes a process expects,
 //! so the container never sees the host's disks, consoles or `/dev/mem`.
+//!
+//! The tmpfs is mounted on `/dev` resolved inside the root, and its own mount descriptor
+//! is kept ([`FdSlot::Dev`]): every node, mount point and symlink below is made relative
+//! to it, so an image whose `/dev` is a symlink cannot send them anywhere else.
 
 use std::path::Path;
 
+use super::in_root::{below_root, flag, in_dev, value};
+use super::step::{FdSlot, MountPoint, MountSource};
 use super::{MountStep, Step, cstring};
 use crate::error::Result;
+use crate::mount_api::{
+    MOUNT_ATTR_HARDENED, MOUNT_ATTR_NOEXEC, MOUNT_ATTR_NOSUID, MOUNT_ATTR_STRICTATIME,
+};
 
 /// `(name, major, minor)` of the character devices every container gets, all mode 0666.
 /// These are the same six the OCI runtime spec lists as always present.
@@ -30,28 +39,32 @@ const LINKS: [(&str, &str); 5] = [
 /// (a device node would reach host hardware), so `bind_from_host` binds the host's own
 /// nodes onto empty files instead, as rootless runtimes do.
 pub fn mount_dev(steps: &mut Vec<Step>, root: &Path, bind_from_host: bool) -> Result<()> {
-    let dev = root.join("dev");
-    let path = |name: &str| cstring("device path", dev.join(name));
-    steps.push(Step::Mkdir(path("")?, 0o755));
-    steps.push(tmpfs(
-        path("")?,
-        libc::MS_NOSUID | libc::MS_STRICTATIME,
-        c"mode=755,size=65536k",
-    ));
+    let shown = |name: &str| cstring("device path", root.join("dev").join(name));
+    steps.push(Step::Mount(MountStep {
+        source: MountSource::New {
+            fstype: c"tmpfs".to_owned(),
+            options: vec![value("mode", "755")?, value("size", "65536k")?],
+        },
+        target: below_root(root, "dev")?,
+        create: MountPoint::Dir(0o755),
+        attrs: MOUNT_ATTR_NOSUID | MOUNT_ATTR_STRICTATIME,
+        keep: Some(FdSlot::Dev),
+    }));
     for (name, major, minor) in DEVICES {
         if bind_from_host {
-            steps.push(Step::CreateFile(path(name)?));
             steps.push(Step::Mount(MountStep {
-                source: Some(cstring("device path", Path::new("/dev").join(name))?),
-                target: path(name)?,
-                fstype: None,
-                flags: libc::MS_BIND,
-                data: None,
+                source: MountSource::Bind(cstring("device path", Path::new("/dev").join(name))?),
+                target: in_dev(root, name)?,
+                create: MountPoint::File,
+                attrs: 0,
+                keep: None,
             }));
             continue;
         }
         steps.push(Step::CharDevice {
-            path: path(name)?,
+            at: FdSlot::Dev,
+            name: cstring("device path", name)?,
+            shown: shown(name)?,
             mode: 0o666,
             major,
             minor,
@@ -59,35 +72,37 @@ pub fn mount_dev(steps: &mut Vec<Step>, root: &Path, bind_from_host: bool) -> Re
     }
     // A private devpts instance: ptys opened inside are invisible to the host and other
     // containers. The host terminal passed as stdin/stdout stays usable; it is an open fd.
-    steps.push(Step::Mkdir(path("pts")?, 0o755));
     steps.push(Step::Mount(MountStep {
-        source: Some(c"devpts".to_owned()),
-        target: path("pts")?,
-        fstype: Some(c"devpts".to_owned()),
-        flags: libc::MS_NOSUID | libc::MS_NOEXEC,
-        data: Some(c"newinstance,ptmxmode=0666,mode=0620".to_owned()),
+        source: MountSource::New {
+            fstype: c"devpts".to_owned(),
+            options: vec![
+                flag("newinstance")?,
+                value("ptmxmode", "0666")?,
+                value("mode", "0620")?,
+            ],
+        },
+        target: in_dev(root, "pts")?,
+        create: MountPoint::Dir(0o755),
+        attrs: MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC,
+        keep: None,
     }));
-    steps.push(Step::Mkdir(path("shm")?, 0o1777));
-    steps.push(tmpfs(
-        path("shm")?,
-        libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
-        c"mode=1777,size=65536k",
-    ));
+    steps.push(Step::Mount(MountStep {
+        source: MountSource::New {
+            fstype: c"tmpfs".to_owned(),
+            options: vec![value("mode", "1777")?, value("size", "65536k")?],
+        },
+        target: in_dev(root, "shm")?,
+        create: MountPoint::Dir(0o1777),
+        attrs: MOUNT_ATTR_HARDENED,
+        keep: None,
+    }));
     for (link, target) in LINKS {
         steps.push(Step::Symlink {
             target: cstring("symlink target", target)?,
-            link: path(link)?,
+            at: FdSlot::Dev,
+            name: cstring("device path", link)?,
+            shown: shown(link)?,
         });
     }
     Ok(())
-}
-
-fn tmpfs(target: std::ffi::CString, flags: libc::c_ulong, data: &std::ffi::CStr) -> Step {
-    Step::Mount(MountStep {
-        source: Some(c"tmpfs".to_owned()),
-        target,
-        fstype: Some(c"tmpfs".to_owned()),
-        flags,
-        data: Some(data.to_owned()),
-    })
 }

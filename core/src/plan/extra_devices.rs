@@ -5,6 +5,8 @@
 
 use std::path::Path;
 
+use super::in_root::below_root;
+use super::step::{MountPoint, MountSource};
 use super::{MountStep, Step, cstring};
 use crate::cgroups::{DeviceKind, DeviceNode};
 use crate::error::Result;
@@ -18,28 +20,15 @@ pub fn make_nodes(
     bind_from_host: bool,
 ) -> Result<()> {
     for node in nodes {
+        // Resolved inside the root by the child, like every other mount point.
         let inside = node.container.strip_prefix("/").unwrap_or(&node.container);
-        let path = root.join(inside);
-        let mut dirs: Vec<&Path> = inside.ancestors().skip(1).collect();
-        dirs.reverse();
-        for dir in dirs
-            .into_iter()
-            .filter(|d| d.starts_with("dev") && *d != Path::new("dev"))
-        {
-            steps.push(Step::Mkdir(
-                cstring("device directory", root.join(dir))?,
-                0o755,
-            ));
-        }
-        let target = cstring("device path", &path)?;
         if bind_from_host {
-            steps.push(Step::CreateFile(target.clone()));
             steps.push(Step::Mount(MountStep {
-                source: Some(cstring("device path", &node.host)?),
-                target,
-                fstype: None,
-                flags: libc::MS_BIND,
-                data: None,
+                source: MountSource::Bind(cstring("device path", &node.host)?),
+                target: below_root(root, inside)?,
+                create: MountPoint::File,
+                attrs: 0,
+                keep: None,
             }));
             continue;
         }
@@ -47,8 +36,11 @@ pub fn make_nodes(
             DeviceKind::Block => libc::S_IFBLK,
             DeviceKind::Char | DeviceKind::All => libc::S_IFCHR,
         };
+        let name = inside.file_name().unwrap_or_default();
         steps.push(Step::Mknod {
-            path: target,
+            parent: below_root(root, inside.parent().unwrap_or(Path::new("")))?,
+            name: cstring("device path", name)?,
+            shown: cstring("device path", root.join(inside))?,
             mode: kind | node.mode,
             major: node.major,
             minor: node.minor,

@@ -10,6 +10,7 @@ mod capabilities;
 mod dev;
 mod exec;
 mod extra_devices;
+pub(crate) mod in_root;
 mod namespaces;
 mod rootfs_mounts;
 mod security;
@@ -21,11 +22,12 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 pub use namespaces::clone_flags;
-pub use step::{ExecStep, MountStep, Step};
+pub use step::{ExecStep, FdSlot, FsOption, InRootPath, MountPoint, MountSource, MountStep, Step};
 pub use tenant::{JoinTarget, plan_tenant};
 
 use crate::error::{Error, Result};
 use crate::hostname;
+use crate::mount_api::{MOUNT_ATTR_HARDENED, MOUNT_ATTR_RDONLY};
 use crate::namespaces::Namespace;
 use crate::spec::{ContainerSpec, RootfsMode};
 
@@ -63,10 +65,15 @@ impl Plan {
             // The overlay mount is itself the mount point pivot_root needs.
             let in_userns = spec.namespaces.contains(Namespace::User);
             rootfs_mounts::mount_overlay(&mut steps, overlay, &root, in_userns)?;
-        } else if spec.rootfs_mode == RootfsMode::PivotRoot {
+        } else if spec.rootfs_mode == RootfsMode::PivotRoot || spec.read_only_root {
             steps.push(Step::BindRootOntoItself(cstring("rootfs", &root)?));
         }
         // ANCHOR_END: overlay_root
+        // ANCHOR: open_root
+        // From here on every path is resolved inside this descriptor, never through the
+        // host's view of a symlink in the image (see crate::child_mounts).
+        steps.push(Step::OpenRoot(cstring("rootfs", &root)?));
+        // ANCHOR_END: open_root
         mount_proc(&mut steps, &root)?;
         // While /proc/sys is writable and reached through the rootfs path.
         steps.extend(security::sysctl_steps(&spec.process_security, &root)?);
@@ -82,7 +89,15 @@ impl Plan {
         } else {
             mount_sys(&mut steps, &root)?;
         }
-        rootfs_mounts::mount_volumes(&mut steps, &spec.volumes, &root)?;
+        rootfs_mounts::mount_volumes_and_tmpfs(&mut steps, spec, &root)?;
+        // docker's read-only and masked /proc and /sys paths, after every mount, so that
+        // none can be mounted over them again.
+        crate::security::plan_path_hardening(&mut steps, spec, &root)?;
+        if spec.read_only_root {
+            // Last, once every mount point exists: only the root mount itself turns
+            // read-only; /dev, /proc, volumes and tmpfs mounts stay as they are.
+            steps.push(Step::MakeRootReadOnly);
+        }
         match spec.rootfs_mode {
             RootfsMode::PivotRoot => {
                 steps.push(Step::PivotRoot(cstring("rootfs", &root)?));
@@ -205,14 +220,15 @@ fn mount_proc(steps: &mut Vec<Step>, root: &Path) -> Result<()> {
     // ANCHOR: mount_proc
     // A fresh proc instance shows the PID namespace of the process that mounts it:
     // the child is PID 1 of its own namespace, so /proc lists only the container.
-    let target = cstring("mount point", root.join("proc"))?;
-    steps.push(Step::Mkdir(target.clone(), 0o555));
     steps.push(Step::Mount(MountStep {
-        source: Some(c"proc".to_owned()),
-        target,
-        fstype: Some(c"proc".to_owned()),
-        flags: libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
-        data: None,
+        source: MountSource::New {
+            fstype: c"proc".to_owned(),
+            options: Vec::new(),
+        },
+        target: in_root::below_root(root, "proc")?,
+        create: MountPoint::Dir(0o555),
+        attrs: MOUNT_ATTR_HARDENED,
+        keep: None,
     }));
     // ANCHOR_END: mount_proc
     Ok(())
@@ -220,14 +236,15 @@ fn mount_proc(steps: &mut Vec<Step>, root: &Path) -> Result<()> {
 
 fn mount_sys(steps: &mut Vec<Step>, root: &Path) -> Result<()> {
     // Read-only: the container may look at the kernel's objects but not retune them.
-    let target = cstring("mount point", root.join("sys"))?;
-    steps.push(Step::Mkdir(target.clone(), 0o555));
     steps.push(Step::Mount(MountStep {
-        source: Some(c"sysfs".to_owned()),
-        target,
-        fstype: Some(c"sysfs".to_owned()),
-        flags: libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
-        data: None,
+        source: MountSource::New {
+            fstype: c"sysfs".to_owned(),
+            options: Vec::new(),
+        },
+        target: in_root::below_root(root, "sys")?,
+        create: MountPoint::Dir(0o555),
+        attrs: MOUNT_ATTR_RDONLY | MOUNT_ATTR_HARDENED,
+        keep: None,
     }));
     Ok(())
 }

@@ -3,8 +3,11 @@
 
 use std::path::Path;
 
-use super::{MountStep, Step, cstring};
+use super::in_root::below_root;
+use super::step::{MountPoint, MountSource};
+use super::{MountStep, Step};
 use crate::error::{Error, Result};
+use crate::mount_api::{MOUNT_ATTR_HARDENED, MOUNT_ATTR_RDONLY};
 use crate::namespaces::{Namespace, Namespaces};
 use crate::spec::ContainerSpec;
 
@@ -68,28 +71,14 @@ pub fn last_steps(spec: &ContainerSpec) -> Vec<Step> {
 /// kernel refuses a new sysfs there (sysfs shows network devices, which belong to the
 /// network namespace's owner), so the host's `/sys` is bound in and made read-only.
 pub fn bind_sys_read_only(steps: &mut Vec<Step>, root: &Path) -> Result<()> {
-    let target = cstring("mount point", root.join("sys"))?;
-    steps.push(Step::Mkdir(target.clone(), 0o555));
     steps.push(Step::Mount(MountStep {
-        source: Some(c"/sys".to_owned()),
-        target: target.clone(),
-        fstype: None,
-        // Recursive: a user namespace may not bind a mount without the mounts on top of
-        // it, which could reveal what they hide.
-        flags: libc::MS_BIND | libc::MS_REC,
-        data: None,
-    }));
-    steps.push(Step::Mount(MountStep {
-        source: None,
-        target,
-        fstype: None,
-        flags: libc::MS_REMOUNT
-            | libc::MS_BIND
-            | libc::MS_RDONLY
-            | libc::MS_NOSUID
-            | libc::MS_NODEV
-            | libc::MS_NOEXEC,
-        data: None,
+        // Recursive (open_tree AT_RECURSIVE): a user namespace may not bind a mount
+        // without the mounts on top of it, which could reveal what they hide.
+        source: MountSource::Bind(c"/sys".to_owned()),
+        target: below_root(root, "sys")?,
+        create: MountPoint::Dir(0o555),
+        attrs: MOUNT_ATTR_RDONLY | MOUNT_ATTR_HARDENED,
+        keep: None,
     }));
     Ok(())
 }

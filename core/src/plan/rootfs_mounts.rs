@@ -4,10 +4,14 @@
 
 use std::path::{Path, PathBuf};
 
+use super::in_root::{self, below_root};
+use super::step::{MountPoint, MountSource};
 use super::{MountStep, Step, cstring};
 use crate::error::{Error, Result};
 use crate::layers::{MAX_LOWER_LAYERS, OverlayArgs, OverlayRootfs};
+use crate::mount_api::MOUNT_ATTR_RDONLY;
 use crate::spec::ContainerSpec;
+use crate::tmpfs::TmpfsMount;
 use crate::volume::{self, Volume};
 
 /// The overlay mount on `root`, the merged directory. With `in_user_namespace` the
@@ -52,50 +56,76 @@ pub(super) fn validate_volumes(spec: &ContainerSpec) -> Result<()> {
         v.check()?;
         volume::check_mount_point(v, &layers, v.host.is_dir())?;
     }
+    for t in &spec.tmpfs {
+        t.check_path().map_err(|reason| Error::Tmpfs {
+            spec: t.path.display().to_string(),
+            reason,
+        })?;
+    }
     Ok(())
 }
 
 // ANCHOR: volume_steps
-/// For each volume: make the mount point, bind the host path onto it, and for `:ro`
-/// remount the bind read-only (a bind mount ignores `MS_RDONLY` on its first call).
-pub(super) fn mount_volumes(steps: &mut Vec<Step>, volumes: &[Volume], root: &Path) -> Result<()> {
-    for v in volumes {
-        let host = v.host.canonicalize().map_err(|_| Error::Volume {
-            spec: v.spec(),
-            reason: "the host path vanished (create it again)".to_owned(),
-        })?;
-        let rel = v.relative_target();
-        let mut dir = root.to_owned();
-        for parent in rel.parent().into_iter().flat_map(Path::components) {
-            dir.push(parent);
-            steps.push(Step::Mkdir(cstring("volume mount point", &dir)?, 0o755));
-        }
-        let target = cstring("volume mount point", root.join(&rel))?;
-        steps.push(if host.is_dir() {
-            Step::Mkdir(target.clone(), 0o755)
+/// For each volume: bind the host path (`open_tree`, recursive) onto its mount point,
+/// resolved and created inside the container's root by the child; `:ro` makes the
+/// detached copy read-only (`mount_setattr`) before it is attached, so it is never
+/// writable in the container, not even for an instant.
+fn volume_step(v: &Volume, root: &Path) -> Result<Step> {
+    let host = v.host.canonicalize().map_err(|_| Error::Volume {
+        spec: v.spec(),
+        reason: "the host path vanished (create it again)".to_owned(),
+    })?;
+    Ok(Step::Mount(MountStep {
+        source: MountSource::Bind(cstring("volume host path", &host)?),
+        target: below_root(root, v.relative_target())?,
+        create: if host.is_dir() {
+            MountPoint::Dir(0o755)
         } else {
-            Step::CreateFile(target.clone())
-        });
-        steps.push(Step::Mount(MountStep {
-            source: Some(cstring("volume host path", &host)?),
-            target: target.clone(),
-            fstype: None,
-            flags: libc::MS_BIND | libc::MS_REC,
-            data: None,
-        }));
-        if v.read_only {
-            steps.push(Step::Mount(MountStep {
-                source: None,
-                target,
-                fstype: None,
-                flags: libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY,
-                data: None,
-            }));
-        }
-    }
-    Ok(())
+            MountPoint::File
+        },
+        attrs: if v.read_only { MOUNT_ATTR_RDONLY } else { 0 },
+        keep: None,
+    }))
 }
 // ANCHOR_END: volume_steps
+
+/// A `--tmpfs` mount: a new tmpfs with its options, on a mount point made in the root.
+fn tmpfs_step(t: &TmpfsMount, root: &Path) -> Result<Step> {
+    let options = t
+        .options
+        .iter()
+        .map(|(key, value)| in_root::value(key, value))
+        .collect::<Result<_>>()?;
+    Ok(Step::Mount(MountStep {
+        source: MountSource::New {
+            fstype: c"tmpfs".to_owned(),
+            options,
+        },
+        target: below_root(root, &t.path)?,
+        create: MountPoint::Dir(0o755),
+        attrs: t.attrs,
+        keep: None,
+    }))
+}
+
+/// Volumes and `--tmpfs` mounts, shallowest first (as docker sorts them), so that a
+/// volume at `/run/x` lands inside a tmpfs at `/run` rather than under it.
+pub(super) fn mount_volumes_and_tmpfs(
+    steps: &mut Vec<Step>,
+    spec: &ContainerSpec,
+    root: &Path,
+) -> Result<()> {
+    let mut mounts = Vec::new();
+    for t in &spec.tmpfs {
+        mounts.push((t.path.components().count(), tmpfs_step(t, root)?));
+    }
+    for v in &spec.volumes {
+        mounts.push((v.container.components().count(), volume_step(v, root)?));
+    }
+    mounts.sort_by_key(|(depth, _)| *depth);
+    steps.extend(mounts.into_iter().map(|(_, step)| step));
+    Ok(())
+}
 
 #[cfg(test)]
 mod tests {
@@ -150,9 +180,13 @@ mod tests {
                 .iter()
                 .any(|s| matches!(s, Step::BindRootOntoItself(_)))
         );
-        let remount = plan.steps.iter().any(|s| {
-            matches!(s, Step::Mount(m) if m.flags == libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY)
+        let read_only = plan.steps.iter().any(|s| {
+            matches!(s, Step::Mount(m) if m.target.shown.to_bytes().ends_with(b"/data/in")
+                && m.attrs & crate::mount_api::MOUNT_ATTR_RDONLY != 0)
         });
-        assert!(remount, "a read-only volume needs its remount: {order:#?}");
+        assert!(
+            read_only,
+            "a read-only volume must be mounted read-only: {order:#?}"
+        );
     }
 }

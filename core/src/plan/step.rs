@@ -7,20 +7,82 @@ use std::ffi::{CStr, CString};
 
 use crate::capabilities::{self, CapSet};
 
-/// A mount made by [`Step::Mount`].
-#[derive(Debug)]
-pub struct MountStep {
-    /// `source` argument (`"proc"`, `"tmpfs"`, a path for bind mounts), or none.
-    pub source: Option<CString>,
-    /// Where to mount.
-    pub target: CString,
-    /// Filesystem type, or none for bind mounts and propagation changes.
-    pub fstype: Option<CString>,
-    /// `MS_*` flags.
-    pub flags: libc::c_ulong,
-    /// Filesystem options (`"mode=755"`), or none.
-    pub data: Option<CString>,
+// ANCHOR: in_root_types
+/// Where the child keeps a descriptor between steps: a fixed table on its stack
+/// ([`crate::child_mounts::ChildFds`]), so no step allocates to remember one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FdSlot {
+    /// The container's root (the overlay's merged directory or the bound rootfs),
+    /// opened by [`Step::OpenRoot`]: every path below is resolved inside it.
+    Root = 0,
+    /// The fresh `/dev` tmpfs, as the mount fd `fsmount` returned: device nodes and
+    /// `/dev` symlinks are made relative to it, so nothing in the image can redirect them.
+    Dev = 1,
 }
+
+/// A path inside the container, resolved by the child with `openat2(RESOLVE_IN_ROOT)`
+/// below the descriptor in `base`, never through the host's view of a symlink.
+#[derive(Debug, Clone)]
+pub struct InRootPath {
+    /// The descriptor the path is relative to.
+    pub base: FdSlot,
+    /// Each prefix of the relative path: `a`, `a/b`, `a/b/c`.
+    pub prefixes: Vec<CString>,
+    /// Each component: `a`, `b`, `c`.
+    pub names: Vec<CString>,
+    /// The path for messages: where it lies on the host (`…/merged/dev/pts`).
+    pub shown: CString,
+}
+
+/// What to create when a mount point is missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MountPoint {
+    /// A directory with this mode.
+    Dir(libc::mode_t),
+    /// An empty file (to bind a file onto).
+    File,
+}
+
+/// One option of a new filesystem instance, passed with one `fsconfig` call.
+#[derive(Debug, Clone)]
+pub enum FsOption {
+    /// `FSCONFIG_SET_FLAG` (`newinstance`).
+    Flag(CString),
+    /// `FSCONFIG_SET_STRING` (`mode` = `755`).
+    Value(CString, CString),
+}
+
+/// What a [`Step::Mount`] attaches.
+#[derive(Debug, Clone)]
+pub enum MountSource {
+    /// A new instance of a filesystem: `fsopen(fstype)`, one `fsconfig` per option,
+    /// `fsmount`.
+    New {
+        fstype: CString,
+        options: Vec<FsOption>,
+    },
+    /// A recursive bind of a host path (a volume, a host device node, the host's
+    /// `/sys`): `open_tree(OPEN_TREE_CLONE|AT_RECURSIVE)`.
+    Bind(CString),
+}
+
+/// A mount made by [`Step::Mount`]: the new mount is attached with `move_mount` onto the
+/// descriptor of its resolved target, so no path is looked up again between the check
+/// and the mount.
+#[derive(Debug, Clone)]
+pub struct MountStep {
+    /// What is mounted.
+    pub source: MountSource,
+    /// Where, inside the container.
+    pub target: InRootPath,
+    /// What to create when the target is missing.
+    pub create: MountPoint,
+    /// `MOUNT_ATTR_*` flags of the new mount (read-only, nosuid, …).
+    pub attrs: u64,
+    /// Keep the new mount's descriptor in this slot for later steps.
+    pub keep: Option<FdSlot>,
+}
+// ANCHOR_END: in_root_types
 
 /// Everything `execve` needs, plus the `PATH` candidates to try in order.
 #[derive(Debug)]
@@ -60,27 +122,49 @@ pub enum Step {
     /// `mount(path, path, NULL, MS_BIND|MS_REC)`: `pivot_root` wants the new root to be a
     /// mount point, and a directory is not one until it is bound onto itself.
     BindRootOntoItself(CString),
-    /// `mkdir(path, mode)`; an existing directory is fine.
-    Mkdir(CString, libc::mode_t),
-    /// `mount(2)` with the given arguments.
+    /// `open(path, O_PATH|O_DIRECTORY)` into [`FdSlot::Root`]: the mounted root every
+    /// later path is resolved inside.
+    OpenRoot(CString),
+    /// Resolve (and create) the target inside the root, then attach a new filesystem or
+    /// a bind of a host path onto it (see [`crate::child_mounts`]).
     Mount(MountStep),
-    /// `mknod(path, S_IFCHR|mode, makedev(major, minor))`.
+    /// `mknodat(slot, name, S_IFCHR|mode, makedev(major, minor))`.
     CharDevice {
-        path: CString,
+        at: FdSlot,
+        name: CString,
+        shown: CString,
         mode: libc::mode_t,
         major: u32,
         minor: u32,
     },
-    /// `mknod(path, mode, makedev(major, minor))`, `mode` holding the type
-    /// (`S_IFCHR` or `S_IFBLK`) and the permissions: a `--device` node.
+    /// `mknodat(parent, name, mode, makedev(major, minor))`, `mode` holding the type
+    /// (`S_IFCHR` or `S_IFBLK`) and the permissions: a `--device` node, its directory
+    /// resolved (and made) inside the root.
     Mknod {
-        path: CString,
+        parent: InRootPath,
+        name: CString,
+        shown: CString,
         mode: libc::mode_t,
         major: u32,
         minor: u32,
     },
-    /// `symlink(target, link)`.
-    Symlink { target: CString, link: CString },
+    /// `symlinkat(target, slot, name)`.
+    Symlink {
+        target: CString,
+        at: FdSlot,
+        name: CString,
+        shown: CString,
+    },
+    /// Bind a path onto itself and make it read-only (docker's read-only `/proc/sys`,
+    /// …); a path that does not exist is skipped.
+    ReadOnlyPath(InRootPath),
+    /// Hide a path: an empty read-only tmpfs over a directory, the container's
+    /// `/dev/null` over a file (docker's masked `/proc/kcore`, …); a path that does not
+    /// exist is skipped.
+    MaskPath(InRootPath),
+    /// `mount_setattr(root, MOUNT_ATTR_RDONLY)` on the root mount only (`--read-only`):
+    /// after every mount point is made, so the mounts on top stay as they are.
+    MakeRootReadOnly,
     /// `chdir(root)` then `pivot_root(".", ".")`: the old root ends up stacked under the
     /// new one, at the same place, so no `put_old` directory is needed in the image.
     PivotRoot(CString),
@@ -118,8 +202,6 @@ pub enum Step {
     /// Bring the new network namespace's `lo` up (`ioctl(SIOCSIFFLAGS, IFF_UP)`): a new
     /// network namespace has only a loopback device, and it starts down.
     LoopbackUp,
-    /// `open(path, O_CREAT)` and close: an empty file to bind a host device node onto.
-    CreateFile(CString),
     /// `setns(fd, nstype)`: join one namespace of a running container (`vessel exec`).
     SetNs {
         fd: libc::c_int,
@@ -185,18 +267,29 @@ impl Step {
                 overlay.lowers.len(),
                 q(&overlay.target)
             ),
-            Step::Mkdir(path, _) => format!("mkdir({})", q(path)),
-            Step::Mount(m) => {
-                let fstype = m.fstype.as_deref().map(CStr::to_string_lossy);
-                format!(
-                    "mount {} on {}",
-                    fstype.as_deref().unwrap_or("(bind)"),
-                    q(&m.target)
-                )
+            Step::OpenRoot(root) => format!("open the rootfs {}", q(root)),
+            Step::Mount(m) => match &m.source {
+                MountSource::New { fstype, .. } => {
+                    format!(
+                        "mount {} on {}",
+                        fstype.to_string_lossy(),
+                        q(&m.target.shown)
+                    )
+                }
+                MountSource::Bind(host) => {
+                    format!("mount (bind of {}) on {}", q(host), q(&m.target.shown))
+                }
+            },
+            Step::CharDevice { shown, .. } => format!("mknod({})", q(shown)),
+            Step::Symlink { shown, .. } => format!("symlink({})", q(shown)),
+            Step::ReadOnlyPath(path) => {
+                format!("make {} read-only (bind onto itself)", q(&path.shown))
             }
-            Step::CharDevice { path, .. } => format!("mknod({})", q(path)),
-            Step::Mknod { path, .. } => format!("mknod({})", q(path)),
-            Step::Symlink { link, .. } => format!("symlink({})", q(link)),
+            Step::MaskPath(path) => format!("mask {} (tmpfs or /dev/null over it)", q(&path.shown)),
+            Step::MakeRootReadOnly => {
+                "make the root read-only (mount_setattr MOUNT_ATTR_RDONLY)".to_owned()
+            }
+            Step::Mknod { shown, .. } => format!("mknod({})", q(shown)),
             Step::PivotRoot(root) => format!("pivot_root({})", q(root)),
             Step::DetachOldRoot => "detach old root (umount2 MNT_DETACH)".to_owned(),
             Step::Chroot(root) => format!("chroot({})", q(root)),
@@ -209,7 +302,6 @@ impl Step {
             }
             Step::EnterTimeNamespace => "setns(/proc/self/ns/time_for_children)".to_owned(),
             Step::LoopbackUp => "bring up lo (ioctl SIOCSIFFLAGS)".to_owned(),
-            Step::CreateFile(path) => format!("create {}", q(path)),
             Step::SetNs { name, .. } => format!("setns(/proc/PID/ns/{name})"),
             Step::JoinRoot(_) => "chroot into the container's root (/proc/PID/root)".to_owned(),
             Step::JoinCgroup(path) => format!("join cgroup {}", q(path)),
@@ -241,5 +333,14 @@ impl Step {
             ),
             Step::Exec(exec) => format!("execve({:?})", exec.command),
         }
+    }
+
+    /// Whether the step resolves a path inside the container's root (its `ELOOP` means
+    /// a symlink the child refused to go through).
+    pub fn resolves_in_root(&self) -> bool {
+        matches!(
+            self,
+            Step::Mount(_) | Step::Mknod { .. } | Step::ReadOnlyPath(_) | Step::MaskPath(_)
+        )
     }
 }

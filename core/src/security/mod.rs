@@ -2,6 +2,7 @@
 //!
 //! - [`in_root`]: resolving paths inside a rootfs, layer or container, never through
 //!   the host's view of a symlink;
+//! - [`masked_paths`]: docker's read-only and masked `/proc` and `/sys` paths;
 //! - [`process`]: the hardening of the process itself, which every entry point (`run`,
 //!   `exec`, bundles) applies: a session of its own, no inherited descriptors, seccomp,
 //!   `no_new_privs`, a fresh session keyring;
@@ -11,6 +12,7 @@
 pub mod child;
 pub mod in_root;
 pub mod limits;
+pub mod masked_paths;
 pub mod process;
 pub mod seccomp;
 pub mod step;
@@ -18,6 +20,8 @@ pub mod user;
 
 pub use in_root::InRoot;
 pub use limits::{LimitError, Sysctl, Ulimit};
+pub(crate) use masked_paths::plan_path_hardening;
+pub use masked_paths::{default_masked_paths, default_readonly_paths};
 pub use process::ProcessSecurity;
 pub use seccomp::{Seccomp, SeccompError};
 pub use step::SecurityStep;
