@@ -135,6 +135,8 @@ fn mount(m: &MountStep, fds: &mut ChildFds) -> Result<(), i32> {
     let mnt = match &m.source {
         MountSource::New { fstype, options } => {
             let fs = mount_api::fsopen(fstype)?;
+            // The source mountinfo shows, as `mount -t proc proc` would set it.
+            mount_api::set_string(&fs, c"source", fstype)?;
             for option in options {
                 match option {
                     FsOption::Flag(key) => mount_api::set_flag(&fs, key)?,
@@ -180,6 +182,7 @@ fn mask_path(path: &InRootPath, fds: &ChildFds) -> Result<(), i32> {
     };
     let mnt = if mount_api::file_type(target.raw())? == libc::S_IFDIR {
         let fs = mount_api::fsopen(c"tmpfs")?;
+        mount_api::set_string(&fs, c"source", c"tmpfs")?;
         mount_api::create_and_mount(&fs, MOUNT_ATTR_RDONLY | MOUNT_ATTR_HARDENED)?
     } else {
         let dev = fds.get(FdSlot::Dev)?;

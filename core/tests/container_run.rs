@@ -71,7 +71,7 @@ fn the_mount_table_inside_holds_only_the_container() {
     let out = run(&sh("cut -d' ' -f5,9 /proc/self/mountinfo"));
     let mounts: Vec<&str> = out.stdout.lines().collect();
     // The rootfs's own filesystem type is the host's, whatever that is.
-    let after_root: Vec<&str> = mounts.iter().skip(1).copied().collect();
+    let after_root: Vec<&str> = mounts.iter().skip(1).take(5).copied().collect();
     assert!(mounts[0].starts_with("/ "), "{mounts:?}");
     assert_eq!(
         after_root,
@@ -83,6 +83,16 @@ fn the_mount_table_inside_holds_only_the_container() {
             "/sys sysfs"
         ]
     );
+    // The rest are docker's read-only and masked paths, over /proc and /sys only.
+    let hardening: Vec<String> = vessel::security::default_readonly_paths()
+        .into_iter()
+        .chain(vessel::security::default_masked_paths())
+        .map(|p| p.display().to_string())
+        .collect();
+    for extra in &mounts[6..] {
+        let path = extra.split(' ').next().unwrap();
+        assert!(hardening.iter().any(|h| h == path), "{extra:?} in {mounts:?}");
+    }
 }
 
 #[test]
