@@ -236,6 +236,11 @@ pub(crate) fn failure_to_error(plan: &Plan, failure: StepFailure) -> Error {
     let source = io::Error::from_raw_os_error(failure.errno);
     match plan.step(failure.step as usize) {
         Some(Step::Exec(exec)) => exec_error(exec, failure.errno, source),
+        Some(step) if failure.errno == libc::ELOOP && step.resolves_in_root() => {
+            Error::SymlinkInRootfs {
+                step: step.describe(),
+            }
+        }
         Some(step) => Error::Step {
             step: step.describe(),
             source,

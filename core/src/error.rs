@@ -253,6 +253,13 @@ pub enum Error {
         source: io::Error,
     },
 
+    /// A mount step met a symlink where the container's filesystem needs a directory or
+    /// a file: vessel resolves every path inside the rootfs and does not mount through one.
+    #[error(
+        "{step}: the path is a symlink in the container's filesystem, and vessel does not mount through symlinks (make it a real directory in the image, or mount on the path it points to)"
+    )]
+    SymlinkInRootfs { step: String },
+
     /// A resource limit cannot be applied as asked (`--memory 64q`, `--cpus 99`).
     #[error(transparent)]
     Resource(#[from] crate::cgroups::ResourceError),

@@ -91,7 +91,10 @@ fn the_mount_table_inside_holds_only_the_container() {
         .collect();
     for extra in &mounts[6..] {
         let path = extra.split(' ').next().unwrap();
-        assert!(hardening.iter().any(|h| h == path), "{extra:?} in {mounts:?}");
+        assert!(
+            hardening.iter().any(|h| h == path),
+            "{extra:?} in {mounts:?}"
+        );
     }
 }
 
