@@ -4,8 +4,9 @@
 //! namespace, after the overlay root is mounted and before `pivot_root`: the container
 //! sees it, the host's mount table never does, and it vanishes with the namespace.
 //! Writes go straight to the host directory, past every layer, so `vessel commit` never
-//! packs them. Read-only needs two calls: a bind mount ignores `MS_RDONLY`, so the mount
-//! is remounted with `MS_BIND|MS_REMOUNT|MS_RDONLY`.
+//! packs them. The bind is a detached copy (`open_tree`), made read-only for `:ro` with
+//! `mount_setattr` before `move_mount` attaches it onto the mount point, which the child
+//! resolves inside the root (see [`crate::child_mounts`]).
 
 use std::path::{Component, Path, PathBuf};
 

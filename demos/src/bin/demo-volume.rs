@@ -7,8 +7,9 @@
 //! - the container sees the host directory at `CTR` and writes straight through to it,
 //!   past every image layer (so `vessel commit` never packs volume data);
 //! - the host's mount table never lists it, and it disappears with the namespace;
-//! - `:ro` makes it read-only, which takes a second call: a bind mount ignores
-//!   `MS_RDONLY`, so it is remounted with `MS_BIND|MS_REMOUNT|MS_RDONLY`.
+//! - `:ro` makes it read-only: the bind is a detached copy (`open_tree`) made read-only
+//!   with `mount_setattr` before `move_mount` attaches it, onto a mount point resolved
+//!   inside the container's root (`openat2` with `RESOLVE_IN_ROOT`).
 //!
 //! The lesson keeps the container running while it looks at both mount tables:
 //! `/proc/self/mountinfo` (the host's) and `/proc/PID/mountinfo` (the container's).
@@ -60,8 +61,11 @@ fn run(lesson: &mut Lesson, scratch: &Path) -> Outcome {
         .step("start a container of the base image with -v shared:/data and -v config:/config:ro");
     // ANCHOR: demo_volumes
     lesson.syscall("in the child, after the overlay mount, before pivot_root:");
-    lesson.syscall("  mount(shared, merged/data, NULL, MS_BIND|MS_REC, NULL)");
-    lesson.syscall("  mount(config, merged/config, NULL, MS_BIND|MS_REC, NULL); mount(NULL, merged/config, NULL, MS_BIND|MS_REMOUNT|MS_RDONLY, NULL)");
+    lesson.syscall(
+        "  target = openat2(root, \"data\", O_PATH, RESOLVE_IN_ROOT)  (mkdirat if missing)",
+    );
+    lesson.syscall("  move_mount(open_tree(shared, OPEN_TREE_CLONE|AT_RECURSIVE), target)");
+    lesson.syscall("  config the same, with mount_setattr(MOUNT_ATTR_RDONLY) before move_mount");
     let store = Store::open(scratch.join("store"))?;
     let image = store.image("base")?;
     let argv: Vec<String> = ["/bin/sh", "-c", SCRIPT].map(String::from).to_vec();
