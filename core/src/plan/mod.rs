@@ -385,6 +385,46 @@ mod tests {
     // ANCHOR_END: capabilities_last
 
     #[test]
+    fn every_mount_is_resolved_in_the_opened_root_and_hardening_comes_after_the_mounts() {
+        let plan = plan_in_tempdir(|root| {
+            ContainerSpec::new(root, ["sh"])
+                .read_only_root(true)
+                .tmpfs(crate::tmpfs::TmpfsMount::new("/run"))
+        })
+        .unwrap();
+        let at = |wanted: fn(&Step) -> bool| plan.steps.iter().position(wanted).unwrap();
+        let last = |wanted: fn(&Step) -> bool| plan.steps.iter().rposition(wanted).unwrap();
+        let open_root = at(|s| matches!(s, Step::OpenRoot(_)));
+        assert!(at(|s| matches!(s, Step::BindRootOntoItself(_))) < open_root);
+        assert!(open_root < at(|s| matches!(s, Step::Mount(_))));
+        // Every mount target is below the root or the fresh /dev, never a host path.
+        for step in &plan.steps {
+            if let Step::Mount(m) = step {
+                assert!(!m.target.prefixes.is_empty(), "{m:?}");
+                assert!(
+                    m.target
+                        .prefixes
+                        .iter()
+                        .all(|p| !p.to_bytes().starts_with(b"/"))
+                );
+            }
+        }
+        let read_only = at(|s| matches!(s, Step::ReadOnlyPath(_)));
+        let masked = last(|s| matches!(s, Step::MaskPath(_)));
+        let root_ro = at(|s| matches!(s, Step::MakeRootReadOnly));
+        assert!(last(|s| matches!(s, Step::Mount(_))) < read_only);
+        assert!(read_only < masked && masked < root_ro);
+        assert!(root_ro < at(|s| matches!(s, Step::PivotRoot(_))));
+        let privileged =
+            plan_in_tempdir(|root| ContainerSpec::new(root, ["sh"]).without_path_hardening())
+                .unwrap();
+        assert!(!privileged.steps.iter().any(|s| matches!(
+            s,
+            Step::ReadOnlyPath(_) | Step::MaskPath(_) | Step::MakeRootReadOnly
+        )));
+    }
+
+    #[test]
     fn chroot_plan_never_pivots() {
         let plan = plan_in_tempdir(|root| {
             ContainerSpec::new(root, ["sh"]).rootfs_mode(RootfsMode::Chroot)
