@@ -16,7 +16,9 @@
 
 use std::ffi::CStr;
 
-use crate::mount_api::{self, Fd, MOUNT_ATTR_HARDENED, MOUNT_ATTR_RDONLY};
+use crate::mount_api::{
+    self, Fd, MOUNT_ATTR_HARDENED, MOUNT_ATTR_NOEXEC, MOUNT_ATTR_NOSUID, MOUNT_ATTR_RDONLY,
+};
 use crate::plan::{FdSlot, FsOption, InRootPath, MountPoint, MountSource, MountStep, Step};
 
 const SLOTS: usize = 2;
@@ -187,7 +189,9 @@ fn mask_path(path: &InRootPath, fds: &ChildFds) -> Result<(), i32> {
     } else {
         let dev = fds.get(FdSlot::Dev)?;
         let mnt = mount_api::clone_tree(dev, c"null")?;
-        mount_api::set_attrs(mnt.raw(), MOUNT_ATTR_RDONLY | MOUNT_ATTR_HARDENED, true)?;
+        // Not nodev: the file must read as /dev/null does (empty), not fail to open.
+        let attrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC;
+        mount_api::set_attrs(mnt.raw(), attrs, true)?;
         mnt
     };
     mount_api::move_onto(&mnt, &target)

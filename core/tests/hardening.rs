@@ -81,7 +81,10 @@ fn masked_paths_read_empty() {
     assert!(!files.is_empty() && !dirs.is_empty());
     let mut script = String::new();
     for file in &files {
-        script.push_str(&format!("echo {file} $(cat {file} | wc -c); "));
+        // Readable and empty, as /dev/null reads: not merely unreadable.
+        script.push_str(&format!(
+            "if cat {file} >/dev/null; then echo {file} $(cat {file} | wc -c); else echo {file} unreadable; fi; "
+        ));
     }
     for dir in &dirs {
         script.push_str(&format!("echo {dir} $(ls -A {dir} | wc -l); "));
