@@ -838,3 +838,18 @@ fn userns_own_writable_layer(ctx: &Ctx) -> Outcome {
         format!("the --rm'd container's file is still in the store: {planted:?}")
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use super::climbing;
+
+    #[test]
+    fn a_climbing_link_goes_up_then_down_to_the_target() {
+        assert_eq!(
+            climbing(Path::new("/var/tmp/x"), 3),
+            PathBuf::from("../../../var/tmp/x")
+        );
+    }
+}

@@ -229,3 +229,39 @@ fn mounts(request: &Request) -> Result<Vec<Mount>, OciSpecError> {
     }
     Ok(mounts)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::config;
+    use crate::docker_defaults::{MASKED_PATHS, READONLY_PATHS};
+    use crate::runtime::Request;
+
+    #[test]
+    fn the_bundle_asks_for_dockers_hardening() {
+        let spec = config(
+            &Request::probe(&["report"]),
+            Path::new("/rootfs"),
+            Path::new("/c"),
+        )
+        .unwrap();
+        let linux = spec.linux().as_ref().unwrap();
+        assert_eq!(linux.masked_paths().as_deref().unwrap(), MASKED_PATHS);
+        assert_eq!(linux.readonly_paths().as_deref().unwrap(), READONLY_PATHS);
+        let devices = linux
+            .resources()
+            .as_ref()
+            .unwrap()
+            .devices()
+            .clone()
+            .unwrap();
+        // First everything denied, then only the allow-list.
+        assert!(!devices[0].allow());
+        assert!(devices[1..].iter().all(|rule| rule.allow()));
+        assert_eq!(
+            spec.process().as_ref().unwrap().no_new_privileges(),
+            Some(false)
+        );
+    }
+}
