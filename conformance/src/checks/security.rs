@@ -394,9 +394,12 @@ fn device_cgroup(ctx: &Ctx) -> Outcome {
 
 fn seccomp_filter_on(ctx: &Ctx) -> Outcome {
     let report = report_of(ctx, &[])?;
-    let mode = report.status.get("Seccomp").map(String::as_str);
-    ensure(mode == Some("2"), || {
-        format!("Seccomp is {mode:?} in /proc/self/status, not 2 (filter)")
+    let mode = report
+        .status
+        .get("Seccomp")
+        .map_or("absent", String::as_str);
+    ensure(mode == "2", || {
+        format!("Seccomp is {mode} in /proc/self/status, not 2 (filter)")
     })
 }
 
