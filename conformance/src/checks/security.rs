@@ -420,6 +420,10 @@ fn seccomp_blocks_keyctl(ctx: &Ctx) -> Outcome {
 }
 
 fn session_keyring_private(ctx: &Ctx) -> Outcome {
+    // A session keyring of our own first, as a login session has: without one, both
+    // sides would only meet in the user's default session keyring, which `add_key`
+    // replaces with a fresh one on first use.
+    keyring::join_new_session(&unique_name("vessel-conformance-caller"))?;
     let ours = keyring::own_session_keyring()?;
     let description = unique_name("vessel-conformance-key");
     let finished = probe(ctx, &["syscalls", "add-key", &description])?;
