@@ -17,7 +17,7 @@ pub fn missing(needs: &[Needs], runtime: &Runtime) -> Option<String> {
 fn missing_one(needs: Needs, runtime: &Runtime) -> Option<String> {
     match needs {
         Needs::VesselApi => (!runtime.is_vessel()).then(|| {
-            "vessel-only: it uses vessel's library (image layers, commit, chroot mode, time offsets)"
+            "vessel-only: it uses vessel's own API (image layers, commit, chroot mode, time offsets, --userns on an image store)"
                 .to_owned()
         }),
         Needs::Controller(name) => (!has_controller(name))

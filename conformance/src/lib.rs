@@ -11,10 +11,13 @@
 pub mod check;
 pub mod checks;
 pub mod cli;
+pub mod docker_defaults;
 pub mod features;
 pub mod host;
+pub mod keyring;
 pub mod leaks;
 pub mod output;
+pub mod pty;
 pub mod runner;
 pub mod runtime;
 pub mod static_build;

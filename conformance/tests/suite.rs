@@ -3,16 +3,21 @@
 //!
 //! The probe must be static to run on the busybox rootfs, so this builds it the way
 //! `cargo xtask conformance` does ([`vessel_conformance::static_build`]) unless
-//! `VESSEL_PROBE` names one already built.
+//! `VESSEL_PROBE` names one already built; vessel's CLI (which the security checks drive)
+//! is built beside it unless `VESSEL_BIN` names one.
 
 use std::path::{Path, PathBuf};
 
 use vessel_conformance::static_build;
 
 fn build_probe(workspace: &Path) -> Result<PathBuf, String> {
-    let status = static_build::command(Path::new(env!("CARGO")), workspace, &["vessel-probe"])
-        .status()
-        .map_err(|e| format!("run cargo to build the probe: {e}"))?;
+    let status = static_build::command(
+        Path::new(env!("CARGO")),
+        workspace,
+        &["vessel-probe", "vessel"],
+    )
+    .status()
+    .map_err(|e| format!("run cargo to build the probe: {e}"))?;
     if !status.success() {
         return Err(format!("building the static probe failed ({status})"));
     }
@@ -37,6 +42,11 @@ fn main() {
             }
         },
     };
+    let beside = probe.with_file_name("vessel");
+    if std::env::var_os("VESSEL_BIN").is_none() && beside.is_file() {
+        // SAFETY: still single-threaded: nothing else reads the environment yet.
+        unsafe { std::env::set_var("VESSEL_BIN", beside) };
+    }
     let mut args = vec!["--probe".to_owned(), probe.display().to_string()];
     // `cargo test -p vessel-conformance -- TEXT` filters like libtest would; libtest's
     // own flags (`--nocapture`, `--test-threads`…) mean nothing here and are ignored.

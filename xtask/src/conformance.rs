@@ -15,8 +15,8 @@ use crate::{packages, shell, vm};
 /// Where the static binaries are built (shared with the suite's own test and the VM).
 pub const STATIC_TARGET_DIR: &str = static_build::STATIC_TARGET_DIR;
 
-/// Builds `vessel-conformance` and `vessel-probe` statically; returns the directory that
-/// holds both (the suite finds its probe beside itself).
+/// Builds `vessel-conformance`, `vessel-probe` and `vessel` statically; returns the
+/// directory that holds them (the suite finds its probe and vessel's CLI beside itself).
 pub fn build_static() -> Result<PathBuf, String> {
     let root = shell::root();
     println!(
@@ -26,7 +26,9 @@ pub fn build_static() -> Result<PathBuf, String> {
     let status = static_build::command(
         Path::new(&shell::cargo()),
         &root,
-        &["vessel-conformance", "vessel-probe"],
+        // vessel's own CLI too: the security checks drive `vessel run`, `commit` and
+        // `--userns` through it, found beside the suite.
+        &["vessel-conformance", "vessel-probe", "vessel"],
     )
     .status()
     .map_err(|e| format!("run cargo: {e}"))?;
@@ -36,7 +38,7 @@ pub fn build_static() -> Result<PathBuf, String> {
         ));
     }
     let dir = static_build::binary_dir(&root);
-    for binary in ["vessel-conformance", "vessel-probe"] {
+    for binary in ["vessel-conformance", "vessel-probe", "vessel"] {
         vm::check_static(&dir.join(binary))?;
     }
     Ok(dir)

@@ -6,13 +6,16 @@
 //! Usage: `vessel-probe [--path P]... ACTION...` where ACTION is one of
 //! `report`, `orphan`, `background`, `spin MS`, `eat BYTES`, `forks N`, `write PATH`,
 //! `stat PATH`, `cat PATH`, `breakout`, `mount-tmpfs PATH`, `sethostname NAME`,
-//! `kill-init`, `signal0 PID`, `clocks`, `exit CODE`, or `hold`: read more actions from stdin,
+//! `kill-init`, `signal0 PID`, `clocks`, `exit CODE`; the attacks `open-wronly PATH`,
+//! `read-only PATH`, `peek PATH`, `tiocsti`, `fds NAME`, `device PATH c|b MAJOR MINOR
+//! r|w|rw`, `syscalls`, `add-key DESCRIPTION`, `core-pattern`, `swap-forever A B`; or `hold`: read more actions from stdin,
 //! one line at a time, until end-of-file (so the suite can look at the container from
 //! the host while it certainly still runs, without sleeping).
 //!
 //! It is linked statically, so it runs on any rootfs.
 
 mod actions;
+mod attacks;
 mod json;
 mod report;
 
@@ -52,6 +55,25 @@ fn run(words: &[String], paths: &mut Vec<String>) -> Result<(), String> {
             "kill-init" => actions::kill_init().render(),
             "clocks" => actions::clocks().render(),
             "signal0" => actions::signal0(number(arg("a pid")?)? as i32).render(),
+            "open-wronly" => attacks::open_wronly(&arg("a path")?).render(),
+            "read-only" => attacks::read_only(&arg("a path")?).render(),
+            "peek" => attacks::peek(&arg("a path")?).render(),
+            "tiocsti" => attacks::tiocsti().render(),
+            "fds" => attacks::fds(&arg("a file name")?).render(),
+            "device" => {
+                let path = arg("a path")?;
+                let kind = arg("c or b")?;
+                let major = number(arg("a major number")?)? as u32;
+                let minor = number(arg("a minor number")?)? as u32;
+                attacks::device(&path, &kind, major, minor, &arg("r, w or rw")?).render()
+            }
+            "syscalls" => attacks::syscalls().render(),
+            "add-key" => attacks::add_key(&arg("a description")?).render(),
+            "core-pattern" => attacks::core_pattern().render(),
+            "swap-forever" => {
+                let a = arg("a path")?;
+                attacks::swap_forever(&a, &arg("a second path")?).render()
+            }
             "exit" => {
                 let code = number(arg("an exit code")?)?;
                 let _ = io::stdout().flush();

@@ -9,6 +9,7 @@ mod mount;
 mod net;
 mod pid;
 mod process;
+mod security;
 mod time;
 mod user;
 mod uts;
@@ -33,6 +34,7 @@ pub fn all() -> Vec<Check> {
         exec::CHECKS.as_slice(),
         process::CHECKS.as_slice(),
         time::CHECKS.as_slice(),
+        security::CHECKS.as_slice(),
         cleanup::CHECKS.as_slice(),
     ]
     .concat()

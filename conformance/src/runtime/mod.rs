@@ -9,8 +9,11 @@ pub mod oci;
 pub mod oci_config;
 mod session;
 pub mod vessel;
+pub mod vessel_cli;
 
+use std::os::fd::OwnedFd;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use ::vessel::volume::Volume;
 pub use exec::Exec;
@@ -57,6 +60,9 @@ pub struct Request {
     /// Capabilities kept beyond the default set (docker's 14, which vessel keeps and the
     /// bundle names), for checks whose probe must mount or set the hostname.
     pub extra_capabilities: ::vessel::capabilities::CapSet,
+    /// A pty slave to be the probe's stdin *and* the controlling terminal of the session
+    /// the runtime is started in, as a shell's terminal is (the security checks' TIOCSTI).
+    pub controlling_tty: Option<Arc<OwnedFd>>,
 }
 
 impl Request {
@@ -71,6 +77,7 @@ impl Request {
             userns: false,
             rootfs: None,
             extra_capabilities: ::vessel::capabilities::CapSet::EMPTY,
+            controlling_tty: None,
         }
     }
 
@@ -138,6 +145,10 @@ impl Runtime {
     /// Starts the probe as `request` asks.
     pub fn start(&self, world: &World, request: &Request) -> Result<Session, String> {
         match self {
+            // The library cannot start a container from another session: the CLI can.
+            Runtime::Vessel if request.controlling_tty.is_some() => {
+                vessel_cli::start(world, request)
+            }
             Runtime::Vessel => vessel::start(world, request),
             Runtime::Oci(oci) => oci.start(world, request),
         }

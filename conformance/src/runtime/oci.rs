@@ -11,7 +11,7 @@ use std::time::Duration;
 use vessel::cgroups::Layout;
 
 use super::vessel::{CGROUP_PARENT, unique_name};
-use super::{CONTROLLERS, Exec, Request, Session, oci_config};
+use super::{CONTROLLERS, Exec, Request, Session, oci_config, vessel_cli};
 use crate::world::World;
 
 /// A run that takes longer than this is killed.
@@ -73,19 +73,27 @@ impl OciRuntime {
         config
             .save(bundle.join("config.json"))
             .map_err(|e| format!("write config.json: {e}"))?;
-        let mut child = Command::new(&self.binary)
-            .arg("run")
-            .arg("--bundle")
-            .arg(&bundle)
-            .arg(&id)
-            .stdin(Stdio::piped())
+        let mut command = Command::new(&self.binary);
+        command.arg("run").arg("--bundle").arg(&bundle).arg(&id);
+        match &request.controlling_tty {
+            Some(tty) => vessel_cli::in_terminal_session(&mut command, tty)?,
+            None => {
+                command.stdin(Stdio::piped());
+            }
+        }
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| format!("start {}: {e}", self.binary.display()))?;
-        let stdin = File::from(std::os::fd::OwnedFd::from(
-            child.stdin.take().ok_or("no stdin")?,
-        ));
+        let stdin = match child.stdin.take() {
+            Some(pipe) => File::from(std::os::fd::OwnedFd::from(pipe)),
+            // The probe's stdin is the terminal: what the suite writes goes nowhere.
+            None => File::options()
+                .write(true)
+                .open("/dev/null")
+                .map_err(|e| format!("open /dev/null: {e}"))?,
+        };
         let stdout = File::from(std::os::fd::OwnedFd::from(
             child.stdout.take().ok_or("no stdout")?,
         ));

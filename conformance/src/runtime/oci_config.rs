@@ -2,11 +2,12 @@
 //! standard mounts are public: `cargo xtask bench-peers` builds its bundle from them, so
 //! the benchmark and the suite ask the peers for the same container.
 //!
-//! The container is given what vessel gives its own: new PID, mount, UTS, IPC, network
-//! and cgroup namespaces (plus a user namespace on request), `/proc`, a tmpfs `/dev` with
-//! `/dev/pts` and `/dev/shm`, a read-only `/sys`, every capability and no
-//! `no_new_privs`, and no masked or read-only paths. The peers thus run with vessel's
-//! privileges, so the table compares isolation, not hardening defaults.
+//! The container is given what docker gives a default one: new PID, mount, UTS, IPC,
+//! network and cgroup namespaces (plus a user namespace on request), `/proc`, a tmpfs
+//! `/dev` with `/dev/pts` and `/dev/shm`, a read-only `/sys`, docker's 14 capabilities,
+//! no `no_new_privs`, docker's masked and read-only paths and its device cgroup
+//! allow-list ([`crate::docker_defaults`]). So the security checks compare the same
+//! defaults on every runtime. (Not yet docker's seccomp profile: see the README.)
 
 use std::path::Path;
 use std::str::FromStr;
@@ -14,12 +15,44 @@ use std::str::FromStr;
 use oci_spec::OciSpecError;
 use oci_spec::runtime::{
     Capabilities, Capability, LinuxBuilder, LinuxCapabilitiesBuilder, LinuxCpuBuilder,
-    LinuxIdMappingBuilder, LinuxMemoryBuilder, LinuxNamespace, LinuxNamespaceBuilder,
-    LinuxNamespaceType, LinuxPidsBuilder, LinuxResourcesBuilder, Mount, MountBuilder,
-    ProcessBuilder, RootBuilder, Spec, SpecBuilder, UserBuilder,
+    LinuxDeviceCgroup, LinuxDeviceCgroupBuilder, LinuxDeviceType, LinuxIdMappingBuilder,
+    LinuxMemoryBuilder, LinuxNamespace, LinuxNamespaceBuilder, LinuxNamespaceType,
+    LinuxPidsBuilder, LinuxResourcesBuilder, Mount, MountBuilder, ProcessBuilder, RootBuilder,
+    Spec, SpecBuilder, UserBuilder,
 };
 
 use super::{Request, USERNS_COUNT, USERNS_FIRST_HOST_ID};
+use crate::docker_defaults;
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// docker's device cgroup: deny everything, then its allow-list.
+pub fn device_rules() -> Result<Vec<LinuxDeviceCgroup>, OciSpecError> {
+    let deny_all = LinuxDeviceCgroupBuilder::default()
+        .allow(false)
+        .access("rwm")
+        .build()?;
+    let allowed = docker_defaults::DEVICE_ALLOW.iter().map(|rule| {
+        let mut builder = LinuxDeviceCgroupBuilder::default()
+            .allow(true)
+            .typ(if rule.kind == "b" {
+                LinuxDeviceType::B
+            } else {
+                LinuxDeviceType::C
+            })
+            .access(rule.access);
+        if let Some(major) = rule.major {
+            builder = builder.major(major);
+        }
+        if let Some(minor) = rule.minor {
+            builder = builder.minor(minor);
+        }
+        builder.build()
+    });
+    std::iter::once(Ok(deny_all)).chain(allowed).collect()
+}
 
 /// The config for `request` on `rootfs`, with its cgroup at `cgroups_path`.
 pub fn config(request: &Request, rootfs: &Path, cgroups_path: &Path) -> Result<Spec, OciSpecError> {
@@ -52,7 +85,7 @@ pub fn config(request: &Request, rootfs: &Path, cgroups_path: &Path) -> Result<S
         )
         .build()?;
     let namespaces = container_namespaces(request.userns)?;
-    let mut resources = LinuxResourcesBuilder::default();
+    let mut resources = LinuxResourcesBuilder::default().devices(device_rules()?);
     if let Some(bytes) = request.limits.memory {
         resources = resources.memory(
             LinuxMemoryBuilder::default()
@@ -80,8 +113,8 @@ pub fn config(request: &Request, rootfs: &Path, cgroups_path: &Path) -> Result<S
         // (runc's and youki's default is rslave, which lets the host's later mounts in;
         // youki 0.7.0 refuses "rprivate": UnknownRootfsPropagation).
         .rootfs_propagation("private")
-        .masked_paths(Vec::<String>::new())
-        .readonly_paths(Vec::<String>::new());
+        .masked_paths(strings(&docker_defaults::MASKED_PATHS))
+        .readonly_paths(strings(&docker_defaults::READONLY_PATHS));
     if request.userns {
         let map = LinuxIdMappingBuilder::default()
             .container_id(0u32)
@@ -195,4 +228,40 @@ fn mounts(request: &Request) -> Result<Vec<Mount>, OciSpecError> {
         )?);
     }
     Ok(mounts)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::config;
+    use crate::docker_defaults::{MASKED_PATHS, READONLY_PATHS};
+    use crate::runtime::Request;
+
+    #[test]
+    fn the_bundle_asks_for_dockers_hardening() {
+        let spec = config(
+            &Request::probe(&["report"]),
+            Path::new("/rootfs"),
+            Path::new("/c"),
+        )
+        .unwrap();
+        let linux = spec.linux().as_ref().unwrap();
+        assert_eq!(linux.masked_paths().as_deref().unwrap(), MASKED_PATHS);
+        assert_eq!(linux.readonly_paths().as_deref().unwrap(), READONLY_PATHS);
+        let devices = linux
+            .resources()
+            .as_ref()
+            .unwrap()
+            .devices()
+            .clone()
+            .unwrap();
+        // First everything denied, then only the allow-list.
+        assert!(!devices[0].allow());
+        assert!(devices[1..].iter().all(|rule| rule.allow()));
+        assert_eq!(
+            spec.process().as_ref().unwrap().no_new_privileges(),
+            Some(false)
+        );
+    }
 }
