@@ -412,11 +412,15 @@ fn on_a_plain_rootfs_the_init_is_mounted_on_the_containers_own_dev() {
     let rootfs = String::from_utf8(vessel(root, &["rootfs"]).stdout).unwrap();
     let rootfs = std::path::Path::new(rootfs.trim());
     let script = "cat /proc/1/cmdline | tr '\\0' ' '";
-    // A plain directory (here the shared default rootfs), with and without a user
-    // namespace: nothing may be created in it.
-    for extra in [
-        &["--rootfs", rootfs.to_str().unwrap()][..],
-        &["--userns"][..],
+    // A plain directory (here the shared default rootfs): nothing may be created in it,
+    // so the init is mounted on the container's own /dev. A --userns container runs on
+    // a writable layer of its own over the same rootfs, where /sbin/vessel-init is made.
+    for (extra, path) in [
+        (
+            &["--rootfs", rootfs.to_str().unwrap()][..],
+            "/dev/vessel-init",
+        ),
+        (&["--userns"][..], "/sbin/vessel-init"),
     ] {
         let mut args = vec!["run", "--rm", "--init"];
         args.extend(extra);
@@ -428,7 +432,10 @@ fn on_a_plain_rootfs_the_init_is_mounted_on_the_containers_own_dev() {
             String::from_utf8_lossy(&out.stderr)
         );
         let text = String::from_utf8_lossy(&out.stdout);
-        assert!(text.starts_with("/dev/vessel-init -- sh -c"), "{text}");
+        assert!(
+            text.starts_with(&format!("{path} -- sh -c")),
+            "{args:?}: {text}"
+        );
     }
     assert!(!rootfs.join("sbin/vessel-init").exists());
     assert!(!rootfs.join("dev/vessel-init").exists());
