@@ -43,7 +43,19 @@ fn name(slot: usize) -> String {
     format!("n{}", slot % 2)
 }
 
+/// The pid a "running" record names: this test process itself, alive for the whole
+/// test, so the run directory sees a running record as really running (it lets a record
+/// whose process is gone be removed).
+fn live_pid() -> (i32, u64) {
+    let me = std::process::id() as i32;
+    (
+        me,
+        vessel::state::process::start_time(me).expect("our own start time"),
+    )
+}
+
 fn event(op: &Op) -> Option<(usize, Event)> {
+    let (pid, pid_start_time) = live_pid();
     match *op {
         Op::Supervise(slot) => Some((
             slot,
@@ -55,15 +67,15 @@ fn event(op: &Op) -> Option<(usize, Event)> {
         Op::Clone(slot) => Some((
             slot,
             Event::Cloned {
-                pid: 100 + slot as i32,
-                pid_start_time: 7,
+                pid,
+                pid_start_time,
             },
         )),
         Op::Start(slot) => Some((
             slot,
             Event::Started {
-                pid: 100 + slot as i32,
-                pid_start_time: 7,
+                pid,
+                pid_start_time,
             },
         )),
         Op::Exit(slot, exit_code) => Some((
