@@ -74,6 +74,11 @@ pub fn cgroup_parents(given: Option<&Path>) -> Vec<PathBuf> {
             for mount in cgroup_mounts() {
                 parents.push(mount.join(&memory_rel).join(CGROUP_PARENT));
             }
+            // On a hybrid host a vessel container that needs no controller has its one
+            // cgroup in the unified hierarchy, below our own `0::` cgroup.
+            if let Ok(Layout::V2 { own, .. }) = Layout::for_container(false) {
+                parents.push(own.join(CGROUP_PARENT));
+            }
         }
         Ok(Layout::V2 { own, .. }) => parents.push(own.join(CGROUP_PARENT)),
         Err(_) => {}

@@ -180,7 +180,9 @@ fn the_v1_device_list_is_the_allow_list() {
         return;
     };
     let name = format!("test-{}-devices-list", std::process::id());
-    let spec = probing("true").cgroup(CgroupSpec::new(&name, Resources::default()));
+    // Counters asked for: on a hybrid host a cgroup that needs no controller would go
+    // in the unified hierarchy, with the BPF program instead of devices.list.
+    let spec = probing("true").cgroup(CgroupSpec::new(&name, Resources::default()).counting());
     let running = Container::spawn(&spec).unwrap();
     let dir = running
         .cgroup()

@@ -91,7 +91,31 @@ pub enum Layout {
 
 impl Layout {
     /// The layout of the running process, from statfs, mountinfo and `/proc/self/cgroup`.
+    /// (The controllers' layout; [`Layout::for_container`] says where a container goes.)
     pub fn of_this_process() -> Result<Layout> {
+        let (version, mountinfo, proc_cgroup) = Layout::read_this_process()?;
+        Layout::from_texts(version, &mountinfo, &proc_cgroup)
+    }
+
+    // ANCHOR: for_container
+    /// The layout a container's cgroup goes in. On a hybrid host the controllers live in
+    /// the v1 hierarchies, so a container that needs one gets v1 cgroups; one that needs
+    /// none (no limits, no counters: a root container's cgroup that only holds its device
+    /// program, freezes and kills) gets a single cgroup in the unified hierarchy, under
+    /// our own `0::` cgroup. There the child is born in it with `CLONE_INTO_CGROUP`:
+    /// moving a process into v1 cgroups costs 12–25 ms in the kernel (the write side of a
+    /// percpu rwsem waits for an RCU grace period), more than the rest of a start.
+    pub fn for_container(needs_controllers: bool) -> Result<Layout> {
+        let (version, mountinfo, proc_cgroup) = Layout::read_this_process()?;
+        let version = match version {
+            Version::Hybrid if !needs_controllers => Version::V2,
+            other => other,
+        };
+        Layout::from_texts(version, &mountinfo, &proc_cgroup)
+    }
+    // ANCHOR_END: for_container
+
+    fn read_this_process() -> Result<(Version, String, String)> {
         let root = Path::new("/sys/fs/cgroup");
         let version = detect(root).map_err(|source| Error::Cgroup {
             step: "detect the cgroup version (statfs /sys/fs/cgroup)".to_owned(),
@@ -103,11 +127,11 @@ impl Layout {
                 source,
             })
         };
-        Layout::from_texts(
+        Ok((
             version,
-            &read("/proc/self/mountinfo")?,
-            &read("/proc/self/cgroup")?,
-        )
+            read("/proc/self/mountinfo")?,
+            read("/proc/self/cgroup")?,
+        ))
     }
 
     // ANCHOR: own_cgroup

@@ -12,7 +12,9 @@
 //! Life of a container's cgroup (see [`crate::container`]): created with its limits
 //! *before* `clone`, the child attached while it waits on the go pipe (so the command
 //! starts already limited), statistics read after it exits, then removed — also on every
-//! failure path, by [`Drop`].
+//! failure path, by [`Drop`]. On v2 the child is instead born in its cgroup
+//! (`CLONE_INTO_CGROUP`); on a hybrid host a cgroup that needs no controller goes in the
+//! unified hierarchy for that reason ([`Layout::for_container`]).
 
 pub mod devices;
 mod files;
@@ -57,6 +59,9 @@ pub struct CgroupSpec {
     pub parent: Option<PathBuf>,
     /// The limits.
     pub resources: Resources,
+    /// Whether the container's counters are read (`--stats`): they need the
+    /// controllers, which a hybrid host has only in its v1 hierarchies.
+    pub counters: bool,
 }
 
 impl CgroupSpec {
@@ -66,7 +71,27 @@ impl CgroupSpec {
             name: name.into(),
             parent: None,
             resources,
+            counters: false,
         }
+    }
+
+    /// Asks for the container's counters (see [`CgroupSpec::counters`]).
+    #[must_use]
+    pub fn counting(mut self) -> CgroupSpec {
+        self.counters = true;
+        self
+    }
+
+    /// Whether this cgroup needs any controller: limits, counters, or a place the user
+    /// chose (`--cgroup-parent` names a cgroup of the controllers' hierarchies). One
+    /// that needs none only holds processes (device rules, freezer, kill, removal).
+    pub fn needs_controllers(&self) -> bool {
+        !self.resources.is_empty() || self.counters || self.parent.is_some()
+    }
+
+    /// The layout this cgroup goes in on this machine ([`Layout::for_container`]).
+    pub fn layout(&self) -> Result<Layout> {
+        Layout::for_container(self.needs_controllers())
     }
 
     /// Puts the cgroup under `parent` instead (see [`CgroupSpec::parent`]).
@@ -126,10 +151,11 @@ pub struct Cgroup {
 impl Cgroup {
     // ANCHOR: create
     /// Checks `spec`, then creates the cgroup with its limits under this process's own
-    /// cgroups. A failure part-way removes what was made.
+    /// cgroups, in the layout [`CgroupSpec::layout`] picks. A failure part-way removes
+    /// what was made.
     pub fn create(spec: &CgroupSpec) -> Result<Cgroup> {
         spec.check()?;
-        Cgroup::create_in(&Layout::of_this_process()?, spec)
+        Cgroup::create_in(&spec.layout()?, spec)
     }
 
     /// Like [`Cgroup::create`] in a given layout (a fake tree in tests), without the

@@ -128,6 +128,7 @@ impl CgroupArgs {
         }
         let mut cgroup = CgroupSpec::new(id, resources);
         cgroup.parent = self.cgroup_parent.clone();
+        cgroup.counters = self.stats;
         cgroup.check()?;
         Ok(Some(cgroup))
     }

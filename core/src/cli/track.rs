@@ -4,7 +4,7 @@ use std::io::ErrorKind;
 use std::path::Path;
 
 use super::run::RunArgs;
-use crate::cgroups::{CgroupSpec, Layout, Resources};
+use crate::cgroups::{CgroupSpec, Resources};
 use crate::error::{Error, Result};
 use crate::image::{BASE_IMAGE, Store};
 use crate::lifecycle::Tracked;
@@ -98,7 +98,7 @@ fn record(
         }));
     if let Some(cgroup) = cgroup {
         record.limits = Limits::from(&cgroup.resources);
-        record.cgroup_dirs = cgroup.dirs_in(&Layout::of_this_process()?);
+        record.cgroup_dirs = cgroup.dirs_in(&cgroup.layout()?);
     }
     record.layers_dir = layers;
     record.log = args.detach.then(|| dir.log_path(id));

@@ -16,13 +16,17 @@ pub fn unique(test: &str) -> String {
     format!("test-{}-{test}", std::process::id())
 }
 
-/// `/bin/sh -c script` in the default rootfs, in cgroup `name` with `resources`.
+/// `/bin/sh -c script` in the default rootfs, in cgroup `name` with `resources`. The
+/// tests read its counters, so it asks for them: on a hybrid host that keeps even a
+/// cgroup without limits in the controllers' (v1) hierarchies, which these tests are
+/// about (`cgroups_unified` tests the unified-only cgroup of a container that needs no
+/// controller).
 pub fn sh_limited(name: &str, script: &str, resources: Resources) -> ContainerSpec {
     ContainerSpec::new(
         rootfs::default_rootfs().expect("default rootfs"),
         ["/bin/sh", "-c", script],
     )
-    .cgroup(CgroupSpec::new(name, resources))
+    .cgroup(CgroupSpec::new(name, resources).counting())
 }
 
 /// Where the cgroup `name` would be in every hierarchy (vessel's default place).
