@@ -68,7 +68,11 @@ fn run(lesson: &mut Lesson) -> Outcome {
     for line in &own {
         // The caller's own cgroup path varies with the machine: show only its end.
         let path = line.rsplit(':').next().unwrap_or_default();
-        let controllers = line.split(':').nth(1).unwrap_or_default();
+        // The unified hierarchy's line (`0::PATH`) names no controller.
+        let controllers = match line.split(':').nth(1).unwrap_or_default() {
+            "" => "unified (0::)",
+            named => named,
+        };
         lesson.note(&format!(
             "| {controllers}: …/vessel/{name}",
             name = path.rsplit('/').next().unwrap_or_default()
