@@ -19,6 +19,9 @@ pub fn run_bundle(dir: &Path, id: &str) -> Result<i32> {
         source,
     };
     let bundle = oci::Bundle::load(dir, id).map_err(bad)?;
+    for warning in &bundle.warnings {
+        super::output::errln!("vessel: warning: {warning}");
+    }
     let hooks = &bundle.hooks;
     let forwarder = signals::Forwarder::install()?;
     let started = Container::spawn_supervised(&bundle.spec, Stdio::default(), |pid| {

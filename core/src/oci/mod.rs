@@ -1,10 +1,16 @@
 //! Running an OCI bundle: a directory holding `config.json` and a rootfs, the format
 //! runc, crun and youki take. vessel reads the process, the root, the hostname, the
 //! namespaces and their id maps, the cgroup and its limits, the capabilities and the
-//! lifecycle hooks ([`hooks`]). Anything it would otherwise silently ignore is refused by
-//! name instead.
+//! lifecycle hooks ([`hooks`]) and every hardening field ([`security`]: read-only root,
+//! `noNewPrivileges`, seccomp, masked and read-only paths, rlimits, sysctls, the user).
+//! Anything it would otherwise silently ignore is refused by name instead.
+//!
+//! Absent hardening fields mean off, as in runc: config.json is the whole description,
+//! and the client (docker, podman) already wrote the defaults it wanted into it. See
+//! [`security`].
 
 mod hooks;
+mod security;
 
 use std::path::{Path, PathBuf};
 
@@ -39,16 +45,16 @@ pub enum BundleError {
     Missing(&'static str),
     /// A field vessel does not support has a value it cannot honour.
     #[error("{field}: {why}")]
-    Unsupported { field: String, why: &'static str },
+    Unsupported { field: String, why: String },
     /// A lifecycle hook failed; the container was stopped (or never started).
     #[error(transparent)]
     Hook(#[from] HookError),
 }
 
-fn unsupported(field: impl Into<String>, why: &'static str) -> BundleError {
+fn unsupported(field: impl Into<String>, why: impl Into<String>) -> BundleError {
     BundleError::Unsupported {
         field: field.into(),
-        why,
+        why: why.into(),
     }
 }
 
@@ -59,15 +65,21 @@ pub struct Bundle {
     pub spec: ContainerSpec,
     /// Its lifecycle hooks.
     pub hooks: Hooks,
+    /// What was skipped with a reason the caller should see (a label for a security
+    /// module the host does not run).
+    pub warnings: Vec<String>,
 }
 
 impl Bundle {
     /// Reads `bundle/config.json` for the container `id`; see [`spec_from_bundle`].
     pub fn load(bundle: &Path, id: &str) -> Result<Bundle, BundleError> {
         let config = Spec::load(bundle.join("config.json")).map_err(BundleError::Config)?;
+        let mut spec = spec_from_config(&config, bundle, id)?;
+        let warnings = security::apply(&config, &mut spec)?;
         Ok(Bundle {
-            spec: spec_from_config(&config, bundle, id)?,
+            spec,
             hooks: Hooks::from_config(&config)?,
+            warnings,
         })
     }
 }
@@ -94,12 +106,6 @@ fn spec_from_config(config: &Spec, bundle: &Path, id: &str) -> Result<ContainerS
         return Err(unsupported(
             "process.terminal",
             "vessel does not allocate a terminal for bundles; set it to false",
-        ));
-    }
-    if process.user().uid() != 0 || process.user().gid() != 0 {
-        return Err(unsupported(
-            "process.user",
-            "vessel runs a bundle's process as uid 0, gid 0 of its namespace; set both to 0",
         ));
     }
     let mut spec = ContainerSpec::new(rootfs, args)
@@ -494,5 +500,247 @@ mod tests {
             err.to_string(),
             "hooks.poststop[0]: the path must be absolute"
         );
+    }
+
+    /// MINIMAL with `extra` added to `process`, `linux` and `root` as given.
+    fn hardened(process: &str, linux: &str, root: &str) -> String {
+        MINIMAL
+            .replace(r#""cwd": "/tmp","#, &format!(r#""cwd": "/tmp", {process}"#))
+            .replace(r#""linux": {"#, &format!(r#""linux": {{{linux}"#))
+            .replace(
+                r#""path": "rootfs"}"#,
+                &format!(r#""path": "rootfs"{root}}}"#),
+            )
+    }
+
+    fn refusal(config: &str) -> String {
+        spec_from_bundle(bundle_with(config).path(), "box")
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn absent_hardening_fields_mean_off_as_in_runc() {
+        let spec = spec_from_bundle(bundle_with(MINIMAL).path(), "box").unwrap();
+        assert!(!spec.read_only_root);
+        let security = &spec.process_security;
+        assert!(!security.no_new_privileges);
+        assert_eq!(security.seccomp, crate::security::Seccomp::Unconfined);
+        assert!(spec.masked_paths.is_empty() && spec.readonly_paths.is_empty());
+        assert!(security.ulimits.is_empty() && security.sysctls.is_empty());
+        assert_eq!(security.user, None);
+        assert!(
+            security.new_session_keyring,
+            "no config field: vessel's default"
+        );
+    }
+
+    #[test]
+    fn root_readonly_becomes_a_read_only_root() {
+        let config = hardened("", "", r#", "readonly": true"#);
+        assert!(
+            spec_from_bundle(bundle_with(&config).path(), "box")
+                .unwrap()
+                .read_only_root
+        );
+    }
+
+    #[test]
+    fn no_new_privileges_is_applied() {
+        let config = hardened(r#""noNewPrivileges": true,"#, "", "");
+        let spec = spec_from_bundle(bundle_with(&config).path(), "box").unwrap();
+        assert!(spec.process_security.no_new_privileges);
+    }
+
+    #[test]
+    fn masked_and_readonly_paths_become_the_lists() {
+        let config = hardened(
+            "",
+            r#""maskedPaths": ["/proc/kcore", "/sys/firmware"], "readonlyPaths": ["/proc/sys"],"#,
+            "",
+        );
+        let spec = spec_from_bundle(bundle_with(&config).path(), "box").unwrap();
+        assert_eq!(
+            spec.masked_paths,
+            [Path::new("/proc/kcore"), Path::new("/sys/firmware")]
+        );
+        assert_eq!(spec.readonly_paths, [Path::new("/proc/sys")]);
+    }
+
+    // ANCHOR: bundle_seccomp_test
+    #[test]
+    fn linux_seccomp_becomes_the_profile() {
+        let config = hardened(
+            "",
+            r#""seccomp": {"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 38,
+                "architectures": ["SCMP_ARCH_X86_64"],
+                "syscalls": [{"names": ["read", "write"], "action": "SCMP_ACT_ALLOW"},
+                             {"names": ["personality"], "action": "SCMP_ACT_ALLOW",
+                              "args": [{"index": 0, "value": 8, "op": "SCMP_CMP_EQ"}]},
+                             {"names": ["keyctl"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]},"#,
+            "",
+        );
+        let spec = spec_from_bundle(bundle_with(&config).path(), "box").unwrap();
+        let crate::security::Seccomp::Profile(profile) = spec.process_security.seccomp else {
+            panic!("a profile");
+        };
+        assert_eq!(profile.default_action, "SCMP_ACT_ERRNO");
+        assert_eq!(profile.default_errno_ret, Some(38));
+        assert_eq!(profile.architectures, ["SCMP_ARCH_X86_64"]);
+        assert_eq!(profile.syscalls.len(), 3);
+        assert_eq!(profile.syscalls[0].names, ["read", "write"]);
+        let arg = &profile.syscalls[1].args[0];
+        assert_eq!(
+            (arg.index, arg.value, arg.op.as_str()),
+            (0, 8, "SCMP_CMP_EQ")
+        );
+        assert_eq!(profile.syscalls[2].errno_ret, Some(1));
+        assert!(
+            crate::security::seccomp::compile(
+                &profile,
+                crate::security::seccomp::Target {
+                    bounding: crate::capabilities::CapSet::EMPTY,
+                    kernel: (6, 1)
+                }
+            )
+            .is_ok()
+        );
+    }
+    // ANCHOR_END: bundle_seccomp_test
+
+    #[test]
+    fn seccomp_features_vessel_lacks_are_refused_by_name() {
+        let seccomp = |extra: &str| {
+            hardened(
+                "",
+                &format!(r#""seccomp": {{"defaultAction": "SCMP_ACT_ALLOW"{extra}}},"#),
+                "",
+            )
+        };
+        let err = refusal(&seccomp(r#", "flags": ["SECCOMP_FILTER_FLAG_LOG"]"#));
+        assert!(err.starts_with("linux.seccomp.flags:"), "{err}");
+        let err = refusal(&seccomp(r#", "listenerPath": "/run/agent.sock""#));
+        assert!(err.starts_with("linux.seccomp.listenerPath:"), "{err}");
+        let err = refusal(&seccomp(
+            r#", "syscalls": [{"names": ["mount"], "action": "SCMP_ACT_NOTIFY"}]"#,
+        ));
+        assert!(
+            err.starts_with("linux.seccomp.syscalls[0].action:"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn rlimits_become_ulimits() {
+        let config = hardened(
+            r#""rlimits": [{"type": "RLIMIT_NOFILE", "soft": 1024, "hard": 2048},
+                           {"type": "RLIMIT_CORE", "soft": 0, "hard": 0}],"#,
+            "",
+            "",
+        );
+        let spec = spec_from_bundle(bundle_with(&config).path(), "box").unwrap();
+        let ulimits = &spec.process_security.ulimits;
+        assert_eq!(ulimits.len(), 2);
+        assert_eq!(
+            (
+                ulimits[0].name,
+                ulimits[0].resource,
+                ulimits[0].soft,
+                ulimits[0].hard
+            ),
+            ("nofile", libc::RLIMIT_NOFILE, 1024, 2048)
+        );
+        assert_eq!((ulimits[1].name, ulimits[1].hard), ("core", 0));
+        let err = refusal(&hardened(
+            r#""rlimits": [{"type": "RLIMIT_NOFILE", "soft": 9, "hard": 2}],"#,
+            "",
+            "",
+        ));
+        assert!(err.starts_with("process.rlimits[RLIMIT_NOFILE]:"), "{err}");
+    }
+
+    #[test]
+    fn only_namespaced_sysctls_are_taken() {
+        let ipc = MINIMAL.replace(r#"{"type": "uts"}"#, r#"{"type": "uts"}, {"type": "ipc"}"#);
+        let config = ipc.replace(
+            r#""linux": {"#,
+            r#""linux": {"sysctl": {"kernel.msgmax": "65536"},"#,
+        );
+        let spec = spec_from_bundle(bundle_with(&config).path(), "box").unwrap();
+        assert_eq!(spec.process_security.sysctls[0].key, "kernel.msgmax");
+        assert_eq!(spec.process_security.sysctls[0].value, "65536");
+        let host = ipc.replace(
+            r#""linux": {"#,
+            r#""linux": {"sysctl": {"kernel.core_pattern": "|/x"},"#,
+        );
+        let err = refusal(&host);
+        assert!(
+            err.starts_with("linux.sysctl[kernel.core_pattern]: not namespaced"),
+            "{err}"
+        );
+        let err = refusal(&hardened(
+            "",
+            r#""sysctl": {"net.ipv4.ip_forward": "1"},"#,
+            "",
+        ));
+        assert!(err.contains("needs a network namespace"), "{err}");
+    }
+
+    #[test]
+    fn process_user_becomes_the_user_request() {
+        let config = MINIMAL.replace(
+            r#""user": {"uid": 0, "gid": 0}"#,
+            r#""user": {"uid": 1000, "gid": 100, "additionalGids": [10, 20], "umask": 18}"#,
+        );
+        let spec = spec_from_bundle(bundle_with(&config).path(), "box").unwrap();
+        let user = spec.process_security.user.expect("a user");
+        assert_eq!(user.user, "1000:100");
+        assert_eq!(user.group_add, ["10", "20"]);
+        let umask = config.replace(r#""umask": 18"#, r#""umask": 0"#);
+        assert!(refusal(&umask).starts_with("process.user.umask:"));
+    }
+
+    #[test]
+    fn other_hardening_fields_are_refused_by_name() {
+        for (process, linux, field) in [
+            (r#""oomScoreAdj": 100,"#, "", "process.oomScoreAdj"),
+            (
+                r#""scheduler": {"policy": "SCHED_FIFO"},"#,
+                "",
+                "process.scheduler",
+            ),
+            (
+                r#""ioPriority": {"class": "IOPRIO_CLASS_RT", "priority": 1},"#,
+                "",
+                "process.ioPriority",
+            ),
+            ("", r#""intelRdt": {"closID": "x"},"#, "linux.intelRdt"),
+            (
+                "",
+                r#""personality": {"domain": "LINUX32"},"#,
+                "linux.personality",
+            ),
+            (
+                "",
+                r#""rootfsPropagation": "shared","#,
+                "linux.rootfsPropagation",
+            ),
+        ] {
+            let err = refusal(&hardened(process, linux, ""));
+            assert!(err.starts_with(&format!("{field}:")), "{field}: {err}");
+        }
+        let private = hardened("", r#""rootfsPropagation": "rprivate","#, "");
+        assert!(spec_from_bundle(bundle_with(&private).path(), "box").is_ok());
+        let label = hardened(r#""apparmorProfile": "docker-default","#, "", "");
+        match (
+            security::host_runs_lsm("apparmor"),
+            Bundle::load(bundle_with(&label).path(), "box"),
+        ) {
+            (true, Err(err)) => assert!(err.to_string().starts_with("process.apparmorProfile:")),
+            (false, Ok(bundle)) => {
+                assert!(bundle.warnings[0].starts_with("process.apparmorProfile ignored"))
+            }
+            (runs, outcome) => panic!("apparmor on the host: {runs}, bundle: {outcome:?}"),
+        }
     }
 }
