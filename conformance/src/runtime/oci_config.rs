@@ -7,7 +7,8 @@
 //! `/dev` with `/dev/pts` and `/dev/shm`, a read-only `/sys`, docker's 14 capabilities,
 //! no `no_new_privs`, docker's masked and read-only paths and its device cgroup
 //! allow-list ([`crate::docker_defaults`]). So the security checks compare the same
-//! defaults on every runtime. (Not yet docker's seccomp profile: see the README.)
+//! defaults on every runtime, with docker's seccomp profile from vessel's own table
+//! ([`seccomp`]), resolved for the container's capabilities as docker does.
 
 use std::path::Path;
 use std::str::FromStr;
@@ -17,8 +18,8 @@ use oci_spec::runtime::{
     Capabilities, Capability, LinuxBuilder, LinuxCapabilitiesBuilder, LinuxCpuBuilder,
     LinuxDeviceCgroup, LinuxDeviceCgroupBuilder, LinuxDeviceType, LinuxIdMappingBuilder,
     LinuxMemoryBuilder, LinuxNamespace, LinuxNamespaceBuilder, LinuxNamespaceType,
-    LinuxPidsBuilder, LinuxResourcesBuilder, Mount, MountBuilder, ProcessBuilder, RootBuilder,
-    Spec, SpecBuilder, UserBuilder,
+    LinuxPidsBuilder, LinuxResourcesBuilder, LinuxSeccomp, Mount, MountBuilder, ProcessBuilder,
+    RootBuilder, Spec, SpecBuilder, UserBuilder,
 };
 
 use super::{Request, USERNS_COUNT, USERNS_FIRST_HOST_ID};
@@ -52,6 +53,14 @@ pub fn device_rules() -> Result<Vec<LinuxDeviceCgroup>, OciSpecError> {
         builder.build()
     });
     std::iter::once(Ok(deny_all)).chain(allowed).collect()
+}
+
+/// docker's default seccomp profile, as vessel applies it to its own containers, in
+/// `linux.seccomp` form for a container with the bounding set `bounding`.
+pub fn seccomp(bounding: ::vessel::capabilities::CapSet) -> Result<LinuxSeccomp, OciSpecError> {
+    let json = ::vessel::security::seccomp::docker_default_oci_json(bounding)
+        .map_err(|e| OciSpecError::Other(e.to_string()))?;
+    serde_json::from_value(json).map_err(|e| OciSpecError::Other(e.to_string()))
 }
 
 /// The config for `request` on `rootfs`, with its cgroup at `cgroups_path`.
@@ -114,7 +123,8 @@ pub fn config(request: &Request, rootfs: &Path, cgroups_path: &Path) -> Result<S
         // youki 0.7.0 refuses "rprivate": UnknownRootfsPropagation).
         .rootfs_propagation("private")
         .masked_paths(strings(&docker_defaults::MASKED_PATHS))
-        .readonly_paths(strings(&docker_defaults::READONLY_PATHS));
+        .readonly_paths(strings(&docker_defaults::READONLY_PATHS))
+        .seccomp(seccomp(wanted)?);
     if request.userns {
         let map = LinuxIdMappingBuilder::default()
             .container_id(0u32)
@@ -249,6 +259,16 @@ mod tests {
         let linux = spec.linux().as_ref().unwrap();
         assert_eq!(linux.masked_paths().as_deref().unwrap(), MASKED_PATHS);
         assert_eq!(linux.readonly_paths().as_deref().unwrap(), READONLY_PATHS);
+        let seccomp = linux.seccomp().as_ref().expect("docker's seccomp profile");
+        let allowed: Vec<&String> = seccomp
+            .syscalls()
+            .iter()
+            .flatten()
+            .filter(|r| r.action() == oci_spec::runtime::LinuxSeccompAction::ScmpActAllow)
+            .flat_map(|r| r.names())
+            .collect();
+        assert!(allowed.iter().any(|n| *n == "read"));
+        assert!(!allowed.iter().any(|n| *n == "keyctl"), "keyctl is refused");
         let devices = linux
             .resources()
             .as_ref()

@@ -264,7 +264,7 @@ fn condition(arg: &ArgCondition) -> Result<SeccompCondition, SeccompError> {
 }
 
 /// Whether docker's `includes`/`excludes` keep `rule` for `target`.
-fn applies(rule: &SyscallRule, target: Target) -> Result<bool, SeccompError> {
+pub(super) fn applies(rule: &SyscallRule, target: Target) -> Result<bool, SeccompError> {
     if let Some(excludes) = &rule.excludes
         && (excludes.arches.iter().any(|a| a == NATIVE_ARCH)
             || any_cap(&excludes.caps, target.bounding)?

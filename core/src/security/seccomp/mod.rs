@@ -4,7 +4,8 @@
 //! - [`profile`]: docker's profile format (`--security-opt seccomp=FILE.json`), which
 //!   the OCI bundle's `linux.seccomp` can feed too;
 //! - [`default_profile`]: docker's default profile, vessel's own table of it;
-//! - [`compile`]: profile + capabilities → BPF, with `seccompiler`.
+//! - [`compile`]: profile + capabilities → BPF, with `seccompiler`;
+//! - [`oci_json`]: a profile as OCI `linux.seccomp` JSON, for other runtimes.
 //!
 //! The parent compiles; the child only installs the program
 //! ([`crate::plan::Step::Seccomp`]), as the last step before `execve` when
@@ -13,6 +14,7 @@
 
 pub mod compile;
 pub mod default_profile;
+pub mod oci_json;
 pub mod profile;
 mod syscalls_x86_64;
 
@@ -20,6 +22,7 @@ use std::path::PathBuf;
 
 pub use compile::{Target, compile};
 pub use default_profile::docker_default;
+pub use oci_json::{docker_default_oci_json, to_oci_json};
 pub use profile::Profile;
 
 /// The seccomp filter a container gets.
