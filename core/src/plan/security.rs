@@ -65,6 +65,7 @@ pub fn sysctl_steps(security: &ProcessSecurity, root: &Path) -> Result<Vec<Step>
         .collect()
 }
 
+// ANCHOR: compile_seccomp
 /// The compiled filter, if the container has one; `bounding` is the bounding set the
 /// command will have (the profile's capability conditions read it).
 pub fn compile_seccomp(security: &ProcessSecurity, bounding: CapSet) -> Result<Option<Step>> {
@@ -78,6 +79,7 @@ pub fn compile_seccomp(security: &ProcessSecurity, bounding: CapSet) -> Result<O
     let program = seccomp::compile(&profile, target)?;
     Ok(Some(Step::Security(SecurityStep::InstallSeccomp(program))))
 }
+// ANCHOR_END: compile_seccomp
 
 /// Step 3: what needs privileges the capability steps take away.
 pub fn before_capabilities(security: &ProcessSecurity, seccomp: &mut Option<Step>) -> Vec<Step> {
