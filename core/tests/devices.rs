@@ -164,12 +164,16 @@ fn an_added_rule_opens_exactly_that_device() {
     let spec = probing(&make_and_probe(&HOST_DEVICES[..2]))
         .devices(Some(DeviceRules::docker_default().allow(kvm)));
     let (stdout, _) = run(&spec);
-    let kvm = if Path::new("/dev/kvm").exists() {
-        "kvm opened"
+    let got = lines(&stdout);
+    assert_eq!(got.len(), 2, "{got:?}");
+    // Without a kvm driver the open still passes the device cgroup and fails in the
+    // kernel's char-device lookup: ENXIO or ENODEV by kernel, never EPERM.
+    if Path::new("/dev/kvm").exists() {
+        assert_eq!(got[0], "kvm opened");
     } else {
-        "kvm No such device or address"
-    };
-    assert_eq!(lines(&stdout), [kvm, "kmsg Operation not permitted"]);
+        assert!(got[0].starts_with("kvm No such device"), "{got:?}");
+    }
+    assert_eq!(got[1], "kmsg Operation not permitted");
 }
 
 #[test]
