@@ -3,23 +3,8 @@
 
 mod cli_support;
 
-use std::process::Output;
-
-use cli_support::{kill_and_wait, start_sleeper, text, vessel, vessel_in};
+use cli_support::{kill_and_wait, run, start_sleeper, text, vessel, vessel_in};
 use vessel::capabilities::{self, CapSet, DOCKER_DEFAULT};
-
-/// `vessel run --rm ARGS -- COMMAND…` in a run directory of its own.
-fn run(options: &[&str], command: &[&str]) -> Output {
-    let dir = tempfile::tempdir().unwrap();
-    let args: Vec<&str> = ["run", "--rm"]
-        .iter()
-        .chain(options)
-        .chain(&["--"])
-        .chain(command)
-        .copied()
-        .collect();
-    vessel(dir.path(), &args)
-}
 
 /// The five sets the command sees, from `grep Cap /proc/self/status` inside.
 fn sets_inside(options: &[&str]) -> capabilities::Capabilities {

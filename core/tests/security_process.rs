@@ -10,21 +10,8 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::process::{Output, Stdio};
 
-use cli_support::{kill_and_wait, start_sleeper, text, vessel, vessel_in};
+use cli_support::{kill_and_wait, run, start_sleeper, text, vessel, vessel_in};
 use security_support::{PROBE, probe_volume};
-
-/// `vessel run --rm OPTIONS -- COMMAND…` in a run directory of its own.
-fn run(options: &[&str], command: &[&str]) -> Output {
-    let dir = tempfile::tempdir().unwrap();
-    let args: Vec<&str> = ["run", "--rm"]
-        .iter()
-        .chain(options)
-        .chain(&["--"])
-        .chain(command)
-        .copied()
-        .collect();
-    vessel(dir.path(), &args)
-}
 
 /// Runs the probe in a default container with `options`, returns its one-line answer.
 fn probe(options: &[&str], call: &[&str]) -> String {

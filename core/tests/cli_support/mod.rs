@@ -25,6 +25,19 @@ pub fn vessel(run_dir: &Path, args: &[&str]) -> Output {
     vessel_in(run_dir).args(args).output().expect("run vessel")
 }
 
+/// `vessel run --rm OPTIONS -- COMMAND` in a run directory of its own, to completion.
+pub fn run(options: &[&str], command: &[&str]) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    let args: Vec<&str> = ["run", "--rm"]
+        .iter()
+        .chain(options)
+        .chain(&["--"])
+        .chain(command)
+        .copied()
+        .collect();
+    vessel(dir.path(), &args)
+}
+
 /// Lossy UTF-8, for output in assertions.
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
