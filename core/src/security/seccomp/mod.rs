@@ -14,6 +14,8 @@
 
 pub mod compile;
 pub mod default_profile;
+#[cfg(test)]
+mod interpret;
 pub mod oci_json;
 pub mod profile;
 mod syscalls_x86_64;
