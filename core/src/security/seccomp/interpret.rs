@@ -61,9 +61,9 @@ fn word(call: Call, offset: u32) -> u32 {
         0 => call.nr,
         4 => call.arch,
         8 | 12 => 0,
-        16..=63 if offset % 4 == 0 => {
+        16..=63 if offset.is_multiple_of(4) => {
             let arg = call.args[(offset as usize - 16) / 8];
-            if offset % 8 == 0 {
+            if offset.is_multiple_of(8) {
                 arg as u32
             } else {
                 (arg >> 32) as u32
