@@ -5,7 +5,9 @@
 //! Each round runs every runtime once, in turn; the first rounds are warm-up. The table
 //! gives median and p90 wall time and each runtime's ratio to vessel, plus two floors:
 //! starting a static `true` at all, and starting it in the same namespaces with
-//! `unshare(1)`. A runtime that is not installed is installed (runc and crun from Debian,
+//! `unshare(1)`. Each runtime runs two bundles: one with docker's default hardening
+//! (capabilities, seccomp, masked paths, device cgroup; what a default `vessel run`
+//! gets) and one without, so the table shows what the hardening costs. A runtime that is not installed is installed (runc and crun from Debian,
 //! youki with cargo); one that cannot run here is listed with the reason.
 
 use std::fs;
@@ -13,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::bundle::Hardening;
 use crate::peer_cgroups::PeerCgroups;
 use crate::wait;
 use crate::{bundle, criterion_output, packages, shell};
@@ -110,15 +113,29 @@ pub fn run(runs: Option<usize>) -> Result<(), String> {
         fs::remove_dir_all(&work).map_err(|e| format!("clean {WORK_DIR}: {e}"))?;
     }
     let cgroups = PeerCgroups::prepare();
-    let bundle = bundle::write(
+    let hardened = bundle::write(
         &work.join("bundle"),
         Path::new(rootfs.trim()),
         cgroups.path(),
+        Hardening::DockerDefaults,
     )?;
-    let mut contenders = contenders(&vessel, &bundle, &work);
+    let bare = bundle::write(
+        &work.join("bundle-no-hardening"),
+        Path::new(rootfs.trim()),
+        cgroups.path(),
+        Hardening::Off,
+    )?;
+    let mut contenders = floors();
+    contenders.extend(runtimes(&vessel, &hardened, &work, ""));
+    contenders.extend(runtimes(&vessel, &bare, &work, ", no hardening"));
     for round in 0..WARM_UP_ROUNDS + runs {
         for contender in contenders.iter_mut().filter(|c| c.failure.is_none()) {
-            let id = format!("{}-{round}", contender.name.replace(' ', "-"));
+            let id = format!(
+                "{}-{round}",
+                contender
+                    .name
+                    .replace(|c: char| !c.is_ascii_alphanumeric(), "-")
+            );
             if let Some(elapsed) = contender.run_once(&id)
                 && round >= WARM_UP_ROUNDS
             {
@@ -136,10 +153,10 @@ pub fn run(runs: Option<usize>) -> Result<(), String> {
     Ok(())
 }
 
-fn contenders(vessel: &Path, bundle: &Path, work: &Path) -> Vec<Contender> {
-    let bundle = bundle.display().to_string();
+/// Starting a static `true` at all, and in the same namespaces with `unshare(1)`.
+fn floors() -> Vec<Contender> {
     let busybox = "/bin/busybox".to_owned();
-    let mut all = vec![
+    vec![
         Contender::new("floor: exec true", vec![busybox.clone(), "true".into()]),
         Contender::new(
             "floor: unshare -pmuinC true",
@@ -149,20 +166,26 @@ fn contenders(vessel: &Path, bundle: &Path, work: &Path) -> Vec<Contender> {
             .map(str::to_owned)
             .to_vec(),
         ),
-        Contender::new(
-            "vessel",
-            vec![
-                vessel.display().to_string(),
-                "run".into(),
-                "--bundle".into(),
-                bundle.clone(),
-                "{id}".into(),
-            ],
-        ),
-    ];
+    ]
+}
+
+/// vessel, runc, crun and youki on `bundle`, their names followed by `suffix`.
+fn runtimes(vessel: &Path, bundle: &Path, work: &Path, suffix: &str) -> Vec<Contender> {
+    let bundle = bundle.display().to_string();
+    let mut all = vec![Contender::new(
+        &format!("vessel{suffix}"),
+        vec![
+            vessel.display().to_string(),
+            "run".into(),
+            "--bundle".into(),
+            bundle.clone(),
+            "{id}".into(),
+        ],
+    )];
     for runtime in ["runc", "crun", "youki"] {
+        let name = format!("{runtime}{suffix}");
         let Some(program) = packages::find_program(runtime) else {
-            let mut missing = Contender::new(runtime, Vec::new());
+            let mut missing = Contender::new(&name, Vec::new());
             missing.failure = Some("not installed, and installing it failed".into());
             all.push(missing);
             continue;
@@ -170,7 +193,7 @@ fn contenders(vessel: &Path, bundle: &Path, work: &Path) -> Vec<Contender> {
         let state = work.join("state").join(runtime).display().to_string();
         let program = program.display().to_string();
         let mut contender = Contender::new(
-            runtime,
+            &name,
             vec![
                 program.clone(),
                 "--root".into(),
@@ -215,7 +238,8 @@ fn table(contenders: &[Contender], runs: usize) -> String {
         .and_then(|(_, m)| *m);
     let mut out = format!(
         "Start-up of one OCI bundle (/bin/true; pid, net, ipc, uts, mount, cgroup namespaces; \
-         cgroup with memory and pids limits), {runs} interleaved runs each after {WARM_UP_ROUNDS} \
+         cgroup with memory and pids limits; docker's capabilities, seccomp profile, masked paths \
+         and device cgroup unless the row says \"no hardening\"), {runs} interleaved runs each after {WARM_UP_ROUNDS} \
          warm-up rounds.\n\n| runtime | median | p90 | × vessel |\n|---|---:|---:|---:|\n"
     );
     let mut notes = String::new();
