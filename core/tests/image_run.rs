@@ -186,6 +186,7 @@ fn an_image_of_many_layers_mounts_past_the_option_page_limit() {
         layers,
         config: base.config.clone(),
         created: 0,
+        history: Vec::new(),
     };
     store.save(&tall).unwrap();
     let (out, layers) = run_in(

@@ -89,25 +89,60 @@ impl ImageArgs {
 }
 
 impl ContainerRoot {
-    /// Adds the overlay, the image's environment (before the caller's `-e`) and the
-    /// volumes to `spec`.
-    pub fn apply(&self, mut spec: ContainerSpec, volumes: &[Volume]) -> ContainerSpec {
+    // ANCHOR: apply_image_config
+    /// Adds the overlay, the image's environment (before the caller's `-e`), the
+    /// volumes, and an anonymous volume for each of the image's `VOLUME`s that no `-v`
+    /// mounts over, to `spec`.
+    pub fn apply(&self, mut spec: ContainerSpec, volumes: &[Volume]) -> Result<ContainerSpec> {
         if let Some(layers) = &self.layers {
             let user_env = std::mem::take(&mut spec.env);
             spec = spec.overlay(layers.overlay());
-            for entry in layers.record().config.env.iter().chain(&user_env) {
+            let config = &layers.record().config;
+            for entry in config.env.iter().chain(&user_env) {
                 spec = spec.env(entry.clone());
+            }
+            for (index, target) in config.volumes.iter().enumerate() {
+                let target = PathBuf::from(target);
+                let named = Volume {
+                    host: PathBuf::from("/"),
+                    container: target.clone(),
+                    read_only: false,
+                };
+                if volumes
+                    .iter()
+                    .any(|v| v.relative_target() == named.relative_target())
+                {
+                    continue;
+                }
+                let volume = Volume {
+                    host: layers.anonymous_volume(index)?,
+                    container: target,
+                    read_only: false,
+                };
+                volume.check()?;
+                spec = spec.volume(volume);
             }
         }
         for volume in volumes {
             spec = spec.volume(volume.clone());
         }
-        spec
+        Ok(spec)
     }
+
+    /// The image's `USER`, for an image-based container that sets one.
+    pub fn image_user(&self) -> Option<&str> {
+        self.layers
+            .as_ref()
+            .map(|l| l.record().config.user.as_str())
+            .filter(|user| !user.is_empty())
+    }
+    // ANCHOR_END: apply_image_config
 
     /// The image's working directory (`WORKDIR`), for an image-based container.
     pub fn image_workdir(&self) -> Option<&str> {
-        self.layers.as_ref().map(|l| l.record().config.cwd.as_str())
+        self.layers
+            .as_ref()
+            .map(|l| l.record().config.working_dir())
     }
 
     /// The container's own init layer, for an image-based container.

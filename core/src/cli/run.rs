@@ -146,7 +146,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
     ) {
         spec = spec.env(format!("TERM={term}"));
     }
-    spec = root.apply(spec, &args.layers.volumes);
+    spec = root.apply(spec, &args.layers.volumes)?;
     for entry in args.env {
         spec = spec.env(entry);
     }
@@ -160,6 +160,13 @@ pub fn run(args: RunArgs) -> Result<i32> {
     spec = args.capabilities.apply(spec)?;
     spec = args.devices.apply(spec)?;
     spec = args.security.apply(spec, args.capabilities.privileged)?;
+    // The image's USER, unless --user says otherwise (--group-add still applies).
+    if let (None, Some(user)) = (&args.security.user, root.image_user()) {
+        spec.process_security.user = Some(crate::security::UserRequest {
+            user: user.to_owned(),
+            group_add: args.security.group_add.clone(),
+        });
+    }
     spec = args.filesystem.apply(spec)?;
     if args.init && !spec.argv.is_empty() {
         let init_layer = root.init_layer();

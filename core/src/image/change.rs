@@ -82,7 +82,7 @@ pub fn apply(config: &mut ImageConfig, changes: &[Change]) {
                 config.env.retain(|entry| !entry.starts_with(&prefix));
                 config.env.push(format!("{key}={value}"));
             }
-            Change::Workdir(dir) => config.cwd = dir.clone(),
+            Change::Workdir(dir) => config.working_dir = dir.clone(),
         }
     }
 }
@@ -109,7 +109,7 @@ mod tests {
         );
         assert_eq!(config.cmd, ["sleep", "5"]);
         assert_eq!(config.env, ["GREETING=hello world", "PATH=/bin"]);
-        assert_eq!(config.cwd, "/srv");
+        assert_eq!(config.working_dir, "/srv");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! `vessel commit`: a container's changes become a new layer on top of its image.
 
 use super::change::{Change, apply};
-use super::config::Image;
+use super::config::{HistoryEntry, Image};
 use super::error::ImageError;
 use super::name::validate_name;
 use super::store::Store;
@@ -27,15 +27,23 @@ pub fn commit_with_changes(
     let _lock = store.lock()?;
     let upper = store.container_upper(&record.id);
     let (digest, summary) = store.pack_layer(&upper, SourceKind::Overlay)?;
-    let mut layers = record.layers;
-    layers.push(digest);
     let mut config = record.config;
     apply(&mut config, changes);
+    // A record older than history lists no step for its layers: fill those in first.
+    let mut history = Image::history_covering(record.history, &record.layers);
+    history.push(HistoryEntry::layer(format!(
+        "vessel commit {} ({})",
+        record.id,
+        record.command.join(" ")
+    )));
+    let mut layers = record.layers;
+    layers.push(digest);
     let image = Image {
         name: name.to_owned(),
         layers,
         config,
         created: super::now(),
+        history,
     };
     store.save(&image)?;
     Ok((image, summary))

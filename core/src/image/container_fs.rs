@@ -9,7 +9,7 @@ use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::config::{Image, ImageConfig};
+use super::config::{HistoryEntry, Image, ImageConfig};
 use super::error::ImageError;
 use super::init_layer;
 use super::store::{Store, write_json};
@@ -30,6 +30,9 @@ pub struct ContainerRecord {
     pub layers: Vec<Digest>,
     /// That image's config, which a commit carries over.
     pub config: ImageConfig,
+    /// That image's history, which a commit extends.
+    #[serde(default)]
+    pub history: Vec<HistoryEntry>,
     /// The command it ran.
     pub command: Vec<String>,
     /// When it was made (seconds since the epoch).
@@ -84,6 +87,7 @@ impl ContainerFs {
                 image: image.name.clone(),
                 layers: image.layers.clone(),
                 config: image.config.clone(),
+                history: image.history.clone(),
                 command: command.to_vec(),
                 created: super::now(),
             };
@@ -125,6 +129,15 @@ impl ContainerFs {
     /// The init layer.
     pub fn init(&self) -> PathBuf {
         self.dir.join("init")
+    }
+
+    /// A new, empty directory for the anonymous volume that the image's `VOLUME`
+    /// `target` gets, under the container's directory, so it goes when the container's
+    /// layers go (as docker's anonymous volumes go with `docker rm -v` / `--rm`).
+    pub fn anonymous_volume(&self, index: usize) -> Result<PathBuf, ImageError> {
+        let dir = self.dir.join("volumes").join(index.to_string());
+        fs::create_dir_all(&dir).map_err(ImageError::store("create anonymous volume", &dir))?;
+        Ok(dir)
     }
 
     /// The overlay to mount: init layer on top of the image's layers, then the upper.

@@ -25,7 +25,7 @@ mod store;
 
 pub use change::{Change, apply as apply_changes};
 pub use commit::{commit, commit_with_changes};
-pub use config::{Image, ImageConfig};
+pub use config::{HistoryEntry, Image, ImageConfig, rfc3339};
 pub use container_fs::{ContainerFs, ContainerRecord};
 pub use error::ImageError;
 pub use name::validate_name;

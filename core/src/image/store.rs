@@ -6,7 +6,7 @@ use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use super::config::{Image, ImageConfig};
+use super::config::{HistoryEntry, Image, ImageConfig};
 use super::container_fs::ContainerRecord;
 use super::error::ImageError;
 use super::name::validate_name;
@@ -191,6 +191,10 @@ impl Store {
             layers: vec![digest],
             config: ImageConfig::default(),
             created: super::now(),
+            history: vec![HistoryEntry::layer(format!(
+                "vessel image import {}",
+                source.display()
+            ))],
         };
         self.save(&image)?;
         Ok((image, summary))
@@ -282,6 +286,7 @@ impl Store {
             layers: vec![digest],
             config: ImageConfig::default(),
             created: super::now(),
+            history: vec![HistoryEntry::layer("vessel default rootfs")],
         })
     }
 
