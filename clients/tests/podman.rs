@@ -19,3 +19,8 @@ fn run_and_print(podman: &Podman) {
 fn runc_run_and_print() {
     with_podman("runc_run_and_print", runtime::runc(), run_and_print);
 }
+
+#[test]
+fn vessel_run_and_print() {
+    with_podman("vessel_run_and_print", runtime::vessel(), run_and_print);
+}

@@ -10,7 +10,9 @@
 //! [`security`].
 
 mod hooks;
+mod mounts;
 mod security;
+pub mod state;
 
 use std::path::{Path, PathBuf};
 
@@ -22,17 +24,6 @@ use crate::cgroups::{CgroupSpec, CpuQuota, CpuSet, DEFAULT_CPU_PERIOD_US, Resour
 use crate::namespaces::{Namespace, Namespaces};
 use crate::spec::ContainerSpec;
 use crate::userns::{IdMapping, IdRange};
-
-/// The mounts vessel makes in every container; a bundle may list these and no others.
-const STANDARD_MOUNTS: [&str; 7] = [
-    "/proc",
-    "/dev",
-    "/dev/pts",
-    "/dev/shm",
-    "/sys",
-    "/dev/mqueue",
-    "/sys/fs/cgroup",
-];
 
 /// Why a bundle cannot be run.
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +59,13 @@ pub struct Bundle {
     /// What was skipped with a reason the caller should see (a label for a security
     /// module the host does not run).
     pub warnings: Vec<String>,
+    /// `process.terminal`: the caller must give a console socket (`create
+    /// --console-socket`), through which the pty's master is sent.
+    pub terminal: bool,
+    /// `process.consoleSize` as `(rows, cols)`, or 24×80.
+    pub console_size: (u16, u16),
+    /// config.json's annotations.
+    pub annotations: std::collections::HashMap<String, String>,
 }
 
 impl Bundle {
@@ -76,12 +74,42 @@ impl Bundle {
         let config = Spec::load(bundle.join("config.json")).map_err(BundleError::Config)?;
         let mut spec = spec_from_config(&config, bundle, id)?;
         let warnings = security::apply(&config, &mut spec)?;
+        let process = config.process().as_ref();
+        let size = process.and_then(|p| p.console_size());
         Ok(Bundle {
             spec,
             hooks: Hooks::from_config(&config)?,
             warnings,
+            terminal: process.and_then(|p| p.terminal()) == Some(true),
+            console_size: size.map_or((24, 80), |s| {
+                (
+                    u16::try_from(s.height()).unwrap_or(u16::MAX),
+                    u16::try_from(s.width()).unwrap_or(u16::MAX),
+                )
+            }),
+            annotations: config.annotations().clone().unwrap_or_default(),
         })
     }
+}
+
+/// The spec of a process `vessel exec --process FILE` starts in container `id`: the
+/// bundle's config.json with its `process` replaced by `process` (FILE's JSON), so the
+/// container's own seccomp profile, masked paths and device rules stay, and the
+/// process's args, env, cwd, user, capabilities, rlimits and `noNewPrivileges` are the
+/// new ones. Returns the spec and whether the process asks for a terminal.
+pub fn exec_spec(
+    bundle: &Path,
+    id: &str,
+    process: oci_spec::runtime::Process,
+) -> Result<(ContainerSpec, bool), BundleError> {
+    let mut config = Spec::load(bundle.join("config.json")).map_err(BundleError::Config)?;
+    let terminal = process.terminal() == Some(true);
+    config.set_process(Some(process));
+    let mut spec = spec_from_config(&config, bundle, id)?;
+    security::apply(&config, &mut spec)?;
+    // Sysctls belong to the container, set once by create.
+    spec.process_security.sysctls.clear();
+    Ok((spec, terminal))
 }
 
 /// Reads `bundle/config.json` and turns it into a [`ContainerSpec`] for the container
@@ -102,12 +130,6 @@ fn spec_from_config(config: &Spec, bundle: &Path, id: &str) -> Result<ContainerS
         .clone()
         .filter(|args| !args.is_empty())
         .ok_or(BundleError::Missing("process.args"))?;
-    if process.terminal() == Some(true) {
-        return Err(unsupported(
-            "process.terminal",
-            "vessel does not allocate a terminal for bundles; set it to false",
-        ));
-    }
     let mut spec = ContainerSpec::new(rootfs, args)
         .cwd(process.cwd())
         .namespaces(namespaces(config)?);
@@ -119,15 +141,7 @@ fn spec_from_config(config: &Spec, bundle: &Path, id: &str) -> Result<ContainerS
     if let Some(hostname) = config.hostname() {
         spec = spec.hostname(hostname);
     }
-    for mount in config.mounts().iter().flatten() {
-        let destination = mount.destination().to_string_lossy().into_owned();
-        if !STANDARD_MOUNTS.contains(&destination.as_str()) {
-            return Err(unsupported(
-                format!("mounts[{destination}]"),
-                "vessel makes only its standard mounts (/proc, /dev, /dev/pts, /dev/shm, /sys)",
-            ));
-        }
-    }
+    mounts::apply(config, &mut spec)?;
     spec.cgroup = cgroup(config, id)?;
     (spec.devices, spec.device_nodes) = devices(config)?;
     spec.capabilities = process
