@@ -5,8 +5,8 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use vessel_clients::podman::{IMAGE, Podman};
 use vessel_clients::Skip;
+use vessel_clients::podman::{IMAGE, Podman};
 
 fn with_podman(test: &str, runtime: Result<std::path::PathBuf, Skip>, body: impl FnOnce(&Podman)) {
     match runtime.and_then(|r| Podman::new(&r)) {

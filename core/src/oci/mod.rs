@@ -130,9 +130,11 @@ fn spec_from_config(config: &Spec, bundle: &Path, id: &str) -> Result<ContainerS
         .clone()
         .filter(|args| !args.is_empty())
         .ok_or(BundleError::Missing("process.args"))?;
+    let (created, joined) = namespaces(config)?;
     let mut spec = ContainerSpec::new(rootfs, args)
         .cwd(process.cwd())
-        .namespaces(namespaces(config)?);
+        .namespaces(created);
+    spec.join_namespaces = joined;
     if let Some(mapping) = id_mapping(config)? {
         spec = spec.id_mapping(mapping);
     }
@@ -342,21 +344,18 @@ fn id_mapping(config: &Spec) -> Result<Option<IdMapping>, BundleError> {
 }
 // ANCHOR_END: bundle_id_mapping
 
-fn namespaces(config: &Spec) -> Result<Namespaces, BundleError> {
+/// `linux.namespaces`: the ones to create, and the ones to join by `path` (network, IPC
+/// and UTS; any other type with a path is refused by name).
+fn namespaces(config: &Spec) -> Result<(Namespaces, Vec<(Namespace, PathBuf)>), BundleError> {
     let listed = config
         .linux()
         .as_ref()
         .and_then(|linux| linux.namespaces().clone())
         .unwrap_or_default();
     let mut namespaces = Namespaces::empty();
+    let mut joined = Vec::new();
     for ns in listed {
-        if ns.path().is_some() {
-            return Err(unsupported(
-                format!("linux.namespaces[{}].path", ns.typ()),
-                "joining an existing namespace is not supported; remove the path",
-            ));
-        }
-        namespaces = namespaces.with(match ns.typ() {
+        let kind = match ns.typ() {
             LinuxNamespaceType::Mount => Namespace::Mount,
             LinuxNamespaceType::Cgroup => Namespace::Cgroup,
             LinuxNamespaceType::Uts => Namespace::Uts,
@@ -365,9 +364,22 @@ fn namespaces(config: &Spec) -> Result<Namespaces, BundleError> {
             LinuxNamespaceType::Pid => Namespace::Pid,
             LinuxNamespaceType::Network => Namespace::Network,
             LinuxNamespaceType::Time => Namespace::Time,
-        });
+        };
+        match ns.path() {
+            None => namespaces = namespaces.with(kind),
+            Some(path) if matches!(kind, Namespace::Network | Namespace::Ipc | Namespace::Uts) => {
+                joined.push((kind, path.clone()));
+            }
+            Some(_) => {
+                return Err(unsupported(
+                    format!("linux.namespaces[{}].path", ns.typ()),
+                    "vessel joins network, IPC and UTS namespaces by path; create this one \
+                     (remove the path)",
+                ));
+            }
+        }
     }
-    Ok(namespaces)
+    Ok((namespaces, joined))
 }
 
 #[cfg(test)]
@@ -453,10 +465,16 @@ mod tests {
             r#"{"type": "uts"}"#,
             r#"{"type": "uts", "path": "/proc/1/ns/uts"}"#,
         );
-        let err = spec_from_bundle(bundle_with(&joined).path(), "box").unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "linux.namespaces[uts].path: joining an existing namespace is not supported; remove the path"
+        assert!(spec_from_bundle(bundle_with(&joined).path(), "box").is_ok());
+        let joined_pid = MINIMAL.replace(
+            r#"{"type": "pid"}"#,
+            r#"{"type": "pid", "path": "/proc/1/ns/pid"}"#,
+        );
+        let err = spec_from_bundle(bundle_with(&joined_pid).path(), "box").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("linux.namespaces[pid].path: vessel joins network"),
+            "{err}"
         );
         let extra_mount = MINIMAL.replace("\"/proc\", \"type\"", "\"/data\", \"type\"");
         let err = spec_from_bundle(bundle_with(&extra_mount).path(), "box").unwrap_err();
