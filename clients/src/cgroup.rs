@@ -23,10 +23,13 @@ pub fn own_cgroup() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("/"))
 }
 
-/// A cgroup parent for one client run: `<own cgroup>/<name>-<pid>`, so two test
-/// processes never share it.
+/// A cgroup parent for one client run: `<own cgroup>/<name>-<pid>-<n>`, so no two
+/// harnesses (tests run on threads, and in several processes) ever share it.
 pub fn parent_for(name: &str) -> PathBuf {
-    own_cgroup().join(format!("{name}-{}", std::process::id()))
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    own_cgroup().join(format!("{name}-{}-{n}", std::process::id()))
 }
 
 /// Removes the directories a client left under `parent` in every mounted hierarchy

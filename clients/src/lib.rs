@@ -9,6 +9,7 @@
 //! [`cgroup`] computes where the clients may put cgroups.
 
 pub mod cgroup;
+pub mod containerd;
 pub mod image;
 pub mod podman;
 pub mod runtime;

@@ -203,7 +203,7 @@ fn hard_nproc() -> u64 {
 }
 
 /// Lazily unmounts everything mounted below `dir`, deepest first.
-fn unmount_below(dir: &Path) {
+pub fn unmount_below(dir: &Path) {
     let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
     let mut below: Vec<PathBuf> = mounts
         .lines()

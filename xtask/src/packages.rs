@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::shell;
 
 /// Debian packages the tests use, with why.
-const DEBIAN_PACKAGES: [(&str, &str); 4] = [
+const DEBIAN_PACKAGES: [(&str, &str); 6] = [
     (
         "busybox-static",
         "the default rootfs is built from a static busybox",
@@ -22,6 +22,14 @@ const DEBIAN_PACKAGES: [(&str, &str); 4] = [
     (
         "runc",
         "the real-client tests run every scenario with runc too, as the control",
+    ),
+    (
+        "containerd",
+        "clients/tests/containerd.rs drives vessel through ctr, containerd and its runc shim",
+    ),
+    (
+        "docker.io",
+        "clients/tests/docker.rs drives vessel as a dockerd runtime (daemon.json runtimes)",
     ),
 ];
 
