@@ -59,7 +59,7 @@ pub fn run(plan: &Plan, ends: ChildEnds) -> ! {
         // mean "the parent is gone".
         unsafe { libc::close(fd) };
     }
-    let report_fd = ends.report;
+    let mut report_fd = Some(ends.report);
     if !wait_for_parent(ends.go) {
         exit(SETUP_FAILED);
     }
@@ -69,8 +69,27 @@ pub fn run(plan: &Plan, ends: ChildEnds) -> ! {
         if let Some(trace_fd) = ends.trace {
             trace::record_step(trace_fd, index);
         }
+        if let Step::AwaitStart(fifo) = step {
+            // `vessel create` is told "ready" by end-of-file, then may exit.
+            if let Some(fd) = report_fd.take() {
+                // SAFETY: our own write end of the report pipe, used by nothing else.
+                unsafe { libc::close(fd) };
+            }
+            if !await_start(*fifo) {
+                exit(SETUP_FAILED);
+            }
+            continue;
+        }
         if let Err(errno) = run_step(step, &mut fds) {
-            report(report_fd, index, errno);
+            match report_fd {
+                Some(fd) => report(fd, index, errno),
+                // After `start` nobody reads a report: the exit code says it, as docker's.
+                None if matches!(step, Step::Exec(_)) => exit(match errno {
+                    libc::ENOENT => 127,
+                    _ => 126,
+                }),
+                None => {}
+            }
             exit(SETUP_FAILED);
         }
     }
@@ -88,6 +107,26 @@ fn wait_for_parent(go_fd: RawFd) -> bool {
         // open in this process; `byte` is a valid one-byte buffer we own.
         let n = unsafe { libc::read(go_fd, (&raw mut byte).cast(), 1) };
         if n == 1 {
+            return true;
+        }
+        if n == 0 || errno() != libc::EINTR {
+            return false;
+        }
+    }
+}
+
+/// Blocks until `vessel start` writes its byte to the exec fifo (`fifo` is opened
+/// read-write, so there is always a writer and the read never sees end-of-file), then
+/// closes it. `false` if the read fails.
+fn await_start(fifo: RawFd) -> bool {
+    let mut byte = 0u8;
+    loop {
+        // SAFETY: `fifo` is the exec fifo the parent opened for us (close-on-exec);
+        // `byte` is a valid one-byte buffer we own.
+        let n = unsafe { libc::read(fifo, (&raw mut byte).cast(), 1) };
+        if n == 1 {
+            // SAFETY: our own descriptor, closed once and never used again.
+            unsafe { libc::close(fifo) };
             return true;
         }
         if n == 0 || errno() != libc::EINTR {
@@ -222,6 +261,7 @@ fn run_step(step: &Step, fds: &mut ChildFds) -> Result<(), i32> {
         | Step::SetCapabilities { .. }
         | Step::ClearAmbientCapabilities
         | Step::RaiseAmbientCapability(_) => crate::child_caps::run_step(step),
+        Step::AwaitStart(_) => Ok(()), // handled by `run`, which owns the report pipe
         Step::Exec(exec) => Err(execute(exec)),
     }
 }

@@ -48,10 +48,41 @@ impl Container {
         stdio: Stdio<'_>,
         cloned: impl FnOnce(libc::pid_t) -> Result<()>,
     ) -> Result<Running> {
+        Container::start_child(spec, stdio, None, cloned)
+    }
+
+    // ANCHOR: create
+    /// The first half of the OCI create/start split: like
+    /// [`Container::spawn_supervised`], but the child stops just before `execve`, every
+    /// other step (namespaces, mounts, cgroup, id maps, capabilities, seccomp) done,
+    /// blocked reading `exec_fifo` (opened read-write) until `vessel start` writes a
+    /// byte to it. Returns once the child waits there; [`Running::detach`] then lets the
+    /// caller exit and leave the container waiting.
+    pub fn create(
+        spec: &ContainerSpec,
+        stdio: Stdio<'_>,
+        exec_fifo: BorrowedFd<'_>,
+        cloned: impl FnOnce(libc::pid_t) -> Result<()>,
+    ) -> Result<Running> {
+        Container::start_child(spec, stdio, Some(exec_fifo.as_raw_fd()), cloned)
+    }
+    // ANCHOR_END: create
+
+    fn start_child(
+        spec: &ContainerSpec,
+        stdio: Stdio<'_>,
+        await_start: Option<libc::c_int>,
+        cloned: impl FnOnce(libc::pid_t) -> Result<()>,
+    ) -> Result<Running> {
         // 1. Prepare everything before the child exists: its steps, the cgroup, the pipes.
         let mut tracer = spec.trace_start.then(Tracer::start).transpose()?;
         let mut plan = Plan::for_spec(spec)?;
         plan.steps.splice(0..0, stdio.steps());
+        if let Some(fifo) = await_start {
+            // Last before execve: seccomp, capabilities and the user are already in force.
+            let exec = plan.steps.len() - 1;
+            plan.steps.insert(exec, Step::AwaitStart(fifo));
+        }
         mark(&mut tracer, "plan the child's steps");
         let time = TimeHandshake::prepare(&mut plan)?;
         // ANCHOR: cgroup_before_clone
@@ -378,6 +409,25 @@ impl Running {
         self.status = Some(status);
         self.release_cgroup()?;
         Ok(status)
+    }
+
+    /// Lets the container go on without this value: no kill, no wait, the cgroup kept;
+    /// returns its pid and cgroup directories. For `vessel create`, which exits while the
+    /// container waits for `vessel start`; whoever is our parent's subreaper (conmon,
+    /// containerd's shim) reaps it in the end.
+    pub fn detach(mut self) -> (libc::pid_t, Vec<std::path::PathBuf>) {
+        let dirs = match self.cgroup.take() {
+            Some(cgroup) => {
+                let dirs = cgroup.dirs();
+                std::mem::forget(cgroup);
+                dirs
+            }
+            None => Vec::new(),
+        };
+        let pid = self.pid;
+        // Not dropped: dropping would kill the container.
+        std::mem::forget(self);
+        (pid, dirs)
     }
 
     /// The container's cgroup while it runs (`None` without one, or after `wait`).

@@ -299,6 +299,15 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+
+    /// The state of a container made by `vessel create` could not be read or written.
+    #[error(transparent)]
+    OciState(#[from] crate::oci::state::OciStateError),
+
+    /// An OCI runtime command (`create`, `start`, `kill`, `delete`, …) cannot do what
+    /// was asked: the message says why and what to do.
+    #[error("{0}")]
+    Oci(String),
 }
 
 impl Error {

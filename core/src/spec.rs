@@ -92,6 +92,9 @@ pub struct ContainerSpec {
     pub read_only_root: bool,
     /// `--tmpfs PATH[:OPTIONS]` mounts.
     pub tmpfs: Vec<TmpfsMount>,
+    /// Existing namespaces to join by path instead of creating them (an OCI bundle's
+    /// `linux.namespaces[].path`: podman's network namespace): network, IPC or UTS.
+    pub join_namespaces: Vec<(crate::namespaces::Namespace, PathBuf)>,
 }
 
 impl ContainerSpec {
@@ -125,6 +128,7 @@ impl ContainerSpec {
             readonly_paths: crate::security::default_readonly_paths(),
             read_only_root: false,
             tmpfs: Vec::new(),
+            join_namespaces: Vec::new(),
         }
     }
 

@@ -22,6 +22,9 @@ pub struct Volume {
     pub container: PathBuf,
     /// Mounted read-only.
     pub read_only: bool,
+    /// More `MOUNT_ATTR_*` flags for the bind (an OCI bundle's `nosuid`, `nodev`,
+    /// `noexec`); `-v` gives none.
+    pub attrs: u64,
 }
 
 impl Volume {
@@ -51,6 +54,7 @@ impl Volume {
             host: PathBuf::from(host),
             container: PathBuf::from(container),
             read_only,
+            attrs: 0,
         };
         volume.check()?;
         Ok(volume)

@@ -43,6 +43,7 @@ fn probing(script: &str) -> ContainerSpec {
         host: mknod,
         container: "/dev/mknod".into(),
         read_only: true,
+        attrs: 0,
     })
 }
 

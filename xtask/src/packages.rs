@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::shell;
 
 /// Debian packages the tests use, with why.
-const DEBIAN_PACKAGES: [(&str, &str); 2] = [
+const DEBIAN_PACKAGES: [(&str, &str); 6] = [
     (
         "busybox-static",
         "the default rootfs is built from a static busybox",
@@ -14,6 +14,22 @@ const DEBIAN_PACKAGES: [(&str, &str); 2] = [
     (
         "iproute2",
         "the network lessons create veth pairs with `ip`",
+    ),
+    (
+        "podman",
+        "clients/tests/podman.rs drives vessel (and runc) as podman's OCI runtime",
+    ),
+    (
+        "runc",
+        "the real-client tests run every scenario with runc too, as the control",
+    ),
+    (
+        "containerd",
+        "clients/tests/containerd.rs drives vessel through ctr, containerd and its runc shim",
+    ),
+    (
+        "docker.io",
+        "clients/tests/docker.rs drives vessel as a dockerd runtime (daemon.json runtimes)",
     ),
 ];
 

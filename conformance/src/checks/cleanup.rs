@@ -57,6 +57,7 @@ fn rich_request(ctx: &Ctx) -> Result<Request, String> {
         host: dir,
         container: "/vol".into(),
         read_only: true,
+        attrs: 0,
     });
     Ok(request)
 }

@@ -613,6 +613,7 @@ fn volume_target_symlink(ctx: &Ctx) -> Outcome {
             host: source.clone(),
             container: PathBuf::from("/conformance/out/sub/dir"),
             read_only: false,
+            attrs: 0,
         });
         let swapper = Swapper::start(&dir, &symlink)?;
         let mut runs = Vec::new();

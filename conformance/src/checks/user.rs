@@ -67,6 +67,7 @@ fn volume(ctx: &Ctx, name: &str) -> Result<Volume, String> {
         host: dir,
         container: "/mnt".into(),
         read_only: false,
+        attrs: 0,
     })
 }
 

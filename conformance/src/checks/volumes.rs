@@ -47,6 +47,7 @@ fn volume(ctx: &Ctx, name: &str, read_only: bool) -> Result<Volume, String> {
         host: dir,
         container: "/vol".into(),
         read_only,
+        attrs: 0,
     })
 }
 

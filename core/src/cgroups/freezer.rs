@@ -36,6 +36,26 @@ impl Frozen {
         Ok(Some(frozen))
     }
 
+    /// Leaves the cgroup frozen after this value is gone (`vessel pause`).
+    pub fn keep_frozen(mut self) {
+        self.thawed = true;
+    }
+
+    /// Thaws the cgroup among `dirs` that has a freezer, frozen by an earlier
+    /// [`Frozen::keep_frozen`] (`vessel resume`). `false` when none has a freezer.
+    pub fn thaw_dirs(dirs: &[PathBuf]) -> Result<bool> {
+        let Some((dir, v2)) = dirs.iter().find_map(|dir| freezer_of(dir)) else {
+            return Ok(false);
+        };
+        Frozen {
+            dir,
+            v2,
+            thawed: false,
+        }
+        .thaw()?;
+        Ok(true)
+    }
+
     /// The cgroup directory that was frozen.
     pub fn dir(&self) -> &Path {
         &self.dir

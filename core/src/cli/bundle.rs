@@ -19,6 +19,14 @@ pub fn run_bundle(dir: &Path, id: &str) -> Result<i32> {
         source,
     };
     let bundle = oci::Bundle::load(dir, id).map_err(bad)?;
+    if bundle.terminal {
+        return Err(bad(BundleError::Unsupported {
+            field: "process.terminal".into(),
+            why: "`vessel run --bundle` gives no terminal; set it to false, or use \
+                  `vessel create --console-socket`"
+                .into(),
+        }));
+    }
     for warning in &bundle.warnings {
         super::output::errln!("vessel: warning: {warning}");
     }

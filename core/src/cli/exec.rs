@@ -21,8 +21,28 @@ pub struct ExecArgs {
     #[arg(short = 'e', long = "env", value_name = "KEY=VALUE")]
     pub env: Vec<String>,
     /// Working directory inside the container.
-    #[arg(short = 'w', long = "workdir", value_name = "DIR", default_value = "/")]
+    #[arg(
+        short = 'w',
+        long = "workdir",
+        alias = "cwd",
+        value_name = "DIR",
+        default_value = "/"
+    )]
     pub workdir: PathBuf,
+    /// For a container made by `vessel create`: the process to start, as OCI process
+    /// JSON (`-` for stdin), as podman and containerd give it.
+    #[arg(short = 'p', long, value_name = "FILE")]
+    pub process: Option<PathBuf>,
+    /// For a container made by `vessel create`: return once the process started.
+    #[arg(short = 'd', long)]
+    pub detach: bool,
+    /// For a container made by `vessel create`: write the process's pid here.
+    #[arg(long, value_name = "FILE")]
+    pub pid_file: Option<PathBuf>,
+    /// For a container made by `vessel create`: send the terminal's master to this Unix
+    /// socket (SCM_RIGHTS).
+    #[arg(long, value_name = "PATH")]
+    pub console_socket: Option<PathBuf>,
     /// Give the command a terminal of its own: a pty from the container's devpts (`tty`
     /// inside says /dev/pts/N) as its stdin, stdout, stderr and controlling terminal,
     /// relayed to this terminal, which is put in raw mode meanwhile; its size follows
@@ -34,12 +54,41 @@ pub struct ExecArgs {
     /// The container's id, id prefix or name.
     pub container: String,
     /// The command to run and its arguments (after `--`).
-    #[arg(required = true, trailing_var_arg = true, value_name = "CMD")]
+    #[arg(
+        required_unless_present = "process",
+        trailing_var_arg = true,
+        value_name = "CMD"
+    )]
     pub command: Vec<String>,
 }
 
 /// Joins the container and runs the command; returns the command's exit code.
 pub fn exec(args: ExecArgs) -> Result<i32> {
+    if super::oci::is_oci_container(&args.container) {
+        return super::oci::exec::exec(super::oci::exec::OciExec {
+            id: args.container,
+            process: args.process,
+            args: args.command,
+            detach: args.detach,
+            pid_file: args.pid_file,
+            console_socket: args.console_socket,
+            cwd: Some(args.workdir),
+            env: args.env,
+            tty: args.tty,
+            user: args.security.user,
+        });
+    }
+    if args.process.is_some()
+        || args.detach
+        || args.pid_file.is_some()
+        || args.console_socket.is_some()
+    {
+        return Err(Error::Oci(format!(
+            "--process, --detach, --pid-file and --console-socket are for containers made by \
+             `vessel create`; {:?} is not one",
+            args.container
+        )));
+    }
     let record = StateDir::open()?.find(&args.container)?;
     if !record.is_running() {
         return Err(Error::NotRunning {

@@ -20,6 +20,7 @@ mod inspect;
 mod kill;
 mod logs;
 pub mod ns_args;
+mod oci;
 mod output;
 mod ps;
 mod rm;
@@ -43,6 +44,18 @@ pub struct Cli {
     /// [default: $VESSEL_ROOT, or /var/lib/vessel].
     #[arg(long, global = true, value_name = "DIR")]
     root: Option<std::path::PathBuf>,
+    /// Also write errors to this file (as conmon and containerd's shim ask a runtime).
+    #[arg(long, global = true, value_name = "FILE")]
+    log: Option<std::path::PathBuf>,
+    /// The format of --log: text or json (one `{"level","msg","time"}` object a line).
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    log_format: oci::log::LogFormat,
+    /// Log each command line to --log too.
+    #[arg(long, global = true)]
+    debug: bool,
+    /// Manage cgroups through systemd: not supported (refused, never ignored).
+    #[arg(long, global = true)]
+    systemd_cgroup: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -77,6 +90,26 @@ enum Command {
     Commit(commit::CommitArgs),
     /// Manage kept container layers: ls, rm.
     Container(container::ContainerArgs),
+    /// OCI: set up a container from a bundle; its init waits for `start`.
+    Create(oci::create::CreateArgs),
+    /// OCI: let a created container run its command.
+    Start(oci::start::StartArgs),
+    /// OCI: print a container's state (runtime-spec JSON).
+    State(oci::state::StateArgs),
+    /// OCI: remove a stopped or created container (-f: kill a running one first).
+    Delete(oci::delete::DeleteArgs),
+    /// OCI: list the containers made by `create`.
+    List(oci::list::ListArgs),
+    /// OCI: freeze a running container.
+    Pause(oci::pause::PauseArgs),
+    /// OCI: thaw a paused container.
+    Resume(oci::pause::PauseArgs),
+    /// OCI: change a container's limits (--resources FILE or - for stdin).
+    Update(oci::update::UpdateArgs),
+    /// OCI: print the runtime-spec features document.
+    Features,
+    /// OCI: write a default config.json.
+    Spec(oci::spec::SpecArgs),
 }
 
 /// Parses the process arguments, runs the subcommand and returns its exit code.
@@ -85,6 +118,20 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => return usage_error(&error),
     };
+    let log = oci::log::LogOptions {
+        file: cli.log.clone(),
+        format: cli.log_format,
+        debug: cli.debug,
+    };
+    log.command(&std::env::args().skip(1).collect::<Vec<_>>());
+    if cli.systemd_cgroup {
+        let message = "--systemd-cgroup: vessel manages cgroups itself (cgroupfs); configure \
+                       the client for cgroupfs (podman: cgroup_manager = \"cgroupfs\", \
+                       containerd: SystemdCgroup = false)";
+        log.error(message);
+        output::errln!("vessel: {message}");
+        return exit_code(125);
+    }
     if let Some(root) = &cli.root {
         // SAFETY: this runs first thing in main, before vessel starts any thread, so no
         // other thread can be reading the environment while it changes.
@@ -107,10 +154,21 @@ pub fn main() -> ExitCode {
             .and_then(|store| image::images(&store)),
         Command::Commit(args) => commit::commit(args),
         Command::Container(args) => container::container(args),
+        Command::Create(args) => oci::create::create(args),
+        Command::Start(args) => oci::start::start(args),
+        Command::State(args) => oci::state::state(args),
+        Command::Delete(args) => oci::delete::delete(args),
+        Command::List(args) => oci::list::list(args),
+        Command::Pause(args) => oci::pause::pause(args),
+        Command::Resume(args) => oci::pause::resume(args),
+        Command::Update(args) => oci::update::update(args),
+        Command::Features => oci::features::features(),
+        Command::Spec(args) => oci::spec::spec(args),
     };
     let code = match result {
         Ok(code) => code,
         Err(error) => {
+            log.error(&error_chain(&error));
             output::errln!("vessel: {}", error_chain(&error));
             error.exit_code()
         }

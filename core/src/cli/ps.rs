@@ -19,6 +19,8 @@ pub struct PsArgs {
     /// Print only the ids, one a line (`vessel rm -f $(vessel ps -aq)`).
     #[arg(short = 'q', long, conflicts_with = "format")]
     pub quiet: bool,
+    /// A container made by `vessel create`: list its processes instead (runc's `ps ID`).
+    pub container: Option<String>,
 }
 
 /// How `ps` prints.
@@ -32,6 +34,9 @@ pub enum Format {
 
 /// Lists the containers.
 pub fn ps(args: PsArgs) -> Result<i32> {
+    if let Some(id) = &args.container {
+        return super::oci::ps::ps(id, args.format == Format::Json);
+    }
     let dir = StateDir::open()?;
     crate::lifecycle::reap_never_started(&dir);
     for (id, error) in dir.unreadable()? {

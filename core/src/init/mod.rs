@@ -117,6 +117,7 @@ pub fn with_init(mut spec: ContainerSpec, host_binary: &Path, path: &str) -> Con
         host: host_binary.to_owned(),
         container: PathBuf::from(path),
         read_only: true,
+        attrs: 0,
     })
 }
 // ANCHOR_END: with_init

@@ -147,6 +147,13 @@ impl Hooks {
         Ok(hooks)
     }
 
+    /// The hooks of the bundle at `bundle` (its config.json read again: `start` and
+    /// `delete` run in later processes than `create`).
+    pub fn load(bundle: &Path) -> Result<Hooks, BundleError> {
+        let config = Spec::load(bundle.join("config.json")).map_err(BundleError::Config)?;
+        Hooks::from_config(&config)
+    }
+
     /// True when no hook is listed at all.
     pub fn is_empty(&self) -> bool {
         self.prestart.is_empty()

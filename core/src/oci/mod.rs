@@ -10,7 +10,9 @@
 //! [`security`].
 
 mod hooks;
+mod mounts;
 mod security;
+pub mod state;
 
 use std::path::{Path, PathBuf};
 
@@ -22,17 +24,6 @@ use crate::cgroups::{CgroupSpec, CpuQuota, CpuSet, DEFAULT_CPU_PERIOD_US, Resour
 use crate::namespaces::{Namespace, Namespaces};
 use crate::spec::ContainerSpec;
 use crate::userns::{IdMapping, IdRange};
-
-/// The mounts vessel makes in every container; a bundle may list these and no others.
-const STANDARD_MOUNTS: [&str; 7] = [
-    "/proc",
-    "/dev",
-    "/dev/pts",
-    "/dev/shm",
-    "/sys",
-    "/dev/mqueue",
-    "/sys/fs/cgroup",
-];
 
 /// Why a bundle cannot be run.
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +59,13 @@ pub struct Bundle {
     /// What was skipped with a reason the caller should see (a label for a security
     /// module the host does not run).
     pub warnings: Vec<String>,
+    /// `process.terminal`: the caller must give a console socket (`create
+    /// --console-socket`), through which the pty's master is sent.
+    pub terminal: bool,
+    /// `process.consoleSize` as `(rows, cols)`, or 24×80.
+    pub console_size: (u16, u16),
+    /// config.json's annotations.
+    pub annotations: std::collections::HashMap<String, String>,
 }
 
 impl Bundle {
@@ -76,12 +74,42 @@ impl Bundle {
         let config = Spec::load(bundle.join("config.json")).map_err(BundleError::Config)?;
         let mut spec = spec_from_config(&config, bundle, id)?;
         let warnings = security::apply(&config, &mut spec)?;
+        let process = config.process().as_ref();
+        let size = process.and_then(|p| p.console_size());
         Ok(Bundle {
             spec,
             hooks: Hooks::from_config(&config)?,
             warnings,
+            terminal: process.and_then(|p| p.terminal()) == Some(true),
+            console_size: size.map_or((24, 80), |s| {
+                (
+                    u16::try_from(s.height()).unwrap_or(u16::MAX),
+                    u16::try_from(s.width()).unwrap_or(u16::MAX),
+                )
+            }),
+            annotations: config.annotations().clone().unwrap_or_default(),
         })
     }
+}
+
+/// The spec of a process `vessel exec --process FILE` starts in container `id`: the
+/// bundle's config.json with its `process` replaced by `process` (FILE's JSON), so the
+/// container's own seccomp profile, masked paths and device rules stay, and the
+/// process's args, env, cwd, user, capabilities, rlimits and `noNewPrivileges` are the
+/// new ones. Returns the spec and whether the process asks for a terminal.
+pub fn exec_spec(
+    bundle: &Path,
+    id: &str,
+    process: oci_spec::runtime::Process,
+) -> Result<(ContainerSpec, bool), BundleError> {
+    let mut config = Spec::load(bundle.join("config.json")).map_err(BundleError::Config)?;
+    let terminal = process.terminal() == Some(true);
+    config.set_process(Some(process));
+    let mut spec = spec_from_config(&config, bundle, id)?;
+    security::apply(&config, &mut spec)?;
+    // Sysctls belong to the container, set once by create.
+    spec.process_security.sysctls.clear();
+    Ok((spec, terminal))
 }
 
 /// Reads `bundle/config.json` and turns it into a [`ContainerSpec`] for the container
@@ -102,15 +130,11 @@ fn spec_from_config(config: &Spec, bundle: &Path, id: &str) -> Result<ContainerS
         .clone()
         .filter(|args| !args.is_empty())
         .ok_or(BundleError::Missing("process.args"))?;
-    if process.terminal() == Some(true) {
-        return Err(unsupported(
-            "process.terminal",
-            "vessel does not allocate a terminal for bundles; set it to false",
-        ));
-    }
+    let (created, joined) = namespaces(config)?;
     let mut spec = ContainerSpec::new(rootfs, args)
         .cwd(process.cwd())
-        .namespaces(namespaces(config)?);
+        .namespaces(created);
+    spec.join_namespaces = joined;
     if let Some(mapping) = id_mapping(config)? {
         spec = spec.id_mapping(mapping);
     }
@@ -119,15 +143,7 @@ fn spec_from_config(config: &Spec, bundle: &Path, id: &str) -> Result<ContainerS
     if let Some(hostname) = config.hostname() {
         spec = spec.hostname(hostname);
     }
-    for mount in config.mounts().iter().flatten() {
-        let destination = mount.destination().to_string_lossy().into_owned();
-        if !STANDARD_MOUNTS.contains(&destination.as_str()) {
-            return Err(unsupported(
-                format!("mounts[{destination}]"),
-                "vessel makes only its standard mounts (/proc, /dev, /dev/pts, /dev/shm, /sys)",
-            ));
-        }
-    }
+    mounts::apply(config, &mut spec)?;
     spec.cgroup = cgroup(config, id)?;
     (spec.devices, spec.device_nodes) = devices(config)?;
     spec.capabilities = process
@@ -328,21 +344,18 @@ fn id_mapping(config: &Spec) -> Result<Option<IdMapping>, BundleError> {
 }
 // ANCHOR_END: bundle_id_mapping
 
-fn namespaces(config: &Spec) -> Result<Namespaces, BundleError> {
+/// `linux.namespaces`: the ones to create, and the ones to join by `path` (network, IPC
+/// and UTS; any other type with a path is refused by name).
+fn namespaces(config: &Spec) -> Result<(Namespaces, Vec<(Namespace, PathBuf)>), BundleError> {
     let listed = config
         .linux()
         .as_ref()
         .and_then(|linux| linux.namespaces().clone())
         .unwrap_or_default();
     let mut namespaces = Namespaces::empty();
+    let mut joined = Vec::new();
     for ns in listed {
-        if ns.path().is_some() {
-            return Err(unsupported(
-                format!("linux.namespaces[{}].path", ns.typ()),
-                "joining an existing namespace is not supported; remove the path",
-            ));
-        }
-        namespaces = namespaces.with(match ns.typ() {
+        let kind = match ns.typ() {
             LinuxNamespaceType::Mount => Namespace::Mount,
             LinuxNamespaceType::Cgroup => Namespace::Cgroup,
             LinuxNamespaceType::Uts => Namespace::Uts,
@@ -351,9 +364,22 @@ fn namespaces(config: &Spec) -> Result<Namespaces, BundleError> {
             LinuxNamespaceType::Pid => Namespace::Pid,
             LinuxNamespaceType::Network => Namespace::Network,
             LinuxNamespaceType::Time => Namespace::Time,
-        });
+        };
+        match ns.path() {
+            None => namespaces = namespaces.with(kind),
+            Some(path) if matches!(kind, Namespace::Network | Namespace::Ipc | Namespace::Uts) => {
+                joined.push((kind, path.clone()));
+            }
+            Some(_) => {
+                return Err(unsupported(
+                    format!("linux.namespaces[{}].path", ns.typ()),
+                    "vessel joins network, IPC and UTS namespaces by path; create this one \
+                     (remove the path)",
+                ));
+            }
+        }
     }
-    Ok(namespaces)
+    Ok((namespaces, joined))
 }
 
 #[cfg(test)]
@@ -439,10 +465,16 @@ mod tests {
             r#"{"type": "uts"}"#,
             r#"{"type": "uts", "path": "/proc/1/ns/uts"}"#,
         );
-        let err = spec_from_bundle(bundle_with(&joined).path(), "box").unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "linux.namespaces[uts].path: joining an existing namespace is not supported; remove the path"
+        assert!(spec_from_bundle(bundle_with(&joined).path(), "box").is_ok());
+        let joined_pid = MINIMAL.replace(
+            r#"{"type": "pid"}"#,
+            r#"{"type": "pid", "path": "/proc/1/ns/pid"}"#,
+        );
+        let err = spec_from_bundle(bundle_with(&joined_pid).path(), "box").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("linux.namespaces[pid].path: vessel joins network"),
+            "{err}"
         );
         let extra_mount = MINIMAL.replace("\"/proc\", \"type\"", "\"/data\", \"type\"");
         let err = spec_from_bundle(bundle_with(&extra_mount).path(), "box").unwrap_err();

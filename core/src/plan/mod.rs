@@ -36,6 +36,8 @@ use crate::spec::{ContainerSpec, RootfsMode};
 pub struct Plan {
     /// The steps, in the order the child runs them.
     pub steps: Vec<Step>,
+    /// Descriptors the steps name (namespaces to join), open until the plan is dropped.
+    pub held: Vec<std::os::fd::OwnedFd>,
 }
 
 impl Plan {
@@ -141,7 +143,8 @@ impl Plan {
             seccomp,
         ));
         steps.push(Step::Exec(exec::plan_exec(spec)?));
-        Ok(Plan { steps })
+        let held = namespaces::join_steps(&mut steps, spec)?;
+        Ok(Plan { steps, held })
     }
 
     /// The step the child reported as failed, by index.

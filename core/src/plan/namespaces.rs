@@ -55,6 +55,48 @@ pub fn first_steps(spec: &ContainerSpec) -> Vec<Step> {
     steps
 }
 
+// ANCHOR: join_by_path
+/// The namespaces the spec joins by path (an OCI bundle's `linux.namespaces[].path`):
+/// each file opened now, by the parent, and joined with `setns` as the child's very
+/// first steps, before it makes anything. Returns the descriptors, which must stay open
+/// until the child has run.
+pub fn join_steps(
+    steps: &mut Vec<Step>,
+    spec: &ContainerSpec,
+) -> Result<Vec<std::os::fd::OwnedFd>> {
+    let mut held = Vec::new();
+    let mut joins = Vec::new();
+    for (namespace, path) in &spec.join_namespaces {
+        let (nstype, name) = match namespace {
+            Namespace::Network => (libc::CLONE_NEWNET, "net"),
+            Namespace::Ipc => (libc::CLONE_NEWIPC, "ipc"),
+            Namespace::Uts => (libc::CLONE_NEWUTS, "uts"),
+            _ => {
+                return Err(Error::Sys {
+                    call: "join a namespace by path",
+                    source: std::io::Error::other(format!(
+                        "{namespace:?}: only network, IPC and UTS namespaces can be joined by path"
+                    )),
+                });
+            }
+        };
+        let file = std::fs::File::open(path).map_err(|source| Error::Sys {
+            call: "open a namespace to join (linux.namespaces[].path)",
+            source,
+        })?;
+        let fd = std::os::fd::OwnedFd::from(file);
+        joins.push(Step::SetNs {
+            fd: std::os::fd::AsRawFd::as_raw_fd(&fd),
+            nstype,
+            name,
+        });
+        held.push(fd);
+    }
+    steps.splice(0..0, joins);
+    Ok(held)
+}
+// ANCHOR_END: join_by_path
+
 /// The steps that run last, just before `execve`: bring up `lo`, enter the time namespace.
 pub fn last_steps(spec: &ContainerSpec) -> Vec<Step> {
     let mut steps = Vec::new();

@@ -83,7 +83,7 @@ fn volume_step(v: &Volume, root: &Path) -> Result<Step> {
         } else {
             MountPoint::File
         },
-        attrs: if v.read_only { MOUNT_ATTR_RDONLY } else { 0 },
+        attrs: v.attrs | if v.read_only { MOUNT_ATTR_RDONLY } else { 0 },
         keep: None,
     }))
 }
@@ -161,6 +161,7 @@ mod tests {
                 host,
                 container: PathBuf::from("/data/in"),
                 read_only: true,
+                attrs: 0,
             });
         let plan = Plan::for_spec(&spec).unwrap();
         let order: Vec<String> = plan.steps.iter().map(Step::describe).collect();

@@ -245,6 +245,12 @@ pub enum Step {
     ClearAmbientCapabilities,
     /// `prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap)`: an OCI bundle's ambient set.
     RaiseAmbientCapability(u32),
+    /// The OCI create/start split: close the report pipe (the parent, `vessel create`,
+    /// sees end-of-file: every step before this one succeeded), then block reading one
+    /// byte from `fd`, the read-write end of the container's `exec.fifo`, which
+    /// `vessel start` writes. Each failure after it is told by the exit code alone
+    /// (127 not found, 126 not executable, 125 otherwise), as nobody reads the report.
+    AwaitStart(libc::c_int),
     /// `execve` each candidate in turn; on success this never returns.
     Exec(ExecStep),
 }
@@ -331,6 +337,7 @@ impl Step {
                 "prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, {})",
                 capabilities::name(*cap)
             ),
+            Step::AwaitStart(_) => "wait for `vessel start` (read exec.fifo)".to_owned(),
             Step::Exec(exec) => format!("execve({:?})", exec.command),
         }
     }

@@ -122,7 +122,10 @@ pub fn plan_tenant(target: &JoinTarget, spec: &ContainerSpec, pid_pipe: RawFd) -
     steps.extend(capability_steps);
     steps.extend(security::after_capabilities(&target.security, seccomp));
     steps.push(Step::Exec(exec::plan_exec(spec)?));
-    Ok(Plan { steps })
+    Ok(Plan {
+        steps,
+        held: Vec::new(),
+    })
 }
 // ANCHOR_END: plan_tenant
 

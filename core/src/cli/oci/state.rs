@@ -1,0 +1,21 @@
+//! `vessel state ID`: the runtime-spec state document, read from the kernel.
+
+use clap::Args;
+
+use crate::error::Result;
+
+/// Arguments of `vessel state`.
+#[derive(Debug, Args)]
+pub struct StateArgs {
+    /// The container's id.
+    pub id: String,
+}
+
+/// Prints the state as JSON.
+pub fn state(args: StateArgs) -> Result<i32> {
+    let (_, record, status) = super::load(&args.id)?;
+    let text = serde_json::to_string_pretty(&record.document(status))
+        .expect("the state document always serializes");
+    crate::cli::output::outln!("{text}");
+    Ok(0)
+}

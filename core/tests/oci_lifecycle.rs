@@ -1,0 +1,382 @@
+//! The OCI create/start split through the CLI, as podman and containerd drive it:
+//! `create` returns with the init waiting (hardening already in force), `start` lets it
+//! run, `state` follows each step from the kernel, `kill`/`delete` behave as runc's,
+//! the hooks run at the spec's points, `pause`/`resume` freeze and thaw.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+struct Oci {
+    root: tempfile::TempDir,
+    bundle: tempfile::TempDir,
+}
+
+impl Oci {
+    /// A state root and a bundle on the default rootfs running `args`, with
+    /// `vessel spec`'s hardened defaults and `extra` merged into config.json.
+    fn new(args: &[&str], extra: serde_json::Value) -> Oci {
+        let oci = Oci {
+            root: tempfile::tempdir().unwrap(),
+            bundle: tempfile::tempdir().unwrap(),
+        };
+        let out = oci.vessel(&["spec", "--bundle", oci.bundle.path().to_str().unwrap()]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let path = oci.bundle.path().join("config.json");
+        let mut config: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let rootfs = vessel::rootfs::default_rootfs().expect("default rootfs");
+        config["root"] = serde_json::json!({"path": rootfs, "readonly": true});
+        config["process"]["args"] = serde_json::json!(args);
+        merge(&mut config, extra);
+        std::fs::write(&path, config.to_string()).unwrap();
+        oci
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_vessel"));
+        command.arg("--root").arg(self.root.path()).args(args);
+        command
+    }
+
+    fn vessel(&self, args: &[&str]) -> Output {
+        self.command(args).stdin(Stdio::null()).output().unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.vessel(args);
+        assert!(
+            out.status.success(),
+            "vessel {args:?}: {}",
+            text(&out.stderr)
+        );
+        text(&out.stdout)
+    }
+
+    fn bundle(&self) -> &Path {
+        self.bundle.path()
+    }
+
+    /// `vessel create` with the container's stdout and stderr going to `out` (a file:
+    /// the container keeps them open after create exits).
+    fn create(&self, id: &str, out: &Path) -> Output {
+        let file = std::fs::File::create(out).unwrap();
+        self.command(&[
+            "create",
+            "--bundle",
+            self.bundle().to_str().unwrap(),
+            "--pid-file",
+            self.bundle().join("pid").to_str().unwrap(),
+            id,
+        ])
+        .stdin(Stdio::null())
+        .stdout(file.try_clone().unwrap())
+        .stderr(file)
+        .status()
+        .map(|status| Output {
+            status,
+            stdout: Vec::new(),
+            stderr: std::fs::read(out).unwrap_or_default(),
+        })
+        .unwrap()
+    }
+
+    fn state(&self, id: &str) -> serde_json::Value {
+        serde_json::from_str(&self.ok(&["state", id])).unwrap()
+    }
+}
+
+impl Drop for Oci {
+    fn drop(&mut self) {
+        for id in self.ok(&["list", "-q"]).lines() {
+            let _ = self.vessel(&["delete", "--force", id]);
+        }
+    }
+}
+
+fn merge(into: &mut serde_json::Value, extra: serde_json::Value) {
+    match (into, extra) {
+        (serde_json::Value::Object(a), serde_json::Value::Object(b)) => {
+            for (k, v) in b {
+                merge(a.entry(k).or_insert(serde_json::Value::Null), v);
+            }
+        }
+        (a, b) => *a = b,
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn status_line(pid: i64, key: &str) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix(&format!("{key}:"))
+                .map(|v| v.trim().to_owned())
+        })
+        .unwrap()
+}
+
+/// Waits (10 s at most) until `done` holds.
+fn wait_for(what: &str, done: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+// ANCHOR: create_waits_hardened
+#[test]
+fn created_init_waits_with_its_hardening_in_force_until_start() {
+    vessel::require_root!();
+    let oci = Oci::new(&["/bin/echo", "ran"], serde_json::json!({}));
+    let out = oci.bundle().join("out");
+    let created = oci.create("box", &out);
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    let state = oci.state("box");
+    assert_eq!(state["status"], "created");
+    assert_eq!(state["ociVersion"], "1.0.2");
+    assert_eq!(state["bundle"], oci.bundle().to_str().unwrap());
+    let pid = state["pid"].as_i64().unwrap();
+    let pid_file = std::fs::read_to_string(oci.bundle().join("pid")).unwrap();
+    assert_eq!(pid_file, pid.to_string(), "the pid file names the init");
+    // Before start: the init runs nothing of the user's yet, and is already confined.
+    assert_eq!(text(&std::fs::read(&out).unwrap()), "");
+    assert_eq!(status_line(pid, "NoNewPrivs"), "1");
+    assert_eq!(
+        status_line(pid, "CapBnd"),
+        "00000000a80425fb",
+        "vessel spec's 14 caps"
+    );
+    let own = std::fs::read_link("/proc/self/ns/mnt").unwrap();
+    assert_ne!(
+        std::fs::read_link(format!("/proc/{pid}/ns/mnt")).unwrap(),
+        own
+    );
+    assert!(Path::new(&format!("/proc/{pid}/root/bin/busybox")).exists());
+    // A second start is refused; the first lets the command run.
+    oci.ok(&["start", "box"]);
+    wait_for("the command to end", || {
+        oci.state("box")["status"] == "stopped"
+    });
+    assert_eq!(text(&std::fs::read(&out).unwrap()), "ran\n");
+    let again = oci.vessel(&["start", "box"]);
+    assert!(!again.status.success());
+    assert!(
+        text(&again.stderr).contains("it is stopped"),
+        "{}",
+        text(&again.stderr)
+    );
+    oci.ok(&["delete", "box"]);
+    let gone = oci.vessel(&["state", "box"]);
+    assert!(!gone.status.success());
+    assert!(text(&gone.stderr).contains("does not exist"));
+}
+// ANCHOR_END: create_waits_hardened
+
+#[test]
+fn delete_refuses_a_running_container_without_force() {
+    vessel::require_root!();
+    let oci = Oci::new(&["sleep", "1000"], serde_json::json!({}));
+    let out = oci.bundle().join("out");
+    assert!(oci.create("long", &out).status.success());
+    oci.ok(&["start", "long"]);
+    assert_eq!(oci.state("long")["status"], "running");
+    let refused = oci.vessel(&["delete", "long"]);
+    assert_eq!(refused.status.code(), Some(125));
+    assert!(
+        text(&refused.stderr).contains("it is running"),
+        "{}",
+        text(&refused.stderr)
+    );
+    assert_eq!(oci.state("long")["status"], "running");
+    // runc's argument order: kill ID SIGNAL.
+    oci.ok(&["kill", "long", "KILL"]);
+    wait_for("the init to die", || {
+        oci.state("long")["status"] == "stopped"
+    });
+    oci.ok(&["delete", "long"]);
+}
+
+#[test]
+fn a_created_container_can_be_killed_and_force_deleted() {
+    vessel::require_root!();
+    let oci = Oci::new(&["/bin/echo", "never"], serde_json::json!({}));
+    let out = oci.bundle().join("out");
+    assert!(oci.create("k", &out).status.success());
+    let cgroups = cgroup_dirs(&oci, "k");
+    assert!(
+        !cgroups.is_empty(),
+        "the device cgroup exists while created"
+    );
+    oci.ok(&["kill", "k", "KILL"]);
+    wait_for("the waiting init to die", || {
+        oci.state("k")["status"] == "stopped"
+    });
+    assert_eq!(
+        text(&std::fs::read(&out).unwrap()),
+        "",
+        "the command never ran"
+    );
+    let started = oci.vessel(&["start", "k"]);
+    assert!(!started.status.success());
+    oci.ok(&["delete", "--force", "k"]);
+    assert!(
+        cgroups.iter().all(|d| !d.exists()),
+        "delete removed {cgroups:?}"
+    );
+    oci.ok(&["delete", "--force", "k"]); // a missing one is no error with --force
+}
+
+fn cgroup_dirs(oci: &Oci, id: &str) -> Vec<PathBuf> {
+    let record = oci.root.path().join("oci").join(id).join("state.json");
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(record).unwrap()).unwrap();
+    record["cgroup_dirs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| PathBuf::from(d.as_str().unwrap()))
+        .collect()
+}
+
+#[test]
+fn hooks_run_at_create_start_and_delete_with_the_state() {
+    vessel::require_root!();
+    let dir = tempfile::tempdir().unwrap();
+    let hook = |point: &str| {
+        serde_json::json!([{"path": "/bin/sh", "args": ["sh", "-c",
+            format!("echo {point} >> {0}/order; cat > {0}/{point}.json", dir.path().display())]}])
+    };
+    let oci = Oci::new(
+        &["/bin/true"],
+        serde_json::json!({"hooks": {"prestart": hook("prestart"), "createRuntime": hook("createRuntime"),
+            "poststart": hook("poststart"), "poststop": hook("poststop")},
+            "annotations": {"org.example/who": "test"}}),
+    );
+    let order = || std::fs::read_to_string(dir.path().join("order")).unwrap_or_default();
+    assert!(oci.create("h", &oci.bundle().join("out")).status.success());
+    assert_eq!(order(), "prestart\ncreateRuntime\n");
+    oci.ok(&["start", "h"]);
+    assert_eq!(order(), "prestart\ncreateRuntime\npoststart\n");
+    wait_for("the command to end", || {
+        oci.state("h")["status"] == "stopped"
+    });
+    oci.ok(&["delete", "h"]);
+    assert_eq!(order(), "prestart\ncreateRuntime\npoststart\npoststop\n");
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("poststart.json")).unwrap())
+            .unwrap();
+    assert_eq!(state["id"], "h");
+    assert_eq!(state["status"], "running");
+    assert_eq!(state["annotations"]["org.example/who"], "test");
+}
+
+#[test]
+fn pause_freezes_and_resume_thaws() {
+    vessel::require_root!();
+    let oci = Oci::new(&["sleep", "1000"], serde_json::json!({}));
+    assert!(oci.create("p", &oci.bundle().join("out")).status.success());
+    oci.ok(&["start", "p"]);
+    oci.ok(&["pause", "p"]);
+    assert_eq!(oci.state("p")["status"], "paused");
+    let frozen = || {
+        cgroup_dirs(&oci, "p").iter().any(|d| {
+            std::fs::read_to_string(d.join("freezer.state")).is_ok_and(|s| s.trim() == "FROZEN")
+                || std::fs::read_to_string(d.join("cgroup.events"))
+                    .is_ok_and(|s| s.lines().any(|l| l == "frozen 1"))
+        })
+    };
+    assert!(frozen(), "the container's cgroup is frozen");
+    oci.ok(&["resume", "p"]);
+    assert_eq!(oci.state("p")["status"], "running");
+    assert!(!frozen(), "the container's cgroup is thawed");
+    oci.ok(&["delete", "--force", "p"]);
+}
+
+#[test]
+fn exec_process_json_joins_the_running_container() {
+    vessel::require_root!();
+    let oci = Oci::new(
+        &["sleep", "1000"],
+        serde_json::json!({"hostname": "inside"}),
+    );
+    assert!(oci.create("e", &oci.bundle().join("out")).status.success());
+    oci.ok(&["start", "e"]);
+    let process = oci.bundle().join("process.json");
+    std::fs::write(
+        &process,
+        r#"{"args": ["/bin/sh", "-c", "hostname; grep NoNewPrivs /proc/self/status"], "cwd": "/",
+            "env": ["PATH=/bin"], "user": {"uid": 0, "gid": 0}, "noNewPrivileges": true}"#,
+    )
+    .unwrap();
+    let out = oci.ok(&["exec", "--process", process.to_str().unwrap(), "e"]);
+    assert_eq!(out, "inside\nNoNewPrivs:\t1\n");
+    let out = oci.ok(&["exec", "e", "--", "echo", "args"]);
+    assert_eq!(out, "args\n");
+    oci.ok(&["delete", "--force", "e"]);
+}
+
+#[test]
+fn systemd_cgroup_is_refused_and_errors_go_to_the_json_log() {
+    let oci_root = tempfile::tempdir().unwrap();
+    let log = oci_root.path().join("log.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_vessel"))
+        .arg("--root")
+        .arg(oci_root.path())
+        .args([
+            "--log",
+            log.to_str().unwrap(),
+            "--log-format",
+            "json",
+            "--systemd-cgroup",
+            "state",
+            "x",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(125));
+    let line: serde_json::Value = serde_json::from_str(
+        std::fs::read_to_string(&log)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(line["level"], "error");
+    assert!(
+        line["msg"]
+            .as_str()
+            .unwrap()
+            .starts_with("--systemd-cgroup"),
+        "{line}"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_vessel"))
+        .arg("--root")
+        .arg(oci_root.path())
+        .args([
+            "--log",
+            log.to_str().unwrap(),
+            "--log-format",
+            "json",
+            "state",
+            "missing",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let last = std::fs::read_to_string(&log).unwrap();
+    let line: serde_json::Value = serde_json::from_str(last.lines().last().unwrap()).unwrap();
+    assert!(
+        line["msg"]
+            .as_str()
+            .unwrap()
+            .contains("\"missing\" does not exist"),
+        "{line}"
+    );
+}
