@@ -107,6 +107,7 @@ impl ContainerRoot {
                     host: PathBuf::from("/"),
                     container: target.clone(),
                     read_only: false,
+                    attrs: 0,
                 };
                 if volumes
                     .iter()
@@ -118,6 +119,7 @@ impl ContainerRoot {
                     host: layers.anonymous_volume(index)?,
                     container: target,
                     read_only: false,
+                    attrs: 0,
                 };
                 volume.check()?;
                 spec = spec.volume(volume);
