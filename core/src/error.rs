@@ -227,6 +227,10 @@ pub enum Error {
     #[error(transparent)]
     Image(#[from] crate::image::ImageError),
 
+    /// `vessel build` failed.
+    #[error(transparent)]
+    Build(#[from] crate::image::build::BuildError),
+
     /// `--init`: the init binary could not be put where containers can mount it.
     #[error(
         "--init: installing vessel-init at {path:?} (is vessel's state root writable? see --root)"

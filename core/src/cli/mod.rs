@@ -4,6 +4,7 @@
 // Every print goes through `output` (a closed stdout must not panic): no `println!`.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+mod build;
 mod bundle;
 mod cap_args;
 pub mod cgroup_args;
@@ -88,6 +89,8 @@ enum Command {
     Images,
     /// Make an image from a container's changes (its writable layer).
     Commit(commit::CommitArgs),
+    /// Build an image from a Dockerfile: one layer per RUN, COPY or ADD, with a cache.
+    Build(build::BuildArgs),
     /// Manage kept container layers: ls, rm.
     Container(container::ContainerArgs),
     /// OCI: set up a container from a bundle; its init waits for `start`.
@@ -153,6 +156,7 @@ pub fn main() -> ExitCode {
             .map_err(Into::into)
             .and_then(|store| image::images(&store)),
         Command::Commit(args) => commit::commit(args),
+        Command::Build(args) => build::build(args),
         Command::Container(args) => container::container(args),
         Command::Create(args) => oci::create::create(args),
         Command::Start(args) => oci::start::start(args),

@@ -13,6 +13,7 @@
 //!
 //! The default rootfs is the built-in image `base`, imported as one layer on first use.
 
+pub mod build;
 mod change;
 pub mod command;
 mod commit;
