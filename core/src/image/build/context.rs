@@ -164,7 +164,9 @@ impl Context {
                 entries,
             });
         }
-        if selections.is_empty() {
+        // A pattern may match nothing (docker allows an empty wildcard); a plain path
+        // must name something.
+        if selections.is_empty() && !wildcard {
             return Err(not_found());
         }
         Ok(selections)

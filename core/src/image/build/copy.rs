@@ -68,7 +68,7 @@ fn write_entry(
     owner: Owner,
 ) -> io::Result<()> {
     if entry.kind == EntryKind::Dir {
-        let dir = image.create_dir_all(target, 0o755)?;
+        let dir = make_dirs(image, target)?;
         return set_attributes(&dir, None, entry, owner);
     }
     let (Some(parent), Some(name)) = (target.parent(), target.file_name()) else {
@@ -77,7 +77,7 @@ fn write_entry(
             format!("cannot copy a file onto {target:?}"),
         ));
     };
-    let parent_fd = image.create_dir_all(parent, 0o755)?;
+    let parent_fd = make_dirs(image, parent)?;
     replace_non_directory(&parent_fd, name, target)?;
     match &entry.kind {
         EntryKind::Symlink(link) => {
@@ -104,6 +104,59 @@ fn write_entry(
         }
         EntryKind::Dir => unreachable!("handled above"),
     }
+}
+
+// ANCHOR: make_dirs
+/// `mkdir -p` of `path` in the image, following the image's symlinks *inside* it and
+/// creating what a dangling one points at, as docker does (`/link -> /opt/new` makes
+/// `/opt/new`). Every lookup and `mkdir` goes through [`InRoot`], so whatever the links
+/// say, the walk stays in the image.
+pub(super) fn make_dirs(image: &InRoot, path: &Path) -> io::Result<OwnedFd> {
+    let mut todo: std::collections::VecDeque<std::ffi::OsString> = names(path).collect();
+    let mut done = PathBuf::new();
+    let mut links = 0;
+    while let Some(name) = todo.pop_front() {
+        if name == ".." {
+            done.pop();
+            continue;
+        }
+        let next = done.join(&name);
+        match image.symlink_metadata(&next) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                links += 1;
+                if links > 40 {
+                    return Err(io::Error::from_raw_os_error(libc::ELOOP));
+                }
+                let link = image.resolve_no_follow(&next)?;
+                let target =
+                    PathBuf::from(nix::fcntl::readlinkat(&link, "").map_err(io::Error::from)?);
+                if target.is_absolute() {
+                    done = PathBuf::new();
+                }
+                for (i, part) in names(&target).enumerate() {
+                    todo.insert(i, part);
+                }
+            }
+            Ok(meta) if meta.is_dir() => done = next,
+            Ok(_) => return Err(io::Error::from_raw_os_error(libc::ENOTDIR)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                image.create_dir_all(&next, 0o755)?;
+                done = next;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    image.open_with(&done, OFlag::O_PATH | OFlag::O_DIRECTORY, 0)
+}
+// ANCHOR_END: make_dirs
+
+/// The `..` and normal names of `path`, in order.
+fn names(path: &Path) -> impl Iterator<Item = std::ffi::OsString> + '_ {
+    path.components().filter_map(|c| match c {
+        std::path::Component::Normal(name) => Some(name.to_owned()),
+        std::path::Component::ParentDir => Some("..".into()),
+        _ => None,
+    })
 }
 
 /// Removes a file or symlink at `parent/name`; a directory there is an error (docker

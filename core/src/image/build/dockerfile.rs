@@ -274,8 +274,8 @@ mod tests {
                     VOLUME [\"/a\", \"/b\"]\nENTRYPOINT [\"/e\"]\nCMD run me\n";
         let steps = parse(text, Path::new("Dockerfile")).unwrap();
         assert_eq!(steps[0].line, 2);
-        assert_eq!(steps[4].line, 5);
-        assert_eq!(steps[5].line, 7);
+        assert_eq!(steps[3].line, 5);
+        assert_eq!(steps[4].line, 7);
         let ops: Vec<Op> = steps.into_iter().map(|s| s.op).collect();
         assert_eq!(ops[0], Op::From("base".into()));
         assert_eq!(

@@ -101,7 +101,7 @@ pub enum BuildError {
 }
 
 /// An error and its causes on one line (for errors carried inside an `io::Error`).
-pub(crate) fn chain(error: &dyn std::error::Error) -> String {
+pub fn chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

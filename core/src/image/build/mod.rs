@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use self::cache::{Cache, Cached};
 use self::context::{Context, EntryKind};
 use self::dockerfile::{CopySpec, Op, Step};
-pub use self::error::BuildError;
+pub use self::error::{BuildError, chain as chain_text};
 use self::expand::{Vars, expand};
 use super::{ContainerFs, HistoryEntry, Image, ImageConfig, Store};
 use crate::layers::{Digest, SourceKind};
@@ -252,10 +252,12 @@ fn apply(
         }
         Op::Workdir(dir) => {
             let dir = expand(dir, &vars);
-            config.working_dir = Path::new(config.working_dir())
-                .join(&dir)
-                .to_string_lossy()
-                .into_owned();
+            config.working_dir = image_path(config.working_dir(), &dir)
+                .trim_end_matches('/')
+                .to_owned();
+            if config.working_dir.is_empty() {
+                config.working_dir = "/".to_owned();
+            }
             format!("WORKDIR {}", config.working_dir)
         }
         Op::User(user) => {
@@ -332,17 +334,7 @@ fn layer_step(
         Op::Copy(spec) => {
             let sources: Vec<String> = spec.sources.iter().map(|s| expand(s, &vars)).collect();
             let dest = expand(&spec.dest, &vars);
-            let dest = if dest.starts_with('/') {
-                dest
-            } else {
-                // Relative to WORKDIR; a trailing '/' still means "into".
-                let joined = Path::new(state.config.working_dir()).join(&dest);
-                let mut joined = joined.to_string_lossy().into_owned();
-                if dest.ends_with('/') && !joined.ends_with('/') {
-                    joined.push('/');
-                }
-                joined
-            };
+            let dest = image_path(state.config.working_dir(), &dest);
             if sources.iter().any(|s| s.contains("://")) {
                 return Err(instruction(
                     step,
@@ -415,6 +407,22 @@ fn layer_step(
         cached: was_cached,
         layer: made.layer,
     })
+}
+
+/// `dest` as an absolute path in the image: relative to `workdir`, `.` elements gone,
+/// a trailing `/` (which means "copy into") kept. `..` stays: it is resolved in the
+/// image's root, where it cannot climb out.
+fn image_path(workdir: &str, dest: &str) -> String {
+    let joined = Path::new(workdir).join(dest);
+    let cleaned: PathBuf = joined
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect();
+    let mut text = cleaned.to_string_lossy().into_owned();
+    if (dest.ends_with('/') || dest.ends_with("/.") || dest == ".") && !text.ends_with('/') {
+        text.push('/');
+    }
+    text
 }
 
 /// What a layer step does once its cache entry missed.
@@ -574,4 +582,17 @@ fn build_id() -> String {
     let mut bytes = [0u8; 6];
     let _ = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes));
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn destinations_are_absolute_in_the_image() {
+        use super::image_path;
+        assert_eq!(image_path("/app", "./"), "/app/");
+        assert_eq!(image_path("/app", "."), "/app/");
+        assert_eq!(image_path("/app", "x"), "/app/x");
+        assert_eq!(image_path("/app", "/etc/"), "/etc/");
+        assert_eq!(image_path("/", "a/./b"), "/a/b");
+    }
 }
