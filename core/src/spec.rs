@@ -95,6 +95,12 @@ pub struct ContainerSpec {
     /// Existing namespaces to join by path instead of creating them (an OCI bundle's
     /// `linux.namespaces[].path`: podman's network namespace): network, IPC or UTS.
     pub join_namespaces: Vec<(crate::namespaces::Namespace, PathBuf)>,
+    /// Bridge mode: the veth pair, address and route the parent makes while the child
+    /// waits on its go pipe (see [`crate::network`]); needs [`Namespace::Network`].
+    pub network: Option<crate::network::Attachment>,
+    /// `--network container:NAME`: that container's network namespace, which the child
+    /// joins with `setns` as its first step (instead of creating one).
+    pub join_network: Option<crate::network::netns::NamespaceFd>,
 }
 
 impl ContainerSpec {
@@ -129,6 +135,8 @@ impl ContainerSpec {
             read_only_root: false,
             tmpfs: Vec::new(),
             join_namespaces: Vec::new(),
+            network: None,
+            join_network: None,
         }
     }
 

@@ -19,6 +19,7 @@ mod image_root;
 mod inspect;
 mod kill;
 mod logs;
+pub mod net_args;
 pub mod ns_args;
 mod oci;
 mod output;
