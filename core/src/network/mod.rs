@@ -16,6 +16,7 @@ pub mod error;
 pub mod files;
 pub mod ipam;
 pub mod link;
+pub mod manage;
 pub mod netlink;
 pub mod netns;
 pub mod nft;

@@ -136,7 +136,10 @@ impl State {
         })?;
         self.networks
             .entry(network.name.clone())
-            .or_insert_with(|| network.clone());
+            .or_insert_with(|| Network {
+                created: crate::state::now_rfc3339(),
+                ..network.clone()
+            });
         allocation.ip = ip;
         allocation.network = network.name.clone();
         self.allocations.push(allocation);
