@@ -34,20 +34,26 @@ fn on_path(program: &str) -> bool {
         .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
 }
 
+/// The first missing tool, as a message naming its package.
+pub fn missing_tool() -> Option<String> {
+    TOOLS.iter().find(|(tool, _)| !on_path(tool)).map(|(tool, package)| {
+        format!("`{tool}` is missing: install the Debian package {package} (cargo xtask installs it)")
+    })
+}
+
 /// Panics, naming the package, if a tool is missing: a network test never skips.
 pub fn require_tools() {
-    for (tool, package) in TOOLS {
-        assert!(
-            on_path(tool),
-            "`{tool}` is missing: install the Debian package {package} (cargo xtask installs it)"
-        );
+    if let Some(missing) = missing_tool() {
+        panic!("{missing}");
     }
 }
 
 impl TestNetns {
     /// A fresh network namespace with `lo` up and forwarding on (in it only).
     pub fn new() -> io::Result<TestNetns> {
-        require_tools();
+        if let Some(missing) = missing_tool() {
+            return Err(io::Error::other(missing));
+        }
         let mut holder = Command::new("unshare")
             .args(["--net", "--", "sh", "-c"])
             .arg("ip link set lo up && echo 1 > /proc/sys/net/ipv4/ip_forward && echo ready && exec sleep 100000")
