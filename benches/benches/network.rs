@@ -15,7 +15,8 @@ use vessel::{ContainerSpec, Namespace, Namespaces};
 /// Moves the (still single-threaded) benchmark into a scratch network namespace.
 fn enter_scratch_namespace() -> std::path::PathBuf {
     // SAFETY: unshare takes a flag word; criterion has started no thread yet.
-    assert_eq!(unsafe { libc::unshare(libc::CLONE_NEWNET) }, 0, "unshare(CLONE_NEWNET)");
+    let unshared = unsafe { libc::unshare(libc::CLONE_NEWNET) };
+    assert_eq!(unshared, 0, "unshare(CLONE_NEWNET)");
     let state = std::env::temp_dir().join(format!("vessel-bench-net-{}", std::process::id()));
     std::fs::create_dir_all(&state).expect("scratch state");
     // SAFETY: single-threaded still: nobody reads the environment meanwhile.
@@ -58,10 +59,18 @@ fn modes(c: &mut Criterion) {
     let without = spec(&rootfs, false);
     let mut group = c.benchmark_group("network");
     group.bench_function("host", |b| {
-        b.iter(|| vessel::Container::spawn(&without).and_then(|mut r| r.wait()).unwrap())
+        b.iter(|| {
+            vessel::Container::spawn(&without)
+                .and_then(|mut r| r.wait())
+                .unwrap()
+        })
     });
     group.bench_function("none", |b| {
-        b.iter(|| vessel::Container::spawn(&with_net).and_then(|mut r| r.wait()).unwrap())
+        b.iter(|| {
+            vessel::Container::spawn(&with_net)
+                .and_then(|mut r| r.wait())
+                .unwrap()
+        })
     });
     let mut n = 0;
     group.bench_function("bridge", |b| {
@@ -84,7 +93,10 @@ fn modes(c: &mut Criterion) {
                 let mut spec = ContainerSpec::new(&rootfs, ["/bin/sleep", "100000"])
                     .namespaces(Namespaces::container_default().with(Namespace::Network));
                 spec.network = Some(lease.attachment().clone());
-                (vessel::Container::spawn(&spec).expect("idle container"), lease)
+                (
+                    vessel::Container::spawn(&spec).expect("idle container"),
+                    lease,
+                )
             })
             .collect();
         group.bench_function(format!("bridge-with-{idle}-idle"), |b| {

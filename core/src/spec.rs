@@ -98,9 +98,6 @@ pub struct ContainerSpec {
     /// Bridge mode: the veth pair, address and route the parent makes while the child
     /// waits on its go pipe (see [`crate::network`]); needs [`Namespace::Network`].
     pub network: Option<crate::network::Attachment>,
-    /// `--network container:NAME`: that container's network namespace, which the child
-    /// joins with `setns` as its first step (instead of creating one).
-    pub join_network: Option<crate::network::netns::NamespaceFd>,
 }
 
 impl ContainerSpec {
@@ -136,7 +133,6 @@ impl ContainerSpec {
             tmpfs: Vec::new(),
             join_namespaces: Vec::new(),
             network: None,
-            join_network: None,
         }
     }
 

@@ -95,7 +95,11 @@ impl Lab {
 
     fn ok(&self, args: &str) -> Result<String, Failure> {
         let (ok, out, err) = self.vessel(args);
-        if ok { Ok(out) } else { Err(format!("vessel {args}: {err}").into()) }
+        if ok {
+            Ok(out)
+        } else {
+            Err(format!("vessel {args}: {err}").into())
+        }
     }
 
     /// A detached busybox httpd NAME serving its name on `listen`, once it listens.
@@ -103,7 +107,9 @@ impl Lab {
         let script = format!(
             "mkdir -p /www && echo {name} > /www/index.html && httpd -p {listen} -h /www && echo listening && exec sleep 100000"
         );
-        self.ok(&format!("run -d --name {name} {options} -- sh -c '{script}'"))?;
+        self.ok(&format!(
+            "run -d --name {name} {options} -- sh -c '{script}'"
+        ))?;
         let mut follower = self
             .ns
             .command("sh")
@@ -130,7 +136,9 @@ impl Lab {
 impl Drop for Lab {
     fn drop(&mut self) {
         // Whatever the check left running goes; the namespace goes with the holder.
-        let _ = self.ns.sh(&format!("{v} ps -aq | xargs -r {v} rm -f", v = self.vessel));
+        let _ = self
+            .ns
+            .sh(&format!("{v} ps -aq | xargs -r {v} rm -f", v = self.vessel));
     }
 }
 
@@ -151,7 +159,10 @@ fn other_network(ctx: &Ctx) -> Outcome {
     let inspect = lab.ok("network inspect app")?;
     let json: serde_json::Value =
         serde_json::from_str(&inspect).map_err(|e| format!("network inspect: {e}"))?;
-    let ip = json["containers"][0]["ip"].as_str().unwrap_or_default().to_owned();
+    let ip = json["containers"][0]["ip"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     // The control: the address answers from its own network.
     ensure(lab.reaches("--network app", &ip, 80, "a1"), || {
         format!("a1 at {ip} does not answer even on its own network: the check proves nothing")
@@ -173,13 +184,15 @@ fn published_port(ctx: &Ctx) -> Outcome {
     lab.server("web", "-p 8080:80", "80")?;
     let get = "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | busybox nc -w 3";
     let local = lab.ns.sh(&format!("{get} 127.0.0.1 8080"));
-    ensure(String::from_utf8_lossy(&local.stdout).contains("web"), || {
-        "127.0.0.1:8080 on the host did not reach the container".to_owned()
-    })?;
+    ensure(
+        String::from_utf8_lossy(&local.stdout).contains("web"),
+        || "127.0.0.1:8080 on the host did not reach the container".to_owned(),
+    )?;
     let remote = client.sh(&format!("{get} 192.0.2.1 8080"));
-    ensure(String::from_utf8_lossy(&remote.stdout).contains("web"), || {
-        "another namespace did not reach the container through the host's port 8080".to_owned()
-    })
+    ensure(
+        String::from_utf8_lossy(&remote.stdout).contains("web"),
+        || "another namespace did not reach the container through the host's port 8080".to_owned(),
+    )
 }
 
 fn container_mode(ctx: &Ctx) -> Outcome {
@@ -188,9 +201,10 @@ fn container_mode(ctx: &Ctx) -> Outcome {
     ensure(!lab.reaches("", "127.0.0.1", 81, "web"), || {
         "a container of its own reached web's loopback: the check proves nothing".to_owned()
     })?;
-    ensure(lab.reaches("--network container:web", "127.0.0.1", 81, "web"), || {
-        "--network container:web did not reach web's service on 127.0.0.1".to_owned()
-    })
+    ensure(
+        lab.reaches("--network container:web", "127.0.0.1", 81, "web"),
+        || "--network container:web did not reach web's service on 127.0.0.1".to_owned(),
+    )
 }
 
 fn none_isolated(ctx: &Ctx) -> Outcome {
@@ -199,11 +213,16 @@ fn none_isolated(ctx: &Ctx) -> Outcome {
     ensure(lab.reaches("", "10.209.0.2", 80, "web"), || {
         "web does not answer on the bridge: the check proves nothing".to_owned()
     })?;
-    ensure(!lab.reaches("--network none", "10.209.0.2", 80, "web"), || {
-        "--network none reached a container on the bridge".to_owned()
-    })?;
-    let devices = lab.ok("run --rm --network none -- sh -c \"tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '\"")?;
-    ensure(devices.trim() == "lo", || format!("--network none has {devices:?}"))
+    ensure(
+        !lab.reaches("--network none", "10.209.0.2", 80, "web"),
+        || "--network none reached a container on the bridge".to_owned(),
+    )?;
+    let devices = lab.ok(
+        "run --rm --network none -- sh -c \"tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '\"",
+    )?;
+    ensure(devices.trim() == "lo", || {
+        format!("--network none has {devices:?}")
+    })
 }
 
 fn no_leaks(ctx: &Ctx) -> Outcome {
@@ -213,12 +232,20 @@ fn no_leaks(ctx: &Ctx) -> Outcome {
     lab.ok("run -d --name side -- sleep 100000")?;
     lab.ok("rm -f web side")?;
     lab.ok("network rm app")?;
-    let veths: Vec<String> = lab.ns.links().into_iter().filter(|l| l.starts_with("vs")).collect();
+    let veths: Vec<String> = lab
+        .ns
+        .links()
+        .into_iter()
+        .filter(|l| l.starts_with("vs"))
+        .collect();
     ensure(veths.is_empty(), || format!("veths left: {veths:?}"))?;
     let leased = lab.ns.allocations();
-    ensure(leased.is_empty(), || format!("addresses still leased to {leased:?}"))?;
+    ensure(leased.is_empty(), || {
+        format!("addresses still leased to {leased:?}")
+    })?;
     let rules = lab.ns.nft_rules();
-    ensure(!rules.contains("dnat to") && !rules.contains("net:app"), || {
-        format!("rules left:\n{rules}")
-    })
+    ensure(
+        !rules.contains("dnat to") && !rules.contains("net:app"),
+        || format!("rules left:\n{rules}"),
+    )
 }

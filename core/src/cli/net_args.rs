@@ -75,8 +75,10 @@ pub struct NetworkArgs {
 pub struct Prepared {
     /// Bridge mode: the leased address (given back when this drops, unless kept).
     pub lease: Option<crate::network::Lease>,
-    /// Container mode: the network namespace to join.
-    pub join: Option<crate::network::netns::NamespaceFd>,
+    /// Container mode: the network namespace to join (`/proc/PID/ns/net` of the other
+    /// container's first process, checked alive by pid and start time just now; the
+    /// plan opens it, and the child joins it with `setns` as its first step).
+    pub join: Option<std::path::PathBuf>,
 }
 
 // ANCHOR: prepare_network
@@ -140,8 +142,7 @@ pub fn prepare(
                     record.id
                 )));
             }
-            let join =
-                crate::network::netns::NamespaceFd::of_process(record.pid, record.pid_start_time)?;
+            let join = std::path::PathBuf::from(format!("/proc/{}/ns/net", record.pid));
             Ok(Prepared {
                 lease: None,
                 join: Some(join),

@@ -184,7 +184,9 @@ pub fn run(args: RunArgs) -> Result<i32> {
     }
     spec = args.filesystem.apply(spec)?;
     spec.network = network.lease.as_ref().map(|l| l.attachment().clone());
-    spec.join_network = network.join.clone();
+    if let Some(path) = network.join.clone() {
+        spec.join_namespaces.push((Namespace::Network, path));
+    }
     if args.init && !spec.argv.is_empty() {
         let init_layer = root.init_layer();
         spec = crate::init::prepare(spec, &crate::rootfs::state_root(), init_layer.as_deref())?;

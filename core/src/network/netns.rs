@@ -48,35 +48,3 @@ pub fn current_id() -> Result<String> {
     let meta = std::fs::metadata("/proc/self/ns/net").map_err(sys("stat /proc/self/ns/net"))?;
     Ok(format!("{}-{}", meta.dev(), meta.ino()))
 }
-
-/// A namespace file held open, shared by the specs that name it: compared by the
-/// descriptor number, so a spec stays comparable.
-#[derive(Debug, Clone)]
-pub struct NamespaceFd(pub std::sync::Arc<std::os::fd::OwnedFd>);
-
-impl NamespaceFd {
-    /// The network namespace of the live process `pid` (started at `start_time`: a
-    /// recycled pid is refused, not joined).
-    pub fn of_process(pid: libc::pid_t, start_time: u64) -> Result<NamespaceFd> {
-        let file = of_pid(pid)?;
-        if !crate::state::process::is_same_process(pid, start_time) {
-            return Err(NetworkError::Invalid(format!(
-                "process {pid} ended: the container is not running"
-            )));
-        }
-        Ok(NamespaceFd(std::sync::Arc::new(file.into())))
-    }
-
-    /// The descriptor, for the child's `setns`.
-    pub fn raw(&self) -> std::os::fd::RawFd {
-        std::os::fd::AsRawFd::as_raw_fd(&*self.0)
-    }
-}
-
-impl PartialEq for NamespaceFd {
-    fn eq(&self, other: &NamespaceFd) -> bool {
-        self.raw() == other.raw()
-    }
-}
-
-impl Eq for NamespaceFd {}

@@ -40,15 +40,6 @@ pub fn validate(spec: &ContainerSpec) -> Result<()> {
 pub fn first_steps(spec: &ContainerSpec) -> Vec<Step> {
     let ns = spec.namespaces;
     let mut steps = Vec::new();
-    // `--network container:NAME`: join its network namespace while still in the
-    // caller's user namespace (from inside a new one the kernel would refuse).
-    if let Some(netns) = &spec.join_network {
-        steps.push(Step::SetNs {
-            fd: netns.raw(),
-            nstype: libc::CLONE_NEWNET,
-            name: "net",
-        });
-    }
     if ns.contains(Namespace::User) {
         // setgroups(2) is only allowed if the parent did not have to deny it (rootless).
         steps.push(Step::BecomeRoot {

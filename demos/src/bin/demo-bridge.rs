@@ -67,7 +67,7 @@ fn run(lesson: &mut Lesson) -> Outcome {
             answers.push(held.next_line()?);
         }
         all &= answers.iter().all(|a| a.starts_with("ok "));
-        lesson.see(&format!("{name}"), answers.join(", "));
+        lesson.see(name, answers.join(", "));
     }
     lesson.claim(
         "every container reaches every other one over the bridge",

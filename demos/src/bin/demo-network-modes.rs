@@ -13,7 +13,6 @@
 
 use std::io::Write;
 
-use vessel::network::netns::NamespaceFd;
 use vessel::test_support::HeldContainer;
 use vessel::{ContainerSpec, Namespace, Namespaces, rootfs};
 use vessel_demos::net_lab::NetLab;
@@ -125,10 +124,10 @@ fn run(lesson: &mut Lesson) -> Outcome {
         "open(/proc/PID/ns/net); in the child, setns(fd, CLONE_NEWNET) instead of a new one",
     );
     let pid = bridge.running().pid();
-    let start = vessel::state::process::start_time(pid).unwrap_or(0);
     let mut spec = ContainerSpec::new(&rootfs, ["/bin/sh", "-c", LOOK])
         .namespaces(Namespaces::container_default().without(Namespace::Network));
-    spec.join_network = Some(NamespaceFd::of_process(pid, start)?);
+    spec.join_namespaces
+        .push((Namespace::Network, format!("/proc/{pid}/ns/net").into()));
     let mut joined = HeldContainer::start(&spec)?;
     let shared = look(&mut joined)?;
     show(lesson, "container", &shared);
