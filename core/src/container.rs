@@ -213,6 +213,14 @@ fn set_up_from_parent(
         mark(tracer, "attach to cgroup");
     }
     // ANCHOR_END: cgroup_attach
+    // ANCHOR: network_attach
+    // Bridge mode: the child's network namespace exists (the clone made it) and the
+    // child waits, so its eth0 is wired before its command can use the network.
+    if let Some(network) = &spec.network {
+        network.attach(running.pid)?;
+        mark(tracer, "network: veth pair, address, route");
+    }
+    // ANCHOR_END: network_attach
     Ok(())
 }
 

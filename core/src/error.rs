@@ -223,6 +223,10 @@ pub enum Error {
     #[error("--tmpfs {spec:?}: {reason}")]
     Tmpfs { spec: String, reason: String },
 
+    /// A network could not be set up, used or removed.
+    #[error(transparent)]
+    Network(#[from] crate::network::NetworkError),
+
     /// An image, a layer or a container's layers could not be used.
     #[error(transparent)]
     Image(#[from] crate::image::ImageError),

@@ -44,6 +44,7 @@ pub mod layers;
 pub mod lifecycle;
 pub mod mount_api;
 pub mod namespaces;
+pub mod network;
 pub mod oci;
 pub mod pipe;
 pub mod plan;

@@ -95,6 +95,9 @@ pub struct ContainerSpec {
     /// Existing namespaces to join by path instead of creating them (an OCI bundle's
     /// `linux.namespaces[].path`: podman's network namespace): network, IPC or UTS.
     pub join_namespaces: Vec<(crate::namespaces::Namespace, PathBuf)>,
+    /// Bridge mode: the veth pair, address and route the parent makes while the child
+    /// waits on its go pipe (see [`crate::network`]); needs [`Namespace::Network`].
+    pub network: Option<crate::network::Attachment>,
 }
 
 impl ContainerSpec {
@@ -129,6 +132,7 @@ impl ContainerSpec {
             read_only_root: false,
             tmpfs: Vec::new(),
             join_namespaces: Vec::new(),
+            network: None,
         }
     }
 

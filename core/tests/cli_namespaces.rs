@@ -114,8 +114,8 @@ fn bad_namespace_options_say_what_to_use() {
             "\"bogus\": no such namespace (use mnt, uts, ipc, pid, net, user, cgroup, time)",
         ),
         (
-            &["--network", "bridge"],
-            "invalid value 'bridge' for '--network <MODE>'",
+            &["--network", "a/b"],
+            "--network \"a/b\": not a mode or network name",
         ),
         (
             &["--userns=0:x:1"],

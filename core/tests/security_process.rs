@@ -290,8 +290,10 @@ fn namespaced_sysctls_are_written_in_the_container_only() {
     let net = ["--network", "none", "--sysctl", "net.ipv4.ip_forward=1"];
     let out = run(&net, &["cat", "/proc/sys/net/ipv4/ip_forward"]);
     assert_eq!(text(&out.stdout), "1\n", "{}", text(&out.stderr));
-    // Sharing the host's network namespace: refused before start.
-    let out = run(&["--sysctl", "net.ipv4.ip_forward=1"], &["true"]);
+    // Sharing the host's network namespace (no longer the default, which is a bridge
+    // network of the container's own): refused before start.
+    let host = ["--network", "host", "--sysctl", "net.ipv4.ip_forward=1"];
+    let out = run(&host, &["true"]);
     assert_eq!(out.status.code(), Some(125));
     assert!(
         text(&out.stderr).contains("network namespace"),

@@ -23,6 +23,7 @@
 pub mod cgroup_view;
 pub mod helper;
 pub mod layer_view;
+pub mod net_lab;
 pub mod scratch;
 
 use std::fmt::Display;

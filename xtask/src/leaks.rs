@@ -1,6 +1,7 @@
 //! The leak check: after the whole test run, the host has no mount, vessel cgroup,
-//! container layer, state record, network interface or named network namespace that it
-//! did not have before.
+//! container layer, state record, network interface (a container's veth above all) or
+//! named network namespace that it did not have before, no address still leased in
+//! vessel's network state, and no container's rule in vessel's nftables table.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -16,7 +17,18 @@ pub struct Snapshot {
     /// Container layers, state records and named network namespaces.
     files: BTreeSet<PathBuf>,
     links: BTreeSet<String>,
+    /// Containers holding an address in vessel's network state (any namespace's).
+    addresses: BTreeSet<String>,
+    /// Rules of vessel's nftables table that belong to a container (a port mapping).
+    nft_rules: BTreeSet<String>,
 }
+
+/// The default bridge stays once made, as docker0 does: not a leak. Every other vessel
+/// bridge belongs to a user network, which the tests that make one also remove.
+const PERSISTENT_LINKS: [&str; 1] = ["vessel0"];
+
+/// Where vessel keeps its network state, one directory per network namespace.
+const NET_STATE_DIR: &str = "/run/vessel-net";
 
 /// Directories whose entries belong to containers: each must be as empty afterwards as
 /// it was before.
@@ -30,6 +42,8 @@ impl Snapshot {
             cgroups: vessel_cgroups(),
             files: CONTAINER_DIRS.iter().flat_map(|dir| entries(dir)).collect(),
             links: network_links(),
+            addresses: leased_addresses(),
+            nft_rules: container_rules(),
         }
     }
 
@@ -51,7 +65,15 @@ impl Snapshot {
                 "container files",
                 new(&paths(&self.files), &paths(&before.files)),
             ),
-            ("network interfaces", new(&self.links, &before.links)),
+            (
+                "network interfaces",
+                new(&self.links, &before.links)
+                    .into_iter()
+                    .filter(|l| !PERSISTENT_LINKS.contains(&l.as_str()))
+                    .collect(),
+            ),
+            ("leased addresses", new(&self.addresses, &before.addresses)),
+            ("nftables rules", new(&self.nft_rules, &before.nft_rules)),
         ];
         let found: Vec<String> = leaks
             .iter()
@@ -60,7 +82,7 @@ impl Snapshot {
             .collect();
         if found.is_empty() {
             println!(
-                "xtask: leak check: no new mounts, cgroups, container files or network interfaces"
+                "xtask: leak check: no new mounts, cgroups, container files, network interfaces, leased addresses or nftables rules"
             );
             return Ok(());
         }
@@ -127,4 +149,48 @@ fn collect_dirs(dir: &PathBuf, found: &mut BTreeSet<PathBuf>) {
             found.insert(path);
         }
     }
+}
+
+/// `NETNS-DIR: IP (container)` for every address leased in vessel's network state.
+fn leased_addresses() -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    for dir in entries(NET_STATE_DIR) {
+        let Ok(text) = fs::read_to_string(dir.join("state.json")) else {
+            continue;
+        };
+        let Ok(state) = serde_json::from_str::<serde_json::Value>(&text) else {
+            found.insert(format!("{}: unreadable state", dir.display()));
+            continue;
+        };
+        for a in state["allocations"].as_array().into_iter().flatten() {
+            found.insert(format!(
+                "{}: {} ({})",
+                dir.display(),
+                a["ip"].as_str().unwrap_or("?"),
+                a["container"].as_str().unwrap_or("?")
+            ));
+        }
+    }
+    found
+}
+
+/// The rules of vessel's table whose comment names a container (every rule but the
+/// table's own jumps, commented `vessel`, and a network's, commented `net:NAME`).
+fn container_rules() -> BTreeSet<String> {
+    let Ok(out) = std::process::Command::new("nft")
+        .args(["list", "table", "ip", "vessel"])
+        .output()
+    else {
+        return BTreeSet::new();
+    };
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::trim)
+        .filter(|l| {
+            l.contains("comment \"")
+                && !l.contains("comment \"vessel\"")
+                && !l.contains("comment \"net:")
+        })
+        .map(str::to_owned)
+        .collect()
 }

@@ -7,6 +7,7 @@ mod ipc;
 mod layers;
 mod mount;
 mod net;
+mod net_modes;
 mod pid;
 mod process;
 mod security;
@@ -27,6 +28,7 @@ pub fn all() -> Vec<Check> {
         mount::CHECKS.as_slice(),
         ipc::CHECKS.as_slice(),
         net::CHECKS.as_slice(),
+        net_modes::CHECKS.as_slice(),
         user::CHECKS.as_slice(),
         cgroup::CHECKS.as_slice(),
         volumes::CHECKS.as_slice(),

@@ -20,6 +20,8 @@ mod image_root;
 mod inspect;
 mod kill;
 mod logs;
+pub mod net_args;
+mod network;
 pub mod ns_args;
 mod oci;
 mod output;
@@ -113,6 +115,8 @@ enum Command {
     Features,
     /// OCI: write a default config.json.
     Spec(oci::spec::SpecArgs),
+    /// Manage networks: create, ls, inspect, rm.
+    Network(network::NetworkArgs),
 }
 
 /// Parses the process arguments, runs the subcommand and returns its exit code.
@@ -168,6 +172,7 @@ pub fn main() -> ExitCode {
         Command::Update(args) => oci::update::update(args),
         Command::Features => oci::features::features(),
         Command::Spec(args) => oci::spec::spec(args),
+        Command::Network(args) => network::network(args),
     };
     let code = match result {
         Ok(code) => code,

@@ -22,14 +22,7 @@ pub enum Sharing {
     Host,
 }
 
-/// `--network`: docker's modes that need no bridge.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Network {
-    /// A new network namespace holding only `lo` (up).
-    None,
-    /// The host's network namespace.
-    Host,
-}
+pub use super::net_args::NetworkMode;
 
 /// `--pid` and `--uts` accept only `host`, as in docker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -45,9 +38,13 @@ pub struct NamespaceArgs {
     /// user, cgroup, time [default: mnt,uts,ipc,pid; user added when not root].
     #[arg(long, value_name = "LIST", value_parser = parse_namespaces)]
     pub ns: Option<Namespaces>,
-    /// `none`: own network namespace with only `lo`; `host`: the host's.
+    /// `bridge` (the default, as root): own network namespace on vessel's default
+    /// bridge, with an address and NAT; `NAME`: on the user network NAME (`vessel
+    /// network create`); `none`: only `lo`; `host`: the host's; `container:NAME`: that
+    /// running container's [default without root, or with --ns: host, or none if the
+    /// list has net].
     #[arg(long, value_name = "MODE")]
-    pub network: Option<Network>,
+    pub network: Option<NetworkMode>,
     /// `private`: own IPC namespace; `host`: share the host's System V IPC and queues.
     #[arg(long, value_name = "MODE")]
     pub ipc: Option<Sharing>,
@@ -140,6 +137,23 @@ impl NamespaceArgs {
         rootfs::default_rootfs().map(Some)
     }
 
+    // ANCHOR: network_mode
+    /// The network mode: `--network`, else docker's default, the bridge, for root; a
+    /// caller who is not root cannot create veth pairs and keeps the host's network (as
+    /// before), and an explicit `--ns` list means exactly those namespaces.
+    pub fn network_mode(&self) -> NetworkMode {
+        if let Some(mode) = &self.network {
+            return mode.clone();
+        }
+        match self.ns {
+            Some(ns) if ns.contains(Namespace::Network) => NetworkMode::None,
+            Some(_) => NetworkMode::Host,
+            None if userns::caller_ids().0 == 0 => NetworkMode::default_bridge(),
+            None => NetworkMode::Host,
+        }
+    }
+    // ANCHOR_END: network_mode
+
     /// The namespaces these options ask for.
     pub fn namespaces(&self) -> Namespaces {
         let mut ns = self.ns.unwrap_or_else(|| {
@@ -158,8 +172,9 @@ impl NamespaceArgs {
                 ns.without(which)
             };
         };
-        if let Some(network) = self.network {
-            set(Namespace::Network, network == Network::None);
+        match self.network_mode() {
+            NetworkMode::None | NetworkMode::Bridge(_) => set(Namespace::Network, true),
+            NetworkMode::Host | NetworkMode::Container(_) => set(Namespace::Network, false),
         }
         if let Some(ipc) = self.ipc {
             set(Namespace::Ipc, ipc == Sharing::Private);

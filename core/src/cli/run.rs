@@ -11,6 +11,7 @@ use super::cgroup_args::CgroupArgs;
 use super::device_args::DeviceArgs;
 use super::fs_args::FilesystemArgs;
 use super::image_root::ImageArgs;
+use super::net_args::{self, NetworkArgs};
 use super::ns_args::NamespaceArgs;
 use super::output::errln;
 use super::security_args::ProcessSecurityArgs;
@@ -70,6 +71,8 @@ pub struct RunArgs {
     #[command(flatten)]
     pub namespaces: NamespaceArgs,
     #[command(flatten)]
+    pub network: NetworkArgs,
+    #[command(flatten)]
     pub capabilities: CapabilityArgs,
     #[command(flatten)]
     pub security: ProcessSecurityArgs,
@@ -127,6 +130,18 @@ pub fn run(args: RunArgs) -> Result<i32> {
         .rootfs_for(args.rootfs.clone(), args.layers.image.as_deref())?;
     let mut tracked = track::track(&args, &id, cgroup.as_ref(), rootfs.as_deref())?;
     let (mut root, argv) = args.layers.prepare(rootfs, &id, &hostname, &args.command)?;
+    // The address is leased (and /etc/hosts written) before the clone; the veth pair is
+    // made by the parent while the child waits (see Container::spawn_supervised).
+    let mut names = vec![hostname.clone()];
+    names.extend(args.name.clone().filter(|n| *n != hostname));
+    let network = net_args::prepare(
+        &args.namespaces.network_mode(),
+        &args.network,
+        args.namespaces.namespaces().contains(Namespace::User),
+        &id,
+        names,
+        root.init_layer().as_deref(),
+    )?;
     let workdir = args
         .workdir
         .clone()
@@ -168,6 +183,10 @@ pub fn run(args: RunArgs) -> Result<i32> {
         });
     }
     spec = args.filesystem.apply(spec)?;
+    spec.network = network.lease.as_ref().map(|l| l.attachment().clone());
+    if let Some(path) = network.join.clone() {
+        spec.join_namespaces.push((Namespace::Network, path));
+    }
     if args.init && !spec.argv.is_empty() {
         let init_layer = root.init_layer();
         spec = crate::init::prepare(spec, &crate::rootfs::state_root(), init_layer.as_deref())?;
@@ -175,8 +194,24 @@ pub fn run(args: RunArgs) -> Result<i32> {
     if args.detach {
         // The shim outlives this process: it removes the layers for --rm.
         let remove_layers = root.cleanup_in_shim();
+        // The shim gives the address back when the container exits; this process
+        // returns while it runs, so its lease is kept once the start succeeded (a failed
+        // start drops it here, which gives the address back).
+        let released = network
+            .lease
+            .as_ref()
+            .map(|l| l.attachment().container.clone());
+        let after_exit = move || {
+            if let Some(id) = released
+                && let Err(error) = crate::network::release(&id)
+            {
+                errln!("vessel: {}", super::error_chain(&error));
+            }
+            remove_layers();
+        };
         let tracked = tracked.expect("a detached container is always recorded");
-        let code = detach::run_detached(spec, tracked, remove_layers)?;
+        let code = detach::run_detached(spec, tracked, after_exit)?;
+        network.lease.map(crate::network::Lease::keep);
         root.started();
         return Ok(code);
     }
@@ -209,6 +244,8 @@ pub fn run(args: RunArgs) -> Result<i32> {
         None => forwarder.forward_until_exit(&running)?,
     }
     let status = running.wait()?;
+    // The container's namespace is gone with it: its address, veth and rules go too.
+    drop(network);
     // The exit code is what the caller waits for: a record that cannot be updated
     // (removed meanwhile by `vessel rm -f`) is worth a warning, not a different code.
     if let Some(Err(error)) = tracked.map(|t| t.exited(Some(status), running.oom_killed())) {

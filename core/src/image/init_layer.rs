@@ -39,6 +39,18 @@ pub(crate) fn write_new(layer: &InRoot, rel: &str, bytes: &[u8]) -> io::Result<(
 }
 // ANCHOR_END: init_layer
 
+/// Replaces the contents of the init layer's file `rel` (`etc/hosts`, `etc/resolv.conf`)
+/// in place: the network writes the container's address and peers there before the
+/// start, and rewrites a running container's `/etc/hosts` when a peer on its network
+/// comes or goes (the overlay shows a lower file's new contents until the container
+/// copies it up). Resolved inside the layer, never through a symlink.
+pub fn rewrite(dir: &Path, rel: &str, bytes: &[u8]) -> io::Result<()> {
+    let layer = InRoot::open(dir)?;
+    let flags = OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_TRUNC | OFlag::O_NOFOLLOW;
+    let mut file = fs::File::from(layer.open_with(rel, flags, 0o644)?);
+    file.write_all(bytes)
+}
+
 /// The files the init layer holds, as paths inside the container.
 pub const FILES: [&str; 3] = ["/etc/hostname", "/etc/hosts", "/etc/resolv.conf"];
 

@@ -24,6 +24,9 @@ pub fn clean_up(dir: &StateDir, record: &Record) -> Result<()> {
         remove_layers(layers, &record.id)?;
     }
     remove_file(&dir.log_path(&record.id))?;
+    // Its address, veth and nftables rules, if its supervisor died before giving them
+    // back (nothing to do otherwise).
+    crate::network::release(&record.id)?;
     dir.remove(&record.id)
 }
 // ANCHOR_END: clean_up

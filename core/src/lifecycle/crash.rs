@@ -13,6 +13,8 @@
 //! |---|---|---|
 //! | `run-recorded` | `vessel run` | the record exists, nothing else does yet |
 //! | `shim-supervised` | the shim | it took charge of the record, before the start |
+//! | `net-leased` | `vessel run` | bridge mode: its address is leased, no veth yet |
+//! | `net-attached` | the supervisor | its veth and port rules exist, the container's process does not hold the address yet |
 //! | `run-cloned` | the supervisor | the container's pid is recorded; it waits for "go" |
 //! | `run-spawned` | the supervisor | the container runs (exec done), start not recorded |
 //! | `run-started` | the supervisor | the start is recorded (shim: before telling the CLI) |

@@ -4,9 +4,11 @@
 
 mod bounded;
 mod held;
+mod netns;
 
 pub use bounded::{BOUND, BoundedLines, output_within, read_within, readable_before, wait_within};
 pub use held::HeldContainer;
+pub use netns::{TestNetns, missing_tool, require_tools};
 
 /// The environment variable that turns a privileged test's skip into a failure (set by
 /// `.ci/run`, so CI can never go green by skipping).

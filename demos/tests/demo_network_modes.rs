@@ -1,0 +1,11 @@
+//! The network-modes lesson's transcript, checked claim by claim and kept as the book's output.
+
+mod common;
+
+#[test]
+fn demo_network_modes_transcript() {
+    vessel::require_root!();
+    vessel::test_support::require_tools();
+    let transcript = common::transcript(env!("CARGO_BIN_EXE_demo-network-modes"), &[]);
+    common::settings().bind(|| insta::assert_snapshot!("demo-network-modes", transcript));
+}
