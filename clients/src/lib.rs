@@ -10,6 +10,7 @@
 
 pub mod cgroup;
 pub mod containerd;
+pub mod docker;
 pub mod image;
 pub mod podman;
 pub mod runtime;

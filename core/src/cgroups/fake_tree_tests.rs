@@ -16,6 +16,7 @@ fn write(path: &Path, text: &str) {
 fn limits() -> Resources {
     Resources {
         memory_bytes: Some(64 << 20),
+        memory_and_swap_bytes: None,
         cpu_quota: Some(CpuQuota::per_default_period(20_000)),
         cpu_shares: Some(512),
         cpuset_cpus: Some(CpuSet::parse("1").unwrap()),

@@ -8,8 +8,12 @@ use super::parse::{CpuSet, DEFAULT_CPU_PERIOD_US, format_cpus, format_size};
 /// Limits for one container's cgroup. `None` leaves that resource unlimited.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Resources {
-    /// Memory limit in bytes; swap is turned off for the container at the same time.
+    /// Memory limit in bytes; swap is turned off for the container at the same time,
+    /// unless [`Resources::memory_and_swap_bytes`] allows some.
     pub memory_bytes: Option<u64>,
+    /// Memory plus swap in bytes (an OCI bundle's `memory.swap`, docker's
+    /// `--memory-swap`; `u64::MAX` for unlimited swap). `None`: no swap at all.
+    pub memory_and_swap_bytes: Option<u64>,
     /// CPU time allowed per period (the CFS bandwidth controller).
     pub cpu_quota: Option<CpuQuota>,
     /// Relative CPU weight in cgroup v1 `cpu.shares` units (2..=262144, default 1024);
@@ -265,6 +269,7 @@ mod tests {
     fn possible_limits_pass() {
         let ok = Resources {
             memory_bytes: Some(64 << 20),
+            memory_and_swap_bytes: None,
             cpu_quota: Some(CpuQuota::per_default_period(200_000)),
             cpu_shares: Some(512),
             cpuset_cpus: Some(CpuSet::parse("1").unwrap()),

@@ -93,13 +93,21 @@ impl V1Cgroup {
             // memory+swap: setting it equal to the memory limit leaves no swap. The kernel
             // insists memsw >= limit at every moment, so raise memsw first, lower it last.
             let memsw = dir.join("memory.memsw.limit_in_bytes");
+            // With swap asked for: memory+swap as given (-1: unlimited).
+            let total = match resources.memory_and_swap_bytes {
+                Some(u64::MAX) => "-1".to_owned(),
+                Some(total) => total.max(bytes).to_string(),
+                None => bytes.to_string(),
+            };
+            let raises = resources.memory_and_swap_bytes.unwrap_or(bytes)
+                > files::read_u64(&memsw).unwrap_or(u64::MAX);
             if memsw.exists() {
-                if bytes > files::read_u64(&memsw)? {
-                    put(memsw.clone(), bytes.to_string())?;
+                if raises {
+                    put(memsw.clone(), total)?;
                     put(limit, bytes.to_string())?;
                 } else {
                     put(limit, bytes.to_string())?;
-                    put(memsw, bytes.to_string())?;
+                    put(memsw, total)?;
                 }
             } else {
                 put(limit, bytes.to_string())?;

@@ -102,7 +102,12 @@ impl V2Cgroup {
             // v2 counts swap on its own: 0 turns it off (the file is absent without swap
             // accounting).
             if dir.join("memory.swap.max").exists() {
-                put("memory.swap.max", "0".to_owned())?;
+                let swap = match resources.memory_and_swap_bytes {
+                    Some(u64::MAX) => "max".to_owned(),
+                    Some(total) => total.saturating_sub(bytes).to_string(),
+                    None => "0".to_owned(),
+                };
+                put("memory.swap.max", swap)?;
             }
         }
         if let Some(cpu) = resources.cpu_quota {

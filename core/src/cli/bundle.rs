@@ -33,6 +33,10 @@ pub fn run_bundle(dir: &Path, id: &str) -> Result<i32> {
     let hooks = &bundle.hooks;
     let forwarder = signals::Forwarder::install()?;
     let started = Container::spawn_supervised(&bundle.spec, Stdio::default(), |pid| {
+        bundle.set_oom_score_adj(pid).map_err(|source| Error::Sys {
+            call: "write process.oomScoreAdj to /proc/PID/oom_score_adj",
+            source,
+        })?;
         for point in [HookPoint::Prestart, HookPoint::CreateRuntime] {
             hooks
                 .run(point, id, dir, Some(pid))

@@ -66,6 +66,9 @@ pub struct Bundle {
     pub console_size: (u16, u16),
     /// config.json's annotations.
     pub annotations: std::collections::HashMap<String, String>,
+    /// `process.oomScoreAdj`: written to `/proc/PID/oom_score_adj` by the parent while
+    /// the child waits (see [`Bundle::set_oom_score_adj`]).
+    pub oom_score_adj: Option<i32>,
 }
 
 impl Bundle {
@@ -88,6 +91,7 @@ impl Bundle {
                 )
             }),
             annotations: config.annotations().clone().unwrap_or_default(),
+            oom_score_adj: process.and_then(|p| p.oom_score_adj()),
         })
     }
 }
@@ -110,6 +114,17 @@ pub fn exec_spec(
     // Sysctls belong to the container, set once by create.
     spec.process_security.sysctls.clear();
     Ok((spec, terminal))
+}
+
+impl Bundle {
+    /// Writes `process.oomScoreAdj` for the container's first process `pid`, while it
+    /// still waits for the go: the command starts with it (and its children inherit it).
+    pub fn set_oom_score_adj(&self, pid: libc::pid_t) -> std::io::Result<()> {
+        match self.oom_score_adj {
+            Some(value) => std::fs::write(format!("/proc/{pid}/oom_score_adj"), value.to_string()),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Reads `bundle/config.json` and turns it into a [`ContainerSpec`] for the container
@@ -250,6 +265,42 @@ fn limits(resources: &LinuxResources) -> Result<Resources, BundleError> {
             .limit()
             .map(|v| positive("linux.resources.memory.limit", v))
             .transpose()?;
+        limits.memory_and_swap_bytes = match memory.swap() {
+            None | Some(0) => None,
+            Some(-1) => Some(u64::MAX),
+            Some(total) if limits.memory_bytes.is_some_and(|m| total as u64 >= m) => {
+                Some(total as u64)
+            }
+            Some(_) => {
+                return Err(unsupported(
+                    "linux.resources.memory.swap",
+                    "memory+swap must be -1 or at least memory.limit, with a memory.limit",
+                ));
+            }
+        };
+        // What docker writes when nothing was asked (`disableOOMKiller: false`) is
+        // accepted; anything vessel would not apply is refused by name.
+        let memory_others = [
+            ("reservation", memory.reservation().is_some_and(|v| v != 0)),
+            ("kernel", memory.kernel().is_some_and(|v| v != 0)),
+            ("kernelTCP", memory.kernel_tcp().is_some_and(|v| v != 0)),
+            ("swappiness", memory.swappiness().is_some()),
+            (
+                "disableOOMKiller",
+                memory.disable_oom_killer() == Some(true),
+            ),
+            ("useHierarchy", memory.use_hierarchy().is_some()),
+            (
+                "checkBeforeUpdate",
+                memory.check_before_update() == Some(true),
+            ),
+        ];
+        if let Some((field, _)) = memory_others.iter().find(|(_, set)| *set) {
+            return Err(unsupported(
+                format!("linux.resources.memory.{field}"),
+                "vessel applies memory.limit only; remove it",
+            ));
+        }
     }
     if let Some(cpu) = resources.cpu() {
         if let Some(quota) = cpu.quota().filter(|q| *q > 0) {
@@ -258,7 +309,27 @@ fn limits(resources: &LinuxResources) -> Result<Resources, BundleError> {
                 period_us: cpu.period().unwrap_or(DEFAULT_CPU_PERIOD_US),
             });
         }
-        limits.cpu_shares = cpu.shares();
+        // docker writes `shares: 0` for "not set".
+        limits.cpu_shares = cpu.shares().filter(|s| *s > 0);
+        let cpu_others = [
+            ("mems", cpu.mems().as_ref().is_some_and(|m| !m.is_empty())),
+            (
+                "realtimeRuntime",
+                cpu.realtime_runtime().is_some_and(|v| v != 0),
+            ),
+            (
+                "realtimePeriod",
+                cpu.realtime_period().is_some_and(|v| v != 0),
+            ),
+            ("burst", cpu.burst().is_some_and(|v| v != 0)),
+            ("idle", cpu.idle().is_some_and(|v| v != 0)),
+        ];
+        if let Some((field, _)) = cpu_others.iter().find(|(_, set)| *set) {
+            return Err(unsupported(
+                format!("linux.resources.cpu.{field}"),
+                "vessel applies cpu shares, quota, period and cpus only; remove it",
+            ));
+        }
         if let Some(cpus) = cpu.cpus() {
             let set = CpuSet::parse(cpus).map_err(|_| {
                 unsupported("linux.resources.cpu.cpus", "is not a CPU list such as 0-1")
@@ -270,8 +341,34 @@ fn limits(resources: &LinuxResources) -> Result<Resources, BundleError> {
         limits.pids_max = Some(positive("linux.resources.pids.limit", pids.limit())?);
     }
     let others = [
-        ("blockIO", resources.block_io().is_some()),
-        ("hugepageLimits", resources.hugepage_limits().is_some()),
+        // docker writes `blockIO: {weight: 0}` for "not set".
+        (
+            "blockIO",
+            resources.block_io().as_ref().is_some_and(|b| {
+                b.weight().is_some_and(|w| w != 0)
+                    || b.leaf_weight().is_some_and(|w| w != 0)
+                    || b.weight_device().as_ref().is_some_and(|v| !v.is_empty())
+                    || b.throttle_read_bps_device()
+                        .as_ref()
+                        .is_some_and(|v| !v.is_empty())
+                    || b.throttle_write_bps_device()
+                        .as_ref()
+                        .is_some_and(|v| !v.is_empty())
+                    || b.throttle_read_iops_device()
+                        .as_ref()
+                        .is_some_and(|v| !v.is_empty())
+                    || b.throttle_write_iops_device()
+                        .as_ref()
+                        .is_some_and(|v| !v.is_empty())
+            }),
+        ),
+        (
+            "hugepageLimits",
+            resources
+                .hugepage_limits()
+                .as_ref()
+                .is_some_and(|v| !v.is_empty()),
+        ),
         ("network", resources.network().is_some()),
         ("rdma", resources.rdma().is_some()),
         ("unified", resources.unified().is_some()),
@@ -719,6 +816,24 @@ mod tests {
     }
 
     #[test]
+    fn oom_score_adj_and_docker_s_empty_resources_are_taken() {
+        let config = hardened(r#""oomScoreAdj": 100,"#, "", "").replace(
+            r#""linux": {"#,
+            r#""linux": {"resources": {"memory": {"limit": 67108864, "swap": 134217728,
+                "disableOOMKiller": false}, "cpu": {"shares": 0}, "blockIO": {"weight": 0}},"#,
+        );
+        let bundle = Bundle::load(bundle_with(&config).path(), "box").unwrap();
+        assert_eq!(bundle.oom_score_adj, Some(100));
+        let cgroup = bundle.spec.cgroup.expect("a cgroup");
+        assert_eq!(cgroup.resources.memory_and_swap_bytes, Some(128 << 20));
+        assert_eq!(cgroup.resources.cpu_shares, None);
+        let weighted = config.replace(r#""weight": 0"#, r#""weight": 500"#);
+        assert!(refusal(&weighted).starts_with("linux.resources.blockIO:"));
+        let reserved = config.replace(r#""disableOOMKiller": false"#, r#""reservation": 1"#);
+        assert!(refusal(&reserved).starts_with("linux.resources.memory.reservation:"));
+    }
+
+    #[test]
     fn process_user_becomes_the_user_request() {
         let config = MINIMAL.replace(
             r#""user": {"uid": 0, "gid": 0}"#,
@@ -735,7 +850,6 @@ mod tests {
     #[test]
     fn other_hardening_fields_are_refused_by_name() {
         for (process, linux, field) in [
-            (r#""oomScoreAdj": 100,"#, "", "process.oomScoreAdj"),
             (
                 r#""scheduler": {"policy": "SCHED_FIFO"},"#,
                 "",

@@ -223,7 +223,6 @@ fn refuse_the_rest(
         ));
     }
     let fields = [
-        ("process.oomScoreAdj", process.oom_score_adj().is_some()),
         ("process.scheduler", process.scheduler().is_some()),
         ("process.ioPriority", process.io_priority().is_some()),
         (

@@ -127,6 +127,10 @@ fn create_in(
     let hooks = &bundle.hooks;
     let id = &args.id;
     let running = Container::create(&bundle.spec, Stdio::default(), fifo.as_fd(), |pid| {
+        bundle.set_oom_score_adj(pid).map_err(|source| Error::Sys {
+            call: "write process.oomScoreAdj to /proc/PID/oom_score_adj",
+            source,
+        })?;
         for point in [HookPoint::Prestart, HookPoint::CreateRuntime] {
             hooks
                 .run(point, id, dir, Some(pid))
