@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::shell;
 
 /// Debian packages the tests use, with why.
-const DEBIAN_PACKAGES: [(&str, &str); 6] = [
+const DEBIAN_PACKAGES: [(&str, &str); 8] = [
     (
         "busybox-static",
         "the default rootfs is built from a static busybox",
@@ -30,6 +30,14 @@ const DEBIAN_PACKAGES: [(&str, &str); 6] = [
     (
         "docker.io",
         "clients/tests/docker.rs drives vessel as a dockerd runtime (daemon.json runtimes)",
+    ),
+    (
+        "docker-registry",
+        "clients/tests/images_registry.rs pulls from and pushes to distribution 2.8 on loopback",
+    ),
+    (
+        "skopeo",
+        "clients/tests/images_registry.rs copies images into the registry and inspects vessel's pushes",
     ),
 ];
 

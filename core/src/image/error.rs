@@ -12,6 +12,14 @@ pub enum ImageError {
     #[error(transparent)]
     Layer(#[from] LayerError),
 
+    /// An image archive could not be loaded or saved.
+    #[error(transparent)]
+    Archive(#[from] super::archive::ArchiveError),
+
+    /// A registry pull or push failed.
+    #[error(transparent)]
+    Registry(#[from] super::registry::RegistryError),
+
     /// A file operation in the store failed.
     #[error("image store: {action} {path:?}")]
     Store {

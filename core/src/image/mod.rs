@@ -9,10 +9,12 @@
 //! layers/HEX/                   the same layer unpacked once, in overlay's format
 //! containers/ID/container.json  which image and layers a container was made from
 //! containers/ID/{init,upper,work,merged}/
+//! downloads/                   blobs of a pull, until loaded (HEX.partial: resumable)
 //! ```
 //!
 //! The default rootfs is the built-in image `base`, imported as one layer on first use.
 
+pub mod archive;
 pub mod build;
 mod change;
 pub mod command;
@@ -21,7 +23,9 @@ mod config;
 mod container_fs;
 mod error;
 pub mod init_layer;
+mod maintain;
 mod name;
+pub mod registry;
 mod store;
 
 pub use change::{Change, apply as apply_changes};
@@ -29,6 +33,7 @@ pub use commit::{commit, commit_with_changes};
 pub use config::{HistoryEntry, Image, ImageConfig, rfc3339};
 pub use container_fs::{ContainerFs, ContainerRecord};
 pub use error::ImageError;
+pub use maintain::Pruned;
 pub use name::validate_name;
 pub use store::{BASE_IMAGE, Store};
 
