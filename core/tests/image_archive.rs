@@ -221,6 +221,13 @@ fn symlinked_blobs_are_not_followed() {
     std::os::unix::fs::symlink(&elsewhere, dir2.join("blobs")).unwrap();
     let message = refused(&store, &dir2);
     assert!(message.contains("symlink"), "{message}");
+
+    // Even a symlink that stays inside the layout is not followed: blobs are files.
+    let dir3 = files.write_dir(&tmp.path().join("layout3"));
+    fs::rename(dir3.join("blobs"), dir3.join("real-blobs")).unwrap();
+    std::os::unix::fs::symlink("real-blobs", dir3.join("blobs")).unwrap();
+    let message = refused(&store, &dir3);
+    assert!(message.contains("symlink"), "{message}");
 }
 
 #[test]

@@ -39,7 +39,7 @@ pub enum ImageError {
 
     /// No image has this name.
     #[error(
-        "image {0:?} not found (list images with `vessel images`, or import one with `vessel image import DIR|TAR NAME`)"
+        "image {0:?} not found (list images with `vessel images`; get one with `vessel pull REF`, `vessel load -i FILE` or `vessel image import DIR|TAR NAME`)"
     )]
     NotFound(String),
 

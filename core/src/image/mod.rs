@@ -5,14 +5,17 @@
 //!
 //! ```text
 //! images/NAME.json              an image: its layers (bottom first) and config
-//! layers/HEX.tar                a layer as an OCI tar, named by its sha256
+//!                               (a `/` in NAME, as in `127.0.0.1:5000/app:1`, is `+`)
+//! layers/HEX.tar                a layer as an OCI tar, named by its sha256 (its diff_id)
 //! layers/HEX/                   the same layer unpacked once, in overlay's format
 //! containers/ID/container.json  which image and layers a container was made from
 //! containers/ID/{init,upper,work,merged}/
-//! downloads/                   blobs of a pull, until loaded (HEX.partial: resumable)
+//! downloads/                    blobs of a pull, until loaded (HEX.partial: resumable)
 //! ```
 //!
 //! The default rootfs is the built-in image `base`, imported as one layer on first use.
+//! Images come and go as archives ([`archive`]: `vessel load`/`save`) and through
+//! registries ([`registry`]: `vessel pull`/`push`).
 
 pub mod archive;
 pub mod build;
