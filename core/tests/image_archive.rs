@@ -292,3 +292,44 @@ fn something_that_is_no_image_archive_says_what_to_use_instead() {
     let message = refused(&store, &files.write_tar(&tmp.path().join("plain.tar")));
     assert!(message.contains("vessel image import"), "{message}");
 }
+
+#[test]
+fn tag_shares_layers_and_prune_removes_only_what_nothing_uses() {
+    vessel::require_root!();
+    let (tmp, store) = store();
+    let images = [
+        TestImage::new("keep:1", vec![base(), top("keep\n")]),
+        TestImage::new("drop:1", vec![base(), top("drop\n")]),
+    ];
+    archive::load(
+        &store,
+        &oci_layout(&images).write_dir(&tmp.path().join("l")),
+    )
+    .unwrap();
+    let tagged = store.tag("keep:1", "registry.example:5000/keep:2").unwrap();
+    assert_eq!(tagged.layers, store.image("keep:1").unwrap().layers);
+    let downloads = store.root().join("downloads");
+    fs::create_dir_all(&downloads).unwrap();
+    fs::write(
+        downloads.join(format!("{}.partial", "a".repeat(64))),
+        "half",
+    )
+    .unwrap();
+
+    // Without --all: no image goes, so no layer goes; unfinished downloads do.
+    let pruned = store.prune(false).unwrap();
+    assert!(pruned.images.is_empty() && pruned.layers.is_empty());
+    assert_eq!(pruned.downloads, 1);
+    assert!(!downloads.exists());
+
+    store.remove_image("drop:1").unwrap();
+    let drop_top = vessel::layers::Digest::parse(&digest(&top("drop\n"))).unwrap();
+    assert!(
+        !store.layer_dir(&drop_top).exists(),
+        "rm collects its own layer"
+    );
+    let pruned = store.prune(true).unwrap();
+    assert_eq!(pruned.images, ["keep:1", "registry.example:5000/keep:2"]);
+    assert_eq!(pruned.layers.len(), 2, "base and keep's top");
+    assert!(store.images().unwrap().is_empty());
+}

@@ -58,9 +58,17 @@ impl Source {
             Kind::Dir(fd)
         } else {
             // Oversized extension headers are refused before the tar reader loads them.
-            crate::layers::count_entries(path).map_err(|source| ArchiveError::Tar {
-                archive: path.to_owned(),
-                source,
+            crate::layers::count_entries(path).map_err(|source| match source {
+                // Only what is wrong, not the bytes that were not a header.
+                crate::layers::LayerError::CorruptTar { what, .. } => ArchiveError::Io {
+                    archive: path.to_owned(),
+                    action: "read as an archive (it is neither a directory nor a tar)".into(),
+                    source: io::Error::new(io::ErrorKind::InvalidData, what),
+                },
+                source => ArchiveError::Tar {
+                    archive: path.to_owned(),
+                    source,
+                },
             })?;
             Kind::Tar(index_tar(path, meta.len()).map_err(io_error("read as a tar archive"))?)
         };
