@@ -125,6 +125,10 @@ fn images_podman_saved_load_into_vessel_and_run() {
         "ENV GREETING=hello",
         "--change",
         "WORKDIR /tmp",
+        "--change",
+        "LABEL made.by=podman",
+        "--change",
+        "EXPOSE 8080/tcp",
         layer.to_str().unwrap(),
         "localhost/podman-made:1",
     ]);
@@ -156,6 +160,17 @@ fn images_podman_saved_load_into_vessel_and_run() {
             "pwd",
         ]);
         assert_eq!(out, "/tmp\n", "{format}");
+        let record: serde_json::Value =
+            serde_json::from_str(&vessel.ok(&["image", "inspect", "localhost/podman-made:1"]))
+                .unwrap();
+        assert_eq!(
+            record["config"]["Labels"]["made.by"], "podman",
+            "{format}: {record}"
+        );
+        assert!(
+            record["config"]["ExposedPorts"]["8080/tcp"].is_object(),
+            "{format}: {record}"
+        );
         vessel.ok(&["image", "rm", "localhost/podman-made:1"]);
     }
 }

@@ -73,6 +73,10 @@ fn an_oci_layout_loads_with_its_config_and_shares_layers_across_images() {
     assert_eq!(gz.config.cmd, ["/bin/sh", "-c", "cat /hello"]);
     assert_eq!(gz.config.working_dir, "/srv");
     assert!(gz.config.env.contains(&"GREETING=hi".to_owned()));
+    assert_eq!(gz.config.user, "1000:1000");
+    assert!(gz.config.exposed_ports.contains("8080/tcp"));
+    assert_eq!(gz.config.labels["made.by"], "test");
+    assert!(gz.config.volumes.contains("/data"));
     assert_eq!(gz.history.len(), 3, "history is kept");
     assert_eq!(
         fs::read_to_string(store.layer_dir(&zst.layers[1]).join("hello")).unwrap(),

@@ -111,7 +111,9 @@ impl TestImage {
         serde_json::to_vec(&serde_json::json!({
             "architecture": "amd64",
             "os": "linux",
-            "config": {"Env": self.env, "Cmd": self.cmd, "WorkingDir": self.workdir},
+            "config": {"Env": self.env, "Cmd": self.cmd, "WorkingDir": self.workdir,
+                       "User": "1000:1000", "ExposedPorts": {"8080/tcp": {}},
+                       "Labels": {"made.by": "test"}, "Volumes": {"/data": {}}},
             "rootfs": {"type": "layers", "diff_ids": diff_ids},
             "history": history,
         }))
