@@ -16,8 +16,8 @@ pub mod image;
 pub mod podman;
 pub mod registry;
 pub mod runtime;
+mod skip;
 pub mod skopeo;
 pub mod vessel;
-mod skip;
 
 pub use skip::{Skip, require_root, require_tool};
