@@ -6,14 +6,19 @@
 //!
 //! One harness file per client; [`runtime`] says which runtime binary to hand them,
 //! [`image`] makes the small local image every scenario runs (no registry is reachable),
-//! [`cgroup`] computes where the clients may put cgroups.
+//! [`cgroup`] computes where the clients may put cgroups. [`registry`] starts Debian's
+//! docker-registry on loopback and [`skopeo`] copies and inspects images, for the image
+//! tests (`images_*.rs`), which drive the [`vessel`] CLI with a state root of their own.
 
 pub mod cgroup;
 pub mod containerd;
 pub mod docker;
 pub mod image;
 pub mod podman;
+pub mod registry;
 pub mod runtime;
 mod skip;
+pub mod skopeo;
+pub mod vessel;
 
 pub use skip::{Skip, require_root, require_tool};

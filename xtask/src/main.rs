@@ -4,6 +4,7 @@
 //!   rustfmt, clippy, every test, the book build and its checks, and a leak check.
 
 mod bench_compare;
+mod bench_images;
 mod bench_peers;
 mod book;
 mod bundle;
@@ -31,6 +32,8 @@ commands:
                 (--peers: against runc, crun and youki too, installing them if missing)
   bench-peers [RUNS]
                 time vessel, runc, crun and youki on one OCI bundle, interleaved
+  bench-images [RUNS]
+                vessel load and pull throughput against skopeo copy of the same image
   bench-compare BASE_REV
                 run the start-up benchmarks of BASE_REV and HEAD interleaved; print ratios
   vm-conformance [--accel kvm|tcg|auto] [--timeout SECONDS] [--peers]
@@ -48,6 +51,11 @@ fn main() -> ExitCode {
             None => bench_peers::run(None),
             Some(Ok(runs)) if runs > 0 => bench_peers::run(Some(runs)),
             Some(_) => Err("bench-peers RUNS must be a positive number of runs".into()),
+        },
+        Some("bench-images") => match args.get(1).map(|n| n.parse::<usize>()) {
+            None => bench_images::run(None),
+            Some(Ok(runs)) if runs > 0 => bench_images::run(Some(runs)),
+            Some(_) => Err("bench-images RUNS must be a positive number of runs".into()),
         },
         Some("bench-compare") => match args.get(1) {
             Some(base) => bench_compare::run(base),

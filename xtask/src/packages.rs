@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::shell;
 
 /// Debian packages the tests use, with why.
-const DEBIAN_PACKAGES: [(&str, &str); 8] = [
+const DEBIAN_PACKAGES: [(&str, &str); 10] = [
     (
         "busybox-static",
         "the default rootfs is built from a static busybox",
@@ -38,6 +38,14 @@ const DEBIAN_PACKAGES: [(&str, &str); 8] = [
     (
         "iperf3",
         "the network benchmark measures container-to-container and host-to-container TCP throughput",
+    ),
+    (
+        "docker-registry",
+        "clients/tests/images_registry.rs pulls from and pushes to distribution 2.8 on loopback",
+    ),
+    (
+        "skopeo",
+        "clients/tests/images_registry.rs copies images into the registry and inspects vessel's pushes",
     ),
 ];
 

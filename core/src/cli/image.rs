@@ -40,6 +40,12 @@ enum ImageCommand {
         /// The image's name.
         name: String,
     },
+    /// Remove layers no image or container uses and unfinished pull downloads.
+    Prune {
+        /// Also remove every image no container was made from.
+        #[arg(short, long)]
+        all: bool,
+    },
 }
 
 /// Runs `vessel image …`.
@@ -76,6 +82,18 @@ pub fn image(args: ImageArgs) -> Result<i32> {
             }
             outln!("removed image {name}");
         }
+        ImageCommand::Prune { all } => {
+            let pruned = store.prune(all)?;
+            for name in &pruned.images {
+                outln!("removed image {name}");
+            }
+            for layer in &pruned.layers {
+                outln!("deleted layer {layer}");
+            }
+            if pruned.downloads > 0 {
+                outln!("deleted {} unfinished downloads", pruned.downloads);
+            }
+        }
     }
     Ok(0)
 }
@@ -102,7 +120,7 @@ pub fn images(store: &Store) -> Result<i32> {
     Ok(0)
 }
 
-fn human(bytes: u64) -> String {
+pub(crate) fn human(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["B", "kB", "MB", "GB"];
     let mut value = bytes as f64;
     let mut unit = 0;

@@ -15,10 +15,12 @@ mod detach;
 pub mod device_args;
 mod exec;
 mod fs_args;
+mod history;
 mod image;
 mod image_root;
 mod inspect;
 mod kill;
+mod load;
 mod logs;
 pub mod net_args;
 mod network;
@@ -26,12 +28,16 @@ pub mod ns_args;
 mod oci;
 mod output;
 mod ps;
+mod pull;
+mod push;
 mod rm;
 mod rootfs;
 mod run;
+mod save;
 pub mod security_args;
 mod signals;
 mod stop;
+mod tag;
 mod track;
 mod wait;
 
@@ -85,7 +91,7 @@ enum Command {
     Wait(wait::WaitArgs),
     /// Print where the default rootfs is, building it first if it is missing.
     Rootfs(rootfs::RootfsArgs),
-    /// Manage images: import, ls, inspect, rm.
+    /// Manage images: import, ls, inspect, rm, prune.
     Image(image::ImageArgs),
     /// List images.
     Images,
@@ -117,6 +123,18 @@ enum Command {
     Spec(oci::spec::SpecArgs),
     /// Manage networks: create, ls, inspect, rm.
     Network(network::NetworkArgs),
+    /// Load images from a docker-archive or an OCI image layout (directory or tar).
+    Load(load::LoadArgs),
+    /// Save images as an OCI image layout tar (podman, skopeo and docker load it).
+    Save(save::SaveArgs),
+    /// Pull an image from a registry.
+    Pull(pull::PullArgs),
+    /// Push an image to a registry.
+    Push(push::PushArgs),
+    /// Give an image another name.
+    Tag(tag::TagArgs),
+    /// Show an image's layers: instruction, size and digest, top first.
+    History(history::HistoryArgs),
 }
 
 /// Parses the process arguments, runs the subcommand and returns its exit code.
@@ -173,6 +191,12 @@ pub fn main() -> ExitCode {
         Command::Features => oci::features::features(),
         Command::Spec(args) => oci::spec::spec(args),
         Command::Network(args) => network::network(args),
+        Command::Load(args) => load::load(args),
+        Command::Save(args) => save::save(args),
+        Command::Pull(args) => pull::pull(args),
+        Command::Push(args) => push::push(args),
+        Command::Tag(args) => tag::tag(args),
+        Command::History(args) => history::history(args),
     };
     let code = match result {
         Ok(code) => code,

@@ -12,6 +12,14 @@ pub enum ImageError {
     #[error(transparent)]
     Layer(#[from] LayerError),
 
+    /// An image archive could not be loaded or saved.
+    #[error(transparent)]
+    Archive(#[from] super::archive::ArchiveError),
+
+    /// A registry pull or push failed.
+    #[error(transparent)]
+    Registry(#[from] super::registry::RegistryError),
+
     /// A file operation in the store failed.
     #[error("image store: {action} {path:?}")]
     Store {
@@ -31,7 +39,7 @@ pub enum ImageError {
 
     /// No image has this name.
     #[error(
-        "image {0:?} not found (list images with `vessel images`, or import one with `vessel image import DIR|TAR NAME`)"
+        "image {0:?} not found (list images with `vessel images`; get one with `vessel pull REF`, `vessel load -i FILE` or `vessel image import DIR|TAR NAME`)"
     )]
     NotFound(String),
 

@@ -5,14 +5,19 @@
 //!
 //! ```text
 //! images/NAME.json              an image: its layers (bottom first) and config
-//! layers/HEX.tar                a layer as an OCI tar, named by its sha256
+//!                               (a `/` in NAME, as in `127.0.0.1:5000/app:1`, is `+`)
+//! layers/HEX.tar                a layer as an OCI tar, named by its sha256 (its diff_id)
 //! layers/HEX/                   the same layer unpacked once, in overlay's format
 //! containers/ID/container.json  which image and layers a container was made from
 //! containers/ID/{init,upper,work,merged}/
+//! downloads/                    blobs of a pull, until loaded (HEX.partial: resumable)
 //! ```
 //!
 //! The default rootfs is the built-in image `base`, imported as one layer on first use.
+//! Images come and go as archives ([`archive`]: `vessel load`/`save`) and through
+//! registries ([`registry`]: `vessel pull`/`push`).
 
+pub mod archive;
 pub mod build;
 mod change;
 pub mod command;
@@ -21,7 +26,9 @@ mod config;
 mod container_fs;
 mod error;
 pub mod init_layer;
+mod maintain;
 mod name;
+pub mod registry;
 mod store;
 
 pub use change::{Change, apply as apply_changes};
@@ -29,6 +36,7 @@ pub use commit::{commit, commit_with_changes};
 pub use config::{HistoryEntry, Image, ImageConfig, rfc3339};
 pub use container_fs::{ContainerFs, ContainerRecord};
 pub use error::ImageError;
+pub use maintain::Pruned;
 pub use name::validate_name;
 pub use store::{BASE_IMAGE, Store};
 

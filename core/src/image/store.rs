@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use super::config::{HistoryEntry, Image, ImageConfig};
 use super::container_fs::ContainerRecord;
 use super::error::ImageError;
-use super::name::validate_name;
+use super::name::{file_stem, validate_name, with_default_tag};
 use crate::layers::digest::HashingWriter;
 use crate::layers::{self, Digest, MAX_LOWER_LAYERS, PackSummary, SourceKind};
 
@@ -92,7 +92,7 @@ impl Store {
         self.root.join("images")
     }
 
-    fn layers_dir(&self) -> PathBuf {
+    pub(crate) fn layers_dir(&self) -> PathBuf {
         self.root.join("layers")
     }
 
@@ -146,7 +146,7 @@ impl Store {
 
     /// Moves the staged tar to its content address and unpacks it once. A layer that is
     /// already stored is reused as it is.
-    fn add_layer(&self, staged: &Path, digest: &Digest) -> Result<(), ImageError> {
+    pub(crate) fn add_layer(&self, staged: &Path, digest: &Digest) -> Result<(), ImageError> {
         let tar = self.layer_tar(digest);
         if tar.exists() {
             fs::remove_file(staged).map_err(ImageError::store("remove", staged))?;
@@ -256,8 +256,13 @@ impl Store {
         write_json(&path, image)
     }
 
-    fn image_path(&self, name: &str) -> PathBuf {
-        self.images_dir().join(format!("{name}.json"))
+    pub(crate) fn image_path(&self, name: &str) -> PathBuf {
+        self.images_dir().join(format!("{}.json", file_stem(name)))
+    }
+
+    /// Whether an image is stored under exactly this name.
+    pub fn has_image(&self, name: &str) -> bool {
+        validate_name(name).is_ok() && self.image_path(name).exists()
     }
 
     /// The image called `name`; `base` is imported from the default rootfs on first use.
@@ -269,7 +274,14 @@ impl Store {
                 self.import_base()?;
             }
         }
-        let path = self.image_path(name);
+        let mut path = self.image_path(name);
+        // `busybox` finds `busybox:latest`, as docker's short names do.
+        if !path.exists()
+            && let Some(tagged) = with_default_tag(name)
+            && self.image_path(&tagged).exists()
+        {
+            path = self.image_path(&tagged);
+        }
         match read_json(&path) {
             Err(ImageError::Store { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
                 Err(ImageError::NotFound(name.to_owned()))
