@@ -2,16 +2,19 @@
 //!
 //! 1. every `{{#include}}` resolves (file and anchor), every `demo-*` has a chapter, and
 //!    every chapter is in `SUMMARY.md`;
-//! 2. every diagram exists, is well-formed SVG, and is shown somewhere; the list of
+//! 2. every command the book, the README and the demos' hint print to run a demo or
+//!    vessel is the form that works with Debian's sudo (`commands.rs`);
+//! 3. every diagram exists, is well-formed SVG, and is shown somewhere; the list of
 //!    conformance checks in the Proving chapter is the suite's own `--list`; every test
 //!    and conformance check a chapter names exists;
-//! 3. `mdbook build` with the pinned mdBook;
-//! 4. `mdbook test`: the self-contained Rust snippets compile and run (code included by
+//! 4. `mdbook build` with the pinned mdBook;
+//! 5. `mdbook test`: the self-contained Rust snippets compile and run (code included by
 //!    anchor is marked `ignore`; it is compiled where it lives);
-//! 5. a link check of the built pages (internal links and anchors; external ones for
+//! 6. a link check of the built pages (internal links and anchors; external ones for
 //!    syntax only).
 
 mod checks_list;
+mod commands;
 mod diagrams;
 mod includes;
 mod links;
@@ -31,11 +34,12 @@ pub fn check() -> Result<(), String> {
     let diagrams = diagrams::check(&src, &chapters, &mut problems);
     let checks = checks_list::check(&mut problems);
     let proofs = proofs::check(&chapters, &checks, &mut problems);
+    let commands = commands::check(&chapters, &mut problems);
     fail_on(&problems, "book check")?;
     println!(
         "xtask: book check: {listed} chapters in SUMMARY.md, {resolved} includes resolve, every demo has a chapter, \
          {diagrams} diagrams are well-formed and shown, {} conformance checks listed, \
-         {proofs} named tests and checks exist",
+         {proofs} named tests and checks exist, {commands} commands use the one run path",
         checks.len()
     );
 
