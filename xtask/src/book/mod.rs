@@ -4,6 +4,8 @@
 //!    every chapter is in `SUMMARY.md`;
 //! 2. every command the book, the README and the demos' hint print to run a demo or
 //!    vessel is the form that works with Debian's sudo (`commands.rs`);
+//!    every lesson page includes one real run recorded by `cargo xtask book-runs`
+//!    (`runs.rs`), the cgroup lessons a cgroup-v2 run from the VM too;
 //! 3. every diagram exists, is well-formed SVG, and is shown somewhere; the list of
 //!    conformance checks in the Proving chapter is the suite's own `--list`; every test
 //!    and conformance check a chapter names exists;
@@ -19,6 +21,7 @@ mod diagrams;
 mod includes;
 mod links;
 mod proofs;
+pub mod runs;
 mod summary;
 mod xml;
 
@@ -35,11 +38,12 @@ pub fn check() -> Result<(), String> {
     let checks = checks_list::check(&mut problems);
     let proofs = proofs::check(&chapters, &checks, &mut problems);
     let commands = commands::check(&chapters, &mut problems);
+    let runs = runs::check(&chapters, &mut problems);
     fail_on(&problems, "book check")?;
     println!(
         "xtask: book check: {listed} chapters in SUMMARY.md, {resolved} includes resolve, every demo has a chapter, \
          {diagrams} diagrams are well-formed and shown, {} conformance checks listed, \
-         {proofs} named tests and checks exist, {commands} commands use the one run path",
+         {proofs} named tests and checks exist, {commands} commands use the one run path, {runs} recorded runs are included",
         checks.len()
     );
 
