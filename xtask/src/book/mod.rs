@@ -6,6 +6,8 @@
 //!    vessel is the form that works with Debian's sudo (`commands.rs`);
 //!    every lesson page includes one real run recorded by `cargo xtask book-runs`
 //!    (`runs.rs`), the cgroup lessons a cgroup-v2 run from the VM too;
+//!    the schedule in `workshop.md` is the one the pages' minutes give, and every taught
+//!    page has speaker notes (`schedule.rs`);
 //! 3. every diagram exists, is well-formed SVG, and is shown somewhere; the list of
 //!    conformance checks in the Proving chapter is the suite's own `--list`; every test
 //!    and conformance check a chapter names exists;
@@ -22,6 +24,7 @@ mod includes;
 mod links;
 mod proofs;
 pub mod runs;
+mod schedule;
 mod summary;
 mod xml;
 
@@ -39,11 +42,13 @@ pub fn check() -> Result<(), String> {
     let proofs = proofs::check(&chapters, &checks, &mut problems);
     let commands = commands::check(&chapters, &mut problems);
     let runs = runs::check(&chapters, &mut problems);
+    let day = schedule::check(&src, &mut problems);
     fail_on(&problems, "book check")?;
     println!(
         "xtask: book check: {listed} chapters in SUMMARY.md, {resolved} includes resolve, every demo has a chapter, \
          {diagrams} diagrams are well-formed and shown, {} conformance checks listed, \
-         {proofs} named tests and checks exist, {commands} commands use the one run path, {runs} recorded runs are included",
+         {proofs} named tests and checks exist, {commands} commands use the one run path, {runs} recorded runs are included, \
+         the {day}-minute schedule matches the pages' minutes and every taught page has speaker notes",
         checks.len()
     );
 
