@@ -8,6 +8,7 @@
 //!    (`runs.rs`), the cgroup lessons a cgroup-v2 run from the VM too;
 //!    the schedule in `workshop.md` is the one the pages' minutes give, and every taught
 //!    page has speaker notes (`schedule.rs`);
+//!    no line of included code is wider than the page (`widths.rs`);
 //! 3. every diagram exists, is well-formed SVG, and is shown somewhere; the list of
 //!    conformance checks in the Proving chapter is the suite's own `--list`; every test
 //!    and conformance check a chapter names exists;
@@ -26,6 +27,7 @@ mod proofs;
 pub mod runs;
 mod schedule;
 mod summary;
+mod widths;
 mod xml;
 
 use crate::{packages, shell};
@@ -43,13 +45,16 @@ pub fn check() -> Result<(), String> {
     let commands = commands::check(&chapters, &mut problems);
     let runs = runs::check(&chapters, &mut problems);
     let day = schedule::check(&src, &mut problems);
+    let code_lines = widths::check(&chapters, &mut problems);
     fail_on(&problems, "book check")?;
     println!(
         "xtask: book check: {listed} chapters in SUMMARY.md, {resolved} includes resolve, every demo has a chapter, \
          {diagrams} diagrams are well-formed and shown, {} conformance checks listed, \
          {proofs} named tests and checks exist, {commands} commands use the one run path, {runs} recorded runs are included, \
-         the {day}-minute schedule matches the pages' minutes and every taught page has speaker notes",
-        checks.len()
+         the {day}-minute schedule matches the pages' minutes and every taught page has speaker notes, \
+         {code_lines} included code lines fit in {} columns",
+        checks.len(),
+        widths::MAX_COLUMNS
     );
 
     let mdbook = packages::mdbook()?;
