@@ -23,6 +23,7 @@ pub use bundle::Bundle;
 /// Any error, with a message for the learner.
 pub type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
+// ANCHOR: grades
 /// What "check your work" runs for each level: the conformance checks whose names
 /// contain one of these (`vessel-conformance --filter A,B,…`). Each level is graded on
 /// its own feature; a later level must still pass the earlier grades.
@@ -38,6 +39,7 @@ pub const GRADES: [(&str, &str); 4] = [
     ("level-3", "uts."),
     ("level-4", "pid."),
 ];
+// ANCHOR_END: grades
 
 /// The `main` of every level: dispatches the command line; `start` makes the container
 /// and returns its pid.
