@@ -12,7 +12,7 @@ use crate::{checks, output};
 pub struct Options {
     /// Runtimes to check, in order.
     pub runtimes: Vec<String>,
-    /// Only checks whose `area.name` contains this.
+    /// Only checks whose `area.name` contains this (or, comma-separated, any of these).
     pub filter: Option<String>,
     /// List the checks instead of running them.
     pub list: bool,
@@ -24,7 +24,7 @@ pub struct Options {
 
 /// Usage text.
 pub const USAGE: &str =
-    "usage: vessel-conformance [--runtime vessel|runc|crun|youki|all]... [--filter TEXT]
+    "usage: vessel-conformance [--runtime vessel|runc|crun|youki|all|PATH]... [--filter TEXT]
                           [--list] [--json] [--probe PATH] [--rootfs DIR] [--work-dir DIR]
                           [--cgroup-parent PATH]
 
@@ -32,8 +32,11 @@ Checks isolation invariants (PID, UTS, mount, IPC, network, user, cgroup, layers
 exec, process, time, cleanup) against the real kernel, as root. One line per check, then
 `N passed, N failed, N skipped`; exit status 1 if any check failed.
 
-  --runtime R    vessel (default), runc, crun, youki, or all (prints the runtime x check table)
-  --filter TEXT  only the checks whose name (area.name) contains TEXT
+  --runtime R    vessel (default), runc, crun, youki, or all (prints the runtime x check table);
+                 or the path of any OCI runtime binary (with a '/', e.g. ./target/debug/level-2):
+                 driven like runc (RUNTIME run --bundle DIR ID, kill, state, delete), and
+                 every check fails rather than skips when it cannot start a container
+  --filter TEXT  only the checks whose name (area.name) contains TEXT; TEXT,TEXT,...: any of them
   --list         list the checks and their claims; run nothing
   --json         one JSON array of results on stdout instead of lines
   --probe PATH   the static vessel-probe binary (default: beside this executable, or $VESSEL_PROBE)
@@ -61,12 +64,13 @@ pub fn parse(args: &[String]) -> std::result::Result<Options, String> {
                         .runtimes
                         .extend(KNOWN.iter().map(|s| (*s).to_owned()));
                 }
-                name if name == "vessel" || KNOWN.contains(&name) => {
+                name if name == "vessel" || KNOWN.contains(&name) || name.contains('/') => {
                     options.runtimes.push(name.to_owned());
                 }
                 other => {
                     return Err(format!(
-                        "--runtime {other}: unknown runtime (use vessel, runc, crun, youki or all)"
+                        "--runtime {other}: unknown runtime (use vessel, runc, crun, youki, all, \
+                         or a path such as ./{other})"
                     ));
                 }
             },
@@ -92,6 +96,14 @@ pub fn parse(args: &[String]) -> std::result::Result<Options, String> {
     Ok(options)
 }
 
+/// Whether a check `id` is selected by `filter`: it contains the text, or one of the
+/// comma-separated texts (a check id never holds a comma).
+fn matches_filter(id: &str, filter: &str) -> bool {
+    filter
+        .split(',')
+        .any(|part| !part.is_empty() && id.contains(part))
+}
+
 /// Runs what `options` ask for; returns the process exit code.
 pub fn run(options: &Options) -> i32 {
     let checks: Vec<_> = checks::all()
@@ -100,7 +112,7 @@ pub fn run(options: &Options) -> i32 {
             options
                 .filter
                 .as_ref()
-                .is_none_or(|f| c.id().contains(f.as_str()))
+                .is_none_or(|f| matches_filter(&c.id(), f))
         })
         .collect();
     if options.list {
@@ -201,6 +213,16 @@ mod tests {
             parse(&args("--runtime all")).unwrap().runtimes,
             ["vessel", "runc", "crun", "youki"]
         );
+    }
+
+    #[test]
+    fn a_path_is_a_runtime_and_a_filter_may_list_several() {
+        let options = parse(&args("--runtime ./learner --filter uts.,pid.init")).unwrap();
+        assert_eq!(options.runtimes, ["./learner"]);
+        assert!(matches_filter("uts.own-namespace", "uts.,pid.init"));
+        assert!(matches_filter("pid.init-is-pid-1", "uts.,pid.init"));
+        assert!(!matches_filter("pid.orphans-reaped", "uts.,pid.init"));
+        assert!(!matches_filter("pid.orphans-reaped", "uts.,"));
     }
 
     #[test]

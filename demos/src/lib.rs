@@ -124,8 +124,9 @@ pub fn require_root(name: &str) {
     // SAFETY: geteuid has no preconditions and cannot fail.
     if unsafe { libc::geteuid() } != 0 {
         eprintln!(
-            "{name} creates namespaces and mounts, which needs root: run it with sudo \
-             (e.g. `sudo -E cargo run --bin {name}`)"
+            "{name} creates namespaces and mounts, which needs root: build it, then run the \
+             binary with sudo from the repository's top directory: \
+             `cargo build && sudo target/debug/{name}`"
         );
         std::process::exit(2);
     }

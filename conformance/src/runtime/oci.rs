@@ -54,6 +54,18 @@ impl OciRuntime {
             })
     }
 
+    /// The runtime binary at `path` (`--runtime ./learner`), named by its file name.
+    pub fn at(path: &Path) -> Result<OciRuntime, String> {
+        let binary = path
+            .canonicalize()
+            .map_err(|e| format!("--runtime {}: {e}", path.display()))?;
+        let name = binary
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .ok_or_else(|| format!("--runtime {}: not a file", path.display()))?;
+        Ok(OciRuntime { name, binary })
+    }
+
     /// Where this runtime keeps its containers' state by default (`/run/NAME`).
     pub fn state_root(&self) -> PathBuf {
         Path::new("/run").join(&self.name)

@@ -44,7 +44,8 @@ pub fn detect(root: &Path) -> io::Result<Version> {
     }
     if magic != libc::TMPFS_MAGIC {
         return Err(io::Error::other(format!(
-            "{} is neither a cgroup2 mount nor a tmpfs of v1 hierarchies (filesystem magic {magic:#x})",
+            "{} is neither a cgroup2 mount nor a tmpfs of v1 hierarchies \
+             (filesystem magic {magic:#x})",
             root.display()
         )));
     }

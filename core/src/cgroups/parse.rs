@@ -68,7 +68,8 @@ pub fn parse_cpus(text: &str) -> Result<u64, String> {
     }
     if fraction.len() > CPU_DECIMALS {
         return Err(format!(
-            "at most {CPU_DECIMALS} decimal places (the kernel counts CPU time in µs of a 100 ms period)"
+            "at most {CPU_DECIMALS} decimal places \
+             (the kernel counts CPU time in µs of a 100 ms period)"
         ));
     }
     let whole: u64 = match whole {

@@ -150,7 +150,8 @@ impl CgroupArgs {
         }
         if stats.oom_killed() {
             errln!(
-                "vessel: the container was OOM-killed: the kernel killed {} process(es) at its memory limit ({status})",
+                "vessel: the container was OOM-killed: the kernel killed {} process(es) \
+                 at its memory limit ({status})",
                 stats.oom_kills
             );
             return Ok(128 + libc::SIGKILL);

@@ -78,7 +78,10 @@ fn run(lesson: &mut Lesson, scratch: &Path) -> Outcome {
 
     lesson.step("mount the overlay: lower (read-only) + upper (writable) = merged");
     // ANCHOR: demo_mount
-    lesson.syscall("fsopen(\"overlay\"); fsconfig(lowerdir+, upperdir, workdir); fsmount(); move_mount(merged)");
+    lesson.syscall(
+        "fsopen(\"overlay\"); fsconfig(lowerdir+, upperdir, workdir); fsmount(); \
+         move_mount(merged)",
+    );
     let rootfs = OverlayRootfs {
         lowers: vec![lower.clone()],
         upper: upper.clone(),

@@ -9,6 +9,9 @@
 //! This lesson runs a part of this very binary inside a container with `pids.max = 16`:
 //! it forks children that just wait, until a fork fails, and reports how many it made
 //! and the `errno`. Itself PID 1 of the container, it counts as one of the 16.
+//!
+//! `demo-pids --wait` holds the 16 processes until Enter is pressed, so that
+//! `pids.current` can be read by hand from a second terminal.
 
 use std::process::exit;
 
@@ -87,6 +90,10 @@ fn run(lesson: &mut Lesson) -> Outcome {
     lesson.see("host process", host);
     lesson.claim("the host can still start processes", host.success());
 
+    if std::env::args().any(|a| a == "--wait") {
+        hold_for_the_reader()?;
+    }
+
     lesson.step("let the bomb exit: PID 1's exit kills its children");
     let status = held.release()?;
     lesson.see("exit status", status);
@@ -97,6 +104,15 @@ fn run(lesson: &mut Lesson) -> Outcome {
         !any_left(&dirs),
     );
     Ok(())
+}
+
+/// `--wait`: keep the container's processes alive until the reader presses Enter.
+fn hold_for_the_reader() -> std::io::Result<()> {
+    println!(
+        "\n    --wait: the {PIDS_MAX} processes are held. In a second terminal, cat pids.current in \
+         the directory of the 'kernel: mkdir' line above; then press Enter here."
+    );
+    std::io::stdin().read_line(&mut String::new()).map(drop)
 }
 
 // ANCHOR: fork_until_refused

@@ -7,12 +7,15 @@
 
 use std::process::Command;
 
+/// Namespace inode numbers, as readlink /proc/PID/ns/X shows them (`uts:[4026531838]`)
+/// or bare. They are not redacted to one `[INODE]`: the point of a lesson is often that two
+/// of them differ (the container's namespace is not the host's), so each distinct number
+/// becomes its own letter in order of appearance — `INODE-A`, `INODE-B` — and equal
+/// numbers keep equal letters.
+const NAMESPACE_INODE: &str = r"\b40\d{8}\b";
+
 /// Redactions every lesson needs: `(regex, replacement)`.
-const COMMON_FILTERS: [(&str, &str); 6] = [
-    // namespace inodes as shown by readlink /proc/PID/ns/X: uts:[4026531838]
-    (r"\[40\d{8}\]", "[INODE]"),
-    // bare namespace inode numbers
-    (r"\b40\d{8}\b", "[INODE]"),
+const COMMON_FILTERS: [(&str, &str); 4] = [
     // durations
     (r"\b\d+(\.\d+)? ?(ns|µs|us|ms|s)\b", "[TIME]"),
     // 12-hex-digit container ids (default hostnames)
@@ -49,11 +52,42 @@ pub fn redact(text: &str, extra: &[(&str, &str)]) -> String {
         "" => text.to_owned(),
         host => text.replace(&format!("\"{host}\""), "\"[HOST]\""),
     };
-    for (pattern, replacement) in extra.iter().chain(COMMON_FILTERS.iter()) {
+    for (pattern, replacement) in extra {
         let re = regex::Regex::new(pattern).expect("valid filter regex");
         text = re.replace_all(&text, *replacement).into_owned();
     }
+    text = letter_inodes(&text);
+    for (pattern, replacement) in COMMON_FILTERS {
+        let re = regex::Regex::new(pattern).expect("valid filter regex");
+        text = re.replace_all(&text, replacement).into_owned();
+    }
     text
+}
+
+/// Replaces each distinct namespace inode by `INODE-A`, `INODE-B`, … in order of first
+/// appearance, so the transcript still shows which of them are equal.
+fn letter_inodes(text: &str) -> String {
+    let re = regex::Regex::new(NAMESPACE_INODE).expect("valid inode regex");
+    let mut seen: Vec<String> = Vec::new();
+    re.replace_all(text, |found: &regex::Captures| {
+        let inode = found[0].to_owned();
+        let index = seen.iter().position(|s| *s == inode).unwrap_or_else(|| {
+            seen.push(inode);
+            seen.len() - 1
+        });
+        let letter = char::from(b'A' + u8::try_from(index % 26).unwrap_or(0));
+        format!("INODE-{letter}")
+    })
+    .into_owned()
+}
+
+#[test]
+fn distinct_inodes_keep_distinct_letters() {
+    let text = "uts:[4026531838] uts:[4026532301] again 4026531838";
+    assert_eq!(
+        letter_inodes(text),
+        "uts:[INODE-A] uts:[INODE-B] again INODE-A"
+    );
 }
 
 /// Snapshot settings shared by every transcript test: no expression in the header, so

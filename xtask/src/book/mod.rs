@@ -2,21 +2,32 @@
 //!
 //! 1. every `{{#include}}` resolves (file and anchor), every `demo-*` has a chapter, and
 //!    every chapter is in `SUMMARY.md`;
-//! 2. every diagram exists, is well-formed SVG, and is shown somewhere; the list of
+//! 2. every command the book, the README and the demos' hint print to run a demo or
+//!    vessel is the form that works with Debian's sudo (`commands.rs`);
+//!    every lesson page includes one real run recorded by `cargo xtask book-runs`
+//!    (`runs.rs`), the cgroup lessons a cgroup-v2 run from the VM too;
+//!    the schedule in `workshop.md` is the one the pages' minutes give, and every taught
+//!    page has speaker notes (`schedule.rs`);
+//!    no line of included code is wider than the page (`widths.rs`);
+//! 3. every diagram exists, is well-formed SVG, and is shown somewhere; the list of
 //!    conformance checks in the Proving chapter is the suite's own `--list`; every test
 //!    and conformance check a chapter names exists;
-//! 3. `mdbook build` with the pinned mdBook;
-//! 4. `mdbook test`: the self-contained Rust snippets compile and run (code included by
+//! 4. `mdbook build` with the pinned mdBook;
+//! 5. `mdbook test`: the self-contained Rust snippets compile and run (code included by
 //!    anchor is marked `ignore`; it is compiled where it lives);
-//! 5. a link check of the built pages (internal links and anchors; external ones for
+//! 6. a link check of the built pages (internal links and anchors; external ones for
 //!    syntax only).
 
 mod checks_list;
+mod commands;
 mod diagrams;
 mod includes;
 mod links;
 mod proofs;
+pub mod runs;
+mod schedule;
 mod summary;
+mod widths;
 mod xml;
 
 use crate::{packages, shell};
@@ -31,12 +42,19 @@ pub fn check() -> Result<(), String> {
     let diagrams = diagrams::check(&src, &chapters, &mut problems);
     let checks = checks_list::check(&mut problems);
     let proofs = proofs::check(&chapters, &checks, &mut problems);
+    let commands = commands::check(&chapters, &mut problems);
+    let runs = runs::check(&chapters, &mut problems);
+    let day = schedule::check(&src, &mut problems);
+    let code_lines = widths::check(&chapters, &mut problems);
     fail_on(&problems, "book check")?;
     println!(
         "xtask: book check: {listed} chapters in SUMMARY.md, {resolved} includes resolve, every demo has a chapter, \
          {diagrams} diagrams are well-formed and shown, {} conformance checks listed, \
-         {proofs} named tests and checks exist",
-        checks.len()
+         {proofs} named tests and checks exist, {commands} commands use the one run path, {runs} recorded runs are included, \
+         the {day}-minute schedule matches the pages' minutes and every taught page has speaker notes, \
+         {code_lines} included code lines fit in {} columns",
+        checks.len(),
+        widths::MAX_COLUMNS
     );
 
     let mdbook = packages::mdbook()?;

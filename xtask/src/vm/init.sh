@@ -10,6 +10,7 @@
 # waits for, and powers off.
 export PATH=/usr/local/bin:/bin:/sbin:/usr/bin:/usr/sbin
 
+# ANCHOR: leave_initramfs
 if [ ! -e /.on-tmpfs ]; then
     # The kernel unpacked the initramfs into "rootfs", which pivot_root(2) can never
     # leave (EINVAL): containers need a real mount as /. Copy into a tmpfs and move there.
@@ -21,6 +22,7 @@ if [ ! -e /.on-tmpfs ]; then
     /bin/busybox touch /newroot/.on-tmpfs
     exec /bin/busybox switch_root /newroot /init
 fi
+# ANCHOR_END: leave_initramfs
 
 /bin/busybox --install -s /bin
 mkdir -p /proc /sys /dev /run /tmp /var/lib

@@ -191,6 +191,7 @@ pub fn run(options: &Options) -> Result<(), String> {
         );
         console = qemu::boot(&boot)?;
     }
+    crate::book::runs::save_vm_lessons(&console.lines);
     report(&console, options.timeout)
 }
 
