@@ -132,7 +132,8 @@ pub fn prepare(
         NetworkMode::Container(target) => {
             if userns {
                 return Err(invalid(format!(
-                    "--network container:{target} cannot be combined with --userns (a new user namespace may not join the other container's network namespace)"
+                    "--network container:{target} cannot be combined with --userns \
+                     (a new user namespace may not join the other container's network namespace)"
                 )));
             }
             let record = crate::state::StateDir::open()?.find(target)?;

@@ -225,7 +225,8 @@ impl Attachment {
         let mut netlink = Netlink::open()?;
         let bridge = link::index_of(&mut netlink, &self.network.bridge)?.ok_or_else(|| {
             NetworkError::Invalid(format!(
-                "the bridge {} of network {:?} vanished (deleted by hand?): run again to recreate it",
+                "the bridge {} of network {:?} vanished (deleted by hand?): \
+                 run again to recreate it",
                 self.network.bridge, self.network.name
             ))
         })?;
