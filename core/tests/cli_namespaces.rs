@@ -187,3 +187,28 @@ fn exec_t_without_a_terminal_is_refused() {
     );
     cli_support::kill_and_wait(cli_support::vessel_in(run_dir.path()), run_dir.path(), &id);
 }
+
+#[test]
+fn vessel_default_network_replaces_the_bridge_as_roots_default() {
+    vessel::require_root!();
+    let rootfs = rootfs::default_rootfs().unwrap();
+    let list = |value: Option<&str>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_vessel"));
+        command.args(["run", "--rm", "--rootfs", rootfs.to_str().unwrap()]);
+        command.args(["--", "ls", "/sys/class/net"]);
+        match value {
+            Some(value) => command.env("VESSEL_DEFAULT_NETWORK", value),
+            None => command.env_remove("VESSEL_DEFAULT_NETWORK"),
+        };
+        let out = command.output().expect("run vessel");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // `none`: only lo; the default (bridge): eth0 too.
+    assert_eq!(list(Some("none")), "lo\n");
+    assert_eq!(list(None), "eth0\nlo\n");
+}

@@ -148,7 +148,7 @@ impl NamespaceArgs {
         match self.ns {
             Some(ns) if ns.contains(Namespace::Network) => NetworkMode::None,
             Some(_) => NetworkMode::Host,
-            None if userns::caller_ids().0 == 0 => NetworkMode::default_bridge(),
+            None if userns::caller_ids().0 == 0 => default_for_root(),
             None => NetworkMode::Host,
         }
     }
@@ -195,5 +195,24 @@ impl NamespaceArgs {
             set(Namespace::Time, true);
         }
         ns
+    }
+}
+
+/// Root's default network: the bridge, unless `VESSEL_DEFAULT_NETWORK` names another mode
+/// (as dockerd's `--bridge=none`): for a machine without nftables or veth support, such as
+/// the test VM's busybox guest. A value that is not a mode is ignored with a warning.
+fn default_for_root() -> NetworkMode {
+    match std::env::var("VESSEL_DEFAULT_NETWORK") {
+        Ok(text) => text.parse().unwrap_or_else(|why| {
+            // The mode is asked for more than once per run; say it once.
+            static WARNED: std::sync::Once = std::sync::Once::new();
+            WARNED.call_once(|| {
+                crate::cli::output::errln!(
+                    "vessel: VESSEL_DEFAULT_NETWORK ignored ({why}); using the bridge"
+                );
+            });
+            NetworkMode::default_bridge()
+        }),
+        Err(_) => NetworkMode::default_bridge(),
     }
 }

@@ -9,6 +9,9 @@
 # /vm/checks.sh and prints its exit code as `VESSEL-VM-EXIT=<code>`, the line the host
 # waits for, and powers off.
 export PATH=/usr/local/bin:/bin:/sbin:/usr/bin:/usr/sbin
+# The guest has no nft binary and loads no veth or bridge module: vessel's CLI keeps the
+# host network here, as dockerd --bridge=none would (the network issue's checks run on the host).
+export VESSEL_DEFAULT_NETWORK=host
 
 # ANCHOR: leave_initramfs
 if [ ! -e /.on-tmpfs ]; then
