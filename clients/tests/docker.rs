@@ -198,7 +198,14 @@ fn terminal_through_the_console_socket(docker: &Docker) {
     let mut master = std::fs::File::from(pty.master);
     let mut text = Vec::new();
     let mut buf = [0u8; 4096];
+    // Bounded: a client that never prints "done" nor exits fails the test, not hangs it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
+        use std::os::fd::AsFd;
+        if !vessel::test_support::readable_before(master.as_fd(), deadline).unwrap_or(false) {
+            let _ = child.kill();
+            break;
+        }
         match std::io::Read::read(&mut master, &mut buf) {
             Ok(0) | Err(_) => break,
             Ok(n) => text.extend_from_slice(&buf[..n]),
