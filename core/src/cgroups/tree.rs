@@ -101,10 +101,20 @@ pub fn create(
             }
             if let Err(e) = prepare(&path) {
                 let placed = Placed {
-                    dir: if made_leaf { path } else { PathBuf::new() },
-                    parents,
+                    dir: if made_leaf {
+                        path.clone()
+                    } else {
+                        PathBuf::new()
+                    },
+                    parents: std::mem::take(&mut parents),
                 };
                 let _ = placed.remove();
+                // The same race, one step later: the parent went between our mkdir and
+                // the write that prepares it.
+                if is_not_found(&e) && attempt < CREATE_ATTEMPTS {
+                    failed = Some(io::Error::from(io::ErrorKind::NotFound));
+                    break;
+                }
                 return Err(e);
             }
         }
@@ -135,6 +145,10 @@ pub fn create(
             }
         }
     }
+}
+
+fn is_not_found(error: &Error) -> bool {
+    matches!(error, Error::Cgroup { source, .. } if source.kind() == io::ErrorKind::NotFound)
 }
 
 impl Placed {
@@ -243,6 +257,31 @@ mod tests {
         .unwrap_err();
         assert_eq!(error.to_string(), "prepare");
         assert_eq!(std::fs::read_dir(own).unwrap().count(), 0);
+    }
+
+    /// CI caught this: another test's last container removed `vessel` between our mkdir
+    /// and the cpuset write that prepares it, and the write's ENOENT failed the run.
+    #[test]
+    fn a_parent_removed_before_it_is_prepared_is_made_again() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = container_dir(tmp.path(), tmp.path(), None, "c");
+        let mut raced = false;
+        let placed = create(tmp.path(), &dir, true, |p| {
+            if p.ends_with(DEFAULT_PARENT) && !raced {
+                raced = true;
+                std::fs::remove_dir(p).unwrap();
+                return Err(Error::Cgroup {
+                    step: format!("write to {}", p.display()),
+                    source: io::Error::from(io::ErrorKind::NotFound),
+                });
+            }
+            Ok(())
+        })
+        .unwrap();
+        assert!(raced);
+        assert!(dir.is_dir());
+        placed.remove().unwrap();
+        assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
     }
 
     #[test]
