@@ -486,3 +486,37 @@ fn the_cli_builds_with_tag_file_and_build_args() {
     let out = f.run("cli:1", &["--", "/bin/cat", "/v"]);
     assert_eq!(text(&out.stdout), "given\n");
 }
+
+/// docker fills a new anonymous volume with what the image has at its path; vessel does
+/// too, from the container's own view of the image (a later layer's delete applied),
+/// copying a symlink as a symlink (the host's /etc/shadow is never read).
+#[test]
+fn an_anonymous_volume_starts_with_the_images_files_and_never_the_hosts() {
+    vessel::require_root!();
+    let f = Fixture::new();
+    let dockerfile = r#"FROM base
+RUN mkdir -p /data/sub && echo seeded > /data/sub/file && echo gone > /data/gone && ln -s /etc/shadow /data/link && chown -R 1000:1001 /data && chmod 0750 /data
+RUN rm /data/gone
+VOLUME /data
+"#;
+    f.build("volumes:1", dockerfile, false).unwrap();
+    let script = "cat /data/sub/file; stat -c '%u:%g %a' /data /data/sub/file; \
+                  readlink /data/link; ls /data; \
+                  echo changed > /data/sub/file";
+    let out = f.run("volumes:1", &["--", "/bin/sh", "-c", script]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout).lines().collect::<Vec<_>>(),
+        [
+            "seeded",
+            "1000:1001 750",
+            "1000:1001 644",
+            "/etc/shadow",
+            "link",
+            "sub",
+        ]
+    );
+    // Each container gets a fresh copy: the first one's write is not seen.
+    let out = f.run("volumes:1", &["--", "cat", "/data/sub/file"]);
+    assert_eq!(text(&out.stdout), "seeded\n", "{}", text(&out.stderr));
+}

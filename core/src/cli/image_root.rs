@@ -116,7 +116,7 @@ impl ContainerRoot {
                     continue;
                 }
                 let volume = Volume {
-                    host: layers.anonymous_volume(index)?,
+                    host: layers.anonymous_volume(index, &target)?,
                     container: target,
                     read_only: false,
                     attrs: 0,

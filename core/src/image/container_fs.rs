@@ -131,12 +131,27 @@ impl ContainerFs {
         self.dir.join("init")
     }
 
-    /// A new, empty directory for the anonymous volume that the image's `VOLUME`
-    /// `target` gets, under the container's directory, so it goes when the container's
-    /// layers go (as docker's anonymous volumes go with `docker rm -v` / `--rm`).
-    pub fn anonymous_volume(&self, index: usize) -> Result<PathBuf, ImageError> {
-        let dir = self.dir.join("volumes").join(index.to_string());
-        fs::create_dir_all(&dir).map_err(ImageError::store("create anonymous volume", &dir))?;
+    /// The anonymous volume that the image's `VOLUME` `target` gets: a directory under
+    /// the container's, so it goes when the container's layers go (as docker's anonymous
+    /// volumes go with `docker rm -v` / `--rm`), made once and filled with what the image
+    /// has at `target`, as docker fills a new volume.
+    pub fn anonymous_volume(&self, index: usize, target: &Path) -> Result<PathBuf, ImageError> {
+        let volumes = self.dir.join("volumes");
+        let dir = volumes.join(index.to_string());
+        fs::create_dir_all(&volumes)
+            .map_err(ImageError::store("create anonymous volume", &volumes))?;
+        match fs::create_dir(&dir) {
+            // Made already: a restarted container keeps what it wrote there.
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(dir),
+            made => made.map_err(ImageError::store("create anonymous volume", &dir))?,
+        }
+        if let Err(e) = super::volume_seed::seed(&self.overlay(), &self.merged(), target, &dir) {
+            let _ = fs::remove_dir_all(&dir);
+            return Err(ImageError::store(
+                "copy the image's files into the anonymous volume",
+                &dir,
+            )(e));
+        }
         Ok(dir)
     }
 

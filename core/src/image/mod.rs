@@ -30,6 +30,7 @@ mod maintain;
 mod name;
 pub mod registry;
 mod store;
+mod volume_seed;
 
 pub use change::{Change, apply as apply_changes};
 pub use commit::{commit, commit_with_changes};
