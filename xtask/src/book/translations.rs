@@ -247,9 +247,14 @@ fn to_translate(entries: &[po::Entry]) -> (Vec<String>, Vec<String>) {
 /// A message whose translation is itself: a fenced code block (code, a transcript, an
 /// included run), lines that are each an `{{#include}}`, an HTML comment (the workshop
 /// marker), or what xgettext takes out of a code block of a page: a string literal or a
-/// comment (code comments are not translated).
+/// comment (code comments are not translated); or a message with no word outside its
+/// `code` spans and link targets (`demo-uts`, a time, a number, a man page link).
 pub fn verbatim(msgid: &str) -> bool {
     let text = msgid.trim();
+    let no_words = without_link_targets(text)
+        .split('`')
+        .step_by(2)
+        .all(|outside| !outside.chars().any(|c| c.is_alphabetic()));
     let literal = text.len() >= 2 && text.starts_with('"') && text.ends_with('"');
     let code_comment = text.starts_with("//");
     let fenced = ["```", "~~~"]
@@ -260,7 +265,19 @@ pub fn verbatim(msgid: &str) -> bool {
         line.is_empty() || (line.starts_with("{{#") && line.ends_with("}}"))
     });
     let comment = text.starts_with("<!--") && text.ends_with("-->") && !text[4..].contains("<!--");
-    fenced || includes || comment || literal || code_comment
+    fenced || includes || comment || literal || code_comment || no_words
+}
+
+/// `text` without the `(target)` of its `[text](target)` links.
+fn without_link_targets(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("](") {
+        out.push_str(&rest[..at + 1]);
+        rest = rest[at + 2..].split_once(')').map_or("", |(_, after)| after);
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The `{{#…}}` directives of a message, in order.
@@ -276,6 +293,36 @@ fn comparable(pot: &str) -> Vec<&str> {
     pot.lines()
         .filter(|l| !l.starts_with("\"POT-Creation-Date:") && !l.starts_with("#:"))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::verbatim;
+
+    #[test]
+    fn code_only_messages_are_their_own_translation() {
+        for code in [
+            "```console\n$ sudo target/debug/demo-uts\n```",
+            "{{#include ../runs/demo-uts.txt}}",
+            "<!-- workshop: 10 min -->",
+            "\"/proc/self/ns\"",
+            "// e.g. \"uts -> uts:[4026531838]\"\n",
+            "`demo-oom`, `demo-cpu-quota`",
+            "09:20",
+            "[`clone3(2)`](https://man7.org/linux/man-pages/man2/clone3.2.html);",
+        ] {
+            assert!(verbatim(code), "{code:?}");
+        }
+        for prose in [
+            "The UTS namespace: a hostname of its own",
+            "`demo-check` (fix any `✘` now)",
+            "\"Only `lo`\" holds on this machine",
+            "**namespaces**",
+            "[Namespaces](namespaces/index.md)",
+        ] {
+            assert!(!verbatim(prose), "{prose:?}");
+        }
+    }
 }
 
 fn first_few<'a>(msgids: impl Iterator<Item = &'a String>) -> String {
