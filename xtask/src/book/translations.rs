@@ -97,7 +97,7 @@ pub fn check(problems: &mut Vec<String>) -> Result<usize, String> {
     let committed = fs::read_to_string(&pot).unwrap_or_default();
     if comparable(&committed) != comparable(&fresh) {
         problems.push(format!(
-            "book/po/messages.pot is not the English book's text as it is now; {HOW_TO_UPDATE}"
+            "book/po/messages.pot is not the English book's text as it is now: run `cargo xtask book-po`"
         ));
     }
     let fresh_path = scratch().join("messages.pot");
@@ -128,7 +128,7 @@ pub fn check(problems: &mut Vec<String>) -> Result<usize, String> {
         if !untranslated.is_empty() || !fuzzy.is_empty() || code_only > 0 {
             problems.push(format!(
                 "book/po/{lang}.po is out of date with the English book: {} untranslated and {} fuzzy \
-                 messages to translate, {code_only} code-only messages to fill{}; {HOW_TO_UPDATE}",
+                 messages to translate, {code_only} code-only messages to fill; {HOW_TO_UPDATE}{}",
                 untranslated.len(),
                 fuzzy.len(),
                 first_few(untranslated.iter().chain(&fuzzy)),
@@ -274,7 +274,9 @@ fn without_link_targets(text: &str) -> String {
     let mut rest = text;
     while let Some(at) = rest.find("](") {
         out.push_str(&rest[..at + 1]);
-        rest = rest[at + 2..].split_once(')').map_or("", |(_, after)| after);
+        rest = rest[at + 2..]
+            .split_once(')')
+            .map_or("", |(_, after)| after);
     }
     out.push_str(rest);
     out
@@ -333,7 +335,7 @@ fn first_few<'a>(msgids: impl Iterator<Item = &'a String>) -> String {
     if few.is_empty() {
         String::new()
     } else {
-        format!(", among them:{}\n   ", few.concat())
+        format!("\n    the first of them:{}", few.concat())
     }
 }
 
