@@ -96,9 +96,10 @@ pub fn check(problems: &mut Vec<String>) -> Result<usize, String> {
     let pot = po_dir().join("messages.pot");
     let committed = fs::read_to_string(&pot).unwrap_or_default();
     if comparable(&committed) != comparable(&fresh) {
-        problems.push(format!(
+        problems.push(
             "book/po/messages.pot is not the English book's text as it is now: run `cargo xtask book-po`"
-        ));
+                .to_owned(),
+        );
     }
     let fresh_path = scratch().join("messages.pot");
     fs::write(&fresh_path, &fresh).map_err(|e| format!("{}: {e}", fresh_path.display()))?;
@@ -297,36 +298,6 @@ fn comparable(pot: &str) -> Vec<&str> {
         .collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::verbatim;
-
-    #[test]
-    fn code_only_messages_are_their_own_translation() {
-        for code in [
-            "```console\n$ sudo target/debug/demo-uts\n```",
-            "{{#include ../runs/demo-uts.txt}}",
-            "<!-- workshop: 10 min -->",
-            "\"/proc/self/ns\"",
-            "// e.g. \"uts -> uts:[4026531838]\"\n",
-            "`demo-oom`, `demo-cpu-quota`",
-            "09:20",
-            "[`clone3(2)`](https://man7.org/linux/man-pages/man2/clone3.2.html);",
-        ] {
-            assert!(verbatim(code), "{code:?}");
-        }
-        for prose in [
-            "The UTS namespace: a hostname of its own",
-            "`demo-check` (fix any `✘` now)",
-            "\"Only `lo`\" holds on this machine",
-            "**namespaces**",
-            "[Namespaces](namespaces/index.md)",
-        ] {
-            assert!(!verbatim(prose), "{prose:?}");
-        }
-    }
-}
-
 fn first_few<'a>(msgids: impl Iterator<Item = &'a String>) -> String {
     let few: Vec<String> = msgids
         .take(5)
@@ -356,4 +327,34 @@ fn scratch() -> PathBuf {
     let dir = shell::root().join("target/book-translations");
     let _ = fs::create_dir_all(&dir);
     dir
+}
+
+#[cfg(test)]
+mod tests {
+    use super::verbatim;
+
+    #[test]
+    fn code_only_messages_are_their_own_translation() {
+        for code in [
+            "```console\n$ sudo target/debug/demo-uts\n```",
+            "{{#include ../runs/demo-uts.txt}}",
+            "<!-- workshop: 10 min -->",
+            "\"/proc/self/ns\"",
+            "// e.g. \"uts -> uts:[4026531838]\"\n",
+            "`demo-oom`, `demo-cpu-quota`",
+            "09:20",
+            "[`clone3(2)`](https://man7.org/linux/man-pages/man2/clone3.2.html);",
+        ] {
+            assert!(verbatim(code), "{code:?}");
+        }
+        for prose in [
+            "The UTS namespace: a hostname of its own",
+            "`demo-check` (fix any `✘` now)",
+            "\"Only `lo`\" holds on this machine",
+            "**namespaces**",
+            "[Namespaces](namespaces/index.md)",
+        ] {
+            assert!(!verbatim(prose), "{prose:?}");
+        }
+    }
 }
