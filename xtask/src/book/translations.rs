@@ -204,6 +204,8 @@ fn extract() -> Result<String, String> {
             // Without `links`: an `{{#include}}` stays a directive (which xgettext leaves
             // out, as it has no prose), so included code never lands in the .po files.
             ("MDBOOK_BUILD__USE_DEFAULT_PREPROCESSORS", "false"),
+            // ...and `gettext`, which is a no-op in English, needs no place before it.
+            ("MDBOOK_PREPROCESSOR__GETTEXT__BEFORE", "[]"),
         ],
     )?;
     let pot = dest.join("messages.pot");
