@@ -27,6 +27,8 @@ commands:
   test          install what the tests need, then fmt, clippy, all tests, the book, leak checks
   install-deps  only install the system packages and tools the tests need
   book-check    check the book: includes, demo chapters, diagrams, mdbook build + test, links
+  book-po       refresh the book's translations after an English change: re-extract
+                book/po/messages.pot, msgmerge it into book/po/*.po, fill code-only messages
   book-runs     (as root) run every lesson and record its real output for the book
                 (book/src/**/runs/demo-*.txt; the cgroup lessons' v2 runs come from
                 the last vm-conformance)
@@ -49,6 +51,7 @@ fn main() -> ExitCode {
         Some("test") => test::run(),
         Some("install-deps") => packages::install_all().and_then(|()| vm::install_deps()),
         Some("book-check") => book::check(),
+        Some("book-po") => book::translations::refresh(),
         Some("book-runs") => book::runs::record(),
         Some("conformance") => conformance::run(&args[1..]),
         Some("bench-peers") => match args.get(1).map(|n| n.parse::<usize>()) {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::shell;
 
 /// Debian packages the tests use, with why.
-const DEBIAN_PACKAGES: [(&str, &str); 10] = [
+const DEBIAN_PACKAGES: [(&str, &str); 11] = [
     (
         "busybox-static",
         "the default rootfs is built from a static busybox",
@@ -46,6 +46,10 @@ const DEBIAN_PACKAGES: [(&str, &str); 10] = [
     (
         "skopeo",
         "clients/tests/images_registry.rs copies images into the registry and inspects vessel's pushes",
+    ),
+    (
+        "gettext",
+        "the book's translations are merged with msgmerge (cargo xtask book-po and book-check)",
     ),
 ];
 
@@ -126,10 +130,15 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 /// The mdBook version the book is built and tested with.
 pub const MDBOOK_VERSION: &str = "0.5.4";
 
+/// The mdbook-i18n-helpers version (`mdbook-xgettext`, `mdbook-gettext`) the book's
+/// translations are extracted and built with; 0.4 is the first for mdBook 0.5.
+pub const MDBOOK_I18N_HELPERS_VERSION: &str = "0.4.0";
+
 /// Installs every missing package and tool.
 pub fn install_all() -> Result<(), String> {
     install_debian_packages()?;
     install_mdbook()?;
+    install_mdbook_i18n_helpers()?;
     Ok(())
 }
 
@@ -199,6 +208,34 @@ fn install_mdbook() -> Result<(), String> {
         &shell::cargo(),
         &["install", "--locked", "mdbook", "--version", MDBOOK_VERSION],
     )
+}
+
+/// Installs the pinned mdbook-i18n-helpers when missing or another version. Its
+/// binaries have no `--version`, so cargo's own record of what it installed is asked.
+pub fn install_mdbook_i18n_helpers() -> Result<(), String> {
+    let wanted = format!("mdbook-i18n-helpers v{MDBOOK_I18N_HELPERS_VERSION}:");
+    let installed = shell::output(&shell::cargo(), &["install", "--list"]).unwrap_or_default();
+    let present = ["mdbook-gettext", "mdbook-xgettext"]
+        .iter()
+        .all(|bin| cargo_bin(bin).is_file());
+    if present && installed.lines().any(|l| l.trim() == wanted) {
+        return Ok(());
+    }
+    shell::run(
+        &shell::cargo(),
+        &[
+            "install",
+            "--locked",
+            "mdbook-i18n-helpers",
+            "--version",
+            MDBOOK_I18N_HELPERS_VERSION,
+        ],
+    )
+}
+
+/// Where `cargo install` puts binaries (mdbook finds its preprocessors there).
+pub fn cargo_bin_dir() -> PathBuf {
+    cargo_bin("")
 }
 
 /// Where `cargo install` puts binaries.

@@ -129,6 +129,25 @@ fn attribute_values(html: &str, name: &str) -> std::vec::IntoIter<String> {
     values.into_iter()
 }
 
+/// The include check of a built language: an `{{#include}}` (or any `{{#…}}`) that
+/// mdBook could not expand, or a translation that broke, is left in the page as text.
+/// Returns how many pages it read.
+pub fn unexpanded_directives(out: &Path, problems: &mut Vec<String>) -> usize {
+    let pages = html_files(out);
+    for page in &pages {
+        let html = fs::read_to_string(page).unwrap_or_default();
+        if let Some(at) = html.find("{{#") {
+            let directive: String = html[at..].chars().take(60).collect();
+            let name = page.strip_prefix(out).unwrap_or(page);
+            problems.push(format!(
+                "book/book/{}: an unexpanded directive: {directive}…",
+                name.display()
+            ));
+        }
+    }
+    pages.len()
+}
+
 fn html_files(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
     for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
