@@ -12,6 +12,7 @@
 
 pub mod cgroup;
 pub mod containerd;
+pub mod daemon;
 pub mod docker;
 pub mod image;
 pub mod podman;
