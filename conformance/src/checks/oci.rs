@@ -15,7 +15,7 @@ use crate::runtime::oci_lifecycle::{CONTAINER_TIMEOUT, Container, alive, code, w
 use crate::runtime::{Request, Runtime};
 
 /// The `oci` area.
-pub static CHECKS: [Check; 8] = [
+pub static CHECKS: [Check; 9] = [
     Check {
         area: "oci",
         name: "lifecycle-states",
@@ -64,6 +64,13 @@ pub static CHECKS: [Check; 8] = [
         claim: "`exec --process FILE` runs FILE's args with its env, cwd and user in the running container's namespaces.",
         needs: &[],
         run: exec_process,
+    },
+    Check {
+        area: "oci",
+        name: "exec-tty",
+        claim: "`exec --process` with terminal sends a pty master over --console-socket, sized as the process's consoleSize, and the process's stdio is its slave.",
+        needs: &[],
+        run: exec_tty,
     },
     Check {
         area: "oci",
@@ -294,23 +301,12 @@ fn pid_file(ctx: &Ctx) -> Outcome {
 const CONSOLE_ROWS: u16 = 33;
 const CONSOLE_COLS: u16 = 77;
 
-fn console_socket_check(ctx: &Ctx) -> Outcome {
-    let runtime = cli(ctx)?;
-    let script = "if [ -t 0 ] && [ -t 1 ]; then echo on-a-tty; else echo not-a-tty; fi";
-    let mut c = Container::bundle(&runtime, ctx.world, &Request::shell(script), |config, _| {
-        config["process"]["terminal"] = json!(true);
-        config["process"]["consoleSize"] = json!({"height": CONSOLE_ROWS, "width": CONSOLE_COLS});
-    })?;
-    let socket = c.bundle.join("console.sock");
-    let receiver = console_socket::receive_one(&socket, CONTAINER_TIMEOUT)?;
-    let created = c.create(&["--console-socket", &socket.display().to_string()]);
-    let master = receiver
-        .join()
-        .map_err(|_| "the console socket's thread panicked".to_owned())?;
-    created?;
-    let master = master?;
-    console_socket::pty_number(&master)?;
-    c.ok(&["start", &c.id.clone()])?;
+/// What the program prints on a terminal: whether its stdin and stdout are one.
+const TTY_SCRIPT: &str = "if [ -t 0 ] && [ -t 1 ]; then echo on-a-tty; else echo not-a-tty; fi";
+
+/// Reads the terminal `master` until the program says whether it is on a tty; checks it
+/// is, and that the terminal has the size consoleSize asked for.
+fn expect_on_sized_tty(master: &std::os::fd::OwnedFd) -> Outcome {
     let file = std::fs::File::from(master.try_clone().map_err(|e| e.to_string())?);
     let mut pending = Vec::new();
     let mut seen = Vec::new();
@@ -324,12 +320,82 @@ fn console_socket_check(ctx: &Ctx) -> Outcome {
     ensure(said.trim() == "on-a-tty", || {
         format!("through the pty the program said {said:?}: its stdio is not the terminal")
     })?;
-    let size = console_socket::window_size(&master)?;
+    let size = console_socket::window_size(master)?;
     ensure(size == (CONSOLE_ROWS, CONSOLE_COLS), || {
         format!(
             "the terminal is {size:?} (rows, cols), consoleSize asked {CONSOLE_ROWS}x{CONSOLE_COLS}"
         )
     })
+}
+
+fn exec_tty(ctx: &Ctx) -> Outcome {
+    let mut c = holding(ctx, |_, _| {})?;
+    c.create(&[])?;
+    start_and_hear(&mut c)?;
+    let process = json!({
+        "terminal": true,
+        "consoleSize": {"height": CONSOLE_ROWS, "width": CONSOLE_COLS},
+        "user": {"uid": 0, "gid": 0},
+        "args": ["/bin/sh", "-c", TTY_SCRIPT],
+        "env": ["PATH=/bin:/usr/bin:/sbin:/usr/sbin", "TERM=xterm"],
+        "cwd": "/",
+    });
+    let file = c.bundle.join("exec-tty.json");
+    std::fs::write(&file, process.to_string()).map_err(|e| format!("write process.json: {e}"))?;
+    let socket = c.bundle.join("exec-console.sock");
+    let receiver = console_socket::receive_one(&socket, CONTAINER_TIMEOUT)?;
+    // Detached, with a pid file, as containerd's shim and conmon exec with a terminal.
+    let pid_file = c.bundle.join("exec.pid").display().to_string();
+    let out = c.run(&[
+        "exec",
+        "--detach",
+        "--pid-file",
+        &pid_file,
+        "--console-socket",
+        &socket.display().to_string(),
+        "--process",
+        &file.display().to_string(),
+        &c.id.clone(),
+    ]);
+    let master = receiver
+        .join()
+        .map_err(|_| "the console socket's thread panicked".to_owned())?;
+    let out = out?;
+    ensure(out.status.success(), || {
+        format!(
+            "exec --process with a terminal exited {}: {}",
+            code(&out),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )
+    })?;
+    let master = master?;
+    console_socket::pty_number(&master)?;
+    expect_on_sized_tty(&master)
+}
+
+fn console_socket_check(ctx: &Ctx) -> Outcome {
+    let runtime = cli(ctx)?;
+    let mut c = Container::bundle(
+        &runtime,
+        ctx.world,
+        &Request::shell(TTY_SCRIPT),
+        |config, _| {
+            config["process"]["terminal"] = json!(true);
+            config["process"]["consoleSize"] =
+                json!({"height": CONSOLE_ROWS, "width": CONSOLE_COLS});
+        },
+    )?;
+    let socket = c.bundle.join("console.sock");
+    let receiver = console_socket::receive_one(&socket, CONTAINER_TIMEOUT)?;
+    let created = c.create(&["--console-socket", &socket.display().to_string()]);
+    let master = receiver
+        .join()
+        .map_err(|_| "the console socket's thread panicked".to_owned())?;
+    created?;
+    let master = master?;
+    console_socket::pty_number(&master)?;
+    c.ok(&["start", &c.id.clone()])?;
+    expect_on_sized_tty(&master)
 }
 
 fn exec_process(ctx: &Ctx) -> Outcome {
