@@ -16,6 +16,7 @@ pub mod daemon;
 pub mod docker;
 pub mod image;
 pub mod podman;
+pub mod process_tree;
 pub mod registry;
 pub mod runtime;
 mod skip;
