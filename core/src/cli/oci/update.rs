@@ -81,12 +81,23 @@ pub fn update(args: UpdateArgs) -> Result<i32> {
         return Err(refused("blockIO/hugepageLimits"));
     }
     for (v1, v2, value) in writes {
+        let mut refused = None;
         let written = record.cgroup_dirs.iter().any(|dir| {
             [v1, v2].iter().filter(|f| !f.is_empty()).any(|file| {
                 let path = dir.join(file);
-                path.exists() && std::fs::write(&path, &value).is_ok()
+                path.exists()
+                    && std::fs::write(&path, &value)
+                        .map_err(|e| refused = Some((path, e)))
+                        .is_ok()
             })
         });
+        if let (false, Some((path, source))) = (written, refused) {
+            return Err(Error::Oci(format!(
+                "update {}: the kernel refused {value} for {}: {source}",
+                args.id,
+                path.display()
+            )));
+        }
         if !written {
             return Err(Error::Oci(format!(
                 "update {}: no cgroup file {v1} to write {value} to (create the container with \
