@@ -149,9 +149,7 @@ impl Drop for Docker {
             let _ = self.docker(&["rm", "-f", id]);
         }
         if let Some(mut daemon) = self.daemon.take() {
-            // SAFETY: kill takes plain integers; the daemon is our unreaped child.
-            unsafe { libc::kill(daemon.id() as libc::pid_t, libc::SIGTERM) };
-            let _ = daemon.wait();
+            crate::daemon::stop(&mut daemon, crate::daemon::SHUTDOWN_GRACE);
         }
         crate::podman::unmount_below(self.work.path());
         crate::cgroup::remove_tree(&self.cgroup_parent);

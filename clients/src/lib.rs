@@ -12,9 +12,11 @@
 
 pub mod cgroup;
 pub mod containerd;
+pub mod daemon;
 pub mod docker;
 pub mod image;
 pub mod podman;
+pub mod process_tree;
 pub mod registry;
 pub mod runtime;
 mod skip;

@@ -45,6 +45,42 @@ scenario!(exit_codes_and_pid_1);
 scenario!(detached_exec_kill_rm);
 scenario!(memory_limit_in_the_cgroup);
 scenario!(network_none_and_joined_by_path);
+scenario!(process_tree);
+
+// ANCHOR: containerd_tree
+/// containerd → shim → the container, except that the shim is no child of containerd: it
+/// daemonizes (so containerd can restart without killing containers) and becomes the
+/// container's parent and subreaper. The runtime has exited after `create` and `start`.
+fn process_tree(ctr: &Containerd) {
+    let out = ctr.run("tree", &["-d"], &["sleep", "1000"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let tasks = ctr.ok(&["tasks", "ls"]);
+    let pid: i32 = tasks
+        .lines()
+        .find(|l| l.starts_with("tree "))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no pid for task tree in {tasks}"));
+    let chain = vessel_clients::process_tree::ancestry(pid).unwrap();
+    let tree = vessel_clients::process_tree::draw(&chain);
+    eprintln!("{tree}");
+    assert_eq!(chain[0].comm, "sleep", "{tree}");
+    // comm is cut at 15 bytes: "containerd-shim-runc-v2" shows as "containerd-shim".
+    assert!(
+        chain[1].cmdline.contains("containerd-shim-runc-v2"),
+        "the container's parent is the shim: {tree}"
+    );
+    assert!(
+        chain[1..].iter().all(|p| p.comm != "containerd"),
+        "containerd is an ancestor of the shim: {tree}"
+    );
+    ctr.ok(&["tasks", "kill", "--signal", "SIGKILL", "tree"]);
+    vessel::state::process::wait_until_gone_within(pid, Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let _ = ctr.ctr(&["tasks", "delete", "tree"]);
+    ctr.ok(&["containers", "delete", "tree"]);
+}
+// ANCHOR_END: containerd_tree
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()

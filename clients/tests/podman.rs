@@ -47,6 +47,41 @@ scenario!(memory_limit_in_the_cgroup);
 scenario!(network_none);
 scenario!(network_namespace_joined_by_path);
 scenario!(terminal_through_the_console_socket);
+scenario!(process_tree);
+
+// ANCHOR: podman_tree
+/// podman → conmon → the container: once `podman run -d` returns, the container's first
+/// process is a child of conmon (its per-container monitor), and neither podman nor the
+/// runtime is in its ancestry: both have exited.
+fn process_tree(podman: &Podman) {
+    let id = podman.ok(&["run", "-d", IMAGE, "sleep", "1000"]);
+    let pid: i32 = podman
+        .ok(&["inspect", "--format", "{{.State.Pid}}", id.trim()])
+        .trim()
+        .parse()
+        .expect("podman inspect gives the container's pid");
+    let chain = vessel_clients::process_tree::ancestry(pid).unwrap();
+    eprintln!("{}", vessel_clients::process_tree::draw(&chain));
+    let tree = vessel_clients::process_tree::draw(&chain);
+    assert_eq!(chain[0].comm, "sleep", "{tree}");
+    assert_eq!(
+        chain[1].comm, "conmon",
+        "the container's parent is conmon: {tree}"
+    );
+    let runtime = podman.runtime().file_name().unwrap().to_string_lossy();
+    for ancestor in &chain[1..] {
+        assert!(
+            ancestor.comm != "podman",
+            "podman is still an ancestor: {tree}"
+        );
+        assert!(
+            ancestor.comm != runtime,
+            "the runtime is still an ancestor: {tree}"
+        );
+    }
+    podman.ok(&["rm", "--force", "--time", "0", id.trim()]);
+}
+// ANCHOR_END: podman_tree
 
 fn run_and_print(podman: &Podman) {
     let out = podman.ok(&["run", "--rm", IMAGE, "echo", "hi"]);

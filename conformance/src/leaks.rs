@@ -41,6 +41,11 @@ impl Snapshot {
                 }
             }
         }
+        // vessel's runc-style CLI keeps its containers in ROOT/oci/ID (the `oci` area).
+        let vessel_oci = crate::runtime::vessel_cli::root(world).join("oci");
+        for dir in subdirs(&vessel_oci) {
+            things.insert(format!("state {}", dir.display()));
+        }
         Snapshot(things)
     }
 

@@ -11,6 +11,7 @@
 pub mod check;
 pub mod checks;
 pub mod cli;
+pub mod console_socket;
 pub mod docker_defaults;
 pub mod features;
 pub mod host;

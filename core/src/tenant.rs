@@ -138,9 +138,10 @@ impl Tenant {
     }
 
     /// Like [`Tenant::spawn`], with the command's stdin, stdout and stderr chosen by the
-    /// caller.
+    /// caller. A `spec.terminal` (an OCI `exec --console-socket`) gives the command a pty
+    /// of its own whose master goes to that socket.
     pub fn spawn_with_stdio(&self, spec: &ContainerSpec, stdio: Stdio<'_>) -> Result<Running> {
-        self.join(spec, stdio, None)
+        self.join(spec, stdio, spec.terminal)
     }
 
     // ANCHOR: tenant_terminal

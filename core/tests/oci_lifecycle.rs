@@ -380,3 +380,61 @@ fn systemd_cgroup_is_refused_and_errors_go_to_the_json_log() {
         "{line}"
     );
 }
+
+/// The value of the first of the container's cgroup files named `file`, trimmed.
+fn cgroup_value(oci: &Oci, id: &str, file: &str) -> Option<String> {
+    cgroup_dirs(oci, id)
+        .iter()
+        .find_map(|d| std::fs::read_to_string(d.join(file)).ok())
+        .map(|v| v.trim().to_owned())
+}
+
+#[test]
+fn update_applies_cpuset_and_memory_with_swap() {
+    vessel::require_root!();
+    let oci = Oci::new(
+        &["sleep", "1000"],
+        serde_json::json!({"linux": {"resources": {
+            "memory": {"limit": 67108864, "swap": 134217728},
+            "cpu": {"cpus": "0-1"}
+        }}}),
+    );
+    assert!(oci.create("u", &oci.bundle().join("out")).status.success());
+    oci.ok(&["start", "u"]);
+    let update = |resources: serde_json::Value| {
+        let file = oci.bundle().join("resources.json");
+        std::fs::write(&file, resources.to_string()).unwrap();
+        oci.ok(&["update", "--resources", file.to_str().unwrap(), "u"]);
+    };
+    let v1 = cgroup_value(&oci, "u", "memory.limit_in_bytes").is_some();
+    // (limit, memory+swap) as the kernel holds them, v1 or v2.
+    let memory = || {
+        if v1 {
+            (
+                cgroup_value(&oci, "u", "memory.limit_in_bytes").unwrap(),
+                cgroup_value(&oci, "u", "memory.memsw.limit_in_bytes").unwrap(),
+            )
+        } else {
+            let limit = cgroup_value(&oci, "u", "memory.max").unwrap();
+            let swap: u64 = cgroup_value(&oci, "u", "memory.swap.max")
+                .unwrap()
+                .parse()
+                .unwrap();
+            let total = limit.parse::<u64>().unwrap() + swap;
+            (limit, total.to_string())
+        }
+    };
+    // Lower both (the limit must go first on v1), then raise both (memsw first).
+    update(serde_json::json!({
+        "memory": {"limit": 33554432, "swap": 50331648},
+        "cpu": {"cpus": "0", "mems": "0"}
+    }));
+    assert_eq!(memory(), ("33554432".into(), "50331648".into()));
+    assert_eq!(cgroup_value(&oci, "u", "cpuset.cpus").as_deref(), Some("0"));
+    assert_eq!(cgroup_value(&oci, "u", "cpuset.mems").as_deref(), Some("0"));
+    update(serde_json::json!({"memory": {"limit": 100663296, "swap": 201326592}}));
+    assert_eq!(memory(), ("100663296".into(), "201326592".into()));
+    update(serde_json::json!({"cpu": {"cpus": "1"}}));
+    assert_eq!(cgroup_value(&oci, "u", "cpuset.cpus").as_deref(), Some("1"));
+    oci.ok(&["delete", "--force", "u"]);
+}

@@ -9,12 +9,19 @@
 //! (capabilities, seccomp, masked paths, device cgroup; what a default `vessel run`
 //! gets) and one without, so the table shows what the hardening costs. A runtime that is not installed is installed (runc and crun from Debian,
 //! youki with cargo); one that cannot run here is listed with the reason.
+//!
+//! Two more kinds of row: vessel's OCI split (`create` + `start` + wait + `delete`, as
+//! podman and containerd drive it; the issue wants it within 1.2x of `vessel run
+//! --bundle`), and podman (`podman --runtime X run --rm IMAGE true`, its own state and
+//! image as in the client tests) driving each runtime, so the table shows what a real
+//! client adds on top of the runtime.
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use crate::bench_launch::Launch;
 use crate::bundle::Hardening;
 use crate::peer_cgroups::PeerCgroups;
 use crate::wait;
@@ -31,7 +38,7 @@ const MAX_HANGS: usize = 3;
 /// One contender: how to start the bundle, and how to clean up after a run.
 struct Contender {
     name: String,
-    start: Vec<String>,
+    start: Launch,
     /// Run after each start (ignored if it fails): `delete` for runtimes whose `run`
     /// leaves the container behind.
     cleanup: Option<Vec<String>>,
@@ -42,6 +49,10 @@ struct Contender {
 
 impl Contender {
     fn new(name: &str, start: Vec<String>) -> Contender {
+        Contender::launching(name, Launch::Argv(start))
+    }
+
+    fn launching(name: &str, start: Launch) -> Contender {
         Contender {
             name: name.to_owned(),
             start,
@@ -54,16 +65,8 @@ impl Contender {
 
     /// Runs once with `{id}` replaced; returns the wall time, or records why it failed.
     fn run_once(&mut self, id: &str) -> Option<Duration> {
-        let args: Vec<String> = self.start.iter().map(|a| a.replace("{id}", id)).collect();
         let begin = Instant::now();
-        let outcome = Command::new(&args[0])
-            .args(&args[1..])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| e.to_string())
-            .and_then(|child| wait::with_timeout(child, HANG_TIMEOUT));
+        let outcome = self.start.run(id, HANG_TIMEOUT);
         let elapsed = begin.elapsed();
         if let Some(cleanup) = &self.cleanup {
             let cleanup: Vec<String> = cleanup.iter().map(|a| a.replace("{id}", id)).collect();
@@ -127,7 +130,9 @@ pub fn run(runs: Option<usize>) -> Result<(), String> {
     )?;
     let mut contenders = floors();
     contenders.extend(runtimes(&vessel, &hardened, &work, ""));
+    contenders.push(vessel_split(&vessel, &hardened, &work)?);
     contenders.extend(runtimes(&vessel, &bare, &work, ", no hardening"));
+    contenders.extend(podman_rows(&vessel));
     for round in 0..WARM_UP_ROUNDS + runs {
         for contender in contenders.iter_mut().filter(|c| c.failure.is_none()) {
             let id = format!(
@@ -217,6 +222,49 @@ fn runtimes(vessel: &Path, bundle: &Path, work: &Path, suffix: &str) -> Vec<Cont
     all
 }
 
+/// vessel's OCI split on `bundle`: `create`, `start`, wait for the init, `delete`.
+fn vessel_split(vessel: &Path, bundle: &Path, work: &Path) -> Result<Contender, String> {
+    let root = work.join("state").join("vessel-oci");
+    fs::create_dir_all(&root).map_err(|e| format!("create {}: {e}", root.display()))?;
+    Ok(Contender::launching(
+        "vessel create+start",
+        Launch::CreateStart {
+            vessel: vessel.to_owned(),
+            root,
+            bundle: bundle.to_owned(),
+        },
+    ))
+}
+
+/// `podman --runtime X run --rm IMAGE true` for vessel and each peer, each podman with
+/// its own state, config and imported image (the client tests' harness).
+fn podman_rows(vessel: &Path) -> Vec<Contender> {
+    let mut programs = vec![("vessel", Some(vessel.to_owned()))];
+    programs.extend(["runc", "crun", "youki"].map(|r| (r, packages::find_program(r))));
+    programs
+        .into_iter()
+        .map(|(runtime, program)| {
+            let name = format!("podman → {runtime}");
+            let podman = program
+                .ok_or_else(|| format!("{runtime} is not installed"))
+                .and_then(|p| vessel_clients::podman::Podman::new(&p).map_err(|s| s.0));
+            match podman {
+                Ok(podman) => Contender::launching(
+                    &name,
+                    Launch::Built(Box::new(move |_id| {
+                        podman.command(&["run", "--rm", vessel_clients::podman::IMAGE, "true"])
+                    })),
+                ),
+                Err(reason) => {
+                    let mut missing = Contender::new(&name, Vec::new());
+                    missing.failure = Some(reason);
+                    missing
+                }
+            }
+        })
+        .collect()
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted.get(index).copied().unwrap_or_default()
@@ -240,7 +288,9 @@ fn table(contenders: &[Contender], runs: usize) -> String {
         "Start-up of one OCI bundle (/bin/true; pid, net, ipc, uts, mount, cgroup namespaces; \
          cgroup with memory and pids limits; docker's capabilities, seccomp profile, masked paths \
          and device cgroup unless the row says \"no hardening\"), {runs} interleaved runs each after {WARM_UP_ROUNDS} \
-         warm-up rounds.\n\n| runtime | median | p90 | × vessel |\n|---|---:|---:|---:|\n"
+         warm-up rounds. \"vessel create+start\" is the OCI split a client drives (create, start, \
+         wait, delete); \"podman → X\" is `podman --runtime X run --rm IMAGE true` (podman's own \
+         configuration: its namespaces, mounts and hardening, not the bundle's).\n\n| runtime | median | p90 | × vessel |\n|---|---:|---:|---:|\n"
     );
     let mut notes = String::new();
     for (contender, median) in contenders.iter().zip(&medians) {

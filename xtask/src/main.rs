@@ -5,6 +5,7 @@
 
 mod bench_compare;
 mod bench_images;
+mod bench_launch;
 mod bench_peers;
 mod book;
 mod bundle;

@@ -8,6 +8,7 @@ mod layers;
 mod mount;
 mod net;
 mod net_modes;
+mod oci;
 mod pid;
 mod process;
 mod security;
@@ -37,6 +38,7 @@ pub fn all() -> Vec<Check> {
         process::CHECKS.as_slice(),
         time::CHECKS.as_slice(),
         security::CHECKS.as_slice(),
+        oci::CHECKS.as_slice(),
         cleanup::CHECKS.as_slice(),
     ]
     .concat()

@@ -7,6 +7,7 @@
 mod exec;
 pub mod oci;
 pub mod oci_config;
+pub mod oci_lifecycle;
 mod session;
 pub mod vessel;
 pub mod vessel_cli;

@@ -1,6 +1,7 @@
 //! The OCI adapter: a bundle per run (`config.json` from [`super::oci_config`], the root
 //! path pointing at the test rootfs) and `<runtime> run --bundle DIR ID`, with the
-//! probe's stdio on pipes. Used for runc, crun and youki.
+//! probe's stdio on pipes. Used for runc, crun and youki, and for vessel's own runc-style
+//! command line in the `oci` area ([`OciRuntime::vessel`]): one adapter for every runtime.
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
@@ -26,6 +27,9 @@ pub struct OciRuntime {
     pub name: String,
     /// The binary.
     pub binary: PathBuf,
+    /// A state directory to pass as `--root` before every command (vessel's, in the
+    /// suite's work directory), or none for the runtime's default (`/run/NAME`).
+    pub root: Option<PathBuf>,
 }
 
 /// The OCI runtimes the suite knows.
@@ -46,6 +50,7 @@ impl OciRuntime {
             .map(|binary| OciRuntime {
                 name: name.to_owned(),
                 binary,
+                root: None,
             })
             .ok_or_else(|| {
                 format!(
@@ -63,7 +68,30 @@ impl OciRuntime {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .ok_or_else(|| format!("--runtime {}: not a file", path.display()))?;
-        Ok(OciRuntime { name, binary })
+        Ok(OciRuntime {
+            name,
+            binary,
+            root: None,
+        })
+    }
+
+    /// vessel's own runc-style command line (`vessel create/start/state/kill/delete/…`),
+    /// with its state in the suite's work directory.
+    pub fn vessel(world: &World) -> Result<OciRuntime, String> {
+        Ok(OciRuntime {
+            name: "vessel".to_owned(),
+            binary: vessel_cli::binary()?,
+            root: Some(vessel_cli::root(world)),
+        })
+    }
+
+    /// `<runtime> [--root DIR]`, ready for a subcommand.
+    pub fn command(&self) -> Command {
+        let mut command = Command::new(&self.binary);
+        if let Some(root) = &self.root {
+            command.arg("--root").arg(root);
+        }
+        command
     }
 
     /// Where this runtime keeps its containers' state by default (`/run/NAME`).
@@ -85,7 +113,7 @@ impl OciRuntime {
         config
             .save(bundle.join("config.json"))
             .map_err(|e| format!("write config.json: {e}"))?;
-        let mut command = Command::new(&self.binary);
+        let mut command = self.command();
         command.arg("run").arg("--bundle").arg(&bundle).arg(&id);
         match &request.controlling_tty {
             Some(tty) => vessel_cli::in_terminal_session(&mut command, tty)?,
@@ -114,27 +142,29 @@ impl OciRuntime {
         ));
         let (done, watchdog) = mpsc::channel::<()>();
         let runtime_pid = child.id() as i32;
-        let (binary, kill_id) = (self.binary.clone(), id.clone());
-        std::thread::spawn(move || watch(watchdog, runtime_pid, &binary, &kill_id));
+        let (watched, kill_id) = (self.clone(), id.clone());
+        std::thread::spawn(move || watch(watchdog, runtime_pid, &watched, &kill_id));
         let dirs = cgroup_dirs(&cgroups_path)?;
         let runtime = self.clone();
         let waiter_id = id.clone();
         let waiter = Box::new(move || {
             let status = child.wait();
             let _ = done.send(());
-            let _ = Command::new(&runtime.binary)
+            let _ = runtime
+                .command()
                 .args(["delete", "--force", &waiter_id])
                 .output();
             let _ = fs::remove_dir_all(&bundle);
             let status = status.map_err(|e| format!("wait for {}: {e}", runtime.name))?;
             Ok(exit_code(status))
         });
-        let (binary, kill_id) = (self.binary.clone(), id.clone());
+        let (killing, kill_id) = (self.clone(), id.clone());
         let killer = Box::new(move |signal: i32| {
-            let out = Command::new(&binary)
+            let out = killing
+                .command()
                 .args(["kill", &kill_id, &signal.to_string()])
                 .output()
-                .map_err(|e| format!("run {} kill: {e}", binary.display()))?;
+                .map_err(|e| format!("run {} kill: {e}", killing.binary.display()))?;
             if out.status.success() {
                 Ok(())
             } else {
@@ -143,10 +173,10 @@ impl OciRuntime {
         });
         let mut session = Session::new(stdin, stdout, stderr, waiter, killer);
         session.cgroup = dirs;
-        let (binary, state_id) = (self.binary.clone(), id.clone());
-        session.lookup_pid = Some(Box::new(move || state_pid(&binary, &state_id)));
-        let binary = self.binary.clone();
-        session.exec_with = Some(Box::new(move |argv| exec(&binary, &id, argv)));
+        let (asked, state_id) = (self.clone(), id.clone());
+        session.lookup_pid = Some(Box::new(move || state_pid(&asked, &state_id)));
+        let execing = self.clone();
+        session.exec_with = Some(Box::new(move |argv| exec(&execing, &id, argv)));
         Ok(session)
     }
 }
@@ -158,12 +188,12 @@ impl OciRuntime {
 /// first, so a container that exits early loses its SIGCHLD and youki waits forever,
 /// holding the probe's pipes open. Checking once a second for that zombie and repeating
 /// the signal is a workaround for the peer's bug, not synchronisation of ours.
-fn watch(done: mpsc::Receiver<()>, runtime_pid: i32, binary: &Path, id: &str) {
+fn watch(done: mpsc::Receiver<()>, runtime_pid: i32, runtime: &OciRuntime, id: &str) {
     let started = std::time::Instant::now();
     loop {
         match done.recv_timeout(NUDGE_INTERVAL) {
             Err(mpsc::RecvTimeoutError::Timeout) if started.elapsed() > HANG_TIMEOUT => {
-                let _ = Command::new(binary).args(["kill", id, "KILL"]).output();
+                let _ = runtime.command().args(["kill", id, "KILL"]).output();
                 // SAFETY: kill has no memory arguments; the pid is our unreaped child.
                 unsafe { libc::kill(runtime_pid, libc::SIGKILL) };
                 return;
@@ -192,8 +222,10 @@ fn has_zombie_child(pid: i32) -> bool {
 }
 
 /// `<runtime> exec ID argv…` with the probe's stdio on pipes.
-fn exec(binary: &Path, id: &str, argv: &[String]) -> Result<Exec, String> {
-    let mut child = Command::new(binary)
+fn exec(runtime: &OciRuntime, id: &str, argv: &[String]) -> Result<Exec, String> {
+    let binary = &runtime.binary;
+    let mut child = runtime
+        .command()
         .arg("exec")
         .arg(id)
         .args(argv)
@@ -219,14 +251,16 @@ fn exec(binary: &Path, id: &str, argv: &[String]) -> Result<Exec, String> {
 }
 
 /// The exit code, or 128 + the signal that killed it, as vessel reports one.
-fn exit_code(status: std::process::ExitStatus) -> i32 {
+pub fn exit_code(status: std::process::ExitStatus) -> i32 {
     use std::os::unix::process::ExitStatusExt;
     vessel::ExitStatus::from_wait_status(status.into_raw()).code()
 }
 
 /// The container's pid as `<runtime> state ID` reports it.
-fn state_pid(binary: &Path, id: &str) -> Result<i32, String> {
-    let out = Command::new(binary)
+fn state_pid(runtime: &OciRuntime, id: &str) -> Result<i32, String> {
+    let binary = &runtime.binary;
+    let out = runtime
+        .command()
         .args(["state", id])
         .output()
         .map_err(|e| format!("run {} state: {e}", binary.display()))?;
@@ -245,7 +279,7 @@ fn state_pid(binary: &Path, id: &str) -> Result<i32, String> {
 
 /// An absolute `cgroupsPath` below our own cgroup (our memory cgroup on v1, the one
 /// cgroup here that is ours to fill), in the same parent vessel's containers use.
-fn cgroups_path(id: &str) -> Result<PathBuf, String> {
+pub fn cgroups_path(id: &str) -> Result<PathBuf, String> {
     let own = match Layout::of_this_process().map_err(|e| e.to_string())? {
         Layout::V1(hierarchies) => hierarchies
             .iter()
@@ -260,7 +294,7 @@ fn cgroups_path(id: &str) -> Result<PathBuf, String> {
 }
 
 /// The host directories `cgroups_path` names, by controller.
-fn cgroup_dirs(cgroups_path: &Path) -> Result<Vec<(String, PathBuf)>, String> {
+pub fn cgroup_dirs(cgroups_path: &Path) -> Result<Vec<(String, PathBuf)>, String> {
     let relative = cgroups_path.strip_prefix("/").unwrap_or(cgroups_path);
     Ok(
         match Layout::of_this_process().map_err(|e| e.to_string())? {

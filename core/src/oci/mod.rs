@@ -78,18 +78,12 @@ impl Bundle {
         let mut spec = spec_from_config(&config, bundle, id)?;
         let warnings = security::apply(&config, &mut spec)?;
         let process = config.process().as_ref();
-        let size = process.and_then(|p| p.console_size());
         Ok(Bundle {
             spec,
             hooks: Hooks::from_config(&config)?,
             warnings,
             terminal: process.and_then(|p| p.terminal()) == Some(true),
-            console_size: size.map_or((24, 80), |s| {
-                (
-                    u16::try_from(s.height()).unwrap_or(u16::MAX),
-                    u16::try_from(s.width()).unwrap_or(u16::MAX),
-                )
-            }),
+            console_size: process.map_or((24, 80), console_size),
             annotations: config.annotations().clone().unwrap_or_default(),
             oom_score_adj: process.and_then(|p| p.oom_score_adj()),
         })
@@ -477,6 +471,17 @@ fn namespaces(config: &Spec) -> Result<(Namespaces, Vec<(Namespace, PathBuf)>), 
         }
     }
     Ok((namespaces, joined))
+}
+
+/// The terminal size `process.consoleSize` asks for (rows, columns), 24x80 if none: what
+/// `create` and `exec --process` give the pty before the process runs.
+pub fn console_size(process: &oci_spec::runtime::Process) -> (u16, u16) {
+    process.console_size().map_or((24, 80), |s| {
+        (
+            u16::try_from(s.height()).unwrap_or(u16::MAX),
+            u16::try_from(s.width()).unwrap_or(u16::MAX),
+        )
+    })
 }
 
 #[cfg(test)]

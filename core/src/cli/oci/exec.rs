@@ -51,6 +51,7 @@ pub fn exec(request: OciExec) -> Result<i32> {
         Some(file) => read_process(file)?,
         None => default_process(&record, &request)?,
     };
+    let (rows, cols) = crate::oci::console_size(&process);
     let bad = |source| Error::Bundle {
         bundle: record.bundle.clone(),
         source,
@@ -77,8 +78,8 @@ pub fn exec(request: OciExec) -> Result<i32> {
     if let Some(socket) = &console {
         spec.terminal = Some(crate::tty::TerminalRequest {
             socket: socket.as_raw_fd(),
-            rows: 24,
-            cols: 80,
+            rows,
+            cols,
         });
     }
     let tenant = Tenant::new(record.pid, record.pid_start_time);

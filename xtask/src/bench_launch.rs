@@ -1,0 +1,89 @@
+//! How one `bench-peers` contender starts its container once: a single command (a
+//! runtime's `run`, a floor, `podman --runtime X run`), or vessel's OCI split as a
+//! client drives it: `create`, `start`, wait for the init to exit, `delete`. The split is
+//! timed whole, so it compares with `vessel run --bundle` (which also waits and cleans up).
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::wait::{self, Outcome};
+
+/// What a contender runs for one start, `{id}` standing for the container's id.
+pub enum Launch {
+    /// One command.
+    Argv(Vec<String>),
+    /// One command that a harness builds (podman with its own state and config).
+    Built(Box<dyn Fn(&str) -> Command>),
+    /// `vessel --root ROOT create --bundle BUNDLE --pid-file …`, `start`, wait, `delete`.
+    CreateStart {
+        /// The vessel binary.
+        vessel: PathBuf,
+        /// Its `--root`.
+        root: PathBuf,
+        /// The bundle.
+        bundle: PathBuf,
+    },
+}
+
+impl Launch {
+    /// Runs once for container `id`, at most `timeout` per command.
+    pub fn run(&self, id: &str, timeout: Duration) -> Result<Outcome, String> {
+        match self {
+            Launch::Argv(argv) => {
+                let args: Vec<String> = argv.iter().map(|a| a.replace("{id}", id)).collect();
+                let mut command = Command::new(&args[0]);
+                command.args(&args[1..]);
+                one(command, timeout)
+            }
+            Launch::Built(build) => one(build(id), timeout),
+            Launch::CreateStart {
+                vessel,
+                root,
+                bundle,
+            } => {
+                let started = Instant::now();
+                let vessel_cmd = |args: &[&str]| {
+                    let mut command = Command::new(vessel);
+                    command.arg("--root").arg(root).args(args);
+                    command
+                };
+                let pid_file = root.join(format!("{id}.pid"));
+                let bundle = bundle.display().to_string();
+                let pid_path = pid_file.display().to_string();
+                let create = ["create", "--bundle", &bundle, "--pid-file", &pid_path, id];
+                for step in [&create[..], &["start", id][..]] {
+                    match one(vessel_cmd(step), timeout)? {
+                        Outcome::Exited(status, _) if status.success() => {}
+                        other => return Ok(other),
+                    }
+                }
+                let pid: libc::pid_t = std::fs::read_to_string(&pid_file)
+                    .map_err(|e| format!("read {}: {e}", pid_file.display()))?
+                    .trim()
+                    .parse()
+                    .map_err(|e| format!("{}: {e}", pid_file.display()))?;
+                let _ = std::fs::remove_file(&pid_file);
+                let left = timeout.saturating_sub(started.elapsed());
+                let gone = vessel::state::process::wait_until_gone_within(pid, Some(left))
+                    .map_err(|e| format!("wait for the init {pid}: {e}"))?;
+                if !gone {
+                    let _ = vessel_cmd(&["delete", "--force", id]).output();
+                    return Ok(Outcome::Hung);
+                }
+                one(vessel_cmd(&["delete", id]), timeout)
+            }
+        }
+    }
+}
+
+/// Runs `command` (stdio closed, stderr kept) at most `timeout`.
+fn one(mut command: Command, timeout: Duration) -> Result<Outcome, String> {
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| e.to_string())
+        .and_then(|child| wait::with_timeout(child, timeout))
+}
