@@ -22,6 +22,7 @@ pub const V2_FILES: [&str; 2] = ["io.weight", "io.bfq.weight"];
 /// The bounds docker and the kernel's policies put on a weight.
 pub const WEIGHTS: std::ops::RangeInclusive<u64> = 10..=1000;
 
+// ANCHOR: file_in
 /// The first of `files` that `dir` has, or an error saying why none is there.
 pub fn file_in(dir: &Path, files: [&'static str; 2]) -> Result<&'static str> {
     files
@@ -38,3 +39,4 @@ pub fn file_in(dir: &Path, files: [&'static str; 2]) -> Result<&'static str> {
             )),
         })
 }
+// ANCHOR_END: file_in
