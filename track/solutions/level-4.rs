@@ -23,7 +23,7 @@
 //!
 //! and the earlier levels' grades still pass (`track/README.md` lists them all).
 //!
-//! This is the reference solution; level 5 (pivot_root) will start from it. The test
+//! This is the reference solution: `level-5.rs` starts from it. The test
 //! `track/tests/solutions.rs` grades it with the same command.
 
 use std::convert::Infallible;

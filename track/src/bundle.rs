@@ -21,6 +21,22 @@ pub struct Bundle {
     pub hostname: Option<String>,
     /// The namespace types asked for: `pid`, `uts`, `mount`, `ipc`, `network`, …
     pub namespaces: Vec<String>,
+    /// `linux.cgroupsPath`: the container's cgroup, from each hierarchy's root
+    /// (`/…/vessel/ID`).
+    pub cgroups_path: Option<PathBuf>,
+    /// The limits in `linux.resources` (level 6).
+    pub limits: Limits,
+}
+
+/// The limits a bundle asks for; `None` leaves a resource unlimited.
+#[derive(Debug, Default)]
+pub struct Limits {
+    /// `memory.limit`, in bytes.
+    pub memory: Option<i64>,
+    /// `cpu.quota` and `cpu.period`, in µs.
+    pub cpu: Option<(i64, u64)>,
+    /// `pids.limit`.
+    pub pids: Option<i64>,
 }
 
 impl Bundle {
@@ -47,12 +63,25 @@ impl Bundle {
                 .iter()
                 .filter_map(|n| n["type"].as_str().map(str::to_owned))
                 .collect(),
+            cgroups_path: config["linux"]["cgroupsPath"].as_str().map(PathBuf::from),
+            limits: limits(&config["linux"]["resources"]),
         })
     }
 
     /// Whether `config.json` asks for a new namespace of type `kind` (`"uts"`, `"pid"`…).
     pub fn wants(&self, kind: &str) -> bool {
         self.namespaces.iter().any(|n| n == kind)
+    }
+}
+
+fn limits(resources: &Value) -> Limits {
+    let cpu = &resources["cpu"];
+    Limits {
+        memory: resources["memory"]["limit"].as_i64(),
+        cpu: cpu["quota"]
+            .as_i64()
+            .map(|q| (q, cpu["period"].as_u64().unwrap_or(100_000))),
+        pids: resources["pids"]["limit"].as_i64(),
     }
 }
 

@@ -18,7 +18,7 @@ use nix::errno::Errno;
 use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::Pid;
 
-pub use bundle::Bundle;
+pub use bundle::{Bundle, Limits};
 
 /// Any error, with a message for the learner.
 pub type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -27,7 +27,7 @@ pub type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 /// What "check your work" runs for each level: the conformance checks whose names
 /// contain one of these (`vessel-conformance --filter A,B,…`). Each level is graded on
 /// its own feature; a later level must still pass the earlier grades.
-pub const GRADES: [(&str, &str); 4] = [
+pub const GRADES: [(&str, &str); 6] = [
     (
         "level-1",
         "process.exit-code-propagates,process.killed-is-128,mount.root-is-rootfs",
@@ -38,6 +38,11 @@ pub const GRADES: [(&str, &str); 4] = [
     ),
     ("level-3", "uts."),
     ("level-4", "pid."),
+    (
+        "level-5",
+        "mount.old-root-unreachable,mount.chroot-breakout-fails",
+    ),
+    ("level-6", "cgroup.memory-oom-kill,cgroup.pids-max-enforced"),
 ];
 // ANCHOR_END: grades
 
@@ -88,7 +93,27 @@ fn run(program: &str, dir: &str, id: &str, start: fn(&Bundle) -> Result<Pid>) ->
     drop(go_write);
     let code = wait_for(pid);
     state::delete(program, id)?;
+    remove_cgroup(&bundle);
     code
+}
+
+/// After the container: removes its cgroup directories, if a level made them (level 6).
+/// The container's processes are all gone, so each is an empty cgroup `rmdir` takes.
+fn remove_cgroup(bundle: &Bundle) {
+    let Some(path) = &bundle.cgroups_path else {
+        return;
+    };
+    let relative = path.strip_prefix("/").unwrap_or(path);
+    let root = std::path::Path::new("/sys/fs/cgroup");
+    let mut dirs = vec![root.join(relative)];
+    // v1: one hierarchy per directory of /sys/fs/cgroup (v2 has its cgroup.controllers).
+    let v1 = !root.join("cgroup.controllers").exists();
+    if let Ok(hierarchies) = std::fs::read_dir(root).map(|d| d.filter(|_| v1)) {
+        dirs.extend(hierarchies.flatten().map(|h| h.path().join(relative)));
+    }
+    for dir in dirs {
+        let _ = std::fs::remove_dir(dir);
+    }
 }
 
 /// Waits for the container's process: its exit code, or 128 + the signal that killed it.

@@ -2,7 +2,8 @@
 //! is, by the conformance suite driving it as an OCI runtime with its level's filter and
 //! every earlier level's (`vessel-conformance --runtime PATH --filter …`). And each
 //! level's starting file, whose `todo!()`s are not filled in yet, must *fail* its own
-//! grade, so a grade that passes anything would be caught.
+//! grade, and so must the previous level's solution, so a grade that passes anything (or
+//! nothing new) would be caught.
 //!
 //! `harness = false`, one level after another: the suite checks for leaks after each
 //! check, and two suites at once would see each other's containers.
@@ -11,6 +12,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use track::GRADES;
+
+/// The first level (0-based: level 5) whose grade is also run on the previous solution.
+const FIRST_GRADED_ON_PREVIOUS: usize = 4;
 use vessel_conformance::static_build;
 
 /// The static suite and probe, built the way `cargo xtask conformance` builds them.
@@ -75,12 +79,16 @@ fn main() {
         env!("CARGO_BIN_EXE_solution-2"),
         env!("CARGO_BIN_EXE_solution-3"),
         env!("CARGO_BIN_EXE_solution-4"),
+        env!("CARGO_BIN_EXE_solution-5"),
+        env!("CARGO_BIN_EXE_solution-6"),
     ];
     let starts = [
         env!("CARGO_BIN_EXE_level-1"),
         env!("CARGO_BIN_EXE_level-2"),
         env!("CARGO_BIN_EXE_level-3"),
         env!("CARGO_BIN_EXE_level-4"),
+        env!("CARGO_BIN_EXE_level-5"),
+        env!("CARGO_BIN_EXE_level-6"),
     ];
     let mut failures = Vec::new();
     for (level, (name, own)) in GRADES.iter().enumerate() {
@@ -102,6 +110,23 @@ fn main() {
                 "{name}'s starting file passes its own grade {counts:?}: the grade checks nothing\n{text}"
             )),
             Err(e) => failures.push(format!("{name}'s starting file: {e}")),
+        }
+        // The previous level's solution fails it too: the grade asks for something new.
+        // Only from level 5 on: the UTS and PID checks, run without their namespace, would
+        // act on the host (its hostname, its processes).
+        if level < FIRST_GRADED_ON_PREVIOUS {
+            continue;
+        }
+        let previous = solutions[level - 1];
+        match grade(&suite, previous, own) {
+            Ok(((_, failed, _), _)) if failed > 0 => {
+                println!("ok - {name}'s grade fails the previous solution ({failed} checks)");
+            }
+            Ok((counts, text)) => failures.push(format!(
+                "{name}'s grade passes the previous level's solution {counts:?}: it grades \
+                 nothing new\n{text}"
+            )),
+            Err(e) => failures.push(format!("{name}'s grade on the previous solution: {e}")),
         }
     }
     if failures.is_empty() {

@@ -21,6 +21,7 @@ fn limits() -> Resources {
         cpu_shares: Some(512),
         cpuset_cpus: Some(CpuSet::parse("1").unwrap()),
         pids_max: Some(16),
+        blkio_weight: None,
     }
 }
 
@@ -249,11 +250,11 @@ fn v2_makes_one_directory_and_writes_the_unified_files() {
         .map(|(f, v)| (format!("{prefix}{f}"), v.to_owned()))
     );
     // Our own cgroup was asked to hand its controllers down (one `+name` per write, so
-    // the fake file holds the last one); vessel's parent already had them all.
+    // the fake file holds the last one, io); vessel's parent already had them all.
     let own_control =
         fs::read_to_string(root.join("user.slice/vessel-caller.scope/cgroup.subtree_control"))
             .unwrap();
-    assert_eq!(own_control, "+pids");
+    assert_eq!(own_control, "+io");
     let vessel_control = fs::read_to_string(
         root.join("user.slice/vessel-caller.scope/vessel/cgroup.subtree_control"),
     )
@@ -353,6 +354,69 @@ fn v2_a_limit_without_its_controller_says_which_controller() {
     );
     // And the counters of missing controllers read as 0 instead of failing.
     assert_eq!(cgroup.stats().unwrap(), Stats::default());
+}
+
+/// `--blkio-weight 300` set on `cgroup` (which has whichever weight files the test made).
+fn set_weight(cgroup: &mut Cgroup) -> crate::Result<()> {
+    cgroup.set(&Resources {
+        blkio_weight: Some(300),
+        ..Resources::default()
+    })
+}
+
+#[test]
+fn v1_blkio_weight_goes_to_the_file_this_kernel_has_or_says_why_none() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let Layout::V1(mut hierarchies) = v1_tree(root) else {
+        unreachable!()
+    };
+    fs::create_dir_all(root.join("blkio")).unwrap();
+    hierarchies.push(V1Hierarchy {
+        controllers: vec!["blkio".to_owned()],
+        mount: root.join("blkio"),
+        own: root.join("blkio"),
+    });
+    let spec = CgroupSpec::new("c10", Resources::default());
+    let mut cgroup = Cgroup::create_in(&Layout::V1(hierarchies), &spec).unwrap();
+    // No CFQ, no BFQ (this machine's kernel): refused, naming both files.
+    let message = vessel_error_chain(&set_weight(&mut cgroup).unwrap_err());
+    assert!(
+        message.contains("neither blkio.weight nor blkio.bfq.weight"),
+        "{message}"
+    );
+    // BFQ loaded: its file takes the weight.
+    let bfq = root.join("blkio/vessel/c10/blkio.bfq.weight");
+    write(&bfq, "100\n");
+    set_weight(&mut cgroup).unwrap();
+    assert_eq!(fs::read_to_string(&bfq).unwrap(), "300");
+}
+
+#[test]
+fn v2_blkio_weight_needs_the_io_controller_then_a_weight_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let mut cgroup = Cgroup::create_in(
+        &v2_tree(root),
+        &CgroupSpec::new("c11", Resources::default()),
+    )
+    .unwrap();
+    let dir = cgroup.dirs()[0].clone();
+    write(&dir.join("cgroup.controllers"), "cpu memory pids\n");
+    let message = vessel_error_chain(&set_weight(&mut cgroup).unwrap_err());
+    assert!(
+        message.contains("the io controller is not in its cgroup.controllers"),
+        "{message}"
+    );
+    write(&dir.join("cgroup.controllers"), "cpu io memory pids\n");
+    let message = vessel_error_chain(&set_weight(&mut cgroup).unwrap_err());
+    assert!(
+        message.contains("neither io.weight nor io.bfq.weight"),
+        "{message}"
+    );
+    write(&dir.join("io.weight"), "default 100\n");
+    set_weight(&mut cgroup).unwrap();
+    assert_eq!(fs::read_to_string(dir.join("io.weight")).unwrap(), "300");
 }
 
 fn vessel_error_chain(error: &crate::Error) -> String {

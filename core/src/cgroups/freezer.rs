@@ -67,6 +67,7 @@ impl Frozen {
         self.set(false)
     }
 
+    // ANCHOR: freeze
     fn set(&self, frozen: bool) -> Result<()> {
         if self.v2 {
             let want = if frozen { "1" } else { "0" };
@@ -81,6 +82,7 @@ impl Frozen {
             super::wait_for_state(&state, |text| text.trim() == want)
         }
     }
+    // ANCHOR_END: freeze
 }
 
 impl Drop for Frozen {

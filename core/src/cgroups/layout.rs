@@ -26,14 +26,15 @@ pub enum Version {
     V2,
 }
 
-/// The v1 controllers vessel manages (others, like `blkio`, are left as the container
-/// inherits them). `devices` holds the container's device allow-list.
-pub const V1_CONTROLLERS: [&str; 7] = [
-    "memory", "cpu", "cpuacct", "cpuset", "pids", "freezer", "devices",
+/// The v1 controllers vessel manages (others, like `net_cls`, are left as the container
+/// inherits them). `devices` holds the container's device allow-list, `blkio` its
+/// block I/O weight.
+pub const V1_CONTROLLERS: [&str; 8] = [
+    "memory", "cpu", "cpuacct", "cpuset", "pids", "freezer", "devices", "blkio",
 ];
 
 /// The v2 controllers vessel enables for its containers.
-pub const V2_CONTROLLERS: [&str; 4] = ["memory", "cpu", "cpuset", "pids"];
+pub const V2_CONTROLLERS: [&str; 5] = ["memory", "cpu", "cpuset", "pids", "io"];
 
 // ANCHOR: detect
 /// Tells v1, hybrid and v2 apart by the filesystem type mounted at `root`.
@@ -190,7 +191,7 @@ impl Layout {
         }
         if hierarchies.is_empty() {
             return Err(missing(
-                "no v1 memory, cpu, cpuset, pids, freezer or devices hierarchy is mounted"
+                "no v1 memory, cpu, cpuset, pids, freezer, devices or blkio hierarchy is mounted"
                     .to_owned(),
             ));
         }

@@ -19,6 +19,7 @@
 pub mod devices;
 mod files;
 mod freezer;
+pub mod io_weight;
 mod kill;
 mod layout;
 mod parse;

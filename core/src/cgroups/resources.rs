@@ -23,6 +23,8 @@ pub struct Resources {
     pub cpuset_cpus: Option<CpuSet>,
     /// The most processes (and threads) the container may hold at once.
     pub pids_max: Option<u64>,
+    /// Block I/O weight (10..=1000, docker's `--blkio-weight`; see [`super::io_weight`]).
+    pub blkio_weight: Option<u64>,
 }
 
 /// `quota_us` of CPU time in every `period_us` of wall time: `20000/100000` is a fifth
@@ -165,6 +167,15 @@ impl Resources {
                 ),
             ));
         }
+        if let Some(weight) = self.blkio_weight
+            && !super::io_weight::WEIGHTS.contains(&weight)
+        {
+            return Err(ResourceError::new(
+                "--blkio-weight",
+                weight.to_string(),
+                "must be 10..=1000 (docker's range; BFQ and io.weight default to 100)",
+            ));
+        }
         if self.pids_max == Some(0) {
             return Err(ResourceError::new(
                 "--pids-limit",
@@ -193,6 +204,9 @@ impl Resources {
         }
         if let Some(pids) = self.pids_max {
             parts.push(format!("pids {pids}"));
+        }
+        if let Some(weight) = self.blkio_weight {
+            parts.push(format!("blkio weight {weight}"));
         }
         if parts.is_empty() {
             "no limits".to_owned()
@@ -251,6 +265,13 @@ mod tests {
             ..Resources::default()
         };
         assert!(message(pids).contains("at least 1"));
+        let weight = |w| Resources {
+            blkio_weight: Some(w),
+            ..Resources::default()
+        };
+        assert!(message(weight(5)).starts_with("--blkio-weight 5: must be 10..=1000"));
+        assert!(message(weight(1001)).contains("10..=1000"));
+        assert_eq!(weight(10).check(&two_cpus()), Ok(()));
         let memory = |bytes| Resources {
             memory_bytes: Some(bytes),
             ..Resources::default()
@@ -274,11 +295,13 @@ mod tests {
             cpu_shares: Some(512),
             cpuset_cpus: Some(CpuSet::parse("1").unwrap()),
             pids_max: Some(16),
+            blkio_weight: Some(300),
         };
         assert_eq!(ok.check(&two_cpus()), Ok(()));
         assert_eq!(
             ok.summary(),
-            "memory 64m, cpu 200000/100000 µs, cpu shares 512, cpuset 1, pids 16"
+            "memory 64m, cpu 200000/100000 µs, cpu shares 512, cpuset 1, pids 16, \
+             blkio weight 300"
         );
     }
 

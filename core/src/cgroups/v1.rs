@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::devices::DeviceRules;
 use super::files::{self, Written};
+use super::io_weight;
 use super::layout::V1Hierarchy;
 use super::resources::Resources;
 use super::stats::Stats;
@@ -126,6 +127,11 @@ impl V1Cgroup {
         }
         if let Some(max) = resources.pids_max {
             put(self.need("pids")?.join("pids.max"), max.to_string())?;
+        }
+        if let Some(weight) = resources.blkio_weight {
+            let dir = self.need("blkio")?;
+            let name = io_weight::file_in(dir, io_weight::V1_FILES)?;
+            put(dir.join(name), weight.to_string())?;
         }
         Ok(())
     }

@@ -7,6 +7,7 @@ use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
 use super::files::{self, Written};
+use super::io_weight;
 use super::layout::V2_CONTROLLERS;
 use super::resources::Resources;
 use super::stats::Stats;
@@ -121,6 +122,20 @@ impl V2Cgroup {
         }
         if let Some(max) = resources.pids_max {
             put("pids.max", max.to_string())?;
+        }
+        if let Some(weight) = resources.blkio_weight {
+            // io.weight or io.bfq.weight, whichever policy this kernel has; without the
+            // io controller neither exists, and that is the error to give.
+            let io = available
+                .as_deref()
+                .is_none_or(|a| a.split_whitespace().any(|c| c == "io"));
+            if !io {
+                return Err(controller_missing(dir, "io"));
+            }
+            put(
+                io_weight::file_in(dir, io_weight::V2_FILES)?,
+                weight.to_string(),
+            )?;
         }
         Ok(())
     }

@@ -41,6 +41,10 @@ pub struct CgroupArgs {
     /// The most processes the container may have at once.
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub pids_limit: Option<String>,
+    /// Block I/O weight, 10..=1000 (blkio.weight or blkio.bfq.weight on v1, io.weight or
+    /// io.bfq.weight on v2; it acts only on a disk whose scheduler honours it, e.g. BFQ).
+    #[arg(long, value_name = "WEIGHT", allow_negative_numbers = true)]
+    pub blkio_weight: Option<String>,
     /// Cgroup to create the container's cgroup in: relative to vessel's own cgroup, or
     /// absolute from the hierarchy's root [default: vessel].
     #[arg(long, value_name = "PATH")]
@@ -81,6 +85,13 @@ impl CgroupArgs {
         }
         if let Some(text) = &self.pids_limit {
             resources.pids_max = Some(number("--pids-limit", text, "a whole number such as 64")?);
+        }
+        if let Some(text) = &self.blkio_weight {
+            resources.blkio_weight = Some(number(
+                "--blkio-weight",
+                text,
+                "a whole number such as 300",
+            )?);
         }
         Ok(resources)
     }
