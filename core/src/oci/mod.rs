@@ -538,6 +538,31 @@ mod tests {
         assert_eq!(caps.ambient, crate::capabilities::CapSet::EMPTY);
     }
 
+    /// `runc spec` writes ambient capabilities without inheritable ones; runc runs that
+    /// bundle, skipping what it cannot raise, so vessel must too (it refused it).
+    #[test]
+    fn ambient_capabilities_that_cannot_be_raised_are_skipped_with_a_warning() {
+        let config = MINIMAL.replace(
+            r#""cwd": "/tmp","#,
+            r#""cwd": "/tmp", "capabilities": {"bounding": ["CAP_CHOWN", "CAP_KILL"],
+                "effective": ["CAP_CHOWN", "CAP_KILL"], "permitted": ["CAP_CHOWN", "CAP_KILL"],
+                "inheritable": ["CAP_CHOWN"], "ambient": ["CAP_CHOWN", "CAP_KILL"]},"#,
+        );
+        let bundle = Bundle::load(bundle_with(&config).path(), "box").unwrap();
+        let caps = bundle.spec.capabilities.expect("the bundle's sets");
+        let chown = crate::capabilities::CapSet::EMPTY.with(0);
+        assert_eq!(caps.ambient, chown, "CAP_KILL is not inheritable");
+        assert_eq!(caps.inconsistency(), None);
+        assert!(
+            bundle
+                .warnings
+                .iter()
+                .any(|w| w.contains("ambient") && w.contains("KILL")),
+            "{:?}",
+            bundle.warnings
+        );
+    }
+
     #[test]
     fn cgroups_path_and_resources_become_the_cgroup() {
         let config = MINIMAL.replace(

@@ -54,8 +54,28 @@ pub fn apply(config: &Spec, spec: &mut ContainerSpec) -> Result<Vec<String>, Bun
     spec.process_security.user = user(process)?;
     // ANCHOR_END: bundle_hardening
 
+    skip_unraisable_ambient(spec, &mut warnings);
     refuse_the_rest(config, process, &mut warnings)?;
     Ok(warnings)
+}
+
+/// runc raises each ambient capability and only warns when the kernel refuses one
+/// because it is not both permitted and inheritable; `runc spec`'s default config
+/// asks for three such (ambient without inheritable). vessel skips them the same way,
+/// with the warning printed, rather than refusing a bundle runc runs.
+fn skip_unraisable_ambient(spec: &mut ContainerSpec, warnings: &mut Vec<String>) {
+    let Some(caps) = spec.capabilities.as_mut() else {
+        return;
+    };
+    let raisable = caps.permitted.and(caps.inheritable);
+    let skipped = caps.ambient.minus(raisable);
+    if skipped != crate::capabilities::CapSet::EMPTY {
+        caps.ambient = caps.ambient.and(raisable);
+        warnings.push(format!(
+            "process.capabilities.ambient: {skipped} not raised (an ambient capability must \
+             also be permitted and inheritable; runc skips it the same way)"
+        ));
+    }
 }
 
 /// `linux.seccomp` → vessel's [`Profile`], through its JSON: the OCI `LinuxSeccomp`
