@@ -52,11 +52,30 @@ impl Launch {
                 let bundle = bundle.display().to_string();
                 let pid_path = pid_file.display().to_string();
                 let create = ["create", "--bundle", &bundle, "--pid-file", &pid_path, id];
-                for step in [&create[..], &["start", id][..]] {
-                    match one(vessel_cmd(step), timeout)? {
-                        Outcome::Exited(status, _) if status.success() => {}
-                        other => return Ok(other),
-                    }
+                // The created init keeps create's stdio: a stderr pipe would never reach
+                // end of file while it waits, so create's messages go to a file.
+                let messages = root.join(format!("{id}.err"));
+                let file = std::fs::File::create(&messages)
+                    .map_err(|e| format!("create {}: {e}", messages.display()))?;
+                let mut create = vessel_cmd(&create);
+                create
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(file);
+                let created = create
+                    .spawn()
+                    .map_err(|e| e.to_string())
+                    .and_then(|child| wait::with_timeout(child, timeout))?;
+                let said = std::fs::read_to_string(&messages).unwrap_or_default();
+                let _ = std::fs::remove_file(&messages);
+                match created {
+                    Outcome::Exited(status, _) if status.success() => {}
+                    Outcome::Exited(status, _) => return Ok(Outcome::Exited(status, said)),
+                    Outcome::Hung => return Ok(Outcome::Hung),
+                }
+                match one(vessel_cmd(&["start", id]), timeout)? {
+                    Outcome::Exited(status, _) if status.success() => {}
+                    other => return Ok(other),
                 }
                 let pid: libc::pid_t = std::fs::read_to_string(&pid_file)
                     .map_err(|e| format!("read {}: {e}", pid_file.display()))?
