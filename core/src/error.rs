@@ -73,7 +73,8 @@ pub enum Error {
         "the container would keep {missing}, which vessel itself does not have (run vessel with it, give the container a user namespace, or leave it out with --cap-drop)"
     )]
     CapabilitiesUnavailable {
-        missing: crate::capabilities::CapSet,
+        /// The missing capabilities, as `CapSet` prints them.
+        missing: String,
     },
 
     /// A `--cap-add`/`--cap-drop` name is not a capability.
@@ -105,11 +106,11 @@ pub enum Error {
 
     /// Writing a time namespace's clock offsets failed.
     #[error(
-        "write time offsets monotonic={}s, boottime={}s to /proc/PID/timens_offsets (offsets must keep the clocks positive)",
-        offsets.monotonic, offsets.boottime
+        "write time offsets monotonic={monotonic}s, boottime={boottime}s to /proc/PID/timens_offsets (offsets must keep the clocks positive)"
     )]
     TimeOffsets {
-        offsets: crate::timens::TimeOffsets,
+        monotonic: i64,
+        boottime: i64,
         #[source]
         source: io::Error,
     },
@@ -225,15 +226,15 @@ pub enum Error {
 
     /// A network could not be set up, used or removed.
     #[error(transparent)]
-    Network(#[from] crate::network::NetworkError),
+    Network(#[from] crate::network::error::NetworkError),
 
     /// An image, a layer or a container's layers could not be used.
     #[error(transparent)]
-    Image(#[from] crate::image::ImageError),
+    Image(#[from] crate::image::error::ImageError),
 
     /// `vessel build` failed.
     #[error(transparent)]
-    Build(#[from] crate::image::build::BuildError),
+    Build(#[from] crate::image::build::error::BuildError),
 
     /// `--init`: the init binary could not be put where containers can mount it.
     #[error(
@@ -270,19 +271,19 @@ pub enum Error {
 
     /// A resource limit cannot be applied as asked (`--memory 64q`, `--cpus 99`).
     #[error(transparent)]
-    Resource(#[from] crate::cgroups::ResourceError),
+    Resource(#[from] crate::cgroups::resources::ResourceError),
 
     /// A seccomp profile cannot be read or compiled (`--security-opt seccomp=FILE`).
     #[error(transparent)]
-    Seccomp(#[from] crate::security::SeccompError),
+    Seccomp(#[from] crate::security::seccomp::error::SeccompError),
 
     /// `--user`/`--group-add` name someone the image does not know.
     #[error(transparent)]
-    User(#[from] crate::security::UserError),
+    User(#[from] crate::security::user::UserError),
 
     /// A `--ulimit` or `--sysctl` cannot be applied as asked.
     #[error(transparent)]
-    Limit(#[from] crate::security::LimitError),
+    Limit(#[from] crate::security::limits::LimitError),
 
     /// Creating, writing, reading or removing a cgroup failed at one step.
     #[error("{step}")]

@@ -133,7 +133,8 @@ impl TimeHandshake {
             .open(&path)
             .and_then(|mut f| f.write_all(offsets.proc_text().as_bytes()))
             .map_err(|source| Error::TimeOffsets {
-                offsets: *offsets,
+                monotonic: offsets.monotonic,
+                boottime: offsets.boottime,
                 source,
             })?;
         resume_child(resume.write)

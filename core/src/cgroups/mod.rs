@@ -23,7 +23,7 @@ pub mod io_weight;
 mod kill;
 mod layout;
 mod parse;
-mod resources;
+pub(crate) mod resources;
 mod stats;
 mod tree;
 mod v1;

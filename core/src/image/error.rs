@@ -14,7 +14,7 @@ pub enum ImageError {
 
     /// An image archive could not be loaded or saved.
     #[error(transparent)]
-    Archive(#[from] super::archive::ArchiveError),
+    Archive(#[from] super::archive::error::ArchiveError),
 
     /// A registry pull or push failed.
     #[error(transparent)]
@@ -91,9 +91,11 @@ pub enum ImageError {
     )]
     BadChange { change: String, reason: String },
 
-    /// Building the default rootfs for the base image failed.
+    /// Building the default rootfs for the base image failed. The cause is the crate
+    /// error, held as a trait object so this type does not contain the crate `Error`
+    /// that contains it.
     #[error("importing the default rootfs as the base image")]
-    Base(#[source] Box<crate::Error>),
+    Base(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl ImageError {

@@ -24,7 +24,7 @@ pub mod command;
 mod commit;
 mod config;
 mod container_fs;
-mod error;
+pub(crate) mod error;
 pub mod init_layer;
 mod maintain;
 mod name;

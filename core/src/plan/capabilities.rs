@@ -34,7 +34,9 @@ pub fn validate(caps: &Capabilities, available: CapSet) -> Result<()> {
     }
     let missing = caps.union().minus(available);
     if missing != CapSet::EMPTY {
-        return Err(Error::CapabilitiesUnavailable { missing });
+        return Err(Error::CapabilitiesUnavailable {
+            missing: missing.to_string(),
+        });
     }
     Ok(())
 }

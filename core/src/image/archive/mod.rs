@@ -11,7 +11,7 @@
 mod blob;
 mod config_map;
 mod docker;
-mod error;
+pub(crate) mod error;
 mod import;
 mod oci_layout;
 mod plan;

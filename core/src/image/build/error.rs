@@ -3,7 +3,7 @@
 use std::io;
 use std::path::PathBuf;
 
-use crate::image::ImageError;
+use crate::image::error::ImageError;
 use crate::layers::LayerError;
 
 /// Why an image could not be built.
@@ -59,7 +59,9 @@ pub enum BuildError {
         line: usize,
         command: String,
         #[source]
-        source: Box<crate::Error>,
+        /// The crate error, as a trait object: `BuildError` is itself wrapped by the
+        /// crate `Error`, and must not contain it by type.
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
 
     /// Writing an instruction's files into the image failed.

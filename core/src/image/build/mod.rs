@@ -14,7 +14,7 @@ pub mod context;
 mod copy;
 pub mod dockerfile;
 pub mod dockerignore;
-mod error;
+pub(crate) mod error;
 pub mod expand;
 pub mod mounted;
 mod run_step;
