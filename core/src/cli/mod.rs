@@ -38,7 +38,6 @@ pub mod security_args;
 mod signals;
 mod stop;
 mod tag;
-mod track;
 mod wait;
 
 use std::process::ExitCode;

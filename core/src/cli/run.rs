@@ -2,7 +2,7 @@
 
 use std::io::IsTerminal;
 use std::os::fd::AsFd;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 
@@ -15,10 +15,11 @@ use super::net_args::{self, NetworkArgs};
 use super::ns_args::NamespaceArgs;
 use super::output::errln;
 use super::security_args::ProcessSecurityArgs;
-use super::{bundle, container_id, detach, signals, track};
+use super::{bundle, container_id, detach, signals};
 use crate::Container;
 use crate::container::Running;
 use crate::error::Result;
+use crate::lifecycle::admit::{self, Admission};
 use crate::namespaces::Namespace;
 use crate::spec::{ContainerSpec, RootfsMode};
 use crate::tty::{self, RawMode};
@@ -102,6 +103,23 @@ pub struct RunArgs {
     pub command: Vec<String>,
 }
 
+/// What the library records of this run: the arguments as plain values.
+fn admission<'a>(args: &'a RunArgs, id: &'a str, rootfs: Option<&'a Path>) -> Admission<'a> {
+    Admission {
+        id,
+        name: args.name.as_deref(),
+        detach: args.detach,
+        auto_remove: args.layers.rm,
+        image: args.layers.image.as_deref(),
+        rootfs,
+        entrypoint: args.layers.entrypoint.as_deref(),
+        command: &args.command,
+        volumes: &args.layers.volumes,
+        host_pids: !args.namespaces.namespaces().contains(Namespace::Pid),
+        privileged: args.capabilities.privileged,
+    }
+}
+
 /// Runs the container and returns its exit code (128 + n if signal n killed it).
 pub fn run(args: RunArgs) -> Result<i32> {
     if let Some(bundle) = &args.bundle {
@@ -118,7 +136,8 @@ pub fn run(args: RunArgs) -> Result<i32> {
     }
     let id = container_id::new_id();
     // Bad limits and capability names fail here, before any layer or cgroup exists.
-    let cgroup = track::cgroup(&args, &id)?;
+    let limited = args.limits.cgroup(&id)?;
+    let cgroup = admit::cgroup(&admission(&args, &id, None), limited);
     args.capabilities.check()?;
     args.devices.nodes()?;
     args.filesystem.check()?;
@@ -128,7 +147,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
     let rootfs = args
         .namespaces
         .rootfs_for(args.rootfs.clone(), args.layers.image.as_deref())?;
-    let mut tracked = track::track(&args, &id, cgroup.as_ref(), rootfs.as_deref())?;
+    let mut tracked = admit::track(&admission(&args, &id, rootfs.as_deref()), cgroup.as_ref())?;
     let (mut root, argv) = args.layers.prepare(rootfs, &id, &hostname, &args.command)?;
     // The address is leased (and /etc/hosts written) before the clone; the veth pair is
     // made by the parent while the child waits (see Container::spawn_supervised).

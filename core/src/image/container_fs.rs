@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use super::config::{HistoryEntry, Image, ImageConfig};
 use super::error::ImageError;
 use super::init_layer;
-use super::store::{Store, write_json};
+use super::store::{Store, read_json, write_json};
 use crate::layers::{Digest, OverlayRootfs};
 
 /// The record file in a container's directory.
@@ -196,6 +196,25 @@ fn lock_running(dir: &Path) -> Result<File, ImageError> {
 }
 
 impl Store {
+    /// Every container record in the store.
+    pub fn containers(&self) -> Result<Vec<ContainerRecord>, ImageError> {
+        let dir = self.containers_dir();
+        let mut records = Vec::new();
+        for entry in fs::read_dir(&dir).map_err(ImageError::store("read", &dir))? {
+            let entry = entry.map_err(ImageError::store("read", &dir))?;
+            let path = entry.path().join(RECORD);
+            match read_json(&path) {
+                Ok(record) => records.push(record),
+                // Not made yet, or removed since the listing (a concurrent `vessel rm`).
+                Err(ImageError::Store { source, .. })
+                    if source.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        records.sort_by(|a: &ContainerRecord, b| a.id.cmp(&b.id));
+        Ok(records)
+    }
+
     /// Finds a container by id or unique id prefix.
     pub fn container(&self, query: &str) -> Result<ContainerRecord, ImageError> {
         let matches: Vec<ContainerRecord> = self

@@ -7,7 +7,6 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use super::config::{HistoryEntry, Image, ImageConfig};
-use super::container_fs::ContainerRecord;
 use super::error::ImageError;
 use super::name::{file_stem, validate_name, with_default_tag};
 use crate::layers::digest::HashingWriter;
@@ -329,25 +328,6 @@ impl Store {
         }
         fs::remove_file(&path).map_err(ImageError::store("remove", &path))?;
         self.collect_garbage()
-    }
-
-    /// Every container record in the store.
-    pub fn containers(&self) -> Result<Vec<ContainerRecord>, ImageError> {
-        let dir = self.containers_dir();
-        let mut records = Vec::new();
-        for entry in fs::read_dir(&dir).map_err(ImageError::store("read", &dir))? {
-            let entry = entry.map_err(ImageError::store("read", &dir))?;
-            let path = entry.path().join(super::container_fs::RECORD);
-            match read_json(&path) {
-                Ok(record) => records.push(record),
-                // Not made yet, or removed since the listing (a concurrent `vessel rm`).
-                Err(ImageError::Store { source, .. })
-                    if source.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(e),
-            }
-        }
-        records.sort_by(|a: &ContainerRecord, b| a.id.cmp(&b.id));
-        Ok(records)
     }
 
     /// Deletes layers no image and no container refers to. Call with the lock held.

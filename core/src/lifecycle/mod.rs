@@ -18,6 +18,7 @@
 //!   record carries every path its container may have made, so `remove` with `force`
 //!   cleans up after any crash, and can itself be run again if cut short.
 
+pub mod admit;
 mod cleanup;
 mod commit;
 pub mod crash;
