@@ -4,7 +4,7 @@
 use std::ffi::CString;
 use std::path::{Path, PathBuf};
 
-use vessel::clone::{Cloned, clone3};
+use vessel::process::clone::{Cloned, clone3};
 use vessel::rootfs::is_static_executable;
 
 /// A prepared `execve` of a program that exits 0 at once.

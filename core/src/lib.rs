@@ -5,14 +5,14 @@
 //! entered with `pivot_root` gives it its own files. This crate does exactly that and
 //! nothing more, in small modules named after the kernel concern they handle.
 //!
-//! The heart is the process model (see `DESIGN.md`):
+//! The heart is the process model ([`process`], see `DESIGN.md`):
 //!
-//! 1. [`plan`]: the parent turns a [`ContainerSpec`] into a fixed list of steps, with every
+//! 1. [`plan`](process::plan): the parent turns a [`ContainerSpec`] into a fixed list of steps, with every
 //!    C string, path and flag prepared in advance;
-//! 2. [`clone`](crate::clone): one `clone3` creates the child in its new namespaces;
-//! 3. [`child`]: the child runs the steps without allocating, locking or panicking, and
+//! 2. [`clone`](process::clone): one `clone3` creates the child in its new namespaces;
+//! 3. [`child`](process::child): the child runs the steps without allocating, locking or panicking, and
 //!    reports a failing step as `(step, errno)` over a close-on-exec pipe;
-//! 4. [`container`]: the parent turns that report into a typed [`Error`] and hands the
+//! 4. [`container`](process::container): the parent turns that report into a typed [`Error`] and hands the
 //!    caller a [`Running`] container to wait on.
 //!
 //! ```no_run
@@ -28,15 +28,8 @@
 
 pub mod capabilities;
 pub mod cgroups;
-pub mod child;
-pub mod child_caps;
-pub mod child_mounts;
-pub mod child_ns;
 pub mod cli;
-pub mod clone;
-pub mod container;
 pub mod error;
-pub mod exit;
 pub mod hostname;
 pub mod image;
 pub mod init;
@@ -46,28 +39,29 @@ pub mod mount_api;
 pub mod namespaces;
 pub mod network;
 pub mod oci;
-pub mod pipe;
-pub mod plan;
+pub mod process;
 pub mod rootfs;
 pub mod security;
 pub mod signal_defaults;
-pub mod spec;
 pub mod state;
-pub mod stdio;
-pub mod tenant;
 #[doc(hidden)]
 pub mod test_support;
 pub mod timens;
 pub mod tmpfs;
-pub mod trace;
 pub mod tty;
 pub mod userns;
 pub mod volume;
 
-pub use container::{Container, Running};
 pub use error::{Error, Result};
-pub use exit::ExitStatus;
 pub use namespaces::{Namespace, Namespaces};
-pub use spec::{ContainerSpec, RootfsMode};
-pub use stdio::{Output, Stdio, output};
-pub use trace::{Stage, StartTrace};
+pub use process::container::{Container, Running};
+pub use process::exit::ExitStatus;
+pub use process::spec::{ContainerSpec, RootfsMode};
+pub use process::stdio::{Output, Stdio, output};
+pub use process::trace::{Stage, StartTrace};
+
+// The old paths of four modules that moved into `process/`, for `oci/`, `cli/oci/` and
+// `conformance/`, which another change is rewriting at the same time: removed once it
+// has landed and they name the new paths.
+#[doc(hidden)]
+pub use process::{container, pipe, spec, tenant};

@@ -16,8 +16,8 @@ use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
 
 use crate::error::{Error, Result};
-use crate::pipe::Pipe;
-use crate::plan::{Plan, Step};
+use crate::process::pipe::Pipe;
+use crate::process::plan::{Plan, Step};
 
 /// Offsets of the namespaced clocks, in whole seconds (negative is allowed, as long as
 /// the clock stays positive).

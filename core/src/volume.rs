@@ -6,7 +6,7 @@
 //! Writes go straight to the host directory, past every layer, so `vessel commit` never
 //! packs them. The bind is a detached copy (`open_tree`), made read-only for `:ro` with
 //! `mount_setattr` before `move_mount` attaches it onto the mount point, which the child
-//! resolves inside the root (see [`crate::child_mounts`]).
+//! resolves inside the root (see [`crate::process::child::mounts`]).
 
 use std::path::{Component, Path, PathBuf};
 

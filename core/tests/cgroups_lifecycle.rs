@@ -13,7 +13,7 @@ use cgroups_support::{
     assert_no_cgroup_left, sh_limited, state, unique, wait_for_line, would_be_dirs,
 };
 use vessel::cgroups::{CgroupSpec, Resources, Version, detect};
-use vessel::pipe::Pipe;
+use vessel::process::pipe::Pipe;
 use vessel::{Container, ContainerSpec, Error, ExitStatus, Namespace, Stdio, rootfs};
 
 fn no_limits() -> Resources {

@@ -7,7 +7,7 @@ use std::os::fd::AsFd;
 
 use cgroups_support::{assert_no_cgroup_left, sh_limited, unique};
 use vessel::cgroups::{CpuQuota, CpuSet, Resources};
-use vessel::pipe::Pipe;
+use vessel::process::pipe::Pipe;
 use vessel::{Container, ExitStatus, Stdio};
 
 #[test]

@@ -111,7 +111,7 @@ fn a_v2_cgroup_dropped_with_a_process_inside_kills_it_and_goes() {
 #[test]
 fn clone_into_cgroup_starts_the_child_inside() {
     use std::os::fd::{AsFd, AsRawFd};
-    use vessel::clone::{Cloned, clone3_in};
+    use vessel::process::clone::{Cloned, clone3_in};
     vessel::require_root!();
     let Some(layout) = hybrid_v2_layout() else {
         return;

@@ -9,7 +9,7 @@ use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 
 use vessel::cgroups::{CgroupSpec, DeviceRule, DeviceRules, Layout, Resources};
-use vessel::pipe::Pipe;
+use vessel::process::pipe::Pipe;
 use vessel::volume::Volume;
 use vessel::{Container, ContainerSpec, ExitStatus, Stdio, rootfs};
 

@@ -11,7 +11,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use vessel::cgroups::{Cgroup, CgroupSpec, DeviceRule, DeviceRules, Layout, Resources, Version};
-use vessel::clone::{Cloned, clone3_in};
+use vessel::process::clone::{Cloned, clone3_in};
 
 /// The v2 hierarchy's layout: the machine's own on a v2 host, the unified hierarchy's
 /// on a hybrid one.

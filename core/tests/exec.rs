@@ -5,9 +5,9 @@ use std::fs::File;
 use std::os::fd::AsFd;
 
 use vessel::cgroups::{CgroupSpec, Resources};
-use vessel::pipe::Pipe;
+use vessel::process::pipe::Pipe;
+use vessel::process::tenant::Tenant;
 use vessel::state::{StateDir, Status};
-use vessel::tenant::Tenant;
 use vessel::test_support::{BOUND, HeldContainer, mounts_under, read_within};
 use vessel::userns::IdMapping;
 use vessel::{ContainerSpec, Namespace, Namespaces, Stdio, rootfs};

@@ -9,7 +9,7 @@
 //! has, as youki's manager does; [`Cgroup::written`] keeps the real files so lessons can
 //! show them.
 //!
-//! Life of a container's cgroup (see [`crate::container`]): created with its limits
+//! Life of a container's cgroup (see [`crate::process::container`]): created with its limits
 //! *before* `clone`, the child attached while it waits on the go pipe (so the command
 //! starts already limited), statistics read after it exits, then removed — also on every
 //! failure path, by [`Drop`]. On v2 the child is instead born in its cgroup
@@ -205,7 +205,7 @@ impl Cgroup {
     }
 
     /// On cgroup v2, an open descriptor of the container's directory, for
-    /// `CLONE_INTO_CGROUP` (see [`crate::clone::clone3_in`]); `None` on v1, where the child
+    /// `CLONE_INTO_CGROUP` (see [`crate::process::clone::clone3_in`]); `None` on v1, where the child
     /// is attached by pid instead.
     pub fn clone_into_fd(&self) -> Result<Option<OwnedFd>> {
         match &self.manager {

@@ -6,7 +6,7 @@ use clap::Args;
 use crate::capabilities::{self, Capabilities, DOCKER_DEFAULT};
 use crate::error::Result;
 use crate::namespaces::Namespace;
-use crate::spec::ContainerSpec;
+use crate::process::spec::ContainerSpec;
 
 /// The capability options; see [`CapabilityArgs::apply`].
 #[derive(Debug, Clone, Args)]

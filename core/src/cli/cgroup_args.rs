@@ -13,9 +13,9 @@ use clap::Args;
 
 use super::output::errln;
 use crate::cgroups::{self, CgroupSpec, CpuQuota, CpuSet, ResourceError, Resources};
-use crate::container::Running;
 use crate::error::Result;
-use crate::exit::ExitStatus;
+use crate::process::container::Running;
+use crate::process::exit::ExitStatus;
 
 /// Resource limits and accounting for `vessel run`.
 #[derive(Debug, Args, Default)]

@@ -3,7 +3,7 @@
 
 use crate::error::Result;
 use crate::lifecycle::{self, Tracked};
-use crate::spec::ContainerSpec;
+use crate::process::spec::ContainerSpec;
 
 /// Starts the container under a shim and prints its id. The CLI has started no thread,
 /// as the fork needs.

@@ -6,7 +6,7 @@ use std::path::Path;
 use clap::Args;
 
 use crate::cgroups::{Access, DeviceNode, ResourceError};
-use crate::spec::ContainerSpec;
+use crate::process::spec::ContainerSpec;
 
 /// The device options of `vessel run`.
 #[derive(Debug, Clone, Default, Args)]

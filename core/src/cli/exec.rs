@@ -8,9 +8,9 @@ use clap::Args;
 
 use super::signals;
 use crate::error::{Error, Result};
-use crate::spec::ContainerSpec;
+use crate::process::spec::ContainerSpec;
+use crate::process::tenant::Tenant;
 use crate::state::StateDir;
-use crate::tenant::Tenant;
 use crate::tty::{self, RawMode, WindowWatch};
 
 /// Arguments of `vessel exec`.

@@ -5,7 +5,7 @@
 use clap::Args;
 
 use crate::error::Result;
-use crate::spec::ContainerSpec;
+use crate::process::spec::ContainerSpec;
 use crate::tmpfs::TmpfsMount;
 
 /// The filesystem options; see [`FilesystemArgs::apply`].

@@ -12,7 +12,7 @@ use clap::Args;
 use super::output::errln;
 use crate::error::Result;
 use crate::image::{BASE_IMAGE, ContainerFs, Store};
-use crate::spec::ContainerSpec;
+use crate::process::spec::ContainerSpec;
 use crate::volume::Volume;
 
 /// The image, volume and clean-up flags of `vessel run`.

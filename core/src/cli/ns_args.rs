@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::rootfs;
 
 use crate::namespaces::{Namespace, Namespaces};
-use crate::spec::ContainerSpec;
+use crate::process::spec::ContainerSpec;
 use crate::timens::TimeOffsets;
 use crate::userns::{self, IdMapping};
 

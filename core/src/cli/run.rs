@@ -17,11 +17,11 @@ use super::output::errln;
 use super::security_args::ProcessSecurityArgs;
 use super::{bundle, container_id, detach, signals};
 use crate::Container;
-use crate::container::Running;
 use crate::error::Result;
 use crate::lifecycle::admit::{self, Admission};
 use crate::namespaces::Namespace;
-use crate::spec::{ContainerSpec, RootfsMode};
+use crate::process::container::Running;
+use crate::process::spec::{ContainerSpec, RootfsMode};
 use crate::tty::{self, RawMode};
 
 /// Arguments of `vessel run`.
@@ -244,7 +244,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
     // The pid is recorded before the child may exec (see `Container::spawn_supervised`).
     let mut running = Container::spawn_supervised(
         &spec.trace_start(args.trace),
-        crate::stdio::Stdio::default(),
+        crate::process::stdio::Stdio::default(),
         |pid| {
             tracked
                 .as_mut()

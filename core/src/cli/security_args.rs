@@ -6,8 +6,8 @@ use std::path::Path;
 use clap::Args;
 
 use crate::error::Result;
+use crate::process::spec::ContainerSpec;
 use crate::security::{Seccomp, Sysctl, Ulimit, seccomp::Profile};
-use crate::spec::ContainerSpec;
 
 /// The options; see [`ProcessSecurityArgs::apply`].
 #[derive(Debug, Clone, Default, Args)]

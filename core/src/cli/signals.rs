@@ -10,8 +10,8 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 
-use crate::container::Running;
 use crate::error::{Error, Result};
+use crate::process::container::Running;
 
 const FORWARDED: [Signal; 4] = [
     Signal::SIGTERM,

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{Error, Result};
-use crate::spec::ContainerSpec;
+use crate::process::spec::ContainerSpec;
 use crate::volume::Volume;
 
 /// The static init, built by `build.rs`.

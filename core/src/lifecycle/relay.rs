@@ -7,7 +7,7 @@ use nix::fcntl::{FcntlArg, OFlag, fcntl};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
 use super::log::{LogWriter, Stream};
-use crate::container::Running;
+use crate::process::container::Running;
 
 // ANCHOR: relay
 /// Reads both pipes into `log` while the container runs. Once its pidfd says it has
@@ -104,7 +104,7 @@ fn set_nonblocking(fd: &OwnedFd) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipe::Pipe;
+    use crate::process::pipe::Pipe;
 
     #[test]
     fn draining_after_the_exit_takes_what_is_buffered_not_what_keeps_coming() {

@@ -16,12 +16,12 @@ use nix::unistd::{ForkResult, fork};
 use super::crash::hold_point;
 use super::log::LogWriter;
 use super::{Pinned, Tracked, clean_up, relay, settle};
-use crate::container::Container;
 use crate::error::{Error, Result};
-use crate::pipe::Pipe;
-use crate::spec::ContainerSpec;
+use crate::process::container::Container;
+use crate::process::pipe::Pipe;
+use crate::process::spec::ContainerSpec;
+use crate::process::stdio::Stdio;
 use crate::state::Observed;
-use crate::stdio::Stdio;
 
 /// What the shim sends when the container's command has started.
 const STARTED: &str = "started";

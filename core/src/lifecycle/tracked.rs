@@ -4,9 +4,9 @@
 use std::fs;
 
 use super::crash::hold_point;
-use crate::container::Running;
 use crate::error::Result;
-use crate::exit::ExitStatus;
+use crate::process::container::Running;
+use crate::process::exit::ExitStatus;
 use crate::state::{Event, Record, StateDir, process};
 
 /// A container's record from before its start to after its exit. Dropped before the

@@ -6,7 +6,7 @@
 //! `openat2(root, path, RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS)`: `..` and absolute symlinks
 //! stop at the root as if it were `/`, so a lookup can never leave it, even while the
 //! tree changes underneath. The child's own mount steps do the same without allocating
-//! (see [`crate::child_mounts`]); this is the parent's side, for checks and for code that
+//! (see [`crate::process::child::mounts`]); this is the parent's side, for checks and for code that
 //! reads or writes inside a layer (`commit`, the init layer).
 //!
 //! ```no_run

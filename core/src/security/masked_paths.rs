@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use crate::error::Result;
-use crate::plan::Step;
-use crate::plan::in_root::below_root;
-use crate::spec::ContainerSpec;
+use crate::process::plan::Step;
+use crate::process::plan::in_root::below_root;
+use crate::process::spec::ContainerSpec;
 
 // ANCHOR: docker_paths
 /// Paths docker makes read-only in every unprivileged container.

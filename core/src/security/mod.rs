@@ -6,10 +6,11 @@
 //! - [`process`]: the hardening of the process itself, which every entry point (`run`,
 //!   `exec`, bundles) applies: a session of its own, no inherited descriptors, seccomp,
 //!   `no_new_privs`, a fresh session keyring;
-//! - [`seccomp`]: profiles and their compilation to BPF;
-//! - [`child`]: the child's side of those steps (between `clone3` and `execve`).
+//! - [`seccomp`]: profiles and their compilation to BPF.
+//!
+//! The child's side of these steps (between `clone3` and `execve`) lives with the rest
+//! of that code, in [`crate::process::child::security`].
 
-pub mod child;
 pub mod in_root;
 pub mod limits;
 pub mod masked_paths;

@@ -1,5 +1,5 @@
-//! The child's process-hardening steps, planned by [`crate::plan`] (see
-//! `plan/security.rs`) and run by [`super::child`]. One [`crate::plan::Step::Security`]
+//! The child's process-hardening steps, planned by [`crate::process::plan`] (see
+//! `process/plan/security.rs`) and run by [`crate::process::child::security`]. One [`crate::process::plan::Step::Security`]
 //! variant carries them, so they stay together.
 
 use std::ffi::CString;
@@ -31,7 +31,7 @@ pub enum SecurityStep {
     /// `prctl(PR_SET_NO_NEW_PRIVS, 1)`.
     NoNewPrivileges,
     /// `setgroups(groups)`, `setresgid(gid)`, `setresuid(uid)` (`--user`), as raw system
-    /// calls (see [`crate::plan::Step::BecomeRoot`] for why). Leaving uid 0 empties the
+    /// calls (see [`crate::process::plan::Step::BecomeRoot`] for why). Leaving uid 0 empties the
     /// permitted and effective capability sets, as docker does for a non-root user.
     SwitchUser {
         uid: libc::uid_t,

@@ -8,7 +8,7 @@ use std::io;
 use std::os::fd::AsFd;
 
 use super::bounded::{BOUND, BoundedLines};
-use crate::pipe::Pipe;
+use crate::process::pipe::Pipe;
 use crate::{Container, ContainerSpec, ExitStatus, Running, Stdio};
 
 /// A running container with its stdin and stdout on pipes held by the lesson.

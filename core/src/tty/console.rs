@@ -3,7 +3,7 @@
 //!
 //! Why not a pty from the host's `/dev/ptmx`? A pty belongs to the
 //! devpts instance it came from. The container mounts a private devpts instance on
-//! `/dev/pts` (see [`crate::plan`]'s `/dev`), so a host pty is a stranger there: `tty`
+//! `/dev/pts` (see [`crate::process::plan`]'s `/dev`), so a host pty is a stranger there: `tty`
 //! prints "not a tty" (its `/dev/pts/N` names the wrong device, or none), and programs
 //! that look their terminal up by name fail. A pty opened from the container's own
 //! `/dev/pts/ptmx` is `/dev/pts/0` inside, listed in its `/dev/pts`, and invisible to the
@@ -11,9 +11,9 @@
 //!
 //! So the child opens it, as one pre-planned step once it is inside the container's root
 //! (after `pivot_root` for `run -t`, after joining the root for `exec -t`: see
-//! [`crate::tenant`]), with async-signal-safe system calls only (no allocation), and
+//! [`crate::process::tenant`]), with async-signal-safe system calls only (no allocation), and
 //! sends the *master* back to vessel over a Unix socket (`SCM_RIGHTS`); the slave becomes its stdin, stdout and stderr. The next
-//! step, [`Step::TakeTerminal`](crate::plan::Step::TakeTerminal), makes it the
+//! step, [`Step::TakeTerminal`](crate::process::plan::Step::TakeTerminal), makes it the
 //! controlling terminal of a new session.
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -121,10 +121,10 @@ const _: () = assert!(
         <= std::mem::size_of::<ControlBuffer>()
 );
 
-/// Like [`crate::child::check`], keeping the value (a new descriptor).
+/// Like [`crate::process::child::check`], keeping the value (a new descriptor).
 fn check(ret: libc::c_long) -> std::result::Result<libc::c_long, i32> {
     if ret == -1 {
-        Err(crate::child::errno())
+        Err(crate::process::child::errno())
     } else {
         Ok(ret)
     }

@@ -19,7 +19,7 @@ use std::os::fd::AsFd;
 use std::process::exit;
 
 use vessel::cgroups::{CgroupSpec, Resources};
-use vessel::pipe::Pipe;
+use vessel::process::pipe::Pipe;
 use vessel::{Container, ContainerSpec, ExitStatus, Stdio};
 use vessel_demos::cgroup_view::{any_left, cgroup_name, counter_names, show_limits};
 use vessel_demos::helper::Helper;

@@ -23,8 +23,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use vessel::image::{self, Change, ContainerFs, Image, Store};
-use vessel::pipe::Pipe;
-use vessel::tenant::Tenant;
+use vessel::process::pipe::Pipe;
+use vessel::process::tenant::Tenant;
 use vessel::test_support::HeldContainer;
 use vessel::{ContainerSpec, ExitStatus, Stdio};
 use vessel_demos::scratch::ScratchDir;

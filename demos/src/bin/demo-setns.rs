@@ -14,8 +14,8 @@ use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::os::fd::AsFd;
 
-use vessel::pipe::Pipe;
-use vessel::tenant::Tenant;
+use vessel::process::pipe::Pipe;
+use vessel::process::tenant::Tenant;
 use vessel::{Container, ContainerSpec, Namespace, Namespaces, Stdio, rootfs};
 use vessel_demos::{Lesson, Outcome};
 

@@ -20,7 +20,7 @@ use std::os::fd::AsFd;
 use std::path::Path;
 
 use vessel::image::{ContainerFs, Store};
-use vessel::stdio::Stdio;
+use vessel::process::stdio::Stdio;
 use vessel::volume::Volume;
 use vessel::{Container, ContainerSpec};
 use vessel_demos::scratch::ScratchDir;

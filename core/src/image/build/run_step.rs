@@ -7,7 +7,7 @@
 //! is never part of it.
 
 use crate::image::ContainerFs;
-use crate::spec::ContainerSpec;
+use crate::process::spec::ContainerSpec;
 
 use super::error::BuildError;
 use super::expand::Vars;

@@ -8,7 +8,7 @@
 //! - [`oci_json`]: a profile as OCI `linux.seccomp` JSON, for other runtimes.
 //!
 //! The parent compiles; the child only installs the program
-//! ([`crate::plan::Step::Seccomp`]), as the last step before `execve` when
+//! ([`crate::process::plan::Step::Seccomp`]), as the last step before `execve` when
 //! `no_new_privs` is set, or before the capabilities are dropped when it is not
 //! (without `no_new_privs` installing a filter needs `CAP_SYS_ADMIN`).
 

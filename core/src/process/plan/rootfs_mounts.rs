@@ -10,7 +10,7 @@ use super::{MountStep, Step, cstring};
 use crate::error::{Error, Result};
 use crate::layers::{MAX_LOWER_LAYERS, OverlayArgs, OverlayRootfs};
 use crate::mount_api::MOUNT_ATTR_RDONLY;
-use crate::spec::ContainerSpec;
+use crate::process::spec::ContainerSpec;
 use crate::tmpfs::TmpfsMount;
 use crate::volume::{self, Volume};
 
@@ -132,8 +132,8 @@ mod tests {
     use std::path::PathBuf;
 
     use crate::layers::OverlayRootfs;
-    use crate::plan::{Plan, Step};
-    use crate::spec::ContainerSpec;
+    use crate::process::plan::{Plan, Step};
+    use crate::process::spec::ContainerSpec;
     use crate::volume::Volume;
 
     #[test]

@@ -1,10 +1,10 @@
 //! The child's side of the process hardening: raw system calls between `clone3` and
-//! `execve`, on data the parent prepared (see [`crate::child`] for the rules: no
+//! `execve`, on data the parent prepared (see [`crate::process::child`] for the rules: no
 //! allocation, no locks, no panics; a failing step returns its errno).
 
-use crate::child::{check, errno};
+use crate::process::child::{check, errno};
 
-use super::step::SecurityStep;
+use crate::security::step::SecurityStep;
 
 /// `KEYCTL_JOIN_SESSION_KEYRING` from `<linux/keyctl.h>`.
 const KEYCTL_JOIN_SESSION_KEYRING: libc::c_ulong = 1;

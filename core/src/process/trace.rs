@@ -13,8 +13,8 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::time::Duration;
 
 use crate::error::Result;
-use crate::pipe::Pipe;
-use crate::plan::{Plan, Step};
+use crate::process::pipe::Pipe;
+use crate::process::plan::{Plan, Step};
 
 /// One stage of a start and how long it took.
 #[derive(Debug, Clone, PartialEq, Eq)]

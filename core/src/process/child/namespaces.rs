@@ -2,14 +2,14 @@
 //! namespaces `clone3` must not create, waiting for time offsets, bringing `lo` up, and
 //! joining a running container's namespaces for `vessel exec`.
 //!
-//! Same rules as [`crate::child`]: this runs between `clone` and `execve`, so only
+//! Same rules as [`crate::process::child`]: this runs between `clone` and `execve`, so only
 //! async-signal-safe system calls on memory the parent prepared; no allocation, no locks,
 //! no panics. Every function returns the `errno` to report.
 
 use std::ffi::CStr;
 
-use crate::child::{check, errno};
-use crate::plan::Step;
+use crate::process::child::{check, errno};
+use crate::process::plan::Step;
 
 /// Runs one of the namespace steps; any other step is a planning bug, reported as EINVAL.
 pub fn run_step(step: &Step) -> Result<(), i32> {
@@ -174,7 +174,7 @@ fn join_cgroup(procs: &CStr) -> Result<(), i32> {
 fn fork_as_sibling(pid_pipe: libc::c_int) -> Result<(), i32> {
     // SAFETY: the new process continues on a copy of this stack (no CLONE_VM) and runs
     // only the plan's remaining steps, which obey the same rules as this one.
-    let pid = unsafe { crate::clone::clone3_sibling() };
+    let pid = unsafe { crate::process::clone::clone3_sibling() };
     match pid {
         -1 => Err(errno()),
         0 => {

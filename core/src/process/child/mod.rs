@@ -5,13 +5,18 @@
 //! (another thread may have held the allocator's lock at the moment of the clone), no
 //! locks, no panics, no logging. Every path ends in `execve` or `_exit`.
 
+pub mod capabilities;
+pub mod mounts;
+pub mod namespaces;
+pub mod security;
+
 use std::ffi::CStr;
 use std::os::fd::RawFd;
 
-use crate::child_mounts::ChildFds;
-use crate::pipe::ChildEnds;
-use crate::plan::{ExecStep, Plan, Step};
-use crate::trace;
+use crate::process::child::mounts::ChildFds;
+use crate::process::pipe::ChildEnds;
+use crate::process::plan::{ExecStep, Plan, Step};
+use crate::process::trace;
 
 /// The message a failing child sends: which step, and the `errno` it got.
 /// Eight bytes, well under `PIPE_BUF`, so one `write` delivers it whole.
@@ -153,7 +158,7 @@ fn exit(code: libc::c_int) -> ! {
     unsafe { libc::_exit(code) }
 }
 
-/// The calling thread's `errno` (the steps in [`crate::child_ns`], [`crate::child_caps`]
+/// The calling thread's `errno` (the steps in [`crate::process::child::namespaces`], [`crate::process::child::capabilities`]
 /// and [`crate::tty::console`] report it too).
 pub(crate) fn errno() -> i32 {
     // SAFETY: `__errno_location` returns this thread's errno slot, always valid to read.
@@ -221,7 +226,7 @@ fn run_step(step: &Step, fds: &mut ChildFds) -> Result<(), i32> {
         | Step::Mknod { .. }
         | Step::ReadOnlyPath(_)
         | Step::MaskPath(_)
-        | Step::MakeRootReadOnly => crate::child_mounts::run_step(step, fds),
+        | Step::MakeRootReadOnly => crate::process::child::mounts::run_step(step, fds),
         Step::PivotRoot(root) => pivot_root(root),
         Step::DetachOldRoot => detach_old_root(),
         // ANCHOR: chroot
@@ -254,13 +259,13 @@ fn run_step(step: &Step, fds: &mut ChildFds) -> Result<(), i32> {
         | Step::JoinRoot(_)
         | Step::JoinCgroup(_)
         | Step::ForkAsSibling { .. }
-        | Step::TakeTerminal => crate::child_ns::run_step(step),
+        | Step::TakeTerminal => crate::process::child::namespaces::run_step(step),
         Step::OpenTerminal(request) => crate::tty::console::open_in_child(request),
-        Step::Security(step) => crate::security::child::run_step(step),
+        Step::Security(step) => crate::process::child::security::run_step(step),
         Step::DropBoundingCapability(_)
         | Step::SetCapabilities { .. }
         | Step::ClearAmbientCapabilities
-        | Step::RaiseAmbientCapability(_) => crate::child_caps::run_step(step),
+        | Step::RaiseAmbientCapability(_) => crate::process::child::capabilities::run_step(step),
         Step::AwaitStart(_) => Ok(()), // handled by `run`, which owns the report pipe
         Step::Exec(exec) => Err(execute(exec)),
     }

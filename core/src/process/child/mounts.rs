@@ -11,7 +11,7 @@
 //! twice. Device nodes and `/dev` symlinks are made relative to the fresh `/dev` tmpfs's
 //! own mount descriptor.
 //!
-//! Same rules as [`crate::child`]: async-signal-safe system calls on memory the parent
+//! Same rules as [`crate::process::child`]: async-signal-safe system calls on memory the parent
 //! prepared; no allocation, no locks, no panics. Every function returns the errno to report.
 
 use std::ffi::CStr;
@@ -19,7 +19,9 @@ use std::ffi::CStr;
 use crate::mount_api::{
     self, Fd, MOUNT_ATTR_HARDENED, MOUNT_ATTR_NOEXEC, MOUNT_ATTR_NOSUID, MOUNT_ATTR_RDONLY,
 };
-use crate::plan::{FdSlot, FsOption, InRootPath, MountPoint, MountSource, MountStep, Step};
+use crate::process::plan::{
+    FdSlot, FsOption, InRootPath, MountPoint, MountSource, MountStep, Step,
+};
 
 const SLOTS: usize = 2;
 
@@ -74,7 +76,7 @@ pub fn run_step(step: &Step, fds: &mut ChildFds) -> Result<(), i32> {
             // component owned by the plan, so the node lands in that directory.
             let ret =
                 unsafe { libc::mknodat(fds.get(*at)?, name.as_ptr(), libc::S_IFCHR | *mode, dev) };
-            crate::child::check(ret.into())
+            crate::process::child::check(ret.into())
         }
         Step::Symlink {
             target, at, name, ..
@@ -82,7 +84,7 @@ pub fn run_step(step: &Step, fds: &mut ChildFds) -> Result<(), i32> {
             // SAFETY: both strings are NUL-terminated and owned by the plan; the slot's
             // descriptor is open.
             let ret = unsafe { libc::symlinkat(target.as_ptr(), fds.get(*at)?, name.as_ptr()) };
-            crate::child::check(ret.into())
+            crate::process::child::check(ret.into())
         }
         Step::Mknod {
             parent,
@@ -104,7 +106,7 @@ pub fn run_step(step: &Step, fds: &mut ChildFds) -> Result<(), i32> {
             // SAFETY: `dir_fd` is an open directory resolved inside the root; `name` is a
             // NUL-terminated single component owned by the plan.
             let ret = unsafe { libc::mknodat(dir_fd, name.as_ptr(), *mode, dev) };
-            crate::child::check(ret.into())
+            crate::process::child::check(ret.into())
         }
         Step::ReadOnlyPath(path) => read_only_path(path, fds),
         Step::MaskPath(path) => mask_path(path, fds),
@@ -125,7 +127,7 @@ fn open_root(root: &CStr, fds: &mut ChildFds) -> Result<(), i32> {
             libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
         )
     };
-    crate::child::check(fd.into())?;
+    crate::process::child::check(fd.into())?;
     fds.set(FdSlot::Root, Fd::from_raw(fd));
     Ok(())
 }
@@ -260,7 +262,7 @@ fn make(dir: libc::c_int, name: &CStr, kind: MountPoint) -> Result<(), i32> {
             )
         },
     };
-    match crate::child::check(ret.into()) {
+    match crate::process::child::check(ret.into()) {
         Ok(()) | Err(libc::EEXIST) => {
             if kind == MountPoint::File && ret >= 0 {
                 // SAFETY: the descriptor openat just returned, used for nothing else.

@@ -4,17 +4,17 @@ use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
 use crate::cgroups::{Cgroup, CgroupSpec, Resources, Stats};
-use crate::child::{self, StepFailure};
-use crate::clone::{Cloned, clone3_in};
 use crate::error::{Error, Result};
-use crate::exit::ExitStatus;
 use crate::namespaces::Namespace;
-use crate::pipe::{self, ChildEnds, Pipe, Report};
-use crate::plan::{self, ExecStep, Plan, Step};
-use crate::spec::ContainerSpec;
-use crate::stdio::Stdio;
+use crate::process::child::{self, StepFailure};
+use crate::process::clone::{Cloned, clone3_in};
+use crate::process::exit::ExitStatus;
+use crate::process::pipe::{self, ChildEnds, Pipe, Report};
+use crate::process::plan::{self, ExecStep, Plan, Step};
+use crate::process::spec::ContainerSpec;
+use crate::process::stdio::Stdio;
+use crate::process::trace::{self, StartTrace, Tracer};
 use crate::timens::TimeHandshake;
-use crate::trace::{self, StartTrace, Tracer};
 
 /// Starts containers.
 #[derive(Debug)]

@@ -7,7 +7,7 @@ use std::ffi::CString;
 
 use super::{ExecStep, cstring};
 use crate::error::{Error, Result};
-use crate::spec::ContainerSpec;
+use crate::process::spec::ContainerSpec;
 
 /// Builds the exec step for `spec`. The spec has been validated: `argv` is not empty.
 /// Its environment is checked here, the one place both `run` and `exec` pass through:

@@ -274,7 +274,7 @@ impl ContainerSpec {
         self
     }
 
-    /// Records the start-up stages (see [`crate::trace`]).
+    /// Records the start-up stages (see [`crate::process::trace`]).
     #[must_use]
     pub fn trace_start(mut self, trace: bool) -> Self {
         self.trace_start = trace;

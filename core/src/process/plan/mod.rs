@@ -4,7 +4,7 @@
 //! the caller can be multi-threaded and another thread may hold the allocator's lock at the
 //! moment of the clone. So the parent does all the thinking here, turning a
 //! [`ContainerSpec`] into [`Step`]s that own their C strings; the child (see
-//! [`crate::child`]) only walks the list.
+//! [`crate::process::child`]) only walks the list.
 
 mod capabilities;
 mod dev;
@@ -29,7 +29,7 @@ use crate::error::{Error, Result};
 use crate::hostname;
 use crate::mount_api::{MOUNT_ATTR_HARDENED, MOUNT_ATTR_RDONLY};
 use crate::namespaces::Namespace;
-use crate::spec::{ContainerSpec, RootfsMode};
+use crate::process::spec::{ContainerSpec, RootfsMode};
 
 /// The ordered steps for one container, ready to run in the child.
 #[derive(Debug)]
@@ -73,7 +73,7 @@ impl Plan {
         // ANCHOR_END: overlay_root
         // ANCHOR: open_root
         // From here on every path is resolved inside this descriptor, never through the
-        // host's view of a symlink in the image (see crate::child_mounts).
+        // host's view of a symlink in the image (see crate::process::child::mounts).
         steps.push(Step::OpenRoot(cstring("rootfs", &root)?));
         // ANCHOR_END: open_root
         mount_proc(&mut steps, &root)?;

@@ -13,7 +13,7 @@ use std::os::fd::RawFd;
 use super::{Plan, Step, capabilities, cstring, exec, security};
 use crate::error::{Error, Result};
 use crate::namespaces::Namespace;
-use crate::spec::ContainerSpec;
+use crate::process::spec::ContainerSpec;
 use crate::tty::TerminalRequest;
 
 /// What to join, with every descriptor already open in the caller.
@@ -36,7 +36,7 @@ pub struct JoinTarget {
     pub capabilities: Option<crate::capabilities::Capabilities>,
     /// The command's hardening: the spec's, made to match the container's (a
     /// container without a seccomp filter or `no_new_privs` gives none to its
-    /// commands either; see [`crate::tenant`]).
+    /// commands either; see [`crate::process::tenant`]).
     pub security: crate::security::ProcessSecurity,
 }
 

@@ -9,7 +9,7 @@ use super::{MountStep, Step};
 use crate::error::{Error, Result};
 use crate::mount_api::{MOUNT_ATTR_HARDENED, MOUNT_ATTR_RDONLY};
 use crate::namespaces::{Namespace, Namespaces};
-use crate::spec::ContainerSpec;
+use crate::process::spec::ContainerSpec;
 
 // ANCHOR: clone_flags
 /// The `clone3` flags for `namespaces`. Two types are left to the child's own

@@ -11,8 +11,8 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 use nix::fcntl::OFlag;
 
-use crate::child::StepFailure;
 use crate::error::{Error, Result};
+use crate::process::child::StepFailure;
 
 /// Both ends of one close-on-exec pipe.
 #[derive(Debug)]

@@ -37,17 +37,17 @@ use std::io::Read;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 
-use crate::child;
-use crate::clone::{Cloned, clone3};
-use crate::container::{Running, failure_to_error};
 use crate::error::{Error, Result};
 use crate::namespaces::Namespace;
-use crate::pipe::{self, ChildEnds, Pipe, Report};
-use crate::plan::{JoinTarget, plan_tenant};
+use crate::process::child;
+use crate::process::clone::{Cloned, clone3};
+use crate::process::container::{Running, failure_to_error};
+use crate::process::pipe::{self, ChildEnds, Pipe, Report};
+use crate::process::plan::{JoinTarget, plan_tenant};
+use crate::process::spec::ContainerSpec;
+use crate::process::stdio::Stdio;
 use crate::security::ProcessSecurity;
-use crate::spec::ContainerSpec;
 use crate::state::process;
-use crate::stdio::Stdio;
 use crate::tty::{ConsoleSocket, TerminalRequest};
 
 /// A running container to start more processes in, named by its first process.

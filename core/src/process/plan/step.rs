@@ -9,7 +9,7 @@ use crate::capabilities::{self, CapSet};
 
 // ANCHOR: in_root_types
 /// Where the child keeps a descriptor between steps: a fixed table on its stack
-/// ([`crate::child_mounts::ChildFds`]), so no step allocates to remember one.
+/// ([`crate::process::child::mounts::ChildFds`]), so no step allocates to remember one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FdSlot {
     /// The container's root (the overlay's merged directory or the bound rootfs),
@@ -126,7 +126,7 @@ pub enum Step {
     /// later path is resolved inside.
     OpenRoot(CString),
     /// Resolve (and create) the target inside the root, then attach a new filesystem or
-    /// a bind of a host path onto it (see [`crate::child_mounts`]).
+    /// a bind of a host path onto it (see [`crate::process::child::mounts`]).
     Mount(MountStep),
     /// `mknodat(slot, name, S_IFCHR|mode, makedev(major, minor))`.
     CharDevice {
@@ -302,7 +302,10 @@ impl Step {
             Step::SetHostname(name) => format!("sethostname({})", q(name)),
             Step::Chdir(dir) => format!("chdir({})", q(dir)),
             Step::BecomeRoot { .. } => "become root of the user namespace (setresuid 0)".to_owned(),
-            Step::Unshare(flags) => format!("unshare({})", crate::child_ns::flag_name(*flags)),
+            Step::Unshare(flags) => format!(
+                "unshare({})",
+                crate::process::child::namespaces::flag_name(*flags)
+            ),
             Step::AwaitTimeOffsets { .. } => {
                 "wait for the parent to write timens_offsets".to_owned()
             }

@@ -11,12 +11,12 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::thread;
 
 use crate::cgroups::Stats;
-use crate::container::Container;
 use crate::error::{Error, Result};
-use crate::exit::ExitStatus;
-use crate::pipe::Pipe;
-use crate::plan::Step;
-use crate::spec::ContainerSpec;
+use crate::process::container::Container;
+use crate::process::exit::ExitStatus;
+use crate::process::pipe::Pipe;
+use crate::process::plan::Step;
+use crate::process::spec::ContainerSpec;
 
 /// Descriptors to install as the container's 0, 1 and 2; `None` inherits the caller's.
 #[derive(Debug, Default, Clone, Copy)]
