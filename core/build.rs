@@ -5,7 +5,7 @@
 //! a static busybox), so the init must need nothing from it. Cargo cannot link one
 //! binary of a package statically and the rest dynamically, so this script calls rustc
 //! itself with `-C target-feature=+crt-static` on that one file, which uses only `std`
-//! (and `src/signal_defaults.rs`, which it includes by path).
+//! (and `src/process/child/signal_defaults.rs`, which it includes by path).
 //! The `vessel` binary embeds the result (`vessel::init`).
 
 use std::env;
@@ -15,7 +15,7 @@ use std::process::Command;
 
 const SOURCE: &str = "src/bin/vessel-init.rs";
 /// The file the init includes by path (`#[path]`): a change to it rebuilds the init.
-const INCLUDED: &str = "src/signal_defaults.rs";
+const INCLUDED: &str = "src/process/child/signal_defaults.rs";
 
 fn main() {
     println!("cargo:rerun-if-changed={SOURCE}");

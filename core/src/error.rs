@@ -79,7 +79,7 @@ pub enum Error {
 
     /// A `--cap-add`/`--cap-drop` name is not a capability.
     #[error(transparent)]
-    UnknownCapability(#[from] crate::capabilities::UnknownCapability),
+    UnknownCapability(#[from] crate::security::capabilities::UnknownCapability),
 
     /// A string meant for the kernel contains a NUL byte.
     #[error("{what} {value:?} contains a NUL byte, which the kernel cannot take")]
@@ -317,6 +317,19 @@ pub enum Error {
     /// was asked: the message says why and what to do.
     #[error("{0}")]
     Oci(String),
+}
+
+/// `error: cause: cause's cause`, as the user should read it: each message names only
+/// its own step, so the whole chain says what was asked and what failed underneath.
+pub fn chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
 }
 
 impl Error {

@@ -26,31 +26,23 @@
 //! # Ok::<(), vessel::Error>(())
 //! ```
 
-pub mod capabilities;
 pub mod cgroups;
 pub mod cli;
 pub mod error;
-pub mod hostname;
 pub mod image;
 pub mod init;
 pub mod layers;
 pub mod lifecycle;
-pub mod mount_api;
 pub mod namespaces;
 pub mod network;
 pub mod oci;
 pub mod process;
 pub mod rootfs;
 pub mod security;
-pub mod signal_defaults;
 pub mod state;
 #[doc(hidden)]
 pub mod test_support;
-pub mod timens;
-pub mod tmpfs;
 pub mod tty;
-pub mod userns;
-pub mod volume;
 
 pub use error::{Error, Result};
 pub use namespaces::{Namespace, Namespaces};
@@ -60,8 +52,14 @@ pub use process::spec::{ContainerSpec, RootfsMode};
 pub use process::stdio::{Output, Stdio, output};
 pub use process::trace::{Stage, StartTrace};
 
-// The old paths of four modules that moved into `process/`, for `oci/`, `cli/oci/` and
+// The old paths of modules that moved into folders, for `oci/`, `cli/oci/` and
 // `conformance/`, which another change is rewriting at the same time: removed once it
 // has landed and they name the new paths.
 #[doc(hidden)]
+pub use namespaces::{time as timens, user as userns};
+#[doc(hidden)]
 pub use process::{container, pipe, spec, tenant};
+#[doc(hidden)]
+pub use rootfs::{mount_api, tmpfs, volume};
+#[doc(hidden)]
+pub use security::capabilities;

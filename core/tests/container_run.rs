@@ -113,7 +113,7 @@ fn no_container_mount_reaches_the_host() {
     let before = host_mounts();
     // Mounting needs CAP_SYS_ADMIN, which a container only has when asked for.
     let spec = sh("mount -t tmpfs tmpfs /mnt && echo mounted")
-        .add_capabilities(vessel::capabilities::CapSet::of(&["SYS_ADMIN"]));
+        .add_capabilities(vessel::security::capabilities::CapSet::of(&["SYS_ADMIN"]));
     let out = run(&spec);
     assert_eq!(out.stdout, "mounted\n");
     assert_eq!(host_mounts(), before);

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use vessel::cgroups::{CgroupSpec, DeviceRule, DeviceRules, Layout, Resources};
 use vessel::process::pipe::Pipe;
-use vessel::volume::Volume;
+use vessel::rootfs::volume::Volume;
 use vessel::{Container, ContainerSpec, ExitStatus, Stdio, rootfs};
 
 /// Opens `$2` for writing (write-only: /dev/kmsg then needs no CAP_SYSLOG, so only the

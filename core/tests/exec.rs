@@ -5,11 +5,11 @@ use std::fs::File;
 use std::os::fd::AsFd;
 
 use vessel::cgroups::{CgroupSpec, Resources};
+use vessel::namespaces::user::IdMapping;
 use vessel::process::pipe::Pipe;
 use vessel::process::tenant::Tenant;
 use vessel::state::{StateDir, Status};
 use vessel::test_support::{BOUND, HeldContainer, mounts_under, read_within};
-use vessel::userns::IdMapping;
 use vessel::{ContainerSpec, Namespace, Namespaces, Stdio, rootfs};
 
 mod cli_support;

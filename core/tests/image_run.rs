@@ -7,8 +7,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use vessel::image::{ContainerFs, Image, Store};
+use vessel::rootfs::volume::Volume;
 use vessel::test_support::host_mounts;
-use vessel::volume::Volume;
 use vessel::{ContainerSpec, image};
 
 fn overlay_mounts() -> usize {

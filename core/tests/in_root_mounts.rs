@@ -11,8 +11,8 @@ use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 
 use vessel::layers::OverlayRootfs;
+use vessel::rootfs::volume::Volume;
 use vessel::test_support::host_mounts;
-use vessel::volume::Volume;
 use vessel::{ContainerSpec, Error, rootfs};
 
 /// An overlay over the default rootfs whose upper layer `plant` fills in.

@@ -2,9 +2,9 @@
 //! inode than the host's, and shows what its lesson says it shows. Run from libtest's
 //! threads, so the user and time namespaces are made by the cloned child, never here.
 
+use vessel::namespaces::time::TimeOffsets;
+use vessel::namespaces::user::IdMapping;
 use vessel::test_support::{HeldContainer, mounts_under};
-use vessel::timens::TimeOffsets;
-use vessel::userns::IdMapping;
 use vessel::{Container, ContainerSpec, Namespace, Namespaces, Output, rootfs};
 
 fn run(spec: &ContainerSpec) -> Output {
@@ -136,7 +136,7 @@ fn user_namespace_root_cannot_change_what_it_does_not_own() {
     vessel::require_root!();
     // sethostname needs CAP_SYS_ADMIN: granted in both containers, so that the
     // refusal below comes from who owns the namespace, not from a dropped capability.
-    let sys_admin = vessel::capabilities::CapSet::of(&["SYS_ADMIN"]);
+    let sys_admin = vessel::security::capabilities::CapSet::of(&["SYS_ADMIN"]);
     // The UTS namespace is the host's, owned by the host's user namespace: no rights.
     let before = nix::unistd::gethostname().unwrap();
     let spec = sh("hostname changed-by-container 2>/dev/null && echo changed || echo refused")

@@ -261,7 +261,7 @@ fn ulimits_are_set_and_one_above_vessels_hard_limit_is_refused_by_name() {
     };
     // SAFETY: `own` is a live rlimit the kernel fills in.
     assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut own) }, 0);
-    let (effective, _, _) = vessel::capabilities::own().unwrap();
+    let (effective, _, _) = vessel::security::capabilities::own().unwrap();
     if own.rlim_max != libc::RLIM_INFINITY && !effective.contains(24) {
         let above = format!("nofile={}", own.rlim_max + 1000);
         let out = run(&["--ulimit", &above], &["true"]);

@@ -23,7 +23,7 @@ use oci_spec::runtime::{
     LinuxPidsBuilder, LinuxResourcesBuilder, ProcessBuilder, RootBuilder, Spec, SpecBuilder,
     UserBuilder,
 };
-use vessel::capabilities::{DOCKER_DEFAULT, NAMES};
+use vessel::security::capabilities::{DOCKER_DEFAULT, NAMES};
 use vessel_conformance::docker_defaults::{MASKED_PATHS, READONLY_PATHS};
 use vessel_conformance::runtime::oci_config::{
     container_namespaces, device_rules, seccomp, standard_mounts,

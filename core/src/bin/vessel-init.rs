@@ -17,11 +17,11 @@
 //!
 //! No signal handler runs any code here: signals are read synchronously, one at a time.
 //!
-//! It uses only `std`, a few libc calls declared by hand, and `src/signal_defaults.rs`
+//! It uses only `std`, a few libc calls declared by hand, and `src/process/child/signal_defaults.rs`
 //! (included by path, shared with the container's child), so that `core/build.rs` can
 //! compile this file on its own into a static binary that runs in any rootfs.
 
-#[path = "../signal_defaults.rs"]
+#[path = "../process/child/signal_defaults.rs"]
 mod signal_defaults;
 
 use std::ffi::c_int;

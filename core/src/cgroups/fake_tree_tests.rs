@@ -420,5 +420,5 @@ fn v2_blkio_weight_needs_the_io_controller_then_a_weight_file() {
 }
 
 fn vessel_error_chain(error: &crate::Error) -> String {
-    crate::cli::error_chain(error)
+    crate::error::chain(error)
 }

@@ -16,7 +16,7 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
 use super::files;
 use crate::error::{Error, Result};
-use crate::state::process::pidfd_open;
+use crate::process::pidfd;
 
 /// Rounds before giving up on a cgroup that keeps refilling (a fork bomb outrunning us
 /// would need to fork faster than SIGKILL lands, which the pids limit prevents).
@@ -33,7 +33,7 @@ pub fn kill_all(procs: &Path) -> Result<()> {
         }
         let pinned: Vec<(libc::pid_t, OwnedFd)> = listed
             .into_iter()
-            .filter_map(|pid| pidfd_open(pid).ok().map(|fd| (pid, fd))) // ESRCH: already gone
+            .filter_map(|pid| pidfd::open(pid).ok().map(|fd| (pid, fd))) // ESRCH: already gone
             .collect();
         let still_listed = files::read_pids(procs)?;
         for (pid, pidfd) in &pinned {
@@ -50,19 +50,7 @@ pub fn kill_all(procs: &Path) -> Result<()> {
 // ANCHOR_END: kill_all
 
 fn send_sigkill(pidfd: &OwnedFd) -> bool {
-    use std::os::fd::AsRawFd;
-    // SAFETY: `pidfd` is an open pidfd we own; a null siginfo and flags 0 make this
-    // behave like kill(2) on the pinned process.
-    let ret = unsafe {
-        libc::syscall(
-            libc::SYS_pidfd_send_signal,
-            pidfd.as_raw_fd(),
-            libc::SIGKILL,
-            std::ptr::null::<libc::siginfo_t>(),
-            0,
-        )
-    };
-    ret == 0
+    pidfd::send_signal(pidfd.as_fd(), libc::SIGKILL).is_ok()
 }
 
 /// A pidfd polls readable once its process has exited (and left its cgroup).

@@ -16,10 +16,12 @@
 //! (`CLONE_INTO_CGROUP`); on a hybrid host a cgroup that needs no controller goes in the
 //! unified hierarchy for that reason ([`Layout::for_container`]).
 
+mod delegation;
 pub mod devices;
 mod files;
 mod freezer;
 pub mod io_weight;
+mod join;
 mod kill;
 mod layout;
 mod parse;
@@ -36,9 +38,11 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+pub use delegation::check_delegation;
 pub use devices::{Access, DeviceKind, DeviceNode, DeviceRule, DeviceRuleError, DeviceRules};
 pub use files::Written;
 pub use freezer::Frozen;
+pub use join::procs_files_to_join;
 pub use kill::kill_all;
 pub use layout::{Layout, V1Hierarchy, Version, detect};
 pub use parse::{CpuSet, DEFAULT_CPU_PERIOD_US, format_cpus, format_size, parse_cpus, parse_size};

@@ -3,10 +3,10 @@
 
 use clap::Args;
 
-use crate::capabilities::{self, Capabilities, DOCKER_DEFAULT};
 use crate::error::Result;
 use crate::namespaces::Namespace;
 use crate::process::spec::ContainerSpec;
+use crate::security::capabilities::{self, Capabilities, DOCKER_DEFAULT};
 
 /// The capability options; see [`CapabilityArgs::apply`].
 #[derive(Debug, Clone, Args)]

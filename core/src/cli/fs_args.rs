@@ -6,7 +6,7 @@ use clap::Args;
 
 use crate::error::Result;
 use crate::process::spec::ContainerSpec;
-use crate::tmpfs::TmpfsMount;
+use crate::rootfs::tmpfs::TmpfsMount;
 
 /// The filesystem options; see [`FilesystemArgs::apply`].
 #[derive(Debug, Clone, Args)]

@@ -13,7 +13,7 @@ use super::output::errln;
 use crate::error::Result;
 use crate::image::{BASE_IMAGE, ContainerFs, Store};
 use crate::process::spec::ContainerSpec;
-use crate::volume::Volume;
+use crate::rootfs::volume::Volume;
 
 /// The image, volume and clean-up flags of `vessel run`.
 #[derive(Debug, Args)]

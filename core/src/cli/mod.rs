@@ -221,17 +221,9 @@ fn exit_code(code: i32) -> ExitCode {
     ExitCode::from(u8::try_from(code).unwrap_or(125))
 }
 
-/// `error: cause: cause's cause`, as the user should read it.
-pub fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
-}
+/// `error: cause: cause's cause`, as the user should read it (the library's, so that
+/// everything that prints an error prints it alike).
+pub use crate::error::chain as error_chain;
 
 #[cfg(test)]
 mod tests {

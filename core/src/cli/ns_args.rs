@@ -8,10 +8,10 @@ use clap::{Args, ValueEnum};
 use crate::error::{Error, Result};
 use crate::rootfs;
 
+use crate::namespaces::time::TimeOffsets;
+use crate::namespaces::user::{self, IdMapping};
 use crate::namespaces::{Namespace, Namespaces};
 use crate::process::spec::ContainerSpec;
-use crate::timens::TimeOffsets;
-use crate::userns::{self, IdMapping};
 
 /// Share a namespace with the host, or give the container its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -95,7 +95,7 @@ fn parse_userns(text: &str) -> Result<UsernsArg, String> {
     if text == "auto" {
         return Ok(UsernsArg::Auto);
     }
-    let range = userns::parse_range(text)?;
+    let range = user::parse_range(text)?;
     Ok(UsernsArg::Map(IdMapping {
         uids: vec![range],
         gids: vec![range],
@@ -128,7 +128,7 @@ impl NamespaceArgs {
         if !self.namespaces().contains(Namespace::User) || rootfs.is_some() {
             return Ok(rootfs);
         }
-        if userns::caller_ids().0 == 0 {
+        if user::caller_ids().0 == 0 {
             return Ok(None);
         }
         if let Some(image) = image {
@@ -148,7 +148,7 @@ impl NamespaceArgs {
         match self.ns {
             Some(ns) if ns.contains(Namespace::Network) => NetworkMode::None,
             Some(_) => NetworkMode::Host,
-            None if userns::caller_ids().0 == 0 => default_for_root(),
+            None if user::caller_ids().0 == 0 => default_for_root(),
             None => NetworkMode::Host,
         }
     }
@@ -159,7 +159,7 @@ impl NamespaceArgs {
         let mut ns = self.ns.unwrap_or_else(|| {
             let default = Namespaces::container_default();
             // Rootless: without a user namespace a non-root caller could create nothing.
-            if userns::caller_ids().0 != 0 {
+            if user::caller_ids().0 != 0 {
                 default.with(Namespace::User)
             } else {
                 default

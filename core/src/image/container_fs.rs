@@ -59,7 +59,7 @@ impl ContainerFs {
         command: &[String],
     ) -> Result<ContainerFs, ImageError> {
         let _lock = store.lock()?;
-        let dir = store.containers_dir().join(id);
+        let dir = store.container_dir(id);
         fs::create_dir(&dir).map_err(ImageError::store("create container directory", &dir))?;
         let made = (|| {
             let running = lock_running(&dir)?;
@@ -238,14 +238,14 @@ impl Store {
 
     /// The upper (writable) layer of container `id`.
     pub fn container_upper(&self, id: &str) -> PathBuf {
-        self.containers_dir().join(id).join("upper")
+        self.container_dir(id).join("upper")
     }
 
     /// Removes a stopped container's layers, then the layers nothing uses any more.
     pub fn remove_container(&self, query: &str) -> Result<ContainerRecord, ImageError> {
         let record = self.container(query)?;
         let _lock = self.lock()?;
-        let dir = self.containers_dir().join(&record.id);
+        let dir = self.container_dir(&record.id);
         let _running = lock_running(&dir)?;
         // The record goes first: a half-removed directory is no longer a container.
         let path = dir.join(RECORD);

@@ -15,6 +15,9 @@ use crate::layers::{self, Digest, MAX_LOWER_LAYERS, PackSummary, SourceKind};
 /// The image made from the default rootfs on first use.
 pub const BASE_IMAGE: &str = "base";
 
+/// The folder of the store that holds one folder per container, named by its id.
+const CONTAINERS: &str = "containers";
+
 /// An image store rooted at one directory.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -97,7 +100,19 @@ impl Store {
 
     /// Where containers' layers live.
     pub fn containers_dir(&self) -> PathBuf {
-        self.root.join("containers")
+        self.root.join(CONTAINERS)
+    }
+
+    /// Where container `id`'s layers live (`containers/ID`): its upper, work and merged
+    /// directories, its record and its running lock.
+    pub fn container_dir(&self, id: &str) -> PathBuf {
+        self.containers_dir().join(id)
+    }
+
+    /// [`Store::container_dir`] in the default store, without opening it: what a new
+    /// container's record names before its layers exist.
+    pub fn default_container_dir(id: &str) -> PathBuf {
+        crate::rootfs::state_root().join(CONTAINERS).join(id)
     }
 
     /// The OCI tar of a layer.

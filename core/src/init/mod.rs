@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{Error, Result};
 use crate::process::spec::ContainerSpec;
-use crate::volume::Volume;
+use crate::rootfs::volume::Volume;
 
 /// The static init, built by `build.rs`.
 pub const BINARY: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/vessel-init"));

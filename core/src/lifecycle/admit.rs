@@ -9,8 +9,8 @@ use crate::cgroups::{CgroupSpec, Resources};
 use crate::error::{Error, Result};
 use crate::image::{BASE_IMAGE, Store};
 use crate::lifecycle::Tracked;
+use crate::rootfs::volume::Volume;
 use crate::state::{Limits, MountRecord, Record, StateDir};
-use crate::volume::Volume;
 
 /// What a new container asks for, as far as its record and its cgroup are concerned.
 #[derive(Debug, Clone, Copy)]
@@ -86,7 +86,7 @@ fn record(admission: &Admission<'_>, cgroup: Option<&CgroupSpec>) -> Result<Trac
     let layers: Option<PathBuf> = admission
         .rootfs
         .is_none()
-        .then(|| crate::rootfs::state_root().join("containers").join(id));
+        .then(|| Store::default_container_dir(id));
     let root = match (admission.rootfs, &layers) {
         (Some(dir), _) => dir.to_path_buf(),
         (None, Some(layers)) => layers.join("merged"),

@@ -2,7 +2,7 @@
 //! stranger that inherited its pid.
 
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use crate::state::process;
@@ -23,28 +23,16 @@ impl Pinned {
         if pid <= 0 {
             return None;
         }
-        let fd = process::pidfd_open(pid).ok()?;
+        let fd = crate::process::pidfd::open(pid).ok()?;
         process::is_same_process(pid, start_time).then_some(Pinned { fd })
     }
     // ANCHOR_END: pin
 
     /// Sends `signal`; a process that has just exited is not an error.
     pub fn signal(&self, signal: libc::c_int) -> io::Result<()> {
-        // SAFETY: `fd` is an open pidfd we own; a null siginfo means "as kill(2) would
-        // send"; flags must be 0.
-        let ret = unsafe {
-            libc::syscall(
-                libc::SYS_pidfd_send_signal,
-                self.fd.as_raw_fd(),
-                signal,
-                std::ptr::null::<libc::siginfo_t>(),
-                0,
-            )
-        };
-        match ret {
-            -1 if io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH) => Ok(()),
-            -1 => Err(io::Error::last_os_error()),
-            _ => Ok(()),
+        match crate::process::pidfd::send_signal(self.fd.as_fd(), signal) {
+            Err(e) if e.raw_os_error() == Some(libc::ESRCH) => Ok(()),
+            result => result,
         }
     }
 

@@ -148,7 +148,7 @@ fn shim(
         Err(error) => {
             send(
                 report,
-                &format!("{}\n{}", error.exit_code(), crate::cli::error_chain(&error)),
+                &format!("{}\n{}", error.exit_code(), crate::error::chain(&error)),
             );
             return 1;
         }

@@ -6,6 +6,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use crate::cgroups::{Cgroup, CgroupSpec, Resources, Stats};
 use crate::error::{Error, Result};
 use crate::namespaces::Namespace;
+use crate::namespaces::time::TimeHandshake;
 use crate::process::child::{self, StepFailure};
 use crate::process::clone::{Cloned, clone3_in};
 use crate::process::exit::ExitStatus;
@@ -14,7 +15,6 @@ use crate::process::plan::{self, ExecStep, Plan, Step};
 use crate::process::spec::ContainerSpec;
 use crate::process::stdio::Stdio;
 use crate::process::trace::{self, StartTrace, Tracer};
-use crate::timens::TimeHandshake;
 
 /// Starts containers.
 #[derive(Debug)]
@@ -374,21 +374,12 @@ impl Running {
 
     /// Sends `signal` to the container's first process.
     pub fn kill(&self, signal: libc::c_int) -> Result<()> {
-        // SAFETY: `pidfd` is an open pidfd we own; a null siginfo asks for the same
-        // siginfo `kill(2)` would send; flags must be 0.
-        let ret = unsafe {
-            libc::syscall(
-                libc::SYS_pidfd_send_signal,
-                self.pidfd.as_raw_fd(),
-                signal,
-                std::ptr::null::<libc::siginfo_t>(),
-                0,
-            )
-        };
-        if ret == -1 {
-            return Err(Error::last_os("pidfd_send_signal"));
-        }
-        Ok(())
+        crate::process::pidfd::send_signal(self.pidfd.as_fd(), signal).map_err(|source| {
+            Error::Sys {
+                call: "pidfd_send_signal",
+                source,
+            }
+        })
     }
 
     /// Waits for the container's first process to end and reaps it. Calling it again

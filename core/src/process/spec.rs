@@ -2,16 +2,16 @@
 
 use std::path::PathBuf;
 
-use crate::capabilities::Capabilities;
 use crate::cgroups::{CgroupSpec, DeviceNode, DeviceRules};
 use crate::layers::OverlayRootfs;
 use crate::namespaces::Namespaces;
+use crate::namespaces::time::TimeOffsets;
+use crate::namespaces::user::IdMapping;
+use crate::rootfs::tmpfs::TmpfsMount;
+use crate::rootfs::volume::Volume;
 use crate::security::ProcessSecurity;
-use crate::timens::TimeOffsets;
-use crate::tmpfs::TmpfsMount;
+use crate::security::capabilities::Capabilities;
 use crate::tty::TerminalRequest;
-use crate::userns::IdMapping;
-use crate::volume::Volume;
 
 /// How the child enters its root filesystem.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -231,7 +231,7 @@ impl ContainerSpec {
     /// Keeps `extra` as well as the capabilities already set (`--cap-add`); a
     /// privileged spec keeps everything anyway.
     #[must_use]
-    pub fn add_capabilities(mut self, extra: crate::capabilities::CapSet) -> Self {
+    pub fn add_capabilities(mut self, extra: crate::security::capabilities::CapSet) -> Self {
         self.capabilities = self.capabilities.map(|caps| caps.adding(extra));
         self
     }

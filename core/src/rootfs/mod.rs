@@ -10,7 +10,10 @@ mod busybox;
 mod elf;
 mod host;
 mod install;
+pub mod mount_api;
 mod skeleton;
+pub mod tmpfs;
+pub mod volume;
 
 use std::fs::{self, File};
 use std::io;

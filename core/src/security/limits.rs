@@ -117,9 +117,10 @@ impl Ulimit {
         if unsafe { libc::getrlimit(self.resource, &mut own) } != 0 {
             return Ok(());
         }
-        let can_raise = crate::capabilities::own()
+        let can_raise = crate::security::capabilities::own()
             .map(|(effective, _, _)| {
-                effective.contains(crate::capabilities::parse("SYS_RESOURCE").unwrap_or(24))
+                effective
+                    .contains(crate::security::capabilities::parse("SYS_RESOURCE").unwrap_or(24))
             })
             .unwrap_or(false);
         if self.hard > own.rlim_max && !can_raise {

@@ -11,6 +11,7 @@
 //! The child's side of these steps (between `clone3` and `execve`) lives with the rest
 //! of that code, in [`crate::process::child::security`].
 
+pub mod capabilities;
 pub mod in_root;
 pub mod limits;
 pub mod masked_paths;

@@ -1,7 +1,7 @@
 //! What the kernel says about a pid: is it still the process we started? Has it gone?
 
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::AsRawFd;
 
 /// The process's start time, in clock ticks since boot: field 22 of `/proc/PID/stat`.
 /// Together with the pid it names one process for good, since a recycled pid gets a
@@ -41,17 +41,6 @@ pub fn parse_state(stat: &str) -> Option<char> {
         .next()
 }
 
-/// A pidfd for `pid` (ESRCH if there is no such process).
-pub(crate) fn pidfd_open(pid: libc::pid_t) -> io::Result<OwnedFd> {
-    // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: the kernel just returned this descriptor; nothing else owns it.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd as libc::c_int) })
-}
-
 /// Blocks until process `pid` has exited, waiting on a pidfd: no polling, and it works
 /// for processes that are not our children (a container's shim, say). Returns at once if
 /// there is no such process.
@@ -65,7 +54,7 @@ pub fn wait_until_gone_within(
     pid: libc::pid_t,
     timeout: Option<std::time::Duration>,
 ) -> io::Result<bool> {
-    let pidfd = match pidfd_open(pid) {
+    let pidfd = match crate::process::pidfd::open(pid) {
         Ok(pidfd) => pidfd,
         Err(error) if error.raw_os_error() == Some(libc::ESRCH) => return Ok(true),
         Err(error) => return Err(error),

@@ -8,7 +8,7 @@
 //! the sets a container starts with from `/proc/self/status`, and shows one dropped and one
 //! added capability change what the same uid 0 may do.
 
-use vessel::capabilities::{self, CapSet, Capabilities, DOCKER_DEFAULT};
+use vessel::security::capabilities::{self, CapSet, Capabilities, DOCKER_DEFAULT};
 use vessel::{ContainerSpec, rootfs};
 use vessel_demos::{Lesson, Outcome};
 

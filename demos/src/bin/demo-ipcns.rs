@@ -99,7 +99,7 @@ fn run(lesson: &mut Lesson) -> Outcome {
     // Mounting the mqueue filesystem inside needs CAP_SYS_ADMIN, which a container
     // does not keep unless asked (docker's default set).
     let spec = ContainerSpec::new(scratch.path(), ["/bin/sh", "-c", &script])
-        .add_capabilities(vessel::capabilities::CapSet::of(&["SYS_ADMIN"]));
+        .add_capabilities(vessel::security::capabilities::CapSet::of(&["SYS_ADMIN"]));
     let mut held = HeldContainer::start(&spec)?;
     let inside = held.lines_until("end")?;
     let inside_ns = held.next_line()?;

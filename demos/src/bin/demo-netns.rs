@@ -69,7 +69,7 @@ fn run(lesson: &mut Lesson) -> Outcome {
     // not keep unless asked (docker's default set).
     let spec = ContainerSpec::new(rootfs::default_rootfs()?, ["/bin/sh", "-c", SCRIPT])
         .namespaces(Namespaces::container_default().with(Namespace::Network))
-        .add_capabilities(vessel::capabilities::CapSet::of(&["NET_ADMIN"]));
+        .add_capabilities(vessel::security::capabilities::CapSet::of(&["NET_ADMIN"]));
     let mut held = HeldContainer::start(&spec)?;
     let devices = held.lines_until("end")?;
     lesson.see("devices inside", devices.join(" "));

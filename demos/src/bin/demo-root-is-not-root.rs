@@ -12,7 +12,7 @@
 //! in a container where the open is refused.
 
 use vessel::ContainerSpec;
-use vessel::userns::IdMapping;
+use vessel::namespaces::user::IdMapping;
 use vessel_demos::scratch::ScratchRootfs;
 use vessel_demos::{Lesson, Outcome};
 

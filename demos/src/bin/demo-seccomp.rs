@@ -18,8 +18,8 @@
 use std::process::exit;
 
 use vessel::ContainerSpec;
-use vessel::capabilities::{self, CapSet, DOCKER_DEFAULT};
 use vessel::security::Seccomp;
+use vessel::security::capabilities::{self, CapSet, DOCKER_DEFAULT};
 use vessel::security::seccomp::{self, Target};
 use vessel_demos::helper::Helper;
 use vessel_demos::{Lesson, Outcome};

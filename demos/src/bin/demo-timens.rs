@@ -9,7 +9,7 @@
 //! The lesson starts a container with `monotonic=+1 day, boottime=+2 days`, runs a copy of
 //! itself inside to read the three clocks, and compares them with the host's.
 
-use vessel::timens::TimeOffsets;
+use vessel::namespaces::time::TimeOffsets;
 use vessel::{ContainerSpec, Namespace};
 use vessel_demos::scratch::ScratchRootfs;
 use vessel_demos::{Lesson, Outcome};

@@ -12,7 +12,7 @@
 
 use std::os::unix::fs::MetadataExt;
 
-use vessel::userns::IdMapping;
+use vessel::namespaces::user::IdMapping;
 use vessel::{ContainerSpec, Namespace, Namespaces};
 use vessel_demos::scratch::ScratchRootfs;
 use vessel_demos::{Lesson, Outcome};

@@ -21,7 +21,7 @@ use std::path::Path;
 
 use vessel::image::{ContainerFs, Store};
 use vessel::process::stdio::Stdio;
-use vessel::volume::Volume;
+use vessel::rootfs::volume::Volume;
 use vessel::{Container, ContainerSpec};
 use vessel_demos::scratch::ScratchDir;
 use vessel_demos::{Lesson, Outcome};

@@ -101,15 +101,3 @@ pub enum BuildError {
         source: io::Error,
     },
 }
-
-/// An error and its causes on one line (for errors carried inside an `io::Error`).
-pub fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}

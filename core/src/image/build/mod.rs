@@ -26,9 +26,11 @@ use std::path::{Path, PathBuf};
 use self::cache::{Cache, Cached};
 use self::context::{Context, EntryKind};
 use self::dockerfile::{CopySpec, Op, Step};
-pub use self::error::{BuildError, chain as chain_text};
+pub use self::error::BuildError;
 use self::expand::{Vars, expand};
 use super::{ContainerFs, HistoryEntry, Image, ImageConfig, Store};
+/// An error and its causes on one line (for errors carried inside an `io::Error`).
+pub use crate::error::chain as chain_text;
 use crate::layers::{Digest, SourceKind};
 
 /// What to build.
@@ -546,7 +548,7 @@ fn add(
                     std::os::fd::AsRawFd::as_raw_fd(&file)
                 ));
                 add_tar::unpack_into(&tar, root, Path::new(&copy.dest))
-                    .map_err(|e| std::io::Error::other(error::chain(&e)))?;
+                    .map_err(|e| std::io::Error::other(crate::error::chain(&e)))?;
                 continue;
             }
         }

@@ -9,6 +9,7 @@ pub mod capabilities;
 pub mod mounts;
 pub mod namespaces;
 pub mod security;
+pub mod signal_defaults;
 
 use std::ffi::CStr;
 use std::os::fd::RawFd;
@@ -300,7 +301,7 @@ fn reset_signals() -> Result<(), i32> {
         check(libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut()).into())?;
     }
     // The same reset vessel-init gives its command (one implementation for both).
-    crate::signal_defaults::reset_dispositions();
+    crate::process::child::signal_defaults::reset_dispositions();
     Ok(())
 }
 

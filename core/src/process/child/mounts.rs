@@ -16,11 +16,11 @@
 
 use std::ffi::CStr;
 
-use crate::mount_api::{
-    self, Fd, MOUNT_ATTR_HARDENED, MOUNT_ATTR_NOEXEC, MOUNT_ATTR_NOSUID, MOUNT_ATTR_RDONLY,
-};
 use crate::process::plan::{
     FdSlot, FsOption, InRootPath, MountPoint, MountSource, MountStep, Step,
+};
+use crate::rootfs::mount_api::{
+    self, Fd, MOUNT_ATTR_HARDENED, MOUNT_ATTR_NOEXEC, MOUNT_ATTR_NOSUID, MOUNT_ATTR_RDONLY,
 };
 
 const SLOTS: usize = 2;

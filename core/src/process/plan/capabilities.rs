@@ -4,8 +4,8 @@
 //! it comes before `capset` lowers the effective set.
 
 use super::Step;
-use crate::capabilities::{self, CapSet, Capabilities};
 use crate::error::{Error, Result};
+use crate::security::capabilities::{self, CapSet, Capabilities};
 
 // ANCHOR: capability_steps
 /// The steps that leave the process with exactly `caps`, on a kernel whose highest
@@ -53,7 +53,7 @@ pub fn plan(caps: Option<&Capabilities>, user_namespace: bool) -> Result<Vec<Ste
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::capabilities::DOCKER_DEFAULT;
+    use crate::security::capabilities::DOCKER_DEFAULT;
 
     #[test]
     fn every_capability_outside_the_bounding_set_is_dropped_before_capset() {

@@ -11,7 +11,7 @@ use super::in_root::{below_root, flag, in_dev, value};
 use super::step::{FdSlot, MountPoint, MountSource};
 use super::{MountStep, Step, cstring};
 use crate::error::Result;
-use crate::mount_api::{
+use crate::rootfs::mount_api::{
     MOUNT_ATTR_HARDENED, MOUNT_ATTR_NOEXEC, MOUNT_ATTR_NOSUID, MOUNT_ATTR_STRICTATIME,
 };
 

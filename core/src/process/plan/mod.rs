@@ -26,10 +26,10 @@ pub use step::{ExecStep, FdSlot, FsOption, InRootPath, MountPoint, MountSource, 
 pub use tenant::{JoinTarget, plan_tenant};
 
 use crate::error::{Error, Result};
-use crate::hostname;
-use crate::mount_api::{MOUNT_ATTR_HARDENED, MOUNT_ATTR_RDONLY};
 use crate::namespaces::Namespace;
+use crate::namespaces::hostname;
 use crate::process::spec::{ContainerSpec, RootfsMode};
+use crate::rootfs::mount_api::{MOUNT_ATTR_HARDENED, MOUNT_ATTR_RDONLY};
 
 /// The ordered steps for one container, ready to run in the child.
 #[derive(Debug)]
@@ -120,7 +120,7 @@ impl Plan {
         }
         let user_namespace = spec.namespaces.contains(Namespace::User);
         let bounding = spec.capabilities.as_ref().map_or_else(
-            || crate::capabilities::available(user_namespace),
+            || crate::security::capabilities::available(user_namespace),
             |caps| caps.bounding,
         );
         let mut seccomp = security::compile_seccomp(&spec.process_security, bounding)?;
@@ -347,13 +347,14 @@ mod tests {
     // ANCHOR: capabilities_last
     #[test]
     fn capabilities_are_dropped_after_every_privileged_step_and_just_before_exec() {
-        let userns = crate::userns::IdMapping::shifted(100_000, 65_536);
+        let userns = crate::namespaces::user::IdMapping::shifted(100_000, 65_536);
         let all = Namespaces::container_default()
             .with(Namespace::Network)
             .with(Namespace::Cgroup)
             .with(Namespace::Time)
             .with(Namespace::User);
-        let specs: [fn(PathBuf, &crate::userns::IdMapping, Namespaces) -> ContainerSpec; 3] = [
+        let specs: [fn(PathBuf, &crate::namespaces::user::IdMapping, Namespaces) -> ContainerSpec;
+            3] = [
             |root, _, _| ContainerSpec::new(root, ["sh"]).hostname("box"),
             |root, map, ns| {
                 ContainerSpec::new(root, ["sh"])
@@ -392,7 +393,7 @@ mod tests {
         let plan = plan_in_tempdir(|root| {
             ContainerSpec::new(root, ["sh"])
                 .read_only_root(true)
-                .tmpfs(crate::tmpfs::TmpfsMount::new("/run"))
+                .tmpfs(crate::rootfs::tmpfs::TmpfsMount::new("/run"))
         })
         .unwrap();
         let at = |wanted: fn(&Step) -> bool| plan.steps.iter().position(wanted).unwrap();

@@ -7,9 +7,9 @@ use super::in_root::below_root;
 use super::step::{MountPoint, MountSource};
 use super::{MountStep, Step};
 use crate::error::{Error, Result};
-use crate::mount_api::{MOUNT_ATTR_HARDENED, MOUNT_ATTR_RDONLY};
 use crate::namespaces::{Namespace, Namespaces};
 use crate::process::spec::ContainerSpec;
+use crate::rootfs::mount_api::{MOUNT_ATTR_HARDENED, MOUNT_ATTR_RDONLY};
 
 // ANCHOR: clone_flags
 /// The `clone3` flags for `namespaces`. Two types are left to the child's own
@@ -32,7 +32,7 @@ pub fn validate(spec: &ContainerSpec) -> Result<()> {
             .validate()
             .map_err(Error::InvalidIdMapping)?;
     }
-    crate::userns::check_cgroup_delegation(spec)
+    crate::cgroups::check_delegation(spec.cgroup.is_some())
 }
 
 /// The steps that run first, right after the parent's go: become root of a new user
@@ -43,7 +43,7 @@ pub fn first_steps(spec: &ContainerSpec) -> Vec<Step> {
     if ns.contains(Namespace::User) {
         // setgroups(2) is only allowed if the parent did not have to deny it (rootless).
         steps.push(Step::BecomeRoot {
-            setgroups: crate::userns::caller_ids().0 == 0,
+            setgroups: crate::namespaces::user::caller_ids().0 == 0,
         });
     }
     if ns.contains(Namespace::Cgroup) {

@@ -9,10 +9,10 @@ use super::step::{MountPoint, MountSource};
 use super::{MountStep, Step, cstring};
 use crate::error::{Error, Result};
 use crate::layers::{MAX_LOWER_LAYERS, OverlayArgs, OverlayRootfs};
-use crate::mount_api::MOUNT_ATTR_RDONLY;
 use crate::process::spec::ContainerSpec;
-use crate::tmpfs::TmpfsMount;
-use crate::volume::{self, Volume};
+use crate::rootfs::mount_api::MOUNT_ATTR_RDONLY;
+use crate::rootfs::tmpfs::TmpfsMount;
+use crate::rootfs::volume::{self, Volume};
 
 /// The overlay mount on `root`, the merged directory. With `in_user_namespace` the
 /// parent makes the overlay now, detached, and the child only attaches it (see
@@ -134,7 +134,7 @@ mod tests {
     use crate::layers::OverlayRootfs;
     use crate::process::plan::{Plan, Step};
     use crate::process::spec::ContainerSpec;
-    use crate::volume::Volume;
+    use crate::rootfs::volume::Volume;
 
     #[test]
     fn the_overlay_comes_first_and_volumes_just_before_pivot_root() {
@@ -183,7 +183,7 @@ mod tests {
         );
         let read_only = plan.steps.iter().any(|s| {
             matches!(s, Step::Mount(m) if m.target.shown.to_bytes().ends_with(b"/data/in")
-                && m.attrs & crate::mount_api::MOUNT_ATTR_RDONLY != 0)
+                && m.attrs & crate::rootfs::mount_api::MOUNT_ATTR_RDONLY != 0)
         });
         assert!(
             read_only,

@@ -14,9 +14,9 @@
 use std::path::Path;
 
 use super::{Step, cstring};
-use crate::capabilities::CapSet;
 use crate::error::Result;
 use crate::namespaces::Namespaces;
+use crate::security::capabilities::CapSet;
 use crate::security::seccomp::{self, Target};
 use crate::security::{ProcessSecurity, SecurityStep};
 
@@ -120,14 +120,14 @@ pub fn resolve_user(
 /// The capability sets for `user`: a non-root user starts with none but the bounding
 /// set (docker's rule); root keeps `caps`.
 pub fn capabilities_for(
-    caps: Option<&crate::capabilities::Capabilities>,
+    caps: Option<&crate::security::capabilities::Capabilities>,
     user: Option<&crate::security::ResolvedUser>,
-) -> Option<crate::capabilities::Capabilities> {
+) -> Option<crate::security::capabilities::Capabilities> {
     let caps = caps.cloned()?;
     match user {
-        Some(user) if user.uid != 0 => Some(crate::capabilities::Capabilities {
+        Some(user) if user.uid != 0 => Some(crate::security::capabilities::Capabilities {
             bounding: caps.bounding,
-            ..crate::capabilities::Capabilities::only(CapSet::EMPTY)
+            ..crate::security::capabilities::Capabilities::only(CapSet::EMPTY)
         }),
         _ => Some(caps),
     }
@@ -178,12 +178,14 @@ mod tests {
     #[test]
     fn the_filter_goes_before_the_capabilities_without_no_new_privs_and_last_with_it() {
         let mut security = ProcessSecurity::default();
-        let mut filter = compile_seccomp(&security, crate::capabilities::DOCKER_DEFAULT).unwrap();
+        let mut filter =
+            compile_seccomp(&security, crate::security::capabilities::DOCKER_DEFAULT).unwrap();
         let before = names(&before_capabilities(&security, &mut filter));
         assert!(before.last().unwrap().starts_with("seccomp("), "{before:?}");
         assert!(after_capabilities(&security, filter).is_empty());
         security.no_new_privileges = true;
-        let mut filter = compile_seccomp(&security, crate::capabilities::DOCKER_DEFAULT).unwrap();
+        let mut filter =
+            compile_seccomp(&security, crate::security::capabilities::DOCKER_DEFAULT).unwrap();
         let before = names(&before_capabilities(&security, &mut filter));
         assert!(!before.iter().any(|s| s.starts_with("seccomp(")));
         let after = names(&after_capabilities(&security, filter));

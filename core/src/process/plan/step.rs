@@ -5,7 +5,7 @@
 
 use std::ffi::{CStr, CString};
 
-use crate::capabilities::{self, CapSet};
+use crate::security::capabilities::{self, CapSet};
 
 // ANCHOR: in_root_types
 /// Where the child keeps a descriptor between steps: a fixed table on its stack

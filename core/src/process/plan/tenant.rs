@@ -33,7 +33,7 @@ pub struct JoinTarget {
     pub terminal: Option<TerminalRequest>,
     /// The capability sets of the container's first process, which the command gets
     /// too (as with `docker exec`); `None` keeps the joiner's.
-    pub capabilities: Option<crate::capabilities::Capabilities>,
+    pub capabilities: Option<crate::security::capabilities::Capabilities>,
     /// The command's hardening: the spec's, made to match the container's (a
     /// container without a seccomp filter or `no_new_privs` gives none to its
     /// commands either; see [`crate::process::tenant`]).
@@ -99,7 +99,7 @@ pub fn plan_tenant(target: &JoinTarget, spec: &ContainerSpec, pid_pipe: RawFd) -
     steps.push(Step::SetUmask(0o022));
     steps.push(Step::Chdir(cstring("working directory", &spec.cwd)?));
     let bounding = target.capabilities.as_ref().map_or_else(
-        || crate::capabilities::CapSet::up_to(crate::capabilities::last_cap()),
+        || crate::security::capabilities::CapSet::up_to(crate::security::capabilities::last_cap()),
         |caps| caps.bounding,
     );
     let mut seccomp = security::compile_seccomp(&target.security, bounding)?;
@@ -116,7 +116,7 @@ pub fn plan_tenant(target: &JoinTarget, spec: &ContainerSpec, pid_pipe: RawFd) -
     )?;
     let mut capability_steps =
         security::capabilities_for(target.capabilities.as_ref(), user.as_ref())
-            .map(|caps| capabilities::steps(&caps, crate::capabilities::last_cap()))
+            .map(|caps| capabilities::steps(&caps, crate::security::capabilities::last_cap()))
             .unwrap_or_default();
     security::insert_switch_user(&mut capability_steps, user);
     steps.extend(capability_steps);
@@ -145,7 +145,7 @@ mod tests {
             cgroup_procs: vec![c"/sys/fs/cgroup/x/cgroup.procs".to_owned()],
             setgroups_allowed: true,
             terminal: None,
-            capabilities: Some(crate::capabilities::Capabilities::docker_default()),
+            capabilities: Some(crate::security::capabilities::Capabilities::docker_default()),
             security: crate::security::ProcessSecurity::default(),
         };
         let plan = plan_tenant(&target, &ContainerSpec::new("/", ["ps"]), 14).unwrap();
@@ -179,7 +179,7 @@ mod tests {
                 rows: 24,
                 cols: 80,
             }),
-            capabilities: Some(crate::capabilities::Capabilities::docker_default()),
+            capabilities: Some(crate::security::capabilities::Capabilities::docker_default()),
             security: crate::security::ProcessSecurity::default(),
         };
         let plan = plan_tenant(&target, &ContainerSpec::new("/", ["sh"]), 14).unwrap();

@@ -29,8 +29,6 @@
 //!
 //! [`Container`]: crate::Container
 
-mod cgroup;
-
 use std::ffi::CString;
 use std::fs::File;
 use std::io::Read;
@@ -63,7 +61,7 @@ struct Opened {
     root: OwnedFd,
     cgroup_procs: Vec<CString>,
     setgroups_allowed: bool,
-    capabilities: crate::capabilities::Capabilities,
+    capabilities: crate::security::capabilities::Capabilities,
     /// `Seccomp:` and `NoNewPrivs:` of the container's first process.
     confinement: Confinement,
 }
@@ -214,7 +212,7 @@ impl Tenant {
         let mut command = match command_pid {
             Some(pid) => {
                 // `pid` is our unreaped child, so the pidfd cannot name another process.
-                let pidfd = process::pidfd_open(pid).map_err(|source| Error::Sys {
+                let pidfd = crate::process::pidfd::open(pid).map_err(|source| Error::Sys {
                     call: "pidfd_open (the joined command)",
                     source,
                 })?;
@@ -267,13 +265,14 @@ impl Tenant {
         let setgroups_allowed = std::fs::read_to_string(format!("{proc_dir}/setgroups"))
             .map(|s| s.trim() == "allow")
             .unwrap_or(true);
-        let cgroup_procs = cgroup::procs_files_to_join(self.pid)?;
-        let capabilities = crate::capabilities::of_process(self.pid).map_err(|source| {
-            self.gone_or(Error::Join {
-                what: format!("{proc_dir}/status (the container's capabilities)"),
-                source,
-            })
-        })?;
+        let cgroup_procs = crate::cgroups::procs_files_to_join(self.pid)?;
+        let capabilities =
+            crate::security::capabilities::of_process(self.pid).map_err(|source| {
+                self.gone_or(Error::Join {
+                    what: format!("{proc_dir}/status (the container's capabilities)"),
+                    source,
+                })
+            })?;
         let confinement = Confinement::of_process(self.pid).map_err(|source| {
             self.gone_or(Error::Join {
                 what: format!("{proc_dir}/status (the container's seccomp mode)"),

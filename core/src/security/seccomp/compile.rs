@@ -28,7 +28,7 @@ use seccompiler::{
 
 use super::SeccompError;
 use super::profile::{ArgCondition, Condition, Profile, SyscallRule};
-use crate::capabilities::{self, CapSet};
+use crate::security::capabilities::{self, CapSet};
 
 /// What is known about the container when its profile is turned into BPF: which
 /// capabilities it can ever hold (docker matches `includes.caps` against the bounding
@@ -392,7 +392,7 @@ pub fn running_kernel() -> (u32, u32) {
 mod tests {
     use super::super::interpret::{self, Call, Outcome};
     use super::*;
-    use crate::capabilities::DOCKER_DEFAULT;
+    use crate::security::capabilities::DOCKER_DEFAULT;
 
     fn target(bounding: CapSet) -> Target {
         Target {

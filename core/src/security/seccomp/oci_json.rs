@@ -46,7 +46,7 @@ pub fn to_oci_json(profile: &Profile, target: Target) -> Result<Value, SeccompEr
 /// docker's default profile as OCI `linux.seccomp` JSON for a container whose bounding
 /// set is `bounding`, on the running kernel.
 pub fn docker_default_oci_json(
-    bounding: crate::capabilities::CapSet,
+    bounding: crate::security::capabilities::CapSet,
 ) -> Result<Value, SeccompError> {
     let target = Target {
         bounding,
@@ -58,7 +58,7 @@ pub fn docker_default_oci_json(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::capabilities::DOCKER_DEFAULT;
+    use crate::security::capabilities::DOCKER_DEFAULT;
 
     #[test]
     fn the_default_profile_round_trips_through_the_oci_form() {

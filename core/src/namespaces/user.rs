@@ -162,33 +162,6 @@ fn write_proc(pid: libc::pid_t, file: &'static str, content: &str) -> Result<()>
         })
 }
 
-// ANCHOR: rootless_cgroup
-/// A rootless caller may only get cgroup limits in a cgroup delegated to it (one it can
-/// write, e.g. systemd's `Delegate=yes` for user sessions). Checked before anything is
-/// created, so the refusal says why instead of failing on a `mkdir` deep inside.
-pub fn check_cgroup_delegation(spec: &crate::ContainerSpec) -> Result<()> {
-    let (uid, _) = caller_ids();
-    if uid == 0 || spec.cgroup.is_none() {
-        return Ok(());
-    }
-    let layout = crate::cgroups::Layout::of_this_process()?;
-    let own_dirs: Vec<std::path::PathBuf> = match layout {
-        crate::cgroups::Layout::V1(hierarchies) => hierarchies.into_iter().map(|h| h.own).collect(),
-        crate::cgroups::Layout::V2 { own, .. } => vec![own],
-    };
-    for dir in own_dirs {
-        let Ok(c) = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes()) else {
-            continue;
-        };
-        // SAFETY: `c` is a NUL-terminated path that outlives the call.
-        if unsafe { libc::access(c.as_ptr(), libc::W_OK) } != 0 {
-            return Err(Error::RootlessCgroup { uid, dir });
-        }
-    }
-    Ok(())
-}
-// ANCHOR_END: rootless_cgroup
-
 /// Parses `--userns`-style map text: `INSIDE:OUTSIDE:COUNT`.
 pub fn parse_range(text: &str) -> std::result::Result<IdRange, String> {
     let parts: Vec<&str> = text.split(':').collect();

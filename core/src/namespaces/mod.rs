@@ -4,6 +4,10 @@
 //! type in the process's `struct nsproxy` (plus the user namespace in its credentials), and
 //! shows each one as a file in `/proc/PID/ns/`, whose inode number identifies the namespace.
 
+pub mod hostname;
+pub mod time;
+pub mod user;
+
 use std::fmt;
 
 /// One kind of namespace.

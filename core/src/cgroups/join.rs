@@ -1,4 +1,4 @@
-//! Which cgroups `vessel exec` must join: the container's, where they differ from ours.
+//! Which cgroups `vessel exec` (the tenant) must join: the container's, where they differ from ours.
 //!
 //! `/proc/PID/cgroup` lists one `ID:CONTROLLERS:PATH` line per hierarchy (v1) or a single
 //! `0::PATH` (v2). For each hierarchy where the container sits elsewhere than we do, the

@@ -9,11 +9,11 @@
 use std::path::{Component, Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::mount_api::{
+use crate::rootfs::mount_api::{
     MOUNT_ATTR_ATIME, MOUNT_ATTR_NODEV, MOUNT_ATTR_NODIRATIME, MOUNT_ATTR_NOEXEC,
     MOUNT_ATTR_NOSUID, MOUNT_ATTR_RDONLY,
 };
-use crate::mount_api::{MOUNT_ATTR_NOATIME, MOUNT_ATTR_STRICTATIME};
+use crate::rootfs::mount_api::{MOUNT_ATTR_NOATIME, MOUNT_ATTR_STRICTATIME};
 
 /// One `--tmpfs` mount.
 #[derive(Debug, Clone, PartialEq, Eq)]
