@@ -1,9 +1,11 @@
-//! The cgroup v2 manager against the real kernel on a *hybrid* host, whose v2 hierarchy
-//! (`/sys/fs/cgroup/unified`) has no controllers: the core of v2 — directories,
-//! `cgroup.procs`, `cgroup.events`, `cgroup.freeze`, `cgroup.kill`, `cpu.stat` — works
-//! there, so the v2 code paths for placement, attach, freeze, kill and removal run for
-//! real even where the limits must live in v1. (On a pure v2 host every other cgroup
-//! test already runs the v2 manager; on a pure v1 host there is nothing to test here.)
+//! The cgroup v2 manager against the real kernel, wherever a v2 hierarchy exists. On a
+//! *hybrid* host the v2 hierarchy (`/sys/fs/cgroup/unified`) has no controllers, but the
+//! core of v2 — directories, `cgroup.procs`, `cgroup.events`, `cgroup.freeze`,
+//! `cgroup.kill`, `cpu.stat` — works there, so the v2 code paths for placement, attach,
+//! freeze, kill and removal run for real even where the limits must live in v1. On a
+//! pure v2 host the same tests run on the unified hierarchy. Only a pure v1 host has
+//! nothing to test: there they skip with the reason, or fail under
+//! `VESSEL_REQUIRE_PRIVILEGED=1`, so no run can pass them without checking anything.
 
 mod cgroups_support;
 
@@ -11,17 +13,19 @@ use std::process::{Child, Command};
 
 use cgroups_support::state;
 use vessel::cgroups::{Cgroup, CgroupSpec, Layout, Resources, Version, detect};
+use vessel::test_support::REQUIRE_PRIVILEGED;
 
-/// The unified hierarchy's layout, when this host is hybrid.
-fn hybrid_v2_layout() -> Option<Layout> {
-    match detect(std::path::Path::new("/sys/fs/cgroup")).unwrap() {
-        Version::Hybrid => {}
-        other => {
-            eprintln!(
-                "skipped: this host is {other:?}, not hybrid; the other cgroup tests cover it"
-            );
-            return None;
+/// The v2 hierarchy's layout: the unified one of a hybrid host, or the whole tree of a
+/// pure v2 host. `None` (after saying why) on a pure v1 host, which has none.
+fn v2_layout() -> Option<Layout> {
+    let version = detect(std::path::Path::new("/sys/fs/cgroup")).unwrap();
+    if version == Version::V1 {
+        let why = "this host is pure cgroup v1: it has no v2 hierarchy to run the v2 manager on";
+        if std::env::var(REQUIRE_PRIVILEGED).as_deref() == Ok("1") {
+            panic!("{why}; {REQUIRE_PRIVILEGED}=1 forbids skipping");
         }
+        eprintln!("skipped: {why}");
+        return None;
     }
     let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
     let proc_cgroup = std::fs::read_to_string("/proc/self/cgroup").unwrap();
@@ -43,7 +47,7 @@ fn v2_line(pid: u32) -> String {
 #[test]
 fn the_v2_manager_attaches_freezes_kills_and_removes_for_real() {
     vessel::require_root!();
-    let Some(layout) = hybrid_v2_layout() else {
+    let Some(layout) = v2_layout() else {
         return;
     };
     let name = format!("test-{}-v2", std::process::id());
@@ -94,7 +98,7 @@ fn the_v2_manager_attaches_freezes_kills_and_removes_for_real() {
 #[test]
 fn a_v2_cgroup_dropped_with_a_process_inside_kills_it_and_goes() {
     vessel::require_root!();
-    let Some(layout) = hybrid_v2_layout() else {
+    let Some(layout) = v2_layout() else {
         return;
     };
     let name = format!("test-{}-v2drop", std::process::id());
@@ -113,7 +117,7 @@ fn clone_into_cgroup_starts_the_child_inside() {
     use std::os::fd::{AsFd, AsRawFd};
     use vessel::process::clone::{Cloned, clone3_in};
     vessel::require_root!();
-    let Some(layout) = hybrid_v2_layout() else {
+    let Some(layout) = v2_layout() else {
         return;
     };
     let name = format!("test-{}-v2clone", std::process::id());
