@@ -48,8 +48,9 @@ pub use error::{Error, Result};
 pub use namespaces::{Namespace, Namespaces};
 pub use process::container::{Container, Running};
 pub use process::exit::ExitStatus;
+pub use process::output::{Output, output};
 pub use process::spec::{ContainerSpec, RootfsMode};
-pub use process::stdio::{Output, Stdio, output};
+pub use process::stdio::Stdio;
 pub use process::trace::{Stage, StartTrace};
 
 // The old paths of modules that moved into folders, for `oci/`, `cli/oci/` and

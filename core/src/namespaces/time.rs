@@ -17,7 +17,7 @@ use std::os::fd::{AsRawFd, OwnedFd};
 
 use crate::error::{Error, Result};
 use crate::process::pipe::Pipe;
-use crate::process::plan::{Plan, Step};
+use crate::process::plan::step::{Plan, Step};
 
 /// Offsets of the namespaced clocks, in whole seconds (negative is allowed, as long as
 /// the clock stays positive).

@@ -18,6 +18,7 @@ pub mod child;
 pub mod clone;
 pub mod container;
 pub mod exit;
+pub mod output;
 pub mod pidfd;
 pub mod pipe;
 pub mod plan;

@@ -12,7 +12,39 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use nix::fcntl::OFlag;
 
 use crate::error::{Error, Result};
-use crate::process::child::StepFailure;
+
+/// The message a failing child sends: which step, and the `errno` it got.
+/// Eight bytes, well under `PIPE_BUF`, so one `write` delivers it whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepFailure {
+    /// Index into [`Plan::steps`](crate::process::plan::step::Plan::steps).
+    pub step: u32,
+    /// The `errno` the step's system call returned.
+    pub errno: i32,
+}
+
+impl StepFailure {
+    /// Wire size of one report.
+    pub const SIZE: usize = 8;
+
+    /// Encodes the report for the pipe.
+    pub fn to_bytes(self) -> [u8; Self::SIZE] {
+        let mut bytes = [0; Self::SIZE];
+        let (step, errno) = bytes.split_at_mut(4);
+        step.copy_from_slice(&self.step.to_ne_bytes());
+        errno.copy_from_slice(&self.errno.to_ne_bytes());
+        bytes
+    }
+
+    /// Decodes a report read from the pipe.
+    pub fn from_bytes(bytes: [u8; Self::SIZE]) -> Self {
+        let [s0, s1, s2, s3, e0, e1, e2, e3] = bytes;
+        StepFailure {
+            step: u32::from_ne_bytes([s0, s1, s2, s3]),
+            errno: i32::from_ne_bytes([e0, e1, e2, e3]),
+        }
+    }
+}
 
 /// Both ends of one close-on-exec pipe.
 #[derive(Debug)]

@@ -9,9 +9,9 @@ use crate::namespaces::time::TimeOffsets;
 use crate::namespaces::user::IdMapping;
 use crate::rootfs::tmpfs::TmpfsMount;
 use crate::rootfs::volume::Volume;
-use crate::security::ProcessSecurity;
 use crate::security::capabilities::Capabilities;
-use crate::tty::TerminalRequest;
+use crate::security::process::ProcessSecurity;
+use crate::tty::console::TerminalRequest;
 
 /// How the child enters its root filesystem.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use crate::error::Result;
 use crate::process::pipe::Pipe;
-use crate::process::plan::{Plan, Step};
+use crate::process::plan::step::{Plan, Step};
 
 /// One stage of a start and how long it took.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use crate::error::Result;
-use crate::process::plan::Step;
 use crate::process::plan::in_root::below_root;
+use crate::process::plan::step::Step;
 use crate::process::spec::ContainerSpec;
 
 // ANCHOR: docker_paths

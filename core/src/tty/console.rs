@@ -124,7 +124,7 @@ const _: () = assert!(
 /// Like [`crate::process::child::check`], keeping the value (a new descriptor).
 fn check(ret: libc::c_long) -> std::result::Result<libc::c_long, i32> {
     if ret == -1 {
-        Err(crate::process::child::errno())
+        Err(crate::process::child::sys::errno())
     } else {
         Ok(ret)
     }

@@ -10,47 +10,16 @@ pub mod mounts;
 pub mod namespaces;
 pub mod security;
 pub mod signal_defaults;
+pub mod sys;
 
 use std::ffi::CStr;
 use std::os::fd::RawFd;
 
 use crate::process::child::mounts::ChildFds;
-use crate::process::pipe::ChildEnds;
-use crate::process::plan::{ExecStep, Plan, Step};
+use crate::process::pipe::{ChildEnds, StepFailure};
+use crate::process::plan::step::{ExecStep, Plan, Step};
 use crate::process::trace;
-
-/// The message a failing child sends: which step, and the `errno` it got.
-/// Eight bytes, well under `PIPE_BUF`, so one `write` delivers it whole.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StepFailure {
-    /// Index into [`Plan::steps`].
-    pub step: u32,
-    /// The `errno` the step's system call returned.
-    pub errno: i32,
-}
-
-impl StepFailure {
-    /// Wire size of one report.
-    pub const SIZE: usize = 8;
-
-    /// Encodes the report for the pipe.
-    pub fn to_bytes(self) -> [u8; Self::SIZE] {
-        let mut bytes = [0; Self::SIZE];
-        let (step, errno) = bytes.split_at_mut(4);
-        step.copy_from_slice(&self.step.to_ne_bytes());
-        errno.copy_from_slice(&self.errno.to_ne_bytes());
-        bytes
-    }
-
-    /// Decodes a report read from the pipe.
-    pub fn from_bytes(bytes: [u8; Self::SIZE]) -> Self {
-        let [s0, s1, s2, s3, e0, e1, e2, e3] = bytes;
-        StepFailure {
-            step: u32::from_ne_bytes([s0, s1, s2, s3]),
-            errno: i32::from_ne_bytes([e0, e1, e2, e3]),
-        }
-    }
-}
+use sys::{check, errno};
 
 /// Exit status of a child that failed before `execve` (the parent reports the real reason).
 const SETUP_FAILED: libc::c_int = 125;
@@ -157,18 +126,6 @@ fn exit(code: libc::c_int) -> ! {
     // SAFETY: `_exit` ends the process at once without running atexit handlers or
     // flushing stdio buffers copied from the parent, which is what a forked child must do.
     unsafe { libc::_exit(code) }
-}
-
-/// The calling thread's `errno` (the steps in [`crate::process::child::namespaces`], [`crate::process::child::capabilities`]
-/// and [`crate::tty::console`] report it too).
-pub(crate) fn errno() -> i32 {
-    // SAFETY: `__errno_location` returns this thread's errno slot, always valid to read.
-    unsafe { *libc::__errno_location() }
-}
-
-/// Turns a `-1` return into the current errno.
-pub(crate) fn check(ret: libc::c_long) -> Result<(), i32> {
-    if ret == -1 { Err(errno()) } else { Ok(()) }
 }
 
 fn ptr(s: &CStr) -> *const libc::c_char {

@@ -8,8 +8,8 @@
 
 use std::ffi::CStr;
 
-use crate::process::child::{check, errno};
-use crate::process::plan::Step;
+use crate::process::child::sys::{check, errno};
+use crate::process::plan::step::Step;
 
 /// Runs one of the namespace steps; any other step is a planning bug, reported as EINVAL.
 pub fn run_step(step: &Step) -> Result<(), i32> {
@@ -35,15 +35,6 @@ pub fn run_step(step: &Step) -> Result<(), i32> {
         Step::ForkAsSibling { pid_pipe } => fork_as_sibling(*pid_pipe),
         Step::TakeTerminal => take_terminal(),
         _ => Err(libc::EINVAL),
-    }
-}
-
-/// The `CLONE_NEW*` name of an unshare flag word, for error messages.
-pub fn flag_name(flags: libc::c_int) -> &'static str {
-    match flags {
-        libc::CLONE_NEWCGROUP => "CLONE_NEWCGROUP",
-        libc::CLONE_NEWTIME => "CLONE_NEWTIME",
-        _ => "CLONE_NEW…",
     }
 }
 

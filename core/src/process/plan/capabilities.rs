@@ -3,7 +3,7 @@
 //! `TIOCSCTTY`). Order matters: dropping from the bounding set needs `CAP_SETPCAP`, so
 //! it comes before `capset` lowers the effective set.
 
-use super::Step;
+use super::step::Step;
 use crate::error::{Error, Result};
 use crate::security::capabilities::{self, CapSet, Capabilities};
 

@@ -5,7 +5,8 @@
 
 use std::ffi::CString;
 
-use super::{ExecStep, cstring};
+use super::cstring::cstring;
+use super::step::ExecStep;
 use crate::error::{Error, Result};
 use crate::process::spec::ContainerSpec;
 

@@ -5,9 +5,10 @@
 
 use std::path::Path;
 
+use super::cstring::cstring;
 use super::in_root::below_root;
 use super::step::{MountPoint, MountSource};
-use super::{MountStep, Step, cstring};
+use super::step::{MountStep, Step};
 use crate::cgroups::{DeviceKind, DeviceNode};
 use crate::error::Result;
 

@@ -3,7 +3,7 @@
 
 use std::path::{Component, Path};
 
-use super::cstring;
+use super::cstring::cstring;
 use super::step::{FdSlot, InRootPath};
 use crate::error::Result;
 

@@ -7,6 +7,7 @@
 //! [`crate::process::child`]) only walks the list.
 
 mod capabilities;
+mod cstring;
 mod dev;
 mod exec;
 mod extra_devices;
@@ -14,15 +15,16 @@ pub(crate) mod in_root;
 mod namespaces;
 mod rootfs_mounts;
 mod security;
-mod step;
+pub mod step;
 mod tenant;
 
-use std::ffi::CString;
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
+pub(crate) use cstring::cstring;
 pub use namespaces::clone_flags;
-pub use step::{ExecStep, FdSlot, FsOption, InRootPath, MountPoint, MountSource, MountStep, Step};
+pub use step::{
+    ExecStep, FdSlot, FsOption, InRootPath, MountPoint, MountSource, MountStep, Plan, Step,
+};
 pub use tenant::{JoinTarget, plan_tenant};
 
 use crate::error::{Error, Result};
@@ -30,15 +32,6 @@ use crate::namespaces::Namespace;
 use crate::namespaces::hostname;
 use crate::process::spec::{ContainerSpec, RootfsMode};
 use crate::rootfs::mount_api::{MOUNT_ATTR_HARDENED, MOUNT_ATTR_RDONLY};
-
-/// The ordered steps for one container, ready to run in the child.
-#[derive(Debug)]
-pub struct Plan {
-    /// The steps, in the order the child runs them.
-    pub steps: Vec<Step>,
-    /// Descriptors the steps name (namespaces to join), open until the plan is dropped.
-    pub held: Vec<std::os::fd::OwnedFd>,
-}
 
 impl Plan {
     /// Checks `spec` and prepares every step. Nothing on the system changes here.
@@ -250,15 +243,6 @@ fn mount_sys(steps: &mut Vec<Step>, root: &Path) -> Result<()> {
         keep: None,
     }));
     Ok(())
-}
-
-/// Converts a string or path to a C string, naming `what` if it holds a NUL byte.
-pub(crate) fn cstring(what: &'static str, value: impl AsRef<std::ffi::OsStr>) -> Result<CString> {
-    let bytes = value.as_ref().as_bytes();
-    CString::new(bytes).map_err(|_| Error::NulByte {
-        what,
-        value: String::from_utf8_lossy(bytes).into_owned(),
-    })
 }
 
 #[cfg(test)]

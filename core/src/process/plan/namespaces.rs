@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::in_root::below_root;
 use super::step::{MountPoint, MountSource};
-use super::{MountStep, Step};
+use super::step::{MountStep, Step};
 use crate::error::{Error, Result};
 use crate::namespaces::{Namespace, Namespaces};
 use crate::process::spec::ContainerSpec;

@@ -4,9 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
+use super::cstring::cstring;
 use super::in_root::{self, below_root};
 use super::step::{MountPoint, MountSource};
-use super::{MountStep, Step, cstring};
+use super::step::{MountStep, Step};
 use crate::error::{Error, Result};
 use crate::layers::{MAX_LOWER_LAYERS, OverlayArgs, OverlayRootfs};
 use crate::process::spec::ContainerSpec;

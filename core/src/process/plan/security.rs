@@ -13,12 +13,14 @@
 
 use std::path::Path;
 
-use super::{Step, cstring};
+use super::cstring::cstring;
+use super::step::Step;
 use crate::error::Result;
 use crate::namespaces::Namespaces;
 use crate::security::capabilities::CapSet;
+use crate::security::process::ProcessSecurity;
 use crate::security::seccomp::{self, Target};
-use crate::security::{ProcessSecurity, SecurityStep};
+use crate::security::step::SecurityStep;
 
 /// Checks the options before anything is created: sysctls only for namespaces of the
 /// container's own, ulimits only up to what the caller may set.

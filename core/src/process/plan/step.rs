@@ -8,6 +8,15 @@ use std::ffi::{CStr, CString};
 use crate::security::capabilities::{self, CapSet};
 
 // ANCHOR: in_root_types
+/// The ordered steps for one container, ready to run in the child.
+#[derive(Debug)]
+pub struct Plan {
+    /// The steps, in the order the child runs them.
+    pub steps: Vec<Step>,
+    /// Descriptors the steps name (namespaces to join), open until the plan is dropped.
+    pub held: Vec<std::os::fd::OwnedFd>,
+}
+
 /// Where the child keeps a descriptor between steps: a fixed table on its stack
 /// ([`crate::process::child::mounts::ChildFds`]), so no step allocates to remember one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -226,7 +235,7 @@ pub enum Step {
     /// vessel over the request's socket and make the slave fds 0, 1 and 2 (`vessel run
     /// -t`, `vessel exec -t`; see [`crate::tty::console`] for why the container's devpts,
     /// not the host's).
-    OpenTerminal(crate::tty::TerminalRequest),
+    OpenTerminal(crate::tty::console::TerminalRequest),
     /// One step of the process hardening (`setsid`, `close_range`, seccomp, keyring,
     /// `no_new_privs`, rlimits, sysctls): see [`crate::security::SecurityStep`].
     Security(crate::security::SecurityStep),
@@ -302,10 +311,7 @@ impl Step {
             Step::SetHostname(name) => format!("sethostname({})", q(name)),
             Step::Chdir(dir) => format!("chdir({})", q(dir)),
             Step::BecomeRoot { .. } => "become root of the user namespace (setresuid 0)".to_owned(),
-            Step::Unshare(flags) => format!(
-                "unshare({})",
-                crate::process::child::namespaces::flag_name(*flags)
-            ),
+            Step::Unshare(flags) => format!("unshare({})", flag_name(*flags)),
             Step::AwaitTimeOffsets { .. } => {
                 "wait for the parent to write timens_offsets".to_owned()
             }
@@ -352,5 +358,14 @@ impl Step {
             self,
             Step::Mount(_) | Step::Mknod { .. } | Step::ReadOnlyPath(_) | Step::MaskPath(_)
         )
+    }
+}
+
+/// The `CLONE_NEW*` name of an unshare flag word, for error messages.
+fn flag_name(flags: libc::c_int) -> &'static str {
+    match flags {
+        libc::CLONE_NEWCGROUP => "CLONE_NEWCGROUP",
+        libc::CLONE_NEWTIME => "CLONE_NEWTIME",
+        _ => "CLONE_NEW…",
     }
 }

@@ -10,11 +10,13 @@
 use std::ffi::CString;
 use std::os::fd::RawFd;
 
-use super::{Plan, Step, capabilities, cstring, exec, security};
+use super::cstring::cstring;
+use super::step::{Plan, Step};
+use super::{capabilities, exec, security};
 use crate::error::{Error, Result};
 use crate::namespaces::Namespace;
 use crate::process::spec::ContainerSpec;
-use crate::tty::TerminalRequest;
+use crate::tty::console::TerminalRequest;
 
 /// What to join, with every descriptor already open in the caller.
 #[derive(Debug)]
@@ -37,7 +39,7 @@ pub struct JoinTarget {
     /// The command's hardening: the spec's, made to match the container's (a
     /// container without a seccomp filter or `no_new_privs` gives none to its
     /// commands either; see [`crate::process::tenant`]).
-    pub security: crate::security::ProcessSecurity,
+    pub security: crate::security::process::ProcessSecurity,
 }
 
 /// The order namespaces are joined in: user first, mount last.
