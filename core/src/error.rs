@@ -271,7 +271,7 @@ pub enum Error {
 
     /// A resource limit cannot be applied as asked (`--memory 64q`, `--cpus 99`).
     #[error(transparent)]
-    Resource(#[from] crate::cgroups::resources::ResourceError),
+    Resource(#[from] crate::cgroups::error::ResourceError),
 
     /// A seccomp profile cannot be read or compiled (`--security-opt seccomp=FILE`).
     #[error(transparent)]

@@ -18,6 +18,7 @@
 
 mod delegation;
 pub mod devices;
+pub(crate) mod error;
 mod files;
 mod freezer;
 pub mod io_weight;
@@ -25,7 +26,7 @@ mod join;
 mod kill;
 mod layout;
 mod parse;
-pub(crate) mod resources;
+mod resources;
 mod stats;
 mod tree;
 mod v1;
@@ -40,13 +41,14 @@ use std::time::{Duration, Instant};
 
 pub use delegation::check_delegation;
 pub use devices::{Access, DeviceKind, DeviceNode, DeviceRule, DeviceRuleError, DeviceRules};
+pub use error::ResourceError;
 pub use files::Written;
 pub use freezer::Frozen;
 pub use join::procs_files_to_join;
 pub use kill::kill_all;
 pub use layout::{Layout, V1Hierarchy, Version, detect};
 pub use parse::{CpuSet, DEFAULT_CPU_PERIOD_US, format_cpus, format_size, parse_cpus, parse_size};
-pub use resources::{CpuQuota, ResourceError, Resources, online_cpus};
+pub use resources::{CpuQuota, Resources, online_cpus};
 pub use stats::Stats;
 pub use tree::DEFAULT_PARENT;
 pub use v1::V1Cgroup;

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use super::error::ResourceError;
 use super::parse::{CpuSet, DEFAULT_CPU_PERIOD_US, format_cpus, format_size};
 
 /// Limits for one container's cgroup. `None` leaves that resource unlimited.
@@ -55,29 +56,6 @@ impl CpuQuota {
                 "--cpu-quota/--cpu-period".to_owned(),
                 format!("{}/{}", self.quota_us, self.period_us),
             )
-        }
-    }
-}
-
-/// A limit that cannot be applied: which option, the value asked for, and why.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{option} {value}: {reason}")]
-pub struct ResourceError {
-    /// The command-line option the value belongs to (`--memory`).
-    pub option: String,
-    /// The value as asked for.
-    pub value: String,
-    /// What is wrong and what would be right.
-    pub reason: String,
-}
-
-impl ResourceError {
-    /// An error for `option value`.
-    pub fn new(option: &str, value: impl Into<String>, reason: impl Into<String>) -> Self {
-        ResourceError {
-            option: option.to_owned(),
-            value: value.into(),
-            reason: reason.into(),
         }
     }
 }
