@@ -13,7 +13,8 @@ use crate::{Container, Stdio};
 /// `prestart` and `createRuntime` hooks run while the container's first process waits in
 /// its new namespaces: if one fails, the process is killed before it runs anything.
 /// `poststart` and `poststop` failures are warnings, as the spec says.
-pub fn run_bundle(dir: &Path, id: &str) -> Result<i32> {
+/// With `trace`, prints where the start-up time went, as `vessel run --trace` does.
+pub fn run_bundle(dir: &Path, id: &str, trace: bool) -> Result<i32> {
     let bad = |source: BundleError| Error::Bundle {
         bundle: dir.to_owned(),
         source,
@@ -32,7 +33,8 @@ pub fn run_bundle(dir: &Path, id: &str) -> Result<i32> {
     }
     let hooks = &bundle.hooks;
     let forwarder = signals::Forwarder::install()?;
-    let started = Container::spawn_supervised(&bundle.spec, Stdio::default(), |pid| {
+    let spec = bundle.spec.clone().trace_start(trace);
+    let started = Container::spawn_supervised(&spec, Stdio::default(), |pid| {
         bundle.set_oom_score_adj(pid).map_err(|source| Error::Sys {
             call: "write process.oomScoreAdj to /proc/PID/oom_score_adj",
             source,
@@ -51,6 +53,9 @@ pub fn run_bundle(dir: &Path, id: &str) -> Result<i32> {
             return Err(error);
         }
     };
+    if let Some(trace) = running.start_trace() {
+        super::output::err(&super::run::trace_table(trace));
+    }
     warn(hooks.run(HookPoint::Poststart, id, dir, Some(running.pid())));
     forwarder.forward_until_exit(&running)?;
     let status = running.wait();

@@ -126,7 +126,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
         let [id] = args.command.as_slice() else {
             return Err(crate::Error::BundleId);
         };
-        return bundle::run_bundle(bundle, id);
+        return bundle::run_bundle(bundle, id, args.trace);
     }
     if args.detach && args.tty {
         return Err(crate::Error::DetachedTerminal);
@@ -361,7 +361,7 @@ impl OutputAsIs {
 // ANCHOR_END: output_as_is
 
 /// The `--trace` table: each stage's duration and its share of the whole start.
-fn trace_table(trace: &crate::StartTrace) -> String {
+pub(super) fn trace_table(trace: &crate::StartTrace) -> String {
     let total = trace.total();
     let mut table = format!(
         "vessel: start-up took {:.3} ms\n",
