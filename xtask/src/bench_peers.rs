@@ -128,18 +128,40 @@ pub fn run(runs: Option<usize>) -> Result<(), String> {
         cgroups.path(),
         Hardening::Off,
     )?;
-    let mut contenders = floors();
-    contenders.extend(runtimes(&vessel, &hardened, &work, ""));
-    contenders.push(vessel_split(&vessel, &hardened, &work)?);
-    contenders.extend(runtimes(&vessel, &bare, &work, ", no hardening"));
-    contenders.extend(podman_rows(&vessel));
-    let count = contenders.len();
+    let mut direct = floors();
+    direct.extend(runtimes(&vessel, &hardened, &work, ""));
+    direct.push(vessel_split(&vessel, &hardened, &work)?);
+    direct.extend(runtimes(&vessel, &bare, &work, ", no hardening"));
+    measure(&mut direct, runs);
+    // podman's rows run in a phase of their own: a podman start takes ~0.25 s, and the
+    // runtime start after such a pause is a cold one (issue 18's cold path, about twice a
+    // warm one on v1), which would land on whichever direct row came next.
+    let mut podman = podman_rows(&vessel);
+    measure(&mut podman, runs);
+    let mut contenders = direct;
+    contenders.append(&mut podman);
+    cgroups.remove_created();
+    let _ = fs::remove_dir_all(&work);
+    let table = table(&contenders, runs);
+    println!("{table}");
+    let report = shell::root().join("target/bench-peers.md");
+    fs::write(&report, &table).map_err(|e| format!("write {}: {e}", report.display()))?;
+    println!("xtask: table written to {}", report.display());
+    Ok(())
+}
+
+/// Runs every contender once per round, warm-up rounds first, in a new order each round.
+///
+/// A fixed order (even rotated) gives each row the same predecessor every round, and a
+/// start after a slow or hung row pays a cold start: the shuffle spreads that cost over
+/// all rows instead of charging it to one.
+fn measure(contenders: &mut [Contender], runs: usize) {
+    let mut order: Vec<usize> = (0..contenders.len()).collect();
+    let mut shuffle = Shuffle::seeded(0x5eed_0f_be9c);
     for round in 0..WARM_UP_ROUNDS + runs {
-        // Each round starts one contender further on: the first start after a slow row (a
-        // podman run, a hang) is a cold one, about twice a warm one on v1 (issue 18's cold
-        // path), and a fixed order gave that cost to the same row every round.
-        for step in 0..count {
-            let contender = &mut contenders[(round + step) % count];
+        shuffle.permute(&mut order);
+        for &index in &order {
+            let contender = &mut contenders[index];
             if contender.failure.is_some() {
                 continue;
             }
@@ -156,14 +178,30 @@ pub fn run(runs: Option<usize>) -> Result<(), String> {
             }
         }
     }
-    cgroups.remove_created();
-    let _ = fs::remove_dir_all(&work);
-    let table = table(&contenders, runs);
-    println!("{table}");
-    let report = shell::root().join("target/bench-peers.md");
-    fs::write(&report, &table).map_err(|e| format!("write {}: {e}", report.display()))?;
-    println!("xtask: table written to {}", report.display());
-    Ok(())
+}
+
+/// Fisher–Yates driven by xorshift64: a fixed seed, so two runs use the same orders and
+/// stay comparable, without a dependency for a dozen swaps per round.
+struct Shuffle(u64);
+
+impl Shuffle {
+    fn seeded(seed: u64) -> Shuffle {
+        Shuffle(seed.max(1))
+    }
+
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn permute(&mut self, items: &mut [usize]) {
+        for last in (1..items.len()).rev() {
+            let pick = (self.next() % (last as u64 + 1)) as usize;
+            items.swap(last, pick);
+        }
+    }
 }
 
 /// Starting a static `true` at all, and in the same namespaces with `unshare(1)`.
@@ -338,4 +376,28 @@ fn table(contenders: &[Contender], runs: usize) -> String {
         out.push_str(&notes);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Shuffle;
+
+    #[test]
+    fn each_round_is_a_permutation_and_predecessors_change() {
+        let mut shuffle = Shuffle::seeded(0x5eed_0f_be9c);
+        let mut order: Vec<usize> = (0..12).collect();
+        let mut predecessors_of_first_row = std::collections::BTreeSet::new();
+        for _ in 0..30 {
+            shuffle.permute(&mut order);
+            let mut sorted = order.clone();
+            sorted.sort_unstable();
+            assert_eq!(sorted, (0..12).collect::<Vec<_>>(), "not a permutation");
+            let at = order.iter().position(|&i| i == 0).unwrap();
+            predecessors_of_first_row.insert(at.checked_sub(1).map(|p| order[p]));
+        }
+        assert!(
+            predecessors_of_first_row.len() > 5,
+            "row 0 followed only {predecessors_of_first_row:?}: the order does not mix"
+        );
+    }
 }
