@@ -7,10 +7,11 @@
 //! harness's child and is stopped (by its pid) on drop.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::Skip;
+use crate::docker_cli::DockerCli;
 
 /// Debian's dockerd.
 pub const DOCKERD: &str = "/usr/sbin/dockerd";
@@ -74,7 +75,7 @@ impl Docker {
             .map_err(|e| Skip(format!("start {DOCKERD}: {e}")))?;
         docker.daemon = Some(daemon);
         let deadline = Instant::now() + Duration::from_secs(30);
-        while !docker.docker(&["version"]).status.success() {
+        while !docker.output(&["version"]).status.success() {
             assert!(
                 Instant::now() < deadline,
                 "dockerd did not answer within 30 s: {}",
@@ -93,17 +94,34 @@ impl Docker {
         self.work.path().join(name)
     }
 
-    /// The cgroup parent of every container.
-    pub fn cgroup_parent(&self) -> &Path {
-        &self.cgroup_parent
-    }
-
     fn host(&self) -> String {
         format!("unix://{}", self.dir("docker.sock").display())
     }
+}
+
+impl DockerCli for Docker {
+    fn name(&self) -> &'static str {
+        "docker"
+    }
+
+    fn program(&self) -> &'static str {
+        DOCKER
+    }
+
+    fn image(&self) -> &'static str {
+        IMAGE
+    }
+
+    fn runtime(&self) -> &Path {
+        &self.runtime
+    }
+
+    fn cgroup_parent(&self) -> &Path {
+        &self.cgroup_parent
+    }
 
     /// `docker -H OURS args…`; `run` and `create` get `--runtime under-test`.
-    pub fn command(&self, args: &[&str]) -> Command {
+    fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(DOCKER);
         command.arg("-H").arg(self.host());
         match args.split_first() {
@@ -117,26 +135,8 @@ impl Docker {
         command
     }
 
-    /// `docker args…` to the end, stdin closed.
-    pub fn docker(&self, args: &[&str]) -> Output {
-        self.command(args)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap_or_else(|e| panic!("run {DOCKER}: {e}"))
-    }
-
-    /// `docker args…`; panics with its stderr unless it exits 0; returns stdout.
-    pub fn ok(&self, args: &[&str]) -> String {
-        let out = self.docker(args);
-        assert!(
-            out.status.success(),
-            "docker {} (runtime {}) exited {}: {}",
-            args.join(" "),
-            self.runtime.display(),
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
+    fn remove_now(&self) -> &'static [&'static str] {
+        &["--force"]
     }
 }
 
@@ -144,9 +144,9 @@ impl Drop for Docker {
     /// Removes every container, stops dockerd (which stops its containerd), unmounts
     /// what is left under the work directory and removes the cgroups.
     fn drop(&mut self) {
-        let ids = self.docker(&["ps", "-aq"]);
+        let ids = self.output(&["ps", "-aq"]);
         for id in String::from_utf8_lossy(&ids.stdout).lines() {
-            let _ = self.docker(&["rm", "-f", id]);
+            let _ = self.output(&["rm", "-f", id]);
         }
         if let Some(mut daemon) = self.daemon.take() {
             crate::daemon::stop(&mut daemon, crate::daemon::SHUTDOWN_GRACE);

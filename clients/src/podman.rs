@@ -9,9 +9,10 @@
 //! The image is vessel's busybox rootfs, imported from a tar as `localhost/busybox`.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 
 use crate::Skip;
+use crate::docker_cli::DockerCli;
 
 /// Where Debian's podman is.
 pub const PODMAN: &str = "/usr/bin/podman";
@@ -65,16 +66,6 @@ impl Podman {
         self.work.path().join(name)
     }
 
-    /// The runtime podman was given.
-    pub fn runtime(&self) -> &Path {
-        &self.runtime
-    }
-
-    /// The cgroup parent every container is given (relative to each hierarchy's root).
-    pub fn cgroup_parent(&self) -> &Path {
-        &self.cgroup_parent
-    }
-
     /// storage.conf: vfs (layers are plain directories, nothing is left mounted) in the
     /// work directory, so the host's /etc/containers/storage.conf is never read.
     fn storage_config(&self) -> String {
@@ -115,10 +106,32 @@ network_config_dir = "{networks}"
             networks = networks.display(),
         )
     }
+}
+
+impl DockerCli for Podman {
+    fn name(&self) -> &'static str {
+        "podman"
+    }
+
+    fn program(&self) -> &'static str {
+        PODMAN
+    }
+
+    fn image(&self) -> &'static str {
+        IMAGE
+    }
+
+    fn runtime(&self) -> &Path {
+        &self.runtime
+    }
+
+    fn cgroup_parent(&self) -> &Path {
+        &self.cgroup_parent
+    }
 
     /// `podman --root … --runtime RUNTIME args…`, ready to run. `run` and `create` get
     /// `--cgroup-parent` right after the subcommand.
-    pub fn command(&self, args: &[&str]) -> Command {
+    fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(PODMAN);
         command
             .env("CONTAINERS_CONF", self.dir("containers.conf"))
@@ -151,26 +164,8 @@ network_config_dir = "{networks}"
         command
     }
 
-    /// Runs podman with `args` to the end, stdin closed, output captured.
-    pub fn output(&self, args: &[&str]) -> Output {
-        self.command(args)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap_or_else(|e| panic!("run {PODMAN}: {e}"))
-    }
-
-    /// Runs podman with `args`; panics with its stderr unless it exits 0; returns stdout.
-    pub fn ok(&self, args: &[&str]) -> String {
-        let out = self.output(args);
-        assert!(
-            out.status.success(),
-            "podman {} (runtime {}) exited {}: {}",
-            args.join(" "),
-            self.runtime.display(),
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
+    fn remove_now(&self) -> &'static [&'static str] {
+        &["--force", "--time", "0"]
     }
 }
 

@@ -9,6 +9,7 @@ use std::io::Read;
 use std::path::Path;
 use std::process::Command;
 
+use vessel_clients::docker_cli::DockerCli;
 use vessel_clients::podman::{IMAGE, Podman};
 
 /// What a layer holds: path → what is there (`dir`, `file:CONTENTS`, `link:TARGET`,

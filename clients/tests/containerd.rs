@@ -3,49 +3,16 @@
 
 use std::path::Path;
 
-use vessel_clients::Skip;
 use vessel_clients::containerd::Containerd;
 
-fn with_containerd(
-    test: &str,
-    runtime: Result<std::path::PathBuf, Skip>,
-    body: impl FnOnce(&Containerd),
-) {
-    match runtime.and_then(|r| Containerd::new(&r)) {
-        Ok(containerd) => body(&containerd),
-        Err(skip) => skip.report(test),
-    }
-}
-
-macro_rules! scenario {
-    ($name:ident) => {
-        mod $name {
-            #[test]
-            fn runc() {
-                super::with_containerd(
-                    concat!(stringify!($name), "::runc"),
-                    vessel_clients::runtime::runc(),
-                    super::$name,
-                );
-            }
-            #[test]
-            fn vessel() {
-                super::with_containerd(
-                    concat!(stringify!($name), "::vessel"),
-                    vessel_clients::runtime::vessel(),
-                    super::$name,
-                );
-            }
-        }
-    };
-}
-
-scenario!(run_and_print);
-scenario!(exit_codes_and_pid_1);
-scenario!(detached_exec_kill_rm);
-scenario!(memory_limit_in_the_cgroup);
-scenario!(network_none_and_joined_by_path);
-scenario!(process_tree);
+vessel_clients::each_runtime!(Containerd::new =>
+    run_and_print,
+    exit_codes_and_pid_1,
+    detached_exec_kill_rm,
+    memory_limit_in_the_cgroup,
+    network_none_and_joined_by_path,
+    process_tree,
+);
 
 // ANCHOR: containerd_tree
 /// containerd → shim → the container, except that the shim is no child of containerd: it

@@ -26,6 +26,7 @@ use crate::bundle::Hardening;
 use crate::peer_cgroups::PeerCgroups;
 use crate::wait;
 use crate::{bundle, criterion_output, packages, shell};
+use vessel_clients::docker_cli::DockerCli;
 
 const WORK_DIR: &str = "/var/tmp/vessel-bench-peers";
 const WARM_UP_ROUNDS: usize = 5;

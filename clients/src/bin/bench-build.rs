@@ -8,6 +8,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use vessel_clients::docker_cli::DockerCli;
 use vessel_clients::podman::{IMAGE, Podman};
 
 /// Two COPYs, two RUNs, config steps: a small but typical Dockerfile.
