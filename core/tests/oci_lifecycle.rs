@@ -438,3 +438,197 @@ fn update_applies_cpuset_and_memory_with_swap() {
     assert_eq!(cgroup_value(&oci, "u", "cpuset.cpus").as_deref(), Some("1"));
     oci.ok(&["delete", "--force", "u"]);
 }
+
+/// Binds `dir` at /tmp in the container (where in-container hooks write).
+fn bind_at_tmp(oci: &Oci, dir: &Path) {
+    let path = oci.bundle().join("config.json");
+    let mut config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    config["mounts"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!(
+            {"destination": "/tmp", "type": "bind", "source": dir, "options": ["rbind", "rw"]}
+        ));
+    std::fs::write(&path, config.to_string()).unwrap();
+}
+
+/// A hook running `script` with `sh` (the host's or the container's, by point).
+fn sh_hook(script: String) -> serde_json::Value {
+    serde_json::json!([{"path": "/bin/sh", "args": ["sh", "-c", script]}])
+}
+
+// ANCHOR: in_container_hooks_split
+#[test]
+fn container_hooks_run_at_create_and_at_start_in_the_spec_order() {
+    vessel::require_root!();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display().to_string();
+    let runtime = |point: &str| sh_hook(format!("echo {point} >> {d}/order"));
+    let oci = Oci::new(
+        &["/bin/true"],
+        serde_json::json!({"hooks": {
+            "prestart": runtime("prestart"),
+            "createRuntime": runtime("createRuntime"),
+            "createContainer": runtime("createContainer"),
+            "startContainer": sh_hook("echo startContainer >> /tmp/order".into()),
+            "poststart": runtime("poststart"),
+            "poststop": runtime("poststop")}}),
+    );
+    bind_at_tmp(&oci, dir.path());
+    let order = || std::fs::read_to_string(dir.path().join("order")).unwrap_or_default();
+    let created = oci.create("c", &oci.bundle().join("out"));
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    assert_eq!(order(), "prestart\ncreateRuntime\ncreateContainer\n");
+    oci.ok(&["start", "c"]);
+    // start returns once the startContainer hooks ran and the command was executed.
+    assert_eq!(
+        order(),
+        "prestart\ncreateRuntime\ncreateContainer\nstartContainer\npoststart\n"
+    );
+    wait_for("the command to end", || {
+        oci.state("c")["status"] == "stopped"
+    });
+    oci.ok(&["delete", "c"]);
+    assert!(order().ends_with("poststart\npoststop\n"), "{}", order());
+}
+// ANCHOR_END: in_container_hooks_split
+
+/// The directories of the cgroups named `name` in a `/proc/PID/cgroup` listing (read
+/// without a cgroup namespace in between), in every hierarchy.
+fn cgroup_dirs_named(listing: &str, name: &str) -> Vec<PathBuf> {
+    listing
+        .lines()
+        .filter_map(|line| {
+            let mut parts = line.splitn(3, ':');
+            let (_, controllers, path) = (parts.next()?, parts.next()?, parts.next()?);
+            if !path.ends_with(&format!("/{name}")) {
+                return None;
+            }
+            let mount = match controllers {
+                "" if Path::new("/sys/fs/cgroup/unified").is_dir() => "unified",
+                "" => "",
+                named => named.trim_start_matches("name="),
+            };
+            Some(
+                Path::new("/sys/fs/cgroup")
+                    .join(mount)
+                    .join(path.trim_start_matches('/')),
+            )
+        })
+        .collect()
+}
+
+/// A container with a cgroup of its own (a memory limit, so v1 hierarchies get one
+/// too), named uniquely (a relative `cgroupsPath`); returns the oci and the cgroup name.
+fn oci_with_own_cgroup(args: &[&str], hooks: serde_json::Value, tag: &str) -> (Oci, String) {
+    let name = format!("vessel-hooktest-{tag}-{}", std::process::id());
+    let oci = Oci::new(
+        args,
+        serde_json::json!({"hooks": hooks, "linux": {"cgroupsPath": name,
+            "resources": {"memory": {"limit": 67_108_864}}}}),
+    );
+    (oci, name)
+}
+
+// ANCHOR: failing_create_container
+#[test]
+fn a_failing_create_container_hook_fails_create_and_leaves_nothing_behind() {
+    vessel::require_root!();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display().to_string();
+    // The hook runs in the container's cgroups (no cgroup namespace in this bundle):
+    // it notes them, then fails.
+    let script = format!("cat /proc/self/cgroup > {d}/cgroups; exit 3");
+    let (oci, name) = oci_with_own_cgroup(
+        &["/bin/echo", "ran"],
+        serde_json::json!({"createContainer": sh_hook(script),
+            "poststop": sh_hook(format!("echo poststop >> {d}/order"))}),
+        "create",
+    );
+    let out = oci.bundle().join("out");
+    let created = oci.create("cc", &out);
+    let stderr = text(&created.stderr);
+    assert_eq!(created.status.code(), Some(125), "{stderr}");
+    assert!(
+        stderr.contains(r#"createContainer hook "/bin/sh" (hooks.createContainer[0])"#),
+        "{stderr}"
+    );
+    assert!(stderr.contains("exited with code 3"), "{stderr}");
+    assert!(!stderr.contains("ran"), "the command ran: {stderr}");
+    let during = cgroup_dirs_named(
+        &std::fs::read_to_string(dir.path().join("cgroups")).unwrap(),
+        &name,
+    );
+    assert!(!during.is_empty(), "the container had no cgroup of its own");
+    for cgroup in &during {
+        assert!(!cgroup.exists(), "{} was left behind", cgroup.display());
+    }
+    assert_eq!(oci.ok(&["list", "-q"]), "", "a record was left behind");
+    assert!(!oci.vessel(&["state", "cc"]).status.success());
+    // Nothing of the id is left either: a second create gets as far as the hook again.
+    let again = text(&oci.create("cc", &out).stderr);
+    assert!(again.contains("exited with code 3"), "{again}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("order")).unwrap_or_default(),
+        "poststop\npoststop\n"
+    );
+}
+// ANCHOR_END: failing_create_container
+
+#[test]
+fn a_failing_start_container_hook_fails_start_and_destroys_the_container() {
+    vessel::require_root!();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display().to_string();
+    let (oci, name) = oci_with_own_cgroup(
+        &["/bin/echo", "ran"],
+        serde_json::json!({
+            "startContainer": sh_hook("echo startContainer >> /tmp/order; exit 3".into()),
+            "poststart": sh_hook(format!("echo poststart >> {d}/order")),
+            "poststop": sh_hook(format!("echo poststop >> {d}/order"))}),
+        "start",
+    );
+    bind_at_tmp(&oci, dir.path());
+    let out = oci.bundle().join("out");
+    let created = oci.create("sc", &out);
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    let pid = oci.state("sc")["pid"].as_i64().unwrap();
+    let listing = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    let cgroups: Vec<PathBuf> = cgroup_dirs_named(&listing, &name)
+        .into_iter()
+        .filter(|p| p.is_dir())
+        .collect();
+    assert!(
+        !cgroups.is_empty(),
+        "the container has no cgroup of its own"
+    );
+    let started = oci.vessel(&["start", "sc"]);
+    let stderr = text(&started.stderr);
+    assert_eq!(started.status.code(), Some(125), "{stderr}");
+    assert!(
+        stderr.contains(r#"startContainer hook "/bin/sh" (hooks.startContainer[0])"#),
+        "{stderr}"
+    );
+    assert!(stderr.contains("exited with code 3"), "{stderr}");
+    assert_eq!(text(&std::fs::read(&out).unwrap()), "", "the command ran");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("order")).unwrap(),
+        "startContainer\npoststop\n"
+    );
+    assert!(
+        !oci.vessel(&["state", "sc"]).status.success(),
+        "the record is left"
+    );
+    // Dead: gone, or a zombie waiting for whoever adopted it (not this test).
+    let dead = || {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |stat| {
+            stat.rsplit_once(") ")
+                .is_some_and(|(_, rest)| rest.starts_with('Z') || rest.starts_with('X'))
+        })
+    };
+    assert!(dead(), "start returned with the init {pid} alive");
+    for cgroup in &cgroups {
+        assert!(!cgroup.exists(), "{} was left behind", cgroup.display());
+    }
+}

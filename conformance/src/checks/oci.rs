@@ -40,7 +40,7 @@ pub static CHECKS: [Check; 9] = [
     Check {
         area: "oci",
         name: "hooks-order-and-state",
-        claim: "prestart, createRuntime, poststart and poststop hooks run in order at create, start and delete, with the state on stdin and only their own environment.",
+        claim: "All six hook points run in order (prestart, createRuntime, createContainer at create; startContainer, poststart at start; poststop at delete) with the state on stdin and only their own environment; createContainer in the container's mount namespace before pivot_root, startContainer in its root before the program is executed.",
         needs: &[],
         run: hooks_order_and_state,
     },
@@ -181,47 +181,97 @@ fn delete_refused_while_running(ctx: &Ctx) -> Outcome {
     })
 }
 
-/// The hook points the runtime runs in its own namespaces, in order, with the status
-/// each hook's state must have.
-const HOOKS: [(&str, &str); 4] = [
-    ("prestart", "creating"),
-    ("createRuntime", "creating"),
-    ("poststart", "running"),
-    ("poststop", "stopped"),
+/// The six hook points in the order a container meets them, the status each hook's
+/// state must have, and whether the hook runs inside the container (its pid then as the
+/// container sees it: 1).
+const HOOKS: [(&str, &str, bool); 6] = [
+    ("prestart", "creating", false),
+    ("createRuntime", "creating", false),
+    ("createContainer", "creating", true),
+    ("startContainer", "created", true),
+    ("poststart", "running", false),
+    ("poststop", "stopped", false),
 ];
 
-fn hooks_order_and_state(ctx: &Ctx) -> Outcome {
-    let mut c = holding(ctx, |config, bundle| {
-        let log = bundle.join("hooks.log");
-        let mut hooks = serde_json::Map::new();
-        for (point, _) in HOOKS {
-            // The host's /bin/sh: these hooks run in the runtime's namespaces.
-            let script = format!(
-                "printf '%s %s %s\\n' {point} \"${{HOOK_MARK:-none}}\" \"${{SUITE_LEAK:-none}}\" >> {log}; cat > {dir}/{point}.json",
-                log = log.display(),
-                dir = bundle.display()
-            );
-            hooks.insert(
-                point.to_owned(),
-                json!([{"path": "/bin/sh", "args": ["sh", "-c", script], "env": ["HOOK_MARK=given"]}]),
-            );
+/// Where the startContainer hook finds the bundle's `hooks/` directory, bound there.
+const HOOKS_IN_CONTAINER: &str = "/mnt";
+
+/// Each hook logs its point and environment to `hooks/hooks.log` and saves its stdin
+/// as `hooks/POINT.json`; the two in-container ones also save their mount namespace.
+/// createContainer is a script in the bundle (a path only the runtime's tree has) and
+/// notes whether the rootfs's /proc is mounted; startContainer is a script at
+/// /mnt (a path only the container's root has) and notes what pid 1 executes.
+fn hook_config(config: &mut Value, bundle: &Path) -> Result<(), String> {
+    let dir = bundle.join("hooks");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("create {}: {e}", dir.display()))?;
+    let rootfs = config["root"]["path"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let mut hooks = serde_json::Map::new();
+    for (point, _, inside) in HOOKS {
+        let at = match point {
+            "startContainer" => HOOKS_IN_CONTAINER.to_owned(),
+            _ => dir.display().to_string(),
+        };
+        let mut script = format!(
+            "printf '%s %s %s\\n' {point} \"${{HOOK_MARK:-none}}\" \"${{SUITE_LEAK:-none}}\" >> {at}/hooks.log; cat > {at}/{point}.json\n"
+        );
+        if inside {
+            script += &format!("readlink /proc/self/ns/mnt > {at}/{point}.mnt\n");
         }
-        config["hooks"] = Value::Object(hooks);
-    })?;
+        let path = match point {
+            "createContainer" => {
+                script += &format!(
+                    "test -e {rootfs}/proc/self/ns/mnt && echo mounted > {at}/{point}.rootfs\n"
+                );
+                dir.join("create-container.sh").display().to_string()
+            }
+            "startContainer" => {
+                script += &format!("readlink /proc/1/exe > {at}/{point}.exe\n");
+                format!("{HOOKS_IN_CONTAINER}/start-container.sh")
+            }
+            // The host's /bin/sh: these run in the runtime's namespaces.
+            _ => "/bin/sh".to_owned(),
+        };
+        let hook = if path == "/bin/sh" {
+            json!({"path": path, "args": ["sh", "-c", script], "env": ["HOOK_MARK=given"]})
+        } else {
+            let file = dir.join(Path::new(&path).file_name().unwrap_or_default());
+            std::fs::write(&file, format!("#!/bin/sh\n{script}"))
+                .and_then(|()| {
+                    std::fs::set_permissions(
+                        &file,
+                        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+                    )
+                })
+                .map_err(|e| format!("write {}: {e}", file.display()))?;
+            json!({"path": path, "args": [point], "env": ["HOOK_MARK=given"]})
+        };
+        hooks.insert(point.to_owned(), json!([hook]));
+    }
+    config["hooks"] = Value::Object(hooks);
+    let mounts = config["mounts"]
+        .as_array_mut()
+        .ok_or("the bundle has no mounts list")?;
+    mounts.push(json!({"destination": HOOKS_IN_CONTAINER, "type": "bind",
+        "source": dir, "options": ["rbind", "rw"]}));
+    Ok(())
+}
+
+fn hooks_order_and_state(ctx: &Ctx) -> Outcome {
+    let mut edited = Ok(());
+    let mut c = holding(ctx, |config, bundle| edited = hook_config(config, bundle))?;
+    edited?;
+    let dir = c.bundle.join("hooks");
     // Were the runtime to pass its own environment on, the hooks would see this.
     c.env.push(("SUITE_LEAK".into(), "leaked".into()));
-    let log = |c: &Container| -> Vec<String> {
-        std::fs::read_to_string(c.bundle.join("hooks.log"))
-            .unwrap_or_default()
-            .lines()
-            .map(str::to_owned)
-            .collect()
-    };
-    let expect = |c: &Container, n: usize, when: &str| -> Outcome {
-        let got = log(c);
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap_or_default();
+    let expect = |n: usize, when: &str| -> Outcome {
+        let got: Vec<String> = read("hooks.log").lines().map(str::to_owned).collect();
         let want: Vec<String> = HOOKS[..n]
             .iter()
-            .map(|(p, _)| format!("{p} given none"))
+            .map(|(p, _, _)| format!("{p} given none"))
             .collect();
         ensure(got == want, || {
             format!("{when}, the hooks that ran were {got:?}, expected {want:?}")
@@ -229,20 +279,38 @@ fn hooks_order_and_state(ctx: &Ctx) -> Outcome {
     };
     c.create(&[])?;
     let pid = c.pid()?;
-    expect(&c, 2, "after create")?;
+    expect(3, "after create")?;
+    let init_mnt = std::fs::read_link(format!("/proc/{pid}/ns/mnt"))
+        .map_err(|e| format!("the init's mount namespace: {e}"))?;
     start_and_hear(&mut c)?;
-    expect(&c, 3, "after start")?;
+    expect(5, "after start")?;
     c.close_stdin();
     wait_gone(pid, "the probe told to exit")?;
     c.ok(&["delete", &c.id.clone()])?;
-    expect(&c, 4, "after delete")?;
+    expect(6, "after delete")?;
+    for point in ["createContainer", "startContainer"] {
+        let mnt = read(&format!("{point}.mnt"));
+        ensure(mnt.trim() == init_mnt.to_string_lossy(), || {
+            format!(
+                "the {point} hook ran in mount namespace {:?}, not the container's {}",
+                mnt.trim(),
+                init_mnt.display()
+            )
+        })?;
+    }
+    ensure(read("createContainer.rootfs") == "mounted\n", || {
+        "the createContainer hook ran before the rootfs's /proc was mounted".into()
+    })?;
+    let exe = read("startContainer.exe");
+    ensure(!exe.trim().ends_with("vessel-probe"), || {
+        format!("the startContainer hook ran after the program was executed (pid 1 is {exe:?})")
+    })?;
     let bundle = c
         .bundle
         .canonicalize()
         .map_err(|e| format!("bundle: {e}"))?;
-    for (point, status) in HOOKS {
-        let path = c.bundle.join(format!("{point}.json"));
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("{point}: {e}"))?;
+    for (point, status, inside) in HOOKS {
+        let text = read(&format!("{point}.json"));
         let state: Value = serde_json::from_str(&text).map_err(|e| {
             format!("the {point} hook's stdin was not the state JSON ({e}): {text:?}")
         })?;
@@ -263,9 +331,10 @@ fn hooks_order_and_state(ctx: &Ctx) -> Outcome {
                 )
             },
         )?;
+        let want_pid = if inside { 1 } else { pid };
         if point != "poststop" {
-            ensure(state["pid"] == pid, || {
-                format!("{point}: state pid {}, not the init's {pid}", state["pid"])
+            ensure(state["pid"] == want_pid, || {
+                format!("{point}: state pid {}, not {want_pid}", state["pid"])
             })?;
         }
     }

@@ -2,14 +2,23 @@
 //! container's life, each given the container's state as JSON on its stdin (runtime-spec
 //! "config.md#posix-platform-hooks").
 //!
-//! vessel runs the hooks that run in the *runtime's* namespaces: `prestart` and
-//! `createRuntime` once the container's namespaces exist but before its command may
-//! start, `poststart` once it started, `poststop` after it is gone. `createContainer` and
-//! `startContainer` run inside the container's mount namespace, which vessel cannot do
-//! yet: a bundle that lists them is refused by name rather than run without them.
+//! Six points, in the order a container meets them:
+//!
+//! | point | where it runs | when |
+//! |---|---|---|
+//! | `prestart` (deprecated) | the runtime's namespaces | namespaces made, before `createRuntime` |
+//! | `createRuntime` | the runtime's namespaces | namespaces made, the child waiting |
+//! | `createContainer` | the container's namespaces, path found in the runtime's tree | mounts done, before `pivot_root` |
+//! | `startContainer` | the container's namespaces and root | after `start`, before `execve` |
+//! | `poststart` | the runtime's namespaces | the command started |
+//! | `poststop` | the runtime's namespaces | the container deleted |
+//!
+//! The runtime's four run here ([`Hooks::run`]); the container's two are handed to the
+//! child's plan ([`Hooks::in_container`]), which runs them itself
+//! ([`crate::process::child::hooks`]).
 
 use std::io::Write;
-use std::os::unix::process::CommandExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -18,6 +27,7 @@ use oci_spec::runtime::{Hook, Spec};
 use serde::Serialize;
 
 use super::{BundleError, unsupported};
+use crate::process::hooks::{HookCommand, HookList, InContainerHooks, StateTemplate};
 
 /// The points of a container's life at which vessel runs hooks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,11 +89,11 @@ pub enum HookError {
         source: std::io::Error,
     },
     /// The hook exited unsuccessfully.
-    #[error("{point} hook {path}: {status}")]
+    #[error("{point} hook {path}: the hook {status}")]
     Failed {
         point: &'static str,
         path: PathBuf,
-        status: std::process::ExitStatus,
+        status: crate::process::exit::ExitStatus,
     },
     /// The hook outlived the timeout config.json gave it, and was killed.
     #[error("{point} hook {path}: still running after its timeout of {seconds} s; killed it")]
@@ -99,6 +109,8 @@ pub enum HookError {
 pub struct Hooks {
     prestart: Vec<Hook>,
     create_runtime: Vec<Hook>,
+    create_container: Vec<Hook>,
+    start_container: Vec<Hook>,
     poststart: Vec<Hook>,
     poststop: Vec<Hook>,
     oci_version: String,
@@ -116,16 +128,6 @@ impl Hooks {
         let Some(given) = config.hooks() else {
             return Ok(hooks);
         };
-        let inside = [
-            ("createContainer", given.create_container()),
-            ("startContainer", given.start_container()),
-        ];
-        if let Some((name, _)) = inside.iter().find(|(_, list)| list.is_some()) {
-            return Err(unsupported(
-                format!("hooks.{name}"),
-                "vessel cannot run hooks inside the container's namespaces yet; remove them",
-            ));
-        }
         #[allow(deprecated)]
         let prestart = given.prestart();
         let lists = [
@@ -134,6 +136,16 @@ impl Hooks {
                 &mut hooks.create_runtime,
                 "createRuntime",
                 given.create_runtime(),
+            ),
+            (
+                &mut hooks.create_container,
+                "createContainer",
+                given.create_container(),
+            ),
+            (
+                &mut hooks.start_container,
+                "startContainer",
+                given.start_container(),
             ),
             (&mut hooks.poststart, "poststart", given.poststart()),
             (&mut hooks.poststop, "poststop", given.poststop()),
@@ -158,8 +170,70 @@ impl Hooks {
     pub fn is_empty(&self) -> bool {
         self.prestart.is_empty()
             && self.create_runtime.is_empty()
+            && self.create_container.is_empty()
+            && self.start_container.is_empty()
             && self.poststart.is_empty()
             && self.poststop.is_empty()
+    }
+
+    /// The `startContainer` hooks in order (`vessel start` names a failing one by its
+    /// place).
+    pub fn start_container(&self) -> &[Hook] {
+        &self.start_container
+    }
+
+    // ANCHOR: in_container
+    /// The `createContainer` and `startContainer` hooks for the child's plan, with the
+    /// state each point reads: status `creating` before `pivot_root`, `created` after
+    /// `start` (as runc), the pid left for the child to fill in.
+    pub fn in_container(&self, id: &str, bundle: &Path) -> InContainerHooks {
+        let list = |hooks: &[Hook], status| HookList {
+            hooks: hooks.iter().map(command).collect(),
+            state: self.state_template(id, bundle, status),
+        };
+        InContainerHooks {
+            create_container: list(&self.create_container, "creating"),
+            start_container: list(&self.start_container, "created"),
+        }
+    }
+    // ANCHOR_END: in_container
+
+    /// The state document cut where the pid goes; the same fields and order as
+    /// [`State`].
+    fn state_template(&self, id: &str, bundle: &Path, status: &'static str) -> StateTemplate {
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Head<'a> {
+            oci_version: &'a str,
+            id: &'a str,
+            status: &'static str,
+        }
+        #[derive(Serialize)]
+        struct Tail<'a> {
+            bundle: &'a Path,
+            #[serde(skip_serializing_if = "std::collections::HashMap::is_empty")]
+            annotations: &'a std::collections::HashMap<String, String>,
+        }
+        let head = Head {
+            oci_version: &self.oci_version,
+            id,
+            status,
+        };
+        let tail = Tail {
+            bundle,
+            annotations: &self.annotations,
+        };
+        let head = serde_json::to_vec(&head).expect("the state document always serialises");
+        let tail = serde_json::to_vec(&tail).expect("the state document always serialises");
+        // `{"ociVersion":…,"status":"…"` + `,"pid":` and `,` + `"bundle":…}`.
+        let mut before_pid = head[..head.len() - 1].to_vec();
+        before_pid.extend_from_slice(b",\"pid\":");
+        let mut after_pid = b",".to_vec();
+        after_pid.extend_from_slice(&tail[1..]);
+        StateTemplate {
+            before_pid,
+            after_pid,
+        }
     }
 
     /// Runs the hooks of `point` in order, each with the container's state on stdin;
@@ -191,6 +265,16 @@ impl Hooks {
         let state = serde_json::to_vec(&state).expect("the state document always serialises");
         list.iter()
             .try_for_each(|hook| run_one(point.name(), hook, &state))
+    }
+}
+
+/// A hook as the child's plan takes it (the timeout was checked to be positive).
+fn command(hook: &Hook) -> HookCommand {
+    HookCommand {
+        path: hook.path().clone(),
+        args: hook.args().clone().unwrap_or_default(),
+        env: hook.env().clone().unwrap_or_default(),
+        timeout_seconds: hook.timeout().map(|t| u32::try_from(t).unwrap_or(u32::MAX)),
     }
 }
 
@@ -257,8 +341,42 @@ fn run_one(point: &'static str, hook: &Hook, state: &[u8]) -> Result<(), HookErr
         Err(HookError::Failed {
             point,
             path,
-            status,
+            status: crate::process::exit::ExitStatus::from_wait_status(status.into_raw()),
         })
     }
 }
 // ANCHOR_END: run_hook
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // ANCHOR: state_template_test
+    #[test]
+    fn the_child_fills_the_template_into_the_same_state_document() {
+        let config: Spec = serde_json::from_str(
+            r#"{"ociVersion": "1.2.0", "annotations": {"a\"b": "c,\"pid\":9"},
+                "hooks": {"createContainer": [{"path": "/bin/true"}]}}"#,
+        )
+        .unwrap();
+        let hooks = Hooks::from_config(&config).unwrap();
+        let bundle = Path::new("/srv/bundle \"x\"");
+        let template = hooks.in_container("id-1", bundle).create_container.state;
+        let mut filled = template.before_pid.clone();
+        filled.extend_from_slice(b"4194304");
+        filled.extend_from_slice(&template.after_pid);
+        let state = State {
+            oci_version: "1.2.0",
+            id: "id-1",
+            status: "creating",
+            pid: Some(4_194_304),
+            bundle,
+            annotations: &hooks.annotations,
+        };
+        assert_eq!(
+            String::from_utf8(filled).unwrap(),
+            serde_json::to_string(&state).unwrap()
+        );
+    }
+    // ANCHOR_END: state_template_test
+}

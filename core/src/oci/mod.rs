@@ -77,10 +77,12 @@ impl Bundle {
         let config = Spec::load(bundle.join("config.json")).map_err(BundleError::Config)?;
         let mut spec = spec_from_config(&config, bundle, id)?;
         let warnings = security::apply(&config, &mut spec)?;
+        let hooks = Hooks::from_config(&config)?;
+        spec.hooks = hooks.in_container(id, bundle);
         let process = config.process().as_ref();
         Ok(Bundle {
             spec,
-            hooks: Hooks::from_config(&config)?,
+            hooks,
             warnings,
             terminal: process.and_then(|p| p.terminal()) == Some(true),
             console_size: process.map_or((24, 80), console_size),

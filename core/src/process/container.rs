@@ -54,35 +54,43 @@ impl Container {
 
     // ANCHOR: create
     /// The first half of the OCI create/start split: like
-    /// [`Container::spawn_supervised`], but the child stops just before `execve`, every
-    /// other step (namespaces, mounts, cgroup, id maps, capabilities, seccomp) done,
-    /// blocked reading `exec_fifo` (opened read-write) until `vessel start` writes a
-    /// byte to it. Returns once the child waits there; [`Running::detach`] then lets the
-    /// caller exit and leave the container waiting.
+    /// [`Container::spawn_supervised`], but the child stops just before `execve` (before
+    /// its `startContainer` hooks, if any), every other step (namespaces, mounts, cgroup,
+    /// id maps, capabilities, seccomp) done, blocked reading the gate's exec fifo
+    /// (opened read-write) until `vessel start` writes a byte to it. Returns once the
+    /// child waits there; [`Running::detach`] then lets the caller exit and leave the
+    /// container waiting.
     pub fn create(
         spec: &ContainerSpec,
         stdio: Stdio<'_>,
-        exec_fifo: BorrowedFd<'_>,
+        gate: StartGate<'_>,
         cloned: impl FnOnce(libc::pid_t) -> Result<()>,
     ) -> Result<Running> {
-        Container::start_child(spec, stdio, Some(exec_fifo.as_raw_fd()), cloned)
+        Container::start_child(spec, stdio, Some(gate), cloned)
     }
     // ANCHOR_END: create
 
     fn start_child(
         spec: &ContainerSpec,
         stdio: Stdio<'_>,
-        await_start: Option<libc::c_int>,
+        gate: Option<StartGate<'_>>,
         cloned: impl FnOnce(libc::pid_t) -> Result<()>,
     ) -> Result<Running> {
         // 1. Prepare everything before the child exists: its steps, the cgroup, the pipes.
         let mut tracer = spec.trace_start.then(Tracer::start).transpose()?;
         let mut plan = Plan::for_spec(spec)?;
         plan.steps.splice(0..0, stdio.steps());
-        if let Some(fifo) = await_start {
-            // Last before execve: seccomp, capabilities and the user are already in force.
-            let exec = plan.steps.len() - 1;
-            plan.steps.insert(exec, Step::AwaitStart(fifo));
+        if let Some(gate) = gate {
+            // Last before execve and the startContainer hooks: seccomp, capabilities and
+            // the user are already in force.
+            let at = plan.start_gate_position();
+            plan.steps.insert(
+                at,
+                Step::AwaitStart {
+                    fifo: gate.exec_fifo.as_raw_fd(),
+                    reply: gate.reply.map(|fd| fd.as_raw_fd()),
+                },
+            );
         }
         mark(&mut tracer, "plan the child's steps");
         let time = TimeHandshake::prepare(&mut plan)?;
@@ -130,6 +138,27 @@ impl Container {
         await_exec(running, &plan, report.read, tracer)
     }
     // ANCHOR_END: spawn
+}
+
+/// Where a created container waits for `vessel start` (see [`Container::create`]).
+#[derive(Debug, Clone, Copy)]
+pub struct StartGate<'a> {
+    /// The exec fifo, opened read-write: the child reads `start`'s byte from it.
+    pub exec_fifo: BorrowedFd<'a>,
+    /// A second fifo, opened read-write, that `start` reads until `execve` closes the
+    /// child's copy: how a failing `startContainer` hook (or `execve`) reaches `start`.
+    /// Failures are numbered from the first step after the wait.
+    pub reply: Option<BorrowedFd<'a>>,
+}
+
+impl<'a> StartGate<'a> {
+    /// A gate with only the exec fifo: for a bundle without `startContainer` hooks.
+    pub fn new(exec_fifo: BorrowedFd<'a>) -> StartGate<'a> {
+        StartGate {
+            exec_fifo,
+            reply: None,
+        }
+    }
 }
 
 // ANCHOR: container_cgroup
@@ -276,6 +305,10 @@ pub(crate) fn failure_to_error(plan: &Plan, failure: StepFailure) -> Error {
     let source = io::Error::from_raw_os_error(failure.errno);
     match plan.step(failure.step as usize) {
         Some(Step::Exec(exec)) => exec_error(exec, failure.errno, source),
+        Some(Step::Hook(hook)) => Error::Step {
+            step: hook.describe(),
+            source: failure.hook_outcome(),
+        },
         Some(step) if failure.errno == libc::ELOOP && step.resolves_in_root() => {
             Error::SymlinkInRootfs {
                 step: step.describe(),

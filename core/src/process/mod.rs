@@ -11,6 +11,7 @@
 //! 5. [`container`]: the parent turns that report into a typed error and hands the
 //!    caller a running container to wait on ([`exit`], [`stdio`], [`trace`]).
 //!
+//! [`hooks`] are the OCI hooks the child itself runs (`createContainer`, `startContainer`).
 //! [`tenant`] is the same model for a process that joins a running container
 //! (`vessel exec`) instead of creating one.
 
@@ -18,6 +19,7 @@ pub mod child;
 pub mod clone;
 pub mod container;
 pub mod exit;
+pub mod hooks;
 pub mod output;
 pub mod pidfd;
 pub mod pipe;

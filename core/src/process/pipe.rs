@@ -13,37 +13,63 @@ use nix::fcntl::OFlag;
 
 use crate::error::{Error, Result};
 
-/// The message a failing child sends: which step, and the `errno` it got.
-/// Eight bytes, well under `PIPE_BUF`, so one `write` delivers it whole.
+/// The message a failing child sends: which step, the `errno` it got, and for a hook
+/// that ran, its wait status. Twelve bytes, well under `PIPE_BUF`, so one `write`
+/// delivers it whole.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StepFailure {
-    /// Index into [`Plan::steps`](crate::process::plan::step::Plan::steps).
+    /// Index into [`Plan::steps`](crate::process::plan::step::Plan::steps) (after
+    /// `vessel start`: counted from the step after the wait).
     pub step: u32,
-    /// The `errno` the step's system call returned.
+    /// The `errno` the step's system call returned; for a hook step, 0 when the hook
+    /// ran and failed, `ETIMEDOUT` when it was killed at its timeout.
     pub errno: i32,
+    /// A hook's wait status (0 for every other step).
+    pub status: i32,
 }
 
 impl StepFailure {
     /// Wire size of one report.
-    pub const SIZE: usize = 8;
+    pub const SIZE: usize = 12;
 
     /// Encodes the report for the pipe.
     pub fn to_bytes(self) -> [u8; Self::SIZE] {
         let mut bytes = [0; Self::SIZE];
-        let (step, errno) = bytes.split_at_mut(4);
-        step.copy_from_slice(&self.step.to_ne_bytes());
-        errno.copy_from_slice(&self.errno.to_ne_bytes());
+        let words = [
+            self.step.to_ne_bytes(),
+            self.errno.to_ne_bytes(),
+            self.status.to_ne_bytes(),
+        ];
+        for (chunk, word) in bytes.chunks_exact_mut(4).zip(words) {
+            chunk.copy_from_slice(&word);
+        }
         bytes
     }
 
     /// Decodes a report read from the pipe.
     pub fn from_bytes(bytes: [u8; Self::SIZE]) -> Self {
-        let [s0, s1, s2, s3, e0, e1, e2, e3] = bytes;
+        let [s0, s1, s2, s3, e0, e1, e2, e3, w0, w1, w2, w3] = bytes;
         StepFailure {
             step: u32::from_ne_bytes([s0, s1, s2, s3]),
             errno: i32::from_ne_bytes([e0, e1, e2, e3]),
+            status: i32::from_ne_bytes([w0, w1, w2, w3]),
         }
     }
+
+    // ANCHOR: hook_outcome
+    /// What a failed hook step's report says, as an error: the hook's exit status, its
+    /// timeout, or the system call that failed (its own `execve` included).
+    pub fn hook_outcome(self) -> std::io::Error {
+        let status = crate::process::exit::ExitStatus::from_wait_status(self.status);
+        match self.errno {
+            0 => std::io::Error::other(format!("the hook {status}")),
+            libc::ETIMEDOUT => std::io::Error::other(format!(
+                "the hook outlived its timeout and was killed ({status})"
+            )),
+            errno => std::io::Error::from_raw_os_error(errno),
+        }
+    }
+    // ANCHOR_END: hook_outcome
 }
 
 /// Both ends of one close-on-exec pipe.

@@ -98,6 +98,8 @@ pub struct ContainerSpec {
     /// Bridge mode: the veth pair, address and route the parent makes while the child
     /// waits on its go pipe (see [`crate::network`]); needs [`Namespace::Network`].
     pub network: Option<crate::network::Attachment>,
+    /// OCI `createContainer` and `startContainer` hooks, run by the child itself.
+    pub hooks: crate::process::hooks::InContainerHooks,
 }
 
 impl ContainerSpec {
@@ -133,6 +135,7 @@ impl ContainerSpec {
             tmpfs: Vec::new(),
             join_namespaces: Vec::new(),
             network: None,
+            hooks: crate::process::hooks::InContainerHooks::default(),
         }
     }
 

@@ -21,6 +21,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use vessel::oci::state::{OciRecord, OciStatus, OciStore};
+use vessel::process::container::StartGate;
 use vessel::{Container, Stdio};
 use vessel_demos::scratch::ScratchDir;
 use vessel_demos::{Lesson, Outcome};
@@ -69,7 +70,8 @@ fn run(lesson: &mut Lesson, scratch: &Path) -> Outcome {
         stdout: Some(out.as_fd()),
         ..Stdio::default()
     };
-    let running = Container::create(&loaded.spec, stdio, fifo.as_fd(), |_| Ok(()))?;
+    let gate = StartGate::new(fifo.as_fd());
+    let running = Container::create(&loaded.spec, stdio, gate, |_| Ok(()))?;
     drop(fifo);
     let (pid, cgroup_dirs) = running.detach();
     let record = OciRecord {

@@ -1,7 +1,8 @@
 //! `vessel create --bundle DIR [--pid-file F] [--console-socket S] ID`: set the container
 //! up and leave its init waiting for `vessel start`, with every step but `execve` done
-//! (namespaces, mounts, cgroup, id maps, capabilities, seccomp), the same defaults as
-//! `vessel run --bundle`. Returns once the init waits; no vessel process stays.
+//! (namespaces, mounts, cgroup, id maps, capabilities, seccomp, the `createContainer`
+//! hooks), the same defaults as `vessel run --bundle`. Returns once the init waits; no
+//! vessel process stays.
 
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
@@ -14,6 +15,7 @@ use crate::container::Container;
 use crate::error::{Error, Result};
 use crate::oci::state::{OciRecord, OciStore};
 use crate::oci::{self, BundleError, HookPoint};
+use crate::process::container::StartGate;
 use crate::state::process;
 use crate::tty::TerminalRequest;
 
@@ -102,6 +104,10 @@ pub fn create(args: CreateArgs) -> Result<i32> {
     let created = create_in(&store, &args, &dir, &bundle, &state_dir);
     if created.is_err() {
         let _ = store.remove(&args.id);
+        // The spec's lifecycle goes on at "destroy", then the poststop hooks.
+        if let Err(error) = bundle.hooks.run(HookPoint::Poststop, &args.id, &dir, None) {
+            crate::cli::output::errln!("vessel: warning: {}", crate::cli::error_chain(&error));
+        }
     }
     created
 }
@@ -125,8 +131,17 @@ fn create_in(
         })?
         .into();
     let hooks = &bundle.hooks;
+    // With startContainer hooks, `start` must hear how they went: a second fifo.
+    let reply = match hooks.start_container() {
+        [] => None,
+        _ => Some(super::start::make_reply_fifo(state_dir)?),
+    };
+    let gate = StartGate {
+        exec_fifo: fifo.as_fd(),
+        reply: reply.as_ref().map(AsFd::as_fd),
+    };
     let id = &args.id;
-    let running = Container::create(&bundle.spec, Stdio::default(), fifo.as_fd(), |pid| {
+    let running = Container::create(&bundle.spec, Stdio::default(), gate, |pid| {
         bundle.set_oom_score_adj(pid).map_err(|source| Error::Sys {
             call: "write process.oomScoreAdj to /proc/PID/oom_score_adj",
             source,

@@ -12,7 +12,8 @@ pub fn features() -> Result<i32> {
     let document = serde_json::json!({
         "ociVersionMin": "1.0.0",
         "ociVersionMax": crate::oci::state::OCI_VERSION,
-        "hooks": ["prestart", "createRuntime", "poststart", "poststop"],
+        "hooks": ["prestart", "createRuntime", "createContainer", "startContainer",
+                  "poststart", "poststop"],
         "mountOptions": ["bind", "rbind", "ro", "rw", "nosuid", "nodev", "noexec",
                          "private", "rprivate", "relatime", "size", "mode"],
         "linux": {

@@ -6,6 +6,7 @@
 //! locks, no panics, no logging. Every path ends in `execve` or `_exit`.
 
 pub mod capabilities;
+pub mod hooks;
 pub mod mounts;
 pub mod namespaces;
 pub mod security;
@@ -40,11 +41,15 @@ pub fn run(plan: &Plan, ends: ChildEnds) -> ! {
     }
     // The descriptors mount steps hand to later ones (the root, the fresh /dev).
     let mut fds = ChildFds::new();
+    // After `start`, failures are numbered from the step after the wait (`vessel start`
+    // has no plan to look the index up in).
+    let mut numbered_from = 0;
+    let mut started = false;
     for (index, step) in plan.steps.iter().enumerate() {
         if let Some(trace_fd) = ends.trace {
             trace::record_step(trace_fd, index);
         }
-        if let Step::AwaitStart(fifo) = step {
+        if let Step::AwaitStart { fifo, reply } = step {
             // `vessel create` is told "ready" by end-of-file, then may exit.
             if let Some(fd) = report_fd.take() {
                 // SAFETY: our own write end of the report pipe, used by nothing else.
@@ -53,17 +58,27 @@ pub fn run(plan: &Plan, ends: ChildEnds) -> ! {
             if !await_start(*fifo) {
                 exit(SETUP_FAILED);
             }
+            // `vessel start` reads this one (with startContainer hooks) until execve.
+            report_fd = *reply;
+            numbered_from = index + 1;
+            started = true;
             continue;
         }
-        if let Err(errno) = run_step(step, &mut fds) {
-            match report_fd {
-                Some(fd) => report(fd, index, errno),
-                // After `start` nobody reads a report: the exit code says it, as docker's.
-                None if matches!(step, Step::Exec(_)) => exit(match errno {
+        // A hook that ran and failed also tells its wait status.
+        let failed = match step {
+            Step::Hook(hook) => hooks::run(hook).err().map(|f| (f.errno, f.status)),
+            _ => run_step(step, &mut fds).err().map(|errno| (errno, 0)),
+        };
+        if let Some((errno, status)) = failed {
+            if let Some(fd) = report_fd {
+                report(fd, index.saturating_sub(numbered_from), errno, status);
+            }
+            // After `start` the exit code says it too, as docker's.
+            if started && let Step::Exec(_) = step {
+                exit(match errno {
                     libc::ENOENT => 127,
                     _ => 126,
-                }),
-                None => {}
+                });
             }
             exit(SETUP_FAILED);
         }
@@ -110,15 +125,16 @@ fn await_start(fifo: RawFd) -> bool {
     }
 }
 
-fn report(report_fd: RawFd, index: usize, errno: i32) {
+fn report(report_fd: RawFd, index: usize, errno: i32, status: i32) {
     let failure = StepFailure {
         step: u32::try_from(index).unwrap_or(u32::MAX),
         errno,
+        status,
     };
     let bytes = failure.to_bytes();
     // SAFETY: `report_fd` is the write end of the report pipe, open in this process;
-    // `bytes` is a live 8-byte buffer. A short or failed write leaves the parent to see
-    // a setup failure without details, which it handles.
+    // `bytes` is a live buffer of `StepFailure::SIZE` bytes. A short or failed write
+    // leaves the parent to see a setup failure without details, which it handles.
     unsafe { libc::write(report_fd, bytes.as_ptr().cast(), bytes.len()) };
 }
 
@@ -224,7 +240,8 @@ fn run_step(step: &Step, fds: &mut ChildFds) -> Result<(), i32> {
         | Step::SetCapabilities { .. }
         | Step::ClearAmbientCapabilities
         | Step::RaiseAmbientCapability(_) => crate::process::child::capabilities::run_step(step),
-        Step::AwaitStart(_) => Ok(()), // handled by `run`, which owns the report pipe
+        // Handled by `run`, which owns the report pipe.
+        Step::AwaitStart { .. } | Step::Hook(_) => Ok(()),
         Step::Exec(exec) => Err(execute(exec)),
     }
 }
@@ -293,6 +310,7 @@ mod tests {
         let failure = StepFailure {
             step: 7,
             errno: libc::EINVAL,
+            status: 3 << 8,
         };
         assert_eq!(StepFailure::from_bytes(failure.to_bytes()), failure);
     }

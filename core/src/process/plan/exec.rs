@@ -56,7 +56,7 @@ pub fn search_candidates(command: &str, path: &str) -> Vec<String> {
         .collect()
 }
 
-fn null_terminated(strings: &[CString]) -> Vec<*const libc::c_char> {
+pub(super) fn null_terminated(strings: &[CString]) -> Vec<*const libc::c_char> {
     strings
         .iter()
         .map(|s| s.as_ptr())

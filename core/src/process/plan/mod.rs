@@ -11,6 +11,7 @@ mod cstring;
 mod dev;
 mod exec;
 mod extra_devices;
+mod hooks;
 pub(crate) mod in_root;
 mod namespaces;
 mod rootfs_mounts;
@@ -23,7 +24,8 @@ use std::path::{Path, PathBuf};
 pub(crate) use cstring::cstring;
 pub use namespaces::clone_flags;
 pub use step::{
-    ExecStep, FdSlot, FsOption, InRootPath, MountPoint, MountSource, MountStep, Plan, Step,
+    ExecStep, FdSlot, FsOption, HookStep, InRootPath, MountPoint, MountSource, MountStep, Plan,
+    Step, describe_hook,
 };
 pub use tenant::{JoinTarget, plan_tenant};
 
@@ -85,6 +87,13 @@ impl Plan {
             mount_sys(&mut steps, &root)?;
         }
         rootfs_mounts::mount_volumes_and_tmpfs(&mut steps, spec, &root)?;
+        let hooks = hooks::plan(&spec.hooks)?;
+        // ANCHOR: create_container_hooks
+        // Every mount is in place and the host's tree is still reachable (no pivot_root
+        // yet): the spec's createContainer point, as runc runs it. Before docker's path
+        // hardening and the read-only root, which runc also applies after these hooks.
+        steps.extend(hooks.create_container);
+        // ANCHOR_END: create_container_hooks
         // docker's read-only and masked /proc and /sys paths, after every mount, so that
         // none can be mounted over them again.
         crate::security::plan_path_hardening(&mut steps, spec, &root)?;
@@ -135,14 +144,30 @@ impl Plan {
             &spec.process_security,
             seccomp,
         ));
+        // ANCHOR: start_container_hooks
+        // Last before execve, as the container's user with its capabilities and
+        // seccomp filter: the spec's startContainer point. `vessel create` puts its wait
+        // for `start` just before the first of them (see Plan::start_gate_position).
+        steps.extend(hooks.start_container);
+        // ANCHOR_END: start_container_hooks
         steps.push(Step::Exec(exec::plan_exec(spec)?));
-        let held = namespaces::join_steps(&mut steps, spec)?;
+        let mut held = namespaces::join_steps(&mut steps, spec)?;
+        held.extend(hooks.state_fd);
         Ok(Plan { steps, held })
     }
 
     /// The step the child reported as failed, by index.
     pub fn step(&self, index: usize) -> Option<&Step> {
         self.steps.get(index)
+    }
+
+    /// Where the wait for `vessel start` goes: before the first `startContainer` hook,
+    /// else just before `execve` (the last step).
+    pub fn start_gate_position(&self) -> usize {
+        self.steps
+            .iter()
+            .position(|s| matches!(s, Step::Hook(h) if h.point == "startContainer"))
+            .unwrap_or(self.steps.len().saturating_sub(1))
     }
 }
 
@@ -410,6 +435,53 @@ mod tests {
             s,
             Step::ReadOnlyPath(_) | Step::MaskPath(_) | Step::MakeRootReadOnly
         )));
+    }
+
+    #[test]
+    fn container_hooks_come_after_the_mounts_before_pivot_root_and_last_before_exec() {
+        use crate::process::hooks::{HookCommand, HookList, InContainerHooks};
+        let list = |path: &str| HookList {
+            hooks: vec![HookCommand {
+                path: path.into(),
+                args: Vec::new(),
+                env: Vec::new(),
+                timeout_seconds: Some(2),
+            }],
+            state: Default::default(),
+        };
+        let plan = plan_in_tempdir(|root| {
+            let mut spec = ContainerSpec::new(root, ["sh"]).read_only_root(true);
+            spec.hooks = InContainerHooks {
+                create_container: list("/host/create"),
+                start_container: list("/start"),
+            };
+            spec
+        })
+        .unwrap();
+        let at = |point: &str| {
+            plan.steps
+                .iter()
+                .position(|s| matches!(s, Step::Hook(h) if h.point == point))
+                .unwrap()
+        };
+        let create = at("createContainer");
+        let start = at("startContainer");
+        let last = |wanted: fn(&Step) -> bool| plan.steps.iter().rposition(wanted).unwrap();
+        assert!(last(|s| matches!(s, Step::Mount(_))) < create);
+        assert!(create < last(|s| matches!(s, Step::ReadOnlyPath(_) | Step::MaskPath(_))));
+        assert!(create < last(|s| matches!(s, Step::MakeRootReadOnly)));
+        assert!(create < last(|s| matches!(s, Step::PivotRoot(_))));
+        assert!(last(is_capability_step) < start);
+        assert_eq!(start, plan.steps.len() - 2, "{:#?}", plan.steps);
+        assert_eq!(plan.start_gate_position(), start);
+        match &plan.steps[start] {
+            Step::Hook(hook) => {
+                assert_eq!(hook.args, [c"/start".to_owned()], "argv[0] is the path");
+                assert_eq!(hook.timeout_ms, Some(2000));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(plan.held.len(), 1, "the memfd for the hooks' state");
     }
 
     #[test]

@@ -110,6 +110,33 @@ pub struct ExecStep {
     pub envp: Vec<*const libc::c_char>,
 }
 
+/// One OCI hook the child runs itself (`createContainer`, `startContainer`): it writes
+/// the state into `state_fd`, forks, and the new process execs the hook with that as
+/// stdin; the child waits for it, at most `timeout_ms`.
+#[derive(Debug)]
+pub struct HookStep {
+    /// The point, as config.json names its list: `createContainer`.
+    pub point: &'static str,
+    /// The hook's place in that list, for messages (`hooks.createContainer[0]`).
+    pub index: usize,
+    /// The program.
+    pub path: CString,
+    /// Keeps the argument strings alive for `argv`.
+    pub args: Vec<CString>,
+    /// Keeps the environment strings alive for `envp`.
+    pub env: Vec<CString>,
+    /// Null-terminated pointers into `args`.
+    pub argv: Vec<*const libc::c_char>,
+    /// Null-terminated pointers into `env`.
+    pub envp: Vec<*const libc::c_char>,
+    /// Milliseconds before the hook is killed; `None` waits for ever.
+    pub timeout_ms: Option<libc::c_int>,
+    /// A memfd the parent made (close-on-exec); the hook's stdin.
+    pub state_fd: libc::c_int,
+    /// The state document before and after the child's pid.
+    pub state: crate::process::hooks::StateTemplate,
+}
+
 /// One thing the child does. The variants follow the order the child runs them in.
 #[derive(Debug)]
 pub enum Step {
@@ -256,10 +283,17 @@ pub enum Step {
     RaiseAmbientCapability(u32),
     /// The OCI create/start split: close the report pipe (the parent, `vessel create`,
     /// sees end-of-file: every step before this one succeeded), then block reading one
-    /// byte from `fd`, the read-write end of the container's `exec.fifo`, which
-    /// `vessel start` writes. Each failure after it is told by the exit code alone
-    /// (127 not found, 126 not executable, 125 otherwise), as nobody reads the report.
-    AwaitStart(libc::c_int),
+    /// byte from `fifo`, the read-write end of the container's `exec.fifo`, which
+    /// `vessel start` writes. A failure after it is told by the exit code (127 not
+    /// found, 126 not executable, 125 otherwise) and, when there is a `reply` fifo
+    /// (startContainer hooks), reported there to `vessel start`, the steps numbered
+    /// from the one after this.
+    AwaitStart {
+        fifo: libc::c_int,
+        reply: Option<libc::c_int>,
+    },
+    /// Run one OCI hook in the container's namespaces and wait for it.
+    Hook(HookStep),
     /// `execve` each candidate in turn; on success this never returns.
     Exec(ExecStep),
 }
@@ -346,7 +380,8 @@ impl Step {
                 "prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, {})",
                 capabilities::name(*cap)
             ),
-            Step::AwaitStart(_) => "wait for `vessel start` (read exec.fifo)".to_owned(),
+            Step::AwaitStart { .. } => "wait for `vessel start` (read exec.fifo)".to_owned(),
+            Step::Hook(hook) => hook.describe(),
             Step::Exec(exec) => format!("execve({:?})", exec.command),
         }
     }
@@ -368,4 +403,16 @@ fn flag_name(flags: libc::c_int) -> &'static str {
         libc::CLONE_NEWTIME => "CLONE_NEWTIME",
         _ => "CLONE_NEW…",
     }
+}
+
+impl HookStep {
+    /// `createContainer hook "/usr/bin/x" (hooks.createContainer[0])`.
+    pub fn describe(&self) -> String {
+        describe_hook(self.point, self.index, &self.path.to_string_lossy())
+    }
+}
+
+/// How a hook is named in messages, by the parent and by `vessel start` alike.
+pub fn describe_hook(point: &str, index: usize, path: &str) -> String {
+    format!("{point} hook {path:?} (hooks.{point}[{index}])")
 }
