@@ -5,6 +5,7 @@ use clap::Args;
 use super::output::{errln, outln};
 use crate::error::Result;
 use crate::image::{Change, Store};
+use crate::state::StateDir;
 
 /// Arguments of `vessel commit`.
 #[derive(Debug, Args)]
@@ -27,7 +28,7 @@ pub fn parse_change(text: &str) -> std::result::Result<Change, String> {
 /// Packs the container's upper layer and saves the image; prints the new layer's digest.
 pub fn commit(args: CommitArgs) -> Result<i32> {
     let store = Store::open_default()?;
-    let id = super::container::resolve(&store, &args.container)?;
+    let id = crate::lifecycle::find(&StateDir::open()?, &store, &args.container)?;
     let (image, summary) = crate::lifecycle::commit(&store, &id, &args.name, &args.changes)?;
     for path in &summary.skipped {
         errln!(

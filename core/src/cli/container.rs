@@ -5,8 +5,7 @@ use clap::{Args, Subcommand};
 
 use super::output::outln;
 use crate::error::Result;
-use crate::image::{ImageError, Store};
-use crate::state::StateDir;
+use crate::image::Store;
 
 /// Arguments of `vessel container`.
 #[derive(Debug, Args)]
@@ -37,19 +36,4 @@ pub fn container(args: ContainerArgs) -> Result<i32> {
         ContainerCommand::Rm(args) => return super::rm::rm(args),
     }
     Ok(0)
-}
-
-/// The id of the container `query` names: an id, unique id prefix or name among the
-/// container records, or else an id or unique prefix among the image store's kept
-/// layers (made through the library, without a record).
-pub(super) fn resolve(store: &Store, query: &str) -> Result<String> {
-    match StateDir::open().and_then(|s| s.find(query)) {
-        Ok(record) => Ok(record.id),
-        Err(not_found @ crate::Error::NoSuchContainer(_)) => match store.container(query) {
-            Ok(record) => Ok(record.id),
-            Err(ImageError::ContainerNotFound(_)) => Err(not_found),
-            Err(e) => Err(e.into()),
-        },
-        Err(e) => Err(e),
-    }
 }

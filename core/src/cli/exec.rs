@@ -92,7 +92,7 @@ pub fn exec(args: ExecArgs) -> Result<i32> {
     let record = StateDir::open()?.find(&args.container)?;
     if !record.is_running() {
         return Err(Error::NotRunning {
-            id: record.id.clone(),
+            id: record.id.to_string(),
             status: record.observed_status(),
         });
     }

@@ -10,7 +10,6 @@ mod cap_args;
 pub mod cgroup_args;
 mod commit;
 mod container;
-mod container_id;
 mod detach;
 pub mod device_args;
 mod exec;

@@ -4,9 +4,9 @@ use clap::Args;
 
 use super::output::errln;
 use crate::error::{Error, Result};
-use crate::image::{ImageError, Store};
+use crate::image::Store;
 use crate::lifecycle;
-use crate::state::StateDir;
+use crate::state::{self, StateDir};
 
 /// Arguments of `vessel rm` (and `vessel container rm`).
 #[derive(Debug, Args)]
@@ -58,10 +58,10 @@ pub(super) fn each(containers: &[String], mut action: impl FnMut(&str) -> Result
     code
 }
 
+/// Removes the kept layers `query` names (by id or unique id prefix).
 fn remove_from_store(query: &str) -> Result<()> {
-    match Store::open_default()?.remove_container(query) {
-        Ok(_) => Ok(()),
-        Err(ImageError::ContainerNotFound(_)) => Err(Error::NoSuchContainer(query.to_owned())),
-        Err(e) => Err(e.into()),
-    }
+    let store = Store::open_default()?;
+    let id = state::resolve(store.containers()?, query)?.id;
+    store.remove_container(&id)?;
+    Ok(())
 }

@@ -15,13 +15,14 @@ use super::net_args::{self, NetworkArgs};
 use super::ns_args::NamespaceArgs;
 use super::output::errln;
 use super::security_args::ProcessSecurityArgs;
-use super::{bundle, container_id, detach, signals};
+use super::{bundle, detach, signals};
 use crate::Container;
 use crate::error::Result;
 use crate::lifecycle::admit::{self, Admission};
 use crate::namespaces::Namespace;
 use crate::process::container::Running;
 use crate::process::spec::{ContainerSpec, RootfsMode};
+use crate::state::ContainerId;
 use crate::tty::{self, RawMode};
 
 /// Arguments of `vessel run`.
@@ -104,7 +105,11 @@ pub struct RunArgs {
 }
 
 /// What the library records of this run: the arguments as plain values.
-fn admission<'a>(args: &'a RunArgs, id: &'a str, rootfs: Option<&'a Path>) -> Admission<'a> {
+fn admission<'a>(
+    args: &'a RunArgs,
+    id: &'a ContainerId,
+    rootfs: Option<&'a Path>,
+) -> Admission<'a> {
     Admission {
         id,
         name: args.name.as_deref(),
@@ -134,16 +139,16 @@ pub fn run(args: RunArgs) -> Result<i32> {
     if args.tty && args.interactive && !std::io::stdin().is_terminal() {
         return Err(crate::Error::NoTerminal);
     }
-    let id = container_id::new_id();
+    let id = ContainerId::random();
     // Bad limits and capability names fail here, before any layer or cgroup exists.
-    let limited = args.limits.cgroup(&id)?;
+    let limited = args.limits.cgroup(id.as_str())?;
     let cgroup = admit::cgroup(&admission(&args, &id, None), limited);
     args.capabilities.check()?;
     args.devices.nodes()?;
     args.filesystem.check()?;
     args.security.check()?;
     // The init layer needs the hostname before the spec exists.
-    let hostname = args.hostname.clone().unwrap_or_else(|| id.clone());
+    let hostname = args.hostname.clone().unwrap_or_else(|| id.to_string());
     let rootfs = args
         .namespaces
         .rootfs_for(args.rootfs.clone(), args.layers.image.as_deref())?;
@@ -157,7 +162,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
         &args.namespaces.network_mode(),
         &args.network,
         args.namespaces.namespaces().contains(Namespace::User),
-        &id,
+        id.as_str(),
         names,
         root.init_layer().as_deref(),
     )?;
@@ -187,7 +192,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
     // The hostname defaults to the id, when the container has a UTS namespace to hold it.
     match args.hostname {
         Some(name) => spec = spec.hostname(name),
-        None if spec.namespaces.contains(Namespace::Uts) => spec = spec.hostname(id.clone()),
+        None if spec.namespaces.contains(Namespace::Uts) => spec = spec.hostname(id.to_string()),
         None => {}
     }
     spec.cgroup = cgroup;

@@ -11,12 +11,10 @@ use super::error::ImageError;
 use super::name::{file_stem, validate_name, with_default_tag};
 use crate::layers::digest::HashingWriter;
 use crate::layers::{self, Digest, MAX_LOWER_LAYERS, PackSummary, SourceKind};
+use crate::state::{ContainerId, Layers, paths};
 
 /// The image made from the default rootfs on first use.
 pub const BASE_IMAGE: &str = "base";
-
-/// The folder of the store that holds one folder per container, named by its id.
-const CONTAINERS: &str = "containers";
 
 /// An image store rooted at one directory.
 #[derive(Debug, Clone)]
@@ -100,19 +98,13 @@ impl Store {
 
     /// Where containers' layers live.
     pub fn containers_dir(&self) -> PathBuf {
-        self.root.join(CONTAINERS)
+        paths::containers(&self.root)
     }
 
     /// Where container `id`'s layers live (`containers/ID`): its upper, work and merged
-    /// directories, its record and its running lock.
-    pub fn container_dir(&self, id: &str) -> PathBuf {
-        self.containers_dir().join(id)
-    }
-
-    /// [`Store::container_dir`] in the default store, without opening it: what a new
-    /// container's record names before its layers exist.
-    pub fn default_container_dir(id: &str) -> PathBuf {
-        crate::rootfs::state_root().join(CONTAINERS).join(id)
+    /// directories, what they were made from and its running lock.
+    pub fn container_dir(&self, id: &ContainerId) -> Layers {
+        paths::layers(&self.root, id)
     }
 
     /// The OCI tar of a layer.
@@ -338,7 +330,7 @@ impl Store {
         if let Some(user) = self.containers()?.into_iter().find(|c| c.image == name) {
             return Err(ImageError::InUse {
                 image: name.to_owned(),
-                container: user.id,
+                container: user.id.to_string(),
             });
         }
         fs::remove_file(&path).map_err(ImageError::store("remove", &path))?;

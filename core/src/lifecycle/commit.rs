@@ -9,14 +9,14 @@ use crate::cgroups::Frozen;
 use crate::error::Result;
 use crate::image::{self, Change, Image, Store};
 use crate::layers::PackSummary;
-use crate::state::{Observed, StateDir};
+use crate::state::{ContainerId, Observed, StateDir};
 
 // ANCHOR: commit_frozen
 /// Packs container `id`'s writable layer as the image `name` (with `changes` applied to
 /// its config), the container frozen meanwhile if it is running or starting.
 pub fn commit(
     store: &Store,
-    id: &str,
+    id: &ContainerId,
     name: &str,
     changes: &[Change],
 ) -> Result<(Image, PackSummary)> {

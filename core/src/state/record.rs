@@ -5,7 +5,10 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use super::id::ContainerId;
+use super::paths::Layers;
 use super::process;
+use super::resolve::Candidate;
 use crate::cgroups::Resources;
 
 /// Where a container is in its life. The only way from one to the next is
@@ -79,7 +82,7 @@ pub struct MountRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {
     /// 12 hex digits.
-    pub id: String,
+    pub id: ContainerId,
     /// The name given with `--name`, unique among the records.
     pub name: Option<String>,
     /// The image it runs (`None` for a plain `--rootfs` directory).
@@ -123,7 +126,8 @@ pub struct Record {
     /// Its cgroup directories (one per v1 hierarchy, or the v2 one); empty without limits.
     #[serde(default)]
     pub cgroup_dirs: Vec<PathBuf>,
-    /// Its own layers (`containers/ID` in the image store), if it runs on an image.
+    /// Its own layers (`containers/ID` under the state root, see [`Record::layers`]), if
+    /// it runs on an image.
     #[serde(default)]
     pub layers_dir: Option<PathBuf>,
     /// The file its output is logged to (detached containers only).
@@ -151,7 +155,12 @@ pub enum Observed {
 
 impl Record {
     /// A record for a container about to start, supervised by the calling process.
-    pub fn new(id: String, name: Option<String>, command: Vec<String>, rootfs: PathBuf) -> Record {
+    pub fn new(
+        id: ContainerId,
+        name: Option<String>,
+        command: Vec<String>,
+        rootfs: PathBuf,
+    ) -> Record {
         let me = std::process::id() as libc::pid_t;
         Record {
             id,
@@ -176,6 +185,11 @@ impl Record {
             log: None,
             auto_remove: false,
         }
+    }
+
+    /// Its own layers, if it runs on an image.
+    pub fn layers(&self) -> Option<Layers> {
+        self.layers_dir.as_ref().map(Layers::at)
     }
 
     /// Whether the record says running *and* its pid is still the same process.
@@ -230,5 +244,15 @@ impl Record {
             Observed::Exited(None) => "exited (exit not recorded: its supervisor died)".to_owned(),
             Observed::NeverStarted => "never started (its supervisor died)".to_owned(),
         }
+    }
+}
+
+impl Candidate for Record {
+    fn id(&self) -> &ContainerId {
+        &self.id
+    }
+
+    fn name(&self) -> Option<&str> {
+        self.name.as_deref()
     }
 }

@@ -54,7 +54,8 @@ fn run(lesson: &mut Lesson, scratch: &Path) -> Outcome {
     // ANCHOR: create
     lesson.step("create: every step but execve, then the init waits on exec.fifo");
     let store = OciStore::at(scratch.join("oci"));
-    let state_dir = store.reserve(ID)?;
+    let id: vessel::state::ContainerId = ID.parse()?;
+    let state_dir = store.reserve(&id)?;
     lesson.syscall(
         "mkfifo(exec.fifo); open(exec.fifo, O_RDWR); clone3(…); the plan's steps; read(fifo)",
     );
@@ -73,7 +74,7 @@ fn run(lesson: &mut Lesson, scratch: &Path) -> Outcome {
     drop(fifo);
     let (pid, cgroup_dirs) = running.detach();
     let record = OciRecord {
-        id: ID.to_owned(),
+        id: id.clone(),
         bundle: bundle.clone(),
         pid,
         pid_start_time: vessel::state::process::start_time(pid).unwrap_or(0),
@@ -111,7 +112,7 @@ fn run(lesson: &mut Lesson, scratch: &Path) -> Outcome {
     // ANCHOR: start
     lesson.step("start: one byte into exec.fifo");
     lesson.syscall("open(exec.fifo, O_WRONLY|O_NONBLOCK); unlink(exec.fifo); write(fifo, 1 byte)");
-    let fifo_path = store.fifo(ID)?;
+    let fifo_path = store.fifo(&id);
     let mut writer = std::fs::OpenOptions::new()
         .write(true)
         .custom_flags(libc::O_NONBLOCK)
@@ -163,8 +164,8 @@ fn run(lesson: &mut Lesson, scratch: &Path) -> Outcome {
     for dir in &record.cgroup_dirs {
         std::fs::remove_dir(dir)?;
     }
-    store.remove(ID)?;
-    lesson.claim("no state is left", !store.exists(ID));
+    store.remove(&id)?;
+    lesson.claim("no state is left", !store.exists(&id));
     lesson.claim(
         "no cgroup is left",
         record.cgroup_dirs.iter().all(|d| !d.exists()),

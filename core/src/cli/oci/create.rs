@@ -14,7 +14,7 @@ use crate::container::Container;
 use crate::error::{Error, Result};
 use crate::oci::state::{OciRecord, OciStore};
 use crate::oci::{self, BundleError, HookPoint};
-use crate::state::process;
+use crate::state::{ContainerId, paths, process};
 use crate::tty::TerminalRequest;
 
 /// Arguments of `vessel create`.
@@ -54,7 +54,7 @@ pub fn create(args: CreateArgs) -> Result<i32> {
         ));
     }
     let store = OciStore::open_default();
-    store.container_dir(&args.id)?;
+    let checked: ContainerId = args.id.parse()?;
     let dir = std::path::absolute(&args.bundle).map_err(|source| Error::Sys {
         call: "find the bundle directory",
         source,
@@ -98,10 +98,10 @@ pub fn create(args: CreateArgs) -> Result<i32> {
             cols,
         });
     }
-    let state_dir = store.reserve(&args.id)?;
-    let created = create_in(&store, &args, &dir, &bundle, &state_dir);
+    let state_dir = store.reserve(&checked)?;
+    let created = create_in(&store, &args, &checked, &dir, &bundle, &state_dir);
     if created.is_err() {
-        let _ = store.remove(&args.id);
+        let _ = store.remove(&checked);
     }
     created
 }
@@ -109,6 +109,7 @@ pub fn create(args: CreateArgs) -> Result<i32> {
 fn create_in(
     store: &OciStore,
     args: &CreateArgs,
+    checked: &ContainerId,
     dir: &Path,
     bundle: &oci::Bundle,
     state_dir: &Path,
@@ -118,7 +119,7 @@ fn create_in(
     let fifo: OwnedFd = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
-        .open(state_dir.join("exec.fifo"))
+        .open(paths::exec_fifo(state_dir))
         .map_err(|source| Error::Sys {
             call: "open the exec fifo",
             source,
@@ -145,7 +146,7 @@ fn create_in(
     let pid_start_time = process::start_time(pid).unwrap_or(0);
     let (pid, cgroup_dirs) = running.detach();
     let record = OciRecord {
-        id: id.clone(),
+        id: checked.clone(),
         bundle: dir.to_owned(),
         pid,
         pid_start_time,

@@ -24,7 +24,7 @@ pub struct DeleteArgs {
 /// Deletes the container.
 pub fn delete(args: DeleteArgs) -> Result<i32> {
     let store = OciStore::open_default();
-    let record = match store.load(&args.id) {
+    let record = match store.load(&args.id.parse()?) {
         Ok(record) => record,
         Err(crate::oci::state::OciStateError::NotFound(_)) if args.force => return Ok(0),
         Err(error) => return Err(error.into()),

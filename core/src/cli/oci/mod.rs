@@ -22,16 +22,17 @@ pub mod update;
 
 use crate::error::{Error, Result};
 use crate::oci::state::{OciRecord, OciStatus, OciStore};
+use crate::state::ContainerId;
 
 /// Whether `id` names a container made by `vessel create` (not a `vessel run` one).
 pub fn is_oci_container(id: &str) -> bool {
-    OciStore::open_default().exists(id)
+    ContainerId::parse(id).is_ok_and(|id| OciStore::open_default().exists(&id))
 }
 
 /// The store, the record of `id` and its status now.
 pub fn load(id: &str) -> Result<(OciStore, OciRecord, OciStatus)> {
     let store = OciStore::open_default();
-    let record = store.load(id)?;
+    let record = store.load(&id.parse()?)?;
     let status = store.status(&record);
     Ok((store, record, status))
 }

@@ -29,7 +29,7 @@ pub fn start(args: StartArgs) -> Result<i32> {
             "only a created container starts",
         ));
     }
-    let fifo_path = store.fifo(&args.id)?;
+    let fifo_path = store.fifo(&record.id);
     // Non-blocking: if the init is gone, there is no reader and open fails (ENXIO)
     // instead of waiting for ever.
     let mut fifo = std::fs::OpenOptions::new()
