@@ -33,7 +33,7 @@ pub enum Error {
     Bundle {
         bundle: PathBuf,
         #[source]
-        source: crate::oci::BundleError,
+        source: crate::oci::error::BundleError,
     },
 
     /// `--bundle` needs exactly one container id.
@@ -317,7 +317,7 @@ pub enum Error {
 
     /// The state of a container made by `vessel create` could not be read or written.
     #[error(transparent)]
-    OciState(#[from] crate::oci::state::OciStateError),
+    OciState(#[from] crate::oci::error::OciStateError),
 
     /// An OCI runtime command (`create`, `start`, `kill`, `delete`, …) cannot do what
     /// was asked: the message says why and what to do.

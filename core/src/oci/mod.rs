@@ -9,6 +9,7 @@
 //! and the client (docker, podman) already wrote the defaults it wanted into it. See
 //! [`security`].
 
+pub mod error;
 mod hooks;
 mod mounts;
 mod security;
@@ -16,6 +17,8 @@ pub mod state;
 
 use std::path::{Path, PathBuf};
 
+pub use error::BundleError;
+use error::unsupported;
 pub use hooks::{HookError, HookPoint, Hooks};
 
 use oci_spec::runtime::{LinuxNamespaceType, LinuxResources, Spec};
@@ -25,27 +28,9 @@ use crate::namespaces::{Namespace, Namespaces};
 use crate::spec::ContainerSpec;
 use crate::userns::{IdMapping, IdRange};
 
-/// Why a bundle cannot be run.
-#[derive(Debug, thiserror::Error)]
-pub enum BundleError {
-    /// `config.json` is missing or not valid OCI runtime configuration.
-    #[error("read config.json (check the bundle holds an OCI runtime config)")]
-    Config(#[source] oci_spec::OciSpecError),
-    /// A required field is absent.
-    #[error("config.json has no {0}")]
-    Missing(&'static str),
-    /// A field vessel does not support has a value it cannot honour.
-    #[error("{field}: {why}")]
-    Unsupported { field: String, why: String },
-    /// A lifecycle hook failed; the container was stopped (or never started).
-    #[error(transparent)]
-    Hook(#[from] HookError),
-}
-
-fn unsupported(field: impl Into<String>, why: impl Into<String>) -> BundleError {
-    BundleError::Unsupported {
-        field: field.into(),
-        why: why.into(),
+impl From<HookError> for BundleError {
+    fn from(error: HookError) -> BundleError {
+        BundleError::Hook(Box::new(error))
     }
 }
 

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub use super::error::OciStateError;
 use crate::state::{ContainerId, paths, process};
 
 /// The runtime-spec version vessel implements (the `ociVersion` of `state`).
@@ -82,25 +83,6 @@ pub struct StateDocument<'a> {
     pub created: &'a str,
     #[serde(skip_serializing_if = "HashMap::is_empty")]
     pub annotations: &'a HashMap<String, String>,
-}
-
-/// Why the OCI state could not be read or written.
-#[derive(Debug, thiserror::Error)]
-pub enum OciStateError {
-    /// No container has this id.
-    #[error("container \"{0}\" does not exist (`vessel list` shows the ones that do)")]
-    NotFound(ContainerId),
-    /// A container with this id exists already.
-    #[error("container \"{0}\" exists already (delete it first, or choose another id)")]
-    Exists(ContainerId),
-    /// A file of the state could not be read or written.
-    #[error("{what} {path}")]
-    Io {
-        what: &'static str,
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
 }
 
 fn io_error(what: &'static str, path: &Path) -> impl FnOnce(io::Error) -> OciStateError {
