@@ -29,6 +29,6 @@ pub use dir::{DEFAULT_RUN_DIR, RUN_DIR_ENV, StateDir};
 pub use id::{ContainerId, InvalidId};
 pub use machine::Event;
 pub use paths::Layers;
-pub use record::{Limits, MountRecord, Observed, Record, Status};
+pub use record::{Limits, MountRecord, Observed, OciSection, Record, Status};
 pub use resolve::{Candidate, resolve};
 pub use time::now_rfc3339;

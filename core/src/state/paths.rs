@@ -54,6 +54,11 @@ pub fn oci(root: &Path) -> PathBuf {
     root.join("oci")
 }
 
+/// The folder of OCI container `id` in the folder [`oci`] names.
+pub fn oci_container(oci: &Path, id: &ContainerId) -> PathBuf {
+    oci.join(id.as_str())
+}
+
 /// The state file of an OCI container whose folder is `dir` (`ROOT/oci/ID`).
 pub fn oci_state(dir: &Path) -> PathBuf {
     dir.join("state.json")

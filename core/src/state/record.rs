@@ -1,7 +1,9 @@
 //! One container's record: what it is (id, name, image, command, limits, mounts), where
-//! its pieces are (cgroup directories, layers, log) and where it is in its life.
+//! its pieces are (cgroup directories, layers, log) and where it is in its life. The same
+//! record serves a container `vessel create` made (OCI): it has an [`OciSection`] too.
 
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -13,10 +15,11 @@ use crate::cgroups::Resources;
 
 /// Where a container is in its life. The only way from one to the next is
 /// [`Record::apply`] (see [`super::machine`]); a removed container has no record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// Recorded, not started yet (or starting).
+    #[default]
     Created,
     /// Its first process is running.
     Running,
@@ -78,6 +81,18 @@ pub struct MountRecord {
     pub read_only: bool,
 }
 
+/// What a container made by `vessel create` has besides: the bundle it came from. Its
+/// status is not kept: `vessel state` reads it from the kernel each time (see
+/// `oci::state::OciStore::status`), as no vessel process stays behind to record it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OciSection {
+    /// The bundle directory (absolute).
+    pub bundle: PathBuf,
+    /// config.json's annotations.
+    #[serde(default)]
+    pub annotations: HashMap<String, String>,
+}
+
 /// Everything vessel remembers about one container.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {
@@ -88,7 +103,9 @@ pub struct Record {
     /// The image it runs (`None` for a plain `--rootfs` directory).
     #[serde(default)]
     pub image: Option<String>,
-    /// The command and its arguments.
+    /// The command and its arguments (a default, like `shim_pid` and `status`, so that
+    /// the OCI state an older vessel wrote, which had none of the three, still reads).
+    #[serde(default)]
     pub command: Vec<String>,
     /// The rootfs directory.
     pub rootfs: PathBuf,
@@ -99,12 +116,15 @@ pub struct Record {
     /// never taken for the container.
     pub pid_start_time: u64,
     /// The process that supervises the container: the shim of `vessel run -d`, or the
-    /// `vessel run` in the foreground. It reaps the container and records its exit.
+    /// `vessel run` in the foreground. It reaps the container and records its exit. 0
+    /// for a container `vessel create` made: no vessel process stays with it.
+    #[serde(default)]
     pub shim_pid: libc::pid_t,
     /// The supervisor's start time, for the same reason as `pid_start_time`.
     #[serde(default)]
     pub shim_start_time: u64,
     /// Where the container is in its life.
+    #[serde(default)]
     pub status: Status,
     /// The exit code (128 + n for signal n) once exited; `None` if nobody saw it.
     pub exit_code: Option<i32>,
@@ -136,6 +156,10 @@ pub struct Record {
     /// `--rm`: its supervisor removes it once it exits.
     #[serde(default)]
     pub auto_remove: bool,
+    /// For a container `vessel create` made, its bundle (`None` for `vessel run`'s).
+    /// Flattened: the OCI state file keeps `bundle` and `annotations` at its top level.
+    #[serde(flatten)]
+    pub oci: Option<OciSection>,
 }
 
 /// What a record's status means *now*, checked against the kernel: a record that says
@@ -184,7 +208,13 @@ impl Record {
             layers_dir: None,
             log: None,
             auto_remove: false,
+            oci: None,
         }
+    }
+
+    /// The bundle a container `vessel create` made came from (empty for any other).
+    pub fn bundle(&self) -> &Path {
+        self.oci.as_ref().map_or(Path::new(""), |oci| &oci.bundle)
     }
 
     /// Its own layers, if it runs on an image.

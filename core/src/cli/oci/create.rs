@@ -12,9 +12,9 @@ use clap::Args;
 use crate::Stdio;
 use crate::container::Container;
 use crate::error::{Error, Result};
-use crate::oci::state::{OciRecord, OciStore};
+use crate::oci::state::{self as oci_state, OciStore};
 use crate::oci::{self, BundleError, HookPoint};
-use crate::state::{ContainerId, paths, process};
+use crate::state::{ContainerId, OciSection, paths, process};
 use crate::tty::TerminalRequest;
 
 /// Arguments of `vessel create`.
@@ -145,16 +145,18 @@ fn create_in(
     let pid = running.pid();
     let pid_start_time = process::start_time(pid).unwrap_or(0);
     let (pid, cgroup_dirs) = running.detach();
-    let record = OciRecord {
-        id: checked.clone(),
+    let section = OciSection {
         bundle: dir.to_owned(),
-        pid,
-        pid_start_time,
-        created: crate::state::now_rfc3339(),
         annotations: bundle.annotations.clone(),
-        cgroup_dirs,
-        rootfs: bundle.spec.rootfs.clone(),
     };
+    let record = oci_state::created(
+        checked.clone(),
+        section,
+        bundle.spec.rootfs.clone(),
+        bundle.spec.argv.clone(),
+        (pid, pid_start_time),
+        cgroup_dirs,
+    );
     let saved = store
         .save(&record)
         .map_err(Error::from)

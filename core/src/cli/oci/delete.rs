@@ -7,7 +7,8 @@ use std::time::Duration;
 use clap::Args;
 
 use crate::error::{Error, Result};
-use crate::oci::state::{OciRecord, OciStatus, OciStore};
+use crate::oci::state::{OciStatus, OciStore};
+use crate::state::Record;
 use crate::oci::{HookPoint, Hooks};
 use crate::state::process;
 
@@ -47,7 +48,7 @@ pub fn delete(args: DeleteArgs) -> Result<i32> {
 }
 
 /// Kills what is left of the container, removes its cgroups and state, runs `poststop`.
-pub fn remove(store: &OciStore, record: &OciRecord) -> Result<()> {
+pub fn remove(store: &OciStore, record: &Record) -> Result<()> {
     if process::is_same_process(record.pid, record.pid_start_time) {
         // A frozen cgroup would hold SIGKILL until thawed.
         let _ = crate::cgroups::Frozen::thaw_dirs(&record.cgroup_dirs);
@@ -64,9 +65,9 @@ pub fn remove(store: &OciStore, record: &OciRecord) -> Result<()> {
     for dir in record.cgroup_dirs.iter().rev() {
         remove_cgroup_dir(dir)?;
     }
-    let hooks = Hooks::load(&record.bundle).unwrap_or_default();
+    let hooks = Hooks::load(record.bundle()).unwrap_or_default();
     store.remove(&record.id)?;
-    if let Err(error) = hooks.run(HookPoint::Poststop, &record.id, &record.bundle, None) {
+    if let Err(error) = hooks.run(HookPoint::Poststop, &record.id, record.bundle(), None) {
         crate::cli::output::errln!("vessel: warning: {}", crate::cli::error_chain(&error));
     }
     Ok(())

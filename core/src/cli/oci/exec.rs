@@ -53,11 +53,11 @@ pub fn exec(request: OciExec) -> Result<i32> {
     };
     let (rows, cols) = crate::oci::console_size(&process);
     let bad = |source| Error::Bundle {
-        bundle: record.bundle.clone(),
+        bundle: record.bundle().to_owned(),
         source,
     };
     let (mut spec, terminal) =
-        crate::oci::exec_spec(&record.bundle, &request.id, process).map_err(bad)?;
+        crate::oci::exec_spec(record.bundle(), &request.id, process).map_err(bad)?;
     if terminal != request.console_socket.is_some() {
         return Err(Error::Oci(
             "exec: a terminal (process.terminal or --tty) needs --console-socket, and \
@@ -117,7 +117,7 @@ fn read_process(file: &std::path::Path) -> Result<oci_spec::runtime::Process> {
 /// The process for `exec ID ARGS…`: the container's own process with ARGS, `--cwd`,
 /// `--env` added, `--user`, `--tty`.
 fn default_process(
-    record: &crate::oci::state::OciRecord,
+    record: &crate::state::Record,
     request: &OciExec,
 ) -> Result<oci_spec::runtime::Process> {
     if request.args.is_empty() {
@@ -125,9 +125,9 @@ fn default_process(
             "exec: give --process FILE.json or a command".into(),
         ));
     }
-    let config = oci_spec::runtime::Spec::load(record.bundle.join("config.json")).map_err(|e| {
+    let config = oci_spec::runtime::Spec::load(record.bundle().join("config.json")).map_err(|e| {
         Error::Bundle {
-            bundle: record.bundle.clone(),
+            bundle: record.bundle().to_owned(),
             source: crate::oci::BundleError::Config(e),
         }
     })?;

@@ -3,7 +3,8 @@
 //! killed too: its init dies without ever running the command.
 
 use crate::error::Result;
-use crate::oci::state::{OciRecord, OciStatus};
+use crate::oci::state::OciStatus;
+use crate::state::Record;
 
 /// Sends `signal` to the container `id`'s init, or to all its processes.
 pub fn kill(id: &str, signal: libc::c_int, all: bool) -> Result<i32> {
@@ -35,7 +36,7 @@ pub fn kill(id: &str, signal: libc::c_int, all: bool) -> Result<i32> {
 
 /// Signals every process listed in the container's cgroups (best effort: a process
 /// may exit meanwhile).
-pub fn signal_cgroup(record: &OciRecord, signal: libc::c_int) {
+pub fn signal_cgroup(record: &Record, signal: libc::c_int) {
     for dir in &record.cgroup_dirs {
         let Ok(procs) = std::fs::read_to_string(dir.join("cgroup.procs")) else {
             continue;
@@ -51,7 +52,7 @@ pub fn signal_cgroup(record: &OciRecord, signal: libc::c_int) {
 }
 
 /// The pids in the container's cgroup (its first directory that lists any).
-pub fn pids(record: &OciRecord) -> Vec<libc::pid_t> {
+pub fn pids(record: &Record) -> Vec<libc::pid_t> {
     record
         .cgroup_dirs
         .iter()

@@ -3,7 +3,7 @@
 use clap::Args;
 
 use crate::error::Result;
-use crate::oci::state::OciStore;
+use crate::oci::state::{OciStore, document};
 
 /// Arguments of `vessel list`.
 #[derive(Debug, Args)]
@@ -29,7 +29,7 @@ pub fn list(args: ListArgs) -> Result<i32> {
     if args.format == "json" {
         let documents: Vec<_> = records
             .iter()
-            .map(|r| r.document(store.status(r)))
+            .map(|r| document(r, store.status(r)))
             .collect();
         let text = serde_json::to_string(&documents).expect("state documents serialize");
         crate::cli::output::outln!("{text}");
@@ -43,13 +43,13 @@ pub fn list(args: ListArgs) -> Result<i32> {
         "BUNDLE"
     );
     for record in &records {
-        let document = record.document(store.status(record));
+        let document = document(record, store.status(record));
         crate::cli::output::outln!(
             "{:<24} {:<8} {:<8} {:<40} {}",
             record.id,
             document.pid,
             document.status.to_string(),
-            record.bundle.display(),
+            record.bundle().display(),
             record.created
         );
     }

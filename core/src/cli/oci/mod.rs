@@ -21,8 +21,8 @@ pub mod state;
 pub mod update;
 
 use crate::error::{Error, Result};
-use crate::oci::state::{OciRecord, OciStatus, OciStore};
-use crate::state::ContainerId;
+use crate::oci::state::{OciStatus, OciStore};
+use crate::state::{ContainerId, Record};
 
 /// Whether `id` names a container made by `vessel create` (not a `vessel run` one).
 pub fn is_oci_container(id: &str) -> bool {
@@ -30,7 +30,7 @@ pub fn is_oci_container(id: &str) -> bool {
 }
 
 /// The store, the record of `id` and its status now.
-pub fn load(id: &str) -> Result<(OciStore, OciRecord, OciStatus)> {
+pub fn load(id: &str) -> Result<(OciStore, Record, OciStatus)> {
     let store = OciStore::open_default();
     let record = store.load(&id.parse()?)?;
     let status = store.status(&record);

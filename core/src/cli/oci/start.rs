@@ -49,11 +49,11 @@ pub fn start(args: StartArgs) -> Result<i32> {
         call: "write to the exec fifo",
         source,
     })?;
-    let hooks = Hooks::load(&record.bundle).unwrap_or_default();
+    let hooks = Hooks::load(record.bundle()).unwrap_or_default();
     if let Err(error) = hooks.run(
         HookPoint::Poststart,
         &args.id,
-        &record.bundle,
+        record.bundle(),
         Some(record.pid),
     ) {
         crate::cli::output::errln!("vessel: warning: {}", crate::cli::error_chain(&error));

@@ -14,7 +14,7 @@ pub struct StateArgs {
 /// Prints the state as JSON.
 pub fn state(args: StateArgs) -> Result<i32> {
     let (_, record, status) = super::load(&args.id)?;
-    let text = serde_json::to_string_pretty(&record.document(status))
+    let text = serde_json::to_string_pretty(&crate::oci::state::document(&record, status))
         .expect("the state document always serializes");
     crate::cli::output::outln!("{text}");
     Ok(0)
