@@ -6,6 +6,7 @@ use clap::{Args, Subcommand};
 use super::output::outln;
 use crate::error::Result;
 use crate::image::Store;
+use crate::state::Root;
 
 /// Arguments of `vessel container`.
 #[derive(Debug, Args)]
@@ -24,16 +25,16 @@ enum ContainerCommand {
 }
 
 /// Runs `vessel container …`.
-pub fn container(args: ContainerArgs) -> Result<i32> {
+pub fn container(root: &Root, args: ContainerArgs) -> Result<i32> {
     match args.command {
         ContainerCommand::Ls => {
-            let store = Store::open_default()?;
+            let store = Store::open_in(root)?;
             outln!("{:<12}  {:<20}  COMMAND", "ID", "IMAGE");
             for c in store.containers()? {
                 outln!("{:<12}  {:<20}  {}", c.id, c.image, c.command.join(" "));
             }
         }
-        ContainerCommand::Rm(args) => return super::rm::rm(args),
+        ContainerCommand::Rm(args) => return super::rm::rm(root, args),
     }
     Ok(0)
 }

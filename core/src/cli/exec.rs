@@ -12,6 +12,7 @@ use crate::process::spec::ContainerSpec;
 use crate::process::tenant::Tenant;
 use crate::state::StateDir;
 use crate::tty::{self, RawMode, WindowWatch};
+use crate::state::Root;
 
 /// Arguments of `vessel exec`.
 #[derive(Debug, Args)]
@@ -63,9 +64,9 @@ pub struct ExecArgs {
 }
 
 /// Joins the container and runs the command; returns the command's exit code.
-pub fn exec(args: ExecArgs) -> Result<i32> {
-    if super::oci::is_oci_container(&args.container) {
-        return super::oci::exec::exec(super::oci::exec::OciExec {
+pub fn exec(root: &Root, args: ExecArgs) -> Result<i32> {
+    if super::oci::is_oci_container(root, &args.container) {
+        return super::oci::exec::exec(root, super::oci::exec::OciExec {
             id: args.container,
             process: args.process,
             args: args.command,
@@ -89,7 +90,7 @@ pub fn exec(args: ExecArgs) -> Result<i32> {
             args.container
         )));
     }
-    let record = StateDir::open()?.find(&args.container)?;
+    let record = StateDir::open_in(root)?.find(&args.container)?;
     if !record.is_running() {
         return Err(Error::NotRunning {
             id: record.id.to_string(),

@@ -14,7 +14,7 @@ use crate::error::Result;
 use crate::image::{BASE_IMAGE, ContainerFs, Store};
 use crate::process::spec::ContainerSpec;
 use crate::rootfs::volume::Volume;
-use crate::state::ContainerId;
+use crate::state::{ContainerId, Root};
 
 /// The image, volume and clean-up flags of `vessel run`.
 #[derive(Debug, Args)]
@@ -55,6 +55,7 @@ impl ImageArgs {
     /// the image's `ENTRYPOINT` and `CMD` (see `image::command`).
     pub fn prepare(
         &self,
+        vessel_root: &Root,
         rootfs: Option<PathBuf>,
         id: &ContainerId,
         hostname: &str,
@@ -71,7 +72,7 @@ impl ImageArgs {
             let argv = crate::image::command::resolve(&[], &[], entrypoint, command);
             return Ok((root, argv));
         }
-        let store = Store::open_default()?;
+        let store = Store::open_in(vessel_root)?;
         let image = store.image(self.image.as_deref().unwrap_or(BASE_IMAGE))?;
         let argv = image.config.argv(entrypoint, command);
         if argv.is_empty() {

@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use crate::image::Store;
 use crate::lifecycle;
 use crate::state::{self, StateDir};
+use crate::state::Root;
 
 /// Arguments of `vessel rm` (and `vessel container rm`).
 #[derive(Debug, Args)]
@@ -20,21 +21,21 @@ pub struct RmArgs {
 }
 
 /// Removes each container; prints what it was asked for as each one goes.
-pub fn rm(args: RmArgs) -> Result<i32> {
-    let dir = StateDir::open()?;
+pub fn rm(root: &Root, args: RmArgs) -> Result<i32> {
+    let dir = StateDir::open_in(root)?;
     Ok(each(&args.containers, |container| {
         match lifecycle::remove(&dir, container, args.force) {
             Ok(_) => {}
             // A record that does not parse: it goes, with the layers the store knows.
             Err(Error::NoSuchContainer(_)) if dir.remove_unreadable(container)? => {
-                match remove_from_store(container) {
+                match remove_from_store(root, container) {
                     Ok(()) | Err(Error::NoSuchContainer(_)) => {}
                     Err(e) => return Err(e),
                 }
             }
             // Layers kept without a record (made through the library, or by an older
             // vessel): the image store still knows them.
-            Err(Error::NoSuchContainer(_)) => remove_from_store(container)?,
+            Err(Error::NoSuchContainer(_)) => remove_from_store(root, container)?,
             Err(e) => return Err(e),
         }
         super::output::out(&format!("{container}\n"));
@@ -59,8 +60,8 @@ pub(super) fn each(containers: &[String], mut action: impl FnMut(&str) -> Result
 }
 
 /// Removes the kept layers `query` names (by id or unique id prefix).
-fn remove_from_store(query: &str) -> Result<()> {
-    let store = Store::open_default()?;
+fn remove_from_store(root: &Root, query: &str) -> Result<()> {
+    let store = Store::open_in(root)?;
     let id = state::resolve(store.containers()?, query)?.id;
     store.remove_container(&id)?;
     Ok(())

@@ -24,6 +24,7 @@ use crate::process::container::Running;
 use crate::process::spec::{ContainerSpec, RootfsMode};
 use crate::state::ContainerId;
 use crate::tty::{self, RawMode};
+use crate::state::Root;
 
 /// Arguments of `vessel run`.
 #[derive(Debug, Args)]
@@ -106,11 +107,13 @@ pub struct RunArgs {
 
 /// What the library records of this run: the arguments as plain values.
 fn admission<'a>(
+    vessel_root: &'a Root,
     args: &'a RunArgs,
     id: &'a ContainerId,
     rootfs: Option<&'a Path>,
 ) -> Admission<'a> {
     Admission {
+        root: vessel_root,
         id,
         name: args.name.as_deref(),
         detach: args.detach,
@@ -126,7 +129,7 @@ fn admission<'a>(
 }
 
 /// Runs the container and returns its exit code (128 + n if signal n killed it).
-pub fn run(args: RunArgs) -> Result<i32> {
+pub fn run(vessel_root: &Root, args: RunArgs) -> Result<i32> {
     if let Some(bundle) = &args.bundle {
         let [id] = args.command.as_slice() else {
             return Err(crate::Error::BundleId);
@@ -142,7 +145,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
     let id = ContainerId::random();
     // Bad limits and capability names fail here, before any layer or cgroup exists.
     let limited = args.limits.cgroup(id.as_str())?;
-    let cgroup = admit::cgroup(&admission(&args, &id, None), limited);
+    let cgroup = admit::cgroup(&admission(vessel_root, &args, &id, None), limited);
     args.capabilities.check()?;
     args.devices.nodes()?;
     args.filesystem.check()?;
@@ -151,14 +154,18 @@ pub fn run(args: RunArgs) -> Result<i32> {
     let hostname = args.hostname.clone().unwrap_or_else(|| id.to_string());
     let rootfs = args
         .namespaces
-        .rootfs_for(args.rootfs.clone(), args.layers.image.as_deref())?;
-    let mut tracked = admit::track(&admission(&args, &id, rootfs.as_deref()), cgroup.as_ref())?;
-    let (mut root, argv) = args.layers.prepare(rootfs, &id, &hostname, &args.command)?;
+        .rootfs_for(vessel_root, args.rootfs.clone(), args.layers.image.as_deref())?;
+    let admitted = admission(vessel_root, &args, &id, rootfs.as_deref());
+    let mut tracked = admit::track(&admitted, cgroup.as_ref())?;
+    let (mut root, argv) =
+        args.layers
+            .prepare(vessel_root, rootfs, &id, &hostname, &args.command)?;
     // The address is leased (and /etc/hosts written) before the clone; the veth pair is
     // made by the parent while the child waits (see Container::spawn_supervised).
     let mut names = vec![hostname.clone()];
     names.extend(args.name.clone().filter(|n| *n != hostname));
     let network = net_args::prepare(
+        vessel_root,
         &args.namespaces.network_mode(),
         &args.network,
         args.namespaces.namespaces().contains(Namespace::User),
@@ -213,7 +220,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
     }
     if args.init && !spec.argv.is_empty() {
         let init_layer = root.init_layer();
-        spec = crate::init::prepare(spec, &crate::rootfs::state_root(), init_layer.as_deref())?;
+        spec = crate::init::prepare(spec, vessel_root.dir(), init_layer.as_deref())?;
     }
     if args.detach {
         // The shim outlives this process: it removes the layers for --rm.

@@ -11,11 +11,13 @@ use crate::image::{BASE_IMAGE, Store};
 use crate::state::paths;
 use crate::lifecycle::Tracked;
 use crate::rootfs::volume::Volume;
-use crate::state::{ContainerId, Limits, MountRecord, Record, StateDir};
+use crate::state::{ContainerId, Limits, MountRecord, Record, Root, StateDir};
 
 /// What a new container asks for, as far as its record and its cgroup are concerned.
 #[derive(Debug, Clone, Copy)]
 pub struct Admission<'a> {
+    /// Where vessel keeps its files (`--root`).
+    pub root: &'a Root,
     /// The new container's id.
     pub id: &'a ContainerId,
     /// `--name`, unique among containers.
@@ -81,13 +83,13 @@ pub fn track(admission: &Admission<'_>, cgroup: Option<&CgroupSpec>) -> Result<O
 
 fn record(admission: &Admission<'_>, cgroup: Option<&CgroupSpec>) -> Result<Tracked> {
     let id = admission.id;
-    let dir = StateDir::open()?;
+    let dir = StateDir::open_in(admission.root)?;
     // Starts killed half-way (nobody left to finish them) go before a new one is made.
     crate::lifecycle::reap_never_started(&dir);
     let layers = admission
         .rootfs
         .is_none()
-        .then(|| paths::layers(&crate::rootfs::state_root(), id));
+        .then(|| paths::layers(admission.root.dir(), id));
     let root = match (admission.rootfs, &layers) {
         (Some(dir), _) => dir.to_path_buf(),
         (None, Some(layers)) => layers.merged(),
@@ -134,7 +136,7 @@ fn what_runs(admission: &Admission<'_>) -> Vec<String> {
         return crate::image::command::resolve(&[], &[], entrypoint, admission.command);
     }
     let name = admission.image.unwrap_or(BASE_IMAGE);
-    match Store::open_default().and_then(|store| store.image(name)) {
+    match Store::open_in(admission.root).and_then(|store| store.image(name)) {
         Ok(image) => image.config.argv(entrypoint, admission.command),
         Err(_) => admission.command.to_vec(),
     }

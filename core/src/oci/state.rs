@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 pub use super::error::OciStateError;
-use crate::state::{ContainerId, OciSection, Record, paths, process};
+use crate::state::{ContainerId, OciSection, Record, Root, paths, process};
 
 /// The runtime-spec version vessel implements (the `ociVersion` of `state`).
 pub const OCI_VERSION: &str = "1.0.2";
@@ -75,9 +75,9 @@ pub struct OciStore {
 }
 
 impl OciStore {
-    /// The store below vessel's state root (`--root`, `$VESSEL_ROOT`).
-    pub fn open_default() -> OciStore {
-        OciStore::at(paths::oci(&crate::rootfs::state_root()))
+    /// The store below the state root `root` (`--root`, `$VESSEL_ROOT`).
+    pub fn open_in(root: &Root) -> OciStore {
+        OciStore::at(paths::oci(root.dir()))
     }
 
     /// The store at `dir`.

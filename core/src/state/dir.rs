@@ -11,6 +11,7 @@ use super::machine::{self, Event};
 use super::paths;
 use super::record::Record;
 use super::resolve::resolve;
+use super::root::Root;
 use crate::error::{Error, Result};
 
 /// The run directory when `VESSEL_RUN_DIR` is not set. Under `/run`, a tmpfs: records
@@ -31,12 +32,17 @@ struct Lock {
 }
 
 impl StateDir {
-    /// The run directory, created if missing: `$VESSEL_RUN_DIR`; else `run/` under
-    /// `$VESSEL_ROOT` (`vessel --root DIR`) when that is set, so the records stay with
-    /// the layers they describe; else, when not root, `$XDG_RUNTIME_DIR/vessel` (the
-    /// user's own tmpfs, as rootless podman does); else [`DEFAULT_RUN_DIR`].
+    /// [`StateDir::open_in`] the root the environment names.
     pub fn open() -> Result<StateDir> {
-        let under_root = || std::env::var_os("VESSEL_ROOT").map(|r| PathBuf::from(r).join("run"));
+        StateDir::open_in(&Root::from_env())
+    }
+
+    /// The run directory, created if missing: `$VESSEL_RUN_DIR`; else `run/` under
+    /// `root` when one was chosen (`vessel --root DIR`, `$VESSEL_ROOT`), so the records
+    /// stay with the layers they describe; else, when not root, `$XDG_RUNTIME_DIR/vessel`
+    /// (the user's own tmpfs, as rootless podman does); else [`DEFAULT_RUN_DIR`].
+    pub fn open_in(root: &Root) -> Result<StateDir> {
+        let under_root = || root.chosen().then(|| root.dir().join("run"));
         let rootless = || {
             // SAFETY: geteuid has no preconditions and cannot fail.
             let root = unsafe { libc::geteuid() } == 0;

@@ -23,6 +23,7 @@ pub mod paths;
 pub mod process;
 mod record;
 mod resolve;
+mod root;
 mod time;
 
 pub use dir::{DEFAULT_RUN_DIR, RUN_DIR_ENV, StateDir};
@@ -31,4 +32,5 @@ pub use machine::Event;
 pub use paths::Layers;
 pub use record::{Limits, MountRecord, Observed, OciSection, Record, Status};
 pub use resolve::{Candidate, resolve};
+pub use root::{ROOT_ENV, Root};
 pub use time::now_rfc3339;

@@ -16,6 +16,7 @@ use crate::oci::state::{self as oci_state, OciStore};
 use crate::oci::{self, BundleError, HookPoint};
 use crate::state::{ContainerId, OciSection, paths, process};
 use crate::tty::TerminalRequest;
+use crate::state::Root;
 
 /// Arguments of `vessel create`.
 #[derive(Debug, Args)]
@@ -45,7 +46,7 @@ pub struct CreateArgs {
 }
 
 /// Creates the container; its init waits for `vessel start`.
-pub fn create(args: CreateArgs) -> Result<i32> {
+pub fn create(root: &Root, args: CreateArgs) -> Result<i32> {
     if args.no_pivot {
         return Err(Error::Oci(
             "--no-pivot: vessel always uses pivot_root, so the host's root is never left \
@@ -53,7 +54,7 @@ pub fn create(args: CreateArgs) -> Result<i32> {
                 .into(),
         ));
     }
-    let store = OciStore::open_default();
+    let store = OciStore::open_in(root);
     let checked: ContainerId = args.id.parse()?;
     let dir = std::path::absolute(&args.bundle).map_err(|source| Error::Sys {
         call: "find the bundle directory",

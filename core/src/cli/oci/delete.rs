@@ -11,6 +11,7 @@ use crate::oci::state::{OciStatus, OciStore};
 use crate::state::Record;
 use crate::oci::{HookPoint, Hooks};
 use crate::state::process;
+use crate::state::Root;
 
 /// Arguments of `vessel delete`.
 #[derive(Debug, Args)]
@@ -23,8 +24,8 @@ pub struct DeleteArgs {
 }
 
 /// Deletes the container.
-pub fn delete(args: DeleteArgs) -> Result<i32> {
-    let store = OciStore::open_default();
+pub fn delete(root: &Root, args: DeleteArgs) -> Result<i32> {
+    let store = OciStore::open_in(root);
     let record = match store.load(&args.id.parse()?) {
         Ok(record) => record,
         Err(crate::oci::state::OciStateError::NotFound(_)) if args.force => return Ok(0),

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use crate::error::{Error, Result};
 use crate::oci::state::OciStatus;
 use crate::tenant::Tenant;
+use crate::state::Root;
 
 /// What `vessel exec` was asked, for an OCI container.
 #[derive(Debug)]
@@ -37,8 +38,8 @@ pub struct OciExec {
 }
 
 /// Starts the process; with `--detach` returns at once, else its exit code.
-pub fn exec(request: OciExec) -> Result<i32> {
-    let (_, record, status) = super::load(&request.id)?;
+pub fn exec(root: &Root, request: OciExec) -> Result<i32> {
+    let (_, record, status) = super::load(root, &request.id)?;
     if status != OciStatus::Running {
         return Err(super::wrong_status(
             &request.id,

@@ -5,10 +5,11 @@
 use crate::error::Result;
 use crate::oci::state::OciStatus;
 use crate::state::Record;
+use crate::state::Root;
 
 /// Sends `signal` to the container `id`'s init, or to all its processes.
-pub fn kill(id: &str, signal: libc::c_int, all: bool) -> Result<i32> {
-    let (_, record, status) = super::load(id)?;
+pub fn kill(root: &Root, id: &str, signal: libc::c_int, all: bool) -> Result<i32> {
+    let (_, record, status) = super::load(root, id)?;
     if status == OciStatus::Stopped {
         return Err(super::wrong_status(
             id,

@@ -4,6 +4,7 @@ use clap::Args;
 
 use crate::error::Result;
 use crate::oci::state::{OciStore, document};
+use crate::state::Root;
 
 /// Arguments of `vessel list`.
 #[derive(Debug, Args)]
@@ -17,8 +18,8 @@ pub struct ListArgs {
 }
 
 /// Prints the containers.
-pub fn list(args: ListArgs) -> Result<i32> {
-    let store = OciStore::open_default();
+pub fn list(root: &Root, args: ListArgs) -> Result<i32> {
+    let store = OciStore::open_in(root);
     let records = store.list();
     if args.quiet {
         for record in &records {

@@ -8,6 +8,7 @@ use clap::Args;
 use crate::error::{Error, Result};
 use crate::oci::state::OciStatus;
 use crate::oci::{HookPoint, Hooks};
+use crate::state::Root;
 
 /// Arguments of `vessel start`.
 #[derive(Debug, Args)]
@@ -19,8 +20,8 @@ pub struct StartArgs {
 // ANCHOR: start
 /// Writes the one byte the waiting init reads from `exec.fifo`, then runs the
 /// `poststart` hooks (a failing one is a warning, as the spec says).
-pub fn start(args: StartArgs) -> Result<i32> {
-    let (store, record, status) = super::load(&args.id)?;
+pub fn start(root: &Root, args: StartArgs) -> Result<i32> {
+    let (store, record, status) = super::load(root, &args.id)?;
     if status != OciStatus::Created {
         return Err(super::wrong_status(
             &args.id,
