@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use crate::Stdio;
-use crate::container::Container;
+use crate::process::container::Container;
 use crate::error::{Error, Result};
 use crate::oci::state::{self as oci_state, OciStore};
 use crate::oci::{self, BundleError, HookPoint};

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use crate::error::{Error, Result};
 use crate::oci::state::OciStatus;
-use crate::tenant::Tenant;
+use crate::process::tenant::Tenant;
 use crate::state::Root;
 
 /// What `vessel exec` was asked, for an OCI container.
