@@ -37,6 +37,7 @@ pub mod security_args;
 mod signals;
 mod stop;
 mod tag;
+mod trace;
 mod wait;
 
 use std::process::ExitCode;

@@ -268,7 +268,7 @@ pub fn run(vessel_root: &Root, args: RunArgs) -> Result<i32> {
     }
     root.started();
     if let Some(trace) = running.start_trace() {
-        super::output::err(&trace_table(trace));
+        super::output::err(&super::trace::table(trace));
     }
     match terminal {
         Some(terminal) => terminal.relay(&running, &forwarder, args.interactive)?,
@@ -371,22 +371,3 @@ impl OutputAsIs {
     }
 }
 // ANCHOR_END: output_as_is
-
-/// The `--trace` table: each stage's duration and its share of the whole start.
-pub(super) fn trace_table(trace: &crate::StartTrace) -> String {
-    let total = trace.total();
-    let mut table = format!(
-        "vessel: start-up took {:.3} ms\n",
-        total.as_secs_f64() * 1e3
-    );
-    for stage in &trace.stages {
-        let share = stage.duration.as_secs_f64() / total.as_secs_f64().max(f64::MIN_POSITIVE);
-        table.push_str(&format!(
-            "{:>10.1} µs {:>5.1}%  {}\n",
-            stage.duration.as_secs_f64() * 1e6,
-            share * 100.0,
-            stage.name
-        ));
-    }
-    table
-}
