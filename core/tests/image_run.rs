@@ -114,7 +114,9 @@ fn commits_stack_into_an_image_of_three_layers_that_runs() {
         "{refused}"
     );
     store.remove_container(&first_id).unwrap();
-    store.remove_container(&"000000000002".parse().unwrap()).unwrap();
+    store
+        .remove_container(&"000000000002".parse().unwrap())
+        .unwrap();
     store.remove_image("three").unwrap();
     let removed = store.remove_image("two").unwrap();
     assert_eq!(

@@ -71,7 +71,9 @@ fn container(
     script: &str,
 ) -> Result<(Finished, ContainerFs), String> {
     let argv = ["/bin/sh".to_owned(), "-c".to_owned(), script.to_owned()];
-    let parsed = id.parse().map_err(|e: vessel::state::InvalidId| e.to_string())?;
+    let parsed = id
+        .parse()
+        .map_err(|e: vessel::state::InvalidId| e.to_string())?;
     let layers =
         ContainerFs::create(store, &parsed, image, id, &argv).map_err(|e| e.to_string())?;
     let mut request = Request::shell(script);
@@ -263,7 +265,8 @@ fn commit_round_trips(ctx: &Ctx) -> Outcome {
     let (store, image) = store(ctx, "layers-commit")?;
     let script = format!("echo committed > /made && rm {DATA_DIR}/b");
     let (_, first) = container(ctx, &store, &image, "00000000e001", &script)?;
-    let (round, _) = image::commit(&store, &id("00000000e001"), "round").map_err(|e| e.to_string())?;
+    let (round, _) =
+        image::commit(&store, &id("00000000e001"), "round").map_err(|e| e.to_string())?;
     first.remove().map_err(|e| e.to_string())?;
     ensure(round.layers.len() == image.layers.len() + 1, || {
         format!(

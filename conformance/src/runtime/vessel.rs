@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use vessel::cgroups::{CgroupSpec, CpuQuota, Resources};
 use vessel::cli::error_chain;
-use vessel::process::pipe::Pipe;
 use vessel::namespaces::user::IdMapping;
+use vessel::process::pipe::Pipe;
 use vessel::{Container, ContainerSpec, Namespace, Namespaces, Running, Stdio};
 
 use vessel::process::tenant::Tenant;

@@ -5,8 +5,8 @@ use clap::Args;
 use super::output::{errln, outln};
 use crate::error::Result;
 use crate::image::{Change, Store};
-use crate::state::StateDir;
 use crate::state::Root;
+use crate::state::StateDir;
 
 /// Arguments of `vessel commit`.
 #[derive(Debug, Args)]

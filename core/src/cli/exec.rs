@@ -10,9 +10,9 @@ use super::signals;
 use crate::error::{Error, Result};
 use crate::process::spec::ContainerSpec;
 use crate::process::tenant::Tenant;
+use crate::state::Root;
 use crate::state::StateDir;
 use crate::tty::{self, RawMode, WindowWatch};
-use crate::state::Root;
 
 /// Arguments of `vessel exec`.
 #[derive(Debug, Args)]
@@ -66,18 +66,21 @@ pub struct ExecArgs {
 /// Joins the container and runs the command; returns the command's exit code.
 pub fn exec(root: &Root, args: ExecArgs) -> Result<i32> {
     if super::oci::is_oci_container(root, &args.container) {
-        return super::oci::exec::exec(root, super::oci::exec::OciExec {
-            id: args.container,
-            process: args.process,
-            args: args.command,
-            detach: args.detach,
-            pid_file: args.pid_file,
-            console_socket: args.console_socket,
-            cwd: Some(args.workdir),
-            env: args.env,
-            tty: args.tty,
-            user: args.security.user,
-        });
+        return super::oci::exec::exec(
+            root,
+            super::oci::exec::OciExec {
+                id: args.container,
+                process: args.process,
+                args: args.command,
+                detach: args.detach,
+                pid_file: args.pid_file,
+                console_socket: args.console_socket,
+                cwd: Some(args.workdir),
+                env: args.env,
+                tty: args.tty,
+                user: args.security.user,
+            },
+        );
     }
     if args.process.is_some()
         || args.detach

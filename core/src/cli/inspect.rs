@@ -3,8 +3,8 @@
 use clap::Args;
 
 use crate::error::Result;
-use crate::state::StateDir;
 use crate::state::Root;
+use crate::state::StateDir;
 
 /// Arguments of `vessel inspect`.
 #[derive(Debug, Args)]

@@ -5,8 +5,8 @@ use nix::sys::signal::Signal;
 
 use crate::error::Result;
 use crate::lifecycle;
-use crate::state::StateDir;
 use crate::state::Root;
+use crate::state::StateDir;
 
 /// Arguments of `vessel kill`.
 #[derive(Debug, Args)]

@@ -5,8 +5,8 @@ use serde::Serialize;
 
 use super::output::errln;
 use crate::error::Result;
-use crate::state::{Observed, Record, StateDir};
 use crate::state::Root;
+use crate::state::{Observed, Record, StateDir};
 
 /// Arguments of `vessel ps`.
 #[derive(Debug, Args)]

@@ -6,8 +6,8 @@ use super::output::errln;
 use crate::error::{Error, Result};
 use crate::image::Store;
 use crate::lifecycle;
-use crate::state::{self, StateDir};
 use crate::state::Root;
+use crate::state::{self, StateDir};
 
 /// Arguments of `vessel rm` (and `vessel container rm`).
 #[derive(Debug, Args)]

@@ -23,8 +23,8 @@ use crate::namespaces::Namespace;
 use crate::process::container::Running;
 use crate::process::spec::{ContainerSpec, RootfsMode};
 use crate::state::ContainerId;
-use crate::tty::{self, RawMode};
 use crate::state::Root;
+use crate::tty::{self, RawMode};
 
 /// Arguments of `vessel run`.
 #[derive(Debug, Args)]
@@ -152,9 +152,11 @@ pub fn run(vessel_root: &Root, args: RunArgs) -> Result<i32> {
     args.security.check()?;
     // The init layer needs the hostname before the spec exists.
     let hostname = args.hostname.clone().unwrap_or_else(|| id.to_string());
-    let rootfs = args
-        .namespaces
-        .rootfs_for(vessel_root, args.rootfs.clone(), args.layers.image.as_deref())?;
+    let rootfs = args.namespaces.rootfs_for(
+        vessel_root,
+        args.rootfs.clone(),
+        args.layers.image.as_deref(),
+    )?;
     let admitted = admission(vessel_root, &args, &id, rootfs.as_deref());
     let mut tracked = admit::track(&admitted, cgroup.as_ref())?;
     let (mut root, argv) =

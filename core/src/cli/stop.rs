@@ -6,8 +6,8 @@ use clap::Args;
 
 use crate::error::Result;
 use crate::lifecycle;
-use crate::state::StateDir;
 use crate::state::Root;
+use crate::state::StateDir;
 
 /// Arguments of `vessel stop`.
 #[derive(Debug, Args)]

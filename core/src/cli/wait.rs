@@ -4,8 +4,8 @@ use clap::Args;
 
 use crate::error::{Error, Result};
 use crate::lifecycle;
-use crate::state::StateDir;
 use crate::state::Root;
+use crate::state::StateDir;
 
 /// Arguments of `vessel wait`.
 #[derive(Debug, Args)]

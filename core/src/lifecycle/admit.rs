@@ -8,9 +8,9 @@ use std::path::Path;
 use crate::cgroups::{CgroupSpec, Resources};
 use crate::error::{Error, Result};
 use crate::image::{BASE_IMAGE, Store};
-use crate::state::paths;
 use crate::lifecycle::Tracked;
 use crate::rootfs::volume::Volume;
+use crate::state::paths;
 use crate::state::{ContainerId, Limits, MountRecord, Record, Root, StateDir};
 
 /// What a new container asks for, as far as its record and its cgroup are concerned.

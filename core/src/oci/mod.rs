@@ -24,9 +24,9 @@ pub use hooks::{HookError, HookPoint, Hooks};
 use oci_spec::runtime::{LinuxNamespaceType, LinuxResources, Spec};
 
 use crate::cgroups::{CgroupSpec, CpuQuota, CpuSet, DEFAULT_CPU_PERIOD_US, Resources};
+use crate::namespaces::user::{IdMapping, IdRange};
 use crate::namespaces::{Namespace, Namespaces};
 use crate::process::spec::ContainerSpec;
-use crate::namespaces::user::{IdMapping, IdRange};
 
 impl From<HookError> for BundleError {
     fn from(error: HookError) -> BundleError {
@@ -519,7 +519,10 @@ mod tests {
         assert_eq!(caps.bounding, chown_kill);
         assert_eq!(caps.effective, chown);
         assert_eq!(caps.permitted, chown_kill);
-        assert_eq!(caps.inheritable, crate::security::capabilities::CapSet::EMPTY);
+        assert_eq!(
+            caps.inheritable,
+            crate::security::capabilities::CapSet::EMPTY
+        );
         assert_eq!(caps.ambient, crate::security::capabilities::CapSet::EMPTY);
     }
 

@@ -10,8 +10,8 @@ use std::path::PathBuf;
 use oci_spec::runtime::{Mount, Spec};
 
 use super::{BundleError, unsupported};
-use crate::rootfs::mount_api::{MOUNT_ATTR_NODEV, MOUNT_ATTR_NOEXEC, MOUNT_ATTR_NOSUID};
 use crate::process::spec::ContainerSpec;
+use crate::rootfs::mount_api::{MOUNT_ATTR_NODEV, MOUNT_ATTR_NOEXEC, MOUNT_ATTR_NOSUID};
 use crate::rootfs::tmpfs::TmpfsMount;
 use crate::rootfs::volume::Volume;
 

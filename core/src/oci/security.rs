@@ -24,9 +24,9 @@ use oci_spec::runtime::{LinuxSeccomp, LinuxSeccompAction, Process, Spec};
 
 use super::{BundleError, unsupported};
 use crate::namespaces::Namespaces;
+use crate::process::spec::ContainerSpec;
 use crate::security::seccomp::{Profile, Seccomp};
 use crate::security::{Sysctl, Ulimit, UserRequest};
-use crate::process::spec::ContainerSpec;
 
 /// Applies every hardening field of `config` to `spec` (whose namespaces are set), or
 /// refuses the first one vessel cannot honour. Returns warnings to print (a security

@@ -246,7 +246,14 @@ mod tests {
             annotations: HashMap::new(),
         };
         let start = process::start_time(pid).unwrap_or(0);
-        created(id(text), oci, "/b/rootfs".into(), vec![], (pid, start), vec![])
+        created(
+            id(text),
+            oci,
+            "/b/rootfs".into(),
+            vec![],
+            (pid, start),
+            vec![],
+        )
     }
 
     #[test]
@@ -271,7 +278,10 @@ mod tests {
             Err(OciStateError::Exists(_))
         ));
         store.remove(&id("box")).unwrap();
-        assert!(matches!(store.load(&id("box")), Err(OciStateError::NotFound(_))));
+        assert!(matches!(
+            store.load(&id("box")),
+            Err(OciStateError::NotFound(_))
+        ));
     }
 
     #[test]

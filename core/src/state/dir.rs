@@ -380,7 +380,8 @@ mod tests {
         // "Running" as this very test process: alive, so the record stays.
         let me = std::process::id() as libc::pid_t;
         dir.create(&record("0123456789ab", None)).unwrap();
-        dir.apply(&id("0123456789ab"),
+        dir.apply(
+            &id("0123456789ab"),
             Event::Started {
                 pid: me,
                 pid_start_time: super::super::process::start_time(me).unwrap(),
@@ -392,7 +393,8 @@ mod tests {
         // "Running" as a process that is not there (pid 1 did not start at tick 1) and
         // no supervisor left: removed without writing "exited" first.
         dir.create(&record("ffff00001111", None)).unwrap();
-        dir.apply(&id("ffff00001111"),
+        dir.apply(
+            &id("ffff00001111"),
             Event::Started {
                 pid: 1,
                 pid_start_time: 1,

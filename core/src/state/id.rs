@@ -23,9 +23,7 @@ pub struct ContainerId(String);
 
 /// An id that breaks the rule, as it was given.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "container id {0:?} is not valid (use letters, digits, '_', '-', '.', and not only dots)"
-)]
+#[error("container id {0:?} is not valid (use letters, digits, '_', '-', '.', and not only dots)")]
 pub struct InvalidId(pub String);
 
 impl ContainerId {
@@ -128,10 +126,17 @@ mod tests {
     #[test]
     fn an_id_cannot_name_anything_outside_its_directory() {
         let too_long = "a".repeat(MAX_LEN + 1);
-        for bad in ["", ".", "..", "...", "a/b", "../x", "a b", "a\0b", "é", &too_long] {
+        for bad in [
+            "", ".", "..", "...", "a/b", "../x", "a b", "a\0b", "é", &too_long,
+        ] {
             assert_eq!(ContainerId::parse(bad), Err(InvalidId(bad.to_owned())));
         }
-        for good in ["ab-1.2_c", "a+b", ".hidden-but-not-only-dots", &"a".repeat(MAX_LEN)] {
+        for good in [
+            "ab-1.2_c",
+            "a+b",
+            ".hidden-but-not-only-dots",
+            &"a".repeat(MAX_LEN),
+        ] {
             assert_eq!(ContainerId::parse(good).unwrap().as_str(), good);
         }
     }

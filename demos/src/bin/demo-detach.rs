@@ -77,7 +77,10 @@ fn run(lesson: &mut Lesson, scratch: &Path) -> Outcome {
     // The shim holds the layers' "running" lock now; ours can go.
     drop(layers);
     let record = dir.find("web")?;
-    lesson.see("record", vessel::state::paths::record(dir.path(), &id).display());
+    lesson.see(
+        "record",
+        vessel::state::paths::record(dir.path(), &id).display(),
+    );
     lesson.see("status", record.observed_status());
     lesson.claim(
         "run_detached returned while the container runs, and the record says so",

@@ -10,13 +10,13 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use crate::Stdio;
-use crate::process::container::Container;
 use crate::error::{Error, Result};
 use crate::oci::state::{self as oci_state, OciStore};
 use crate::oci::{self, BundleError, HookPoint};
+use crate::process::container::Container;
+use crate::state::Root;
 use crate::state::{ContainerId, OciSection, paths, process};
 use crate::tty::TerminalRequest;
-use crate::state::Root;
 
 /// Arguments of `vessel create`.
 #[derive(Debug, Args)]

@@ -8,10 +8,10 @@ use clap::Args;
 
 use crate::error::{Error, Result};
 use crate::oci::state::{OciStatus, OciStore};
-use crate::state::Record;
 use crate::oci::{HookPoint, Hooks};
-use crate::state::process;
+use crate::state::Record;
 use crate::state::Root;
+use crate::state::process;
 
 /// Arguments of `vessel delete`.
 #[derive(Debug, Args)]

@@ -126,12 +126,13 @@ fn default_process(
             "exec: give --process FILE.json or a command".into(),
         ));
     }
-    let config = oci_spec::runtime::Spec::load(record.bundle().join("config.json")).map_err(|e| {
-        Error::Bundle {
-            bundle: record.bundle().to_owned(),
-            source: crate::oci::BundleError::Config(e),
-        }
-    })?;
+    let config =
+        oci_spec::runtime::Spec::load(record.bundle().join("config.json")).map_err(|e| {
+            Error::Bundle {
+                bundle: record.bundle().to_owned(),
+                source: crate::oci::BundleError::Config(e),
+            }
+        })?;
     let mut process = config.process().clone().unwrap_or_default();
     process.set_args(Some(request.args.clone()));
     process.set_terminal(Some(request.tty));
