@@ -5,6 +5,8 @@
 use std::io;
 use std::path::PathBuf;
 
+use crate::state::ContainerId;
+
 /// Shorthand for results in this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -31,7 +33,7 @@ pub enum Error {
     Bundle {
         bundle: PathBuf,
         #[source]
-        source: crate::oci::BundleError,
+        source: crate::oci::error::BundleError,
     },
 
     /// `--bundle` needs exactly one container id.
@@ -123,6 +125,10 @@ pub enum Error {
     #[error("{query:?} matches more than one container ({ids}): give more of the id, or the name")]
     AmbiguousContainer { query: String, ids: String },
 
+    /// A container id that could name a file outside its directory.
+    #[error(transparent)]
+    InvalidId(#[from] crate::state::InvalidId),
+
     /// A container name `--name` cannot take.
     #[error(
         "--name {0:?}: a name is 1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit"
@@ -132,14 +138,14 @@ pub enum Error {
     /// A lifecycle event the state machine has no edge for.
     #[error("container {id}: cannot {event} a container that is {from}")]
     InvalidTransition {
-        id: String,
+        id: ContainerId,
         from: String,
         event: &'static str,
     },
 
     /// `vessel rm` without `-f` on a running container.
     #[error("container {0} is running: stop it first (`vessel stop {0}`), or use `vessel rm -f`")]
-    StillRunning(String),
+    StillRunning(ContainerId),
 
     /// Detaching forks, which needs a single-threaded caller.
     #[error(
@@ -151,11 +157,11 @@ pub enum Error {
     #[error(
         "container {0} has no log: it ran in the foreground, so its output went to the terminal (use `vessel run -d` to keep a log)"
     )]
-    NoLog(String),
+    NoLog(ContainerId),
 
     /// `vessel wait` on a container whose exit nobody saw.
     #[error("container {id} {status}: its exit code is unknown")]
-    ExitUnknown { id: String, status: String },
+    ExitUnknown { id: ContainerId, status: String },
 
     /// `--name` is already used by another container.
     #[error(
@@ -311,7 +317,7 @@ pub enum Error {
 
     /// The state of a container made by `vessel create` could not be read or written.
     #[error(transparent)]
-    OciState(#[from] crate::oci::state::OciStateError),
+    OciState(#[from] crate::oci::error::OciStateError),
 
     /// An OCI runtime command (`create`, `start`, `kill`, `delete`, …) cannot do what
     /// was asked: the message says why and what to do.

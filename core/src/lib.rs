@@ -52,15 +52,3 @@ pub use process::output::{Output, output};
 pub use process::spec::{ContainerSpec, RootfsMode};
 pub use process::stdio::Stdio;
 pub use process::trace::{Stage, StartTrace};
-
-// The old paths of modules that moved into folders, for `oci/`, `cli/oci/` and
-// `conformance/`, which another change is rewriting at the same time: removed once it
-// has landed and they name the new paths.
-#[doc(hidden)]
-pub use namespaces::{time as timens, user as userns};
-#[doc(hidden)]
-pub use process::{container, pipe, spec, tenant};
-#[doc(hidden)]
-pub use rootfs::{mount_api, tmpfs, volume};
-#[doc(hidden)]
-pub use security::capabilities;

@@ -62,7 +62,10 @@ fn a_default_container_lives_in_the_unified_hierarchy_only() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let id = start_sleeper(vessel_in(tmp.path()), &[]);
-    let record = StateDir::at(tmp.path()).unwrap().load(&id).unwrap();
+    let record = StateDir::at(tmp.path())
+        .unwrap()
+        .load(&id.parse().unwrap())
+        .unwrap();
     let suffix = format!("/vessel/{id}");
 
     // Born in its unified cgroup, and in none of vessel's v1 cgroups.
@@ -109,7 +112,10 @@ fn a_memory_limit_keeps_the_v1_cgroups() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let id = start_sleeper(vessel_in(tmp.path()), &["-m", "64m"]);
-    let record = StateDir::at(tmp.path()).unwrap().load(&id).unwrap();
+    let record = StateDir::at(tmp.path())
+        .unwrap()
+        .load(&id.parse().unwrap())
+        .unwrap();
     let lines = cgroups_of(record.pid);
     let memory = &lines.iter().find(|(c, _)| c == "memory").unwrap().1;
     assert!(memory.ends_with(&format!("/vessel/{id}")), "{lines:?}");

@@ -224,8 +224,8 @@ fn a_detached_rm_container_leaves_no_record_layers_or_name_behind() {
     assert!(vessel(&["kill", &name]).status.success());
     vessel::state::process::wait_until_gone(shim).expect("wait for the shim");
     assert!(state.find(&name).is_err(), "the record outlived --rm");
-    let layers = vessel::rootfs::state_root().join("containers").join(&id);
-    assert!(!layers.exists(), "{} outlived --rm", layers.display());
+    let layers = vessel::state::paths::layers(&vessel::rootfs::state_root(), &id.parse().unwrap());
+    assert!(!layers.dir().exists(), "{:?} outlived --rm", layers.dir());
 }
 
 #[test]

@@ -188,7 +188,7 @@ fn run_detached_then_exec_ps_shows_both_processes_then_kill_records_the_exit() {
     );
 
     let store = StateDir::at(run_dir.path()).unwrap();
-    let record = store.load(&id).unwrap();
+    let record = store.load(&id.parse().unwrap()).unwrap();
     assert_eq!(record.status, Status::Running);
     assert_eq!(record.name.as_deref(), Some("sleeper"));
     assert!(record.is_running());
@@ -233,7 +233,7 @@ fn run_detached_then_exec_ps_shows_both_processes_then_kill_records_the_exit() {
     );
     let again = vessel(run_dir.path(), &["kill", "sleeper"]);
     assert_eq!(again.status.code(), Some(125));
-    store.remove(&id).unwrap();
+    store.remove(&id.parse().unwrap()).unwrap();
 }
 
 #[test]

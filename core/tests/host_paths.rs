@@ -238,7 +238,10 @@ fn an_image_whose_etc_is_a_symlink_to_a_host_directory_gets_nothing_written_ther
 
 /// The state of the container's freezer: `FROZEN`/`THAWED` (v1) or `1`/`0` (v2).
 fn freezer_state(run: &Path, id: &str) -> String {
-    let record = vessel::state::StateDir::at(run).unwrap().load(id).unwrap();
+    let record = vessel::state::StateDir::at(run)
+        .unwrap()
+        .load(&id.parse().unwrap())
+        .unwrap();
     for dir in &record.cgroup_dirs {
         for file in ["freezer.state", "cgroup.freeze"] {
             if let Ok(text) = fs::read_to_string(dir.join(file)) {
@@ -392,7 +395,7 @@ fn removing_a_container_never_follows_its_symlinks_out() {
         .clone();
     let rm = vessel(&root, &run, &["rm", &id]);
     assert!(rm.status.success(), "{}", text(&rm.stderr));
-    assert!(!root.join("containers").join(&id).exists());
+    assert!(!vessel::state::paths::layers(&root, &id).dir().exists());
     assert_eq!(
         fs::read_to_string(host.path().join("dir/keep")).unwrap(),
         "host\n"

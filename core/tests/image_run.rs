@@ -28,7 +28,8 @@ fn run_in(
     volumes: &[Volume],
 ) -> (vessel::Output, ContainerFs) {
     let argv = vec!["/bin/sh".to_owned(), "-c".to_owned(), script.to_owned()];
-    let layers = ContainerFs::create(store, id, image, id, &argv).expect("create container layers");
+    let layers = ContainerFs::create(store, &id.parse().unwrap(), image, id, &argv)
+        .expect("create container layers");
     let mut spec = ContainerSpec::new(layers.merged(), argv)
         .overlay(layers.overlay())
         .hostname(id);
@@ -55,7 +56,11 @@ fn commits_stack_into_an_image_of_three_layers_that_runs() {
         &[],
     );
     assert!(out.status.success(), "{}", out.stderr);
-    let (two, summary) = image::commit(&store, "00000000000", "two").unwrap(); // a unique id prefix
+    // A unique id prefix names the container, as for `vessel commit`.
+    let first_id = vessel::state::resolve(store.containers().unwrap(), "00000000000")
+        .unwrap()
+        .id;
+    let (two, summary) = image::commit(&store, &first_id, "two").unwrap();
     assert_eq!(two.layers.len(), 2);
     assert_eq!(summary.whiteouts, 2, "os-release and home were deleted");
     drop(first);
@@ -68,7 +73,7 @@ fn commits_stack_into_an_image_of_three_layers_that_runs() {
         &[],
     );
     assert_eq!(out.stdout, "one\n", "{}", out.stderr);
-    let (three, _) = image::commit(&store, "000000000002", "three").unwrap();
+    let (three, _) = image::commit(&store, &"000000000002".parse().unwrap(), "three").unwrap();
     assert_eq!(three.layers.len(), 3);
     drop(second);
 
@@ -108,8 +113,10 @@ fn commits_stack_into_an_image_of_three_layers_that_runs() {
         refused.contains("is used by container 000000000002"),
         "{refused}"
     );
-    store.remove_container("000000000001").unwrap();
-    store.remove_container("000000000002").unwrap();
+    store.remove_container(&first_id).unwrap();
+    store
+        .remove_container(&"000000000002".parse().unwrap())
+        .unwrap();
     store.remove_image("three").unwrap();
     let removed = store.remove_image("two").unwrap();
     assert_eq!(
@@ -397,7 +404,7 @@ fn a_detached_container_with_rm_leaves_no_layers_once_it_exits() {
     let id = text(&out.stdout).trim().to_owned();
     let record = vessel::state::StateDir::at(&run_dir)
         .unwrap()
-        .load(&id)
+        .load(&id.parse().unwrap())
         .unwrap();
     // Wait for the supervisor itself to end (it removes the layers just before): a
     // pidfd becomes readable when its process exits.

@@ -251,7 +251,8 @@ fn container(
 ) -> (HeldContainer, vessel::image::ContainerFs) {
     let base = store.image("base").unwrap();
     let argv = ["/bin/sh", "-c", script].map(String::from).to_vec();
-    let layers = vessel::image::ContainerFs::create(store, id, &base, id, &argv).unwrap();
+    let layers =
+        vessel::image::ContainerFs::create(store, &id.parse().unwrap(), &base, id, &argv).unwrap();
     let mut spec = ContainerSpec::new(layers.merged(), argv).overlay(layers.overlay());
     if init {
         spec = vessel::init::prepare(spec, store.root(), Some(&layers.init())).unwrap();

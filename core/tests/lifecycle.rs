@@ -199,7 +199,7 @@ fn unknown_ambiguous_and_bad_names_get_clear_errors() {
     for id in ["abc000000001", "abc000000002"] {
         state
             .create(&Record::new(
-                id.into(),
+                id.parse().unwrap(),
                 None,
                 vec!["true".into()],
                 "/".into(),
@@ -216,7 +216,7 @@ fn unknown_ambiguous_and_bad_names_get_clear_errors() {
             .contains("abc000000002")
     );
     for id in ["abc000000001", "abc000000002"] {
-        state.remove(id).unwrap();
+        state.remove(&id.parse().unwrap()).unwrap();
     }
     let bad = vessel.output(&["run", "-d", "--name", "no/slash", "--", "true"]);
     assert_eq!(bad.status.code(), Some(125));
@@ -339,7 +339,7 @@ fn wait_on_a_detached_rm_container_prints_its_exit_code() {
     ]);
     let id = id.trim();
     assert_eq!(vessel.first_log_line("gone"), "ready\n");
-    let log = vessel.state().log_path(id);
+    let log = vessel.state().log_path(&id.parse().unwrap());
     let mut wait = None;
     opened_after(&log, || {
         wait = Some(
@@ -393,7 +393,7 @@ fn wait_while_rm_f_removes_the_container_still_prints_how_it_ended() {
     let id = vessel.ok(&["run", "-d", "--name", "raced", "--", "sleep", "1000"]);
     let id = id.trim();
     let mut wait = None;
-    opened_after(&vessel.state().log_path(id), || {
+    opened_after(&vessel.state().log_path(&id.parse().unwrap()), || {
         wait = Some(
             vessel
                 .command(&["wait", "raced"])

@@ -130,9 +130,8 @@ fn vessel_and_shim_both_killed_before_the_start() {
     sigkill(shim);
     // The CLI made the layers before forking; nobody removed them.
     assert!(
-        vessel::rootfs::state_root()
-            .join("containers")
-            .join(&id)
+        vessel::state::paths::layers(&vessel::rootfs::state_root(), &id)
+            .dir()
             .exists()
     );
     assert_reaped_by_ps(&vessel, &id);

@@ -8,7 +8,7 @@ use std::sync::Barrier;
 
 use proptest::prelude::*;
 use vessel::Error;
-use vessel::state::{Event, Record, StateDir, Status};
+use vessel::state::{ContainerId, Event, Record, StateDir, Status};
 
 const SLOTS: usize = 3;
 
@@ -34,8 +34,8 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-fn id(slot: usize) -> String {
-    format!("{slot:012x}")
+fn id(slot: usize) -> ContainerId {
+    format!("{slot:012x}").parse().unwrap()
 }
 
 /// Slots 0 and 2 share a name, so names collide.
@@ -177,7 +177,7 @@ proptest! {
         let mut model = Model::new();
         for op in &ops {
             step(&dir, &mut model, op);
-            let stored: BTreeMap<String, Record> =
+            let stored: BTreeMap<ContainerId, Record> =
                 dir.list().unwrap().into_iter().map(|r| (r.id.clone(), r)).collect();
             prop_assert_eq!(stored.len(), model.len());
             for (slot, (status, name, started)) in &model {

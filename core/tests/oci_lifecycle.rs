@@ -233,7 +233,9 @@ fn a_created_container_can_be_killed_and_force_deleted() {
 }
 
 fn cgroup_dirs(oci: &Oci, id: &str) -> Vec<PathBuf> {
-    let record = oci.root.path().join("oci").join(id).join("state.json");
+    let oci_dir = vessel::state::paths::oci(oci.root.path());
+    let dir = vessel::state::paths::oci_container(&oci_dir, &id.parse().unwrap());
+    let record = vessel::state::paths::oci_state(&dir);
     let record: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(record).unwrap()).unwrap();
     record["cgroup_dirs"]

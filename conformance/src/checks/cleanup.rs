@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::fs;
 
-use vessel::volume::Volume;
+use vessel::rootfs::volume::Volume;
 
 use super::support::held;
 use crate::check::{Check, Ctx, Needs, Outcome, ensure};

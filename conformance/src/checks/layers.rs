@@ -71,7 +71,11 @@ fn container(
     script: &str,
 ) -> Result<(Finished, ContainerFs), String> {
     let argv = ["/bin/sh".to_owned(), "-c".to_owned(), script.to_owned()];
-    let layers = ContainerFs::create(store, id, image, id, &argv).map_err(|e| e.to_string())?;
+    let parsed = id
+        .parse()
+        .map_err(|e: vessel::state::InvalidId| e.to_string())?;
+    let layers =
+        ContainerFs::create(store, &parsed, image, id, &argv).map_err(|e| e.to_string())?;
     let mut request = Request::shell(script);
     request.rootfs = Some(layers.merged());
     request.hostname = Some(id.to_owned());
@@ -190,7 +194,7 @@ fn whiteout_hides(ctx: &Ctx) -> Outcome {
     ensure(is_overlay_whiteout(&meta), || {
         format!("{} is not a 0/0 character device", whiteout.display())
     })?;
-    let (two, _) = image::commit(&store, "00000000b001", "two").map_err(|e| e.to_string())?;
+    let (two, _) = image::commit(&store, &id("00000000b001"), "two").map_err(|e| e.to_string())?;
     first.remove().map_err(|e| e.to_string())?;
     has_entry(&store, &two, &format!("{DATA_DIR}/.wh.a"))?;
     let (out, second) = container(ctx, &store, &two, "00000000b002", &format!("ls {DATA_DIR}"))?;
@@ -215,7 +219,7 @@ fn opaque_dir_hides(ctx: &Ctx) -> Outcome {
     ensure(is_opaque(&dir).unwrap_or(false), || {
         format!("{} has no trusted.overlay.opaque", dir.display())
     })?;
-    let (two, _) = image::commit(&store, "00000000c001", "two").map_err(|e| e.to_string())?;
+    let (two, _) = image::commit(&store, &id("00000000c001"), "two").map_err(|e| e.to_string())?;
     first.remove().map_err(|e| e.to_string())?;
     has_entry(&store, &two, &format!("{DATA_DIR}/.wh..wh..opq"))?;
     let (out, second) = container(ctx, &store, &two, "00000000c002", &format!("ls {DATA_DIR}"))?;
@@ -261,7 +265,8 @@ fn commit_round_trips(ctx: &Ctx) -> Outcome {
     let (store, image) = store(ctx, "layers-commit")?;
     let script = format!("echo committed > /made && rm {DATA_DIR}/b");
     let (_, first) = container(ctx, &store, &image, "00000000e001", &script)?;
-    let (round, _) = image::commit(&store, "00000000e001", "round").map_err(|e| e.to_string())?;
+    let (round, _) =
+        image::commit(&store, &id("00000000e001"), "round").map_err(|e| e.to_string())?;
     first.remove().map_err(|e| e.to_string())?;
     ensure(round.layers.len() == image.layers.len() + 1, || {
         format!(
@@ -290,4 +295,9 @@ fn commit_round_trips(ctx: &Ctx) -> Outcome {
     ensure(out.text() == "committed\na\n00000000e002\n", || {
         format!("a container of the commit printed {:?}", out.text())
     })
+}
+
+/// A container id written out in a check.
+fn id(text: &str) -> vessel::state::ContainerId {
+    text.parse().expect("the checks' ids keep the id rule")
 }

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde_json::Value;
-use vessel::volume::Volume;
+use vessel::rootfs::volume::Volume;
 
 use super::support::{int, report_of};
 use crate::check::{Check, Ctx, Failure, Needs, Outcome, ensure};

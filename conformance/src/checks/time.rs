@@ -5,7 +5,7 @@
 //! the probe, so the probe's reading (less the offset) must lie between the two.
 
 use serde_json::Value;
-use vessel::timens::TimeOffsets;
+use vessel::namespaces::time::TimeOffsets;
 
 use super::support::{held, int};
 use crate::check::{Check, Ctx, Needs, Outcome, ensure};

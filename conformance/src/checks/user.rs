@@ -3,7 +3,7 @@
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
-use vessel::volume::Volume;
+use vessel::rootfs::volume::Volume;
 
 use super::support::{int, own_ns, report, report_of};
 use crate::check::{Check, Ctx, Needs, Outcome, ensure};

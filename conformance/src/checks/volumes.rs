@@ -2,7 +2,7 @@
 
 use std::fs;
 
-use vessel::volume::Volume;
+use vessel::rootfs::volume::Volume;
 
 use super::support::{held, int};
 use crate::check::{Check, Ctx, Outcome, ensure};

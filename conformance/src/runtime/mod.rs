@@ -16,7 +16,7 @@ use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use ::vessel::volume::Volume;
+use ::vessel::rootfs::volume::Volume;
 pub use exec::Exec;
 pub use session::{Finished, Session};
 
@@ -60,7 +60,7 @@ pub struct Request {
     pub rootfs: Option<PathBuf>,
     /// Capabilities kept beyond the default set (docker's 14, which vessel keeps and the
     /// bundle names), for checks whose probe must mount or set the hostname.
-    pub extra_capabilities: ::vessel::capabilities::CapSet,
+    pub extra_capabilities: ::vessel::security::capabilities::CapSet,
     /// A pty slave to be the probe's stdin *and* the controlling terminal of the session
     /// the runtime is started in, as a shell's terminal is (the security checks' TIOCSTI).
     pub controlling_tty: Option<Arc<OwnedFd>>,
@@ -77,7 +77,7 @@ impl Request {
             volumes: Vec::new(),
             userns: false,
             rootfs: None,
-            extra_capabilities: ::vessel::capabilities::CapSet::EMPTY,
+            extra_capabilities: ::vessel::security::capabilities::CapSet::EMPTY,
             controlling_tty: None,
         }
     }
@@ -85,15 +85,15 @@ impl Request {
     /// The same request, keeping `CAP_name` too (`SYS_ADMIN` to mount or set the hostname).
     #[must_use]
     pub fn with_capability(mut self, name: &str) -> Request {
-        let cap = ::vessel::capabilities::parse(name).expect("a capability name");
+        let cap = ::vessel::security::capabilities::parse(name).expect("a capability name");
         self.extra_capabilities = self.extra_capabilities.with(cap);
         self
     }
 
     /// The capability set the container's process should have: the default plus extras.
-    pub fn capabilities(&self) -> ::vessel::capabilities::CapSet {
-        ::vessel::capabilities::CapSet(
-            ::vessel::capabilities::DOCKER_DEFAULT.0 | self.extra_capabilities.0,
+    pub fn capabilities(&self) -> ::vessel::security::capabilities::CapSet {
+        ::vessel::security::capabilities::CapSet(
+            ::vessel::security::capabilities::DOCKER_DEFAULT.0 | self.extra_capabilities.0,
         )
     }
 

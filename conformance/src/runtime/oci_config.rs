@@ -57,7 +57,9 @@ pub fn device_rules() -> Result<Vec<LinuxDeviceCgroup>, OciSpecError> {
 
 /// docker's default seccomp profile, as vessel applies it to its own containers, in
 /// `linux.seccomp` form for a container with the bounding set `bounding`.
-pub fn seccomp(bounding: ::vessel::capabilities::CapSet) -> Result<LinuxSeccomp, OciSpecError> {
+pub fn seccomp(
+    bounding: ::vessel::security::capabilities::CapSet,
+) -> Result<LinuxSeccomp, OciSpecError> {
     let json = ::vessel::security::seccomp::docker_default_oci_json(bounding)
         .map_err(|e| OciSpecError::Other(e.to_string()))?;
     serde_json::from_value(json).map_err(|e| OciSpecError::Other(e.to_string()))
@@ -69,7 +71,7 @@ pub fn config(request: &Request, rootfs: &Path, cgroups_path: &Path) -> Result<S
     // inheritable and ambient empty, as docker asks runc for.
     let wanted = request.capabilities();
     // vessel's table of names is the kernel's numbering, which oci-spec parses too.
-    let caps: Capabilities = ::vessel::capabilities::NAMES
+    let caps: Capabilities = ::vessel::security::capabilities::NAMES
         .iter()
         .enumerate()
         .filter(|(bit, _)| wanted.contains(*bit as u32))
@@ -79,7 +81,10 @@ pub fn config(request: &Request, rootfs: &Path, cgroups_path: &Path) -> Result<S
         .terminal(false)
         .user(UserBuilder::default().uid(0u32).gid(0u32).build()?)
         .args(request.argv())
-        .env(vec![format!("PATH={}", ::vessel::spec::DEFAULT_PATH)])
+        .env(vec![format!(
+            "PATH={}",
+            ::vessel::process::spec::DEFAULT_PATH
+        )])
         .cwd("/")
         .no_new_privileges(false)
         .capabilities(

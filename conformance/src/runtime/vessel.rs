@@ -9,11 +9,11 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use vessel::cgroups::{CgroupSpec, CpuQuota, Resources};
 use vessel::cli::error_chain;
-use vessel::pipe::Pipe;
-use vessel::userns::IdMapping;
+use vessel::namespaces::user::IdMapping;
+use vessel::process::pipe::Pipe;
 use vessel::{Container, ContainerSpec, Namespace, Namespaces, Running, Stdio};
 
-use vessel::tenant::Tenant;
+use vessel::process::tenant::Tenant;
 
 use super::{CONTROLLERS, Exec, Request, Session, USERNS_COUNT, USERNS_FIRST_HOST_ID};
 use crate::world::World;

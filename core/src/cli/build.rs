@@ -9,6 +9,7 @@ use super::output::{errln, outln};
 use crate::error::Result;
 use crate::image::Store;
 use crate::image::build::{BuildOptions, build as build_image};
+use crate::state::Root;
 
 /// Arguments of `vessel build`.
 #[derive(Debug, Args)]
@@ -40,8 +41,8 @@ fn parse_build_arg(text: &str) -> std::result::Result<(String, String), String> 
 }
 
 /// Builds the image; each step is reported on stderr, the image's top layer on stdout.
-pub fn build(args: BuildArgs) -> Result<i32> {
-    let store = Store::open_default()?;
+pub fn build(root: &Root, args: BuildArgs) -> Result<i32> {
+    let store = Store::open_in(root)?;
     let options = BuildOptions {
         tag: args.tag,
         dockerfile: args.file.unwrap_or_else(|| args.context.join("Dockerfile")),

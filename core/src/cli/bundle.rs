@@ -54,7 +54,7 @@ pub fn run_bundle(dir: &Path, id: &str, trace: bool) -> Result<i32> {
         }
     };
     if let Some(trace) = running.start_trace() {
-        super::output::err(&super::run::trace_table(trace));
+        super::output::err(&super::trace::table(trace));
     }
     warn(hooks.run(HookPoint::Poststart, id, dir, Some(running.pid())));
     forwarder.forward_until_exit(&running)?;

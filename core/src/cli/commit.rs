@@ -5,6 +5,8 @@ use clap::Args;
 use super::output::{errln, outln};
 use crate::error::Result;
 use crate::image::{Change, Store};
+use crate::state::Root;
+use crate::state::StateDir;
 
 /// Arguments of `vessel commit`.
 #[derive(Debug, Args)]
@@ -25,10 +27,11 @@ pub fn parse_change(text: &str) -> std::result::Result<Change, String> {
 }
 
 /// Packs the container's upper layer and saves the image; prints the new layer's digest.
-pub fn commit(args: CommitArgs) -> Result<i32> {
-    let store = Store::open_default()?;
-    let id = super::container::resolve(&store, &args.container)?;
-    let (image, summary) = crate::lifecycle::commit(&store, &id, &args.name, &args.changes)?;
+pub fn commit(root: &Root, args: CommitArgs) -> Result<i32> {
+    let store = Store::open_in(root)?;
+    let dir = StateDir::open_in(root)?;
+    let id = crate::lifecycle::find(&dir, &store, &args.container)?;
+    let (image, summary) = crate::lifecycle::commit(&dir, &store, &id, &args.name, &args.changes)?;
     for path in &summary.skipped {
         errln!(
             "vessel: left out /{} (device nodes and sockets cannot be in a layer)",

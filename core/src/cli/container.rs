@@ -5,8 +5,8 @@ use clap::{Args, Subcommand};
 
 use super::output::outln;
 use crate::error::Result;
-use crate::image::{ImageError, Store};
-use crate::state::StateDir;
+use crate::image::Store;
+use crate::state::Root;
 
 /// Arguments of `vessel container`.
 #[derive(Debug, Args)]
@@ -25,31 +25,16 @@ enum ContainerCommand {
 }
 
 /// Runs `vessel container …`.
-pub fn container(args: ContainerArgs) -> Result<i32> {
+pub fn container(root: &Root, args: ContainerArgs) -> Result<i32> {
     match args.command {
         ContainerCommand::Ls => {
-            let store = Store::open_default()?;
+            let store = Store::open_in(root)?;
             outln!("{:<12}  {:<20}  COMMAND", "ID", "IMAGE");
             for c in store.containers()? {
                 outln!("{:<12}  {:<20}  {}", c.id, c.image, c.command.join(" "));
             }
         }
-        ContainerCommand::Rm(args) => return super::rm::rm(args),
+        ContainerCommand::Rm(args) => return super::rm::rm(root, args),
     }
     Ok(0)
-}
-
-/// The id of the container `query` names: an id, unique id prefix or name among the
-/// container records, or else an id or unique prefix among the image store's kept
-/// layers (made through the library, without a record).
-pub(super) fn resolve(store: &Store, query: &str) -> Result<String> {
-    match StateDir::open().and_then(|s| s.find(query)) {
-        Ok(record) => Ok(record.id),
-        Err(not_found @ crate::Error::NoSuchContainer(_)) => match store.container(query) {
-            Ok(record) => Ok(record.id),
-            Err(ImageError::ContainerNotFound(_)) => Err(not_found),
-            Err(e) => Err(e.into()),
-        },
-        Err(e) => Err(e),
-    }
 }

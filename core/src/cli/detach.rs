@@ -12,7 +12,7 @@ pub fn run_detached(
     tracked: Tracked,
     after_exit: impl FnOnce(),
 ) -> Result<i32> {
-    let id = tracked.id().to_owned();
+    let id = tracked.id().clone();
     lifecycle::run_detached(&spec, tracked, after_exit)?;
     // The container runs whatever becomes of our stdout: a reader that went away
     // (`vessel run -d … | true`) must not make this process panic half-way.

@@ -10,6 +10,7 @@ use super::signals;
 use crate::error::{Error, Result};
 use crate::process::spec::ContainerSpec;
 use crate::process::tenant::Tenant;
+use crate::state::Root;
 use crate::state::StateDir;
 use crate::tty::{self, RawMode, WindowWatch};
 
@@ -63,20 +64,23 @@ pub struct ExecArgs {
 }
 
 /// Joins the container and runs the command; returns the command's exit code.
-pub fn exec(args: ExecArgs) -> Result<i32> {
-    if super::oci::is_oci_container(&args.container) {
-        return super::oci::exec::exec(super::oci::exec::OciExec {
-            id: args.container,
-            process: args.process,
-            args: args.command,
-            detach: args.detach,
-            pid_file: args.pid_file,
-            console_socket: args.console_socket,
-            cwd: Some(args.workdir),
-            env: args.env,
-            tty: args.tty,
-            user: args.security.user,
-        });
+pub fn exec(root: &Root, args: ExecArgs) -> Result<i32> {
+    if super::oci::is_oci_container(root, &args.container) {
+        return super::oci::exec::exec(
+            root,
+            super::oci::exec::OciExec {
+                id: args.container,
+                process: args.process,
+                args: args.command,
+                detach: args.detach,
+                pid_file: args.pid_file,
+                console_socket: args.console_socket,
+                cwd: Some(args.workdir),
+                env: args.env,
+                tty: args.tty,
+                user: args.security.user,
+            },
+        );
     }
     if args.process.is_some()
         || args.detach
@@ -89,10 +93,10 @@ pub fn exec(args: ExecArgs) -> Result<i32> {
             args.container
         )));
     }
-    let record = StateDir::open()?.find(&args.container)?;
+    let record = StateDir::open_in(root)?.find(&args.container)?;
     if !record.is_running() {
         return Err(Error::NotRunning {
-            id: record.id.clone(),
+            id: record.id.to_string(),
             status: record.observed_status(),
         });
     }

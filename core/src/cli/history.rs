@@ -6,6 +6,7 @@ use clap::Args;
 use super::output::outln;
 use crate::error::Result;
 use crate::image::Store;
+use crate::state::Root;
 
 /// Arguments of `vessel history`.
 #[derive(Debug, Args)]
@@ -18,8 +19,8 @@ pub struct HistoryArgs {
 }
 
 /// Runs `vessel history`.
-pub fn history(args: HistoryArgs) -> Result<i32> {
-    let store = Store::open_default()?;
+pub fn history(root: &Root, args: HistoryArgs) -> Result<i32> {
+    let store = Store::open_in(root)?;
     let image = store.image(&args.image)?;
     outln!("{:<14} {:>10}  CREATED BY", "LAYER", "SIZE");
     // Bottom first in the record, top first on screen, as docker prints it.

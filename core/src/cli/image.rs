@@ -7,6 +7,7 @@ use clap::{Args, Subcommand};
 use super::output::{errln, outln};
 use crate::error::Result;
 use crate::image::{Change, Store};
+use crate::state::Root;
 
 /// Arguments of `vessel image`.
 #[derive(Debug, Args)]
@@ -49,8 +50,8 @@ enum ImageCommand {
 }
 
 /// Runs `vessel image …`.
-pub fn image(args: ImageArgs) -> Result<i32> {
-    let store = Store::open_default()?;
+pub fn image(root: &Root, args: ImageArgs) -> Result<i32> {
+    let store = Store::open_in(root)?;
     match args.command {
         ImageCommand::Import {
             source,

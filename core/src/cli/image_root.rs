@@ -14,6 +14,7 @@ use crate::error::Result;
 use crate::image::{BASE_IMAGE, ContainerFs, Store};
 use crate::process::spec::ContainerSpec;
 use crate::rootfs::volume::Volume;
+use crate::state::{ContainerId, Root};
 
 /// The image, volume and clean-up flags of `vessel run`.
 #[derive(Debug, Args)]
@@ -54,8 +55,9 @@ impl ImageArgs {
     /// the image's `ENTRYPOINT` and `CMD` (see `image::command`).
     pub fn prepare(
         &self,
+        vessel_root: &Root,
         rootfs: Option<PathBuf>,
-        id: &str,
+        id: &ContainerId,
         hostname: &str,
         command: &[String],
     ) -> Result<(ContainerRoot, Vec<String>)> {
@@ -70,7 +72,7 @@ impl ImageArgs {
             let argv = crate::image::command::resolve(&[], &[], entrypoint, command);
             return Ok((root, argv));
         }
-        let store = Store::open_default()?;
+        let store = Store::open_in(vessel_root)?;
         let image = store.image(self.image.as_deref().unwrap_or(BASE_IMAGE))?;
         let argv = image.config.argv(entrypoint, command);
         if argv.is_empty() {
@@ -97,7 +99,7 @@ impl ContainerRoot {
         if let Some(layers) = &self.layers {
             let user_env = std::mem::take(&mut spec.env);
             spec = spec.overlay(layers.overlay());
-            let config = &layers.record().config;
+            let config = &layers.origin().config;
             for entry in config.env.iter().chain(&user_env) {
                 spec = spec.env(entry.clone());
             }
@@ -135,7 +137,7 @@ impl ContainerRoot {
     pub fn image_user(&self) -> Option<&str> {
         self.layers
             .as_ref()
-            .map(|l| l.record().config.user.as_str())
+            .map(|l| l.origin().config.user.as_str())
             .filter(|user| !user.is_empty())
     }
     // ANCHOR_END: apply_image_config
@@ -144,7 +146,7 @@ impl ContainerRoot {
     pub fn image_workdir(&self) -> Option<&str> {
         self.layers
             .as_ref()
-            .map(|l| l.record().config.working_dir())
+            .map(|l| l.origin().config.working_dir())
     }
 
     /// The container's own init layer, for an image-based container.

@@ -3,6 +3,7 @@
 use clap::Args;
 
 use crate::error::Result;
+use crate::state::Root;
 use crate::state::StateDir;
 
 /// Arguments of `vessel inspect`.
@@ -13,8 +14,8 @@ pub struct InspectArgs {
 }
 
 /// Prints the record, with `observed`: its status checked against the kernel.
-pub fn inspect(args: InspectArgs) -> Result<i32> {
-    let record = StateDir::open()?.find(&args.container)?;
+pub fn inspect(root: &Root, args: InspectArgs) -> Result<i32> {
+    let record = StateDir::open_in(root)?.find(&args.container)?;
     let value = super::ps::Inspected::of(&record);
     let text = serde_json::to_string_pretty(&value).expect("records serialize") + "\n";
     super::output::out(&text);

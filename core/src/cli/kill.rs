@@ -5,6 +5,7 @@ use nix::sys::signal::Signal;
 
 use crate::error::Result;
 use crate::lifecycle;
+use crate::state::Root;
 use crate::state::StateDir;
 
 /// Arguments of `vessel kill`.
@@ -41,20 +42,20 @@ fn parse_signal(text: &str) -> std::result::Result<Signal, String> {
 // ANCHOR: kill
 /// Sends the signal through a pidfd opened for the recorded pid and checked against its
 /// start time: once the pidfd is open, the pid cannot be recycled under us.
-pub fn kill(args: KillArgs) -> Result<i32> {
+pub fn kill(root: &Root, args: KillArgs) -> Result<i32> {
     if let [id, rest @ ..] = args.containers.as_slice()
         && rest.len() <= 1
-        && super::oci::is_oci_container(id)
+        && super::oci::is_oci_container(root, id)
     {
         let signal = match (rest.first(), args.signal) {
             (Some(given), _) => parse_signal(given).map_err(crate::error::Error::Oci)?,
             (None, Some(signal)) => signal,
             (None, None) => Signal::SIGTERM,
         };
-        return super::oci::kill::kill(id, signal as libc::c_int, args.all);
+        return super::oci::kill::kill(root, id, signal as libc::c_int, args.all);
     }
     let signal = args.signal.unwrap_or(Signal::SIGKILL);
-    let dir = StateDir::open()?;
+    let dir = StateDir::open_in(root)?;
     Ok(super::rm::each(&args.containers, |container| {
         let record = lifecycle::kill(&dir, container, signal as libc::c_int)?;
         super::output::out(&format!("{}\n", record.id));

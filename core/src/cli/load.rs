@@ -7,6 +7,7 @@ use clap::Args;
 use super::output::outln;
 use crate::error::Result;
 use crate::image::Store;
+use crate::state::Root;
 
 /// Arguments of `vessel load`.
 #[derive(Debug, Args)]
@@ -18,8 +19,8 @@ pub struct LoadArgs {
 }
 
 /// Runs `vessel load`.
-pub fn load(args: LoadArgs) -> Result<i32> {
-    let store = Store::open_default()?;
+pub fn load(root: &Root, args: LoadArgs) -> Result<i32> {
+    let store = Store::open_in(root)?;
     for image in crate::image::archive::load(&store, &args.input)? {
         outln!("Loaded image: {}", image.name);
     }

@@ -6,6 +6,7 @@ use clap::Args;
 
 use crate::error::Result;
 use crate::lifecycle::{self, log::Stream};
+use crate::state::Root;
 use crate::state::StateDir;
 
 /// Arguments of `vessel logs`.
@@ -25,8 +26,8 @@ pub struct LogsArgs {
 }
 
 /// Prints the log: the container's stdout lines on stdout, its stderr lines on stderr.
-pub fn logs(args: LogsArgs) -> Result<i32> {
-    let dir = StateDir::open()?;
+pub fn logs(root: &Root, args: LogsArgs) -> Result<i32> {
+    let dir = StateDir::open_in(root)?;
     lifecycle::logs(&dir, &args.container, args.tail, args.follow, |line| {
         let stamp = if args.timestamps {
             format!("{} ", line.time)

@@ -10,7 +10,6 @@ mod cap_args;
 pub mod cgroup_args;
 mod commit;
 mod container;
-mod container_id;
 mod detach;
 pub mod device_args;
 mod exec;
@@ -38,17 +37,20 @@ pub mod security_args;
 mod signals;
 mod stop;
 mod tag;
+mod trace;
 mod wait;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::state::Root;
+
 /// vessel: run a command in its own namespaces, on its own root filesystem.
 #[derive(Debug, Parser)]
 #[command(name = "vessel", version, about, long_about = None)]
 pub struct Cli {
-    /// Where vessel keeps its rootfs, images, layers and containers (sets VESSEL_ROOT)
+    /// Where vessel keeps its rootfs, images, layers and containers
     /// [default: $VESSEL_ROOT, or /var/lib/vessel].
     #[arg(long, global = true, value_name = "DIR")]
     root: Option<std::path::PathBuf>,
@@ -156,46 +158,44 @@ pub fn main() -> ExitCode {
         output::errln!("vessel: {message}");
         return exit_code(125);
     }
-    if let Some(root) = &cli.root {
-        // SAFETY: this runs first thing in main, before vessel starts any thread, so no
-        // other thread can be reading the environment while it changes.
-        unsafe { std::env::set_var("VESSEL_ROOT", root) };
-    }
+    // Passed to each command that keeps or reads files: nothing reads it back from
+    // the environment, so a library caller and the CLI find the same files.
+    let root = &Root::new(cli.root.clone());
     let result = match cli.command {
-        Command::Run(args) => run::run(*args),
-        Command::Rootfs(args) => rootfs::rootfs(args),
-        Command::Exec(args) => exec::exec(args),
-        Command::Ps(args) => ps::ps(args),
-        Command::Logs(args) => logs::logs(args),
-        Command::Stop(args) => stop::stop(args),
-        Command::Kill(args) => kill::kill(args),
-        Command::Rm(args) => rm::rm(args),
-        Command::Inspect(args) => inspect::inspect(args),
-        Command::Wait(args) => wait::wait(args),
-        Command::Image(args) => image::image(args),
-        Command::Images => crate::image::Store::open_default()
+        Command::Run(args) => run::run(root, *args),
+        Command::Rootfs(args) => rootfs::rootfs(root, args),
+        Command::Exec(args) => exec::exec(root, args),
+        Command::Ps(args) => ps::ps(root, args),
+        Command::Logs(args) => logs::logs(root, args),
+        Command::Stop(args) => stop::stop(root, args),
+        Command::Kill(args) => kill::kill(root, args),
+        Command::Rm(args) => rm::rm(root, args),
+        Command::Inspect(args) => inspect::inspect(root, args),
+        Command::Wait(args) => wait::wait(root, args),
+        Command::Image(args) => image::image(root, args),
+        Command::Images => crate::image::Store::open_in(root)
             .map_err(Into::into)
             .and_then(|store| image::images(&store)),
-        Command::Commit(args) => commit::commit(args),
-        Command::Build(args) => build::build(args),
-        Command::Container(args) => container::container(args),
-        Command::Create(args) => oci::create::create(args),
-        Command::Start(args) => oci::start::start(args),
-        Command::State(args) => oci::state::state(args),
-        Command::Delete(args) => oci::delete::delete(args),
-        Command::List(args) => oci::list::list(args),
-        Command::Pause(args) => oci::pause::pause(args),
-        Command::Resume(args) => oci::pause::resume(args),
-        Command::Update(args) => oci::update::update(args),
+        Command::Commit(args) => commit::commit(root, args),
+        Command::Build(args) => build::build(root, args),
+        Command::Container(args) => container::container(root, args),
+        Command::Create(args) => oci::create::create(root, args),
+        Command::Start(args) => oci::start::start(root, args),
+        Command::State(args) => oci::state::state(root, args),
+        Command::Delete(args) => oci::delete::delete(root, args),
+        Command::List(args) => oci::list::list(root, args),
+        Command::Pause(args) => oci::pause::pause(root, args),
+        Command::Resume(args) => oci::pause::resume(root, args),
+        Command::Update(args) => oci::update::update(root, args),
         Command::Features => oci::features::features(),
         Command::Spec(args) => oci::spec::spec(args),
         Command::Network(args) => network::network(args),
-        Command::Load(args) => load::load(args),
-        Command::Save(args) => save::save(args),
-        Command::Pull(args) => pull::pull(args),
-        Command::Push(args) => push::push(args),
-        Command::Tag(args) => tag::tag(args),
-        Command::History(args) => history::history(args),
+        Command::Load(args) => load::load(root, args),
+        Command::Save(args) => save::save(root, args),
+        Command::Pull(args) => pull::pull(root, args),
+        Command::Push(args) => push::push(root, args),
+        Command::Tag(args) => tag::tag(root, args),
+        Command::History(args) => history::history(root, args),
     };
     let code = match result {
         Ok(code) => code,

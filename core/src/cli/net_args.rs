@@ -86,6 +86,7 @@ pub struct Prepared {
 /// or the other container's namespace for container mode. `-p` and `--dns` only make
 /// sense on a bridge, and are refused elsewhere rather than silently ignored.
 pub fn prepare(
+    root: &crate::state::Root,
     mode: &NetworkMode,
     args: &NetworkArgs,
     userns: bool,
@@ -136,7 +137,7 @@ pub fn prepare(
                      (a new user namespace may not join the other container's network namespace)"
                 )));
             }
-            let record = crate::state::StateDir::open()?.find(target)?;
+            let record = crate::state::StateDir::open_in(root)?.find(target)?;
             if record.observed() != crate::state::Observed::Running {
                 return Err(invalid(format!(
                     "--network container:{target}: container {} is not running",

@@ -122,6 +122,7 @@ impl NamespaceArgs {
     /// directory as it is, and cannot name an image.
     pub fn rootfs_for(
         &self,
+        root: &crate::state::Root,
         rootfs: Option<PathBuf>,
         image: Option<&str>,
     ) -> Result<Option<PathBuf>> {
@@ -134,7 +135,7 @@ impl NamespaceArgs {
         if let Some(image) = image {
             return Err(Error::UserNamespaceWithImage(image.to_owned()));
         }
-        rootfs::default_rootfs().map(Some)
+        rootfs::default_rootfs_in(root.dir()).map(Some)
     }
 
     // ANCHOR: network_mode

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::output::errln;
 use crate::error::Result;
+use crate::state::Root;
 use crate::state::{Observed, Record, StateDir};
 
 /// Arguments of `vessel ps`.
@@ -33,11 +34,11 @@ pub enum Format {
 }
 
 /// Lists the containers.
-pub fn ps(args: PsArgs) -> Result<i32> {
+pub fn ps(root: &Root, args: PsArgs) -> Result<i32> {
     if let Some(id) = &args.container {
-        return super::oci::ps::ps(id, args.format == Format::Json);
+        return super::oci::ps::ps(root, id, args.format == Format::Json);
     }
-    let dir = StateDir::open()?;
+    let dir = StateDir::open_in(root)?;
     crate::lifecycle::reap_never_started(&dir);
     for (id, error) in dir.unreadable()? {
         errln!(

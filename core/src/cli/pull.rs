@@ -5,6 +5,7 @@ use clap::Args;
 use super::output::outln;
 use crate::error::Result;
 use crate::image::Store;
+use crate::state::Root;
 
 /// Arguments of `vessel pull`.
 #[derive(Debug, Args)]
@@ -15,8 +16,8 @@ pub struct PullArgs {
 }
 
 /// Runs `vessel pull`.
-pub fn pull(args: PullArgs) -> Result<i32> {
-    let store = Store::open_default()?;
+pub fn pull(root: &Root, args: PullArgs) -> Result<i32> {
+    let store = Store::open_in(root)?;
     let pulled = crate::image::registry::pull(&store, &args.reference)?;
     outln!(
         "{}: {} layers downloaded, {} already present",

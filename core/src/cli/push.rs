@@ -5,6 +5,7 @@ use clap::Args;
 use super::output::outln;
 use crate::error::Result;
 use crate::image::Store;
+use crate::state::Root;
 
 /// Arguments of `vessel push`.
 #[derive(Debug, Args)]
@@ -15,8 +16,8 @@ pub struct PushArgs {
 }
 
 /// Runs `vessel push`.
-pub fn push(args: PushArgs) -> Result<i32> {
-    let store = Store::open_default()?;
+pub fn push(root: &Root, args: PushArgs) -> Result<i32> {
+    let store = Store::open_in(root)?;
     let pushed = crate::image::registry::push(&store, &args.reference)?;
     outln!(
         "{}: {} blobs uploaded, {} already there",

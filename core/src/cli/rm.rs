@@ -4,9 +4,10 @@ use clap::Args;
 
 use super::output::errln;
 use crate::error::{Error, Result};
-use crate::image::{ImageError, Store};
+use crate::image::Store;
 use crate::lifecycle;
-use crate::state::StateDir;
+use crate::state::Root;
+use crate::state::{self, StateDir};
 
 /// Arguments of `vessel rm` (and `vessel container rm`).
 #[derive(Debug, Args)]
@@ -20,21 +21,21 @@ pub struct RmArgs {
 }
 
 /// Removes each container; prints what it was asked for as each one goes.
-pub fn rm(args: RmArgs) -> Result<i32> {
-    let dir = StateDir::open()?;
+pub fn rm(root: &Root, args: RmArgs) -> Result<i32> {
+    let dir = StateDir::open_in(root)?;
     Ok(each(&args.containers, |container| {
         match lifecycle::remove(&dir, container, args.force) {
             Ok(_) => {}
             // A record that does not parse: it goes, with the layers the store knows.
             Err(Error::NoSuchContainer(_)) if dir.remove_unreadable(container)? => {
-                match remove_from_store(container) {
+                match remove_from_store(root, container) {
                     Ok(()) | Err(Error::NoSuchContainer(_)) => {}
                     Err(e) => return Err(e),
                 }
             }
             // Layers kept without a record (made through the library, or by an older
             // vessel): the image store still knows them.
-            Err(Error::NoSuchContainer(_)) => remove_from_store(container)?,
+            Err(Error::NoSuchContainer(_)) => remove_from_store(root, container)?,
             Err(e) => return Err(e),
         }
         super::output::out(&format!("{container}\n"));
@@ -58,10 +59,10 @@ pub(super) fn each(containers: &[String], mut action: impl FnMut(&str) -> Result
     code
 }
 
-fn remove_from_store(query: &str) -> Result<()> {
-    match Store::open_default()?.remove_container(query) {
-        Ok(_) => Ok(()),
-        Err(ImageError::ContainerNotFound(_)) => Err(Error::NoSuchContainer(query.to_owned())),
-        Err(e) => Err(e.into()),
-    }
+/// Removes the kept layers `query` names (by id or unique id prefix).
+fn remove_from_store(root: &Root, query: &str) -> Result<()> {
+    let store = Store::open_in(root)?;
+    let id = state::resolve(store.containers()?, query)?.id;
+    store.remove_container(&id)?;
+    Ok(())
 }

@@ -15,13 +15,15 @@ use super::net_args::{self, NetworkArgs};
 use super::ns_args::NamespaceArgs;
 use super::output::errln;
 use super::security_args::ProcessSecurityArgs;
-use super::{bundle, container_id, detach, signals};
+use super::{bundle, detach, signals};
 use crate::Container;
 use crate::error::Result;
 use crate::lifecycle::admit::{self, Admission};
 use crate::namespaces::Namespace;
 use crate::process::container::Running;
 use crate::process::spec::{ContainerSpec, RootfsMode};
+use crate::state::ContainerId;
+use crate::state::Root;
 use crate::tty::{self, RawMode};
 
 /// Arguments of `vessel run`.
@@ -104,8 +106,14 @@ pub struct RunArgs {
 }
 
 /// What the library records of this run: the arguments as plain values.
-fn admission<'a>(args: &'a RunArgs, id: &'a str, rootfs: Option<&'a Path>) -> Admission<'a> {
+fn admission<'a>(
+    vessel_root: &'a Root,
+    args: &'a RunArgs,
+    id: &'a ContainerId,
+    rootfs: Option<&'a Path>,
+) -> Admission<'a> {
     Admission {
+        root: vessel_root,
         id,
         name: args.name.as_deref(),
         detach: args.detach,
@@ -121,7 +129,7 @@ fn admission<'a>(args: &'a RunArgs, id: &'a str, rootfs: Option<&'a Path>) -> Ad
 }
 
 /// Runs the container and returns its exit code (128 + n if signal n killed it).
-pub fn run(args: RunArgs) -> Result<i32> {
+pub fn run(vessel_root: &Root, args: RunArgs) -> Result<i32> {
     if let Some(bundle) = &args.bundle {
         let [id] = args.command.as_slice() else {
             return Err(crate::Error::BundleId);
@@ -134,30 +142,36 @@ pub fn run(args: RunArgs) -> Result<i32> {
     if args.tty && args.interactive && !std::io::stdin().is_terminal() {
         return Err(crate::Error::NoTerminal);
     }
-    let id = container_id::new_id();
+    let id = ContainerId::random();
     // Bad limits and capability names fail here, before any layer or cgroup exists.
-    let limited = args.limits.cgroup(&id)?;
-    let cgroup = admit::cgroup(&admission(&args, &id, None), limited);
+    let limited = args.limits.cgroup(id.as_str())?;
+    let cgroup = admit::cgroup(&admission(vessel_root, &args, &id, None), limited);
     args.capabilities.check()?;
     args.devices.nodes()?;
     args.filesystem.check()?;
     args.security.check()?;
     // The init layer needs the hostname before the spec exists.
-    let hostname = args.hostname.clone().unwrap_or_else(|| id.clone());
-    let rootfs = args
-        .namespaces
-        .rootfs_for(args.rootfs.clone(), args.layers.image.as_deref())?;
-    let mut tracked = admit::track(&admission(&args, &id, rootfs.as_deref()), cgroup.as_ref())?;
-    let (mut root, argv) = args.layers.prepare(rootfs, &id, &hostname, &args.command)?;
+    let hostname = args.hostname.clone().unwrap_or_else(|| id.to_string());
+    let rootfs = args.namespaces.rootfs_for(
+        vessel_root,
+        args.rootfs.clone(),
+        args.layers.image.as_deref(),
+    )?;
+    let admitted = admission(vessel_root, &args, &id, rootfs.as_deref());
+    let mut tracked = admit::track(&admitted, cgroup.as_ref())?;
+    let (mut root, argv) =
+        args.layers
+            .prepare(vessel_root, rootfs, &id, &hostname, &args.command)?;
     // The address is leased (and /etc/hosts written) before the clone; the veth pair is
     // made by the parent while the child waits (see Container::spawn_supervised).
     let mut names = vec![hostname.clone()];
     names.extend(args.name.clone().filter(|n| *n != hostname));
     let network = net_args::prepare(
+        vessel_root,
         &args.namespaces.network_mode(),
         &args.network,
         args.namespaces.namespaces().contains(Namespace::User),
-        &id,
+        id.as_str(),
         names,
         root.init_layer().as_deref(),
     )?;
@@ -187,7 +201,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
     // The hostname defaults to the id, when the container has a UTS namespace to hold it.
     match args.hostname {
         Some(name) => spec = spec.hostname(name),
-        None if spec.namespaces.contains(Namespace::Uts) => spec = spec.hostname(id.clone()),
+        None if spec.namespaces.contains(Namespace::Uts) => spec = spec.hostname(id.to_string()),
         None => {}
     }
     spec.cgroup = cgroup;
@@ -208,7 +222,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
     }
     if args.init && !spec.argv.is_empty() {
         let init_layer = root.init_layer();
-        spec = crate::init::prepare(spec, &crate::rootfs::state_root(), init_layer.as_deref())?;
+        spec = crate::init::prepare(spec, vessel_root.dir(), init_layer.as_deref())?;
     }
     if args.detach {
         // The shim outlives this process: it removes the layers for --rm.
@@ -256,7 +270,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
     }
     root.started();
     if let Some(trace) = running.start_trace() {
-        super::output::err(&trace_table(trace));
+        super::output::err(&super::trace::table(trace));
     }
     match terminal {
         Some(terminal) => terminal.relay(&running, &forwarder, args.interactive)?,
@@ -359,22 +373,3 @@ impl OutputAsIs {
     }
 }
 // ANCHOR_END: output_as_is
-
-/// The `--trace` table: each stage's duration and its share of the whole start.
-pub(super) fn trace_table(trace: &crate::StartTrace) -> String {
-    let total = trace.total();
-    let mut table = format!(
-        "vessel: start-up took {:.3} ms\n",
-        total.as_secs_f64() * 1e3
-    );
-    for stage in &trace.stages {
-        let share = stage.duration.as_secs_f64() / total.as_secs_f64().max(f64::MIN_POSITIVE);
-        table.push_str(&format!(
-            "{:>10.1} µs {:>5.1}%  {}\n",
-            stage.duration.as_secs_f64() * 1e6,
-            share * 100.0,
-            stage.name
-        ));
-    }
-    table
-}

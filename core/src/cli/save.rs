@@ -6,6 +6,7 @@ use clap::Args;
 
 use crate::error::Result;
 use crate::image::Store;
+use crate::state::Root;
 
 /// Arguments of `vessel save`.
 #[derive(Debug, Args)]
@@ -19,8 +20,8 @@ pub struct SaveArgs {
 }
 
 /// Runs `vessel save`.
-pub fn save(args: SaveArgs) -> Result<i32> {
-    let store = Store::open_default()?;
+pub fn save(root: &Root, args: SaveArgs) -> Result<i32> {
+    let store = Store::open_in(root)?;
     crate::image::archive::save(&store, &args.images, &args.output)?;
     Ok(0)
 }

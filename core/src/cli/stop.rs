@@ -6,6 +6,7 @@ use clap::Args;
 
 use crate::error::Result;
 use crate::lifecycle;
+use crate::state::Root;
 use crate::state::StateDir;
 
 /// Arguments of `vessel stop`.
@@ -25,8 +26,8 @@ pub struct StopArgs {
 }
 
 /// Stops each container in turn; prints `NAME: what ended it` for each.
-pub fn stop(args: StopArgs) -> Result<i32> {
-    let dir = StateDir::open()?;
+pub fn stop(root: &Root, args: StopArgs) -> Result<i32> {
+    let dir = StateDir::open_in(root)?;
     Ok(super::rm::each(&args.containers, |container| {
         let stopped = lifecycle::stop(&dir, container, Duration::from_secs(args.timeout))?;
         super::output::out(&format!("{container}: {}\n", stopped.ended_by));

@@ -4,6 +4,7 @@ use clap::Args;
 
 use crate::error::Result;
 use crate::image::Store;
+use crate::state::Root;
 
 /// Arguments of `vessel tag`.
 #[derive(Debug, Args)]
@@ -15,7 +16,7 @@ pub struct TagArgs {
 }
 
 /// Runs `vessel tag`.
-pub fn tag(args: TagArgs) -> Result<i32> {
-    Store::open_default()?.tag(&args.source, &args.target)?;
+pub fn tag(root: &Root, args: TagArgs) -> Result<i32> {
+    Store::open_in(root)?.tag(&args.source, &args.target)?;
     Ok(0)
 }

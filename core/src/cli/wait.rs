@@ -4,6 +4,7 @@ use clap::Args;
 
 use crate::error::{Error, Result};
 use crate::lifecycle;
+use crate::state::Root;
 use crate::state::StateDir;
 
 /// Arguments of `vessel wait`.
@@ -15,8 +16,8 @@ pub struct WaitArgs {
 }
 
 /// Prints each exit code (128 + n for signal n) in turn, as `docker wait` does.
-pub fn wait(args: WaitArgs) -> Result<i32> {
-    let dir = StateDir::open()?;
+pub fn wait(root: &Root, args: WaitArgs) -> Result<i32> {
+    let dir = StateDir::open_in(root)?;
     Ok(super::rm::each(&args.containers, |container| {
         wait_one(&dir, container)
     }))

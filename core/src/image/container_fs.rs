@@ -1,5 +1,6 @@
 //! A container's own layers: the init layer, the writable upper layer, overlay's work
-//! dir and the merged mount point, under `containers/ID/` in the store.
+//! dir and the merged mount point, under `containers/ID/` in the store (spelled by
+//! [`crate::state::paths`]).
 //!
 //! The directories stay after the container exits (unless `vessel run --rm`), so that
 //! `vessel commit` can pack the upper layer. While the container runs, `vessel run` holds
@@ -14,16 +15,18 @@ use super::error::ImageError;
 use super::init_layer;
 use super::store::{Store, read_json, write_json};
 use crate::layers::{Digest, OverlayRootfs};
+use crate::state::{Candidate, ContainerId, Layers};
 
-/// The record file in a container's directory.
-pub(crate) const RECORD: &str = "container.json";
-const RUNNING_LOCK: &str = "running.lock";
-
-/// What a container's layers were made from.
+/// What a container's own layers were made from, kept beside them (`container.json`):
+/// the part of a container that belongs to the image store. It is not the container's
+/// record (that is [`crate::state::Record`], in the run directory, which names these
+/// layers): it outlives the run directory (a tmpfs, emptied at reboot) as the layers do,
+/// and a library user's container has no record at all. So the store reads it to know
+/// which images and layers are still in use, and `commit` what to build on.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ContainerRecord {
-    /// The container id (12 hex digits).
-    pub id: String,
+pub struct LayersOrigin {
+    /// The container the layers belong to (the name of their folder, too).
+    pub id: ContainerId,
     /// The image it was made from.
     pub image: String,
     /// That image's layers when the container was made, bottom first.
@@ -39,11 +42,17 @@ pub struct ContainerRecord {
     pub created: u64,
 }
 
+impl Candidate for LayersOrigin {
+    fn id(&self) -> &ContainerId {
+        &self.id
+    }
+}
+
 /// A container's layers on disk, locked as running while this value lives.
 #[derive(Debug)]
 pub struct ContainerFs {
-    dir: PathBuf,
-    record: ContainerRecord,
+    layers: Layers,
+    origin: LayersOrigin,
     lowers: Vec<PathBuf>,
     _running: File,
 }
@@ -53,21 +62,21 @@ impl ContainerFs {
     /// `hostname`, and marks the container running.
     pub fn create(
         store: &Store,
-        id: &str,
+        id: &ContainerId,
         image: &Image,
         hostname: &str,
         command: &[String],
     ) -> Result<ContainerFs, ImageError> {
         let _lock = store.lock()?;
-        let dir = store.container_dir(id);
-        fs::create_dir(&dir).map_err(ImageError::store("create container directory", &dir))?;
+        let layers = store.container_dir(id);
+        let dir = layers.dir();
+        fs::create_dir(dir).map_err(ImageError::store("create container directory", dir))?;
         let made = (|| {
-            let running = lock_running(&dir)?;
-            let init = dir.join("init");
+            let running = lock_running(&layers)?;
+            let init = layers.init();
             init_layer::write(&init, hostname)
                 .map_err(ImageError::store("write the init layer in", &init))?;
-            for sub in ["upper", "work", "merged"] {
-                let path = dir.join(sub);
+            for path in [layers.upper(), layers.work(), layers.merged()] {
                 fs::create_dir(&path).map_err(ImageError::store("create", &path))?;
             }
             let mut lowers = vec![init];
@@ -82,8 +91,8 @@ impl ContainerFs {
                 }
                 lowers.push(layer);
             }
-            let record = ContainerRecord {
-                id: id.to_owned(),
+            let origin = LayersOrigin {
+                id: id.clone(),
                 image: image.name.clone(),
                 layers: image.layers.clone(),
                 config: image.config.clone(),
@@ -91,44 +100,44 @@ impl ContainerFs {
                 command: command.to_vec(),
                 created: super::now(),
             };
-            write_json(&dir.join(RECORD), &record)?;
+            write_json(&layers.origin(), &origin)?;
             Ok(ContainerFs {
-                dir: dir.clone(),
-                record,
+                layers: layers.clone(),
+                origin,
                 lowers,
                 _running: running,
             })
         })();
         if made.is_err() {
-            let _ = fs::remove_dir_all(&dir);
+            let _ = fs::remove_dir_all(layers.dir());
         }
         made
     }
 
     /// The container's directory in the store.
     pub fn dir(&self) -> PathBuf {
-        self.dir.clone()
+        self.layers.dir().to_owned()
     }
 
-    /// The container's record.
-    pub fn record(&self) -> &ContainerRecord {
-        &self.record
+    /// What the layers were made from.
+    pub fn origin(&self) -> &LayersOrigin {
+        &self.origin
     }
 
     /// The directory the overlay is mounted on (inside the container's mount namespace
     /// only: on the host it stays an empty directory).
     pub fn merged(&self) -> PathBuf {
-        self.dir.join("merged")
+        self.layers.merged()
     }
 
     /// The writable layer.
     pub fn upper(&self) -> PathBuf {
-        self.dir.join("upper")
+        self.layers.upper()
     }
 
     /// The init layer.
     pub fn init(&self) -> PathBuf {
-        self.dir.join("init")
+        self.layers.init()
     }
 
     /// The anonymous volume that the image's `VOLUME` `target` gets: a directory under
@@ -136,7 +145,7 @@ impl ContainerFs {
     /// volumes go with `docker rm -v` / `--rm`), made once and filled with what the image
     /// has at `target`, as docker fills a new volume.
     pub fn anonymous_volume(&self, index: usize, target: &Path) -> Result<PathBuf, ImageError> {
-        let volumes = self.dir.join("volumes");
+        let volumes = self.layers.volumes();
         let dir = volumes.join(index.to_string());
         fs::create_dir_all(&volumes)
             .map_err(ImageError::store("create anonymous volume", &volumes))?;
@@ -160,7 +169,7 @@ impl ContainerFs {
         OverlayRootfs {
             lowers: self.lowers.clone(),
             upper: self.upper(),
-            work: self.dir.join("work"),
+            work: self.layers.work(),
         }
     }
 
@@ -168,9 +177,10 @@ impl ContainerFs {
     /// started).
     /// Already gone is fine: `vessel run -d --rm`'s supervisor may have been first.
     pub fn remove(self) -> Result<(), ImageError> {
-        match fs::remove_dir_all(&self.dir) {
+        let dir = self.layers.dir();
+        match fs::remove_dir_all(dir) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => {
-                Err(ImageError::store("remove container", &self.dir)(e))
+                Err(ImageError::store("remove container", dir)(e))
             }
             _ => Ok(()),
         }
@@ -180,13 +190,15 @@ impl ContainerFs {
 /// Takes the container's "running" lock without waiting. `flock` locks belong to the
 /// open file, so the lock lives exactly as long as the process that holds the file (and
 /// its forks, such as `vessel run -d`'s supervisor).
-fn lock_running(dir: &Path) -> Result<File, ImageError> {
-    let path = dir.join(RUNNING_LOCK);
+fn lock_running(layers: &Layers) -> Result<File, ImageError> {
+    let path = layers.running_lock();
     let file = File::create(&path).map_err(ImageError::store("create", &path))?;
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(std::fs::TryLockError::WouldBlock) => Err(ImageError::ContainerRunning(
-            dir.file_name()
+            layers
+                .dir()
+                .file_name()
                 .unwrap_or_default()
                 .to_string_lossy()
                 .into_owned(),
@@ -196,62 +208,48 @@ fn lock_running(dir: &Path) -> Result<File, ImageError> {
 }
 
 impl Store {
-    /// Every container record in the store.
-    pub fn containers(&self) -> Result<Vec<ContainerRecord>, ImageError> {
+    /// What every container's layers in the store were made from, by id.
+    pub fn containers(&self) -> Result<Vec<LayersOrigin>, ImageError> {
         let dir = self.containers_dir();
-        let mut records = Vec::new();
+        let mut origins = Vec::new();
         for entry in fs::read_dir(&dir).map_err(ImageError::store("read", &dir))? {
             let entry = entry.map_err(ImageError::store("read", &dir))?;
-            let path = entry.path().join(RECORD);
-            match read_json(&path) {
-                Ok(record) => records.push(record),
+            match read_json(&Layers::at(entry.path()).origin()) {
+                Ok(origin) => origins.push(origin),
                 // Not made yet, or removed since the listing (a concurrent `vessel rm`).
                 Err(ImageError::Store { source, .. })
                     if source.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => return Err(e),
             }
         }
-        records.sort_by(|a: &ContainerRecord, b| a.id.cmp(&b.id));
-        Ok(records)
+        origins.sort_by(|a: &LayersOrigin, b| a.id.cmp(&b.id));
+        Ok(origins)
     }
 
-    /// Finds a container by id or unique id prefix.
-    pub fn container(&self, query: &str) -> Result<ContainerRecord, ImageError> {
-        let matches: Vec<ContainerRecord> = self
-            .containers()?
-            .into_iter()
-            .filter(|c| c.id.starts_with(query) && !query.is_empty())
-            .collect();
-        match matches.len() {
-            0 => Err(ImageError::ContainerNotFound(query.to_owned())),
-            1 => Ok(matches.into_iter().next().expect("one match")),
-            _ => Err(ImageError::AmbiguousContainer {
-                prefix: query.to_owned(),
-                ids: matches
-                    .iter()
-                    .map(|c| c.id.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            }),
+    /// What container `id`'s layers were made from (`id` exactly: finding the container
+    /// a user typed is [`crate::state::resolve`]'s).
+    pub fn container(&self, id: &ContainerId) -> Result<LayersOrigin, ImageError> {
+        match read_json(&self.container_dir(id).origin()) {
+            Err(ImageError::Store { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
+                Err(ImageError::NoLayers(id.clone()))
+            }
+            found => found,
         }
     }
 
-    /// The upper (writable) layer of container `id`.
-    pub fn container_upper(&self, id: &str) -> PathBuf {
-        self.container_dir(id).join("upper")
-    }
-
     /// Removes a stopped container's layers, then the layers nothing uses any more.
-    pub fn remove_container(&self, query: &str) -> Result<ContainerRecord, ImageError> {
-        let record = self.container(query)?;
+    pub fn remove_container(&self, id: &ContainerId) -> Result<LayersOrigin, ImageError> {
+        let origin = self.container(id)?;
         let _lock = self.lock()?;
-        let dir = self.container_dir(&record.id);
-        let _running = lock_running(&dir)?;
-        // The record goes first: a half-removed directory is no longer a container.
-        let path = dir.join(RECORD);
+        let layers = self.container_dir(id);
+        let _running = lock_running(&layers)?;
+        // What they were made from goes first: a half-removed directory is no longer a
+        // container's layers.
+        let path = layers.origin();
         fs::remove_file(&path).map_err(ImageError::store("remove", &path))?;
-        fs::remove_dir_all(&dir).map_err(ImageError::store("remove container", &dir))?;
+        let dir = layers.dir();
+        fs::remove_dir_all(dir).map_err(ImageError::store("remove container", dir))?;
         self.collect_garbage()?;
-        Ok(record)
+        Ok(origin)
     }
 }

@@ -73,13 +73,12 @@ pub enum ImageError {
         max: usize,
     },
 
-    /// No container has this id or id prefix.
-    #[error("container {0:?} not found (list containers with `vessel container ls`)")]
-    ContainerNotFound(String),
-
-    /// An id prefix matches several containers.
-    #[error("container id prefix {prefix:?} matches {ids}: give more digits")]
-    AmbiguousContainer { prefix: String, ids: String },
+    /// The container has no layers in the store: it ran on a `--rootfs` directory, or
+    /// they were removed.
+    #[error(
+        "container {0} has no layers in the image store (list those that have with `vessel container ls`)"
+    )]
+    NoLayers(crate::state::ContainerId),
 
     /// The container is still running.
     #[error("container {0} is still running (wait for it to exit, then try again)")]

@@ -8,7 +8,7 @@
 //!                               (a `/` in NAME, as in `127.0.0.1:5000/app:1`, is `+`)
 //! layers/HEX.tar                a layer as an OCI tar, named by its sha256 (its diff_id)
 //! layers/HEX/                   the same layer unpacked once, in overlay's format
-//! containers/ID/container.json  which image and layers a container was made from
+//! containers/ID/container.json  which image and layers a container's were made from
 //! containers/ID/{init,upper,work,merged}/
 //! downloads/                    blobs of a pull, until loaded (HEX.partial: resumable)
 //! ```
@@ -35,7 +35,7 @@ mod volume_seed;
 pub use change::{Change, apply as apply_changes};
 pub use commit::{commit, commit_with_changes};
 pub use config::{HistoryEntry, Image, ImageConfig, rfc3339};
-pub use container_fs::{ContainerFs, ContainerRecord};
+pub use container_fs::{ContainerFs, LayersOrigin};
 pub use error::ImageError;
 pub use maintain::Pruned;
 pub use name::validate_name;

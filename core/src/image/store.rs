@@ -11,17 +11,17 @@ use super::error::ImageError;
 use super::name::{file_stem, validate_name, with_default_tag};
 use crate::layers::digest::HashingWriter;
 use crate::layers::{self, Digest, MAX_LOWER_LAYERS, PackSummary, SourceKind};
+use crate::state::{ContainerId, Layers, Root, paths};
 
 /// The image made from the default rootfs on first use.
 pub const BASE_IMAGE: &str = "base";
-
-/// The folder of the store that holds one folder per container, named by its id.
-const CONTAINERS: &str = "containers";
 
 /// An image store rooted at one directory.
 #[derive(Debug, Clone)]
 pub struct Store {
     root: PathBuf,
+    /// The state root whose default rootfs the `base` image is imported from.
+    base_from: PathBuf,
 }
 
 /// Holds the store's lock until dropped.
@@ -29,9 +29,19 @@ pub struct Store {
 pub(crate) struct StoreLock(#[allow(dead_code)] File);
 
 impl Store {
-    /// Opens (creating if needed) the store under `root`.
+    /// Opens (creating if needed) the store under `root`; `base` comes from the default
+    /// rootfs of the state root the environment names.
     pub fn open(root: impl Into<PathBuf>) -> Result<Store, ImageError> {
-        let store = Store { root: root.into() };
+        Store::open_with_base(root.into(), crate::rootfs::state_root())
+    }
+
+    /// The store of the state root `root`, `base` included.
+    pub fn open_in(root: &Root) -> Result<Store, ImageError> {
+        Store::open_with_base(root.dir().to_owned(), root.dir().to_owned())
+    }
+
+    fn open_with_base(root: PathBuf, base_from: PathBuf) -> Result<Store, ImageError> {
+        let store = Store { root, base_from };
         for dir in [
             store.images_dir(),
             store.layers_dir(),
@@ -82,7 +92,7 @@ impl Store {
 
     /// The store under vessel's state root (`VESSEL_ROOT`, default `/var/lib/vessel`).
     pub fn open_default() -> Result<Store, ImageError> {
-        Store::open(crate::rootfs::state_root())
+        Store::open_in(&Root::from_env())
     }
 
     /// The store's root directory.
@@ -100,19 +110,13 @@ impl Store {
 
     /// Where containers' layers live.
     pub fn containers_dir(&self) -> PathBuf {
-        self.root.join(CONTAINERS)
+        paths::containers(&self.root)
     }
 
     /// Where container `id`'s layers live (`containers/ID`): its upper, work and merged
-    /// directories, its record and its running lock.
-    pub fn container_dir(&self, id: &str) -> PathBuf {
-        self.containers_dir().join(id)
-    }
-
-    /// [`Store::container_dir`] in the default store, without opening it: what a new
-    /// container's record names before its layers exist.
-    pub fn default_container_dir(id: &str) -> PathBuf {
-        crate::rootfs::state_root().join(CONTAINERS).join(id)
+    /// directories, what they were made from and its running lock.
+    pub fn container_dir(&self, id: &ContainerId) -> Layers {
+        paths::layers(&self.root, id)
     }
 
     /// The OCI tar of a layer.
@@ -305,7 +309,8 @@ impl Store {
     }
 
     fn import_base(&self) -> Result<(), ImageError> {
-        let rootfs = crate::rootfs::default_rootfs().map_err(|e| ImageError::Base(Box::new(e)))?;
+        let rootfs = crate::rootfs::default_rootfs_in(&self.base_from)
+            .map_err(|e| ImageError::Base(Box::new(e)))?;
         let (digest, _) = self.pack_layer(&rootfs, SourceKind::Plain)?;
         self.save(&Image {
             name: BASE_IMAGE.to_owned(),
@@ -338,7 +343,7 @@ impl Store {
         if let Some(user) = self.containers()?.into_iter().find(|c| c.image == name) {
             return Err(ImageError::InUse {
                 image: name.to_owned(),
-                container: user.id,
+                container: user.id.to_string(),
             });
         }
         fs::remove_file(&path).map_err(ImageError::store("remove", &path))?;

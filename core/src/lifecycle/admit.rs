@@ -3,20 +3,23 @@
 //! record and track a container alike.
 
 use std::io::ErrorKind;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::cgroups::{CgroupSpec, Resources};
 use crate::error::{Error, Result};
 use crate::image::{BASE_IMAGE, Store};
 use crate::lifecycle::Tracked;
 use crate::rootfs::volume::Volume;
-use crate::state::{Limits, MountRecord, Record, StateDir};
+use crate::state::paths;
+use crate::state::{ContainerId, Limits, MountRecord, Record, Root, StateDir};
 
 /// What a new container asks for, as far as its record and its cgroup are concerned.
 #[derive(Debug, Clone, Copy)]
 pub struct Admission<'a> {
+    /// Where vessel keeps its files (`--root`).
+    pub root: &'a Root,
     /// The new container's id.
-    pub id: &'a str,
+    pub id: &'a ContainerId,
     /// `--name`, unique among containers.
     pub name: Option<&'a str>,
     /// Started in the background (`-d`): it needs a record and a log.
@@ -51,7 +54,7 @@ pub fn cgroup(admission: &Admission<'_>, limited: Option<CgroupSpec>) -> Option<
     let devices = !admission.privileged;
     match limited {
         None if root && (admission.host_pids || devices) => {
-            Some(CgroupSpec::new(admission.id, Resources::default()))
+            Some(CgroupSpec::new(admission.id.as_str(), Resources::default()))
         }
         limited => limited,
     }
@@ -80,28 +83,28 @@ pub fn track(admission: &Admission<'_>, cgroup: Option<&CgroupSpec>) -> Result<O
 
 fn record(admission: &Admission<'_>, cgroup: Option<&CgroupSpec>) -> Result<Tracked> {
     let id = admission.id;
-    let dir = StateDir::open()?;
+    let dir = StateDir::open_in(admission.root)?;
     // Starts killed half-way (nobody left to finish them) go before a new one is made.
     crate::lifecycle::reap_never_started(&dir);
-    let layers: Option<PathBuf> = admission
+    let layers = admission
         .rootfs
         .is_none()
-        .then(|| Store::default_container_dir(id));
+        .then(|| paths::layers(admission.root.dir(), id));
     let root = match (admission.rootfs, &layers) {
         (Some(dir), _) => dir.to_path_buf(),
-        (None, Some(layers)) => layers.join("merged"),
+        (None, Some(layers)) => layers.merged(),
         (None, None) => unreachable!("no rootfs means image layers"),
     };
     let command = what_runs(admission);
     let name = admission.name.map(str::to_owned);
-    let mut record = Record::new(id.to_owned(), name, command, root);
+    let mut record = Record::new(id.clone(), name, command, root);
     record.image = layers
         .is_some()
         .then(|| admission.image.unwrap_or(BASE_IMAGE).to_owned());
     if let Some(layers) = &layers {
         record.mounts.push(MountRecord {
             kind: "overlay".to_owned(),
-            source: layers.join("upper"),
+            source: layers.upper(),
             destination: "/".into(),
             read_only: false,
         });
@@ -118,7 +121,7 @@ fn record(admission: &Admission<'_>, cgroup: Option<&CgroupSpec>) -> Result<Trac
         record.limits = Limits::from(&cgroup.resources);
         record.cgroup_dirs = cgroup.dirs_in(&cgroup.layout()?);
     }
-    record.layers_dir = layers;
+    record.layers_dir = layers.map(|l| l.dir().to_owned());
     record.log = admission.detach.then(|| dir.log_path(id));
     record.auto_remove = admission.auto_remove;
     Tracked::create(dir, record)
@@ -133,7 +136,7 @@ fn what_runs(admission: &Admission<'_>) -> Vec<String> {
         return crate::image::command::resolve(&[], &[], entrypoint, admission.command);
     }
     let name = admission.image.unwrap_or(BASE_IMAGE);
-    match Store::open_default().and_then(|store| store.image(name)) {
+    match Store::open_in(admission.root).and_then(|store| store.image(name)) {
         Ok(image) => image.config.argv(entrypoint, admission.command),
         Err(_) => admission.command.to_vec(),
     }

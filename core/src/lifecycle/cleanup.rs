@@ -11,7 +11,7 @@ use std::path::Path;
 use crate::cgroups::{self, DEFAULT_PARENT};
 use crate::error::{Error, Result};
 use crate::image::{ImageError, Store};
-use crate::state::{Observed, Record, StateDir, Status};
+use crate::state::{ContainerId, Layers, Observed, Record, StateDir, Status};
 
 // ANCHOR: clean_up
 /// Removes everything `record` names, then the record itself. The container's processes
@@ -20,13 +20,13 @@ pub fn clean_up(dir: &StateDir, record: &Record) -> Result<()> {
     for cgroup in &record.cgroup_dirs {
         remove_cgroup(cgroup)?;
     }
-    if let Some(layers) = &record.layers_dir {
-        remove_layers(layers, &record.id)?;
+    if let Some(layers) = record.layers() {
+        remove_layers(&layers, &record.id)?;
     }
     remove_file(&dir.log_path(&record.id))?;
     // Its address, veth and nftables rules, if its supervisor died before giving them
     // back (nothing to do otherwise).
-    crate::network::release(&record.id)?;
+    crate::network::release(record.id.as_str())?;
     dir.remove(&record.id)
 }
 // ANCHOR_END: clean_up
@@ -37,7 +37,7 @@ pub fn clean_up(dir: &StateDir, record: &Record) -> Result<()> {
 /// will ever start it (a `vessel run` killed during start-up). Its cgroups, layers, log
 /// and record go, as `rm -f` would remove them. Returns the ids reaped; a container
 /// that cannot be cleaned up now is left for `rm -f` to report on.
-pub fn reap_never_started(dir: &StateDir) -> Vec<String> {
+pub fn reap_never_started(dir: &StateDir) -> Vec<ContainerId> {
     let Ok(records) = dir.list() else {
         return Vec::new();
     };
@@ -87,31 +87,28 @@ pub(super) fn thaw(cgroup: &Path) {
 
 /// Removes `containers/ID` from its image store, and the image layers nobody uses any
 /// more; a directory the store no longer lists (a start cut short) is removed as is.
-fn remove_layers(layers: &Path, id: &str) -> Result<()> {
+fn remove_layers(layers: &Layers, id: &ContainerId) -> Result<()> {
     // Whoever still holds the layers' "running" lock is on its way out (the container
     // and its supervisor are gone): a `vessel run -d` whose shim `rm -f` stopped, say,
     // which removes the layers itself as it returns. Wait for it, rather than race it.
     wait_for_running_lock(layers);
-    if !layers.exists() {
+    let dir = layers.dir();
+    if !dir.exists() {
         return Ok(());
     }
-    let store_root = layers
-        .parent()
-        .and_then(Path::parent)
-        .unwrap_or(Path::new("/"));
-    let error = match Store::open(store_root)?.remove_container(id) {
+    let error = match Store::open(layers.root())?.remove_container(id) {
         Ok(_) => return Ok(()),
-        Err(ImageError::ContainerNotFound(_)) => match std::fs::remove_dir_all(layers) {
+        Err(ImageError::NoLayers(_)) => match std::fs::remove_dir_all(dir) {
             Err(e) if e.kind() != ErrorKind::NotFound => ImageError::Store {
                 action: "remove container",
-                path: layers.to_owned(),
+                path: dir.to_owned(),
                 source: e,
             },
             _ => return Ok(()),
         },
         Err(e) => e,
     };
-    if layers.exists() {
+    if dir.exists() {
         Err(error.into())
     } else {
         Ok(())
@@ -121,8 +118,8 @@ fn remove_layers(layers: &Path, id: &str) -> Result<()> {
 /// Blocks until nobody holds the layers' "running" lock (`flock` waits in the kernel).
 /// The caller must not hold it itself (a library user with the container's
 /// `ContainerFs` still alive): that would wait for ever.
-fn wait_for_running_lock(layers: &Path) {
-    if let Ok(file) = std::fs::File::open(layers.join("running.lock")) {
+fn wait_for_running_lock(layers: &Layers) {
+    if let Ok(file) = std::fs::File::open(layers.running_lock()) {
         let _ = file.lock();
     }
 }

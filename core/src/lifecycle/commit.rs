@@ -9,18 +9,19 @@ use crate::cgroups::Frozen;
 use crate::error::Result;
 use crate::image::{self, Change, Image, Store};
 use crate::layers::PackSummary;
-use crate::state::{Observed, StateDir};
+use crate::state::{ContainerId, Observed, StateDir};
 
 // ANCHOR: commit_frozen
 /// Packs container `id`'s writable layer as the image `name` (with `changes` applied to
 /// its config), the container frozen meanwhile if it is running or starting.
 pub fn commit(
+    dir: &StateDir,
     store: &Store,
-    id: &str,
+    id: &ContainerId,
     name: &str,
     changes: &[Change],
 ) -> Result<(Image, PackSummary)> {
-    let frozen = match StateDir::open().and_then(|dir| dir.load(id)) {
+    let frozen = match dir.load(id) {
         Ok(record) if matches!(record.observed(), Observed::Running | Observed::Created) => {
             Frozen::freeze(&record.cgroup_dirs)?
         }

@@ -22,6 +22,7 @@ pub mod admit;
 mod cleanup;
 mod commit;
 pub mod crash;
+mod find;
 mod follow;
 pub mod log;
 mod pidfd;
@@ -35,6 +36,7 @@ mod wait;
 
 pub use cleanup::{clean_up, reap_never_started};
 pub use commit::commit;
+pub use find::find;
 pub use follow::logs;
 pub use pidfd::Pinned;
 pub use remove::remove;

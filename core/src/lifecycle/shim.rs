@@ -171,7 +171,7 @@ fn shim(
 /// lock): `vessel run` does that as it returns.
 fn abandon(tracked: Tracked) {
     let dir = tracked.dir().clone();
-    let id = tracked.id().to_owned();
+    let id = tracked.id().clone();
     tracked.hand_over();
     let Ok(record) = dir.load(&id) else {
         return;
@@ -214,7 +214,12 @@ mod tests {
     fn a_multi_threaded_caller_is_refused_and_the_record_goes() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = StateDir::at(tmp.path()).unwrap();
-        let record = Record::new("0123456789ab".into(), None, vec!["true".into()], "/".into());
+        let record = Record::new(
+            "0123456789ab".parse().unwrap(),
+            None,
+            vec!["true".into()],
+            "/".into(),
+        );
         let tracked = Tracked::create(dir.clone(), record).unwrap();
         // libtest runs this on a thread of its own: there are at least two.
         let spec = ContainerSpec::new("/", ["true"]);

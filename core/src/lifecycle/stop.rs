@@ -33,7 +33,7 @@ impl fmt::Display for EndedBy {
 #[derive(Debug, Clone)]
 pub struct Stopped {
     /// The container's id.
-    pub id: String,
+    pub id: crate::state::ContainerId,
     /// Which signal ended it.
     pub ended_by: EndedBy,
     /// Its record afterwards (`None` if its supervisor removed it: `--rm`).
@@ -48,7 +48,7 @@ pub fn stop(dir: &StateDir, query: &str, timeout: Duration) -> Result<Stopped> {
     let record = dir.find(query)?;
     if record.observed() == Observed::Created {
         return Err(Error::NotRunning {
-            id: record.id.clone(),
+            id: record.id.to_string(),
             status: "still starting".to_owned(),
         });
     }
@@ -83,7 +83,7 @@ pub fn stop(dir: &StateDir, query: &str, timeout: Duration) -> Result<Stopped> {
 pub fn kill(dir: &StateDir, query: &str, signal: libc::c_int) -> Result<Record> {
     let record = dir.find(query)?;
     let not_running = || Error::NotRunning {
-        id: record.id.clone(),
+        id: record.id.to_string(),
         status: record.observed_status(),
     };
     if record.observed() != Observed::Running {

@@ -7,7 +7,7 @@ use super::crash::hold_point;
 use crate::error::Result;
 use crate::process::container::Running;
 use crate::process::exit::ExitStatus;
-use crate::state::{Event, Record, StateDir, process};
+use crate::state::{ContainerId, Event, Record, StateDir, process};
 
 /// A container's record from before its start to after its exit. Dropped before the
 /// exit was recorded (the start failed), it removes the record again.
@@ -33,7 +33,7 @@ impl Tracked {
     }
 
     /// The container's id.
-    pub fn id(&self) -> &str {
+    pub fn id(&self) -> &ContainerId {
         &self.record.id
     }
 

@@ -9,6 +9,7 @@
 //! and the client (docker, podman) already wrote the defaults it wanted into it. See
 //! [`security`].
 
+pub mod error;
 mod hooks;
 mod mounts;
 mod security;
@@ -16,36 +17,20 @@ pub mod state;
 
 use std::path::{Path, PathBuf};
 
+pub use error::BundleError;
+use error::unsupported;
 pub use hooks::{HookError, HookPoint, Hooks};
 
 use oci_spec::runtime::{LinuxNamespaceType, LinuxResources, Spec};
 
 use crate::cgroups::{CgroupSpec, CpuQuota, CpuSet, DEFAULT_CPU_PERIOD_US, Resources};
+use crate::namespaces::user::{IdMapping, IdRange};
 use crate::namespaces::{Namespace, Namespaces};
-use crate::spec::ContainerSpec;
-use crate::userns::{IdMapping, IdRange};
+use crate::process::spec::ContainerSpec;
 
-/// Why a bundle cannot be run.
-#[derive(Debug, thiserror::Error)]
-pub enum BundleError {
-    /// `config.json` is missing or not valid OCI runtime configuration.
-    #[error("read config.json (check the bundle holds an OCI runtime config)")]
-    Config(#[source] oci_spec::OciSpecError),
-    /// A required field is absent.
-    #[error("config.json has no {0}")]
-    Missing(&'static str),
-    /// A field vessel does not support has a value it cannot honour.
-    #[error("{field}: {why}")]
-    Unsupported { field: String, why: String },
-    /// A lifecycle hook failed; the container was stopped (or never started).
-    #[error(transparent)]
-    Hook(#[from] HookError),
-}
-
-fn unsupported(field: impl Into<String>, why: impl Into<String>) -> BundleError {
-    BundleError::Unsupported {
-        field: field.into(),
-        why: why.into(),
+impl From<HookError> for BundleError {
+    fn from(error: HookError) -> BundleError {
+        BundleError::Hook(Box::new(error))
     }
 }
 
@@ -170,8 +155,8 @@ fn spec_from_config(config: &Spec, bundle: &Path, id: &str) -> Result<ContainerS
 /// reads it. Without `process.capabilities` at all the process keeps every capability.
 fn capabilities(
     given: &oci_spec::runtime::LinuxCapabilities,
-) -> Result<crate::capabilities::Capabilities, BundleError> {
-    use crate::capabilities::{self as caps, CapSet};
+) -> Result<crate::security::capabilities::Capabilities, BundleError> {
+    use crate::security::capabilities::{self as caps, CapSet};
     let set = |field: &str, names: &Option<oci_spec::runtime::Capabilities>| {
         names.iter().flatten().try_fold(CapSet::EMPTY, |set, cap| {
             // oci-spec prints a capability without CAP_ (`SYS_ADMIN`).
@@ -531,13 +516,16 @@ mod tests {
         );
         let spec = spec_from_bundle(bundle_with(&config).path(), "box").unwrap();
         let caps = spec.capabilities.expect("the bundle's sets");
-        let chown = crate::capabilities::CapSet::EMPTY.with(0);
+        let chown = crate::security::capabilities::CapSet::EMPTY.with(0);
         let chown_kill = chown.with(5);
         assert_eq!(caps.bounding, chown_kill);
         assert_eq!(caps.effective, chown);
         assert_eq!(caps.permitted, chown_kill);
-        assert_eq!(caps.inheritable, crate::capabilities::CapSet::EMPTY);
-        assert_eq!(caps.ambient, crate::capabilities::CapSet::EMPTY);
+        assert_eq!(
+            caps.inheritable,
+            crate::security::capabilities::CapSet::EMPTY
+        );
+        assert_eq!(caps.ambient, crate::security::capabilities::CapSet::EMPTY);
     }
 
     /// `runc spec` writes ambient capabilities without inheritable ones; runc runs that
@@ -552,7 +540,7 @@ mod tests {
         );
         let bundle = Bundle::load(bundle_with(&config).path(), "box").unwrap();
         let caps = bundle.spec.capabilities.expect("the bundle's sets");
-        let chown = crate::capabilities::CapSet::EMPTY.with(0);
+        let chown = crate::security::capabilities::CapSet::EMPTY.with(0);
         assert_eq!(caps.ambient, chown, "CAP_KILL is not inheritable");
         assert_eq!(caps.inconsistency(), None);
         assert!(
@@ -760,7 +748,7 @@ mod tests {
             crate::security::seccomp::compile(
                 &profile,
                 crate::security::seccomp::Target {
-                    bounding: crate::capabilities::CapSet::EMPTY,
+                    bounding: crate::security::capabilities::CapSet::EMPTY,
                     kernel: (6, 1)
                 }
             )

@@ -10,10 +10,10 @@ use std::path::PathBuf;
 use oci_spec::runtime::{Mount, Spec};
 
 use super::{BundleError, unsupported};
-use crate::mount_api::{MOUNT_ATTR_NODEV, MOUNT_ATTR_NOEXEC, MOUNT_ATTR_NOSUID};
-use crate::spec::ContainerSpec;
-use crate::tmpfs::TmpfsMount;
-use crate::volume::Volume;
+use crate::process::spec::ContainerSpec;
+use crate::rootfs::mount_api::{MOUNT_ATTR_NODEV, MOUNT_ATTR_NOEXEC, MOUNT_ATTR_NOSUID};
+use crate::rootfs::tmpfs::TmpfsMount;
+use crate::rootfs::volume::Volume;
 
 /// The mounts vessel makes in every container, with the type each must have.
 const STANDARD_MOUNTS: [(&str, &str); 7] = [

@@ -24,9 +24,9 @@ use oci_spec::runtime::{LinuxSeccomp, LinuxSeccompAction, Process, Spec};
 
 use super::{BundleError, unsupported};
 use crate::namespaces::Namespaces;
+use crate::process::spec::ContainerSpec;
 use crate::security::seccomp::{Profile, Seccomp};
 use crate::security::{Sysctl, Ulimit, UserRequest};
-use crate::spec::ContainerSpec;
 
 /// Applies every hardening field of `config` to `spec` (whose namespaces are set), or
 /// refuses the first one vessel cannot honour. Returns warnings to print (a security
@@ -69,7 +69,7 @@ fn skip_unraisable_ambient(spec: &mut ContainerSpec, warnings: &mut Vec<String>)
     };
     let raisable = caps.permitted.and(caps.inheritable);
     let skipped = caps.ambient.minus(raisable);
-    if skipped != crate::capabilities::CapSet::EMPTY {
+    if skipped != crate::security::capabilities::CapSet::EMPTY {
         caps.ambient = caps.ambient.and(raisable);
         warnings.push(format!(
             "process.capabilities.ambient: {skipped} not raised (an ambient capability must \

@@ -39,8 +39,12 @@ pub fn state_root() -> PathBuf {
 
 /// Where the default rootfs lives (it may not be built yet).
 pub fn default_rootfs_dir() -> PathBuf {
-    state_root()
-        .join("rootfs")
+    default_rootfs_dir_in(&state_root())
+}
+
+/// Where the default rootfs lives under the state root `root`.
+pub fn default_rootfs_dir_in(root: &Path) -> PathBuf {
+    root.join("rootfs")
         .join(format!("default-v{LAYOUT_VERSION}"))
 }
 
@@ -55,7 +59,12 @@ pub enum Source {
 
 /// Returns the default rootfs, building it first if it is not there yet.
 pub fn default_rootfs() -> Result<PathBuf> {
-    let dir = default_rootfs_dir();
+    default_rootfs_in(&state_root())
+}
+
+/// [`default_rootfs`] under the state root `root`.
+pub fn default_rootfs_in(root: &Path) -> Result<PathBuf> {
+    let dir = default_rootfs_dir_in(root);
     ensure_built(&dir)?;
     Ok(dir)
 }

@@ -6,8 +6,12 @@ use std::os::fd::AsRawFd;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
+use super::id::ContainerId;
 use super::machine::{self, Event};
+use super::paths;
 use super::record::Record;
+use super::resolve::resolve;
+use super::root::Root;
 use crate::error::{Error, Result};
 
 /// The run directory when `VESSEL_RUN_DIR` is not set. Under `/run`, a tmpfs: records
@@ -28,12 +32,17 @@ struct Lock {
 }
 
 impl StateDir {
-    /// The run directory, created if missing: `$VESSEL_RUN_DIR`; else `run/` under
-    /// `$VESSEL_ROOT` (`vessel --root DIR`) when that is set, so the records stay with
-    /// the layers they describe; else, when not root, `$XDG_RUNTIME_DIR/vessel` (the
-    /// user's own tmpfs, as rootless podman does); else [`DEFAULT_RUN_DIR`].
+    /// [`StateDir::open_in`] the root the environment names.
     pub fn open() -> Result<StateDir> {
-        let under_root = || std::env::var_os("VESSEL_ROOT").map(|r| PathBuf::from(r).join("run"));
+        StateDir::open_in(&Root::from_env())
+    }
+
+    /// The run directory, created if missing: `$VESSEL_RUN_DIR`; else `run/` under
+    /// `root` when one was chosen (`vessel --root DIR`, `$VESSEL_ROOT`), so the records
+    /// stay with the layers they describe; else, when not root, `$XDG_RUNTIME_DIR/vessel`
+    /// (the user's own tmpfs, as rootless podman does); else [`DEFAULT_RUN_DIR`].
+    pub fn open_in(root: &Root) -> Result<StateDir> {
+        let under_root = || root.chosen().then(|| root.dir().join("run"));
         let rootless = || {
             // SAFETY: geteuid has no preconditions and cannot fail.
             let root = unsafe { libc::geteuid() } == 0;
@@ -76,10 +85,6 @@ impl StateDir {
         &self.dir
     }
 
-    fn record_path(&self, id: &str) -> PathBuf {
-        self.dir.join(format!("{id}.json"))
-    }
-
     fn lock(&self) -> Result<Lock> {
         let path = self.dir.join(".lock");
         let file = OpenOptions::new()
@@ -108,7 +113,7 @@ impl StateDir {
             check_name(name)?;
         }
         let _lock = self.lock()?;
-        let path = self.record_path(&record.id);
+        let path = paths::record(&self.dir, &record.id);
         if path.exists() {
             let exists = std::io::Error::from(ErrorKind::AlreadyExists);
             return Err(state_error(&path, "create (the id is taken)", exists));
@@ -128,7 +133,7 @@ impl StateDir {
     /// Applies a lifecycle event to record `id` as stored, under the lock: the only way
     /// a status changes (see [`super::machine`]). Fails if the record is gone or the
     /// machine has no such edge; the stored record is then unchanged.
-    pub fn apply(&self, id: &str, event: Event) -> Result<Record> {
+    pub fn apply(&self, id: &ContainerId, event: Event) -> Result<Record> {
         let _lock = self.lock()?;
         let mut record = self.load(id)?;
         record.apply(event)?;
@@ -138,10 +143,10 @@ impl StateDir {
     // ANCHOR_END: apply
 
     /// Loads record `id`.
-    pub fn load(&self, id: &str) -> Result<Record> {
-        let path = self.record_path(id);
+    pub fn load(&self, id: &ContainerId) -> Result<Record> {
+        let path = paths::record(&self.dir, id);
         let text = fs::read_to_string(&path).map_err(|source| match source.kind() {
-            ErrorKind::NotFound => Error::NoSuchContainer(id.to_owned()),
+            ErrorKind::NotFound => Error::NoSuchContainer(id.to_string()),
             _ => state_error(&path, "read", source),
         })?;
         serde_json::from_str(&text)
@@ -163,7 +168,7 @@ impl StateDir {
     /// missing record is fine. Refused while the record says running and the kernel
     /// agrees: a "running" whose process and supervisor are gone is removed as it is,
     /// without first writing "exited" down (removal must never need free space).
-    pub fn remove(&self, id: &str) -> Result<()> {
+    pub fn remove(&self, id: &ContainerId) -> Result<()> {
         let _lock = self.lock()?;
         // A missing or unreadable record is no refusal: removing is how to get rid of
         // an unreadable one.
@@ -176,8 +181,8 @@ impl StateDir {
         {
             return Err(Error::StillRunning(record.id));
         }
-        let _ = fs::remove_file(self.dir.join(format!(".{id}.json.tmp")));
-        let path = self.record_path(id);
+        let _ = fs::remove_file(paths::record_scratch(&self.dir, id));
+        let path = paths::record(&self.dir, id);
         match fs::remove_file(&path) {
             Err(e) if e.kind() != ErrorKind::NotFound => Err(state_error(&path, "remove", e)),
             _ => Ok(()),
@@ -185,8 +190,8 @@ impl StateDir {
     }
 
     /// Where a detached container's log goes: `ID.log` next to its record.
-    pub fn log_path(&self, id: &str) -> PathBuf {
-        self.dir.join(format!("{id}.log"))
+    pub fn log_path(&self, id: &ContainerId) -> PathBuf {
+        paths::log(&self.dir, id)
     }
 
     /// The readable records. One that does not parse (edited by hand, or written by
@@ -204,23 +209,23 @@ impl StateDir {
         Ok(records)
     }
 
-    /// The ids of the record files in the directory.
-    fn ids(&self) -> Result<Vec<String>> {
+    /// The ids of the record files in the directory (a file whose name is no id is no
+    /// record: nothing vessel wrote).
+    fn ids(&self) -> Result<Vec<ContainerId>> {
         let entries =
             fs::read_dir(&self.dir).map_err(|source| state_error(&self.dir, "list", source))?;
         Ok(entries
             .flatten()
             .filter_map(|entry| {
                 let name = entry.file_name();
-                let id = name.to_str()?.strip_suffix(".json")?;
-                (!id.starts_with('.')).then(|| id.to_owned())
+                ContainerId::parse(paths::record_id(name.to_str()?)?).ok()
             })
             .collect())
     }
 
     /// The records that do not parse, with the reason: `vessel ps` names them, so
     /// their containers are not silently forgotten.
-    pub fn unreadable(&self) -> Result<Vec<(String, Error)>> {
+    pub fn unreadable(&self) -> Result<Vec<(ContainerId, Error)>> {
         let _lock = self.lock()?;
         let mut unreadable = Vec::new();
         for id in self.ids()? {
@@ -237,14 +242,15 @@ impl StateDir {
         let _lock = self.lock()?;
         // Only a record file of this directory: `id` is what a user typed, and
         // `../somewhere/file` must not name a file elsewhere.
-        if !self.ids()?.iter().any(|known| known == id) {
+        let Some(id) = self.ids()?.into_iter().find(|known| known.as_str() == id) else {
             return Ok(false);
-        }
+        };
+        let id = &id;
         match self.load(id) {
             Err(Error::State { what: "parse", .. }) => {}
             _ => return Ok(false),
         }
-        let path = self.record_path(id);
+        let path = paths::record(&self.dir, id);
         fs::remove_file(&path).map_err(|e| state_error(&path, "remove", e))?;
         let _ = fs::remove_file(self.log_path(id));
         Ok(true)
@@ -255,8 +261,8 @@ impl StateDir {
     /// old one: `rename` within a directory is atomic, so readers see old or new, never
     /// a mix. Callers hold the lock, so no update is lost between load and write.
     fn write_unlocked(&self, record: &Record) -> Result<()> {
-        let path = self.record_path(&record.id);
-        let tmp = self.dir.join(format!(".{}.json.tmp", record.id));
+        let path = paths::record(&self.dir, &record.id);
+        let tmp = paths::record_scratch(&self.dir, &record.id);
         let text = serde_json::to_string_pretty(record)
             .map_err(|e| state_error(&path, "serialize", std::io::Error::other(e)))?;
         let written = File::create(&tmp)
@@ -268,35 +274,6 @@ impl StateDir {
         })
     }
     // ANCHOR_END: atomic_write
-}
-
-/// The record `query` names: an exact id, then a name, then a unique id prefix.
-fn resolve(records: Vec<Record>, query: &str) -> Result<Record> {
-    if query.is_empty() {
-        return Err(Error::NoSuchContainer(query.to_owned()));
-    }
-    if let Some(found) = records
-        .iter()
-        .find(|r| r.id == query || r.name.as_deref() == Some(query))
-    {
-        return Ok(found.clone());
-    }
-    let mut prefixed: Vec<Record> = records
-        .into_iter()
-        .filter(|r| r.id.starts_with(query))
-        .collect();
-    match prefixed.len() {
-        0 => Err(Error::NoSuchContainer(query.to_owned())),
-        1 => Ok(prefixed.remove(0)),
-        _ => {
-            let mut ids: Vec<String> = prefixed.into_iter().map(|r| r.id).collect();
-            ids.sort();
-            Err(Error::AmbiguousContainer {
-                query: query.to_owned(),
-                ids: ids.join(", "),
-            })
-        }
-    }
 }
 
 /// Names as docker allows them: `[a-zA-Z0-9][a-zA-Z0-9_.-]*`, here at most 64 long.
@@ -323,9 +300,13 @@ fn state_error(path: &Path, what: &'static str, source: std::io::Error) -> Error
 mod tests {
     use super::*;
 
-    fn record(id: &str, name: Option<&str>) -> Record {
+    fn id(text: &str) -> ContainerId {
+        ContainerId::parse(text).unwrap()
+    }
+
+    fn record(text: &str, name: Option<&str>) -> Record {
         Record::new(
-            id.into(),
+            id(text),
             name.map(Into::into),
             vec!["sh".into()],
             "/r".into(),
@@ -345,15 +326,15 @@ mod tests {
         assert!(matches!(dir.find(""), Err(Error::NoSuchContainer(_))));
         let updated = dir
             .apply(
-                "ffff00001111",
+                &id("ffff00001111"),
                 Event::Exited {
                     exit_code: Some(3),
                     oom_killed: false,
                 },
             )
             .unwrap();
-        assert_eq!(dir.load("ffff00001111").unwrap(), updated);
-        dir.remove("ffff00001111").unwrap();
+        assert_eq!(dir.load(&id("ffff00001111")).unwrap(), updated);
+        dir.remove(&id("ffff00001111")).unwrap();
         assert_eq!(dir.list().unwrap().len(), 1);
         let leftovers: Vec<_> = fs::read_dir(dir.path())
             .unwrap()
@@ -400,31 +381,31 @@ mod tests {
         let me = std::process::id() as libc::pid_t;
         dir.create(&record("0123456789ab", None)).unwrap();
         dir.apply(
-            "0123456789ab",
+            &id("0123456789ab"),
             Event::Started {
                 pid: me,
                 pid_start_time: super::super::process::start_time(me).unwrap(),
             },
         )
         .unwrap();
-        let error = dir.remove("0123456789ab").unwrap_err();
+        let error = dir.remove(&id("0123456789ab")).unwrap_err();
         assert!(matches!(error, Error::StillRunning(_)), "{error}");
         // "Running" as a process that is not there (pid 1 did not start at tick 1) and
         // no supervisor left: removed without writing "exited" first.
         dir.create(&record("ffff00001111", None)).unwrap();
         dir.apply(
-            "ffff00001111",
+            &id("ffff00001111"),
             Event::Started {
                 pid: 1,
                 pid_start_time: 1,
             },
         )
         .unwrap();
-        let mut gone = dir.load("ffff00001111").unwrap();
+        let mut gone = dir.load(&id("ffff00001111")).unwrap();
         gone.shim_pid = 1;
         gone.shim_start_time = 1;
         dir.write_unlocked(&gone).unwrap();
-        dir.remove("ffff00001111").unwrap();
+        dir.remove(&id("ffff00001111")).unwrap();
     }
 
     #[test]

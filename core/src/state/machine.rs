@@ -167,7 +167,7 @@ mod tests {
 
     #[test]
     fn a_refused_event_changes_nothing_and_says_why() {
-        let mut record = Record::new("0123456789ab".into(), None, vec![], "/".into());
+        let mut record = Record::new("0123456789ab".parse().unwrap(), None, vec![], "/".into());
         record.apply(events()[3]).unwrap();
         let before = record.clone();
         let error = record.apply(events()[2]).unwrap_err();

@@ -13,14 +13,24 @@
 //! * [`machine`] is the state machine `created → running → exited → removed`; every
 //!   status change is an [`Event`] applied under the lock.
 //! * [`process`] reads what the kernel says about a pid now.
+//! * [`ContainerId`] is an id checked once where it enters; [`paths`] spells every file
+//!   and folder a container has, from it; [`resolve`] finds the container a user typed.
 
 mod dir;
+mod id;
 pub mod machine;
+pub mod paths;
 pub mod process;
 mod record;
+mod resolve;
+mod root;
 mod time;
 
 pub use dir::{DEFAULT_RUN_DIR, RUN_DIR_ENV, StateDir};
+pub use id::{ContainerId, InvalidId};
 pub use machine::Event;
-pub use record::{Limits, MountRecord, Observed, Record, Status};
+pub use paths::Layers;
+pub use record::{Limits, MountRecord, Observed, OciSection, Record, Status};
+pub use resolve::{Candidate, resolve};
+pub use root::{ROOT_ENV, Root};
 pub use time::now_rfc3339;

@@ -1,19 +1,25 @@
 //! One container's record: what it is (id, name, image, command, limits, mounts), where
-//! its pieces are (cgroup directories, layers, log) and where it is in its life.
+//! its pieces are (cgroup directories, layers, log) and where it is in its life. The same
+//! record serves a container `vessel create` made (OCI): it has an [`OciSection`] too.
 
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::id::ContainerId;
+use super::paths::Layers;
 use super::process;
+use super::resolve::Candidate;
 use crate::cgroups::Resources;
 
 /// Where a container is in its life. The only way from one to the next is
 /// [`Record::apply`] (see [`super::machine`]); a removed container has no record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// Recorded, not started yet (or starting).
+    #[default]
     Created,
     /// Its first process is running.
     Running,
@@ -75,17 +81,31 @@ pub struct MountRecord {
     pub read_only: bool,
 }
 
+/// What a container made by `vessel create` has besides: the bundle it came from. Its
+/// status is not kept: `vessel state` reads it from the kernel each time (see
+/// `oci::state::OciStore::status`), as no vessel process stays behind to record it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OciSection {
+    /// The bundle directory (absolute).
+    pub bundle: PathBuf,
+    /// config.json's annotations.
+    #[serde(default)]
+    pub annotations: HashMap<String, String>,
+}
+
 /// Everything vessel remembers about one container.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {
     /// 12 hex digits.
-    pub id: String,
+    pub id: ContainerId,
     /// The name given with `--name`, unique among the records.
     pub name: Option<String>,
     /// The image it runs (`None` for a plain `--rootfs` directory).
     #[serde(default)]
     pub image: Option<String>,
-    /// The command and its arguments.
+    /// The command and its arguments (a default, like `shim_pid` and `status`, so that
+    /// the OCI state an older vessel wrote, which had none of the three, still reads).
+    #[serde(default)]
     pub command: Vec<String>,
     /// The rootfs directory.
     pub rootfs: PathBuf,
@@ -96,12 +116,15 @@ pub struct Record {
     /// never taken for the container.
     pub pid_start_time: u64,
     /// The process that supervises the container: the shim of `vessel run -d`, or the
-    /// `vessel run` in the foreground. It reaps the container and records its exit.
+    /// `vessel run` in the foreground. It reaps the container and records its exit. 0
+    /// for a container `vessel create` made: no vessel process stays with it.
+    #[serde(default)]
     pub shim_pid: libc::pid_t,
     /// The supervisor's start time, for the same reason as `pid_start_time`.
     #[serde(default)]
     pub shim_start_time: u64,
     /// Where the container is in its life.
+    #[serde(default)]
     pub status: Status,
     /// The exit code (128 + n for signal n) once exited; `None` if nobody saw it.
     pub exit_code: Option<i32>,
@@ -123,7 +146,8 @@ pub struct Record {
     /// Its cgroup directories (one per v1 hierarchy, or the v2 one); empty without limits.
     #[serde(default)]
     pub cgroup_dirs: Vec<PathBuf>,
-    /// Its own layers (`containers/ID` in the image store), if it runs on an image.
+    /// Its own layers (`containers/ID` under the state root, see [`Record::layers`]), if
+    /// it runs on an image.
     #[serde(default)]
     pub layers_dir: Option<PathBuf>,
     /// The file its output is logged to (detached containers only).
@@ -132,6 +156,10 @@ pub struct Record {
     /// `--rm`: its supervisor removes it once it exits.
     #[serde(default)]
     pub auto_remove: bool,
+    /// For a container `vessel create` made, its bundle (`None` for `vessel run`'s).
+    /// Flattened: the OCI state file keeps `bundle` and `annotations` at its top level.
+    #[serde(flatten)]
+    pub oci: Option<OciSection>,
 }
 
 /// What a record's status means *now*, checked against the kernel: a record that says
@@ -151,7 +179,12 @@ pub enum Observed {
 
 impl Record {
     /// A record for a container about to start, supervised by the calling process.
-    pub fn new(id: String, name: Option<String>, command: Vec<String>, rootfs: PathBuf) -> Record {
+    pub fn new(
+        id: ContainerId,
+        name: Option<String>,
+        command: Vec<String>,
+        rootfs: PathBuf,
+    ) -> Record {
         let me = std::process::id() as libc::pid_t;
         Record {
             id,
@@ -175,7 +208,18 @@ impl Record {
             layers_dir: None,
             log: None,
             auto_remove: false,
+            oci: None,
         }
+    }
+
+    /// The bundle a container `vessel create` made came from (empty for any other).
+    pub fn bundle(&self) -> &Path {
+        self.oci.as_ref().map_or(Path::new(""), |oci| &oci.bundle)
+    }
+
+    /// Its own layers, if it runs on an image.
+    pub fn layers(&self) -> Option<Layers> {
+        self.layers_dir.as_ref().map(Layers::at)
     }
 
     /// Whether the record says running *and* its pid is still the same process.
@@ -230,5 +274,15 @@ impl Record {
             Observed::Exited(None) => "exited (exit not recorded: its supervisor died)".to_owned(),
             Observed::NeverStarted => "never started (its supervisor died)".to_owned(),
         }
+    }
+}
+
+impl Candidate for Record {
+    fn id(&self) -> &ContainerId {
+        &self.id
+    }
+
+    fn name(&self) -> Option<&str> {
+        self.name.as_deref()
     }
 }

@@ -67,7 +67,8 @@ pub fn start_sleeper(mut command: Command, options: &[&str]) -> String {
 /// has recorded the exit (so the run directory can go away) and returns that record.
 pub fn kill_and_wait(mut command: Command, run_dir: &Path, id: &str) -> Record {
     let store = StateDir::at(run_dir).expect("the run directory");
-    let record = store.load(id).expect("the container's record");
+    let checked = id.parse().expect("a container id");
+    let record = store.load(&checked).expect("the container's record");
     let killed = command
         .args(["kill", id])
         .output()
@@ -75,6 +76,6 @@ pub fn kill_and_wait(mut command: Command, run_dir: &Path, id: &str) -> Record {
     assert!(killed.status.success(), "{}", text(&killed.stderr));
     vessel::state::process::wait_until_gone(record.shim_pid).expect("wait for the shim");
     store
-        .load(id)
+        .load(&checked)
         .expect("the container's record after its exit")
 }

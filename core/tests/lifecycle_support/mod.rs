@@ -123,7 +123,9 @@ impl Vessel {
             .filter(|name| name.contains(id))
             .collect();
         assert!(left.is_empty(), "{id} left files in the run dir: {left:?}");
-        let layers = vessel::rootfs::state_root().join("containers").join(id);
+        let layers =
+            vessel::state::paths::layers(&vessel::rootfs::state_root(), &id.parse().unwrap());
+        let layers = layers.dir();
         assert!(
             !layers.exists(),
             "{id} left its layers: {}",

@@ -204,7 +204,7 @@ fn run_in(
 ) -> Result<String, Box<dyn std::error::Error>> {
     let argv: Vec<String> = ["/bin/sh", "-c", script].map(String::from).to_vec();
     let id = "00000000b11d";
-    let layers = ContainerFs::create(store, id, image, id, &argv)?;
+    let layers = ContainerFs::create(store, &id.parse()?, image, id, &argv)?;
     let spec = ContainerSpec::new(layers.merged(), argv)
         .overlay(layers.overlay())
         .hostname(id);

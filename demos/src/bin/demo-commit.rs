@@ -42,7 +42,7 @@ fn run_in(
     script: &str,
 ) -> Result<(Output, ContainerFs), Box<dyn std::error::Error>> {
     let argv: Vec<String> = ["/bin/sh", "-c", script].map(String::from).to_vec();
-    let layers = ContainerFs::create(store, id, image, id, &argv)?;
+    let layers = ContainerFs::create(store, &id.parse()?, image, id, &argv)?;
     let spec = ContainerSpec::new(layers.merged(), argv)
         .overlay(layers.overlay())
         .hostname(id);
@@ -76,7 +76,7 @@ fn run(lesson: &mut Lesson, scratch: &Path) -> Outcome {
 
     lesson.step("commit A as the image \"greeter\"");
     lesson.syscall("pack containers/A/upper as an OCI tar (whiteouts → .wh.NAME), sha256 it, unpack it once as a lower dir");
-    let (greeter, summary) = image::commit(&store, "00000000000a", "greeter")?;
+    let (greeter, summary) = image::commit(&store, &"00000000000a".parse()?, "greeter")?;
     let entries = tar_entries(&store.layer_tar(greeter.layers.last().expect("a new layer")))?;
     lesson.see("greeter layers", short(&greeter));
     lesson.see("new layer", entries.join(" "));
@@ -117,7 +117,7 @@ fn run(lesson: &mut Lesson, scratch: &Path) -> Outcome {
     );
 
     lesson.step("commit B as \"greeter2\" and run the three-layer image");
-    let (greeter2, _) = image::commit(&store, "00000000000b", "greeter2")?;
+    let (greeter2, _) = image::commit(&store, &"00000000000b".parse()?, "greeter2")?;
     let (out, c) = run_in(&store, &greeter2, "00000000000c", "cat /greeting")?;
     lesson.see("greeter2 layers", short(&greeter2));
     lesson.see("C says", out.stdout.lines().collect::<Vec<_>>().join(" | "));
@@ -129,7 +129,7 @@ fn run(lesson: &mut Lesson, scratch: &Path) -> Outcome {
 
     lesson.step("clean up: containers, then images; unused layers go with them");
     for layers in [a, b, c] {
-        let id = layers.record().id.clone();
+        let id = layers.origin().id.clone();
         drop(layers); // the container has exited: stop marking it as running
         store.remove_container(&id)?;
     }

@@ -22,7 +22,7 @@ use vessel::cgroups::{CgroupSpec, Layout, Resources};
 use vessel::image::{ContainerFs, Store};
 use vessel::lifecycle::log::{LogLine, Stream};
 use vessel::lifecycle::{self, EndedBy, Tracked};
-use vessel::state::{Limits, Observed, Record, StateDir};
+use vessel::state::{ContainerId, Limits, Observed, Record, StateDir};
 use vessel_demos::scratch::ScratchDir;
 use vessel_demos::{Lesson, Outcome};
 
@@ -51,7 +51,8 @@ fn run(lesson: &mut Lesson, scratch: &Path) -> Outcome {
     let store = Store::open(scratch.join("store"))?;
     let base = store.image("base")?;
     let argv: Vec<String> = ["/bin/sh", "-c", SCRIPT].map(String::from).to_vec();
-    let layers = ContainerFs::create(&store, ID, &base, ID, &argv)?;
+    let id: ContainerId = ID.parse()?;
+    let layers = ContainerFs::create(&store, &id, &base, ID, &argv)?;
     let mut spec = ContainerSpec::new(layers.merged(), argv.clone())
         .overlay(layers.overlay())
         .hostname(ID);
@@ -63,12 +64,12 @@ fn run(lesson: &mut Lesson, scratch: &Path) -> Outcome {
         },
     );
     let dir = StateDir::at(scratch.join("run"))?;
-    let mut record = Record::new(ID.into(), Some("web".into()), argv, layers.merged());
+    let mut record = Record::new(id.clone(), Some("web".into()), argv, layers.merged());
     record.image = Some("base".into());
     record.limits = Limits::from(&cgroup.resources);
     record.cgroup_dirs = cgroup.dirs_in(&Layout::of_this_process()?);
     record.layers_dir = Some(layers.dir());
-    record.log = Some(dir.log_path(ID));
+    record.log = Some(dir.log_path(&id));
     spec.cgroup = Some(cgroup);
     let tracked = Tracked::create(dir.clone(), record)?;
     lesson.syscall("fork() → the shim; in the shim: setsid(), clone3(…) → the container");
@@ -76,7 +77,10 @@ fn run(lesson: &mut Lesson, scratch: &Path) -> Outcome {
     // The shim holds the layers' "running" lock now; ours can go.
     drop(layers);
     let record = dir.find("web")?;
-    lesson.see("record", dir.path().join(format!("{ID}.json")).display());
+    lesson.see(
+        "record",
+        vessel::state::paths::record(dir.path(), &id).display(),
+    );
     lesson.see("status", record.observed_status());
     lesson.claim(
         "run_detached returned while the container runs, and the record says so",
@@ -120,7 +124,7 @@ fn run(lesson: &mut Lesson, scratch: &Path) -> Outcome {
             ControlFlow::Continue(())
         })
     })?;
-    let raw = std::fs::read_to_string(dir.log_path(ID))?;
+    let raw = std::fs::read_to_string(dir.log_path(&id))?;
     lesson.see("first line of the file", raw.lines().next().unwrap_or(""));
     for line in &lines {
         lesson.see(&format!("{:?}", line.stream), line.log.trim_end());
@@ -264,7 +268,8 @@ fn leftovers(dir: &StateDir, store: &Store, cgroups: &[PathBuf]) -> Vec<String> 
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|name| name.contains(ID))
         .collect();
-    let layers = store.containers_dir().join(ID);
+    let layers = store.container_dir(&ID.parse().expect("a valid id"));
+    let layers = layers.dir();
     if layers.exists() {
         left.push(layers.display().to_string());
     }

@@ -20,8 +20,9 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use vessel::oci::state::{OciRecord, OciStatus, OciStore};
+use vessel::oci::state::{self as oci_state, OciStatus, OciStore};
 use vessel::process::container::StartGate;
+use vessel::state::{ContainerId, OciSection};
 use vessel::{Container, Stdio};
 use vessel_demos::scratch::ScratchDir;
 use vessel_demos::{Lesson, Outcome};
@@ -55,14 +56,15 @@ fn run(lesson: &mut Lesson, scratch: &Path) -> Outcome {
     // ANCHOR: create
     lesson.step("create: every step but execve, then the init waits on exec.fifo");
     let store = OciStore::at(scratch.join("oci"));
-    let state_dir = store.reserve(ID)?;
+    let id: ContainerId = ID.parse()?;
+    let state_dir = store.reserve(&id)?;
     lesson.syscall(
         "mkfifo(exec.fifo); open(exec.fifo, O_RDWR); clone3(…); the plan's steps; read(fifo)",
     );
     let fifo: OwnedFd = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
-        .open(state_dir.join("exec.fifo"))?
+        .open(vessel::state::paths::exec_fifo(&state_dir))?
         .into();
     let out_path = scratch.join("container.out");
     let out = std::fs::File::create(&out_path)?;
@@ -74,16 +76,19 @@ fn run(lesson: &mut Lesson, scratch: &Path) -> Outcome {
     let running = Container::create(&loaded.spec, stdio, gate, |_| Ok(()))?;
     drop(fifo);
     let (pid, cgroup_dirs) = running.detach();
-    let record = OciRecord {
-        id: ID.to_owned(),
+    let section = OciSection {
         bundle: bundle.clone(),
-        pid,
-        pid_start_time: vessel::state::process::start_time(pid).unwrap_or(0),
-        created: vessel::state::now_rfc3339(),
         annotations: Default::default(),
-        cgroup_dirs,
-        rootfs: rootfs.clone(),
     };
+    let started = vessel::state::process::start_time(pid).unwrap_or(0);
+    let record = oci_state::created(
+        id.clone(),
+        section,
+        rootfs.clone(),
+        loaded.spec.argv.clone(),
+        (pid, started),
+        cgroup_dirs,
+    );
     store.save(&record)?;
     // ANCHOR_END: create
     lesson.see("state", store.status(&record));
@@ -113,7 +118,7 @@ fn run(lesson: &mut Lesson, scratch: &Path) -> Outcome {
     // ANCHOR: start
     lesson.step("start: one byte into exec.fifo");
     lesson.syscall("open(exec.fifo, O_WRONLY|O_NONBLOCK); unlink(exec.fifo); write(fifo, 1 byte)");
-    let fifo_path = store.fifo(ID)?;
+    let fifo_path = store.fifo(&id);
     let mut writer = std::fs::OpenOptions::new()
         .write(true)
         .custom_flags(libc::O_NONBLOCK)
@@ -165,8 +170,8 @@ fn run(lesson: &mut Lesson, scratch: &Path) -> Outcome {
     for dir in &record.cgroup_dirs {
         std::fs::remove_dir(dir)?;
     }
-    store.remove(ID)?;
-    lesson.claim("no state is left", !store.exists(ID));
+    store.remove(&id)?;
+    lesson.claim("no state is left", !store.exists(&id));
     lesson.claim(
         "no cgroup is left",
         record.cgroup_dirs.iter().all(|d| !d.exists()),

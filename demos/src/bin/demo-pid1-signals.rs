@@ -197,7 +197,7 @@ fn ticker_image(store: &Store, base: &Image) -> Result<Image, Box<dyn std::error
         "-c",
         "mkdir -p /usr/local/bin && printf %s \"$TICKER\" > /usr/local/bin/ticker && chmod +x /usr/local/bin/ticker",
     ];
-    let layers = ContainerFs::create(store, id, base, id, &argv.map(String::from))?;
+    let layers = ContainerFs::create(store, &id.parse()?, base, id, &argv.map(String::from))?;
     let spec = ContainerSpec::new(layers.merged(), argv)
         .overlay(layers.overlay())
         .env(format!("TICKER={TICKER}"));
@@ -207,8 +207,8 @@ fn ticker_image(store: &Store, base: &Image) -> Result<Image, Box<dyn std::error
     }
     drop(layers);
     let change = Change::parse(r#"CMD ["/usr/local/bin/ticker"]"#)?;
-    let (image, _) = image::commit_with_changes(store, id, "ticker", &[change])?;
-    store.remove_container(id)?;
+    let (image, _) = image::commit_with_changes(store, &id.parse()?, "ticker", &[change])?;
+    store.remove_container(&id.parse()?)?;
     Ok(image)
 }
 
@@ -240,7 +240,7 @@ impl Case {
         init: bool,
     ) -> Result<Case, Box<dyn std::error::Error>> {
         let argv = image.config.argv(None, &[]);
-        let layers = ContainerFs::create(store, id, image, id, &argv)?;
+        let layers = ContainerFs::create(store, &id.parse()?, image, id, &argv)?;
         let mut spec = ContainerSpec::new(layers.merged(), argv)
             .overlay(layers.overlay())
             .hostname(id);

@@ -69,7 +69,7 @@ fn run(lesson: &mut Lesson, scratch: &Path) -> Outcome {
     let store = Store::open(scratch.join("store"))?;
     let image = store.image("base")?;
     let argv: Vec<String> = ["/bin/sh", "-c", SCRIPT].map(String::from).to_vec();
-    let layers = ContainerFs::create(&store, ID, &image, ID, &argv)?;
+    let layers = ContainerFs::create(&store, &ID.parse()?, &image, ID, &argv)?;
     let spec = ContainerSpec::new(layers.merged(), argv)
         .overlay(layers.overlay())
         .hostname(ID)

@@ -11,12 +11,12 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use crate::Stdio;
-use crate::container::Container;
 use crate::error::{Error, Result};
-use crate::oci::state::{OciRecord, OciStore};
+use crate::oci::state::{self as oci_state, OciStore};
 use crate::oci::{self, BundleError, HookPoint};
-use crate::process::container::StartGate;
-use crate::state::process;
+use crate::process::container::{Container, StartGate};
+use crate::state::Root;
+use crate::state::{ContainerId, OciSection, paths, process};
 use crate::tty::TerminalRequest;
 
 /// Arguments of `vessel create`.
@@ -47,7 +47,7 @@ pub struct CreateArgs {
 }
 
 /// Creates the container; its init waits for `vessel start`.
-pub fn create(args: CreateArgs) -> Result<i32> {
+pub fn create(root: &Root, args: CreateArgs) -> Result<i32> {
     if args.no_pivot {
         return Err(Error::Oci(
             "--no-pivot: vessel always uses pivot_root, so the host's root is never left \
@@ -55,8 +55,8 @@ pub fn create(args: CreateArgs) -> Result<i32> {
                 .into(),
         ));
     }
-    let store = OciStore::open_default();
-    store.container_dir(&args.id)?;
+    let store = OciStore::open_in(root);
+    let checked: ContainerId = args.id.parse()?;
     let dir = std::path::absolute(&args.bundle).map_err(|source| Error::Sys {
         call: "find the bundle directory",
         source,
@@ -100,10 +100,10 @@ pub fn create(args: CreateArgs) -> Result<i32> {
             cols,
         });
     }
-    let state_dir = store.reserve(&args.id)?;
-    let created = create_in(&store, &args, &dir, &bundle, &state_dir);
+    let state_dir = store.reserve(&checked)?;
+    let created = create_in(&store, &args, &checked, &dir, &bundle, &state_dir);
     if created.is_err() {
-        let _ = store.remove(&args.id);
+        let _ = store.remove(&checked);
         // The spec's lifecycle goes on at "destroy", then the poststop hooks.
         if let Err(error) = bundle.hooks.run(HookPoint::Poststop, &args.id, &dir, None) {
             crate::cli::output::errln!("vessel: warning: {}", crate::cli::error_chain(&error));
@@ -115,6 +115,7 @@ pub fn create(args: CreateArgs) -> Result<i32> {
 fn create_in(
     store: &OciStore,
     args: &CreateArgs,
+    checked: &ContainerId,
     dir: &Path,
     bundle: &oci::Bundle,
     state_dir: &Path,
@@ -124,7 +125,7 @@ fn create_in(
     let fifo: OwnedFd = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
-        .open(state_dir.join("exec.fifo"))
+        .open(paths::exec_fifo(state_dir))
         .map_err(|source| Error::Sys {
             call: "open the exec fifo",
             source,
@@ -159,16 +160,18 @@ fn create_in(
     let pid = running.pid();
     let pid_start_time = process::start_time(pid).unwrap_or(0);
     let (pid, cgroup_dirs) = running.detach();
-    let record = OciRecord {
-        id: id.clone(),
+    let section = OciSection {
         bundle: dir.to_owned(),
-        pid,
-        pid_start_time,
-        created: crate::state::now_rfc3339(),
         annotations: bundle.annotations.clone(),
-        cgroup_dirs,
-        rootfs: bundle.spec.rootfs.clone(),
     };
+    let record = oci_state::created(
+        checked.clone(),
+        section,
+        bundle.spec.rootfs.clone(),
+        bundle.spec.argv.clone(),
+        (pid, pid_start_time),
+        cgroup_dirs,
+    );
     let saved = store
         .save(&record)
         .map_err(Error::from)

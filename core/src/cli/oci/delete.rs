@@ -7,8 +7,10 @@ use std::time::Duration;
 use clap::Args;
 
 use crate::error::{Error, Result};
-use crate::oci::state::{OciRecord, OciStatus, OciStore};
+use crate::oci::state::{OciStatus, OciStore};
 use crate::oci::{HookPoint, Hooks};
+use crate::state::Record;
+use crate::state::Root;
 use crate::state::process;
 
 /// Arguments of `vessel delete`.
@@ -22,9 +24,9 @@ pub struct DeleteArgs {
 }
 
 /// Deletes the container.
-pub fn delete(args: DeleteArgs) -> Result<i32> {
-    let store = OciStore::open_default();
-    let record = match store.load(&args.id) {
+pub fn delete(root: &Root, args: DeleteArgs) -> Result<i32> {
+    let store = OciStore::open_in(root);
+    let record = match store.load(&args.id.parse()?) {
         Ok(record) => record,
         Err(crate::oci::state::OciStateError::NotFound(_)) if args.force => return Ok(0),
         Err(error) => return Err(error.into()),
@@ -47,7 +49,7 @@ pub fn delete(args: DeleteArgs) -> Result<i32> {
 }
 
 /// Kills what is left of the container, removes its cgroups and state, runs `poststop`.
-pub fn remove(store: &OciStore, record: &OciRecord) -> Result<()> {
+pub fn remove(store: &OciStore, record: &Record) -> Result<()> {
     if process::is_same_process(record.pid, record.pid_start_time) {
         // A frozen cgroup would hold SIGKILL until thawed.
         let _ = crate::cgroups::Frozen::thaw_dirs(&record.cgroup_dirs);
@@ -64,9 +66,9 @@ pub fn remove(store: &OciStore, record: &OciRecord) -> Result<()> {
     for dir in record.cgroup_dirs.iter().rev() {
         remove_cgroup_dir(dir)?;
     }
-    let hooks = Hooks::load(&record.bundle).unwrap_or_default();
+    let hooks = Hooks::load(record.bundle()).unwrap_or_default();
     store.remove(&record.id)?;
-    if let Err(error) = hooks.run(HookPoint::Poststop, &record.id, &record.bundle, None) {
+    if let Err(error) = hooks.run(HookPoint::Poststop, &record.id, record.bundle(), None) {
         crate::cli::output::errln!("vessel: warning: {}", crate::cli::error_chain(&error));
     }
     Ok(())

@@ -9,7 +9,8 @@ use std::path::PathBuf;
 
 use crate::error::{Error, Result};
 use crate::oci::state::OciStatus;
-use crate::tenant::Tenant;
+use crate::process::tenant::Tenant;
+use crate::state::Root;
 
 /// What `vessel exec` was asked, for an OCI container.
 #[derive(Debug)]
@@ -37,8 +38,8 @@ pub struct OciExec {
 }
 
 /// Starts the process; with `--detach` returns at once, else its exit code.
-pub fn exec(request: OciExec) -> Result<i32> {
-    let (_, record, status) = super::load(&request.id)?;
+pub fn exec(root: &Root, request: OciExec) -> Result<i32> {
+    let (_, record, status) = super::load(root, &request.id)?;
     if status != OciStatus::Running {
         return Err(super::wrong_status(
             &request.id,
@@ -53,11 +54,11 @@ pub fn exec(request: OciExec) -> Result<i32> {
     };
     let (rows, cols) = crate::oci::console_size(&process);
     let bad = |source| Error::Bundle {
-        bundle: record.bundle.clone(),
+        bundle: record.bundle().to_owned(),
         source,
     };
     let (mut spec, terminal) =
-        crate::oci::exec_spec(&record.bundle, &request.id, process).map_err(bad)?;
+        crate::oci::exec_spec(record.bundle(), &request.id, process).map_err(bad)?;
     if terminal != request.console_socket.is_some() {
         return Err(Error::Oci(
             "exec: a terminal (process.terminal or --tty) needs --console-socket, and \
@@ -117,7 +118,7 @@ fn read_process(file: &std::path::Path) -> Result<oci_spec::runtime::Process> {
 /// The process for `exec ID ARGS…`: the container's own process with ARGS, `--cwd`,
 /// `--env` added, `--user`, `--tty`.
 fn default_process(
-    record: &crate::oci::state::OciRecord,
+    record: &crate::state::Record,
     request: &OciExec,
 ) -> Result<oci_spec::runtime::Process> {
     if request.args.is_empty() {
@@ -125,12 +126,13 @@ fn default_process(
             "exec: give --process FILE.json or a command".into(),
         ));
     }
-    let config = oci_spec::runtime::Spec::load(record.bundle.join("config.json")).map_err(|e| {
-        Error::Bundle {
-            bundle: record.bundle.clone(),
-            source: crate::oci::BundleError::Config(e),
-        }
-    })?;
+    let config =
+        oci_spec::runtime::Spec::load(record.bundle().join("config.json")).map_err(|e| {
+            Error::Bundle {
+                bundle: record.bundle().to_owned(),
+                source: crate::oci::BundleError::Config(e),
+            }
+        })?;
     let mut process = config.process().clone().unwrap_or_default();
     process.set_args(Some(request.args.clone()));
     process.set_terminal(Some(request.tty));

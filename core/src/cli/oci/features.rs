@@ -5,7 +5,7 @@ use crate::error::Result;
 
 /// Prints the features document.
 pub fn features() -> Result<i32> {
-    let caps: Vec<String> = crate::capabilities::NAMES
+    let caps: Vec<String> = crate::security::capabilities::NAMES
         .iter()
         .map(|name| format!("CAP_{name}"))
         .collect();

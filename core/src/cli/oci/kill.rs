@@ -3,11 +3,13 @@
 //! killed too: its init dies without ever running the command.
 
 use crate::error::Result;
-use crate::oci::state::{OciRecord, OciStatus};
+use crate::oci::state::OciStatus;
+use crate::state::Record;
+use crate::state::Root;
 
 /// Sends `signal` to the container `id`'s init, or to all its processes.
-pub fn kill(id: &str, signal: libc::c_int, all: bool) -> Result<i32> {
-    let (_, record, status) = super::load(id)?;
+pub fn kill(root: &Root, id: &str, signal: libc::c_int, all: bool) -> Result<i32> {
+    let (_, record, status) = super::load(root, id)?;
     if status == OciStatus::Stopped {
         return Err(super::wrong_status(
             id,
@@ -35,7 +37,7 @@ pub fn kill(id: &str, signal: libc::c_int, all: bool) -> Result<i32> {
 
 /// Signals every process listed in the container's cgroups (best effort: a process
 /// may exit meanwhile).
-pub fn signal_cgroup(record: &OciRecord, signal: libc::c_int) {
+pub fn signal_cgroup(record: &Record, signal: libc::c_int) {
     for dir in &record.cgroup_dirs {
         let Ok(procs) = std::fs::read_to_string(dir.join("cgroup.procs")) else {
             continue;
@@ -51,7 +53,7 @@ pub fn signal_cgroup(record: &OciRecord, signal: libc::c_int) {
 }
 
 /// The pids in the container's cgroup (its first directory that lists any).
-pub fn pids(record: &OciRecord) -> Vec<libc::pid_t> {
+pub fn pids(record: &Record) -> Vec<libc::pid_t> {
     record
         .cgroup_dirs
         .iter()

@@ -3,7 +3,8 @@
 use clap::Args;
 
 use crate::error::Result;
-use crate::oci::state::OciStore;
+use crate::oci::state::{OciStore, document};
+use crate::state::Root;
 
 /// Arguments of `vessel list`.
 #[derive(Debug, Args)]
@@ -17,8 +18,8 @@ pub struct ListArgs {
 }
 
 /// Prints the containers.
-pub fn list(args: ListArgs) -> Result<i32> {
-    let store = OciStore::open_default();
+pub fn list(root: &Root, args: ListArgs) -> Result<i32> {
+    let store = OciStore::open_in(root);
     let records = store.list();
     if args.quiet {
         for record in &records {
@@ -29,7 +30,7 @@ pub fn list(args: ListArgs) -> Result<i32> {
     if args.format == "json" {
         let documents: Vec<_> = records
             .iter()
-            .map(|r| r.document(store.status(r)))
+            .map(|r| document(r, store.status(r)))
             .collect();
         let text = serde_json::to_string(&documents).expect("state documents serialize");
         crate::cli::output::outln!("{text}");
@@ -43,13 +44,13 @@ pub fn list(args: ListArgs) -> Result<i32> {
         "BUNDLE"
     );
     for record in &records {
-        let document = record.document(store.status(record));
+        let document = document(record, store.status(record));
         crate::cli::output::outln!(
             "{:<24} {:<8} {:<8} {:<40} {}",
             record.id,
             document.pid,
             document.status.to_string(),
-            record.bundle.display(),
+            record.bundle().display(),
             record.created
         );
     }

@@ -21,17 +21,18 @@ pub mod state;
 pub mod update;
 
 use crate::error::{Error, Result};
-use crate::oci::state::{OciRecord, OciStatus, OciStore};
+use crate::oci::state::{OciStatus, OciStore};
+use crate::state::{ContainerId, Record, Root};
 
 /// Whether `id` names a container made by `vessel create` (not a `vessel run` one).
-pub fn is_oci_container(id: &str) -> bool {
-    OciStore::open_default().exists(id)
+pub fn is_oci_container(root: &Root, id: &str) -> bool {
+    ContainerId::parse(id).is_ok_and(|id| OciStore::open_in(root).exists(&id))
 }
 
 /// The store, the record of `id` and its status now.
-pub fn load(id: &str) -> Result<(OciStore, OciRecord, OciStatus)> {
-    let store = OciStore::open_default();
-    let record = store.load(id)?;
+pub fn load(root: &Root, id: &str) -> Result<(OciStore, Record, OciStatus)> {
+    let store = OciStore::open_in(root);
+    let record = store.load(&id.parse()?)?;
     let status = store.status(&record);
     Ok((store, record, status))
 }

@@ -6,6 +6,7 @@ use clap::Args;
 use crate::cgroups::Frozen;
 use crate::error::{Error, Result};
 use crate::oci::state::OciStatus;
+use crate::state::Root;
 
 /// Arguments of `vessel pause` and `vessel resume`.
 #[derive(Debug, Args)]
@@ -15,8 +16,8 @@ pub struct PauseArgs {
 }
 
 /// Freezes the container.
-pub fn pause(args: PauseArgs) -> Result<i32> {
-    let (_, record, status) = super::load(&args.id)?;
+pub fn pause(root: &Root, args: PauseArgs) -> Result<i32> {
+    let (_, record, status) = super::load(root, &args.id)?;
     if status != OciStatus::Running {
         return Err(super::wrong_status(
             &args.id,
@@ -33,8 +34,8 @@ pub fn pause(args: PauseArgs) -> Result<i32> {
 }
 
 /// Thaws the container.
-pub fn resume(args: PauseArgs) -> Result<i32> {
-    let (_, record, status) = super::load(&args.id)?;
+pub fn resume(root: &Root, args: PauseArgs) -> Result<i32> {
+    let (_, record, status) = super::load(root, &args.id)?;
     if status != OciStatus::Paused {
         return Err(super::wrong_status(
             &args.id,

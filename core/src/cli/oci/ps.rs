@@ -2,10 +2,11 @@
 //! `vessel create`, from its cgroup.
 
 use crate::error::Result;
+use crate::state::Root;
 
 /// Prints the pids (JSON: an array, as runc's `ps --format json`).
-pub fn ps(id: &str, json: bool) -> Result<i32> {
-    let (_, record, _) = super::load(id)?;
+pub fn ps(root: &Root, id: &str, json: bool) -> Result<i32> {
+    let (_, record, _) = super::load(root, id)?;
     let pids = super::kill::pids(&record);
     if json {
         crate::cli::output::outln!("{}", serde_json::to_string(&pids).expect("pids serialize"));

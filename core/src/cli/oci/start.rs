@@ -15,6 +15,7 @@ use crate::oci::state::OciStatus;
 use crate::oci::{HookPoint, Hooks};
 use crate::process::pipe::{Report, read_report};
 use crate::process::plan::describe_hook;
+use crate::state::Root;
 
 /// Arguments of `vessel start`.
 #[derive(Debug, Args)]
@@ -28,8 +29,8 @@ pub struct StartArgs {
 /// hooks, waits until the init has run them and exec'd its command (a failing hook
 /// fails `start`, and the container is destroyed as the spec says); then runs the
 /// `poststart` hooks (a failing one is a warning, as the spec says).
-pub fn start(args: StartArgs) -> Result<i32> {
-    let (store, record, status) = super::load(&args.id)?;
+pub fn start(root: &Root, args: StartArgs) -> Result<i32> {
+    let (store, record, status) = super::load(root, &args.id)?;
     if status != OciStatus::Created {
         return Err(super::wrong_status(
             &args.id,
@@ -38,7 +39,7 @@ pub fn start(args: StartArgs) -> Result<i32> {
             "only a created container starts",
         ));
     }
-    let fifo_path = store.fifo(&args.id)?;
+    let fifo_path = store.fifo(&record.id);
     // Non-blocking: if the init is gone, there is no reader and open fails (ENXIO)
     // instead of waiting for ever.
     let mut fifo = std::fs::OpenOptions::new()
@@ -60,7 +61,7 @@ pub fn start(args: StartArgs) -> Result<i32> {
         call: "write to the exec fifo",
         source,
     })?;
-    let hooks = Hooks::load(&record.bundle).unwrap_or_default();
+    let hooks = Hooks::load(record.bundle()).unwrap_or_default();
     if let Some(reply) = reply {
         match hear_exec(reply, &hooks)? {
             Heard::Exec => {}
@@ -76,7 +77,7 @@ pub fn start(args: StartArgs) -> Result<i32> {
     if let Err(error) = hooks.run(
         HookPoint::Poststart,
         &args.id,
-        &record.bundle,
+        record.bundle(),
         Some(record.pid),
     ) {
         crate::cli::output::errln!("vessel: warning: {}", crate::cli::error_chain(&error));

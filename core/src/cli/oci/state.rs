@@ -3,6 +3,7 @@
 use clap::Args;
 
 use crate::error::Result;
+use crate::state::Root;
 
 /// Arguments of `vessel state`.
 #[derive(Debug, Args)]
@@ -12,9 +13,9 @@ pub struct StateArgs {
 }
 
 /// Prints the state as JSON.
-pub fn state(args: StateArgs) -> Result<i32> {
-    let (_, record, status) = super::load(&args.id)?;
-    let text = serde_json::to_string_pretty(&record.document(status))
+pub fn state(root: &Root, args: StateArgs) -> Result<i32> {
+    let (_, record, status) = super::load(root, &args.id)?;
+    let text = serde_json::to_string_pretty(&crate::oci::state::document(&record, status))
         .expect("the state document always serializes");
     crate::cli::output::outln!("{text}");
     Ok(0)

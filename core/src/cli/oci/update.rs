@@ -10,6 +10,7 @@ use clap::Args;
 use oci_spec::runtime::LinuxResources;
 
 use crate::error::{Error, Result};
+use crate::state::Root;
 
 /// Arguments of `vessel update`.
 #[derive(Debug, Args)]
@@ -22,8 +23,8 @@ pub struct UpdateArgs {
 }
 
 /// Writes the new limits to the container's cgroup.
-pub fn update(args: UpdateArgs) -> Result<i32> {
-    let (_, record, _) = super::load(&args.id)?;
+pub fn update(root: &Root, args: UpdateArgs) -> Result<i32> {
+    let (_, record, _) = super::load(root, &args.id)?;
     let mut text = String::new();
     let read = if args.resources == Path::new("-") {
         std::io::stdin().read_to_string(&mut text).map(drop)

@@ -20,7 +20,6 @@ pub mod mounted;
 mod run_step;
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use self::cache::{Cache, Cached};
@@ -32,6 +31,7 @@ use super::{ContainerFs, HistoryEntry, Image, ImageConfig, Store};
 /// An error and its causes on one line (for errors carried inside an `io::Error`).
 pub use crate::error::chain as chain_text;
 use crate::layers::{Digest, SourceKind};
+use crate::state::ContainerId;
 
 /// What to build.
 #[derive(Debug, Clone)]
@@ -459,7 +459,7 @@ fn carry_out(
     step: &Step,
     work: &Work,
 ) -> Result<Option<Digest>, BuildError> {
-    let id = build_id();
+    let id = ContainerId::random();
     let so_far = Image {
         name: "vessel-build".into(),
         layers: state.layers.clone(),
@@ -469,7 +469,11 @@ fn carry_out(
     };
     let command = vec![step.op.keyword().to_owned()];
     let fs = StepFs(Some(ContainerFs::create(
-        store, &id, &so_far, &id, &command,
+        store,
+        &id,
+        &so_far,
+        id.as_str(),
+        &command,
     )?));
     let layers = fs.0.as_ref().expect("created above");
     let write_error = |action: &'static str, path: &str| {
@@ -496,7 +500,7 @@ fn carry_out(
             }
             run_step::run(
                 layers,
-                &id,
+                id.as_str(),
                 &state.config,
                 &state.args,
                 argv.clone(),
@@ -580,12 +584,6 @@ fn owner(root: &crate::security::InRoot, chown: Option<&str>) -> std::io::Result
 }
 
 /// A container id for a build step (12 hex digits, as `vessel run` makes).
-fn build_id() -> String {
-    let mut bytes = [0u8; 6];
-    let _ = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes));
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
