@@ -25,6 +25,29 @@ fn own_dirs() -> Vec<PathBuf> {
     }
 }
 
+/// In vessel's default place, without `--stats`, the container's cgroup has only the
+/// hierarchies it uses and only the OOM count is read after the exit: the report stands.
+#[test]
+fn an_oom_kill_without_stats_is_reported_in_the_default_place_too() {
+    vessel::require_root!();
+    let out = vessel(&[
+        "run",
+        "--rm",
+        "-m",
+        "32m",
+        "--",
+        "sh",
+        "-c",
+        r#"x=$(head -c 100000000 /dev/zero | tr "\0" a)"#,
+    ]);
+    assert_eq!(out.status.code(), Some(137), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("vessel: the container was OOM-killed"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 #[test]
 fn an_oom_kill_is_reported_and_exits_137() {
     vessel::require_root!();
