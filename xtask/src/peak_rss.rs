@@ -58,6 +58,9 @@ impl PeakRss {
         if let Some(dir) = command.get_current_dir() {
             wrapped.current_dir(dir);
         }
+        // A group of its own: a start that hangs is killed with the runtime under time
+        // (see wait::with_timeout), not just time.
+        std::os::unix::process::CommandExt::process_group(&mut wrapped, 0);
         wrapped
     }
 
