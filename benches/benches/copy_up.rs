@@ -85,11 +85,10 @@ fn copy_up_first_write(c: &mut Criterion) {
 
 /// The floor: writing `size` bytes to `iters` new files on the upper layer's filesystem.
 fn plain_writes(iters: u64, size: usize, upper_on: UpperOn) -> Duration {
-    // An overlay with an empty lower gives us a directory on the same filesystem as the
-    // upper layer (disk or tmpfs); we write beside the upper dir, not through overlay.
+    // An overlay with an empty lower has the upper layer's filesystem (disk or tmpfs); we
+    // write beside the upper dir, not through the overlay's merged view.
     let overlay = Overlay::new(upper_on, "", |_| Ok(())).expect("mount the benchmark overlay");
-    let dir = overlay.merged().join("plain");
-    fs::create_dir(&dir).expect("create a directory in the upper layer");
+    let dir = overlay.beside_upper();
     let bytes = vec![0x5a; size];
     let start = Instant::now();
     for i in 0..iters {

@@ -35,6 +35,7 @@ pub struct Overlay {
     _dir: tempfile::TempDir,
     lower: PathBuf,
     merged: PathBuf,
+    beside_upper: PathBuf,
     mounts: Vec<PathBuf>,
 }
 
@@ -84,6 +85,7 @@ impl Overlay {
             _dir: dir,
             lower: lower.clone(),
             merged: merged.clone(),
+            beside_upper: rw.join("plain"),
             mounts: Vec::new(),
         };
         fill(&lower)?;
@@ -93,8 +95,9 @@ impl Overlay {
         }
         // upper and work must be on the same filesystem, hence both under `rw`.
         let (upper, work) = (rw.join("upper"), rw.join("work"));
-        fs::create_dir(&upper)?;
-        fs::create_dir(&work)?;
+        for d in [&upper, &work, &overlay.beside_upper] {
+            fs::create_dir(d)?;
+        }
         let mut data = format!(
             "lowerdir={},upperdir={},workdir={}",
             lower.display(),
@@ -118,6 +121,13 @@ impl Overlay {
     pub fn merged(&self) -> &Path {
         &self.merged
     }
+
+    /// A directory beside the upper layer: on its filesystem (the disk, or the tmpfs)
+    /// but outside the overlay, so a write there is a plain write, the floor copy-up is
+    /// compared with.
+    pub fn beside_upper(&self) -> &Path {
+        &self.beside_upper
+    }
 }
 
 impl Drop for Overlay {
@@ -139,4 +149,38 @@ pub fn fill_files(dir: &Path, count: u64, size: usize) -> io::Result<()> {
         fs::write(dir.join(i.to_string()), &bytes)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::MetadataExt;
+
+    use super::*;
+
+    fn fs_magic(path: &Path) -> libc::c_long {
+        let c = CString::new(path.as_os_str().as_bytes()).unwrap();
+        let mut stat = std::mem::MaybeUninit::<libc::statfs>::uninit();
+        // SAFETY: `c` is NUL-terminated and outlives the call; `stat` is writable memory
+        // of the size statfs fills in.
+        assert_eq!(unsafe { libc::statfs(c.as_ptr(), stat.as_mut_ptr()) }, 0);
+        // SAFETY: statfs returned 0, so it filled in the whole struct.
+        unsafe { stat.assume_init() }.f_type as libc::c_long
+    }
+
+    /// The floor of the copy-up benchmark once wrote through the merged directory, so
+    /// its "plain" write paid overlayfs too.
+    #[test]
+    fn beside_the_upper_layer_is_its_filesystem_not_the_overlay() {
+        vessel::require_root!();
+        for upper_on in [UpperOn::Disk, UpperOn::Tmpfs] {
+            let overlay = Overlay::new(upper_on, "", |_| Ok(())).unwrap();
+            let beside = overlay.beside_upper();
+            let upper = beside.parent().unwrap().join("upper");
+            assert_ne!(fs_magic(beside), libc::OVERLAYFS_SUPER_MAGIC);
+            assert_eq!(fs_magic(beside), fs_magic(&upper), "{}", upper_on.name());
+            let dev = |p: &Path| fs::metadata(p).unwrap().dev();
+            assert_eq!(dev(beside), dev(&upper));
+            assert_ne!(dev(beside), dev(overlay.merged()));
+        }
+    }
 }

@@ -25,28 +25,39 @@ fn own_dirs() -> Vec<PathBuf> {
     }
 }
 
-#[test]
-fn an_oom_kill_is_reported_and_exits_137() {
-    vessel::require_root!();
-    let parent = format!("cli-oom-{}", std::process::id());
-    let out = vessel(&[
-        "run",
-        "--rm",
-        "-m",
-        "32m",
-        "--cgroup-parent",
-        &parent,
+/// Runs, with `cgroup` options, a shell that fills a 32 MiB limit, and checks the OOM
+/// kill is reported as one: exit 137 and the message.
+fn assert_oom_reported(cgroup: &[&str]) {
+    let mut args = vec!["run", "--rm", "-m", "32m"];
+    args.extend(cgroup);
+    args.extend([
         "--",
         "sh",
         "-c",
         r#"x=$(head -c 100000000 /dev/zero | tr "\0" a)"#,
     ]);
+    let out = vessel(&args);
     assert_eq!(out.status.code(), Some(137), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("vessel: the container was OOM-killed"),
         "{}",
         stderr(&out)
     );
+}
+
+/// In vessel's default place, without `--stats`, the container's cgroup has only the
+/// hierarchies it uses and only the OOM count is read after the exit: the report stands.
+#[test]
+fn an_oom_kill_without_stats_is_reported_in_the_default_place_too() {
+    vessel::require_root!();
+    assert_oom_reported(&[]);
+}
+
+#[test]
+fn an_oom_kill_is_reported_and_exits_137() {
+    vessel::require_root!();
+    let parent = format!("cli-oom-{}", std::process::id());
+    assert_oom_reported(&["--cgroup-parent", &parent]);
     // vessel made <own>/<parent>/<id> and removed both again.
     for own in own_dirs() {
         assert!(

@@ -9,9 +9,7 @@ use std::io::BufReader;
 use std::os::fd::AsFd;
 use std::path::Path;
 
-use cgroups_support::{
-    assert_no_cgroup_left, sh_limited, state, unique, wait_for_line, would_be_dirs,
-};
+use cgroups_support::{assert_no_cgroup_left, sh_limited, state, unique, used_dirs, wait_for_line};
 use vessel::cgroups::{CgroupSpec, Resources, Version, detect};
 use vessel::process::pipe::Pipe;
 use vessel::{Container, ContainerSpec, Error, ExitStatus, Namespace, Stdio, rootfs};
@@ -26,13 +24,13 @@ fn the_command_starts_inside_its_cgroup() {
     let name = unique("attached");
     let out = vessel::output(&sh_limited(&name, "cat /proc/self/cgroup", no_limits())).unwrap();
     // Without a cgroup namespace the container sees the host's paths: every line of the
-    // hierarchies vessel manages ends in our cgroup's name.
+    // hierarchies the container uses ends in our cgroup's name, and no other line does.
     let ours: Vec<&str> = out
         .stdout
         .lines()
         .filter(|l| l.ends_with(&format!("/vessel/{name}")))
         .collect();
-    assert_eq!(ours.len(), would_be_dirs(&name).len(), "{}", out.stdout);
+    assert_eq!(ours.len(), used_dirs(&name).len(), "{}", out.stdout);
     assert_no_cgroup_left(&name);
 }
 
@@ -77,7 +75,7 @@ fn dropping_a_running_container_removes_its_cgroup() {
         },
     )
     .unwrap();
-    assert!(would_be_dirs(&name).iter().all(|d| d.exists()));
+    assert!(used_dirs(&name).iter().all(|d| d.exists()));
     drop(running);
     assert_no_cgroup_left(&name);
 }

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::peak_rss::PeakRss;
 use crate::wait::{self, Outcome};
 
 /// What a contender runs for one start, `{id}` standing for the container's id.
@@ -27,16 +28,26 @@ pub enum Launch {
 }
 
 impl Launch {
-    /// Runs once for container `id`, at most `timeout` per command.
-    pub fn run(&self, id: &str, timeout: Duration) -> Result<Outcome, String> {
+    /// Runs once for container `id`, at most `timeout` per command; with `rss`, each
+    /// command under GNU time (see [`PeakRss`]).
+    pub fn run(
+        &self,
+        id: &str,
+        timeout: Duration,
+        rss: Option<&PeakRss>,
+    ) -> Result<Outcome, String> {
+        let wrap = |command: Command| match rss {
+            Some(rss) => rss.wrap(&command),
+            None => command,
+        };
         match self {
             Launch::Argv(argv) => {
                 let args: Vec<String> = argv.iter().map(|a| a.replace("{id}", id)).collect();
                 let mut command = Command::new(&args[0]);
                 command.args(&args[1..]);
-                one(command, timeout)
+                one(wrap(command), timeout)
             }
-            Launch::Built(build) => one(build(id), timeout),
+            Launch::Built(build) => one(wrap(build(id)), timeout),
             Launch::CreateStart {
                 vessel,
                 root,
@@ -57,7 +68,7 @@ impl Launch {
                 let messages = root.join(format!("{id}.err"));
                 let file = std::fs::File::create(&messages)
                     .map_err(|e| format!("create {}: {e}", messages.display()))?;
-                let mut create = vessel_cmd(&create);
+                let mut create = wrap(vessel_cmd(&create));
                 create
                     .stdin(Stdio::null())
                     .stdout(Stdio::null())
@@ -73,7 +84,7 @@ impl Launch {
                     Outcome::Exited(status, _) => return Ok(Outcome::Exited(status, said)),
                     Outcome::Hung => return Ok(Outcome::Hung),
                 }
-                match one(vessel_cmd(&["start", id]), timeout)? {
+                match one(wrap(vessel_cmd(&["start", id])), timeout)? {
                     Outcome::Exited(status, _) if status.success() => {}
                     other => return Ok(other),
                 }
@@ -90,7 +101,7 @@ impl Launch {
                     let _ = vessel_cmd(&["delete", "--force", id]).output();
                     return Ok(Outcome::Hung);
                 }
-                one(vessel_cmd(&["delete", id]), timeout)
+                one(wrap(vessel_cmd(&["delete", id])), timeout)
             }
         }
     }

@@ -3,7 +3,9 @@
 //! machine's mood affects them all alike.
 //!
 //! Each round runs every runtime once, in turn; the first rounds are warm-up. The table
-//! gives median and p90 wall time and each runtime's ratio to vessel, plus two floors:
+//! gives median and p90 wall time, each runtime's ratio to vessel, and its peak RSS
+//! (the median over a few more rounds run under GNU time, after the timed ones; see
+//! [`crate::peak_rss`] for what it covers), plus two floors:
 //! starting a static `true` at all, and starting it in the same namespaces with
 //! `unshare(1)`. Each runtime runs two bundles: one with docker's default hardening
 //! (capabilities, seccomp, masked paths, device cgroup; what a default `vessel run`
@@ -23,6 +25,7 @@ use std::time::{Duration, Instant};
 
 use crate::bench_launch::Launch;
 use crate::bundle::Hardening;
+use crate::peak_rss::PeakRss;
 use crate::peer_cgroups::PeerCgroups;
 use crate::wait;
 use crate::{bundle, criterion_output, packages, shell};
@@ -35,6 +38,8 @@ const DEFAULT_RUNS: usize = 50;
 const HANG_TIMEOUT: Duration = Duration::from_secs(30);
 /// A runtime that hangs this often is dropped from the comparison.
 const MAX_HANGS: usize = 3;
+/// Rounds run under GNU time for the peak RSS, after the timed ones.
+const RSS_ROUNDS: usize = 5;
 
 /// One contender: how to start the bundle, and how to clean up after a run.
 struct Contender {
@@ -44,11 +49,18 @@ struct Contender {
     /// leaves the container behind.
     cleanup: Option<Vec<String>>,
     samples: Vec<Duration>,
+    /// Peak RSS in KiB of each start run under GNU time.
+    peaks: Vec<u64>,
     hangs: usize,
     failure: Option<String>,
 }
 
 impl Contender {
+    /// The contender's name as a container id prefix.
+    fn id_base(&self) -> String {
+        self.name.replace(|c: char| !c.is_ascii_alphanumeric(), "-")
+    }
+
     fn new(name: &str, start: Vec<String>) -> Contender {
         Contender::launching(name, Launch::Argv(start))
     }
@@ -59,15 +71,17 @@ impl Contender {
             start,
             cleanup: None,
             samples: Vec::new(),
+            peaks: Vec::new(),
             hangs: 0,
             failure: None,
         }
     }
 
-    /// Runs once with `{id}` replaced; returns the wall time, or records why it failed.
-    fn run_once(&mut self, id: &str) -> Option<Duration> {
+    /// Runs once with `{id}` replaced (under GNU time with `rss`); returns the wall
+    /// time, or records why it failed.
+    fn run_once(&mut self, id: &str, rss: Option<&PeakRss>) -> Option<Duration> {
         let begin = Instant::now();
-        let outcome = self.start.run(id, HANG_TIMEOUT);
+        let outcome = self.start.run(id, HANG_TIMEOUT, rss);
         let elapsed = begin.elapsed();
         if let Some(cleanup) = &self.cleanup {
             let cleanup: Vec<String> = cleanup.iter().map(|a| a.replace("{id}", id)).collect();
@@ -141,9 +155,13 @@ pub fn run(runs: Option<usize>) -> Result<(), String> {
     measure(&mut podman, runs);
     let mut contenders = direct;
     contenders.append(&mut podman);
+    let rss = PeakRss::new(&work);
+    if let Some(rss) = &rss {
+        peak_rss_rounds(&mut contenders, rss);
+    }
     cgroups.remove_created();
     let _ = fs::remove_dir_all(&work);
-    let table = table(&contenders, runs);
+    let table = table(&contenders, runs, rss.is_some());
     println!("{table}");
     let report = shell::root().join("target/bench-peers.md");
     fs::write(&report, &table).map_err(|e| format!("write {}: {e}", report.display()))?;
@@ -166,16 +184,26 @@ fn measure(contenders: &mut [Contender], runs: usize) {
             if contender.failure.is_some() {
                 continue;
             }
-            let id = format!(
-                "{}-{round}",
-                contender
-                    .name
-                    .replace(|c: char| !c.is_ascii_alphanumeric(), "-")
-            );
-            if let Some(elapsed) = contender.run_once(&id)
+            let id = format!("{}-{round}", contender.id_base());
+            if let Some(elapsed) = contender.run_once(&id, None)
                 && round >= WARM_UP_ROUNDS
             {
                 contender.samples.push(elapsed);
+            }
+        }
+    }
+}
+
+/// Peak RSS in rounds of their own after the timed ones, so the timed starts run unwrapped.
+fn peak_rss_rounds(contenders: &mut [Contender], rss: &PeakRss) {
+    for round in 0..RSS_ROUNDS {
+        for contender in contenders.iter_mut().filter(|c| c.failure.is_none()) {
+            let id = format!("{}-rss-{round}", contender.id_base());
+            let _ = rss.take();
+            if contender.run_once(&id, Some(rss)).is_some()
+                && let Some(peak) = rss.take()
+            {
+                contender.peaks.push(peak);
             }
         }
     }
@@ -317,7 +345,17 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted.get(index).copied().unwrap_or_default()
 }
 
-fn table(contenders: &[Contender], runs: usize) -> String {
+/// The median peak RSS of `peaks` (KiB) as MiB, or `–`.
+fn peak_rss(peaks: &[u64]) -> String {
+    let mut sorted = peaks.to_vec();
+    sorted.sort_unstable();
+    match sorted.get((sorted.len().max(1) - 1) / 2) {
+        Some(kib) => format!("{:.1} MiB", *kib as f64 / 1024.0),
+        None => "–".to_owned(),
+    }
+}
+
+fn table(contenders: &[Contender], runs: usize, measured_rss: bool) -> String {
     let medians: Vec<Option<Duration>> = contenders
         .iter()
         .map(|c| {
@@ -337,12 +375,21 @@ fn table(contenders: &[Contender], runs: usize) -> String {
          and device cgroup unless the row says \"no hardening\"), {runs} interleaved runs each after {WARM_UP_ROUNDS} \
          warm-up rounds. \"vessel create+start\" is the OCI split a client drives (create, start, \
          wait, delete); \"podman → X\" is `podman --runtime X run --rm IMAGE true` (podman's own \
-         configuration: its namespaces, mounts and hardening, not the bundle's).\n\n| runtime | median | p90 | × vessel |\n|---|---:|---:|---:|\n"
+         configuration: its namespaces, mounts and hardening, not the bundle's). Peak RSS: the \
+         median over {RSS_ROUNDS} more rounds under GNU time of `ru_maxrss`, the largest \
+         single process of the start that was waited for (not a sum; podman's conmon and \
+         the runtime under it are not counted in the podman rows).\n\n\
+         | runtime | median | p90 | × vessel | peak RSS |\n|---|---:|---:|---:|---:|\n"
     );
     let mut notes = String::new();
+    if !measured_rss {
+        notes.push_str(
+            "- no peak RSS: GNU time (/usr/bin/time, Debian's `time`) is not installed\n",
+        );
+    }
     for (contender, median) in contenders.iter().zip(&medians) {
         if let Some(failure) = &contender.failure {
-            out.push_str(&format!("| {} | – | – | – |\n", contender.name));
+            out.push_str(&format!("| {} | – | – | – | – |\n", contender.name));
             notes.push_str(&format!(
                 "- {} could not run here: {failure}\n",
                 contender.name
@@ -366,10 +413,11 @@ fn table(contenders: &[Contender], runs: usize) -> String {
             .map(|v| format!("{:.2}", median.as_secs_f64() / v.as_secs_f64()))
             .unwrap_or_else(|| "–".into());
         out.push_str(&format!(
-            "| {} | {} | {} | {ratio} |\n",
+            "| {} | {} | {} | {ratio} | {} |\n",
             contender.name,
             criterion_output::human(median.as_nanos() as f64),
             criterion_output::human(p90.as_nanos() as f64),
+            peak_rss(&contender.peaks),
         ));
     }
     if !notes.is_empty() {

@@ -14,6 +14,7 @@ mod criterion_output;
 mod leaks;
 mod own_cgroups;
 mod packages;
+mod peak_rss;
 mod peer_cgroups;
 mod shell;
 mod test;

@@ -43,7 +43,9 @@ fn v1_tree(root: &Path) -> Layout {
         mount: root.join(controller),
         own: root.join(controller).join(path),
     };
-    for c in ["memory", "cpu", "cpuacct", "cpuset", "pids", "freezer"] {
+    for c in [
+        "memory", "cpu", "cpuacct", "cpuset", "pids", "freezer", "devices",
+    ] {
         fs::create_dir_all(root.join(c)).unwrap();
     }
     fs::create_dir_all(root.join("memory/process_api/abc")).unwrap();
@@ -56,11 +58,102 @@ fn v1_tree(root: &Path) -> Layout {
         own("cpuset", ""),
         own("pids", ""),
         own("freezer", ""),
+        own("devices", ""),
     ])
 }
 
+/// Each directory of `cgroup` relative to `root`.
+fn dirs_below(cgroup: &Cgroup, root: &Path) -> Vec<String> {
+    cgroup
+        .dirs()
+        .iter()
+        .map(|d| d.strip_prefix(root).unwrap().display().to_string())
+        .collect()
+}
+
 #[test]
-fn v1_makes_one_directory_per_hierarchy_under_our_own_cgroups() {
+fn v1_a_container_gets_only_the_hierarchies_it_uses() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let layout = v1_tree(root);
+    let memory = Resources {
+        memory_bytes: Some(64 << 20),
+        ..Resources::default()
+    };
+    let limited = CgroupSpec::new("m1", memory);
+    let cgroup = Cgroup::create_in(&layout, &limited).unwrap();
+    let expected = [
+        "memory/process_api/abc/vessel/m1",
+        "freezer/vessel/m1",
+        "devices/vessel/m1",
+    ];
+    assert_eq!(dirs_below(&cgroup, root), expected);
+    // The record names the same directories before they exist.
+    let known: Vec<PathBuf> = expected.iter().map(|d| root.join(d)).collect();
+    assert_eq!(limited.dirs_in(&layout), known);
+    // The counters (`--stats`) add the counted controllers, not cpuset.
+    let counted = CgroupSpec::new("m2", Resources::default()).counting();
+    let cgroup = Cgroup::create_in(&layout, &counted).unwrap();
+    assert_eq!(
+        dirs_below(&cgroup, root),
+        [
+            "memory/process_api/abc/vessel/m2",
+            "cpu/vessel/m2",
+            "cpuacct/vessel/m2",
+            "pids/vessel/m2",
+            "freezer/vessel/m2",
+            "devices/vessel/m2",
+        ]
+    );
+    // A limit on a controller the container did not start with says so.
+    let mut other = limited.clone().counting();
+    other.name = "m3".to_owned();
+    let mut cgroup = Cgroup::create_in(&layout, &other).unwrap();
+    let cpus = Resources {
+        cpuset_cpus: Some(CpuSet::parse("0").unwrap()),
+        ..Resources::default()
+    };
+    let message = vessel_error_chain(&cgroup.set(&cpus).unwrap_err());
+    assert!(
+        message.contains("started without a cpuset limit"),
+        "{message}"
+    );
+}
+
+#[test]
+fn v1_final_counters_are_read_only_when_asked_for() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let layout = v1_tree(root);
+    // No limit, no counters: nothing is read (the memory files would not even parse).
+    let plain = Cgroup::create_in(&layout, &CgroupSpec::new("f1", Resources::default())).unwrap();
+    assert_eq!(plain.final_stats().unwrap(), None);
+    // A memory limit without counters: the OOM kills only, for the exit report; the
+    // usage files are not there, and reading them would fail.
+    let memory = Resources {
+        memory_bytes: Some(64 << 20),
+        ..Resources::default()
+    };
+    let limited = Cgroup::create_in(&layout, &CgroupSpec::new("f2", memory.clone())).unwrap();
+    let mem = limited.dir_of("memory").unwrap().to_owned();
+    write(
+        &mem.join("memory.oom_control"),
+        "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n",
+    );
+    assert_eq!(
+        limited.final_stats().unwrap(),
+        Some(Stats {
+            oom_kills: 2,
+            ..Stats::default()
+        })
+    );
+    // With counters, all of them: here the missing usage file is an error.
+    let counted = Cgroup::create_in(&layout, &CgroupSpec::new("f3", memory).counting()).unwrap();
+    assert!(counted.final_stats().is_err());
+}
+
+#[test]
+fn v1_makes_one_directory_per_used_hierarchy_under_our_own_cgroups() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
     let cgroup = Cgroup::create_in(&v1_tree(root), &CgroupSpec::new("c1", limits())).unwrap();
@@ -74,10 +167,10 @@ fn v1_makes_one_directory_per_hierarchy_under_our_own_cgroups() {
         [
             "memory/process_api/abc/vessel/c1",
             "cpu/vessel/c1",
-            "cpuacct/vessel/c1",
             "cpuset/vessel/c1",
             "pids/vessel/c1",
             "freezer/vessel/c1",
+            "devices/vessel/c1",
         ]
         .map(PathBuf::from)
     );
@@ -115,8 +208,11 @@ fn v1_makes_one_directory_per_hierarchy_under_our_own_cgroups() {
 fn v1_memory_and_swap_limits_keep_memsw_above_the_limit() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
-    let mut cgroup =
-        Cgroup::create_in(&v1_tree(root), &CgroupSpec::new("c2", Resources::default())).unwrap();
+    let mut cgroup = Cgroup::create_in(
+        &v1_tree(root),
+        &CgroupSpec::new("c2", Resources::default()).counting(),
+    )
+    .unwrap();
     let memsw = root.join("memory/process_api/abc/vessel/c2/memory.memsw.limit_in_bytes");
     let names = |cgroup: &Cgroup| -> Vec<String> {
         cgroup
@@ -149,8 +245,11 @@ fn v1_memory_and_swap_limits_keep_memsw_above_the_limit() {
 fn v1_counters_come_from_each_controllers_files() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
-    let cgroup =
-        Cgroup::create_in(&v1_tree(root), &CgroupSpec::new("c3", Resources::default())).unwrap();
+    let cgroup = Cgroup::create_in(
+        &v1_tree(root),
+        &CgroupSpec::new("c3", Resources::default()).counting(),
+    )
+    .unwrap();
     let mem = cgroup.dir_of("memory").unwrap().to_owned();
     write(&mem.join("memory.usage_in_bytes"), "4096\n");
     write(&mem.join("memory.max_usage_in_bytes"), "67108864\n");
@@ -377,7 +476,9 @@ fn v1_blkio_weight_goes_to_the_file_this_kernel_has_or_says_why_none() {
         mount: root.join("blkio"),
         own: root.join("blkio"),
     });
-    let spec = CgroupSpec::new("c10", Resources::default());
+    // A cgroup the user placed gets every hierarchy, blkio included, so the weight can
+    // be set after the start (`vessel update`); `vessel` here is the default's path.
+    let spec = CgroupSpec::new("c10", Resources::default()).parent("vessel");
     let mut cgroup = Cgroup::create_in(&Layout::V1(hierarchies), &spec).unwrap();
     // No CFQ, no BFQ (this machine's kernel): refused, naming both files.
     let message = vessel_error_chain(&set_weight(&mut cgroup).unwrap_err());

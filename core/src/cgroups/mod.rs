@@ -96,6 +96,40 @@ impl CgroupSpec {
         !self.resources.is_empty() || self.counters || self.parent.is_some()
     }
 
+    // ANCHOR: hierarchies
+    /// Whether the container gets a directory in the v1 hierarchy of `controllers`.
+    /// Every directory costs a `mkdir`, a `cgroup.procs` write (the slow one, see
+    /// [`Layout::for_container`]) and an `rmdir`, so a container gets only those it
+    /// uses: `devices` (its allow-list) and `freezer` (pause, commit, and the kill that
+    /// finds all its processes) always, each other one for a limit asked of it, and the
+    /// counted ones (`memory`, `cpu`, `cpuacct`, `pids`) with [`CgroupSpec::counters`].
+    /// A cgroup placed by the user (`--cgroup-parent`, an OCI `cgroupsPath`) gets every
+    /// hierarchy, as runc's does: whoever placed it may read any controller's files
+    /// there (`podman stats`) or set a new limit later (`vessel update`).
+    pub fn uses_hierarchy(&self, controllers: &[String]) -> bool {
+        let r = &self.resources;
+        self.parent.is_some()
+            || controllers.iter().any(|c| match c.as_str() {
+                "devices" | "freezer" => true,
+                "memory" => r.memory_bytes.is_some() || self.counters,
+                "cpu" => r.cpu_quota.is_some() || r.cpu_shares.is_some() || self.counters,
+                "cpuacct" => self.counters,
+                "pids" => r.pids_max.is_some() || self.counters,
+                "cpuset" => r.cpuset_cpus.is_some(),
+                "blkio" => r.blkio_weight.is_some(),
+                _ => false,
+            })
+    }
+
+    /// The v1 hierarchies among `hierarchies` the container gets a directory in.
+    fn hierarchies<'a>(&self, hierarchies: &'a [V1Hierarchy]) -> Vec<&'a V1Hierarchy> {
+        hierarchies
+            .iter()
+            .filter(|h| self.uses_hierarchy(&h.controllers))
+            .collect()
+    }
+    // ANCHOR_END: hierarchies
+
     /// The layout this cgroup goes in on this machine ([`Layout::for_container`]).
     pub fn layout(&self) -> Result<Layout> {
         Layout::for_container(self.needs_controllers())
@@ -114,8 +148,9 @@ impl CgroupSpec {
     pub fn dirs_in(&self, layout: &Layout) -> Vec<PathBuf> {
         let parent = self.parent.as_deref();
         match layout {
-            Layout::V1(hierarchies) => hierarchies
-                .iter()
+            Layout::V1(hierarchies) => self
+                .hierarchies(hierarchies)
+                .into_iter()
                 .map(|h| tree::container_dir(&h.mount, &h.own, parent, &self.name))
                 .collect(),
             Layout::V2 { mount, own } => {
@@ -153,6 +188,10 @@ pub struct Cgroup {
     manager: CgroupManager,
     written: Vec<Written>,
     removed: bool,
+    /// The spec asked for the counters ([`CgroupSpec::counters`]).
+    counted: bool,
+    /// A memory limit was set, so an OOM kill is possible and must be reported.
+    oom_watched: bool,
 }
 
 impl Cgroup {
@@ -170,9 +209,11 @@ impl Cgroup {
     pub fn create_in(layout: &Layout, spec: &CgroupSpec) -> Result<Cgroup> {
         let parent = spec.parent.as_deref();
         let manager = match layout {
-            Layout::V1(hierarchies) => {
-                CgroupManager::V1(V1Cgroup::create(hierarchies, parent, &spec.name)?)
-            }
+            Layout::V1(hierarchies) => CgroupManager::V1(V1Cgroup::create(
+                &spec.hierarchies(hierarchies),
+                parent,
+                &spec.name,
+            )?),
             Layout::V2 { mount, own } => {
                 let limits = !spec.resources.is_empty();
                 CgroupManager::V2(V2Cgroup::create(mount, own, parent, &spec.name, limits)?)
@@ -182,6 +223,8 @@ impl Cgroup {
             manager,
             written: Vec::new(),
             removed: false,
+            counted: spec.counters,
+            oom_watched: spec.resources.memory_bytes.is_some(),
         };
         // On error `cgroup` drops here, which removes the directories.
         cgroup.set(&spec.resources)?;
@@ -248,6 +291,29 @@ impl Cgroup {
             CgroupManager::V2(v2) => v2.stats(),
         }
     }
+
+    // ANCHOR: final_stats
+    /// The counters to keep once the container has exited, read only if someone asked
+    /// for them: all of them with [`CgroupSpec::counters`] (`--stats`); with a memory
+    /// limit but no counters only the OOM kills, which decide the exit report (137 and
+    /// docker's `OOMKilled`); otherwise nothing, and no file is read.
+    pub fn final_stats(&self) -> Result<Option<Stats>> {
+        if self.counted {
+            return self.stats().map(Some);
+        }
+        if !self.oom_watched {
+            return Ok(None);
+        }
+        let oom_kills = match &self.manager {
+            CgroupManager::V1(v1) => v1.oom_kills()?,
+            CgroupManager::V2(v2) => v2.oom_kills()?,
+        };
+        Ok(Some(Stats {
+            oom_kills,
+            ..Stats::default()
+        }))
+    }
+    // ANCHOR_END: final_stats
 
     // ANCHOR: restrict_devices
     /// Lets the cgroup's processes create and open only the devices `rules` allow:

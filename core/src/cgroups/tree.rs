@@ -7,11 +7,15 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::error::{Error, Result};
 
-/// The directory vessel puts its containers in, under the caller's own cgroup.
+/// The directory vessel puts its containers in, under the caller's own cgroup. It is
+/// made once and kept: removing it with the last container and making it again with the
+/// next cost a `mkdir` and an `rmdir` per hierarchy and start. Nothing in vessel removes
+/// it (an empty cgroup directory holds no process and no limit); `rmdir` does, by hand.
 pub const DEFAULT_PARENT: &str = "vessel";
 
-/// How often creation is retried when another vessel removed the shared parent
-/// directory between our `mkdir`s (it does so when its last container goes).
+/// How often creation is retried when a parent directory went between our `mkdir`s
+/// (vessel keeps its shared parent, but an older vessel removed it with its last
+/// container, and an administrator may still).
 const CREATE_ATTEMPTS: usize = 5;
 
 /// A container's directory in one hierarchy, and the directories made on the way.
@@ -19,8 +23,9 @@ const CREATE_ATTEMPTS: usize = 5;
 pub struct Placed {
     /// The container's own cgroup directory.
     pub dir: PathBuf,
-    /// Directories between our own cgroup and `dir` (outermost first) that may be
-    /// removed when empty: the ones we created, and vessel's shared default parent.
+    /// Directories between our own cgroup and `dir` (outermost first) that this
+    /// creation made and that go again when empty: the ones a `--cgroup-parent` named.
+    /// Never vessel's shared parent [`DEFAULT_PARENT`], which stays.
     pub parents: Vec<PathBuf>,
 }
 
@@ -64,87 +69,96 @@ pub fn check_names(parent: Option<&Path>, name: &str) -> std::result::Result<(),
     Ok(())
 }
 
-/// Creates `dir` and any missing parent below `base`, calling `prepare` on each new
-/// directory (v1 cpuset needs its CPUs and memory nodes copied from the parent before
-/// anything can join). `shared_default` marks vessel's own parent directory, removed
-/// when empty even if another container created it.
+// ANCHOR: create
+/// Creates `dir` and any missing parent below `base`, calling `prepare` on each directory
+/// from `base` down, outermost first (v1 cpuset needs its CPUs and memory nodes copied
+/// from the parent before anything can join). `shared_default` says `dir`'s parent is
+/// vessel's shared [`DEFAULT_PARENT`]: made when missing, kept when the container goes.
+///
+/// The parents nearly always exist (the shared one is never removed), so the first try
+/// is one `mkdir` of `dir` itself; only its `ENOENT` makes the parents. And since `dir`
+/// exists before any parent is prepared, no other vessel can remove a parent (`rmdir`
+/// of a non-empty directory fails) between its `mkdir` and its preparation.
 pub fn create(
     base: &Path,
     dir: &Path,
     shared_default: bool,
     mut prepare: impl FnMut(&Path) -> Result<()>,
 ) -> Result<Placed> {
-    let below = dir.strip_prefix(base).unwrap_or(dir);
-    let mut attempt = 0;
+    let mut attempt = 1;
     loop {
-        attempt += 1;
-        let mut parents = Vec::new();
-        let mut path = base.to_path_buf();
-        let components: Vec<_> = below.components().collect();
-        let mut failed = None;
-        for (i, component) in components.iter().enumerate() {
-            path.push(component);
-            let leaf = i + 1 == components.len();
-            let mut made_leaf = false;
-            match std::fs::create_dir(&path) {
-                Ok(()) if leaf => made_leaf = true,
-                Ok(()) => parents.push(path.clone()),
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && !leaf => {
-                    if shared_default && path.ends_with(DEFAULT_PARENT) {
-                        parents.push(path.clone());
-                    }
-                }
-                Err(e) => {
-                    failed = Some(e);
-                    break;
-                }
-            }
-            if let Err(e) = prepare(&path) {
-                let placed = Placed {
-                    dir: if made_leaf {
-                        path.clone()
-                    } else {
-                        PathBuf::new()
-                    },
-                    parents: std::mem::take(&mut parents),
-                };
-                let _ = placed.remove();
-                // The same race, one step later: the parent went between our mkdir and
-                // the write that prepares it.
-                if is_not_found(&e) && attempt < CREATE_ATTEMPTS {
-                    failed = Some(io::Error::from(io::ErrorKind::NotFound));
-                    break;
-                }
-                return Err(e);
-            }
-        }
-        match failed {
-            None => {
-                return Ok(Placed {
-                    dir: dir.to_path_buf(),
-                    parents,
-                });
-            }
-            // Another vessel removed an empty parent just as we were going into it.
-            Some(e) if e.kind() == io::ErrorKind::NotFound && attempt < CREATE_ATTEMPTS => {}
-            Some(e) => {
-                let placed = Placed {
-                    dir: PathBuf::new(),
-                    parents,
-                };
-                let _ = placed.remove();
-                let hint = if e.kind() == io::ErrorKind::AlreadyExists {
-                    " (a cgroup of that name exists: is a container with this id running?)"
-                } else {
-                    ""
-                };
-                return Err(Error::Cgroup {
-                    step: format!("mkdir {}{hint}", path.display()),
-                    source: e,
-                });
-            }
+        match place_once(base, dir, shared_default, &mut prepare) {
+            Ok(placed) => return Ok(placed),
+            // A parent went between our mkdirs, or between them and a preparing write.
+            Err(error) if is_not_found(&error) && attempt < CREATE_ATTEMPTS => attempt += 1,
+            Err(error) => return Err(error),
         }
     }
+}
+// ANCHOR_END: create
+
+fn place_once(
+    base: &Path,
+    dir: &Path,
+    shared_default: bool,
+    prepare: &mut impl FnMut(&Path) -> Result<()>,
+) -> Result<Placed> {
+    let mut placed = Placed {
+        dir: PathBuf::new(),
+        parents: Vec::new(),
+    };
+    let below = dir.strip_prefix(base).unwrap_or(dir);
+    let made = match std::fs::create_dir(dir) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            make_parents(base, below, shared_default, &mut placed.parents)
+                .and_then(|()| std::fs::create_dir(dir).map_err(|e| (dir.to_owned(), e)))
+        }
+        made => made.map_err(|e| (dir.to_owned(), e)),
+    };
+    if let Err((path, source)) = made {
+        let _ = placed.remove();
+        let hint = if source.kind() == io::ErrorKind::AlreadyExists {
+            " (a cgroup of that name exists: is a container with this id running?)"
+        } else {
+            ""
+        };
+        return Err(Error::Cgroup {
+            step: format!("mkdir {}{hint}", path.display()),
+            source,
+        });
+    }
+    placed.dir = dir.to_owned();
+    let mut path = base.to_path_buf();
+    for component in below.components() {
+        path.push(component);
+        if let Err(error) = prepare(&path) {
+            let _ = placed.remove();
+            return Err(error);
+        }
+    }
+    Ok(placed)
+}
+
+/// Makes the missing directories between `base` and the container's (`below` it),
+/// recording in `made` those that go again when empty (see [`Placed::parents`]).
+fn make_parents(
+    base: &Path,
+    below: &Path,
+    shared_default: bool,
+    made: &mut Vec<PathBuf>,
+) -> std::result::Result<(), (PathBuf, io::Error)> {
+    let mut path = base.to_path_buf();
+    let parents = below.parent().map(Path::components).into_iter().flatten();
+    for component in parents {
+        path.push(component);
+        match std::fs::create_dir(&path) {
+            Ok(()) if !shared_default => made.push(path.clone()),
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err((path, e)),
+        }
+    }
+    Ok(())
 }
 
 fn is_not_found(error: &Error) -> bool {
@@ -152,8 +166,9 @@ fn is_not_found(error: &Error) -> bool {
 }
 
 impl Placed {
-    /// Removes the container's directory, then the parents that are now empty. The
-    /// directory must hold no process any more (the kernel answers `EBUSY` otherwise).
+    /// Removes the container's directory, then the parents this creation made that are
+    /// now empty (never vessel's shared parent). The directory must hold no process any
+    /// more (the kernel answers `EBUSY` otherwise).
     pub fn remove(&self) -> Result<()> {
         if !self.dir.as_os_str().is_empty() {
             match std::fs::remove_dir(&self.dir) {
@@ -259,8 +274,10 @@ mod tests {
         assert_eq!(std::fs::read_dir(own).unwrap().count(), 0);
     }
 
-    /// CI caught this: another test's last container removed `vessel` between our mkdir
-    /// and the cpuset write that prepares it, and the write's ENOENT failed the run.
+    /// CI caught this when every last container removed `vessel`: it went between our
+    /// mkdir and the cpuset write that prepares it, and the write's ENOENT failed the
+    /// run. vessel keeps it now, but an older vessel or an administrator may still
+    /// remove it (here: our directory and the parent both, as `rmdir` needs).
     #[test]
     fn a_parent_removed_before_it_is_prepared_is_made_again() {
         let tmp = tempfile::tempdir().unwrap();
@@ -269,6 +286,7 @@ mod tests {
         let placed = create(tmp.path(), &dir, true, |p| {
             if p.ends_with(DEFAULT_PARENT) && !raced {
                 raced = true;
+                std::fs::remove_dir(p.join("c")).unwrap();
                 std::fs::remove_dir(p).unwrap();
                 return Err(Error::Cgroup {
                     step: format!("write to {}", p.display()),
@@ -281,7 +299,29 @@ mod tests {
         assert!(raced);
         assert!(dir.is_dir());
         placed.remove().unwrap();
-        assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+        assert!(!dir.exists());
+    }
+
+    #[test]
+    fn the_shared_parent_is_made_once_and_outlives_its_last_container() {
+        let tmp = tempfile::tempdir().unwrap();
+        let shared = tmp.path().join(DEFAULT_PARENT);
+        for name in ["first", "second"] {
+            let dir = container_dir(tmp.path(), tmp.path(), None, name);
+            let mut prepared = Vec::new();
+            let placed = create(tmp.path(), &dir, true, |p| {
+                prepared.push(p.to_owned());
+                Ok(())
+            })
+            .unwrap();
+            // Made or found, the shared parent is prepared each time (a cpuset whose
+            // maker was killed before it copied the CPUs gets them now).
+            assert_eq!(prepared, [shared.clone(), dir.clone()]);
+            assert!(placed.parents.is_empty(), "{:?}", placed.parents);
+            placed.remove().unwrap();
+            assert!(!dir.exists());
+            assert!(shared.is_dir(), "the shared parent went with {name}");
+        }
     }
 
     #[test]

@@ -21,9 +21,10 @@ pub struct V1Cgroup {
 }
 
 impl V1Cgroup {
-    /// Creates `<parent>/<name>` in every hierarchy vessel manages.
+    /// Creates `<parent>/<name>` in each of `hierarchies` (those the container uses, see
+    /// [`super::CgroupSpec::uses_hierarchy`]).
     pub fn create(
-        hierarchies: &[V1Hierarchy],
+        hierarchies: &[&V1Hierarchy],
         parent: Option<&Path>,
         name: &str,
     ) -> Result<V1Cgroup> {
@@ -67,7 +68,9 @@ impl V1Cgroup {
         self.dir(controller).ok_or_else(|| Error::Cgroup {
             step: format!("use the v1 {controller} controller"),
             source: std::io::Error::other(format!(
-                "no {controller} hierarchy is mounted under /sys/fs/cgroup (drop that limit)"
+                "the container's cgroup has no directory in a v1 {controller} hierarchy: \
+                 none is mounted under /sys/fs/cgroup (drop that limit), or the container \
+                 was started without a {controller} limit (give one at the start)"
             )),
         })
     }
@@ -149,8 +152,7 @@ impl V1Cgroup {
             // is counted in one of the two.
             stats.memory_limit_hits = files::read_u64(&dir.join("memory.failcnt"))?
                 + files::read_u64_if_present(&dir.join("memory.memsw.failcnt"))?.unwrap_or(0);
-            let oom = files::read(&dir.join("memory.oom_control"))?;
-            stats.oom_kills = files::keyed(&oom, "oom_kill");
+            stats.oom_kills = oom_kills_in(dir)?;
         }
         if let Some(dir) = self.dir("cpuacct") {
             stats.cpu_usage_ns = files::read_u64(&dir.join("cpuacct.usage"))?;
@@ -170,6 +172,12 @@ impl V1Cgroup {
         Ok(stats)
     }
     // ANCHOR_END: stats
+
+    /// Processes the OOM killer killed in the container (`oom_kill` in
+    /// `memory.oom_control`); 0 without a memory hierarchy.
+    pub fn oom_kills(&self) -> Result<u64> {
+        self.dir("memory").map_or(Ok(0), oom_kills_in)
+    }
 
     /// Replaces the device list the cgroup inherited with `rules`: deny all, then allow
     /// each rule. (A v1 device cgroup can only be narrower than its parent's.)
@@ -223,6 +231,11 @@ impl V1Cgroup {
         }
         first_error.map_or(Ok(()), Err)
     }
+}
+
+fn oom_kills_in(memory_dir: &Path) -> Result<u64> {
+    let oom = files::read(&memory_dir.join("memory.oom_control"))?;
+    Ok(files::keyed(&oom, "oom_kill"))
 }
 
 /// A new v1 cpuset starts with no CPUs and no memory nodes, and no process may join it

@@ -176,6 +176,16 @@ impl V2Cgroup {
     }
     // ANCHOR_END: stats
 
+    /// Processes the OOM killer killed in the container (`oom_kill` in
+    /// `memory.events`); 0 without the memory controller.
+    pub fn oom_kills(&self) -> Result<u64> {
+        let events = self.dir().join("memory.events");
+        if !events.exists() {
+            return Ok(0);
+        }
+        Ok(files::keyed(&files::read(&events)?, "oom_kill"))
+    }
+
     /// Freezes or thaws via `cgroup.freeze`, and waits until `cgroup.events` agrees.
     pub fn set_frozen(&self, frozen: bool) -> Result<()> {
         let want = if frozen { "1" } else { "0" };

@@ -8,7 +8,7 @@
 use std::io::ErrorKind;
 use std::path::Path;
 
-use crate::cgroups::{self, DEFAULT_PARENT};
+use crate::cgroups;
 use crate::error::{Error, Result};
 use crate::image::{ImageError, Store};
 use crate::state::{ContainerId, Layers, Observed, Record, StateDir, Status};
@@ -50,8 +50,8 @@ pub fn reap_never_started(dir: &StateDir) -> Vec<ContainerId> {
 }
 // ANCHOR_END: reap
 
-/// Kills what is left in one cgroup directory, removes it, and removes vessel's shared
-/// parent if that is now empty (another container may still use it: then it stays).
+/// Kills what is left in one cgroup directory and removes it; vessel's shared parent
+/// stays for the next container (see [`cgroups::DEFAULT_PARENT`]).
 fn remove_cgroup(cgroup: &Path) -> Result<()> {
     if !cgroup.is_dir() {
         return Ok(());
@@ -68,9 +68,6 @@ fn remove_cgroup(cgroup: &Path) -> Result<()> {
             });
         }
         _ => {}
-    }
-    if let Some(parent) = cgroup.parent().filter(|p| p.ends_with(DEFAULT_PARENT)) {
-        let _ = std::fs::remove_dir(parent);
     }
     Ok(())
 }

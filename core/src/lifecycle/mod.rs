@@ -28,6 +28,7 @@ pub mod log;
 mod pidfd;
 pub mod relay;
 mod remove;
+mod resident;
 mod settle;
 mod shim;
 mod stop;

@@ -15,7 +15,7 @@ use nix::unistd::{ForkResult, fork};
 
 use super::crash::hold_point;
 use super::log::LogWriter;
-use super::{Pinned, Tracked, clean_up, relay, settle};
+use super::{Pinned, Tracked, clean_up, relay, resident, settle};
 use crate::error::{Error, Result};
 use crate::process::container::Container;
 use crate::process::pipe::Pipe;
@@ -154,6 +154,8 @@ fn shim(
         }
     };
     send(report, STARTED);
+    // From here on the shim only relays and waits, for as long as the container lives.
+    resident::shed_start_up_memory();
     relay::relay(out, err, &running, &mut log);
     let status = running.wait();
     let oom_killed = running.oom_killed();

@@ -469,7 +469,8 @@ impl Running {
     }
 
     /// The cgroup's counters: live while the container runs, final after `wait`
-    /// (`None` for a container without a cgroup).
+    /// (`None` for a container without a cgroup, or after `wait` when nobody asked for
+    /// them: see [`Cgroup::final_stats`]).
     pub fn stats(&self) -> Result<Option<Stats>> {
         match &self.cgroup {
             Some(cgroup) => cgroup.stats().map(Some),
@@ -484,11 +485,11 @@ impl Running {
     }
 
     // ANCHOR: release_cgroup
-    /// After the first process is reaped: read the final counters (the OOM count
-    /// included), kill anything left in the cgroup, and remove it.
+    /// After the first process is reaped: read the final counters that were asked for
+    /// ([`Cgroup::final_stats`]), kill anything left in the cgroup, and remove it.
     fn release_cgroup(&mut self) -> Result<()> {
         if let Some(cgroup) = self.cgroup.take() {
-            self.final_stats = Some(cgroup.stats()?);
+            self.final_stats = cgroup.final_stats()?;
             cgroup.remove()?;
         }
         Ok(())

@@ -40,6 +40,13 @@ pub fn would_be_dirs(name: &str) -> Vec<PathBuf> {
     }
 }
 
+/// The directories [`sh_limited`] gives cgroup `name` without limits: those of the
+/// hierarchies its counters need, plus `devices` and `freezer`.
+pub fn used_dirs(name: &str) -> Vec<PathBuf> {
+    let spec = CgroupSpec::new(name, Resources::default()).counting();
+    spec.dirs_in(&spec.layout().expect("cgroup layout"))
+}
+
 /// Panics if any directory of cgroup `name` is left.
 pub fn assert_no_cgroup_left(name: &str) {
     let left: Vec<_> = would_be_dirs(name)

@@ -7,7 +7,7 @@ use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 
-use vessel::cgroups::{CgroupSpec, Layout, Resources};
+use vessel::cgroups::{DEFAULT_PARENT, Layout};
 use vessel::lifecycle::crash::HOLD_ENV;
 use vessel::state::StateDir;
 use vessel::test_support::{BOUND, BoundedLines};
@@ -163,10 +163,19 @@ impl Drop for Vessel {
     }
 }
 
-/// Where container `id`'s cgroup directories would be.
+/// Where container `id`'s cgroup directories could be: vessel's default place in every
+/// hierarchy (a container gets only those it uses), the unified one of a hybrid host too.
 pub fn cgroup_dirs(id: &str) -> Vec<PathBuf> {
-    let layout = Layout::of_this_process().expect("our cgroup layout");
-    CgroupSpec::new(id, Resources::default()).dirs_in(&layout)
+    let own = |layout: Layout| match layout {
+        Layout::V1(hierarchies) => hierarchies.into_iter().map(|h| h.own).collect(),
+        Layout::V2 { own, .. } => vec![own],
+    };
+    let mut dirs: Vec<PathBuf> = own(Layout::of_this_process().expect("our cgroup layout"));
+    dirs.extend(Layout::for_container(false).map(own).unwrap_or_default());
+    dirs.dedup();
+    dirs.into_iter()
+        .map(|own| own.join(DEFAULT_PARENT).join(id))
+        .collect()
 }
 
 pub fn text(bytes: &[u8]) -> String {

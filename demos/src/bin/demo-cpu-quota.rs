@@ -57,7 +57,7 @@ fn run(lesson: &mut Lesson) -> Outcome {
         ..Resources::default()
     };
     let spec = ContainerSpec::new(scratch.path(), SPINNER.command(&[&SPIN_MS.to_string()]))
-        .cgroup(CgroupSpec::new(cgroup_name(NAME), limits));
+        .cgroup(CgroupSpec::new(cgroup_name(NAME), limits).counting());
     let null = std::fs::File::open("/dev/null")?;
     let started = Instant::now();
     let mut running = Container::spawn_with_stdio(

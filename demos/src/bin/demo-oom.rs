@@ -56,7 +56,7 @@ fn run(lesson: &mut Lesson) -> Outcome {
         ..Resources::default()
     };
     let spec = ContainerSpec::new(scratch.path(), TOUCHER.command(&[&TOUCH_MIB.to_string()]))
-        .cgroup(CgroupSpec::new(cgroup_name(NAME), limits));
+        .cgroup(CgroupSpec::new(cgroup_name(NAME), limits).counting());
     let out = Pipe::new()?;
     let mut running = Container::spawn_with_stdio(
         &spec,
