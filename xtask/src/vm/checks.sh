@@ -21,10 +21,11 @@ check() {
 }
 # json_number KEY TEXT: the number after "KEY": in a one-line JSON object.
 json_number() { echo "$2" | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" | tail -n 1; }
-# No cgroup of a container may outlive it, nor a parent made for one: init's leaf is
-# the only cgroup below the root between checks.
+# No cgroup of a container may outlive it: between checks, below the root there is only
+# init's leaf and vessel's shared parent `vessel` (made once under the caller's cgroup, the
+# root here, and kept, so two starts never race to remove it), with nothing inside it.
 no_container_cgroups() {
-    left=$(find /sys/fs/cgroup -mindepth 1 -type d ! -path /sys/fs/cgroup/init.scope)
+    left=$(find /sys/fs/cgroup -mindepth 1 -type d ! -path /sys/fs/cgroup/init.scope ! -path /sys/fs/cgroup/vessel)
     [ -z "$left" ] || { echo "left behind: $left"; return 1; }
 }
 
