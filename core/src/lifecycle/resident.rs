@@ -36,11 +36,11 @@ pub fn shed_start_up_memory() {
 fn drop_clean_file_pages() -> io::Result<()> {
     let smaps = std::fs::read_to_string("/proc/self/smaps")?;
     for mapping in parse(&smaps).iter().filter(|m| m.clean_file) {
-        // SAFETY: the range is a whole mapping that is private, not writable and held
-        // no anonymous page when smaps was read just now (a read-only mapping gains one
-        // only after an `mprotect` that makes it writable, which vessel never does), so
-        // every page in it equals the file's and faults back in from the page cache on
-        // the next access.
+        // The range is a whole private, non-writable mapping that held no anonymous page
+        // when smaps was read just now (a read-only mapping gains one only after an
+        // `mprotect` that makes it writable, which vessel never does).
+        // SAFETY: so every page in it equals the file's and faults back in from the
+        // page cache on the next access: dropping it loses nothing.
         unsafe {
             libc::madvise(
                 mapping.start as *mut libc::c_void,

@@ -44,10 +44,10 @@ pub fn run(hook: &HookStep) -> Result<(), HookFailure> {
     let mut pidfd: libc::c_int = -1;
     let flags = (libc::CLONE_PIDFD | libc::SIGCHLD) as libc::c_ulong;
     let none: libc::c_ulong = 0;
-    // SAFETY: `clone` without CLONE_VM and without a stack is `fork`: the new process
-    // continues on a copy of this stack and runs only `exec_hook`, which makes
-    // async-signal-safe calls and ends in execve or _exit. `pidfd` is a live int the
-    // kernel fills in (CLONE_PIDFD stores it through the parent_tid argument).
+    // `clone` without CLONE_VM and without a stack is `fork` (CLONE_PIDFD stores the
+    // pidfd through the parent_tid argument).
+    // SAFETY: the new process runs on a copy of this stack and only `exec_hook`
+    // (async-signal-safe calls ending in execve or _exit); `pidfd` is a live int.
     let pid = unsafe { libc::syscall(libc::SYS_clone, flags, none, &raw mut pidfd, none, none) };
     if pid == 0 {
         exec_hook(hook, check_write);
