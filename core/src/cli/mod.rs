@@ -10,6 +10,7 @@ mod cap_args;
 pub mod cgroup_args;
 mod commit;
 mod container;
+mod deferred;
 mod detach;
 pub mod device_args;
 mod exec;
@@ -45,6 +46,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::state::Root;
+use deferred::Deferred;
 
 /// vessel: run a command in its own namespaces, on its own root filesystem.
 #[derive(Debug, Parser)]
@@ -73,69 +75,69 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run a command in a new container and wait for it; exits with the command's code.
-    Run(Box<run::RunArgs>),
+    Run(Box<Deferred<run::RunArgs>>),
     /// Run a command inside a running container (joins its namespaces, cgroup and root).
-    Exec(exec::ExecArgs),
+    Exec(Deferred<exec::ExecArgs>),
     /// List containers (running ones; all with -a), checked against the kernel.
-    Ps(ps::PsArgs),
+    Ps(Deferred<ps::PsArgs>),
     /// Print a detached container's output (-f: follow it until the container exits).
-    Logs(logs::LogsArgs),
+    Logs(Deferred<logs::LogsArgs>),
     /// Stop containers: SIGTERM, then SIGKILL after the timeout; says which ended each.
-    Stop(stop::StopArgs),
+    Stop(Deferred<stop::StopArgs>),
     /// Send a signal to a running container's first process (default SIGKILL).
-    Kill(kill::KillArgs),
+    Kill(Deferred<kill::KillArgs>),
     /// Remove containers: cgroups, layers, log and record (-f: kill a running one first).
-    Rm(rm::RmArgs),
+    Rm(Deferred<rm::RmArgs>),
     /// Print a container's record as JSON.
-    Inspect(inspect::InspectArgs),
+    Inspect(Deferred<inspect::InspectArgs>),
     /// Wait until a container exits and print its exit code.
-    Wait(wait::WaitArgs),
+    Wait(Deferred<wait::WaitArgs>),
     /// Print where the default rootfs is, building it first if it is missing.
-    Rootfs(rootfs::RootfsArgs),
+    Rootfs(Deferred<rootfs::RootfsArgs>),
     /// Manage images: import, ls, inspect, rm, prune.
-    Image(image::ImageArgs),
+    Image(Deferred<image::ImageArgs>),
     /// List images.
     Images,
     /// Make an image from a container's changes (its writable layer).
-    Commit(commit::CommitArgs),
+    Commit(Deferred<commit::CommitArgs>),
     /// Build an image from a Dockerfile: one layer per RUN, COPY or ADD, with a cache.
-    Build(build::BuildArgs),
+    Build(Deferred<build::BuildArgs>),
     /// Manage kept container layers: ls, rm.
-    Container(container::ContainerArgs),
+    Container(Deferred<container::ContainerArgs>),
     /// OCI: set up a container from a bundle; its init waits for `start`.
-    Create(oci::create::CreateArgs),
+    Create(Deferred<oci::create::CreateArgs>),
     /// OCI: let a created container run its command.
-    Start(oci::start::StartArgs),
+    Start(Deferred<oci::start::StartArgs>),
     /// OCI: print a container's state (runtime-spec JSON).
-    State(oci::state::StateArgs),
+    State(Deferred<oci::state::StateArgs>),
     /// OCI: remove a stopped or created container (-f: kill a running one first).
-    Delete(oci::delete::DeleteArgs),
+    Delete(Deferred<oci::delete::DeleteArgs>),
     /// OCI: list the containers made by `create`.
-    List(oci::list::ListArgs),
+    List(Deferred<oci::list::ListArgs>),
     /// OCI: freeze a running container.
-    Pause(oci::pause::PauseArgs),
+    Pause(Deferred<oci::pause::PauseArgs>),
     /// OCI: thaw a paused container.
-    Resume(oci::pause::PauseArgs),
+    Resume(Deferred<oci::pause::PauseArgs>),
     /// OCI: change a container's limits (--resources FILE or - for stdin).
-    Update(oci::update::UpdateArgs),
+    Update(Deferred<oci::update::UpdateArgs>),
     /// OCI: print the runtime-spec features document.
     Features,
     /// OCI: write a default config.json.
-    Spec(oci::spec::SpecArgs),
+    Spec(Deferred<oci::spec::SpecArgs>),
     /// Manage networks: create, ls, inspect, rm.
-    Network(network::NetworkArgs),
+    Network(Deferred<network::NetworkArgs>),
     /// Load images from a docker-archive or an OCI image layout (directory or tar).
-    Load(load::LoadArgs),
+    Load(Deferred<load::LoadArgs>),
     /// Save images as an OCI image layout tar (podman, skopeo and docker load it).
-    Save(save::SaveArgs),
+    Save(Deferred<save::SaveArgs>),
     /// Pull an image from a registry.
-    Pull(pull::PullArgs),
+    Pull(Deferred<pull::PullArgs>),
     /// Push an image to a registry.
-    Push(push::PushArgs),
+    Push(Deferred<push::PushArgs>),
     /// Give an image another name.
-    Tag(tag::TagArgs),
+    Tag(Deferred<tag::TagArgs>),
     /// Show an image's layers: instruction, size and digest, top first.
-    History(history::HistoryArgs),
+    History(Deferred<history::HistoryArgs>),
 }
 
 /// Parses the process arguments, runs the subcommand and returns its exit code.
@@ -162,40 +164,40 @@ pub fn main() -> ExitCode {
     // the environment, so a library caller and the CLI find the same files.
     let root = &Root::new(cli.root.clone());
     let result = match cli.command {
-        Command::Run(args) => run::run(root, *args),
-        Command::Rootfs(args) => rootfs::rootfs(root, args),
-        Command::Exec(args) => exec::exec(root, args),
-        Command::Ps(args) => ps::ps(root, args),
-        Command::Logs(args) => logs::logs(root, args),
-        Command::Stop(args) => stop::stop(root, args),
-        Command::Kill(args) => kill::kill(root, args),
-        Command::Rm(args) => rm::rm(root, args),
-        Command::Inspect(args) => inspect::inspect(root, args),
-        Command::Wait(args) => wait::wait(root, args),
-        Command::Image(args) => image::image(root, args),
+        Command::Run(args) => run::run(root, args.0),
+        Command::Rootfs(args) => rootfs::rootfs(root, args.0),
+        Command::Exec(args) => exec::exec(root, args.0),
+        Command::Ps(args) => ps::ps(root, args.0),
+        Command::Logs(args) => logs::logs(root, args.0),
+        Command::Stop(args) => stop::stop(root, args.0),
+        Command::Kill(args) => kill::kill(root, args.0),
+        Command::Rm(args) => rm::rm(root, args.0),
+        Command::Inspect(args) => inspect::inspect(root, args.0),
+        Command::Wait(args) => wait::wait(root, args.0),
+        Command::Image(args) => image::image(root, args.0),
         Command::Images => crate::image::Store::open_in(root)
             .map_err(Into::into)
             .and_then(|store| image::images(&store)),
-        Command::Commit(args) => commit::commit(root, args),
-        Command::Build(args) => build::build(root, args),
-        Command::Container(args) => container::container(root, args),
-        Command::Create(args) => oci::create::create(root, args),
-        Command::Start(args) => oci::start::start(root, args),
-        Command::State(args) => oci::state::state(root, args),
-        Command::Delete(args) => oci::delete::delete(root, args),
-        Command::List(args) => oci::list::list(root, args),
-        Command::Pause(args) => oci::pause::pause(root, args),
-        Command::Resume(args) => oci::pause::resume(root, args),
-        Command::Update(args) => oci::update::update(root, args),
+        Command::Commit(args) => commit::commit(root, args.0),
+        Command::Build(args) => build::build(root, args.0),
+        Command::Container(args) => container::container(root, args.0),
+        Command::Create(args) => oci::create::create(root, args.0),
+        Command::Start(args) => oci::start::start(root, args.0),
+        Command::State(args) => oci::state::state(root, args.0),
+        Command::Delete(args) => oci::delete::delete(root, args.0),
+        Command::List(args) => oci::list::list(root, args.0),
+        Command::Pause(args) => oci::pause::pause(root, args.0),
+        Command::Resume(args) => oci::pause::resume(root, args.0),
+        Command::Update(args) => oci::update::update(root, args.0),
         Command::Features => oci::features::features(),
-        Command::Spec(args) => oci::spec::spec(args),
-        Command::Network(args) => network::network(args),
-        Command::Load(args) => load::load(root, args),
-        Command::Save(args) => save::save(root, args),
-        Command::Pull(args) => pull::pull(root, args),
-        Command::Push(args) => push::push(root, args),
-        Command::Tag(args) => tag::tag(root, args),
-        Command::History(args) => history::history(root, args),
+        Command::Spec(args) => oci::spec::spec(args.0),
+        Command::Network(args) => network::network(args.0),
+        Command::Load(args) => load::load(root, args.0),
+        Command::Save(args) => save::save(root, args.0),
+        Command::Pull(args) => pull::pull(root, args.0),
+        Command::Push(args) => push::push(root, args.0),
+        Command::Tag(args) => tag::tag(root, args.0),
+        Command::History(args) => history::history(root, args.0),
     };
     let code = match result {
         Ok(code) => code,
@@ -243,8 +245,47 @@ mod tests {
         let Command::Run(args) = cli.command else {
             panic!("expected run");
         };
-        assert_eq!(args.command, ["sh", "-c", "x"]);
-        assert_eq!(args.hostname.as_deref(), Some("box"));
+        assert_eq!(args.0.command, ["sh", "-c", "x"]);
+        assert_eq!(args.0.hostname.as_deref(), Some("box"));
+    }
+
+    #[test]
+    fn only_the_given_subcommand_declares_its_arguments() {
+        let mut cli = Cli::command();
+        let matches = cli
+            .try_get_matches_from_mut(["vessel", "state", "box"])
+            .unwrap();
+        assert_eq!(matches.subcommand_name(), Some("state"));
+        let declared = |name: &str| {
+            let sub = cli.find_subcommand(name).unwrap();
+            let own = |a: &&clap::Arg| !a.is_global_set() && a.get_id() != "help";
+            sub.get_arguments().filter(own).count()
+        };
+        assert_eq!(declared("state"), 1, "state's one argument, the id");
+        assert_eq!(
+            declared("run"),
+            0,
+            "run was not given: nothing of it is built"
+        );
+    }
+
+    #[test]
+    fn global_options_still_reach_a_deferred_subcommand() {
+        for argv in [
+            ["vessel", "--root", "/r", "state", "box"],
+            ["vessel", "state", "--root", "/r", "box"],
+        ] {
+            let cli = Cli::try_parse_from(argv).unwrap();
+            assert_eq!(
+                cli.root.as_deref(),
+                Some(std::path::Path::new("/r")),
+                "{argv:?}"
+            );
+            let Command::State(args) = cli.command else {
+                panic!("expected state");
+            };
+            assert_eq!(args.0.id, "box");
+        }
     }
 
     #[test]
