@@ -1,7 +1,9 @@
 //! How one `bench-peers` contender starts its container once: a single command (a
 //! runtime's `run`, a floor, `podman --runtime X run`), or vessel's OCI split as a
-//! client drives it: `create`, `start`, wait for the init to exit, `delete`. The split is
-//! timed whole, so it compares with `vessel run --bundle` (which also waits and cleans up).
+//! client drives it: `create`, `start`, wait for the init to exit, and `delete` either
+//! timed with them (the whole lifecycle, which compares with `vessel run --bundle`: that
+//! also waits and cleans up) or after the clock stops (`create` and `start` alone, what
+//! issue 15 compares with `run --bundle`).
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -24,6 +26,8 @@ pub enum Launch {
         root: PathBuf,
         /// The bundle.
         bundle: PathBuf,
+        /// Whether `delete` is timed too; if not, the contender's cleanup deletes.
+        timed_delete: bool,
     },
 }
 
@@ -52,6 +56,7 @@ impl Launch {
                 vessel,
                 root,
                 bundle,
+                timed_delete,
             } => {
                 let started = Instant::now();
                 let vessel_cmd = |args: &[&str]| {
@@ -84,10 +89,12 @@ impl Launch {
                     Outcome::Exited(status, _) => return Ok(Outcome::Exited(status, said)),
                     Outcome::Hung => return Ok(Outcome::Hung),
                 }
-                match one(wrap(vessel_cmd(&["start", id])), timeout)? {
-                    Outcome::Exited(status, _) if status.success() => {}
+                let started_ok = match one(wrap(vessel_cmd(&["start", id])), timeout)? {
+                    Outcome::Exited(status, said) if status.success() => {
+                        Outcome::Exited(status, said)
+                    }
                     other => return Ok(other),
-                }
+                };
                 let pid: libc::pid_t = std::fs::read_to_string(&pid_file)
                     .map_err(|e| format!("read {}: {e}", pid_file.display()))?
                     .trim()
@@ -100,6 +107,9 @@ impl Launch {
                 if !gone {
                     let _ = vessel_cmd(&["delete", "--force", id]).output();
                     return Ok(Outcome::Hung);
+                }
+                if !timed_delete {
+                    return Ok(started_ok);
                 }
                 one(wrap(vessel_cmd(&["delete", id])), timeout)
             }

@@ -12,9 +12,10 @@
 //! gets) and one without, so the table shows what the hardening costs. A runtime that is not installed is installed (runc and crun from Debian,
 //! youki with cargo); one that cannot run here is listed with the reason.
 //!
-//! Two more kinds of row: vessel's OCI split (`create` + `start` + wait + `delete`, as
-//! podman and containerd drive it; the issue wants it within 1.2x of `vessel run
-//! --bundle`), and podman (`podman --runtime X run --rm IMAGE true`, its own state and
+//! Two more kinds of row: vessel's OCI split as podman and containerd drive it, `create`,
+//! `start` and the wait for the exit (issue 15 wants it within 1.2x of `vessel run
+//! --bundle`; `delete` runs after the clock stops) and the whole lifecycle with `delete`
+//! timed too; and podman (`podman --runtime X run --rm IMAGE true`, its own state and
 //! image as in the client tests) driving each runtime, so the table shows what a real
 //! client adds on top of the runtime.
 
@@ -145,7 +146,8 @@ pub fn run(runs: Option<usize>) -> Result<(), String> {
     )?;
     let mut direct = floors();
     direct.extend(runtimes(&vessel, &hardened, &work, ""));
-    direct.push(vessel_split(&vessel, &hardened, &work)?);
+    direct.push(vessel_split(&vessel, &hardened, &work, false)?);
+    direct.push(vessel_split(&vessel, &hardened, &work, true)?);
     direct.extend(runtimes(&vessel, &bare, &work, ", no hardening"));
     measure(&mut direct, runs);
     // podman's rows run in a phase of their own: a podman start takes ~0.25 s, and the
@@ -297,18 +299,40 @@ fn runtimes(vessel: &Path, bundle: &Path, work: &Path, suffix: &str) -> Vec<Cont
     all
 }
 
-/// vessel's OCI split on `bundle`: `create`, `start`, wait for the init, `delete`.
-fn vessel_split(vessel: &Path, bundle: &Path, work: &Path) -> Result<Contender, String> {
+/// vessel's OCI split on `bundle`: `create`, `start`, wait for the init, then `delete`,
+/// timed with the rest when `timed_delete`, after the clock stops when not.
+fn vessel_split(
+    vessel: &Path,
+    bundle: &Path,
+    work: &Path,
+    timed_delete: bool,
+) -> Result<Contender, String> {
     let root = work.join("state").join("vessel-oci");
     fs::create_dir_all(&root).map_err(|e| format!("create {}: {e}", root.display()))?;
-    Ok(Contender::launching(
-        "vessel create+start",
+    let name = match timed_delete {
+        true => "vessel create+start+delete",
+        false => "vessel create+start",
+    };
+    let mut contender = Contender::launching(
+        name,
         Launch::CreateStart {
             vessel: vessel.to_owned(),
-            root,
+            root: root.clone(),
             bundle: bundle.to_owned(),
+            timed_delete,
         },
-    ))
+    );
+    if !timed_delete {
+        let root = root.display().to_string();
+        let delete = [vessel.display().to_string(), "--root".into(), root];
+        contender.cleanup = Some(
+            delete
+                .into_iter()
+                .chain(["delete", "--force", "{id}"].map(str::to_owned))
+                .collect(),
+        );
+    }
+    Ok(contender)
 }
 
 /// `podman --runtime X run --rm IMAGE true` for vessel and each peer, each podman with
@@ -374,7 +398,8 @@ fn table(contenders: &[Contender], runs: usize, measured_rss: bool) -> String {
          cgroup with memory and pids limits; docker's capabilities, seccomp profile, masked paths \
          and device cgroup unless the row says \"no hardening\"), {runs} interleaved runs each after {WARM_UP_ROUNDS} \
          warm-up rounds. \"vessel create+start\" is the OCI split a client drives (create, start, \
-         wait, delete); \"podman → X\" is `podman --runtime X run --rm IMAGE true` (podman's own \
+         wait for the exit; delete after the clock stops), \"+delete\" the same with delete \
+         timed; \"podman → X\" is `podman --runtime X run --rm IMAGE true` (podman's own \
          configuration: its namespaces, mounts and hardening, not the bundle's). Peak RSS: the \
          median over {RSS_ROUNDS} more rounds under GNU time of `ru_maxrss`, the largest \
          single process of the start that was waited for (not a sum; podman's conmon and \
