@@ -17,6 +17,7 @@
 //! child's plan ([`Hooks::in_container`]), which runs them itself
 //! ([`crate::process::child::hooks`]).
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
@@ -24,7 +25,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use oci_spec::runtime::{Hook, Spec};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{BundleError, unsupported};
 use crate::process::hooks::{HookCommand, HookList, InContainerHooks, StateTemplate};
@@ -104,6 +105,17 @@ pub enum HookError {
     },
 }
 
+/// What [`Hooks::load`] reads of config.json.
+#[derive(Deserialize)]
+struct HooksPart {
+    #[serde(rename = "ociVersion")]
+    oci_version: String,
+    #[serde(default)]
+    annotations: Option<HashMap<String, String>>,
+    #[serde(default)]
+    hooks: Option<oci_spec::runtime::Hooks>,
+}
+
 /// The hooks of one bundle, by point, in the order config.json lists them.
 #[derive(Debug, Clone, Default)]
 pub struct Hooks {
@@ -114,18 +126,30 @@ pub struct Hooks {
     poststart: Vec<Hook>,
     poststop: Vec<Hook>,
     oci_version: String,
-    annotations: std::collections::HashMap<String, String>,
+    annotations: HashMap<String, String>,
 }
 
 impl Hooks {
     /// The hooks `config` lists; refuses the kinds vessel cannot run where the spec says.
     pub fn from_config(config: &Spec) -> Result<Hooks, BundleError> {
+        Hooks::from_parts(
+            config.version().clone(),
+            config.annotations().clone().unwrap_or_default(),
+            config.hooks().as_ref(),
+        )
+    }
+
+    fn from_parts(
+        oci_version: String,
+        annotations: HashMap<String, String>,
+        given: Option<&oci_spec::runtime::Hooks>,
+    ) -> Result<Hooks, BundleError> {
         let mut hooks = Hooks {
-            oci_version: config.version().clone(),
-            annotations: config.annotations().clone().unwrap_or_default(),
+            oci_version,
+            annotations,
             ..Hooks::default()
         };
-        let Some(given) = config.hooks() else {
+        let Some(given) = given else {
             return Ok(hooks);
         };
         #[allow(deprecated)]
@@ -160,10 +184,19 @@ impl Hooks {
     }
 
     /// The hooks of the bundle at `bundle` (its config.json read again: `start` and
-    /// `delete` run in later processes than `create`).
+    /// `delete` run in later processes than `create`). Only the fields the hooks need are
+    /// built; serde skips the rest (a seccomp profile alone is ~10 KB of JSON, and
+    /// building the whole spec was most of what `start` did besides starting).
     pub fn load(bundle: &Path) -> Result<Hooks, BundleError> {
-        let config = Spec::load(bundle.join("config.json")).map_err(BundleError::Config)?;
-        Hooks::from_config(&config)
+        let text =
+            std::fs::read(bundle.join("config.json")).map_err(|e| BundleError::Config(e.into()))?;
+        let part: HooksPart =
+            serde_json::from_slice(&text).map_err(|e| BundleError::Config(e.into()))?;
+        Hooks::from_parts(
+            part.oci_version,
+            part.annotations.unwrap_or_default(),
+            part.hooks.as_ref(),
+        )
     }
 
     /// True when no hook is listed at all.
@@ -194,6 +227,7 @@ impl Hooks {
         InContainerHooks {
             create_container: list(&self.create_container, "creating"),
             start_container: list(&self.start_container, "created"),
+            runtime_runs_hooks: !self.prestart.is_empty() || !self.create_runtime.is_empty(),
         }
     }
     // ANCHOR_END: in_container

@@ -94,14 +94,18 @@ impl Container {
         }
         mark(&mut tracer, "plan the child's steps");
         let time = TimeHandshake::prepare(&mut plan)?;
+        let to_make = CgroupToMake::for_spec(spec)?;
         // ANCHOR: cgroup_before_clone
-        // The cgroup exists, limits and device rules and all, before the child does; if
-        // anything below fails, dropping it removes it again.
-        let cgroup = container_cgroup(spec)?;
-        // ANCHOR_END: cgroup_before_clone
-        if cgroup.is_some() {
+        // On cgroup v2 the child is born in its cgroup (CLONE_INTO_CGROUP), so the cgroup
+        // exists, limits and device rules and all, before the child does; if anything
+        // below fails, dropping it removes it again. On v1 it is made after the clone,
+        // while the child makes its root (see `Plan::for_spec`).
+        let mut cgroup = None;
+        if let Some(to_make) = to_make.as_ref().filter(|m| m.before_clone()) {
+            cgroup = Some(to_make.make()?);
             mark(&mut tracer, "create cgroup");
         }
+        // ANCHOR_END: cgroup_before_clone
         let go = Pipe::new()?;
         let report = Pipe::new()?;
         let mut child_ends = ChildEnds::of(&go, &report);
@@ -116,17 +120,25 @@ impl Container {
             .flatten();
         let (pid, pidfd) = clone_child(spec, &plan, child_ends, born_in.as_ref())?;
         mark(&mut tracer, "clone3");
-        // The child holds its own copies; ours of its ends must go, or we would never see
-        // end-of-file on the report pipe.
-        drop(go.read);
+        // The child holds its own copy of the report pipe's write end; ours must go, or
+        // we would never see end-of-file on it. Our copy of the go pipe's read end stays
+        // until the go is sent: a child that failed before its wait is then no reason
+        // for the write to fail (EPIPE), and its own report says what went wrong.
         drop(report.write);
         let mut running = Running::new(pid, pidfd, cgroup);
 
-        // 3. The parent's share of the set-up, while the child waits on the go pipe.
-        set_up_from_parent(spec, &running, born_in.is_none(), &mut tracer)?;
-        cloned(pid)?;
+        // 3. The parent's share of the set-up, while the child makes its root (or waits).
+        let set_up = make_cgroup_after_clone(to_make, &mut running, &mut tracer)
+            .and_then(|()| set_up_from_parent(spec, &running, born_in.is_none(), &mut tracer))
+            .and_then(|()| cloned(pid));
+        if let Err(error) = set_up {
+            // The child may have failed first (its report says so) or be waiting.
+            let _ = running.kill(libc::SIGKILL);
+            return Err(child_error_or(&plan, report.read, &mut running, error));
+        }
         mark(&mut tracer, "the supervisor records the pid");
         pipe::send_go(go.write)?;
+        drop(go.read);
         mark(&mut tracer, "send go");
         if let Some(time) = time
             && let Err(error) = time.write_offsets(pid, &spec.time_offsets)
@@ -161,28 +173,65 @@ impl<'a> StartGate<'a> {
     }
 }
 
-// ANCHOR: container_cgroup
-/// The container's cgroup: the spec's, or, when the spec has none but device rules
-/// (and we are root, so they can be applied), one made just to hold them; with the
-/// device rules applied before any process is inside.
-fn container_cgroup(spec: &ContainerSpec) -> Result<Option<Cgroup>> {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let root = unsafe { libc::geteuid() } == 0;
-    let devices = spec.devices.as_ref().filter(|_| root);
-    let implicit;
-    let cgroup_spec = match (&spec.cgroup, devices) {
-        (Some(cgroup), _) => cgroup,
-        (None, Some(_)) => {
-            implicit = CgroupSpec::new(implicit_cgroup_name(), Resources::default());
-            &implicit
-        }
-        (None, None) => return Ok(None),
-    };
-    let mut cgroup = Cgroup::create(cgroup_spec)?;
-    if let Some(rules) = devices {
-        cgroup.restrict_devices(rules)?;
+/// On cgroup v1, makes the container's cgroup (while the child makes its root) and
+/// hands it to `running`, which removes it with the container.
+fn make_cgroup_after_clone(
+    to_make: Option<CgroupToMake<'_>>,
+    running: &mut Running,
+    tracer: &mut Option<Tracer>,
+) -> Result<()> {
+    if let Some(to_make) = to_make.filter(|m| !m.before_clone()) {
+        running.cgroup = Some(to_make.make()?);
+        mark(tracer, "create cgroup");
     }
-    Ok(Some(cgroup))
+    Ok(())
+}
+
+// ANCHOR: container_cgroup
+/// The container's cgroup, checked and placed but not made yet: the spec's, or, when
+/// the spec has none but device rules (and we are root, so they can be applied), one
+/// made just to hold them.
+struct CgroupToMake<'a> {
+    spec: std::borrow::Cow<'a, CgroupSpec>,
+    layout: crate::cgroups::Layout,
+    devices: Option<&'a crate::cgroups::DeviceRules>,
+}
+
+impl<'a> CgroupToMake<'a> {
+    fn for_spec(spec: &'a ContainerSpec) -> Result<Option<CgroupToMake<'a>>> {
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let root = unsafe { libc::geteuid() } == 0;
+        let devices = spec.devices.as_ref().filter(|_| root);
+        let cgroup_spec = match (&spec.cgroup, devices) {
+            (Some(cgroup), _) => std::borrow::Cow::Borrowed(cgroup),
+            (None, Some(_)) => std::borrow::Cow::Owned(CgroupSpec::new(
+                implicit_cgroup_name(),
+                Resources::default(),
+            )),
+            (None, None) => return Ok(None),
+        };
+        cgroup_spec.check()?;
+        let layout = cgroup_spec.layout()?;
+        Ok(Some(CgroupToMake {
+            spec: cgroup_spec,
+            layout,
+            devices,
+        }))
+    }
+
+    /// On cgroup v2 the child is cloned into the cgroup, which must exist first.
+    fn before_clone(&self) -> bool {
+        matches!(self.layout, crate::cgroups::Layout::V2 { .. })
+    }
+
+    /// Makes the cgroup with its limits, and the device rules before any process is in it.
+    fn make(&self) -> Result<Cgroup> {
+        let mut cgroup = Cgroup::create_in(&self.layout, &self.spec)?;
+        if let Some(rules) = self.devices {
+            cgroup.restrict_devices(rules)?;
+        }
+        Ok(cgroup)
+    }
 }
 // ANCHOR_END: container_cgroup
 

@@ -17,6 +17,10 @@ pub struct InContainerHooks {
     /// Run after `start` released the container, just before `execve`: in the
     /// container's namespaces, with the path resolved in the container's root.
     pub start_container: HookList,
+    /// The runtime runs prestart or createRuntime hooks while the child waits for its
+    /// go: the spec runs them before `pivot_root`, so the child waits before its first
+    /// step (see `Plan::for_spec`).
+    pub runtime_runs_hooks: bool,
 }
 
 impl InContainerHooks {

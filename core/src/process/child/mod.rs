@@ -26,8 +26,9 @@ use sys::{check, errno};
 const SETUP_FAILED: libc::c_int = 125;
 
 // ANCHOR: child_run
-/// Runs in the child right after `clone3` returned 0. Waits until the parent has finished
-/// its side of the set-up, then runs every step of `plan`; never returns.
+/// Runs in the child right after `clone3` returned 0. Runs every step of `plan`, waiting
+/// for the parent to finish its side of the set-up at the plan's `AwaitParent` (or
+/// before the first step if it has none); never returns.
 pub fn run(plan: &Plan, ends: ChildEnds) -> ! {
     for fd in ends.unused {
         // SAFETY: these are the parent's ends of the two pipes, copied into this process
@@ -36,7 +37,9 @@ pub fn run(plan: &Plan, ends: ChildEnds) -> ! {
         unsafe { libc::close(fd) };
     }
     let mut report_fd = Some(ends.report);
-    if !wait_for_parent(ends.go) {
+    // Where the plan has no place for the parent's go, it comes before everything.
+    let gate_in_plan = plan.steps.iter().any(|s| matches!(s, Step::AwaitParent));
+    if !gate_in_plan && !wait_for_parent(ends.go) {
         exit(SETUP_FAILED);
     }
     // The descriptors mount steps hand to later ones (the root, the fresh /dev).
@@ -48,6 +51,12 @@ pub fn run(plan: &Plan, ends: ChildEnds) -> ! {
     for (index, step) in plan.steps.iter().enumerate() {
         if let Some(trace_fd) = ends.trace {
             trace::record_step(trace_fd, index);
+        }
+        if let Step::AwaitParent = step {
+            if !wait_for_parent(ends.go) {
+                exit(SETUP_FAILED);
+            }
+            continue;
         }
         if let Step::AwaitStart { fifo, reply } = step {
             // `vessel create` is told "ready" by end-of-file, then may exit.
@@ -241,7 +250,7 @@ fn run_step(step: &Step, fds: &mut ChildFds) -> Result<(), i32> {
         | Step::ClearAmbientCapabilities
         | Step::RaiseAmbientCapability(_) => crate::process::child::capabilities::run_step(step),
         // Handled by `run`, which owns the report pipe.
-        Step::AwaitStart { .. } | Step::Hook(_) => Ok(()),
+        Step::AwaitStart { .. } | Step::AwaitParent | Step::Hook(_) => Ok(()),
         Step::Exec(exec) => Err(execute(exec)),
     }
 }

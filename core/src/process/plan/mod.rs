@@ -51,7 +51,8 @@ impl Plan {
         ];
         // Right after the parent's go, before anything else: the user namespace's root
         // identity, then the namespaces the child creates itself.
-        steps.splice(1..1, namespaces::first_steps(spec));
+        let gate_late = parent_gate_late(spec);
+        steps.splice(1..1, namespaces::first_steps(spec, gate_late));
         // Before those: no inherited descriptor reaches the command, and no terminal.
         steps.splice(
             1..1,
@@ -88,6 +89,9 @@ impl Plan {
         }
         rootfs_mounts::mount_volumes_and_tmpfs(&mut steps, spec, &root)?;
         let hooks = hooks::plan(&spec.hooks)?;
+        if gate_late && !hooks.create_container.is_empty() {
+            steps.extend(namespaces::parent_gate(spec));
+        }
         // ANCHOR: create_container_hooks
         // Every mount is in place and the host's tree is still reachable (no pivot_root
         // yet): the spec's createContainer point, as runc runs it. Before docker's path
@@ -126,6 +130,13 @@ impl Plan {
             |caps| caps.bounding,
         );
         let mut seccomp = security::compile_seccomp(&spec.process_security, bounding)?;
+        // The child has made its whole root and pivoted into it while the parent created
+        // and attached the cgroup: it waits now, before its command's privileges and
+        // filter are set (unsharing the cgroup namespace needs CAP_SYS_ADMIN, and its
+        // root must be the container's cgroup).
+        if gate_late && !steps.iter().any(|s| matches!(s, Step::AwaitParent)) {
+            steps.extend(namespaces::parent_gate(spec));
+        }
         steps.extend(security::before_capabilities(
             &spec.process_security,
             &mut seccomp,
@@ -170,6 +181,21 @@ impl Plan {
             .unwrap_or(self.steps.len().saturating_sub(1))
     }
 }
+
+// ANCHOR: parent_gate_when
+/// Whether the child waits for the parent's go only once its root is made (see
+/// [`namespaces::parent_gate`]) rather than before its first step. The child's mounts,
+/// `/dev` and `pivot_root` need nothing of the parent, so on cgroup v1 they run while
+/// the parent creates, fills and attaches the cgroup. Not when a step needs the parent
+/// from the start: a user namespace's id maps, a time namespace's offsets; and not when
+/// the runtime runs prestart or createRuntime hooks, which the spec runs before
+/// `pivot_root`.
+fn parent_gate_late(spec: &ContainerSpec) -> bool {
+    !spec.namespaces.contains(Namespace::User)
+        && !spec.namespaces.contains(Namespace::Time)
+        && !spec.hooks.runtime_runs_hooks
+}
+// ANCHOR_END: parent_gate_when
 
 fn validate(spec: &ContainerSpec) -> Result<()> {
     if spec.argv.is_empty() {
@@ -311,6 +337,38 @@ mod tests {
     }
 
     #[test]
+    fn the_child_makes_its_root_before_it_waits_for_the_parent() {
+        use crate::namespaces::{Namespace, Namespaces};
+        let with = |extra: &[Namespace]| {
+            let namespaces = Namespaces::container_default()
+                .with(Namespace::Cgroup)
+                .with(Namespace::Network);
+            let namespaces = extra.iter().fold(namespaces, |n, e| n.with(*e));
+            let plan =
+                plan_in_tempdir(|root| ContainerSpec::new(root, ["sh"]).namespaces(namespaces))
+                    .unwrap();
+            plan.steps
+                .iter()
+                .map(Step::describe)
+                .collect::<Vec<String>>()
+        };
+        let order = with(&[]);
+        let at = |order: &[String], needle: &str| order.iter().position(|s| s.contains(needle));
+        let gate = at(&order, "wait for the parent").expect("a gate in the plan");
+        for before in ["mount proc", "pivot_root", "detach old root", "bring up lo"] {
+            assert!(at(&order, before).unwrap() < gate, "{before}: {order:#?}");
+        }
+        // The cgroup namespace's root is the cgroup the parent attached the child to.
+        assert!(order[gate + 1].contains("CLONE_NEWCGROUP"), "{order:#?}");
+        for after in ["PR_CAPBSET_DROP", "capset", "execve"] {
+            assert!(at(&order, after).unwrap() > gate, "{after}: {order:#?}");
+        }
+        // A user namespace's id maps come from the parent before anything: no late gate.
+        let order = with(&[Namespace::User]);
+        assert_eq!(at(&order, "wait for the parent"), None, "{order:#?}");
+    }
+
+    #[test]
     fn a_terminal_is_opened_after_pivot_root_and_taken_just_before_exec() {
         let request = crate::tty::TerminalRequest {
             socket: 9,
@@ -327,13 +385,12 @@ mod tests {
         let opened = at(|s| matches!(s, Step::OpenTerminal(r) if r.socket == 9));
         assert!(at(|s| matches!(s, Step::DetachOldRoot)) < opened);
         assert_eq!(at(|s| matches!(s, Step::TakeTerminal)), opened + 1);
-        // Only the hardening and capability steps between taking the terminal and exec.
+        // Only the parent's go, the hardening and capability steps between taking the
+        // terminal and exec.
         let exec = at(|s| matches!(s, Step::Exec(_)));
-        assert!(
-            plan.steps[opened + 2..exec]
-                .iter()
-                .all(|s| is_capability_step(s) || matches!(s, Step::Security(_)))
-        );
+        assert!(plan.steps[opened + 2..exec].iter().all(|s| {
+            is_capability_step(s) || matches!(s, Step::Security(_) | Step::AwaitParent)
+        }));
         let without = plan_in_tempdir(|root| ContainerSpec::new(root, ["sh"])).unwrap();
         assert!(
             !without
@@ -454,6 +511,7 @@ mod tests {
             spec.hooks = InContainerHooks {
                 create_container: list("/host/create"),
                 start_container: list("/start"),
+                runtime_runs_hooks: false,
             };
             spec
         })

@@ -36,8 +36,9 @@ pub fn validate(spec: &ContainerSpec) -> Result<()> {
 }
 
 /// The steps that run first, right after the parent's go: become root of a new user
-/// namespace, then create the cgroup and time namespaces.
-pub fn first_steps(spec: &ContainerSpec) -> Vec<Step> {
+/// namespace, then create the cgroup and time namespaces. With `gate_late` the go comes
+/// later, and the cgroup namespace with it (see [`parent_gate`]).
+pub fn first_steps(spec: &ContainerSpec, gate_late: bool) -> Vec<Step> {
     let ns = spec.namespaces;
     let mut steps = Vec::new();
     if ns.contains(Namespace::User) {
@@ -46,11 +47,23 @@ pub fn first_steps(spec: &ContainerSpec) -> Vec<Step> {
             setgroups: crate::namespaces::user::caller_ids().0 == 0,
         });
     }
-    if ns.contains(Namespace::Cgroup) {
+    if ns.contains(Namespace::Cgroup) && !gate_late {
         steps.push(Step::Unshare(libc::CLONE_NEWCGROUP));
     }
     if ns.contains(Namespace::Time) {
         steps.push(Step::Unshare(libc::CLONE_NEWTIME));
+    }
+    steps
+}
+
+/// The wait for the parent's go when it comes after the child's own steps, and the
+/// cgroup namespace right after it: its root is the cgroup the child is in when it
+/// unshares, which must be the container's (on cgroup v1 the parent attaches the child
+/// while it runs its steps).
+pub fn parent_gate(spec: &ContainerSpec) -> Vec<Step> {
+    let mut steps = vec![Step::AwaitParent];
+    if spec.namespaces.contains(Namespace::Cgroup) {
+        steps.push(Step::Unshare(libc::CLONE_NEWCGROUP));
     }
     steps
 }

@@ -292,6 +292,10 @@ pub enum Step {
         fifo: libc::c_int,
         reply: Option<libc::c_int>,
     },
+    /// Wait for the parent's go: its cgroup attach, id maps, network and hooks are done.
+    /// Placed before the first step that needs them (see `Plan::for_spec`); a plan
+    /// without it waits before its first step.
+    AwaitParent,
     /// Run one OCI hook in the container's namespaces and wait for it.
     Hook(HookStep),
     /// `execve` each candidate in turn; on success this never returns.
@@ -381,6 +385,7 @@ impl Step {
                 capabilities::name(*cap)
             ),
             Step::AwaitStart { .. } => "wait for `vessel start` (read exec.fifo)".to_owned(),
+            Step::AwaitParent => "wait for the parent's set-up (read the go pipe)".to_owned(),
             Step::Hook(hook) => hook.describe(),
             Step::Exec(exec) => format!("execve({:?})", exec.command),
         }
