@@ -51,4 +51,4 @@ pub use process::exit::ExitStatus;
 pub use process::output::{Output, output};
 pub use process::spec::{ContainerSpec, RootfsMode};
 pub use process::stdio::Stdio;
-pub use process::trace::{Stage, StartTrace};
+pub use process::trace::{Stage, StageSide, StartTrace};

@@ -190,7 +190,6 @@ fn a_traced_start_names_every_stage_from_plan_to_exec() {
         "plan the child's steps",
         "clone3",
         "send go",
-        "child wakes up after go",
         "make / private (mount MS_REC|MS_PRIVATE)",
         "mount proc on …/proc",
         "mknod /dev nodes",
@@ -204,6 +203,19 @@ fn a_traced_start_names_every_stage_from_plan_to_exec() {
         );
     }
     assert!(trace.total() > std::time::Duration::ZERO);
+    // The child makes its root before it waits for the parent's go (and so while the
+    // parent is at its own stages).
+    let began = |name: &str| {
+        let stage = trace.stages.iter().find(|s| s.name.starts_with(name));
+        stage
+            .unwrap_or_else(|| panic!("{name}: {:#?}", trace.stages))
+            .began
+    };
+    assert!(
+        began("pivot_root(") < began("wait for the parent's set-up"),
+        "{:#?}",
+        trace.stages
+    );
 }
 
 #[test]

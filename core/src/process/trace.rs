@@ -21,21 +21,39 @@ use crate::process::plan::step::{Plan, Step};
 pub struct Stage {
     /// What happened: `clone3`, `mount proc on …/proc`, `pivot_root(…/rootfs)`.
     pub name: String,
+    /// Who did it: the parent's stages and the child's steps overlap in time.
+    pub side: StageSide,
+    /// When it began, from `spawn` being called.
+    pub began: Duration,
     /// How long it took.
     pub duration: Duration,
 }
 
-/// The stages of one start, in order, from `spawn` being called to `execve` succeeding.
+/// The process a stage ran in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StageSide {
+    /// The caller of `spawn`: plan, cgroup, clone, attach, go.
+    Parent,
+    /// The container's first process, between `clone3` and `execve`.
+    Child,
+}
+
+/// The stages of one start, from `spawn` being called to `execve` succeeding.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct StartTrace {
-    /// The stages, in the order they happened.
+    /// The stages in the order they began, both sides interleaved.
     pub stages: Vec<Stage>,
 }
 
 impl StartTrace {
-    /// The sum of all stages: the whole start.
+    /// The whole start: from `spawn` being called to the end of its last stage. Less
+    /// than the sum of the stages where parent and child worked at the same time.
     pub fn total(&self) -> Duration {
-        self.stages.iter().map(|s| s.duration).sum()
+        self.stages
+            .iter()
+            .map(|s| s.began + s.duration)
+            .max()
+            .unwrap_or_default()
     }
 }
 
@@ -98,11 +116,7 @@ impl Tracer {
     /// After `execve` succeeded: reads the child's records and builds the timeline.
     /// `exec_seen` is when the parent saw the report pipe close.
     pub fn finish(self, plan: &Plan, exec_seen: u64) -> StartTrace {
-        let Tracer {
-            began,
-            mut marks,
-            pipe,
-        } = self;
+        let Tracer { began, marks, pipe } = self;
         drop(pipe.write);
         let mut bytes = Vec::new();
         let _ = File::from(pipe.read).read_to_end(&mut bytes);
@@ -118,30 +132,37 @@ impl Tracer {
             })
             .collect();
         // Child step i ends when step i+1 begins; the last (exec) when the parent saw it.
-        if let Some((_, first)) = child.first() {
-            marks.push(("child wakes up after go".to_owned(), *first));
-        }
+        let child_began = child.first().map_or(exec_seen, |(_, at)| *at);
         let ends = child.iter().skip(1).map(|(_, at)| *at).chain([exec_seen]);
-        for ((index, _), end) in child.iter().zip(ends) {
+        let steps = child.iter().zip(ends).map(|((index, _), end)| {
             let name = plan.step(*index).map_or_else(|| "?".to_owned(), stage_name);
-            marks.push((name, end));
-        }
-        StartTrace {
-            stages: merge(began, marks),
-        }
+            (name, end)
+        });
+        let mut stages = merge(began, began, StageSide::Parent, marks);
+        stages.extend(merge(began, child_began, StageSide::Child, steps.collect()));
+        stages.sort_by_key(|s| s.began);
+        StartTrace { stages }
     }
 }
 
-/// Durations from consecutive end times, with runs of the same name merged.
-fn merge(began: u64, marks: Vec<(String, u64)>) -> Vec<Stage> {
+/// One side's stages from their end times (each begins where the one before it ended,
+/// the first at `first_began`), with runs of the same name merged; `began` is when the
+/// start began.
+fn merge(began: u64, first_began: u64, side: StageSide, marks: Vec<(String, u64)>) -> Vec<Stage> {
     let mut stages: Vec<Stage> = Vec::new();
-    let mut previous = began;
+    let mut previous = first_began;
     for (name, end) in marks {
         let duration = Duration::from_nanos(end.saturating_sub(previous));
+        let at = Duration::from_nanos(previous.saturating_sub(began));
         previous = previous.max(end);
         match stages.last_mut() {
             Some(last) if last.name == name => last.duration += duration,
-            _ => stages.push(Stage { name, duration }),
+            _ => stages.push(Stage {
+                name,
+                side,
+                began: at,
+                duration,
+            }),
         }
     }
     stages
@@ -197,6 +218,8 @@ mod tests {
     fn stages_take_the_time_since_the_previous_mark_and_repeats_merge() {
         let stages = merge(
             100,
+            120,
+            StageSide::Child,
             vec![
                 ("a".into(), 150),
                 ("b".into(), 160),
@@ -204,10 +227,31 @@ mod tests {
                 ("c".into(), 200),
             ],
         );
-        let durations: Vec<(&str, u64)> = stages
+        let durations: Vec<(&str, u64, u64)> = stages
             .iter()
-            .map(|s| (s.name.as_str(), s.duration.as_nanos() as u64))
+            .map(|s| {
+                let (at, took) = (s.began.as_nanos() as u64, s.duration.as_nanos() as u64);
+                (s.name.as_str(), at, took)
+            })
             .collect();
-        assert_eq!(durations, [("a", 50), ("b", 40), ("c", 10)]);
+        assert_eq!(durations, [("a", 20, 30), ("b", 50, 40), ("c", 90, 10)]);
+    }
+
+    #[test]
+    fn the_whole_start_is_its_last_end_not_the_sum_of_overlapping_stages() {
+        let stage = |side, began, took| Stage {
+            name: String::new(),
+            side,
+            began: Duration::from_micros(began),
+            duration: Duration::from_micros(took),
+        };
+        let trace = StartTrace {
+            stages: vec![
+                stage(StageSide::Parent, 0, 500),
+                stage(StageSide::Child, 100, 300),
+                stage(StageSide::Parent, 500, 100),
+            ],
+        };
+        assert_eq!(trace.total(), Duration::from_micros(600));
     }
 }
