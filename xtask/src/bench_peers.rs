@@ -478,7 +478,9 @@ fn table(contenders: &[Contender], runs: usize, measured_rss: bool) -> String {
          cgroup with memory and pids limits; docker's capabilities, seccomp profile, masked paths \
          and device cgroup unless the row says \"no hardening\"), {runs} interleaved runs each after {WARM_UP_ROUNDS} \
          warm-up rounds. \"vessel create+start\" is the OCI split a client drives (create, start, \
-         wait, delete); \"podman → X\" is `podman --runtime X run --rm IMAGE true` (podman's own \
+         wait, delete); \"vessel run, isolation: …\" is `vessel run --rm OPTIONS -- /bin/true` \
+         on vessel's default rootfs (none: `--ns mnt --privileged`; default: `--network none -m \
+         256m --pids-limit 64`; bridge: the same with `--network bridge`); \"podman → X\" is `podman --runtime X run --rm IMAGE true` (podman's own \
          configuration: its namespaces, mounts and hardening, not the bundle's). Peak RSS: the \
          median over {RSS_ROUNDS} more rounds under GNU time of `ru_maxrss`, the largest \
          single process of the start that was waited for (not a sum; podman's conmon and \
