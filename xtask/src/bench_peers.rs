@@ -18,18 +18,24 @@
 //! timed too; and podman (`podman --runtime X run --rm IMAGE true`, its own state and
 //! image as in the client tests) driving each runtime, so the table shows what a real
 //! client adds on top of the runtime.
+//!
+//! And rows per isolation level of vessel's own CLI (see [`crate::bench_isolation`]).
+//! The same comparison runs inside the cgroup-v2 VM (`cargo xtask vm-bench-peers`, see
+//! [`crate::vm::bench`]), where crun starts: there xtask is [`Place::Guest`], with
+//! everything already in the initramfs and no podman.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use crate::bench_isolation::{self, Isolation};
 use crate::bench_launch::Launch;
 use crate::bundle::Hardening;
 use crate::peak_rss::PeakRss;
 use crate::peer_cgroups::PeerCgroups;
 use crate::wait;
-use crate::{bundle, criterion_output, packages, shell};
+use crate::{bundle, clone_trace, criterion_output, packages, shell};
 use vessel_clients::docker_cli::DockerCli;
 
 const WORK_DIR: &str = "/var/tmp/vessel-bench-peers";
@@ -42,8 +48,23 @@ const MAX_HANGS: usize = 3;
 /// Rounds run under GNU time for the peak RSS, after the timed ones.
 const RSS_ROUNDS: usize = 5;
 
+/// Where bench-peers runs, and so what it prepares before measuring.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Place {
+    /// This machine: installs the peers, builds vessel in release, adds podman's rows.
+    Host,
+    /// Inside the cgroup-v2 VM: the static release `vessel` at this path, the peers,
+    /// GNU time and strace are in the initramfs already; there is no podman and no
+    /// bridge (the guest has no veth module and no nft).
+    Guest { vessel: PathBuf },
+}
+
+/// The first and last lines of the table on the guest's console, for the host to find.
+pub const TABLE_BEGIN: &str = "VESSEL-BENCH-TABLE-BEGIN";
+pub const TABLE_END: &str = "VESSEL-BENCH-TABLE-END";
+
 /// One contender: how to start the bundle, and how to clean up after a run.
-struct Contender {
+pub struct Contender {
     name: String,
     start: Launch,
     /// Run after each start (ignored if it fails): `delete` for runtimes whose `run`
@@ -62,7 +83,7 @@ impl Contender {
         self.name.replace(|c: char| !c.is_ascii_alphanumeric(), "-")
     }
 
-    fn new(name: &str, start: Vec<String>) -> Contender {
+    pub fn new(name: &str, start: Vec<String>) -> Contender {
         Contender::launching(name, Launch::Argv(start))
     }
 
@@ -119,12 +140,17 @@ impl Contender {
     }
 }
 
-/// Runs the comparison; `runs` measured rounds after warm-up.
-pub fn run(runs: Option<usize>) -> Result<(), String> {
+/// Runs the comparison at `place`; `runs` measured rounds after warm-up.
+pub fn run(runs: Option<usize>, place: &Place) -> Result<(), String> {
     let runs = runs.unwrap_or(DEFAULT_RUNS);
-    packages::install_peer_runtimes();
-    shell::run(&shell::cargo(), &["build", "--release", "-p", "vessel"])?;
-    let vessel = shell::root().join("target/release/vessel");
+    let vessel = match place {
+        Place::Host => {
+            packages::install_peer_runtimes();
+            shell::run(&shell::cargo(), &["build", "--release", "-p", "vessel"])?;
+            shell::root().join("target/release/vessel")
+        }
+        Place::Guest { vessel } => vessel.clone(),
+    };
     let rootfs = shell::output(vessel.to_str().unwrap_or("vessel"), &["rootfs"])
         .ok_or("`vessel rootfs` failed: run it by hand to see why")?;
     let work = PathBuf::from(WORK_DIR);
@@ -149,11 +175,25 @@ pub fn run(runs: Option<usize>) -> Result<(), String> {
     direct.push(vessel_split(&vessel, &hardened, &work, false)?);
     direct.push(vessel_split(&vessel, &hardened, &work, true)?);
     direct.extend(runtimes(&vessel, &bare, &work, ", no hardening"));
+    // On the host the CLI rows use vessel's default place for a container's cgroup (below
+    // our own); in the VM our own is init's busy leaf, which v2 lets give no controllers.
+    let cli_parent = match place {
+        Place::Host => None,
+        Place::Guest { .. } => cgroups.path().parent(),
+    };
+    direct.extend(bench_isolation::rows(&vessel, &levels(place), cli_parent));
+    let traced = match place {
+        Place::Guest { .. } => Some(trace_starts(&vessel, &hardened, cli_parent, &work)),
+        Place::Host => None,
+    };
     measure(&mut direct, runs);
     // podman's rows run in a phase of their own: a podman start takes ~0.25 s, and the
     // runtime start after such a pause is a cold one (issue 18's cold path, about twice a
     // warm one on v1), which would land on whichever direct row came next.
-    let mut podman = podman_rows(&vessel);
+    let mut podman = match place {
+        Place::Host => podman_rows(&vessel),
+        Place::Guest { .. } => Vec::new(),
+    };
     measure(&mut podman, runs);
     let mut contenders = direct;
     contenders.append(&mut podman);
@@ -163,12 +203,76 @@ pub fn run(runs: Option<usize>) -> Result<(), String> {
     }
     cgroups.remove_created();
     let _ = fs::remove_dir_all(&work);
-    let table = table(&contenders, runs, rss.is_some());
+    let mut table = table(&contenders, runs, rss.is_some());
+    if let Place::Guest { .. } = place {
+        table.push_str(&guest_notes(traced));
+        println!("{TABLE_BEGIN}\n{table}{TABLE_END}");
+        return Ok(());
+    }
     println!("{table}");
     let report = shell::root().join("target/bench-peers.md");
     fs::write(&report, &table).map_err(|e| format!("write {}: {e}", report.display()))?;
     println!("xtask: table written to {}", report.display());
     Ok(())
+}
+
+/// The isolation levels with a row at `place`: all three on the host, no bridge in
+/// the VM (it has no veth module and no nft to wire one up).
+fn levels(place: &Place) -> Vec<Isolation> {
+    Isolation::ALL
+        .into_iter()
+        .filter(|level| *place == Place::Host || *level != Isolation::Bridge)
+        .collect()
+}
+
+/// One start of the hardened bundle and one of `vessel run` at the default isolation
+/// level under strace, before the timed rounds: on cgroup v2 each must be born in its
+/// cgroup and never migrated (see [`clone_trace`]).
+fn trace_starts(
+    vessel: &Path,
+    bundle: &Path,
+    cli_parent: Option<&Path>,
+    work: &Path,
+) -> Result<String, String> {
+    let run_bundle = vec![
+        vessel.display().to_string(),
+        "run".into(),
+        "--bundle".into(),
+        bundle.display().to_string(),
+        "traced-start".into(),
+    ];
+    let run_cli: Vec<String> = Isolation::Default
+        .argv(vessel, cli_parent)
+        .into_iter()
+        .map(|a| a.replace("{id}", "traced-cli"))
+        .collect();
+    let mut out = String::new();
+    for (what, argv) in [
+        ("the hardened bundle", run_bundle),
+        ("`vessel run`, isolation default", run_cli),
+    ] {
+        let verdict = clone_trace::trace(&argv, &work.join("strace.txt"))?;
+        out.push_str(&format!(
+            "One start of {what} under `strace -f -y -e trace=clone3,write`: {}",
+            verdict.report()
+        ));
+    }
+    Ok(out)
+}
+
+/// What the VM's table says beyond the host's: the place, and the traced start.
+fn guest_notes(traced: Option<Result<String, String>>) -> String {
+    let mut notes = String::from(
+        "\nIn the cgroup-v2 VM (qemu; TCG unless KVM worked): read the ratios, not the \
+         absolute times. No podman rows (podman is not in the guest) and no bridge row \
+         (the guest has no veth module and no nft).\n\n",
+    );
+    match traced {
+        Some(Ok(text)) => notes.push_str(&text),
+        Some(Err(why)) => notes.push_str(&format!("The traced start failed: {why}\n")),
+        None => {}
+    }
+    notes
 }
 
 /// Runs every contender once per round, warm-up rounds first, in a new order each round.
@@ -399,7 +503,9 @@ fn table(contenders: &[Contender], runs: usize, measured_rss: bool) -> String {
          and device cgroup unless the row says \"no hardening\"), {runs} interleaved runs each after {WARM_UP_ROUNDS} \
          warm-up rounds. \"vessel create+start\" is the OCI split a client drives (create, start, \
          wait for the exit; delete after the clock stops), \"+delete\" the same with delete \
-         timed; \"podman → X\" is `podman --runtime X run --rm IMAGE true` (podman's own \
+         timed; \"vessel run, isolation: …\" is `vessel run --rm OPTIONS -- /bin/true` \
+         on vessel's default rootfs (none: `--ns mnt --privileged`; default: `--network none -m \
+         256m --pids-limit 64`; bridge: the same with `--network bridge`); \"podman → X\" is `podman --runtime X run --rm IMAGE true` (podman's own \
          configuration: its namespaces, mounts and hardening, not the bundle's). Peak RSS: the \
          median over {RSS_ROUNDS} more rounds under GNU time of `ru_maxrss`, the largest \
          single process of the start that was waited for (not a sum; podman's conmon and \
@@ -454,7 +560,16 @@ fn table(contenders: &[Contender], runs: usize, measured_rss: bool) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::Shuffle;
+    use super::{Isolation, Place, Shuffle, levels};
+
+    #[test]
+    fn every_level_on_the_host_and_no_bridge_in_the_vm() {
+        assert_eq!(levels(&Place::Host), Isolation::ALL);
+        let guest = Place::Guest {
+            vessel: "/usr/local/bin/vessel".into(),
+        };
+        assert_eq!(levels(&guest), [Isolation::None, Isolation::Default]);
+    }
 
     #[test]
     fn each_round_is_a_permutation_and_predecessors_change() {

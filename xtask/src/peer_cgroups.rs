@@ -7,6 +7,11 @@
 //! The parents are created before the runs, so no runtime is charged for making them
 //! (runc and youki leave them in place; vessel removes what it created), and every
 //! directory created on the path is removed afterwards.
+//!
+//! On cgroup v2 (the VM of `cargo xtask vm-bench-peers`) there is one hierarchy, and
+//! our own cgroup is a leaf that holds processes, which may not have children with
+//! controllers: the path goes below the root instead, and the parent created there is
+//! handed the memory and pids controllers the bundle's limits need.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -22,6 +27,9 @@ impl PeerCgroups {
     /// Chooses the path, remembers which of its directories exist already, and creates
     /// the missing parents.
     pub fn prepare() -> PeerCgroups {
+        if unified() {
+            return PeerCgroups::prepare_v2();
+        }
         let own_memory = fs::read_to_string("/proc/self/cgroup")
             .unwrap_or_default()
             .lines()
@@ -48,6 +56,19 @@ impl PeerCgroups {
         cgroups
     }
 
+    /// `/vessel-peers/bench` below the v2 root, its parent able to give memory and pids.
+    fn prepare_v2() -> PeerCgroups {
+        let path = PathBuf::from("/vessel-peers/bench");
+        let existed = dirs_on_path(&path)
+            .into_iter()
+            .filter(|dir| dir.is_dir())
+            .collect();
+        let parent = Path::new(V2_ROOT).join("vessel-peers");
+        let _ = fs::create_dir(&parent);
+        let _ = fs::write(parent.join("cgroup.subtree_control"), "+memory +pids");
+        PeerCgroups { path, existed }
+    }
+
     /// The absolute `cgroupsPath` for the bundle.
     pub fn path(&self) -> &Path {
         &self.path
@@ -63,14 +84,27 @@ impl PeerCgroups {
     }
 }
 
-/// Every directory from each hierarchy's root down to `path`, in every v1 hierarchy.
+const V2_ROOT: &str = "/sys/fs/cgroup";
+
+/// True when /sys/fs/cgroup is the v2 hierarchy itself (not v1's, nor hybrid).
+fn unified() -> bool {
+    Path::new(V2_ROOT).join("cgroup.controllers").is_file()
+}
+
+/// Every directory from each hierarchy's root down to `path`: in every v1 hierarchy,
+/// or in the one v2 hierarchy.
 fn dirs_on_path(path: &Path) -> Vec<PathBuf> {
-    let hierarchies = fs::read_dir("/sys/fs/cgroup")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.is_dir() && !p.is_symlink());
+    let hierarchies: Vec<PathBuf> = if unified() {
+        vec![PathBuf::from(V2_ROOT)]
+    } else {
+        fs::read_dir(V2_ROOT)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_dir() && !p.is_symlink())
+            .collect()
+    };
     let mut dirs = Vec::new();
     for hierarchy in hierarchies {
         let mut dir = hierarchy.clone();

@@ -42,7 +42,10 @@ pub fn target_dir() -> PathBuf {
 pub fn cargo_static(subcommand: &str, args: &[&str]) -> Result<Built, String> {
     let target_dir = target_dir();
     let mut command = static_build::cargo(Path::new(&shell::cargo()), &shell::root(), subcommand);
+    // A release build (vm-bench-peers) without debug info too: the initramfs is copied
+    // into the guest's memory, and symbols change no instruction.
     command
+        .env("CARGO_PROFILE_RELEASE_STRIP", "debuginfo")
         .arg("--message-format=json-render-diagnostics")
         .args(args)
         .stdout(Stdio::piped())

@@ -1,5 +1,5 @@
 #!/bin/sh
-# What `cargo xtask vm-conformance` runs inside the cgroup-v2 VM (started by /vm/init).
+# What `cargo xtask vm-conformance` runs inside the cgroup-v2 VM (as /vm/main.sh, started by /init).
 #
 # 1. vessel's own cgroup-v2 smoke checks: the `vessel` CLI with each limit, from a leaf
 #    cgroup as on a systemd host, placing containers with `--cgroup-parent /vessel`; the

@@ -6,8 +6,8 @@
 # the memory, cpu, cpuset and pids controllers handed down from the root, and this init
 # in a leaf cgroup of its own (/init.scope) — a non-root cgroup that holds processes may
 # not hand controllers to children (the "no internal processes" rule). Then it runs
-# /vm/checks.sh and prints its exit code as `VESSEL-VM-EXIT=<code>`, the line the host
-# waits for, and powers off.
+# /vm/main.sh (checks.sh, or bench.sh for vm-bench-peers) and prints its exit code as
+# `VESSEL-VM-EXIT=<code>`, the line the host waits for, and powers off.
 export PATH=/usr/local/bin:/bin:/sbin:/usr/bin:/usr/sbin
 # The guest has no nft binary and loads no veth or bridge module: vessel's CLI keeps the
 # host network here, as dockerd --bridge=none would (the network issue's checks run on the host).
@@ -57,7 +57,7 @@ mkdir /sys/fs/cgroup/init.scope
 echo $$ > /sys/fs/cgroup/init.scope/cgroup.procs
 say "cgroup2 at /sys/fs/cgroup: root hands down [$(cat /sys/fs/cgroup/cgroup.subtree_control)]; init is in $(cut -d: -f3 /proc/self/cgroup)"
 
-sh /vm/checks.sh
+sh /vm/main.sh
 code=$?
 sync
 echo "VESSEL-VM-EXIT=$code"

@@ -6,9 +6,11 @@
 //! network, and an initramfs holding a static busybox, vessel's binaries (linked
 //! statically, see [`build`]), the kernel modules the checks need, and two scripts:
 //! `init.sh` (PID 1: mounts, cgroup v2 with controllers delegated, a leaf cgroup for
-//! itself) and `checks.sh` (what runs). The guest prints `VESSEL-VM-EXIT=<code>` and
-//! powers off; the host passes the console through and returns that code.
+//! itself) and what it runs as `/vm/main.sh`: `checks.sh` here, or `bench.sh` for
+//! `cargo xtask vm-bench-peers` ([`bench`]). The guest prints `VESSEL-VM-EXIT=<code>`
+//! and powers off; the host passes the console through and returns that code.
 
+pub mod bench;
 mod build;
 mod cpio;
 mod kernel;
@@ -26,8 +28,11 @@ use qemu::{Accel, Boot, Console, Ending};
 
 /// PID 1 of the guest.
 const INIT: &str = include_str!("init.sh");
-/// What PID 1 runs.
+/// What PID 1 runs for vm-conformance.
 const CHECKS: &str = include_str!("checks.sh");
+
+/// Where the guest finds vessel's CLI (built bins go to `/usr/local/bin`).
+pub const GUEST_VESSEL: &str = "/usr/local/bin/vessel";
 
 /// The kernel command line: the serial console, cgroup v2 only (no v1 hierarchy can
 /// take a controller), quiet enough that kernel messages do not bury the checks'
@@ -144,20 +149,31 @@ pub fn run(options: &Options) -> Result<(), String> {
         built.get(needed)?;
     }
     let tests = build::cargo_static("test", &core_test_args())?;
-    let peers = if options.peers {
+    let mut payload = Payload::running(CHECKS);
+    payload.add_bins(&built);
+    if options.peers {
         packages::install_vm_peers()?;
-        PEERS
-            .iter()
-            .map(|name| {
-                packages::find_program(name)
-                    .ok_or_else(|| format!("{name} is not on PATH after installing it"))
-            })
-            .collect::<Result<Vec<_>, _>>()?
-    } else {
-        Vec::new()
-    };
+        for name in PEERS {
+            let program = packages::find_program(name)
+                .ok_or_else(|| format!("{name} is not on PATH after installing it"))?;
+            payload.add_program(&program.to_string_lossy(), &program)?;
+        }
+    }
+    for (name, exe) in &tests.bins {
+        if CORE_TESTS.contains(&name.as_str()) {
+            payload
+                .copies
+                .push((format!("vm/tests/{name}"), exe.clone()));
+        } else {
+            // The tests find the binaries they run where cargo built them
+            // (`env!("CARGO_BIN_EXE_vessel")`): put them at the same path.
+            payload
+                .copies
+                .push((exe.to_string_lossy().into_owned(), exe.clone()));
+        }
+    }
     let initrd = build::target_dir().join("initramfs.cpio");
-    write_initramfs(&initrd, &kernel, &built, &tests, &peers)?;
+    write_initramfs(&initrd, &kernel, &payload)?;
     let accel = match options.accel {
         Some(accel) => accel,
         None => choose_accel(&kernel)?,
@@ -260,14 +276,53 @@ fn core_test_args() -> Vec<&'static str> {
     args
 }
 
-/// Writes the guest's initramfs: busybox, init, the checks, modules and binaries.
-fn write_initramfs(
-    path: &Path,
-    kernel: &Kernel,
-    built: &build::Built,
-    tests: &build::Built,
-    peers: &[PathBuf],
-) -> Result<(), String> {
+/// What the guest holds besides busybox, init and the kernel modules.
+pub struct Payload {
+    /// What init runs, as `/vm/main.sh`.
+    script: &'static str,
+    /// Files copied in: path in the guest, path here.
+    copies: Vec<(String, PathBuf)>,
+    /// Small files written as given: path in the guest, contents.
+    files: Vec<(String, Vec<u8>)>,
+}
+
+impl Payload {
+    /// A guest whose init runs `script`.
+    pub fn running(script: &'static str) -> Payload {
+        Payload {
+            script,
+            copies: Vec::new(),
+            files: Vec::new(),
+        }
+    }
+
+    /// The static executables of a build, in `/usr/local/bin`.
+    pub fn add_bins(&mut self, built: &build::Built) {
+        for (name, exe) in &built.bins {
+            self.copies
+                .push((format!("usr/local/bin/{name}"), exe.clone()));
+        }
+    }
+
+    /// A dynamically linked program at `guest_path`, with its libraries and the loader
+    /// at the paths it asks for (the same as here).
+    pub fn add_program(&mut self, guest_path: &str, program: &Path) -> Result<(), String> {
+        self.copies.push((
+            guest_path.trim_start_matches('/').to_owned(),
+            program.to_owned(),
+        ));
+        for library in build::shared_libraries(program)? {
+            let at = library.to_string_lossy().trim_start_matches('/').to_owned();
+            if !self.copies.iter().any(|(path, _)| *path == at) {
+                self.copies.push((at, library));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Writes the guest's initramfs: busybox, init, the modules and `payload`.
+fn write_initramfs(path: &Path, kernel: &Kernel, payload: &Payload) -> Result<(), String> {
     let fail = |e: std::io::Error| format!("write {}: {e}", path.display());
     let file = File::create(path).map_err(fail)?;
     let mut archive = cpio::Archive::new(BufWriter::new(file));
@@ -277,21 +332,10 @@ fn write_initramfs(
         .map(|file| kernel::module_contents(kernel, file))
         .collect::<Result<Vec<_>, String>>()?;
     let names: Vec<&str> = modules.iter().map(|(name, _)| name.as_str()).collect();
-    // Peers are dynamically linked: each goes in with its libraries and the loader,
-    // at the paths the binary asks for.
-    let mut peer_files: Vec<PathBuf> = Vec::new();
-    for peer in peers {
-        peer_files.push(peer.clone());
-        for library in build::shared_libraries(peer)? {
-            if !peer_files.contains(&library) {
-                peer_files.push(library);
-            }
-        }
-    }
     (|| {
         archive.copy("bin/busybox", Path::new(BUSYBOX))?;
         archive.file("init", 0o755, INIT.as_bytes())?;
-        archive.file("vm/checks.sh", 0o755, CHECKS.as_bytes())?;
+        archive.file("vm/main.sh", 0o755, payload.script.as_bytes())?;
         archive.file("vm/modules.list", 0o644, names.join("\n").as_bytes())?;
         for (name, data) in &modules {
             archive.file(
@@ -305,20 +349,11 @@ fn write_initramfs(
         for dir in ["root", "proc", "sys", "dev", "run", "tmp"] {
             archive.dir(dir)?;
         }
-        for (name, exe) in &built.bins {
-            archive.copy(&format!("usr/local/bin/{name}"), exe)?;
+        for (guest, here) in &payload.copies {
+            archive.copy(guest, here)?;
         }
-        for file in &peer_files {
-            archive.copy(&file.to_string_lossy(), file)?;
-        }
-        for (name, exe) in &tests.bins {
-            if CORE_TESTS.contains(&name.as_str()) {
-                archive.copy(&format!("vm/tests/{name}"), exe)?;
-            } else {
-                // The tests find the binaries they run where cargo built them
-                // (`env!("CARGO_BIN_EXE_vessel")`): put them at the same path.
-                archive.copy(&exe.to_string_lossy(), exe)?;
-            }
+        for (guest, data) in &payload.files {
+            archive.file(guest, 0o644, data)?;
         }
         archive.finish().map(drop)
     })()
