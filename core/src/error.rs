@@ -214,13 +214,8 @@ pub enum Error {
     DetachedTerminal,
 
     /// Reading or writing the container state directory failed.
-    #[error("container state {path:?}: {what}")]
-    State {
-        path: PathBuf,
-        what: &'static str,
-        #[source]
-        source: io::Error,
-    },
+    #[error(transparent)]
+    State(#[from] crate::state::error::StateError),
 
     /// A `-v HOST:CTR[:ro]` volume cannot be mounted as asked.
     #[error("volume {spec:?}: {reason}")]
@@ -292,12 +287,8 @@ pub enum Error {
     Limit(#[from] crate::security::limits::LimitError),
 
     /// Creating, writing, reading or removing a cgroup failed at one step.
-    #[error("{step}")]
-    Cgroup {
-        step: String,
-        #[source]
-        source: io::Error,
-    },
+    #[error(transparent)]
+    Cgroup(#[from] crate::cgroups::error::CgroupError),
 
     /// The command does not exist in the container's rootfs.
     #[error(

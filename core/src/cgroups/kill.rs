@@ -14,6 +14,7 @@ use std::path::Path;
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
+use super::error::{CgroupError, CgroupStep, Lack};
 use super::files;
 use crate::error::{Error, Result};
 use crate::process::pidfd;
@@ -42,10 +43,11 @@ pub fn kill_all(procs: &Path) -> Result<()> {
             }
         }
     }
-    Err(Error::Cgroup {
-        step: format!("kill every process in {}", procs.display()),
-        source: std::io::Error::other(format!("processes still there after {ROUNDS} rounds")),
-    })
+    Err(CgroupError::lacking(
+        CgroupStep::KillAll(procs.to_owned()),
+        Lack::ProcessesRemain { rounds: ROUNDS },
+    )
+    .into())
 }
 // ANCHOR_END: kill_all
 

@@ -41,7 +41,7 @@ use std::time::{Duration, Instant};
 
 pub use delegation::check_delegation;
 pub use devices::{Access, DeviceKind, DeviceNode, DeviceRule, DeviceRuleError, DeviceRules};
-pub use error::ResourceError;
+pub use error::{CgroupError, CgroupStep, Lack, ResourceError};
 pub use files::Written;
 pub use freezer::Frozen;
 pub use join::procs_files_to_join;
@@ -164,10 +164,9 @@ impl CgroupSpec {
         tree::check_names(self.parent.as_deref(), &self.name).map_err(|reason| {
             Error::Resource(ResourceError::new("cgroup", self.name.clone(), reason))
         })?;
-        let online = online_cpus().map_err(|source| Error::Cgroup {
-            step: "read /sys/devices/system/cpu/online".to_owned(),
-            source,
-        })?;
+        let online = online_cpus().map_err(CgroupError::io(CgroupStep::Read(
+            "/sys/devices/system/cpu/online".into(),
+        )))?;
         self.resources.check(&online)?;
         Ok(())
     }
@@ -382,18 +381,18 @@ pub(super) fn wait_for_state(file: &Path, done: impl Fn(&str) -> bool) -> Result
     use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let open = std::fs::File::open(file).map_err(|source| Error::Cgroup {
-            step: format!("open {}", file.display()),
-            source,
-        })?;
+        let open = std::fs::File::open(file)
+            .map_err(CgroupError::io(CgroupStep::Open(file.to_owned())))?;
         if done(&files::read(file)?) {
             return Ok(());
         }
         if Instant::now() > deadline {
-            return Err(Error::Cgroup {
-                step: format!("wait for {}", file.display()),
-                source: std::io::Error::from(std::io::ErrorKind::TimedOut),
-            });
+            return Err(
+                CgroupError::io(CgroupStep::Wait(file.to_owned()))(std::io::Error::from(
+                    std::io::ErrorKind::TimedOut,
+                ))
+                .into(),
+            );
         }
         let mut fds = [PollFd::new(open.as_fd(), PollFlags::POLLPRI)];
         let _ = poll(&mut fds, PollTimeout::from(10u8));

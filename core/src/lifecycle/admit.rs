@@ -11,7 +11,7 @@ use crate::image::{BASE_IMAGE, Store};
 use crate::lifecycle::Tracked;
 use crate::rootfs::volume::Volume;
 use crate::state::paths;
-use crate::state::{ContainerId, Limits, MountRecord, Record, Root, StateDir};
+use crate::state::{ContainerId, Limits, MountRecord, Record, Root, StateDir, StateError};
 
 /// What a new container asks for, as far as its record and its cgroup are concerned.
 #[derive(Debug, Clone, Copy)]
@@ -70,7 +70,7 @@ pub fn cgroup(admission: &Admission<'_>, limited: Option<CgroupSpec>) -> Option<
 /// unrecorded. `detach` and `name` need the record, and fail with the reason.
 pub fn track(admission: &Admission<'_>, cgroup: Option<&CgroupSpec>) -> Result<Option<Tracked>> {
     match record(admission, cgroup) {
-        Err(Error::State { source, .. })
+        Err(Error::State(StateError::Io { source, .. }))
             if source.kind() == ErrorKind::PermissionDenied
                 && !admission.detach
                 && admission.name.is_none() =>

@@ -21,7 +21,7 @@ use crate::process::container::Container;
 use crate::process::pipe::Pipe;
 use crate::process::spec::ContainerSpec;
 use crate::process::stdio::Stdio;
-use crate::state::Observed;
+use crate::state::{Observed, StateError, StateStep};
 
 /// What the shim sends when the container's command has started.
 const STARTED: &str = "started";
@@ -117,11 +117,8 @@ fn shim(
         tracked.supervise_here()?;
         hold_point("shim-supervised");
         let log_path = tracked.dir().log_path(tracked.id());
-        let log = LogWriter::create(&log_path).map_err(|source| Error::State {
-            path: log_path,
-            what: "create the log",
-            source,
-        })?;
+        let log =
+            LogWriter::create(&log_path).map_err(StateError::io(log_path, StateStep::CreateLog))?;
         let (out, err) = (Pipe::new()?, Pipe::new()?);
         // The pid is recorded before the child may exec: killed at any moment from here
         // on, the shim leaves either a recorded pid or a child that exits by itself

@@ -17,6 +17,7 @@
 //!   and folder a container has, from it; [`resolve`] finds the container a user typed.
 
 mod dir;
+pub(crate) mod error;
 mod id;
 pub mod machine;
 pub mod paths;
@@ -27,6 +28,7 @@ mod root;
 mod time;
 
 pub use dir::{DEFAULT_RUN_DIR, RUN_DIR_ENV, StateDir};
+pub use error::{StateError, StateStep};
 pub use id::{ContainerId, InvalidId};
 pub use machine::Event;
 pub use paths::Layers;
