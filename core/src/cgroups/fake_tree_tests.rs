@@ -523,3 +523,24 @@ fn v2_blkio_weight_needs_the_io_controller_then_a_weight_file() {
 fn vessel_error_chain(error: &crate::Error) -> String {
     crate::error::chain(error)
 }
+
+/// `vessel run` reads the machine's cgroup layout once, when it places the spec: the
+/// record's directories and the cgroup [`Cgroup::create`] makes come from that one
+/// reading, so a spec placed in the fake tree is made there, not in this machine's.
+#[test]
+fn a_placed_spec_is_created_in_the_layout_it_was_placed_in() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let layout = v1_tree(root);
+    let memory = Resources {
+        memory_bytes: Some(64 << 20),
+        ..Resources::default()
+    };
+    let mut spec = CgroupSpec::new("p1", memory);
+    spec.placed = Some(layout.clone());
+    assert_eq!(spec.layout().unwrap(), layout);
+    let recorded = spec.dirs_in(&spec.layout().unwrap());
+    let cgroup = Cgroup::create(&spec).unwrap();
+    assert_eq!(cgroup.dirs(), recorded);
+    assert!(recorded.iter().all(|d| d.starts_with(root) && d.is_dir()));
+}

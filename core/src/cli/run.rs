@@ -145,7 +145,7 @@ pub fn run(vessel_root: &Root, args: RunArgs) -> Result<i32> {
     let id = ContainerId::random();
     // Bad limits and capability names fail here, before any layer or cgroup exists.
     let limited = args.limits.cgroup(id.as_str())?;
-    let cgroup = admit::cgroup(&admission(vessel_root, &args, &id, None), limited);
+    let cgroup = admit::cgroup(&admission(vessel_root, &args, &id, None), limited)?;
     args.capabilities.check()?;
     args.devices.nodes()?;
     args.filesystem.check()?;

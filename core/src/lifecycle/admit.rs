@@ -47,16 +47,22 @@ pub struct Admission<'a> {
 /// `--privileged`). And when the container shares the host's PID namespace
 /// (`--pid host`) its first process is not the ancestor of all the others any more,
 /// whose exit takes the rest down: only a cgroup lets its exit and `vessel rm -f` find
-/// and kill what it started. Made before the start, so that the record names it.
-pub fn cgroup(admission: &Admission<'_>, limited: Option<CgroupSpec>) -> Option<CgroupSpec> {
+/// and kill what it started. Made before the start, so that the record names it; placed
+/// ([`CgroupSpec::place`]) like `limited`, so that the record and the start read the
+/// machine's cgroup layout once between them.
+pub fn cgroup(
+    admission: &Admission<'_>,
+    limited: Option<CgroupSpec>,
+) -> Result<Option<CgroupSpec>> {
     // SAFETY: geteuid has no preconditions and cannot fail.
     let root = unsafe { libc::geteuid() } == 0;
     let devices = !admission.privileged;
     match limited {
         None if root && (admission.host_pids || devices) => {
-            Some(CgroupSpec::new(admission.id.as_str(), Resources::default()))
+            let implicit = CgroupSpec::new(admission.id.as_str(), Resources::default());
+            Ok(Some(implicit.place()?))
         }
-        limited => limited,
+        limited => Ok(limited),
     }
 }
 
