@@ -17,7 +17,7 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use super::error::{CgroupError, CgroupStep, Lack};
 use super::files;
 use crate::error::{Error, Result};
-use crate::process::pidfd;
+use crate::sys::pidfd;
 
 /// Rounds before giving up on a cgroup that keeps refilling (a fork bomb outrunning us
 /// would need to fork faster than SIGKILL lands, which the pids limit prevents).

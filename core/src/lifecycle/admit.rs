@@ -147,3 +147,19 @@ fn what_runs(admission: &Admission<'_>) -> Vec<String> {
         Err(_) => admission.command.to_vec(),
     }
 }
+
+/// A container's limits as its record keeps them: the cgroup's, as plain numbers. Here,
+/// where the library decides what a record holds, so that the records know nothing of
+/// cgroups.
+impl From<&Resources> for Limits {
+    fn from(r: &Resources) -> Limits {
+        Limits {
+            memory_bytes: r.memory_bytes,
+            cpu_quota_us: r.cpu_quota.map(|q| q.quota_us),
+            cpu_period_us: r.cpu_quota.map(|q| q.period_us),
+            cpu_shares: r.cpu_shares,
+            cpuset_cpus: r.cpuset_cpus.as_ref().map(ToString::to_string),
+            pids_max: r.pids_max,
+        }
+    }
+}

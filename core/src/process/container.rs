@@ -408,11 +408,9 @@ impl Running {
 
     /// Sends `signal` to the container's first process.
     pub fn kill(&self, signal: libc::c_int) -> Result<()> {
-        crate::process::pidfd::send_signal(self.pidfd.as_fd(), signal).map_err(|source| {
-            Error::Sys {
-                call: "pidfd_send_signal",
-                source,
-            }
+        crate::sys::pidfd::send_signal(self.pidfd.as_fd(), signal).map_err(|source| Error::Sys {
+            call: "pidfd_send_signal",
+            source,
         })
     }
 

@@ -21,7 +21,6 @@ pub mod container;
 pub mod exit;
 pub mod hooks;
 pub mod output;
-pub mod pidfd;
 pub mod pipe;
 pub mod plan;
 pub mod spec;

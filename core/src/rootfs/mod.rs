@@ -23,18 +23,18 @@ pub use elf::is_static_executable;
 pub use install::install_binary;
 
 use crate::error::{Error, Result};
+use crate::state::Root;
 
-/// Where vessel keeps its files unless `VESSEL_ROOT` says otherwise.
-pub const DEFAULT_STATE_ROOT: &str = "/var/lib/vessel";
+/// The directories of a root filesystem that hold its commands, as the search path used
+/// when the caller's environment sets no `PATH` (docker's default).
+pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// Bump when the layout of the built rootfs changes, so old caches are rebuilt.
 const LAYOUT_VERSION: u32 = 1;
 
-/// vessel's state directory: `$VESSEL_ROOT`, or [`DEFAULT_STATE_ROOT`].
+/// vessel's state directory: `$VESSEL_ROOT`, or the default ([`Root::from_env`]).
 pub fn state_root() -> PathBuf {
-    std::env::var_os("VESSEL_ROOT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(DEFAULT_STATE_ROOT))
+    Root::from_env().dir().to_owned()
 }
 
 /// Where the default rootfs lives (it may not be built yet).

@@ -34,5 +34,5 @@ pub use machine::Event;
 pub use paths::Layers;
 pub use record::{Limits, MountRecord, Observed, OciSection, Record, Status};
 pub use resolve::{Candidate, resolve};
-pub use root::{ROOT_ENV, Root};
+pub use root::{DEFAULT_STATE_ROOT, ROOT_ENV, Root};
 pub use time::now_rfc3339;

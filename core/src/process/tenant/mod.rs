@@ -27,7 +27,7 @@
 //!   link to `/dev` would have the host's root open the host's `ptmx`. After `chroot`
 //!   into the container the whole path is resolved inside it.
 //!
-//! [`Container`]: crate::Container
+//! [`Container`]: crate::process::container::Container
 
 use std::ffi::CString;
 use std::fs::File;
@@ -212,7 +212,7 @@ impl Tenant {
         let mut command = match command_pid {
             Some(pid) => {
                 // `pid` is our unreaped child, so the pidfd cannot name another process.
-                let pidfd = crate::process::pidfd::open(pid).map_err(|source| Error::Sys {
+                let pidfd = crate::sys::pidfd::open(pid).map_err(|source| Error::Sys {
                     call: "pidfd_open (the joined command)",
                     source,
                 })?;
