@@ -329,4 +329,14 @@ mod tests {
         assert_eq!(with("=").invalid_env_entry(), Some("="));
         assert_eq!(with("A").invalid_env_entry(), Some("A"));
     }
+
+    #[test]
+    fn the_defaults_are_dockers_and_privileged_has_none() {
+        let spec = ContainerSpec::new("/r", ["sh"]);
+        assert!(spec.readonly_paths.contains(&PathBuf::from("/proc/sys")));
+        assert!(spec.masked_paths.contains(&PathBuf::from("/proc/kcore")));
+        assert!(spec.masked_paths.contains(&PathBuf::from("/sys/firmware")));
+        let privileged = spec.without_path_hardening();
+        assert!(privileged.readonly_paths.is_empty() && privileged.masked_paths.is_empty());
+    }
 }

@@ -96,7 +96,7 @@ impl Plan {
         // ANCHOR_END: create_container_hooks
         // docker's read-only and masked /proc and /sys paths, after every mount, so that
         // none can be mounted over them again.
-        crate::security::plan_path_hardening(&mut steps, spec, &root)?;
+        security::plan_path_hardening(&mut steps, spec, &root)?;
         if spec.read_only_root {
             // Last, once every mount point exists: only the root mount itself turns
             // read-only; /dev, /proc, volumes and tmpfs mounts stay as they are.
