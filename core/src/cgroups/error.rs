@@ -47,7 +47,7 @@ pub enum CgroupError {
         /// What was being done.
         step: CgroupStep,
         #[source]
-        reason: Lack,
+        reason: Box<Lack>,
     },
 }
 
@@ -59,7 +59,10 @@ impl CgroupError {
 
     /// `step` cannot be done here, because of `reason`.
     pub(crate) fn lacking(step: CgroupStep, reason: Lack) -> CgroupError {
-        CgroupError::Lacking { step, reason }
+        CgroupError::Lacking {
+            step,
+            reason: Box::new(reason),
+        }
     }
 
     /// The kernel's error, if the kernel refused the step.
@@ -178,6 +181,20 @@ impl fmt::Display for CgroupStep {
 /// something vessel found missing before or after making it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Lack {
+    /// What is mounted at the cgroup root is neither cgroup2 nor a tmpfs of v1
+    /// hierarchies.
+    #[error(
+        "{} is neither a cgroup2 mount nor a tmpfs of v1 hierarchies (filesystem magic {magic:#x})",
+        root.display()
+    )]
+    NotCgroupFs { root: PathBuf, magic: libc::c_long },
+    /// A CPU list file held no CPU list.
+    #[error("{}: {text:?}: {reason}", path.display())]
+    NotACpuList {
+        path: PathBuf,
+        text: String,
+        reason: String,
+    },
     /// A cgroup file held something other than a number.
     #[error("{0:?} is not a number")]
     NotANumber(String),

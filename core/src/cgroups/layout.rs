@@ -45,11 +45,8 @@ pub fn detect(root: &Path) -> io::Result<Version> {
         return Ok(Version::V2);
     }
     if magic != libc::TMPFS_MAGIC {
-        return Err(io::Error::other(format!(
-            "{} is neither a cgroup2 mount nor a tmpfs of v1 hierarchies \
-             (filesystem magic {magic:#x})",
-            root.display()
-        )));
+        let root = root.to_owned();
+        return Err(io::Error::other(Lack::NotCgroupFs { root, magic }));
     }
     let unified = root.join("unified");
     match fs_magic(&unified) {

@@ -183,9 +183,7 @@ impl CgroupSpec {
         tree::check_names(self.parent.as_deref(), &self.name).map_err(|reason| {
             Error::Resource(ResourceError::new("cgroup", self.name.clone(), reason))
         })?;
-        let online = online_cpus().map_err(CgroupError::io(CgroupStep::Read(
-            "/sys/devices/system/cpu/online".into(),
-        )))?;
+        let online = online_cpus()?;
         self.resources.check(&online)?;
         Ok(())
     }
