@@ -247,6 +247,10 @@ pub enum Error {
         source: io::Error,
     },
 
+    /// A terminal could not be set up or relayed.
+    #[error(transparent)]
+    Tty(#[from] crate::tty::error::TtyError),
+
     /// A system call made by the parent failed.
     #[error("{call}")]
     Sys {
