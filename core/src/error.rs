@@ -251,6 +251,10 @@ pub enum Error {
     #[error(transparent)]
     Tty(#[from] crate::tty::error::TtyError),
 
+    /// A lifecycle step on a container's processes failed.
+    #[error(transparent)]
+    Lifecycle(#[from] crate::lifecycle::error::LifecycleError),
+
     /// A system call made by the parent failed.
     #[error("{call}")]
     Sys {

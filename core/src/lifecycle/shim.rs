@@ -14,6 +14,7 @@ use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use nix::unistd::{ForkResult, fork};
 
 use super::crash::hold_point;
+use super::error::{LifecycleError, LifecycleStep};
 use super::log::LogWriter;
 use super::{Pinned, Tracked, clean_up, relay, resident, settle};
 use crate::error::{Error, Result};
@@ -54,10 +55,7 @@ pub fn run_detached(
     // SAFETY: this process has one thread (checked above), so the child is a complete
     // copy of a single-threaded process and may run any code, the allocator included.
     match unsafe { fork() } {
-        Err(e) => Err(Error::Sys {
-            call: "fork (the container's shim)",
-            source: e.into(),
-        }),
+        Err(e) => Err(LifecycleError::io(LifecycleStep::ForkShim)(e.into()).into()),
         Ok(ForkResult::Child) => {
             drop(report.read);
             let code = shim(tracked, spec, report.write, after_exit);
@@ -103,10 +101,7 @@ fn shim(
             .read(true)
             .write(true)
             .open("/dev/null")
-            .map_err(|source| Error::Sys {
-                call: "open /dev/null",
-                source,
-            })?;
+            .map_err(LifecycleError::io(LifecycleStep::OpenDevNull))?;
         // The shim's own stdio leaves the terminal (and any pipe) the caller was started
         // from, so whoever reads the caller's output sees its end when the caller exits.
         for fd in 0..=2 {
