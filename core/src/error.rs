@@ -255,6 +255,10 @@ pub enum Error {
     #[error(transparent)]
     Lifecycle(#[from] crate::lifecycle::error::LifecycleError),
 
+    /// A step of the parent's side of a start, an exec or a wait failed.
+    #[error(transparent)]
+    Process(#[from] crate::process::error::ProcessError),
+
     /// A system call made by the parent failed.
     #[error("{call}")]
     Sys {
@@ -346,14 +350,6 @@ impl Error {
             Error::NotExecutable { .. } => 126,
             Error::Detached { code, .. } => *code,
             _ => 125,
-        }
-    }
-
-    /// Wraps the current `errno` of a failed parent-side call.
-    pub(crate) fn last_os(call: &'static str) -> Error {
-        Error::Sys {
-            call,
-            source: io::Error::last_os_error(),
         }
     }
 }

@@ -92,6 +92,8 @@ pub enum CgroupStep {
     Wait(PathBuf),
     /// Killing every process listed in a `cgroup.procs`.
     KillAll(PathBuf),
+    /// Waiting on a killed process's pidfd for its exit.
+    WaitKilled,
     /// statfs of `/sys/fs/cgroup`.
     DetectVersion,
     /// Finding this process's own cgroups in `/proc/self/cgroup` and its mounts.
@@ -134,6 +136,7 @@ impl fmt::Display for CgroupStep {
             CgroupStep::Rmdir(path) => write!(f, "rmdir {}", path.display()),
             CgroupStep::Wait(file) => write!(f, "wait for {}", file.display()),
             CgroupStep::KillAll(procs) => write!(f, "kill every process in {}", procs.display()),
+            CgroupStep::WaitKilled => f.write_str("poll a pidfd for a killed process's exit"),
             CgroupStep::DetectVersion => {
                 f.write_str("detect the cgroup version (statfs /sys/fs/cgroup)")
             }

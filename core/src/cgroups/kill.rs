@@ -16,7 +16,7 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
 use super::error::{CgroupError, CgroupStep, Lack};
 use super::files;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::sys::pidfd;
 
 /// Rounds before giving up on a cgroup that keeps refilling (a fork bomb outrunning us
@@ -63,10 +63,7 @@ fn wait_exit(pidfd: &OwnedFd) -> Result<()> {
             Ok(_) => return Ok(()),
             Err(nix::Error::EINTR) => continue,
             Err(e) => {
-                return Err(Error::Sys {
-                    call: "poll a pidfd for a killed process's exit",
-                    source: e.into(),
-                });
+                return Err(CgroupError::io(CgroupStep::WaitKilled)(e.into()).into());
             }
         }
     }

@@ -40,6 +40,7 @@ use crate::namespaces::Namespace;
 use crate::process::child;
 use crate::process::clone::{Cloned, clone3};
 use crate::process::container::{Running, failure_to_error};
+use crate::process::error::{ProcessError, ProcessStep, Refusal};
 use crate::process::pipe::{self, ChildEnds, Pipe, Report};
 use crate::process::plan::{JoinTarget, plan_tenant};
 use crate::process::spec::ContainerSpec;
@@ -191,10 +192,7 @@ impl Tenant {
         let child_ends = ChildEnds::of(&go, &report);
         // SAFETY: in the child we call only `child::run`, which makes async-signal-safe
         // system calls on memory prepared above and ends in `execve` or `_exit`.
-        let cloned = unsafe { clone3(0) }.map_err(|source| Error::Sys {
-            call: "clone3 (the process that joins the container)",
-            source,
-        })?;
+        let cloned = unsafe { clone3(0) }.map_err(ProcessError::io(ProcessStep::CloneJoiner))?;
         let (joiner, joiner_fd) = match cloned {
             Cloned::Child => child::run(&plan, child_ends),
             Cloned::Parent { pid, pidfd } => (pid, pidfd),
@@ -212,10 +210,8 @@ impl Tenant {
         let mut command = match command_pid {
             Some(pid) => {
                 // `pid` is our unreaped child, so the pidfd cannot name another process.
-                let pidfd = crate::sys::pidfd::open(pid).map_err(|source| Error::Sys {
-                    call: "pidfd_open (the joined command)",
-                    source,
-                })?;
+                let pidfd = crate::sys::pidfd::open(pid)
+                    .map_err(ProcessError::io(ProcessStep::PidfdJoined))?;
                 Some(Running::adopt(pid, pidfd))
             }
             None => None,
@@ -228,10 +224,7 @@ impl Tenant {
                 }
                 Err(failure_to_error(&plan, failure))
             }
-            (_, _) => Err(Error::Sys {
-                call: "join the container",
-                source: std::io::Error::other("the joining process ended without a report"),
-            }),
+            (_, _) => Err(ProcessError::refused(ProcessStep::Join, Refusal::NoJoinReport).into()),
         }
     }
     // ANCHOR_END: tenant_spawn
@@ -326,10 +319,7 @@ fn read_pid(read: OwnedFd) -> Result<Option<libc::pid_t>> {
     let mut bytes = Vec::new();
     File::from(read)
         .read_to_end(&mut bytes)
-        .map_err(|source| Error::Sys {
-            call: "read the joined command's pid",
-            source,
-        })?;
+        .map_err(ProcessError::io(ProcessStep::ReadJoinedPid))?;
     Ok(<[u8; 4]>::try_from(bytes.as_slice())
         .ok()
         .map(libc::pid_t::from_ne_bytes))
