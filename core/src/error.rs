@@ -259,13 +259,9 @@ pub enum Error {
     #[error(transparent)]
     Process(#[from] crate::process::error::ProcessError),
 
-    /// A system call made by the parent failed.
-    #[error("{call}")]
-    Sys {
-        call: &'static str,
-        #[source]
-        source: io::Error,
-    },
+    /// A step of an OCI runtime command failed.
+    #[error(transparent)]
+    OciCommand(#[from] crate::oci::error::OciCommandError),
 
     /// A pre-planned step failed in the child, before the command started.
     #[error("{step}")]

@@ -38,6 +38,12 @@ pub enum LifecycleStep {
     ForkShim,
     /// Opening `/dev/null` for the shim's stdio.
     OpenDevNull,
+    /// Blocking the signals `vessel run` forwards to its container.
+    BlockForwarded,
+    /// A signalfd for them.
+    WatchForwarded,
+    /// `poll` of it.
+    PollForwarded,
 }
 
 impl fmt::Display for LifecycleStep {
@@ -50,6 +56,9 @@ impl fmt::Display for LifecycleStep {
             LifecycleStep::PollSupervisor => "poll the supervisor's pidfd",
             LifecycleStep::ForkShim => "fork (the container's shim)",
             LifecycleStep::OpenDevNull => "open /dev/null",
+            LifecycleStep::BlockForwarded => "sigprocmask",
+            LifecycleStep::WatchForwarded => "signalfd",
+            LifecycleStep::PollForwarded => "poll",
         })
     }
 }
