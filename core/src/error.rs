@@ -20,13 +20,8 @@ pub enum Error {
     Rootfs { path: PathBuf, reason: &'static str },
 
     /// Building the default rootfs failed at one step.
-    #[error("building the default rootfs in {dir:?}: {step}")]
-    RootfsBuild {
-        dir: PathBuf,
-        step: String,
-        #[source]
-        source: io::Error,
-    },
+    #[error(transparent)]
+    RootfsBuild(#[from] crate::rootfs::error::RootfsBuildError),
 
     /// An OCI bundle could not be read or asks for something vessel cannot do.
     #[error("bundle {bundle:?}")]
