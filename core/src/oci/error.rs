@@ -43,13 +43,50 @@ pub enum OciStateError {
     #[error("container \"{0}\" exists already (delete it first, or choose another id)")]
     Exists(ContainerId),
     /// A file of the state could not be read or written.
-    #[error("{what} {path}")]
+    #[error("{step} {path}")]
     Io {
-        what: &'static str,
+        step: OciStateStep,
         path: PathBuf,
         #[source]
         source: io::Error,
     },
+    /// A container's state is not JSON this vessel reads.
+    #[error("parse {path}")]
+    Unreadable {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+/// What was being done with a file of the OCI state when it failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OciStateStep {
+    /// Creating a directory.
+    Create,
+    /// Making the exec fifo.
+    Mkfifo,
+    /// Writing a scratch file.
+    Write,
+    /// Renaming it over the state.
+    RenameInto,
+    /// Reading the state.
+    Read,
+    /// Removing a container's directory.
+    Remove,
+}
+
+impl std::fmt::Display for OciStateStep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            OciStateStep::Create => "create",
+            OciStateStep::Mkfifo => "mkfifo",
+            OciStateStep::Write => "write",
+            OciStateStep::RenameInto => "rename into",
+            OciStateStep::Read => "read",
+            OciStateStep::Remove => "remove",
+        })
+    }
 }
 
 /// A step of an OCI runtime command (`create`, `start`, `kill`, `delete`, `exec`,
