@@ -169,14 +169,6 @@ pub enum Error {
     #[error("container {id} is not running ({status}); start a new one with `vessel run -d`")]
     NotRunning { id: String, status: String },
 
-    /// Opening what `vessel exec` joins (a `/proc/PID/ns` file, the root) failed.
-    #[error("open {what} of the container to join it")]
-    Join {
-        what: String,
-        #[source]
-        source: io::Error,
-    },
-
     /// Image layers were asked for together with a user namespace.
     #[error(
         "--image {0}: image layers in a user namespace need root to mount them (run as root, or use --rootfs DIR)"

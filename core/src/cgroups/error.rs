@@ -94,6 +94,8 @@ pub enum CgroupStep {
     KillAll(PathBuf),
     /// Waiting on a killed process's pidfd for its exit.
     WaitKilled,
+    /// Reading a file that tells which cgroups `vessel exec` joins.
+    ReadToJoin(String),
     /// statfs of `/sys/fs/cgroup`.
     DetectVersion,
     /// Finding this process's own cgroups in `/proc/self/cgroup` and its mounts.
@@ -137,6 +139,7 @@ impl fmt::Display for CgroupStep {
             CgroupStep::Wait(file) => write!(f, "wait for {}", file.display()),
             CgroupStep::KillAll(procs) => write!(f, "kill every process in {}", procs.display()),
             CgroupStep::WaitKilled => f.write_str("poll a pidfd for a killed process's exit"),
+            CgroupStep::ReadToJoin(path) => write!(f, "open {path} of the container to join it"),
             CgroupStep::DetectVersion => {
                 f.write_str("detect the cgroup version (statfs /sys/fs/cgroup)")
             }

@@ -15,6 +15,14 @@ pub enum ProcessError {
         #[source]
         source: io::Error,
     },
+    /// Opening what `vessel exec` joins (a `/proc/PID/ns` file, the root, the status
+    /// that tells the container's capabilities or seccomp mode) failed.
+    #[error("open {what} of the container to join it")]
+    Join {
+        what: JoinedFile,
+        #[source]
+        source: io::Error,
+    },
     /// The step could not be done, for a reason that is no system call's error.
     #[error("{step}")]
     Refused {
@@ -138,5 +146,30 @@ impl fmt::Display for ProcessStep {
             ProcessStep::AwaitTimeNamespace => "wait for the child's time namespace",
             ProcessStep::EnterTimeNamespace => "let the child enter its time namespace",
         })
+    }
+}
+
+/// What of a running container `vessel exec` opens to join it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JoinedFile {
+    /// A file under `/proc/PID` (a namespace, the root).
+    File(String),
+    /// `/proc/PID/status`, read for the container's capabilities.
+    Capabilities { proc_dir: String },
+    /// `/proc/PID/status`, read for the container's seccomp mode.
+    SeccompMode { proc_dir: String },
+}
+
+impl fmt::Display for JoinedFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JoinedFile::File(path) => f.write_str(path),
+            JoinedFile::Capabilities { proc_dir } => {
+                write!(f, "{proc_dir}/status (the container's capabilities)")
+            }
+            JoinedFile::SeccompMode { proc_dir } => {
+                write!(f, "{proc_dir}/status (the container's seccomp mode)")
+            }
+        }
     }
 }

@@ -40,7 +40,7 @@ use crate::namespaces::Namespace;
 use crate::process::child;
 use crate::process::clone::{Cloned, clone3};
 use crate::process::container::{Running, failure_to_error};
-use crate::process::error::{ProcessError, ProcessStep, Refusal};
+use crate::process::error::{JoinedFile, ProcessError, ProcessStep, Refusal};
 use crate::process::pipe::{self, ChildEnds, Pipe, Report};
 use crate::process::plan::{JoinTarget, plan_tenant};
 use crate::process::spec::ContainerSpec;
@@ -239,10 +239,13 @@ impl Tenant {
             // SAFETY: `c` is a NUL-terminated path that outlives the call.
             let fd = unsafe { libc::open(c.as_ptr(), flags | libc::O_CLOEXEC) };
             if fd == -1 {
-                return Err(self.gone_or(Error::Join {
-                    what: path,
-                    source: std::io::Error::last_os_error(),
-                }));
+                return Err(self.gone_or(
+                    ProcessError::Join {
+                        what: JoinedFile::File(path),
+                        source: std::io::Error::last_os_error(),
+                    }
+                    .into(),
+                ));
             }
             // SAFETY: open just returned this descriptor and nothing else owns it.
             Ok(unsafe { OwnedFd::from_raw_fd(fd) })
@@ -261,16 +264,14 @@ impl Tenant {
         let cgroup_procs = crate::cgroups::procs_files_to_join(self.pid)?;
         let capabilities =
             crate::security::capabilities::of_process(self.pid).map_err(|source| {
-                self.gone_or(Error::Join {
-                    what: format!("{proc_dir}/status (the container's capabilities)"),
-                    source,
-                })
+                let proc_dir = proc_dir.clone();
+                let what = JoinedFile::Capabilities { proc_dir };
+                self.gone_or(ProcessError::Join { what, source }.into())
             })?;
         let confinement = Confinement::of_process(self.pid).map_err(|source| {
-            self.gone_or(Error::Join {
-                what: format!("{proc_dir}/status (the container's seccomp mode)"),
-                source,
-            })
+            let proc_dir = proc_dir.clone();
+            let what = JoinedFile::SeccompMode { proc_dir };
+            self.gone_or(ProcessError::Join { what, source }.into())
         })?;
         // Everything is open: if the pid still has the recorded start time, every
         // descriptor above belongs to the container and not to a recycled pid.
