@@ -20,13 +20,8 @@ pub enum Error {
     Rootfs { path: PathBuf, reason: &'static str },
 
     /// Building the default rootfs failed at one step.
-    #[error("building the default rootfs in {dir:?}: {step}")]
-    RootfsBuild {
-        dir: PathBuf,
-        step: String,
-        #[source]
-        source: io::Error,
-    },
+    #[error(transparent)]
+    RootfsBuild(#[from] crate::rootfs::error::RootfsBuildError),
 
     /// An OCI bundle could not be read or asks for something vessel cannot do.
     #[error("bundle {bundle:?}")]
@@ -174,14 +169,6 @@ pub enum Error {
     #[error("container {id} is not running ({status}); start a new one with `vessel run -d`")]
     NotRunning { id: String, status: String },
 
-    /// Opening what `vessel exec` joins (a `/proc/PID/ns` file, the root) failed.
-    #[error("open {what} of the container to join it")]
-    Join {
-        what: String,
-        #[source]
-        source: io::Error,
-    },
-
     /// Image layers were asked for together with a user namespace.
     #[error(
         "--image {0}: image layers in a user namespace need root to mount them (run as root, or use --rootfs DIR)"
@@ -214,13 +201,8 @@ pub enum Error {
     DetachedTerminal,
 
     /// Reading or writing the container state directory failed.
-    #[error("container state {path:?}: {what}")]
-    State {
-        path: PathBuf,
-        what: &'static str,
-        #[source]
-        source: io::Error,
-    },
+    #[error(transparent)]
+    State(#[from] crate::state::error::StateError),
 
     /// A `-v HOST:CTR[:ro]` volume cannot be mounted as asked.
     #[error("volume {spec:?}: {reason}")]
@@ -252,13 +234,21 @@ pub enum Error {
         source: io::Error,
     },
 
-    /// A system call made by the parent failed.
-    #[error("{call}")]
-    Sys {
-        call: &'static str,
-        #[source]
-        source: io::Error,
-    },
+    /// A terminal could not be set up or relayed.
+    #[error(transparent)]
+    Tty(#[from] crate::tty::error::TtyError),
+
+    /// A lifecycle step on a container's processes failed.
+    #[error(transparent)]
+    Lifecycle(#[from] crate::lifecycle::error::LifecycleError),
+
+    /// A step of the parent's side of a start, an exec or a wait failed.
+    #[error(transparent)]
+    Process(#[from] crate::process::error::ProcessError),
+
+    /// A step of an OCI runtime command failed.
+    #[error(transparent)]
+    OciCommand(#[from] crate::oci::error::OciCommandError),
 
     /// A pre-planned step failed in the child, before the command started.
     #[error("{step}")]
@@ -292,12 +282,8 @@ pub enum Error {
     Limit(#[from] crate::security::limits::LimitError),
 
     /// Creating, writing, reading or removing a cgroup failed at one step.
-    #[error("{step}")]
-    Cgroup {
-        step: String,
-        #[source]
-        source: io::Error,
-    },
+    #[error(transparent)]
+    Cgroup(#[from] crate::cgroups::error::CgroupError),
 
     /// The command does not exist in the container's rootfs.
     #[error(
@@ -347,14 +333,6 @@ impl Error {
             Error::NotExecutable { .. } => 126,
             Error::Detached { code, .. } => *code,
             _ => 125,
-        }
-    }
-
-    /// Wraps the current `errno` of a failed parent-side call.
-    pub(crate) fn last_os(call: &'static str) -> Error {
-        Error::Sys {
-            call,
-            source: io::Error::last_os_error(),
         }
     }
 }

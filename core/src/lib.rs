@@ -40,6 +40,7 @@ pub mod process;
 pub mod rootfs;
 pub mod security;
 pub mod state;
+pub mod sys;
 #[doc(hidden)]
 pub mod test_support;
 pub mod tty;

@@ -25,6 +25,14 @@ fn limits() -> Resources {
     }
 }
 
+/// A memory limit and nothing else.
+fn memory_only() -> Resources {
+    Resources {
+        memory_bytes: Some(64 << 20),
+        ..Resources::default()
+    }
+}
+
 /// Each written file relative to `root`, with its value.
 fn written(cgroup: &Cgroup, root: &Path) -> Vec<(String, String)> {
     cgroup
@@ -76,10 +84,7 @@ fn v1_a_container_gets_only_the_hierarchies_it_uses() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
     let layout = v1_tree(root);
-    let memory = Resources {
-        memory_bytes: Some(64 << 20),
-        ..Resources::default()
-    };
+    let memory = memory_only();
     let limited = CgroupSpec::new("m1", memory);
     let cgroup = Cgroup::create_in(&layout, &limited).unwrap();
     let expected = [
@@ -130,10 +135,7 @@ fn v1_final_counters_are_read_only_when_asked_for() {
     assert_eq!(plain.final_stats().unwrap(), None);
     // A memory limit without counters: the OOM kills only, for the exit report; the
     // usage files are not there, and reading them would fail.
-    let memory = Resources {
-        memory_bytes: Some(64 << 20),
-        ..Resources::default()
-    };
+    let memory = memory_only();
     let limited = Cgroup::create_in(&layout, &CgroupSpec::new("f2", memory.clone())).unwrap();
     let mem = limited.dir_of("memory").unwrap().to_owned();
     write(
@@ -522,4 +524,22 @@ fn v2_blkio_weight_needs_the_io_controller_then_a_weight_file() {
 
 fn vessel_error_chain(error: &crate::Error) -> String {
     crate::error::chain(error)
+}
+
+/// `vessel run` reads the machine's cgroup layout once, when it places the spec: the
+/// record's directories and the cgroup [`Cgroup::create`] makes come from that one
+/// reading, so a spec placed in the fake tree is made there, not in this machine's.
+#[test]
+fn a_placed_spec_is_created_in_the_layout_it_was_placed_in() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let layout = v1_tree(root);
+    let memory = memory_only();
+    let mut spec = CgroupSpec::new("p1", memory);
+    spec.placed = Some(layout.clone());
+    assert_eq!(spec.layout().unwrap(), layout);
+    let recorded = spec.dirs_in(&spec.layout().unwrap());
+    let cgroup = Cgroup::create(&spec).unwrap();
+    assert_eq!(cgroup.dirs(), recorded);
+    assert!(recorded.iter().all(|d| d.starts_with(root) && d.is_dir()));
 }

@@ -2,10 +2,10 @@
 //! `write` of a decimal string, every statistic a `read` of one or of `key value` lines.
 //! Each helper names the file in its error, so a failure says exactly which one.
 
-use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use super::error::{CgroupError, CgroupStep, Lack};
+use crate::error::Result;
 
 /// One value vessel wrote to a cgroup file, kept so lessons can show the real files.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,26 +18,30 @@ pub struct Written {
 
 /// Writes `value` to `file` (one `write(2)`, as the kernel expects).
 pub(crate) fn write(file: &Path, value: &str) -> Result<()> {
-    std::fs::write(file, value).map_err(|source| Error::Cgroup {
-        step: format!("write {value:?} to {}", file.display()),
-        source,
+    std::fs::write(file, value).map_err(|source| {
+        CgroupError::io(CgroupStep::Write {
+            value: value.to_owned(),
+            file: file.to_owned(),
+        })(source)
+        .into()
     })
 }
 
 /// Reads `file` whole.
 pub(crate) fn read(file: &Path) -> Result<String> {
-    std::fs::read_to_string(file).map_err(|source| Error::Cgroup {
-        step: format!("read {}", file.display()),
-        source,
-    })
+    std::fs::read_to_string(file)
+        .map_err(|source| CgroupError::io(CgroupStep::Read(file.to_owned()))(source).into())
 }
 
 /// Reads a file holding one number; `max` (cgroup v2's "no limit") reads as `u64::MAX`.
 pub(crate) fn read_u64(file: &Path) -> Result<u64> {
     let text = read(file)?;
-    parse_u64(text.trim()).ok_or_else(|| Error::Cgroup {
-        step: format!("read {}", file.display()),
-        source: io::Error::other(format!("{:?} is not a number", text.trim())),
+    parse_u64(text.trim()).ok_or_else(|| {
+        CgroupError::lacking(
+            CgroupStep::Read(file.to_owned()),
+            Lack::NotANumber(text.trim().to_owned()),
+        )
+        .into()
     })
 }
 

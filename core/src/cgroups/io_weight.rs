@@ -12,7 +12,8 @@
 
 use std::path::Path;
 
-use crate::error::{Error, Result};
+use super::error::{CgroupError, CgroupStep, Lack};
+use crate::error::Result;
 
 /// The weight files of v1, the first one found is written.
 pub const V1_FILES: [&str; 2] = ["blkio.weight", "blkio.bfq.weight"];
@@ -28,15 +29,12 @@ pub fn file_in(dir: &Path, files: [&'static str; 2]) -> Result<&'static str> {
     files
         .into_iter()
         .find(|name| dir.join(name).is_file())
-        .ok_or_else(|| Error::Cgroup {
-            step: format!("set --blkio-weight in {}", dir.display()),
-            source: std::io::Error::other(format!(
-                "it has neither {} nor {}: this kernel has no proportional block I/O policy \
-                 for cgroups (CFQ is gone since Linux 5.0; BFQ needs `modprobe bfq`, or \
-                 CONFIG_IOSCHED_BFQ; on v2, io.weight needs CONFIG_BLK_CGROUP_IOCOST); drop \
-                 --blkio-weight",
-                files[0], files[1]
-            )),
+        .ok_or_else(|| {
+            CgroupError::lacking(
+                CgroupStep::SetBlkioWeight(dir.to_owned()),
+                Lack::NoWeightFile { files },
+            )
+            .into()
         })
 }
 // ANCHOR_END: file_in

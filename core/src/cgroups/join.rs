@@ -8,12 +8,13 @@
 use std::ffi::CString;
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use super::error::{CgroupError, CgroupStep};
+use crate::error::Result;
 
 /// The `cgroup.procs` files of `pid`'s cgroups that are not ours.
 pub fn procs_files_to_join(pid: libc::pid_t) -> Result<Vec<CString>> {
     let read = |path: String| {
-        std::fs::read_to_string(&path).map_err(|source| Error::Join { what: path, source })
+        std::fs::read_to_string(&path).map_err(CgroupError::io(CgroupStep::ReadToJoin(path)))
     };
     let theirs = read(format!("/proc/{pid}/cgroup"))?;
     let ours = read("/proc/self/cgroup".to_owned())?;

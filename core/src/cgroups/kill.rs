@@ -14,9 +14,10 @@ use std::path::Path;
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
+use super::error::{CgroupError, CgroupStep, Lack};
 use super::files;
-use crate::error::{Error, Result};
-use crate::process::pidfd;
+use crate::error::Result;
+use crate::sys::pidfd;
 
 /// Rounds before giving up on a cgroup that keeps refilling (a fork bomb outrunning us
 /// would need to fork faster than SIGKILL lands, which the pids limit prevents).
@@ -42,10 +43,11 @@ pub fn kill_all(procs: &Path) -> Result<()> {
             }
         }
     }
-    Err(Error::Cgroup {
-        step: format!("kill every process in {}", procs.display()),
-        source: std::io::Error::other(format!("processes still there after {ROUNDS} rounds")),
-    })
+    Err(CgroupError::lacking(
+        CgroupStep::KillAll(procs.to_owned()),
+        Lack::ProcessesRemain { rounds: ROUNDS },
+    )
+    .into())
 }
 // ANCHOR_END: kill_all
 
@@ -61,10 +63,7 @@ fn wait_exit(pidfd: &OwnedFd) -> Result<()> {
             Ok(_) => return Ok(()),
             Err(nix::Error::EINTR) => continue,
             Err(e) => {
-                return Err(Error::Sys {
-                    call: "poll a pidfd for a killed process's exit",
-                    source: e.into(),
-                });
+                return Err(CgroupError::io(CgroupStep::WaitKilled)(e.into()).into());
             }
         }
     }

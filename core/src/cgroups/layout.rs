@@ -13,6 +13,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
+use super::error::{CgroupError, CgroupStep, Lack};
 use crate::error::{Error, Result};
 
 /// The cgroup world of this machine.
@@ -44,11 +45,8 @@ pub fn detect(root: &Path) -> io::Result<Version> {
         return Ok(Version::V2);
     }
     if magic != libc::TMPFS_MAGIC {
-        return Err(io::Error::other(format!(
-            "{} is neither a cgroup2 mount nor a tmpfs of v1 hierarchies \
-             (filesystem magic {magic:#x})",
-            root.display()
-        )));
+        let root = root.to_owned();
+        return Err(io::Error::other(Lack::NotCgroupFs { root, magic }));
     }
     let unified = root.join("unified");
     match fs_magic(&unified) {
@@ -119,15 +117,9 @@ impl Layout {
 
     fn read_this_process() -> Result<(Version, String, String)> {
         let root = Path::new("/sys/fs/cgroup");
-        let version = detect(root).map_err(|source| Error::Cgroup {
-            step: "detect the cgroup version (statfs /sys/fs/cgroup)".to_owned(),
-            source,
-        })?;
+        let version = detect(root).map_err(CgroupError::io(CgroupStep::DetectVersion))?;
         let read = |file: &str| {
-            std::fs::read_to_string(file).map_err(|source| Error::Cgroup {
-                step: format!("read {file}"),
-                source,
-            })
+            std::fs::read_to_string(file).map_err(CgroupError::io(CgroupStep::Read(file.into())))
         };
         Ok((
             version,
@@ -152,19 +144,16 @@ impl Layout {
                 ))
             })
             .collect();
-        let missing = |what: String| Error::Cgroup {
-            step: "find this process's cgroups".to_owned(),
-            source: io::Error::other(what),
-        };
+        let missing = |lack: Lack| Error::from(CgroupError::lacking(CgroupStep::FindOwn, lack));
         if version == Version::V2 {
             let (_, path) = own_paths
                 .iter()
                 .find(|(controllers, _)| controllers.is_empty())
-                .ok_or_else(|| missing("no `0::` line in /proc/self/cgroup".to_owned()))?;
+                .ok_or_else(|| missing(Lack::NoUnifiedLine))?;
             let mount = mounts
                 .iter()
                 .find(|m| m.v2)
-                .ok_or_else(|| missing("no cgroup2 mount in /proc/self/mountinfo".to_owned()))?;
+                .ok_or_else(|| missing(Lack::NoCgroup2Mount))?;
             return Ok(Layout::V2 {
                 own: mount.dir_of(path),
                 mount: mount.point.clone(),
@@ -190,10 +179,7 @@ impl Layout {
             });
         }
         if hierarchies.is_empty() {
-            return Err(missing(
-                "no v1 memory, cpu, cpuset, pids, freezer, devices or blkio hierarchy is mounted"
-                    .to_owned(),
-            ));
+            return Err(missing(Lack::NoV1Hierarchy));
         }
         Ok(Layout::V1(hierarchies))
     }

@@ -41,7 +41,7 @@ use std::time::{Duration, Instant};
 
 pub use delegation::check_delegation;
 pub use devices::{Access, DeviceKind, DeviceNode, DeviceRule, DeviceRuleError, DeviceRules};
-pub use error::ResourceError;
+pub use error::{CgroupError, CgroupStep, Lack, ResourceError};
 pub use files::Written;
 pub use freezer::Frozen;
 pub use join::procs_files_to_join;
@@ -69,6 +69,9 @@ pub struct CgroupSpec {
     /// Whether the container's counters are read (`--stats`): they need the
     /// controllers, which a hybrid host has only in its v1 hierarchies.
     pub counters: bool,
+    /// The layout [`CgroupSpec::place`] checked this spec against, read once for the
+    /// whole start; `None` until then.
+    placed: Option<Layout>,
 }
 
 impl CgroupSpec {
@@ -79,6 +82,7 @@ impl CgroupSpec {
             parent: None,
             resources,
             counters: false,
+            placed: None,
         }
     }
 
@@ -86,6 +90,7 @@ impl CgroupSpec {
     #[must_use]
     pub fn counting(mut self) -> CgroupSpec {
         self.counters = true;
+        self.placed = None;
         self
     }
 
@@ -130,15 +135,29 @@ impl CgroupSpec {
     }
     // ANCHOR_END: hierarchies
 
-    /// The layout this cgroup goes in on this machine ([`Layout::for_container`]).
+    /// The layout this cgroup goes in on this machine ([`Layout::for_container`]): the
+    /// one [`CgroupSpec::place`] read, or read now.
     pub fn layout(&self) -> Result<Layout> {
-        Layout::for_container(self.needs_controllers())
+        match &self.placed {
+            Some(layout) => Ok(layout.clone()),
+            None => Layout::for_container(self.needs_controllers()),
+        }
+    }
+
+    /// Checks the spec against this machine ([`CgroupSpec::check`]) and reads the
+    /// layout it goes in, once: whoever records the container's directories and
+    /// [`Cgroup::create`] then use this reading, and nothing is checked again.
+    pub fn place(mut self) -> Result<CgroupSpec> {
+        self.check()?;
+        self.placed = Some(Layout::for_container(self.needs_controllers())?);
+        Ok(self)
     }
 
     /// Puts the cgroup under `parent` instead (see [`CgroupSpec::parent`]).
     #[must_use]
     pub fn parent(mut self, parent: impl Into<PathBuf>) -> CgroupSpec {
         self.parent = Some(parent.into());
+        self.placed = None;
         self
     }
 
@@ -164,10 +183,7 @@ impl CgroupSpec {
         tree::check_names(self.parent.as_deref(), &self.name).map_err(|reason| {
             Error::Resource(ResourceError::new("cgroup", self.name.clone(), reason))
         })?;
-        let online = online_cpus().map_err(|source| Error::Cgroup {
-            step: "read /sys/devices/system/cpu/online".to_owned(),
-            source,
-        })?;
+        let online = online_cpus()?;
         self.resources.check(&online)?;
         Ok(())
     }
@@ -196,12 +212,17 @@ pub struct Cgroup {
 
 impl Cgroup {
     // ANCHOR: create
-    /// Checks `spec`, then creates the cgroup with its limits under this process's own
-    /// cgroups, in the layout [`CgroupSpec::layout`] picks. A failure part-way removes
-    /// what was made.
+    /// Creates the cgroup with its limits under this process's own cgroups, in the
+    /// layout [`CgroupSpec::place`] checked it against (a spec not placed yet is placed
+    /// now). A failure part-way removes what was made.
     pub fn create(spec: &CgroupSpec) -> Result<Cgroup> {
-        spec.check()?;
-        Cgroup::create_in(&spec.layout()?, spec)
+        match &spec.placed {
+            Some(layout) => Cgroup::create_in(layout, spec),
+            None => {
+                let placed = spec.clone().place()?;
+                Cgroup::create(&placed)
+            }
+        }
     }
 
     /// Like [`Cgroup::create`] in a given layout (a fake tree in tests), without the
@@ -382,18 +403,18 @@ pub(super) fn wait_for_state(file: &Path, done: impl Fn(&str) -> bool) -> Result
     use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let open = std::fs::File::open(file).map_err(|source| Error::Cgroup {
-            step: format!("open {}", file.display()),
-            source,
-        })?;
+        let open = std::fs::File::open(file)
+            .map_err(CgroupError::io(CgroupStep::Open(file.to_owned())))?;
         if done(&files::read(file)?) {
             return Ok(());
         }
         if Instant::now() > deadline {
-            return Err(Error::Cgroup {
-                step: format!("wait for {}", file.display()),
-                source: std::io::Error::from(std::io::ErrorKind::TimedOut),
-            });
+            return Err(
+                CgroupError::io(CgroupStep::Wait(file.to_owned()))(std::io::Error::from(
+                    std::io::ErrorKind::TimedOut,
+                ))
+                .into(),
+            );
         }
         let mut fds = [PollFd::new(open.as_fd(), PollFlags::POLLPRI)];
         let _ = poll(&mut fds, PollTimeout::from(10u8));

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::error::ResourceError;
+use super::error::{CgroupError, CgroupStep, Lack, ResourceError};
 use super::parse::{CpuSet, DEFAULT_CPU_PERIOD_US, format_cpus, format_size};
 
 /// Limits for one container's cgroup. `None` leaves that resource unlimited.
@@ -72,14 +72,14 @@ const MIN_CPU_QUOTA_US: u64 = 1_000;
 pub const CPU_SHARES: std::ops::RangeInclusive<u64> = 2..=262_144;
 
 /// The CPUs this machine has online, from `/sys/devices/system/cpu/online`.
-pub fn online_cpus() -> std::io::Result<CpuSet> {
-    read_cpu_list(Path::new("/sys/devices/system/cpu/online"))
-}
-
-fn read_cpu_list(path: &Path) -> std::io::Result<CpuSet> {
-    let text = std::fs::read_to_string(path)?;
-    CpuSet::parse(&text)
-        .map_err(|reason| std::io::Error::other(format!("{}: {text:?}: {reason}", path.display())))
+pub fn online_cpus() -> Result<CpuSet, CgroupError> {
+    let path = Path::new("/sys/devices/system/cpu/online");
+    let step = CgroupStep::Read(path.to_owned());
+    let text = std::fs::read_to_string(path).map_err(CgroupError::io(step.clone()))?;
+    CpuSet::parse(&text).map_err(|reason| {
+        let path = path.to_owned();
+        CgroupError::lacking(step, Lack::NotACpuList { path, text, reason })
+    })
 }
 
 impl Resources {

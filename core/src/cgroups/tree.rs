@@ -5,6 +5,7 @@
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
+use super::error::{CgroupError, CgroupStep};
 use crate::error::{Error, Result};
 
 /// The directory vessel puts its containers in, under the caller's own cgroup. It is
@@ -117,15 +118,8 @@ fn place_once(
     };
     if let Err((path, source)) = made {
         let _ = placed.remove();
-        let hint = if source.kind() == io::ErrorKind::AlreadyExists {
-            " (a cgroup of that name exists: is a container with this id running?)"
-        } else {
-            ""
-        };
-        return Err(Error::Cgroup {
-            step: format!("mkdir {}{hint}", path.display()),
-            source,
-        });
+        let exists = source.kind() == io::ErrorKind::AlreadyExists;
+        return Err(CgroupError::io(CgroupStep::Mkdir { path, exists })(source).into());
     }
     placed.dir = dir.to_owned();
     let mut path = base.to_path_buf();
@@ -162,7 +156,7 @@ fn make_parents(
 }
 
 fn is_not_found(error: &Error) -> bool {
-    matches!(error, Error::Cgroup { source, .. } if source.kind() == io::ErrorKind::NotFound)
+    matches!(error, Error::Cgroup(e) if e.io_error().is_some_and(|e| e.kind() == io::ErrorKind::NotFound))
 }
 
 impl Placed {
@@ -175,10 +169,7 @@ impl Placed {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                 Err(source) => {
-                    return Err(Error::Cgroup {
-                        step: format!("rmdir {}", self.dir.display()),
-                        source,
-                    });
+                    return Err(CgroupError::io(CgroupStep::Rmdir(self.dir.clone()))(source).into());
                 }
             }
         }
@@ -261,10 +252,7 @@ mod tests {
         let dir = container_dir(own, own, Some(Path::new("a")), "c");
         let error = create(own, &dir, false, |p| {
             if p.ends_with("c") {
-                Err(Error::Cgroup {
-                    step: "prepare".into(),
-                    source: io::Error::other("refused"),
-                })
+                Err(Error::Oci("prepare".into()))
             } else {
                 Ok(())
             }
@@ -288,10 +276,11 @@ mod tests {
                 raced = true;
                 std::fs::remove_dir(p.join("c")).unwrap();
                 std::fs::remove_dir(p).unwrap();
-                return Err(Error::Cgroup {
-                    step: format!("write to {}", p.display()),
-                    source: io::Error::from(io::ErrorKind::NotFound),
-                });
+                return Err(CgroupError::io(CgroupStep::Write {
+                    value: "0".to_owned(),
+                    file: p.join("cpuset.cpus"),
+                })(io::Error::from(io::ErrorKind::NotFound))
+                .into());
             }
             Ok(())
         })

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use super::devices::DeviceRules;
+use super::error::{CgroupError, CgroupStep, Lack};
 use super::files::{self, Written};
 use super::io_weight;
 use super::layout::V1Hierarchy;
@@ -65,13 +66,15 @@ impl V1Cgroup {
     }
 
     fn need(&self, controller: &str) -> Result<&Path> {
-        self.dir(controller).ok_or_else(|| Error::Cgroup {
-            step: format!("use the v1 {controller} controller"),
-            source: std::io::Error::other(format!(
-                "the container's cgroup has no directory in a v1 {controller} hierarchy: \
-                 none is mounted under /sys/fs/cgroup (drop that limit), or the container \
-                 was started without a {controller} limit (give one at the start)"
-            )),
+        self.dir(controller).ok_or_else(|| {
+            let controller = controller.to_owned();
+            CgroupError::lacking(
+                CgroupStep::UseV1 {
+                    controller: controller.clone(),
+                },
+                Lack::NoV1Directory { controller },
+            )
+            .into()
         })
     }
 
@@ -182,13 +185,8 @@ impl V1Cgroup {
     /// Replaces the device list the cgroup inherited with `rules`: deny all, then allow
     /// each rule. (A v1 device cgroup can only be narrower than its parent's.)
     pub fn restrict_devices(&self, rules: &DeviceRules, log: &mut Vec<Written>) -> Result<()> {
-        let dir = self.dir("devices").ok_or_else(|| Error::Cgroup {
-            step: "apply the device allow-list".to_owned(),
-            source: std::io::Error::other(
-                "no v1 devices hierarchy is mounted under /sys/fs/cgroup, so container root \
-                 could open any device it makes with mknod (mount the devices controller, \
-                 or run with --privileged to go without device rules)",
-            ),
+        let dir = self.dir("devices").ok_or_else(|| {
+            CgroupError::lacking(CgroupStep::ApplyDeviceList, Lack::NoDevicesHierarchy)
         })?;
         let mut put = |file: &str, value: String| {
             let file = dir.join(file);

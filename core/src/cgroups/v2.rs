@@ -6,6 +6,7 @@
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
+use super::error::{CgroupError, CgroupStep, Lack};
 use super::files::{self, Written};
 use super::io_weight;
 use super::layout::V2_CONTROLLERS;
@@ -69,10 +70,7 @@ impl V2Cgroup {
             .custom_flags(libc::O_DIRECTORY)
             .open(self.dir())
             .map(OwnedFd::from)
-            .map_err(|source| Error::Cgroup {
-                step: format!("open {}", self.dir().display()),
-                source,
-            })
+            .map_err(|e| CgroupError::io(CgroupStep::Open(self.dir().to_owned()))(e).into())
     }
 
     /// Moves `pid` into the container's cgroup.
@@ -234,13 +232,15 @@ pub fn shares_to_weight(shares: u64) -> u64 {
 
 /// The error for a limit whose controller this cgroup does not have.
 fn controller_missing(dir: &Path, controller: &str) -> Error {
-    Error::Cgroup {
-        step: format!("set a {controller} limit in {}", dir.display()),
-        source: std::io::Error::other(format!(
-            "the {controller} controller is not in its cgroup.controllers (the parent's \
-             cgroup.subtree_control lacks +{controller}; drop that limit or enable it)"
-        )),
-    }
+    Error::from(CgroupError::lacking(
+        CgroupStep::SetLimit {
+            controller: controller.to_owned(),
+            dir: dir.to_owned(),
+        },
+        Lack::ControllerNotEnabled {
+            controller: controller.to_owned(),
+        },
+    ))
 }
 
 /// Lets `dir`'s children use vessel's controllers: `+memory` etc. into
@@ -255,17 +255,13 @@ fn enable_controllers(dir: &Path) -> Result<()> {
             continue;
         }
         files::write(&control, &format!("+{controller}")).map_err(|e| match e {
-            Error::Cgroup { step, source } if source.raw_os_error() == Some(libc::EBUSY) => {
-                Error::Cgroup {
-                    step: format!(
-                        "{step} (cgroup v2 lets a cgroup that holds processes give no \
-                         controllers to children, and vessel's own cgroup holds vessel: \
-                         pass --cgroup-parent /vessel to place containers below the root \
-                         cgroup, or run vessel in a delegated cgroup of its own, e.g. \
-                         `systemd-run --scope -p Delegate=yes vessel …`)"
-                    ),
+            Error::Cgroup(CgroupError::Io { step, source })
+                if source.raw_os_error() == Some(libc::EBUSY) =>
+            {
+                Error::Cgroup(CgroupError::Io {
+                    step: CgroupStep::ControllersBusy(Box::new(step)),
                     source,
-                }
+                })
             }
             other => other,
         })?;

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use super::signals;
 use crate::error::{Error, Result};
+use crate::oci::error::{OciCommandError, OciStep};
 use crate::oci::{self, BundleError, HookPoint};
 use crate::{Container, Stdio};
 
@@ -35,10 +36,9 @@ pub fn run_bundle(dir: &Path, id: &str, trace: bool) -> Result<i32> {
     let forwarder = signals::Forwarder::install()?;
     let spec = bundle.spec.clone().trace_start(trace);
     let started = Container::spawn_supervised(&spec, Stdio::default(), |pid| {
-        bundle.set_oom_score_adj(pid).map_err(|source| Error::Sys {
-            call: "write process.oomScoreAdj to /proc/PID/oom_score_adj",
-            source,
-        })?;
+        bundle
+            .set_oom_score_adj(pid)
+            .map_err(OciCommandError::io(OciStep::WriteOomScoreAdj))?;
         for point in [HookPoint::Prestart, HookPoint::CreateRuntime] {
             hooks
                 .run(point, id, dir, Some(pid))

@@ -130,8 +130,9 @@ impl CgroupArgs {
     }
 
     /// The cgroup these flags ask for: `None` unless a limit, `--cgroup-parent` or
-    /// `--stats` wants one. Every value is parsed and checked here, so a bad one fails
-    /// before anything is created (rootfs layers included).
+    /// `--stats` wants one. Every value is parsed and checked here, and the cgroup
+    /// placed ([`CgroupSpec::place`]), so a bad one fails before anything is created
+    /// (rootfs layers included) and nothing after checks or reads it again.
     pub fn cgroup(&self, id: &str) -> Result<Option<CgroupSpec>> {
         let resources = self.resources()?;
         if resources.is_empty() && self.cgroup_parent.is_none() && !self.stats {
@@ -140,8 +141,7 @@ impl CgroupArgs {
         let mut cgroup = CgroupSpec::new(id, resources);
         cgroup.parent = self.cgroup_parent.clone();
         cgroup.counters = self.stats;
-        cgroup.check()?;
-        Ok(Some(cgroup))
+        Ok(Some(cgroup.place()?))
     }
 
     // ANCHOR: report

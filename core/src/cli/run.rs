@@ -145,7 +145,7 @@ pub fn run(vessel_root: &Root, args: RunArgs) -> Result<i32> {
     let id = ContainerId::random();
     // Bad limits and capability names fail here, before any layer or cgroup exists.
     let limited = args.limits.cgroup(id.as_str())?;
-    let cgroup = admit::cgroup(&admission(vessel_root, &args, &id, None), limited);
+    let cgroup = admit::cgroup(&admission(vessel_root, &args, &id, None), limited)?;
     args.capabilities.check()?;
     args.devices.nodes()?;
     args.filesystem.check()?;
@@ -305,10 +305,7 @@ impl CallerTerminal {
         } else {
             std::io::stdout().as_fd().try_clone_to_owned()
         }
-        .map_err(|source| crate::Error::Sys {
-            call: "dup the caller's terminal",
-            source,
-        })?;
+        .map_err(tty::TtyError::io(tty::TtyStep::DupCaller))?;
         let resize = tty::WindowWatch::install(caller.as_fd())?;
         Ok(CallerTerminal {
             caller,
@@ -364,11 +361,11 @@ struct OutputAsIs {
 
 impl OutputAsIs {
     fn enter(fd: std::os::fd::BorrowedFd<'_>) -> Result<OutputAsIs> {
-        let calls = (
-            "tcgetattr (the caller's stdout)",
-            "tcsetattr (the caller's stdout, OPOST off)",
+        let steps = (
+            tty::TtyStep::GetStdoutModes,
+            tty::TtyStep::SetStdoutOutputAsIs,
         );
-        tty::TerminalModes::change(fd, calls, |as_is| as_is.c_oflag &= !libc::OPOST)
+        tty::TerminalModes::change(fd, steps, |as_is| as_is.c_oflag &= !libc::OPOST)
             .map(|_modes| OutputAsIs { _modes })
     }
 }

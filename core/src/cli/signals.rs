@@ -11,6 +11,7 @@ use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 
 use crate::error::{Error, Result};
+use crate::lifecycle::{LifecycleError, LifecycleStep};
 use crate::process::container::Running;
 
 const FORWARDED: [Signal; 4] = [
@@ -26,19 +27,18 @@ pub struct Forwarder {
     signals: SignalFd,
 }
 
-fn sys(call: &'static str) -> impl FnOnce(nix::Error) -> Error {
-    move |e| Error::Sys {
-        call,
-        source: e.into(),
-    }
+fn sys(step: LifecycleStep) -> impl FnOnce(nix::Error) -> Error {
+    move |e| LifecycleError::io(step)(e.into()).into()
 }
 
 impl Forwarder {
     /// Blocks the forwarded signals in this thread and opens a signalfd for them.
     pub fn install() -> Result<Forwarder> {
         let set: SigSet = FORWARDED.into_iter().collect();
-        sigprocmask(SigmaskHow::SIG_BLOCK, Some(&set), None).map_err(sys("sigprocmask"))?;
-        let signals = SignalFd::with_flags(&set, SfdFlags::SFD_CLOEXEC).map_err(sys("signalfd"))?;
+        sigprocmask(SigmaskHow::SIG_BLOCK, Some(&set), None)
+            .map_err(sys(LifecycleStep::BlockForwarded))?;
+        let signals = SignalFd::with_flags(&set, SfdFlags::SFD_CLOEXEC)
+            .map_err(sys(LifecycleStep::WatchForwarded))?;
         Ok(Forwarder { signals })
     }
 
@@ -67,7 +67,7 @@ impl Forwarder {
             ];
             match poll(&mut fds, PollTimeout::NONE) {
                 Err(nix::Error::EINTR) => continue,
-                Err(e) => return Err(sys("poll")(e)),
+                Err(e) => return Err(sys(LifecycleStep::PollForwarded)(e)),
                 Ok(_) => {}
             }
             let exited = fds[0].any().unwrap_or(false);

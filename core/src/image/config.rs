@@ -74,7 +74,7 @@ fn root_dir() -> String {
 impl Default for ImageConfig {
     fn default() -> Self {
         ImageConfig {
-            env: vec![format!("PATH={}", crate::process::spec::DEFAULT_PATH)],
+            env: vec![format!("PATH={}", crate::rootfs::DEFAULT_PATH)],
             working_dir: root_dir(),
             entrypoint: Vec::new(),
             cmd: vec!["/bin/sh".to_owned()],

@@ -29,6 +29,12 @@ use crate::layers::OverlayRootfs;
 /// directories until the thread's stack runs out.
 const MAX_DEPTH: usize = 256;
 
+/// The cause when the image's volume directory nests deeper than [`MAX_DEPTH`]: no
+/// system call failed, the seed refuses to go on.
+#[derive(Debug, thiserror::Error)]
+#[error("the image's volume directory nests deeper than {MAX_DEPTH} levels")]
+struct TooDeep;
+
 // ANCHOR: seed
 /// Copies the image's `target` directory (as the container at `overlay`, mounted on
 /// `merged`, would see it) into the empty directory `volume`, with owners, modes and
@@ -65,9 +71,7 @@ pub fn seed(
 /// Copies every entry of directory `source` into directory `dest`.
 fn copy_children(source: BorrowedFd<'_>, dest: BorrowedFd<'_>, depth: usize) -> io::Result<()> {
     if depth >= MAX_DEPTH {
-        return Err(io::Error::other(format!(
-            "the image's volume directory nests deeper than {MAX_DEPTH} levels"
-        )));
+        return Err(io::Error::other(TooDeep));
     }
     // Listed through the descriptor, so the directory is the one resolved in the image.
     let listing = std::fs::read_dir(format!("/proc/thread-self/fd/{}", source.as_raw_fd()))?;

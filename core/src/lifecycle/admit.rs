@@ -11,7 +11,7 @@ use crate::image::{BASE_IMAGE, Store};
 use crate::lifecycle::Tracked;
 use crate::rootfs::volume::Volume;
 use crate::state::paths;
-use crate::state::{ContainerId, Limits, MountRecord, Record, Root, StateDir};
+use crate::state::{ContainerId, Limits, MountRecord, Record, Root, StateDir, StateError};
 
 /// What a new container asks for, as far as its record and its cgroup are concerned.
 #[derive(Debug, Clone, Copy)]
@@ -47,16 +47,22 @@ pub struct Admission<'a> {
 /// `--privileged`). And when the container shares the host's PID namespace
 /// (`--pid host`) its first process is not the ancestor of all the others any more,
 /// whose exit takes the rest down: only a cgroup lets its exit and `vessel rm -f` find
-/// and kill what it started. Made before the start, so that the record names it.
-pub fn cgroup(admission: &Admission<'_>, limited: Option<CgroupSpec>) -> Option<CgroupSpec> {
+/// and kill what it started. Made before the start, so that the record names it; placed
+/// ([`CgroupSpec::place`]) like `limited`, so that the record and the start read the
+/// machine's cgroup layout once between them.
+pub fn cgroup(
+    admission: &Admission<'_>,
+    limited: Option<CgroupSpec>,
+) -> Result<Option<CgroupSpec>> {
     // SAFETY: geteuid has no preconditions and cannot fail.
     let root = unsafe { libc::geteuid() } == 0;
     let devices = !admission.privileged;
     match limited {
         None if root && (admission.host_pids || devices) => {
-            Some(CgroupSpec::new(admission.id.as_str(), Resources::default()))
+            let implicit = CgroupSpec::new(admission.id.as_str(), Resources::default());
+            Ok(Some(implicit.place()?))
         }
-        limited => limited,
+        limited => Ok(limited),
     }
 }
 
@@ -70,7 +76,7 @@ pub fn cgroup(admission: &Admission<'_>, limited: Option<CgroupSpec>) -> Option<
 /// unrecorded. `detach` and `name` need the record, and fail with the reason.
 pub fn track(admission: &Admission<'_>, cgroup: Option<&CgroupSpec>) -> Result<Option<Tracked>> {
     match record(admission, cgroup) {
-        Err(Error::State { source, .. })
+        Err(Error::State(StateError::Io { source, .. }))
             if source.kind() == ErrorKind::PermissionDenied
                 && !admission.detach
                 && admission.name.is_none() =>
@@ -139,5 +145,21 @@ fn what_runs(admission: &Admission<'_>) -> Vec<String> {
     match Store::open_in(admission.root).and_then(|store| store.image(name)) {
         Ok(image) => image.config.argv(entrypoint, admission.command),
         Err(_) => admission.command.to_vec(),
+    }
+}
+
+/// A container's limits as its record keeps them: the cgroup's, as plain numbers. Here,
+/// where the library decides what a record holds, so that the records know nothing of
+/// cgroups.
+impl From<&Resources> for Limits {
+    fn from(r: &Resources) -> Limits {
+        Limits {
+            memory_bytes: r.memory_bytes,
+            cpu_quota_us: r.cpu_quota.map(|q| q.quota_us),
+            cpu_period_us: r.cpu_quota.map(|q| q.period_us),
+            cpu_shares: r.cpu_shares,
+            cpuset_cpus: r.cpuset_cpus.as_ref().map(ToString::to_string),
+            pids_max: r.pids_max,
+        }
     }
 }

@@ -8,10 +8,12 @@
 use std::io::ErrorKind;
 use std::path::Path;
 
-use crate::cgroups;
-use crate::error::{Error, Result};
+use crate::cgroups::{self, CgroupError, CgroupStep};
+use crate::error::Result;
 use crate::image::{ImageError, Store};
-use crate::state::{ContainerId, Layers, Observed, Record, StateDir, Status};
+use crate::state::{
+    ContainerId, Layers, Observed, Record, StateDir, StateError, StateStep, Status,
+};
 
 // ANCHOR: clean_up
 /// Removes everything `record` names, then the record itself. The container's processes
@@ -62,10 +64,7 @@ fn remove_cgroup(cgroup: &Path) -> Result<()> {
     cgroups::kill_all(&cgroup.join("cgroup.procs"))?;
     match std::fs::remove_dir(cgroup) {
         Err(e) if e.kind() != ErrorKind::NotFound => {
-            return Err(Error::Cgroup {
-                step: format!("rmdir {}", cgroup.display()),
-                source: e,
-            });
+            return Err(CgroupError::io(CgroupStep::Rmdir(cgroup.to_owned()))(e).into());
         }
         _ => {}
     }
@@ -123,11 +122,9 @@ fn wait_for_running_lock(layers: &Layers) {
 
 fn remove_file(path: &Path) -> Result<()> {
     match std::fs::remove_file(path) {
-        Err(e) if e.kind() != ErrorKind::NotFound => Err(Error::State {
-            path: path.to_owned(),
-            what: "remove",
-            source: e,
-        }),
+        Err(e) if e.kind() != ErrorKind::NotFound => {
+            Err(StateError::io(path, StateStep::Remove)(e).into())
+        }
         _ => Ok(()),
     }
 }

@@ -12,7 +12,7 @@ use std::path::Path;
 use super::log::{LogLine, read_lines, tail};
 use super::pidfd::Pinned;
 use crate::error::{Error, Result};
-use crate::state::StateDir;
+use crate::state::{StateDir, StateError, StateStep};
 
 /// Calls `emit` with the last `last` lines of the container's log (all for `None`);
 /// with `follow`, then with each new line until the container's shim exits. `emit`
@@ -28,11 +28,7 @@ pub fn logs(
     let Some(path) = record.log.clone() else {
         return Err(Error::NoLog(record.id));
     };
-    let state_error = |what, source| Error::State {
-        path: path.clone(),
-        what,
-        source,
-    };
+    let state_error = |step, source| Error::from(StateError::io(&path, step)(source));
     let shim = follow
         .then(|| Pinned::open(record.shim_pid, record.shim_start_time))
         .flatten();
@@ -41,11 +37,14 @@ pub fn logs(
         .as_ref()
         .map(|_| Inotify::watch(&path))
         .transpose()
-        .map_err(|e| state_error("watch", e))?;
-    let mut file = File::open(&path).map_err(|e| state_error("open", e))?;
-    let (lines, mut offset) = read_lines(&file).map_err(|e| state_error("read", e))?;
+        .map_err(|e| state_error(StateStep::Watch, e))?;
+    let mut file = File::open(&path).map_err(|e| state_error(StateStep::Open, e))?;
+    let (lines, mut offset) = read_lines(&file).map_err(|e| state_error(StateStep::Read, e))?;
     for line in tail(lines, last) {
-        if emit(&line).map_err(|e| state_error("print", e))?.is_break() {
+        if emit(&line)
+            .map_err(|e| state_error(StateStep::Print, e))?
+            .is_break()
+        {
             return Ok(());
         }
     }
@@ -53,14 +52,18 @@ pub fn logs(
         return Ok(());
     };
     loop {
-        let shim_gone = wait_either(&watch, &shim).map_err(|e| state_error("wait for", e))?;
+        let shim_gone =
+            wait_either(&watch, &shim).map_err(|e| state_error(StateStep::WaitFor, e))?;
         watch.drain();
         file.seek(SeekFrom::Start(offset))
-            .map_err(|e| state_error("seek", e))?;
-        let (lines, consumed) = read_lines(&file).map_err(|e| state_error("read", e))?;
+            .map_err(|e| state_error(StateStep::Seek, e))?;
+        let (lines, consumed) = read_lines(&file).map_err(|e| state_error(StateStep::Read, e))?;
         offset += consumed;
         for line in lines {
-            if emit(&line).map_err(|e| state_error("print", e))?.is_break() {
+            if emit(&line)
+                .map_err(|e| state_error(StateStep::Print, e))?
+                .is_break()
+            {
                 return Ok(());
             }
         }

@@ -22,6 +22,7 @@ pub mod admit;
 mod cleanup;
 mod commit;
 pub mod crash;
+pub(crate) mod error;
 mod find;
 mod follow;
 pub mod log;
@@ -37,6 +38,7 @@ mod wait;
 
 pub use cleanup::{clean_up, reap_never_started};
 pub use commit::commit;
+pub use error::{LifecycleError, LifecycleStep};
 pub use find::find;
 pub use follow::logs;
 pub use pidfd::Pinned;

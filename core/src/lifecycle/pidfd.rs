@@ -23,14 +23,14 @@ impl Pinned {
         if pid <= 0 {
             return None;
         }
-        let fd = crate::process::pidfd::open(pid).ok()?;
+        let fd = crate::sys::pidfd::open(pid).ok()?;
         process::is_same_process(pid, start_time).then_some(Pinned { fd })
     }
     // ANCHOR_END: pin
 
     /// Sends `signal`; a process that has just exited is not an error.
     pub fn signal(&self, signal: libc::c_int) -> io::Result<()> {
-        match crate::process::pidfd::send_signal(self.fd.as_fd(), signal) {
+        match crate::sys::pidfd::send_signal(self.fd.as_fd(), signal) {
             Err(e) if e.raw_os_error() == Some(libc::ESRCH) => Ok(()),
             result => result,
         }

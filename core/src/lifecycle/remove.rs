@@ -3,6 +3,7 @@
 
 use super::cleanup::{clean_up, thaw};
 use super::crash::hold_point;
+use super::error::LifecycleStep;
 use super::pidfd::Pinned;
 use super::settle::wait_for_supervisor;
 use super::stop::sys;
@@ -26,8 +27,8 @@ pub fn remove(dir: &StateDir, query: &str, force: bool) -> Result<Record> {
         // older, and anything the start left in the cgroup is killed by the clean-up.
         if let Some(shim) = Pinned::open(record.shim_pid, record.shim_start_time) {
             shim.signal(libc::SIGKILL)
-                .map_err(sys("pidfd_send_signal SIGKILL"))?;
-            shim.wait_exit(None).map_err(sys("poll"))?;
+                .map_err(sys(LifecycleStep::Sigkill))?;
+            shim.wait_exit(None).map_err(sys(LifecycleStep::PollExit))?;
         }
     }
     // Reload: the start may have been recorded meanwhile — or the process that forked
@@ -46,8 +47,10 @@ pub fn remove(dir: &StateDir, query: &str, force: bool) -> Result<Record> {
     {
         container
             .signal(libc::SIGKILL)
-            .map_err(sys("pidfd_send_signal SIGKILL"))?;
-        container.wait_exit(None).map_err(sys("poll"))?;
+            .map_err(sys(LifecycleStep::Sigkill))?;
+        container
+            .wait_exit(None)
+            .map_err(sys(LifecycleStep::PollExit))?;
     }
     hold_point("rm-killed");
     if force && let Some(shim) = Pinned::open(record.shim_pid, record.shim_start_time) {

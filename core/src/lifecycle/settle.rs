@@ -1,5 +1,6 @@
 //! Making a record tell the truth once its container's process is gone.
 
+use super::error::{LifecycleError, LifecycleStep};
 use super::pidfd::Pinned;
 use crate::error::{Error, Result};
 use crate::state::{Event, Record, StateDir, Status};
@@ -38,10 +39,8 @@ pub fn wait_for_supervisor(record: &Record) -> Result<()> {
         return Ok(());
     }
     if let Some(shim) = Pinned::open(record.shim_pid, record.shim_start_time) {
-        shim.wait_exit(None).map_err(|source| Error::Sys {
-            call: "poll the supervisor's pidfd",
-            source,
-        })?;
+        shim.wait_exit(None)
+            .map_err(LifecycleError::io(LifecycleStep::PollSupervisor))?;
     }
     Ok(())
 }

@@ -14,6 +14,7 @@ use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use nix::unistd::{ForkResult, fork};
 
 use super::crash::hold_point;
+use super::error::{LifecycleError, LifecycleStep};
 use super::log::LogWriter;
 use super::{Pinned, Tracked, clean_up, relay, resident, settle};
 use crate::error::{Error, Result};
@@ -21,7 +22,7 @@ use crate::process::container::Container;
 use crate::process::pipe::Pipe;
 use crate::process::spec::ContainerSpec;
 use crate::process::stdio::Stdio;
-use crate::state::Observed;
+use crate::state::{Observed, StateError, StateStep};
 
 /// What the shim sends when the container's command has started.
 const STARTED: &str = "started";
@@ -54,10 +55,7 @@ pub fn run_detached(
     // SAFETY: this process has one thread (checked above), so the child is a complete
     // copy of a single-threaded process and may run any code, the allocator included.
     match unsafe { fork() } {
-        Err(e) => Err(Error::Sys {
-            call: "fork (the container's shim)",
-            source: e.into(),
-        }),
+        Err(e) => Err(LifecycleError::io(LifecycleStep::ForkShim)(e.into()).into()),
         Ok(ForkResult::Child) => {
             drop(report.read);
             let code = shim(tracked, spec, report.write, after_exit);
@@ -103,10 +101,7 @@ fn shim(
             .read(true)
             .write(true)
             .open("/dev/null")
-            .map_err(|source| Error::Sys {
-                call: "open /dev/null",
-                source,
-            })?;
+            .map_err(LifecycleError::io(LifecycleStep::OpenDevNull))?;
         // The shim's own stdio leaves the terminal (and any pipe) the caller was started
         // from, so whoever reads the caller's output sees its end when the caller exits.
         for fd in 0..=2 {
@@ -117,11 +112,8 @@ fn shim(
         tracked.supervise_here()?;
         hold_point("shim-supervised");
         let log_path = tracked.dir().log_path(tracked.id());
-        let log = LogWriter::create(&log_path).map_err(|source| Error::State {
-            path: log_path,
-            what: "create the log",
-            source,
-        })?;
+        let log =
+            LogWriter::create(&log_path).map_err(StateError::io(log_path, StateStep::CreateLog))?;
         let (out, err) = (Pipe::new()?, Pipe::new()?);
         // The pid is recorded before the child may exec: killed at any moment from here
         // on, the shim leaves either a recorded pid or a child that exits by itself

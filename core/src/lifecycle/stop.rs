@@ -3,6 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use super::error::{LifecycleError, LifecycleStep};
 use super::pidfd::Pinned;
 use super::settle::settle;
 use crate::error::{Error, Result};
@@ -59,14 +60,19 @@ pub fn stop(dir: &StateDir, query: &str, timeout: Duration) -> Result<Stopped> {
         Some(container) => {
             container
                 .signal(libc::SIGTERM)
-                .map_err(sys("pidfd_send_signal SIGTERM"))?;
-            if container.wait_exit(Some(timeout)).map_err(sys("poll"))? {
+                .map_err(sys(LifecycleStep::Sigterm))?;
+            if container
+                .wait_exit(Some(timeout))
+                .map_err(sys(LifecycleStep::PollExit))?
+            {
                 EndedBy::Sigterm
             } else {
                 container
                     .signal(libc::SIGKILL)
-                    .map_err(sys("pidfd_send_signal SIGKILL"))?;
-                container.wait_exit(None).map_err(sys("poll"))?;
+                    .map_err(sys(LifecycleStep::Sigkill))?;
+                container
+                    .wait_exit(None)
+                    .map_err(sys(LifecycleStep::PollExit))?;
                 EndedBy::Sigkill
             }
         }
@@ -90,10 +96,12 @@ pub fn kill(dir: &StateDir, query: &str, signal: libc::c_int) -> Result<Record> 
         return Err(not_running());
     }
     let container = Pinned::open(record.pid, record.pid_start_time).ok_or_else(not_running)?;
-    container.signal(signal).map_err(sys("pidfd_send_signal"))?;
+    container
+        .signal(signal)
+        .map_err(sys(LifecycleStep::Signal))?;
     Ok(record)
 }
 
-pub(super) fn sys(call: &'static str) -> impl FnOnce(std::io::Error) -> Error {
-    move |source| Error::Sys { call, source }
+pub(super) fn sys(step: LifecycleStep) -> impl FnOnce(std::io::Error) -> Error {
+    move |source| LifecycleError::io(step)(source).into()
 }

@@ -67,7 +67,7 @@ impl Tracked {
     /// pid now, before it may run anything (see [`Container::spawn_supervised`]). Fails
     /// if the record was removed meanwhile (`vessel rm -f`): the spawn then kills it.
     ///
-    /// [`Container::spawn_supervised`]: crate::Container::spawn_supervised
+    /// [`Container::spawn_supervised`]: crate::process::container::Container::spawn_supervised
     pub fn cloned(&mut self, pid: libc::pid_t) -> Result<()> {
         // Our unreaped child, blocked on the go pipe: its /proc entry is there.
         let event = Event::Cloned {

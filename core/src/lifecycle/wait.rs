@@ -2,6 +2,7 @@
 
 use std::fs::File;
 
+use super::error::LifecycleStep;
 use super::log::read_exit;
 use super::pidfd::Pinned;
 use super::settle::settle;
@@ -25,7 +26,9 @@ pub fn wait(dir: &StateDir, query: &str) -> Result<Option<Record>> {
         && !record.shim_alive()
         && let Some(container) = Pinned::open(record.pid, record.pid_start_time)
     {
-        container.wait_exit(None).map_err(sys("poll"))?;
+        container
+            .wait_exit(None)
+            .map_err(sys(LifecycleStep::PollExit))?;
     }
     Ok(match settle(dir, &record)? {
         Some(last) => Some(last),

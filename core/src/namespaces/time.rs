@@ -16,6 +16,7 @@ use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
 
 use crate::error::{Error, Result};
+use crate::process::error::{ProcessError, ProcessStep};
 use crate::process::pipe::Pipe;
 use crate::process::plan::step::{Plan, Step};
 
@@ -123,10 +124,7 @@ impl TimeHandshake {
         let mut rest = Vec::new();
         File::from(ready.read)
             .read_to_end(&mut rest)
-            .map_err(|source| Error::Sys {
-                call: "wait for the child's time namespace",
-                source,
-            })?;
+            .map_err(ProcessError::io(ProcessStep::AwaitTimeNamespace))?;
         let path = format!("/proc/{pid}/timens_offsets");
         OpenOptions::new()
             .write(true)
@@ -145,10 +143,8 @@ impl TimeHandshake {
 fn resume_child(resume: OwnedFd) -> Result<()> {
     File::from(resume)
         .write_all(&[1])
-        .map_err(|source| Error::Sys {
-            call: "let the child enter its time namespace",
-            source,
-        })
+        .map_err(ProcessError::io(ProcessStep::EnterTimeNamespace))?;
+    Ok(())
 }
 
 #[cfg(test)]

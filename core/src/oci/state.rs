@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-pub use super::error::OciStateError;
+pub use super::error::{OciStateError, OciStateStep};
 use crate::state::{ContainerId, OciSection, Record, Root, paths, process};
 
 /// The runtime-spec version vessel implements (the `ociVersion` of `state`).
@@ -63,9 +63,9 @@ pub struct StateDocument<'a> {
     pub annotations: Option<&'a HashMap<String, String>>,
 }
 
-fn io_error(what: &'static str, path: &Path) -> impl FnOnce(io::Error) -> OciStateError {
+fn io_error(step: OciStateStep, path: &Path) -> impl FnOnce(io::Error) -> OciStateError {
     let path = path.to_owned();
-    move |source| OciStateError::Io { what, path, source }
+    move |source| OciStateError::Io { step, path, source }
 }
 
 /// Where OCI containers are kept: `ROOT/oci`.
@@ -104,17 +104,17 @@ impl OciStore {
     /// Makes the container's directory (refused if it exists) and its exec fifo.
     pub fn reserve(&self, id: &ContainerId) -> Result<PathBuf, OciStateError> {
         let dir = self.container_dir(id);
-        std::fs::create_dir_all(&self.dir).map_err(io_error("create", &self.dir))?;
+        std::fs::create_dir_all(&self.dir).map_err(io_error(OciStateStep::Create, &self.dir))?;
         match std::fs::create_dir(&dir) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
                 return Err(OciStateError::Exists(id.clone()));
             }
-            Err(e) => return Err(io_error("create", &dir)(e)),
+            Err(e) => return Err(io_error(OciStateStep::Create, &dir)(e)),
         }
         let fifo = paths::exec_fifo(&dir);
         nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600))
-            .map_err(|e| io_error("mkfifo", &fifo)(e.into()))?;
+            .map_err(|e| io_error(OciStateStep::Mkfifo, &fifo)(e.into()))?;
         Ok(dir)
     }
 
@@ -124,8 +124,8 @@ impl OciStore {
         let path = paths::oci_state(&dir);
         let scratch = paths::oci_state_scratch(&dir);
         let text = serde_json::to_vec_pretty(record).expect("a record always serializes");
-        std::fs::write(&scratch, text).map_err(io_error("write", &scratch))?;
-        std::fs::rename(&scratch, &path).map_err(io_error("rename into", &path))
+        std::fs::write(&scratch, text).map_err(io_error(OciStateStep::Write, &scratch))?;
+        std::fs::rename(&scratch, &path).map_err(io_error(OciStateStep::RenameInto, &path))
     }
 
     /// Reads container `id`'s record.
@@ -133,10 +133,9 @@ impl OciStore {
         let path = paths::oci_state(&self.container_dir(id));
         let text = std::fs::read(&path).map_err(|e| match e.kind() {
             io::ErrorKind::NotFound => OciStateError::NotFound(id.clone()),
-            _ => io_error("read", &path)(e),
+            _ => io_error(OciStateStep::Read, &path)(e),
         })?;
-        serde_json::from_slice(&text)
-            .map_err(|e| io_error("parse", &path)(io::Error::new(io::ErrorKind::InvalidData, e)))
+        serde_json::from_slice(&text).map_err(|source| OciStateError::Unreadable { path, source })
     }
 
     /// Every container's record, sorted by id (unreadable ones left out).
@@ -157,7 +156,9 @@ impl OciStore {
     pub fn remove(&self, id: &ContainerId) -> Result<(), OciStateError> {
         let dir = self.container_dir(id);
         match std::fs::remove_dir_all(&dir) {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(io_error("remove", &dir)(e)),
+            Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                Err(io_error(OciStateStep::Remove, &dir)(e))
+            }
             _ => Ok(()),
         }
     }

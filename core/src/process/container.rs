@@ -9,6 +9,7 @@ use crate::namespaces::Namespace;
 use crate::namespaces::time::TimeHandshake;
 use crate::process::child;
 use crate::process::clone::{Cloned, clone3_in};
+use crate::process::error::{ProcessError, ProcessStep, Refusal};
 use crate::process::exit::ExitStatus;
 use crate::process::pipe::{self, ChildEnds, Pipe, Report, StepFailure};
 use crate::process::plan;
@@ -256,14 +257,11 @@ fn clone_child(
     // SAFETY: in the child we call only `child::run`, which makes async-signal-safe
     // system calls on memory prepared by the caller and ends in `execve` or `_exit`.
     let cloned = unsafe { clone3_in(plan::clone_flags(spec.namespaces), born_in.map(AsFd::as_fd)) }
-        .map_err(|source| Error::Sys {
-            call: if born_in.is_some() {
-                "clone3 into the container's cgroup (creating the container process)"
-            } else {
-                "clone3 (creating the container process)"
-            },
-            source,
-        })?;
+        .map_err(ProcessError::io(if born_in.is_some() {
+            ProcessStep::CloneIntoCgroup
+        } else {
+            ProcessStep::Clone
+        }))?;
     match cloned {
         Cloned::Child => child::run(plan, child_ends),
         Cloned::Parent { pid, pidfd } => Ok((pid, pidfd)),
@@ -323,10 +321,8 @@ fn await_exec(
         }
         Report::Vanished => {
             let status = running.wait()?;
-            Err(Error::Sys {
-                call: "container set-up",
-                source: io::Error::other(format!("the child {status} before exec")),
-            })
+            let status = status.to_string();
+            Err(ProcessError::refused(ProcessStep::SetUp, Refusal::ChildEnded { status }).into())
         }
     }
 }
@@ -367,10 +363,7 @@ pub(crate) fn failure_to_error(plan: &Plan, failure: StepFailure) -> Error {
             step: step.describe(),
             source,
         },
-        None => Error::Sys {
-            call: "container set-up (the child reported an unknown step)",
-            source,
-        },
+        None => ProcessError::io(ProcessStep::UnknownStep)(source).into(),
     }
 }
 
@@ -457,12 +450,9 @@ impl Running {
 
     /// Sends `signal` to the container's first process.
     pub fn kill(&self, signal: libc::c_int) -> Result<()> {
-        crate::process::pidfd::send_signal(self.pidfd.as_fd(), signal).map_err(|source| {
-            Error::Sys {
-                call: "pidfd_send_signal",
-                source,
-            }
-        })
+        crate::sys::pidfd::send_signal(self.pidfd.as_fd(), signal)
+            .map_err(ProcessError::io(ProcessStep::Signal))?;
+        Ok(())
     }
 
     /// Waits for the container's first process to end and reaps it. Calling it again
@@ -481,10 +471,7 @@ impl Running {
             }
             let err = io::Error::last_os_error();
             if err.kind() != io::ErrorKind::Interrupted {
-                return Err(Error::Sys {
-                    call: "waitpid",
-                    source: err,
-                });
+                return Err(ProcessError::io(ProcessStep::Waitpid)(err).into());
             }
         }
         let status = ExitStatus::from_wait_status(raw);

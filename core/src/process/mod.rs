@@ -18,10 +18,10 @@
 pub mod child;
 pub mod clone;
 pub mod container;
+pub(crate) mod error;
 pub mod exit;
 pub mod hooks;
 pub mod output;
-pub mod pidfd;
 pub mod pipe;
 pub mod plan;
 pub mod spec;

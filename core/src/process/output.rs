@@ -7,8 +7,9 @@ use std::os::fd::AsFd;
 use std::thread;
 
 use crate::cgroups::Stats;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::process::container::Container;
+use crate::process::error::{ProcessError, ProcessStep};
 use crate::process::exit::ExitStatus;
 use crate::process::pipe::Pipe;
 use crate::process::spec::ContainerSpec;
@@ -30,10 +31,7 @@ pub struct Output {
 /// Runs `spec` with stdin from `/dev/null` and stdout/stderr captured, waits for it, and
 /// returns its output (lossily decoded as UTF-8).
 pub fn output(spec: &ContainerSpec) -> Result<Output> {
-    let null = File::open("/dev/null").map_err(|source| Error::Sys {
-        call: "open /dev/null",
-        source,
-    })?;
+    let null = File::open("/dev/null").map_err(ProcessError::io(ProcessStep::OpenDevNull))?;
     let out = Pipe::new()?;
     let err = Pipe::new()?;
     let mut running = Container::spawn_with_stdio(

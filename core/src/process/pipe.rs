@@ -11,7 +11,8 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 use nix::fcntl::OFlag;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::process::error::{ProcessError, ProcessStep};
 
 /// The message a failing child sends: which step, the `errno` it got, and for a hook
 /// that ran, its wait status. Twelve bytes, well under `PIPE_BUF`, so one `write`
@@ -85,10 +86,8 @@ impl Pipe {
     /// Creates a pipe with both ends close-on-exec, so no command started by anyone ever
     /// inherits it.
     pub fn new() -> Result<Pipe> {
-        let (read, write) = nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(|e| Error::Sys {
-            call: "pipe2",
-            source: e.into(),
-        })?;
+        let (read, write) = nix::unistd::pipe2(OFlag::O_CLOEXEC)
+            .map_err(|e| ProcessError::io(ProcessStep::Pipe)(e.into()))?;
         Ok(Pipe { read, write })
     }
 }
@@ -123,10 +122,8 @@ impl ChildEnds {
 pub fn send_go(go_write: OwnedFd) -> Result<()> {
     File::from(go_write)
         .write_all(&[1])
-        .map_err(|source| Error::Sys {
-            call: "write to the child's go pipe",
-            source,
-        })
+        .map_err(ProcessError::io(ProcessStep::WriteGo))?;
+    Ok(())
 }
 
 /// What the report pipe said once the child stopped writing to it.
@@ -149,10 +146,7 @@ pub fn read_report(report_read: OwnedFd) -> Result<Report> {
             ErrorKind::Interrupted => Ok(0),
             _ => Err(e),
         })
-        .map_err(|source| Error::Sys {
-            call: "read the child's report pipe",
-            source,
-        })?;
+        .map_err(ProcessError::io(ProcessStep::ReadReport))?;
     Ok(
         match <[u8; StepFailure::SIZE]>::try_from(bytes.as_slice()) {
             Ok(exact) => Report::Failed(StepFailure::from_bytes(exact)),

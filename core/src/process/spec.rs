@@ -25,8 +25,7 @@ pub enum RootfsMode {
     Chroot,
 }
 
-/// The search path used when the caller's environment sets no `PATH` (docker's default).
-pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+pub use crate::rootfs::DEFAULT_PATH;
 
 /// Everything needed to start one container.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,17 +45,17 @@ pub struct ContainerSpec {
     pub namespaces: Namespaces,
     /// `pivot_root` (the real thing) or `chroot` (the lesson's counter-example).
     pub rootfs_mode: RootfsMode,
-    /// Record when each start-up stage ends ([`crate::Running::start_trace`]). Costs
+    /// Record when each start-up stage ends ([`crate::process::container::Running::start_trace`]). Costs
     /// nothing when false: no pipe, no clock reads.
     pub trace_start: bool,
     /// The container's cgroup and its limits; `None` leaves the container in the
     /// caller's cgroups, unlimited and uncounted.
     pub cgroup: Option<CgroupSpec>,
     /// uid/gid maps for a user namespace; `None` picks [`IdMapping::for_caller`].
-    /// Only used when `namespaces` has [`Namespace::User`](crate::Namespace::User).
+    /// Only used when `namespaces` has [`Namespace::User`](crate::namespaces::Namespace::User).
     pub id_mapping: Option<IdMapping>,
     /// Clock offsets for a time namespace; only used when `namespaces` has
-    /// [`Namespace::Time`](crate::Namespace::Time).
+    /// [`Namespace::Time`](crate::namespaces::Namespace::Time).
     pub time_offsets: TimeOffsets,
     /// Image layers to mount with overlayfs at `rootfs` (which is then the empty merged
     /// directory); `None` uses `rootfs` as a plain directory.
@@ -188,7 +187,7 @@ impl ContainerSpec {
     /// Sets the uid/gid maps of the user namespace (and adds a user namespace).
     #[must_use]
     pub fn id_mapping(mut self, mapping: IdMapping) -> Self {
-        self.namespaces = self.namespaces.with(crate::Namespace::User);
+        self.namespaces = self.namespaces.with(crate::namespaces::Namespace::User);
         self.id_mapping = Some(mapping);
         self
     }
@@ -196,7 +195,7 @@ impl ContainerSpec {
     /// Sets the clock offsets of the time namespace (and adds a time namespace).
     #[must_use]
     pub fn time_offsets(mut self, offsets: TimeOffsets) -> Self {
-        self.namespaces = self.namespaces.with(crate::Namespace::Time);
+        self.namespaces = self.namespaces.with(crate::namespaces::Namespace::Time);
         self.time_offsets = offsets;
         self
     }
@@ -329,5 +328,15 @@ mod tests {
         assert_eq!(with("=x").invalid_env_entry(), Some("=x"));
         assert_eq!(with("=").invalid_env_entry(), Some("="));
         assert_eq!(with("A").invalid_env_entry(), Some("A"));
+    }
+
+    #[test]
+    fn the_defaults_are_dockers_and_privileged_has_none() {
+        let spec = ContainerSpec::new("/r", ["sh"]);
+        assert!(spec.readonly_paths.contains(&PathBuf::from("/proc/sys")));
+        assert!(spec.masked_paths.contains(&PathBuf::from("/proc/kcore")));
+        assert!(spec.masked_paths.contains(&PathBuf::from("/sys/firmware")));
+        let privileged = spec.without_path_hardening();
+        assert!(privileged.readonly_paths.is_empty() && privileged.masked_paths.is_empty());
     }
 }

@@ -1,5 +1,5 @@
 //! Where start-up time goes: timestamps of each stage of one container start, recorded
-//! only when [`ContainerSpec::trace_start`](crate::ContainerSpec::trace_start) asks.
+//! only when [`ContainerSpec::trace_start`](crate::process::spec::ContainerSpec::trace_start) asks.
 //!
 //! The parent notes when each of its stages ends (plan, cgroup, clone, id maps, …). The
 //! child, which must not allocate, writes `(step, CLOCK_MONOTONIC nanoseconds)` to a

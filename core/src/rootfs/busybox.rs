@@ -1,11 +1,11 @@
 //! A rootfs made of one static busybox: every applet is a symlink to it.
 
+use std::fs;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::{fs, io};
 
-use super::{BuildResult, at, is_static_executable};
+use super::{BuildCause, BuildResult, BuildStep, at, is_static_executable};
 
 /// Where distributions install a static busybox.
 const CANDIDATES: [&str; 3] = ["/bin/busybox", "/usr/bin/busybox", "/usr/local/bin/busybox"];
@@ -21,16 +21,16 @@ pub fn find_static() -> Option<PathBuf> {
 /// Copies `busybox` to `/bin/busybox` and links each applet to it.
 pub fn populate(root: &Path, busybox: &Path) -> BuildResult {
     at(
-        "copy busybox",
+        BuildStep::CopyBusybox,
         fs::copy(busybox, root.join("bin/busybox")).map(drop),
     )?;
     let output = at(
-        "list busybox applets",
+        BuildStep::ListApplets,
         Command::new(busybox).arg("--list-full").output(),
     )?;
     if !output.status.success() {
-        let err = io::Error::other(format!("busybox --list-full {}", output.status));
-        return Err(("list busybox applets".into(), err));
+        let failed = BuildCause::ListFailed(output.status);
+        return Err((BuildStep::ListApplets, failed));
     }
     for applet in String::from_utf8_lossy(&output.stdout).lines() {
         let link = root.join(applet);
@@ -38,10 +38,14 @@ pub fn populate(root: &Path, busybox: &Path) -> BuildResult {
             continue;
         }
         if let Some(dir) = link.parent() {
-            at(format!("create {}", dir.display()), fs::create_dir_all(dir))?;
+            at(
+                BuildStep::CreateDir(dir.to_owned()),
+                fs::create_dir_all(dir),
+            )?;
         }
         // Absolute: resolved inside the container, after pivot_root.
-        at(format!("link {applet}"), symlink("/bin/busybox", &link))?;
+        let step = BuildStep::LinkApplet(applet.to_owned());
+        at(step, symlink("/bin/busybox", &link))?;
     }
     Ok(())
 }

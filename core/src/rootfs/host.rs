@@ -22,7 +22,7 @@ pub fn populate(root: &Path) -> BuildResult {
 }
 
 fn which(command: &str) -> Option<PathBuf> {
-    let path = std::env::var("PATH").unwrap_or_else(|_| crate::process::spec::DEFAULT_PATH.into());
+    let path = std::env::var("PATH").unwrap_or_else(|_| super::DEFAULT_PATH.into());
     path.split(':')
         .map(|dir| Path::new(dir).join(command))
         .find(|candidate| candidate.is_file())

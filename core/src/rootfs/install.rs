@@ -4,13 +4,13 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use super::{BuildResult, at, is_static_executable};
+use super::{BuildResult, BuildStep, at, is_static_executable};
 
 /// Copies the host binary `binary` to `dest` (an absolute path inside `root`), and, for a
 /// dynamic binary, every library `ldd` lists to the same path inside `root`.
 pub fn install_binary(root: &Path, binary: &Path, dest: &Path) -> BuildResult {
     copy_into(root, binary, dest)?;
-    if at("inspect binary", is_static_executable(binary))? {
+    if at(BuildStep::InspectBinary, is_static_executable(binary))? {
         return Ok(());
     }
     for library in shared_libraries(binary)? {
@@ -28,18 +28,21 @@ pub fn install_binary(root: &Path, binary: &Path, dest: &Path) -> BuildResult {
 fn copy_into(root: &Path, from: &Path, dest: &Path) -> BuildResult {
     let target = root.join(dest.strip_prefix("/").unwrap_or(dest));
     if let Some(dir) = target.parent() {
-        at(format!("create {}", dir.display()), fs::create_dir_all(dir))?;
+        at(
+            BuildStep::CreateDir(dir.to_owned()),
+            fs::create_dir_all(dir),
+        )?;
     }
     // fs::copy follows symlinks, so the rootfs gets real files with the requested names.
     at(
-        format!("copy {}", from.display()),
+        BuildStep::Copy(from.to_owned()),
         fs::copy(from, &target).map(drop),
     )
 }
 
 /// The absolute paths of the libraries `ldd` resolves for `binary`, loader included.
 fn shared_libraries(binary: &Path) -> BuildResult<Vec<String>> {
-    let output = at("run ldd", Command::new("ldd").arg(binary).output())?;
+    let output = at(BuildStep::RunLdd, Command::new("ldd").arg(binary).output())?;
     Ok(parse_ldd(&String::from_utf8_lossy(&output.stdout)))
 }
 

@@ -8,6 +8,7 @@
 
 mod busybox;
 mod elf;
+pub(crate) mod error;
 mod host;
 mod install;
 pub mod mount_api;
@@ -23,18 +24,19 @@ pub use elf::is_static_executable;
 pub use install::install_binary;
 
 use crate::error::{Error, Result};
+use crate::state::Root;
+pub use error::{BuildCause, BuildStep, RootfsBuildError};
 
-/// Where vessel keeps its files unless `VESSEL_ROOT` says otherwise.
-pub const DEFAULT_STATE_ROOT: &str = "/var/lib/vessel";
+/// The directories of a root filesystem that hold its commands, as the search path used
+/// when the caller's environment sets no `PATH` (docker's default).
+pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// Bump when the layout of the built rootfs changes, so old caches are rebuilt.
 const LAYOUT_VERSION: u32 = 1;
 
-/// vessel's state directory: `$VESSEL_ROOT`, or [`DEFAULT_STATE_ROOT`].
+/// vessel's state directory: `$VESSEL_ROOT`, or the default ([`Root::from_env`]).
 pub fn state_root() -> PathBuf {
-    std::env::var_os("VESSEL_ROOT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(DEFAULT_STATE_ROOT))
+    Root::from_env().dir().to_owned()
 }
 
 /// Where the default rootfs lives (it may not be built yet).
@@ -81,40 +83,42 @@ pub fn ensure_built(dir: &Path) -> Result<()> {
     if complete.exists() {
         return Ok(());
     }
-    let fail = |step: &str| {
+    let fail = |step: BuildStep| {
         let dir = dir.to_owned();
-        let step = step.to_owned();
-        move |source: io::Error| Error::RootfsBuild { dir, step, source }
+        move |source: io::Error| {
+            let cause = BuildCause::Io(source);
+            Error::from(RootfsBuildError { dir, step, cause })
+        }
     };
     let parent = dir.parent().unwrap_or(Path::new("/"));
-    fs::create_dir_all(parent).map_err(fail("create the parent directory"))?;
-    let lock = File::create(dir.with_extension("lock")).map_err(fail("create the lock file"))?;
-    lock.lock().map_err(fail("lock the build"))?;
+    fs::create_dir_all(parent).map_err(fail(BuildStep::CreateParent))?;
+    let lock = File::create(dir.with_extension("lock")).map_err(fail(BuildStep::CreateLock))?;
+    lock.lock().map_err(fail(BuildStep::LockBuild))?;
     if complete.exists() {
         return Ok(()); // another process built it while we waited
     }
     let scratch = dir.with_extension("building");
     if scratch.exists() {
-        fs::remove_dir_all(&scratch).map_err(fail("remove an unfinished build"))?;
+        fs::remove_dir_all(&scratch).map_err(fail(BuildStep::RemoveUnfinished))?;
     }
-    build(&scratch).map_err(|(step, source)| Error::RootfsBuild {
+    build(&scratch).map_err(|(step, cause)| RootfsBuildError {
         dir: dir.to_owned(),
         step,
-        source,
+        cause,
     })?;
     if dir.exists() {
-        fs::remove_dir_all(dir).map_err(fail("remove an incomplete rootfs"))?;
+        fs::remove_dir_all(dir).map_err(fail(BuildStep::RemoveIncomplete))?;
     }
-    fs::rename(&scratch, dir).map_err(fail("move the finished rootfs into place"))?;
+    fs::rename(&scratch, dir).map_err(fail(BuildStep::MoveIntoPlace))?;
     Ok(())
 }
 
 /// An error while building, with the step it happened in.
-pub type BuildResult<T = ()> = std::result::Result<T, (String, io::Error)>;
+pub type BuildResult<T = ()> = std::result::Result<T, (BuildStep, BuildCause)>;
 
 /// Tags an I/O error with the build step it happened in.
-pub(crate) fn at<T>(step: impl Into<String>, r: io::Result<T>) -> BuildResult<T> {
-    r.map_err(|e| (step.into(), e))
+pub(crate) fn at<T>(step: BuildStep, r: io::Result<T>) -> BuildResult<T> {
+    r.map_err(|e| (step, BuildCause::Io(e)))
 }
 
 fn build(dir: &Path) -> BuildResult {

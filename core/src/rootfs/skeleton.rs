@@ -4,7 +4,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use super::{BuildResult, at};
+use super::{BuildResult, BuildStep, at};
 
 /// Written last: a rootfs without it is unfinished and gets rebuilt.
 pub const COMPLETE_MARKER: &str = ".vessel-rootfs-complete";
@@ -42,18 +42,15 @@ const FILES: [(&str, &str); 3] = [
 pub fn create(root: &Path) -> BuildResult {
     for (dir, mode) in DIRS {
         let path = root.join(dir);
-        at(format!("create {dir}"), fs::create_dir_all(&path))?;
+        at(BuildStep::CreateDir(dir.into()), fs::create_dir_all(&path))?;
         // Explicit, because create_dir_all's mode is cut by the umask.
         at(
-            format!("chmod {dir}"),
+            BuildStep::Chmod(dir),
             fs::set_permissions(&path, fs::Permissions::from_mode(mode)),
         )?;
     }
     for (file, contents) in FILES {
-        at(
-            format!("write {file}"),
-            fs::write(root.join(file), contents),
-        )?;
+        at(BuildStep::Write(file), fs::write(root.join(file), contents))?;
     }
     Ok(())
 }
@@ -61,7 +58,7 @@ pub fn create(root: &Path) -> BuildResult {
 /// Marks the rootfs as complete.
 pub fn mark_complete(root: &Path) -> BuildResult {
     at(
-        "write the completion marker",
+        BuildStep::WriteMarker,
         fs::write(root.join(COMPLETE_MARKER), ""),
     )
 }

@@ -11,11 +11,6 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use crate::error::Result;
-use crate::process::plan::in_root::below_root;
-use crate::process::plan::step::Step;
-use crate::process::spec::ContainerSpec;
-
 // ANCHOR: docker_paths
 /// Paths docker makes read-only in every unprivileged container.
 pub const READONLY_PATHS: [&str; 5] = [
@@ -77,37 +72,4 @@ pub fn default_masked_paths() -> Vec<PathBuf> {
         .map(PathBuf::from)
         .chain(throttle.iter().cloned())
         .collect()
-}
-
-// ANCHOR: plan_path_hardening
-/// The steps that make `spec.readonly_paths` read-only and hide `spec.masked_paths`,
-/// each resolved inside the root by the child; a path missing on this kernel is skipped.
-pub(crate) fn plan_path_hardening(
-    steps: &mut Vec<Step>,
-    spec: &ContainerSpec,
-    root: &Path,
-) -> Result<()> {
-    for path in &spec.readonly_paths {
-        steps.push(Step::ReadOnlyPath(below_root(root, path)?));
-    }
-    for path in &spec.masked_paths {
-        steps.push(Step::MaskPath(below_root(root, path)?));
-    }
-    Ok(())
-}
-// ANCHOR_END: plan_path_hardening
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_defaults_are_dockers_and_privileged_has_none() {
-        let spec = ContainerSpec::new("/r", ["sh"]);
-        assert!(spec.readonly_paths.contains(&PathBuf::from("/proc/sys")));
-        assert!(spec.masked_paths.contains(&PathBuf::from("/proc/kcore")));
-        assert!(spec.masked_paths.contains(&PathBuf::from("/sys/firmware")));
-        let privileged = spec.without_path_hardening();
-        assert!(privileged.readonly_paths.is_empty() && privileged.masked_paths.is_empty());
-    }
 }

@@ -22,7 +22,6 @@ pub mod user;
 
 pub use in_root::InRoot;
 pub use limits::{LimitError, Sysctl, Ulimit};
-pub(crate) use masked_paths::plan_path_hardening;
 pub use masked_paths::{default_masked_paths, default_readonly_paths};
 pub use process::ProcessSecurity;
 pub use seccomp::{Seccomp, SeccompError};

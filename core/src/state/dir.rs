@@ -6,6 +6,7 @@ use std::os::fd::AsRawFd;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
+use super::error::{StateError, StateStep};
 use super::id::ContainerId;
 use super::machine::{self, Event};
 use super::paths;
@@ -72,11 +73,7 @@ impl StateDir {
                 Err(e) if e.kind() == ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
                 created => created,
             })
-            .map_err(|source| Error::State {
-                path: dir.clone(),
-                what: "create the run directory (set VESSEL_RUN_DIR to a writable directory)",
-                source,
-            })?;
+            .map_err(|source| state_error(&dir, StateStep::CreateRunDir, source))?;
         Ok(StateDir { dir })
     }
 
@@ -93,7 +90,7 @@ impl StateDir {
             .write(true)
             .mode(0o600)
             .open(&path)
-            .map_err(|source| state_error(&path, "open the lock file", source))?;
+            .map_err(|source| state_error(&path, StateStep::OpenLock, source))?;
         loop {
             // SAFETY: flock on a descriptor we own; it touches no memory.
             if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 {
@@ -101,7 +98,7 @@ impl StateDir {
             }
             let source = std::io::Error::last_os_error();
             if source.kind() != ErrorKind::Interrupted {
-                return Err(state_error(&path, "lock", source));
+                return Err(state_error(&path, StateStep::Lock, source));
             }
         }
     }
@@ -116,7 +113,7 @@ impl StateDir {
         let path = paths::record(&self.dir, &record.id);
         if path.exists() {
             let exists = std::io::Error::from(ErrorKind::AlreadyExists);
-            return Err(state_error(&path, "create (the id is taken)", exists));
+            return Err(state_error(&path, StateStep::CreateTaken, exists));
         }
         if let Some(name) = &record.name
             && self
@@ -147,10 +144,15 @@ impl StateDir {
         let path = paths::record(&self.dir, id);
         let text = fs::read_to_string(&path).map_err(|source| match source.kind() {
             ErrorKind::NotFound => Error::NoSuchContainer(id.to_string()),
-            _ => state_error(&path, "read", source),
+            _ => state_error(&path, StateStep::Read, source),
         })?;
-        serde_json::from_str(&text)
-            .map_err(|e| state_error(&path, "parse", std::io::Error::other(e)))
+        serde_json::from_str(&text).map_err(|source| {
+            StateError::Unreadable {
+                path: path.clone(),
+                source,
+            }
+            .into()
+        })
     }
 
     /// Finds a container by id, name, or a prefix of its id that only it has.
@@ -184,7 +186,9 @@ impl StateDir {
         let _ = fs::remove_file(paths::record_scratch(&self.dir, id));
         let path = paths::record(&self.dir, id);
         match fs::remove_file(&path) {
-            Err(e) if e.kind() != ErrorKind::NotFound => Err(state_error(&path, "remove", e)),
+            Err(e) if e.kind() != ErrorKind::NotFound => {
+                Err(state_error(&path, StateStep::Remove, e))
+            }
             _ => Ok(()),
         }
     }
@@ -202,7 +206,7 @@ impl StateDir {
         for id in self.ids()? {
             match self.load(&id) {
                 Ok(record) => records.push(record),
-                Err(Error::State { what: "parse", .. }) => {}
+                Err(Error::State(StateError::Unreadable { .. })) => {}
                 Err(e) => return Err(e),
             }
         }
@@ -212,8 +216,8 @@ impl StateDir {
     /// The ids of the record files in the directory (a file whose name is no id is no
     /// record: nothing vessel wrote).
     fn ids(&self) -> Result<Vec<ContainerId>> {
-        let entries =
-            fs::read_dir(&self.dir).map_err(|source| state_error(&self.dir, "list", source))?;
+        let entries = fs::read_dir(&self.dir)
+            .map_err(|source| state_error(&self.dir, StateStep::List, source))?;
         Ok(entries
             .flatten()
             .filter_map(|entry| {
@@ -229,7 +233,7 @@ impl StateDir {
         let _lock = self.lock()?;
         let mut unreadable = Vec::new();
         for id in self.ids()? {
-            if let Err(error @ Error::State { what: "parse", .. }) = self.load(&id) {
+            if let Err(error @ Error::State(StateError::Unreadable { .. })) = self.load(&id) {
                 unreadable.push((id, error));
             }
         }
@@ -247,11 +251,11 @@ impl StateDir {
         };
         let id = &id;
         match self.load(id) {
-            Err(Error::State { what: "parse", .. }) => {}
+            Err(Error::State(StateError::Unreadable { .. })) => {}
             _ => return Ok(false),
         }
         let path = paths::record(&self.dir, id);
-        fs::remove_file(&path).map_err(|e| state_error(&path, "remove", e))?;
+        fs::remove_file(&path).map_err(|e| state_error(&path, StateStep::Remove, e))?;
         let _ = fs::remove_file(self.log_path(id));
         Ok(true)
     }
@@ -263,14 +267,17 @@ impl StateDir {
     fn write_unlocked(&self, record: &Record) -> Result<()> {
         let path = paths::record(&self.dir, &record.id);
         let tmp = paths::record_scratch(&self.dir, &record.id);
-        let text = serde_json::to_string_pretty(record)
-            .map_err(|e| state_error(&path, "serialize", std::io::Error::other(e)))?;
+        let text =
+            serde_json::to_string_pretty(record).map_err(|source| StateError::Unwritable {
+                path: path.clone(),
+                source,
+            })?;
         let written = File::create(&tmp)
             .and_then(|mut f| f.write_all(text.as_bytes()).and_then(|()| f.sync_all()))
             .and_then(|()| fs::rename(&tmp, &path));
         written.map_err(|source| {
             let _ = fs::remove_file(&tmp);
-            state_error(&path, "write", source)
+            state_error(&path, StateStep::Write, source)
         })
     }
     // ANCHOR_END: atomic_write
@@ -288,12 +295,8 @@ fn check_name(name: &str) -> Result<()> {
     }
 }
 
-fn state_error(path: &Path, what: &'static str, source: std::io::Error) -> Error {
-    Error::State {
-        path: path.to_owned(),
-        what,
-        source,
-    }
+fn state_error(path: &Path, step: StateStep, source: std::io::Error) -> Error {
+    StateError::io(path, step)(source).into()
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@
 //!   and folder a container has, from it; [`resolve`] finds the container a user typed.
 
 mod dir;
+pub(crate) mod error;
 mod id;
 pub mod machine;
 pub mod paths;
@@ -27,10 +28,11 @@ mod root;
 mod time;
 
 pub use dir::{DEFAULT_RUN_DIR, RUN_DIR_ENV, StateDir};
+pub use error::{StateError, StateStep};
 pub use id::{ContainerId, InvalidId};
 pub use machine::Event;
 pub use paths::Layers;
 pub use record::{Limits, MountRecord, Observed, OciSection, Record, Status};
 pub use resolve::{Candidate, resolve};
-pub use root::{ROOT_ENV, Root};
+pub use root::{DEFAULT_STATE_ROOT, ROOT_ENV, Root};
 pub use time::now_rfc3339;

@@ -54,7 +54,7 @@ pub fn wait_until_gone_within(
     pid: libc::pid_t,
     timeout: Option<std::time::Duration>,
 ) -> io::Result<bool> {
-    let pidfd = match crate::process::pidfd::open(pid) {
+    let pidfd = match crate::sys::pidfd::open(pid) {
         Ok(pidfd) => pidfd,
         Err(error) if error.raw_os_error() == Some(libc::ESRCH) => return Ok(true),
         Err(error) => return Err(error),

@@ -11,7 +11,6 @@ use super::id::ContainerId;
 use super::paths::Layers;
 use super::process;
 use super::resolve::Candidate;
-use crate::cgroups::Resources;
 
 /// Where a container is in its life. The only way from one to the next is
 /// [`Record::apply`] (see [`super::machine`]); a removed container has no record.
@@ -52,19 +51,6 @@ pub struct Limits {
     pub cpuset_cpus: Option<String>,
     /// The most processes at once.
     pub pids_max: Option<u64>,
-}
-
-impl From<&Resources> for Limits {
-    fn from(r: &Resources) -> Limits {
-        Limits {
-            memory_bytes: r.memory_bytes,
-            cpu_quota_us: r.cpu_quota.map(|q| q.quota_us),
-            cpu_period_us: r.cpu_quota.map(|q| q.period_us),
-            cpu_shares: r.cpu_shares,
-            cpuset_cpus: r.cpuset_cpus.as_ref().map(ToString::to_string),
-            pids_max: r.pids_max,
-        }
-    }
 }
 
 /// A mount the container has (made inside its own mount namespace: the host never

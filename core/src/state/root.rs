@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 /// The environment variable `--root` stands in for.
 pub const ROOT_ENV: &str = "VESSEL_ROOT";
 
+/// Where vessel keeps its files unless `--root` or `VESSEL_ROOT` says otherwise.
+pub const DEFAULT_STATE_ROOT: &str = "/var/lib/vessel";
+
 /// The state root, and whether one was chosen (then the run directory goes under it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Root {
@@ -31,7 +34,7 @@ impl Root {
                 chosen: true,
             },
             None => Root {
-                dir: crate::rootfs::DEFAULT_STATE_ROOT.into(),
+                dir: DEFAULT_STATE_ROOT.into(),
                 chosen: false,
             },
         }

@@ -92,7 +92,7 @@ pub fn wait_within(child: &mut Child, bound: Duration) -> io::Result<Option<Exit
     if let Some(status) = child.try_wait()? {
         return Ok(Some(status));
     }
-    let pidfd = crate::process::pidfd::open(child.id() as libc::pid_t)?;
+    let pidfd = crate::sys::pidfd::open(child.id() as libc::pid_t)?;
     if !readable_before(pidfd.as_fd(), Instant::now() + bound)? {
         return Ok(None);
     }

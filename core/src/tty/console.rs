@@ -18,7 +18,8 @@
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
-use crate::error::{Error, Result};
+use super::error::{NothingSent, TtyError, TtyStep};
+use crate::error::Result;
 
 /// What the child needs to open the container's terminal, decided by the parent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,7 +54,7 @@ impl ConsoleSocket {
             )
         };
         if ret == -1 {
-            return Err(Error::last_os("socketpair (a container's terminal)"));
+            return Err(TtyError::last_os(TtyStep::ConsoleSocketPair).into());
         }
         // SAFETY: both descriptors were just created and are owned by nobody else.
         let (ours, theirs) =
@@ -92,16 +93,16 @@ impl ConsoleSocket {
         // SAFETY: `msg` points at `iov`, `byte` and `control`, all live for the call.
         let n = unsafe { libc::recvmsg(self.ours.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC) };
         if n == -1 {
-            return Err(Error::last_os("recvmsg (the container's terminal)"));
+            return Err(TtyError::last_os(TtyStep::ReceiveTerminal).into());
         }
         // SAFETY: CMSG_FIRSTHDR reads msg_control/msg_controllen set by recvmsg.
         let header = unsafe { libc::CMSG_FIRSTHDR(&msg) };
         // SAFETY: a non-null header points into `control`, filled in by the kernel.
         if header.is_null() || unsafe { (*header).cmsg_type } != libc::SCM_RIGHTS {
-            return Err(Error::Sys {
-                call: "recvmsg (the container's terminal)",
-                source: std::io::Error::other("the container sent no terminal"),
-            });
+            return Err(TtyError::NothingReceived {
+                reason: NothingSent,
+            }
+            .into());
         }
         // SAFETY: an SCM_RIGHTS message carries at least one descriptor after its
         // header; read_unaligned because CMSG_DATA need not be aligned for c_int.

@@ -13,6 +13,7 @@
 //! terminal outside every container, like a user's (the tests play the user with it).
 
 pub mod console;
+pub(crate) mod error;
 
 pub use console::{ConsoleSocket, TerminalRequest};
 
@@ -25,8 +26,9 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::process::container::Running;
+pub use error::{TtyError, TtyStep};
 
 /// Both ends of a new pseudo-terminal on the host's devpts.
 #[derive(Debug)]
@@ -37,8 +39,8 @@ pub struct Pty {
     pub slave: OwnedFd,
 }
 
-fn sys(call: &'static str) -> Error {
-    Error::last_os(call)
+fn sys(step: TtyStep) -> crate::Error {
+    TtyError::last_os(step).into()
 }
 
 impl Pty {
@@ -47,7 +49,7 @@ impl Pty {
         // SAFETY: posix_openpt takes flags and returns a new descriptor or -1.
         let master = unsafe { libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC) };
         if master == -1 {
-            return Err(sys("posix_openpt (a new pty)"));
+            return Err(sys(TtyStep::OpenPty));
         }
         // SAFETY: a descriptor just returned by posix_openpt, owned by nobody else.
         let master = unsafe { OwnedFd::from_raw_fd(master) };
@@ -56,7 +58,7 @@ impl Pty {
             // SAFETY: as above.
             || unsafe { libc::unlockpt(master.as_raw_fd()) } == -1
         {
-            return Err(sys("unlockpt (a new pty)"));
+            return Err(sys(TtyStep::UnlockPty));
         }
         // TIOCGPTPEER opens the slave from the master without a path lookup (and without
         // ptsname, which is not thread-safe).
@@ -69,7 +71,7 @@ impl Pty {
             )
         };
         if slave == -1 {
-            return Err(sys("ioctl(TIOCGPTPEER) (a new pty)"));
+            return Err(sys(TtyStep::OpenPtyPeer));
         }
         // SAFETY: a descriptor just returned by the kernel, owned by nobody else.
         let slave = unsafe { OwnedFd::from_raw_fd(slave) };
@@ -92,23 +94,23 @@ pub struct TerminalModes {
 
 impl TerminalModes {
     /// Reads the settings of the terminal on `fd`, lets `change` alter a copy and applies
-    /// it; `calls` name the `tcgetattr` and `tcsetattr` in an error.
+    /// it; `steps` name the `tcgetattr` and `tcsetattr` in an error.
     pub fn change(
         fd: BorrowedFd<'_>,
-        calls: (&'static str, &'static str),
+        steps: (TtyStep, TtyStep),
         change: impl FnOnce(&mut libc::termios),
     ) -> Result<TerminalModes> {
         // SAFETY: an all-zero termios is a valid value for tcgetattr to overwrite.
         let mut saved: libc::termios = unsafe { std::mem::zeroed() };
         // SAFETY: `saved` is a live termios.
         if unsafe { libc::tcgetattr(fd.as_raw_fd(), &mut saved) } == -1 {
-            return Err(sys(calls.0));
+            return Err(sys(steps.0));
         }
         let mut changed = saved;
         change(&mut changed);
         // SAFETY: `changed` is the terminal's own settings, altered.
         if unsafe { libc::tcsetattr(fd.as_raw_fd(), libc::TCSANOW, &changed) } == -1 {
-            return Err(sys(calls.1));
+            return Err(sys(steps.1));
         }
         Ok(TerminalModes {
             fd: fd.as_raw_fd(),
@@ -132,12 +134,9 @@ pub struct RawMode {
 impl RawMode {
     /// Switches the terminal on `fd` to raw mode.
     pub fn enter(fd: BorrowedFd<'_>) -> Result<RawMode> {
-        let calls = (
-            "tcgetattr (the caller's terminal)",
-            "tcsetattr (the caller's terminal)",
-        );
+        let steps = (TtyStep::GetCallerModes, TtyStep::SetCallerModes);
         // SAFETY: `raw` is a live termios to modify.
-        TerminalModes::change(fd, calls, |raw| unsafe { libc::cfmakeraw(raw) })
+        TerminalModes::change(fd, steps, |raw| unsafe { libc::cfmakeraw(raw) })
             .map(|_modes| RawMode { _modes })
     }
 }
@@ -164,10 +163,11 @@ pub fn relay_with(
 ) -> Result<()> {
     let stdin = io::stdin();
     let mut stdout = io::stdout();
-    let mut pty = File::from(master.try_clone().map_err(|source| Error::Sys {
-        call: "dup the pty master",
-        source,
-    })?);
+    let mut pty = File::from(
+        master
+            .try_clone()
+            .map_err(TtyError::io(TtyStep::DupPtyMaster))?,
+    );
     let mut buf = [0u8; 4096];
     let mut stdin_open = !relay.without_stdin;
     loop {
@@ -185,10 +185,7 @@ pub fn relay_with(
         match poll(&mut fds, PollTimeout::NONE) {
             Err(nix::Error::EINTR) => continue,
             Err(e) => {
-                return Err(Error::Sys {
-                    call: "poll (relaying a terminal)",
-                    source: e.into(),
-                });
+                return Err(TtyError::io(TtyStep::PollRelay)(e.into()).into());
             }
             Ok(_) => {}
         }
@@ -256,19 +253,13 @@ impl WindowWatch {
     /// lost; the child unblocks it before exec) and watches the terminal on `caller`.
     pub fn install(caller: BorrowedFd<'_>) -> Result<WindowWatch> {
         let set = SigSet::from(Signal::SIGWINCH);
-        sigprocmask(SigmaskHow::SIG_BLOCK, Some(&set), None).map_err(|e| Error::Sys {
-            call: "sigprocmask (SIGWINCH)",
-            source: e.into(),
-        })?;
-        let signals =
-            SignalFd::with_flags(&set, SfdFlags::SFD_CLOEXEC).map_err(|e| Error::Sys {
-                call: "signalfd (SIGWINCH)",
-                source: e.into(),
-            })?;
-        let caller = caller.try_clone_to_owned().map_err(|source| Error::Sys {
-            call: "dup the caller's terminal",
-            source,
-        })?;
+        sigprocmask(SigmaskHow::SIG_BLOCK, Some(&set), None)
+            .map_err(|e| TtyError::io(TtyStep::BlockResize)(e.into()))?;
+        let signals = SignalFd::with_flags(&set, SfdFlags::SFD_CLOEXEC)
+            .map_err(|e| TtyError::io(TtyStep::WatchResize)(e.into()))?;
+        let caller = caller
+            .try_clone_to_owned()
+            .map_err(TtyError::io(TtyStep::DupCaller))?;
         Ok(WindowWatch { signals, caller })
     }
 

@@ -9,7 +9,8 @@ use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 use super::DeviceRules;
 use super::bpf_program::{Insn, program};
-use crate::error::{Error, Result};
+use crate::cgroups::error::{CgroupError, CgroupStep};
+use crate::error::Result;
 
 const BPF_PROG_LOAD: libc::c_long = 5;
 const BPF_PROG_ATTACH: libc::c_long = 8;
@@ -77,12 +78,9 @@ pub fn attach(rules: &DeviceRules, cgroup: BorrowedFd<'_>) -> Result<()> {
         )
     };
     if ret == -1 {
-        return Err(Error::Cgroup {
-            step: "attach the device program to the container's cgroup \
-                   (bpf BPF_PROG_ATTACH, BPF_CGROUP_DEVICE)"
-                .to_owned(),
-            source: io::Error::last_os_error(),
-        });
+        return Err(
+            CgroupError::io(CgroupStep::AttachDeviceProgram)(io::Error::last_os_error()).into(),
+        );
     }
     Ok(())
 }
@@ -120,22 +118,12 @@ fn load(insns: &[Insn]) -> Result<OwnedFd> {
         let text = CStr::from_bytes_until_nul(&log)
             .map(|log| log.to_string_lossy().trim().to_owned())
             .unwrap_or_default();
-        let hint = match source.raw_os_error() {
-            Some(libc::EPERM) => " (loading BPF needs CAP_SYS_ADMIN or CAP_BPF in the host)",
-            _ => "",
+        let step = CgroupStep::LoadDeviceProgram {
+            instructions: insns.len(),
+            needs_bpf_capability: source.raw_os_error() == Some(libc::EPERM),
+            log: text,
         };
-        return Err(Error::Cgroup {
-            step: format!(
-                "load the device program (bpf BPF_PROG_LOAD, {} instructions){hint}{}",
-                insns.len(),
-                if text.is_empty() {
-                    String::new()
-                } else {
-                    format!("; verifier log:\n{text}")
-                }
-            ),
-            source,
-        });
+        return Err(CgroupError::io(step)(source).into());
     }
     // SAFETY: BPF_PROG_LOAD returned a new fd that nothing else owns.
     Ok(unsafe { OwnedFd::from_raw_fd(fd as libc::c_int) })

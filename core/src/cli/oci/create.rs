@@ -12,6 +12,7 @@ use clap::Args;
 
 use crate::Stdio;
 use crate::error::{Error, Result};
+use crate::oci::error::{OciCommandError, OciStep};
 use crate::oci::state::{self as oci_state, OciStore};
 use crate::oci::{self, BundleError, HookPoint};
 use crate::process::container::{Container, StartGate};
@@ -57,10 +58,8 @@ pub fn create(root: &Root, args: CreateArgs) -> Result<i32> {
     }
     let store = OciStore::open_in(root);
     let checked: ContainerId = args.id.parse()?;
-    let dir = std::path::absolute(&args.bundle).map_err(|source| Error::Sys {
-        call: "find the bundle directory",
-        source,
-    })?;
+    let dir =
+        std::path::absolute(&args.bundle).map_err(OciCommandError::io(OciStep::FindBundle))?;
     let bad = |source: BundleError| Error::Bundle {
         bundle: dir.clone(),
         source,
@@ -126,10 +125,7 @@ fn create_in(
         .read(true)
         .write(true)
         .open(paths::exec_fifo(state_dir))
-        .map_err(|source| Error::Sys {
-            call: "open the exec fifo",
-            source,
-        })?
+        .map_err(OciCommandError::io(OciStep::OpenExecFifo))?
         .into();
     let hooks = &bundle.hooks;
     // With startContainer hooks, `start` must hear how they went: a second fifo.
@@ -143,10 +139,9 @@ fn create_in(
     };
     let id = &args.id;
     let running = Container::create(&bundle.spec, Stdio::default(), gate, |pid| {
-        bundle.set_oom_score_adj(pid).map_err(|source| Error::Sys {
-            call: "write process.oomScoreAdj to /proc/PID/oom_score_adj",
-            source,
-        })?;
+        bundle
+            .set_oom_score_adj(pid)
+            .map_err(OciCommandError::io(OciStep::WriteOomScoreAdj))?;
         for point in [HookPoint::Prestart, HookPoint::CreateRuntime] {
             hooks
                 .run(point, id, dir, Some(pid))
@@ -190,10 +185,9 @@ fn create_in(
 
 /// Connects to the console socket the caller listens on.
 fn connect(path: &Path) -> Result<UnixStream> {
-    UnixStream::connect(path).map_err(|source| Error::Sys {
-        call: "connect to the --console-socket",
-        source,
-    })
+    let stream =
+        UnixStream::connect(path).map_err(OciCommandError::io(OciStep::ConnectConsoleSocket))?;
+    Ok(stream)
 }
 
 /// Writes `pid` to `file` whole or not at all (a temporary file renamed), as runc does:
@@ -202,8 +196,6 @@ pub fn write_pid_file(file: &Path, pid: libc::pid_t) -> Result<()> {
     let scratch = file.with_extension("vessel-tmp");
     std::fs::write(&scratch, pid.to_string())
         .and_then(|()| std::fs::rename(&scratch, file))
-        .map_err(|source| Error::Sys {
-            call: "write the --pid-file",
-            source,
-        })
+        .map_err(OciCommandError::io(OciStep::WritePidFile))?;
+    Ok(())
 }

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::oci::error::{OciCommandError, OciStep};
 use crate::oci::state::{OciStatus, OciStore};
 use crate::oci::{HookPoint, Hooks};
 use crate::state::Record;
@@ -55,12 +56,8 @@ pub fn remove(store: &OciStore, record: &Record) -> Result<()> {
         let _ = crate::cgroups::Frozen::thaw_dirs(&record.cgroup_dirs);
         // SAFETY: kill takes plain integers; pid + start time were checked just above.
         unsafe { libc::kill(record.pid, libc::SIGKILL) };
-        process::wait_until_gone_within(record.pid, Some(Duration::from_secs(10))).map_err(
-            |source| Error::Sys {
-                call: "wait for the container's init to die",
-                source,
-            },
-        )?;
+        process::wait_until_gone_within(record.pid, Some(Duration::from_secs(10)))
+            .map_err(OciCommandError::io(OciStep::AwaitInitDeath))?;
     }
     super::kill::signal_cgroup(record, libc::SIGKILL);
     for dir in record.cgroup_dirs.iter().rev() {
@@ -89,10 +86,7 @@ fn remove_cgroup_dir(dir: &std::path::Path) -> Result<()> {
                 std::thread::sleep(Duration::from_millis(10));
             }
             Err(source) => {
-                return Err(Error::Sys {
-                    call: "remove the container's cgroup",
-                    source,
-                });
+                return Err(OciCommandError::io(OciStep::RemoveCgroup)(source).into());
             }
         }
     }

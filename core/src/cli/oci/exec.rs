@@ -8,6 +8,7 @@ use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 
 use crate::error::{Error, Result};
+use crate::oci::error::{OciCommandError, OciStep};
 use crate::oci::state::OciStatus;
 use crate::process::tenant::Tenant;
 use crate::state::Root;
@@ -70,10 +71,8 @@ pub fn exec(root: &Root, request: OciExec) -> Result<i32> {
         .console_socket
         .as_ref()
         .map(|path| {
-            std::os::unix::net::UnixStream::connect(path).map_err(|source| Error::Sys {
-                call: "connect to the --console-socket",
-                source,
-            })
+            std::os::unix::net::UnixStream::connect(path)
+                .map_err(OciCommandError::io(OciStep::ConnectConsoleSocket))
         })
         .transpose()?;
     if let Some(socket) = &console {
@@ -103,10 +102,7 @@ fn read_process(file: &std::path::Path) -> Result<oci_spec::runtime::Process> {
     } else {
         std::fs::read_to_string(file)
     }
-    .map_err(|source| Error::Sys {
-        call: "read --process",
-        source,
-    })?;
+    .map_err(OciCommandError::io(OciStep::ReadProcess))?;
     serde_json::from_str(&text).map_err(|e| {
         Error::Oci(format!(
             "--process {}: not an OCI process JSON: {e}",

@@ -3,6 +3,7 @@
 //! killed too: its init dies without ever running the command.
 
 use crate::error::Result;
+use crate::oci::error::{OciCommandError, OciStep};
 use crate::oci::state::OciStatus;
 use crate::state::Record;
 use crate::state::Root;
@@ -28,10 +29,7 @@ pub fn kill(root: &Root, id: &str, signal: libc::c_int, all: bool) -> Result<i32
         })?;
     pinned
         .signal(signal)
-        .map_err(|source| crate::error::Error::Sys {
-            call: "pidfd_send_signal (kill the container's init)",
-            source,
-        })?;
+        .map_err(OciCommandError::io(OciStep::KillInit))?;
     Ok(0)
 }
 

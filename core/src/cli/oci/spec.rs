@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::error::{Error, Result};
+use crate::oci::error::{OciCommandError, OciStep};
 
 /// Arguments of `vessel spec`.
 #[derive(Debug, Args)]
@@ -72,9 +73,6 @@ pub fn spec(args: SpecArgs) -> Result<i32> {
         }
     });
     let text = serde_json::to_string_pretty(&config).expect("a config serializes");
-    std::fs::write(&path, text + "\n").map_err(|source| Error::Sys {
-        call: "write config.json",
-        source,
-    })?;
+    std::fs::write(&path, text + "\n").map_err(OciCommandError::io(OciStep::WriteConfig))?;
     Ok(0)
 }

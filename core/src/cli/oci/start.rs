@@ -11,6 +11,7 @@ use nix::fcntl::OFlag;
 use clap::Args;
 
 use crate::error::{Error, Result};
+use crate::oci::error::{OciCommandError, OciStep};
 use crate::oci::state::OciStatus;
 use crate::oci::{HookPoint, Hooks};
 use crate::process::pipe::{Report, read_report};
@@ -46,21 +47,13 @@ pub fn start(root: &Root, args: StartArgs) -> Result<i32> {
         .write(true)
         .custom_flags(libc::O_NONBLOCK)
         .open(&fifo_path)
-        .map_err(|source| Error::Sys {
-            call: "open the exec fifo (is the container's init still waiting?)",
-            source,
-        })?;
+        .map_err(OciCommandError::io(OciStep::OpenExecFifoToStart))?;
     // Opened before the byte is written, so nothing the init reports can be lost.
     let reply = open_reply_fifo(&fifo_path)?;
     // Gone first: from here `state` says running, and nobody can start it twice.
-    std::fs::remove_file(&fifo_path).map_err(|source| Error::Sys {
-        call: "remove the exec fifo",
-        source,
-    })?;
-    fifo.write_all(&[0]).map_err(|source| Error::Sys {
-        call: "write to the exec fifo",
-        source,
-    })?;
+    std::fs::remove_file(&fifo_path).map_err(OciCommandError::io(OciStep::RemoveExecFifo))?;
+    fifo.write_all(&[0])
+        .map_err(OciCommandError::io(OciStep::WriteExecFifo))?;
     let hooks = Hooks::load(record.bundle()).unwrap_or_default();
     if let Some(reply) = reply {
         match hear_exec(reply, &hooks)? {
@@ -94,20 +87,13 @@ const REPLY_FIFO: &str = "start-reply.fifo";
 /// the init (close-on-exec: its `execve` closes it, which `start` reads as success).
 pub(super) fn make_reply_fifo(state_dir: &Path) -> Result<OwnedFd> {
     let path = state_dir.join(REPLY_FIFO);
-    nix::unistd::mkfifo(&path, nix::sys::stat::Mode::from_bits_truncate(0o600)).map_err(|e| {
-        Error::Sys {
-            call: "make the start reply fifo",
-            source: e.into(),
-        }
-    })?;
+    nix::unistd::mkfifo(&path, nix::sys::stat::Mode::from_bits_truncate(0o600))
+        .map_err(|e| OciCommandError::io(OciStep::MakeReplyFifo)(e.into()))?;
     let file = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .open(&path)
-        .map_err(|source| Error::Sys {
-            call: "open the start reply fifo",
-            source,
-        })?;
+        .map_err(OciCommandError::io(OciStep::OpenReplyFifo))?;
     Ok(file.into())
 }
 
@@ -123,18 +109,12 @@ fn open_reply_fifo(exec_fifo: &Path) -> Result<Option<OwnedFd>> {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(source) => {
-            return Err(Error::Sys {
-                call: "open the start reply fifo",
-                source,
-            });
+            return Err(OciCommandError::io(OciStep::OpenReplyFifo)(source).into());
         }
     };
     let fd = OwnedFd::from(file);
     let blocking = nix::fcntl::fcntl(&fd, nix::fcntl::FcntlArg::F_SETFL(OFlag::empty()));
-    blocking.map_err(|e| Error::Sys {
-        call: "make the start reply fifo blocking",
-        source: e.into(),
-    })?;
+    blocking.map_err(|e| OciCommandError::io(OciStep::MakeReplyFifoBlocking)(e.into()))?;
     Ok(Some(fd))
 }
 

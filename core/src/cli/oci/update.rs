@@ -10,6 +10,7 @@ use clap::Args;
 use oci_spec::runtime::LinuxResources;
 
 use crate::error::{Error, Result};
+use crate::oci::error::{OciCommandError, OciStep};
 use crate::state::Root;
 
 /// Arguments of `vessel update`.
@@ -31,10 +32,7 @@ pub fn update(root: &Root, args: UpdateArgs) -> Result<i32> {
     } else {
         std::fs::read_to_string(&args.resources).map(|t| text = t)
     };
-    read.map_err(|source| Error::Sys {
-        call: "read --resources",
-        source,
-    })?;
+    read.map_err(OciCommandError::io(OciStep::ReadResources))?;
     let resources: LinuxResources = serde_json::from_str(&text)
         .map_err(|e| Error::Oci(format!("--resources: not linux.resources JSON: {e}")))?;
     let mut writes: Vec<(&str, &str, String)> = Vec::new();

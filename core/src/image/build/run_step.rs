@@ -49,7 +49,7 @@ pub fn run(
         command: shown.to_owned(),
         source: Box::new(e),
     };
-    let mut running = crate::Container::spawn(&spec).map_err(start)?;
+    let mut running = crate::process::container::Container::spawn(&spec).map_err(start)?;
     let status = running.wait().map_err(start)?;
     if !status.success() {
         return Err(BuildError::RunFailed {

@@ -32,6 +32,7 @@ pub use tenant::{JoinTarget, plan_tenant};
 use crate::error::{Error, Result};
 use crate::namespaces::Namespace;
 use crate::namespaces::hostname;
+use crate::process::error::{ProcessError, ProcessStep};
 use crate::process::spec::{ContainerSpec, RootfsMode};
 use crate::rootfs::mount_api::{MOUNT_ATTR_HARDENED, MOUNT_ATTR_RDONLY};
 
@@ -100,7 +101,7 @@ impl Plan {
         // ANCHOR_END: create_container_hooks
         // docker's read-only and masked /proc and /sys paths, after every mount, so that
         // none can be mounted over them again.
-        crate::security::plan_path_hardening(&mut steps, spec, &root)?;
+        security::plan_path_hardening(&mut steps, spec, &root)?;
         if spec.read_only_root {
             // Last, once every mount point exists: only the root mount itself turns
             // read-only; /dev, /proc, volumes and tmpfs mounts stay as they are.
@@ -255,10 +256,8 @@ fn image_root_fds(spec: &ContainerSpec, root: &Path) -> Result<Vec<std::os::fd::
     };
     dirs.into_iter()
         .map(|dir| {
-            crate::security::user::open_dir(dir).map_err(|source| Error::Sys {
-                call: "open the image's root to look up --user",
-                source,
-            })
+            crate::security::user::open_dir(dir)
+                .map_err(|e| ProcessError::io(ProcessStep::OpenImageRoot)(e).into())
         })
         .collect()
 }

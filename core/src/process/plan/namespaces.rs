@@ -8,6 +8,7 @@ use super::step::{MountPoint, MountSource};
 use super::step::{MountStep, Step};
 use crate::error::{Error, Result};
 use crate::namespaces::{Namespace, Namespaces};
+use crate::process::error::{ProcessError, ProcessStep, Refusal};
 use crate::process::spec::ContainerSpec;
 use crate::rootfs::mount_api::{MOUNT_ATTR_HARDENED, MOUNT_ATTR_RDONLY};
 
@@ -85,18 +86,13 @@ pub fn join_steps(
             Namespace::Ipc => (libc::CLONE_NEWIPC, "ipc"),
             Namespace::Uts => (libc::CLONE_NEWUTS, "uts"),
             _ => {
-                return Err(Error::Sys {
-                    call: "join a namespace by path",
-                    source: std::io::Error::other(format!(
-                        "{namespace:?}: only network, IPC and UTS namespaces can be joined by path"
-                    )),
-                });
+                let namespace = format!("{namespace:?}");
+                let refusal = Refusal::NotJoinable { namespace };
+                return Err(ProcessError::refused(ProcessStep::JoinByPath, refusal).into());
             }
         };
-        let file = std::fs::File::open(path).map_err(|source| Error::Sys {
-            call: "open a namespace to join (linux.namespaces[].path)",
-            source,
-        })?;
+        let file =
+            std::fs::File::open(path).map_err(ProcessError::io(ProcessStep::OpenNamespace))?;
         let fd = std::os::fd::OwnedFd::from(file);
         joins.push(Step::SetNs {
             fd: std::os::fd::AsRawFd::as_raw_fd(&fd),

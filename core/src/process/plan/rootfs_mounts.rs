@@ -10,6 +10,7 @@ use super::step::{MountPoint, MountSource};
 use super::step::{MountStep, Step};
 use crate::error::{Error, Result};
 use crate::layers::{MAX_LOWER_LAYERS, OverlayArgs, OverlayRootfs};
+use crate::process::error::{ProcessError, ProcessStep};
 use crate::process::spec::ContainerSpec;
 use crate::rootfs::mount_api::MOUNT_ATTR_RDONLY;
 use crate::rootfs::tmpfs::TmpfsMount;
@@ -35,10 +36,8 @@ pub(super) fn mount_overlay(
         value: format!("{overlay:?}"),
     })?;
     if in_user_namespace {
-        args.premount().map_err(|source| Error::Sys {
-            call: "mount the container's overlay for its user namespace (fsopen/fsmount)",
-            source,
-        })?;
+        args.premount()
+            .map_err(ProcessError::io(ProcessStep::PremountOverlay))?;
     }
     steps.push(Step::MountOverlay(args));
     Ok(())

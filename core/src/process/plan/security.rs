@@ -14,9 +14,11 @@
 use std::path::Path;
 
 use super::cstring::cstring;
+use super::in_root::below_root;
 use super::step::Step;
 use crate::error::Result;
 use crate::namespaces::Namespaces;
+use crate::process::spec::ContainerSpec;
 use crate::security::capabilities::CapSet;
 use crate::security::process::ProcessSecurity;
 use crate::security::seccomp::{self, Target};
@@ -167,6 +169,24 @@ pub fn after_capabilities(security: &ProcessSecurity, seccomp: Option<Step>) -> 
     steps.extend(seccomp);
     steps
 }
+
+// ANCHOR: plan_path_hardening
+/// The steps that make `spec.readonly_paths` read-only and hide `spec.masked_paths`,
+/// each resolved inside the root by the child; a path missing on this kernel is skipped.
+pub(crate) fn plan_path_hardening(
+    steps: &mut Vec<Step>,
+    spec: &ContainerSpec,
+    root: &Path,
+) -> Result<()> {
+    for path in &spec.readonly_paths {
+        steps.push(Step::ReadOnlyPath(below_root(root, path)?));
+    }
+    for path in &spec.masked_paths {
+        steps.push(Step::MaskPath(below_root(root, path)?));
+    }
+    Ok(())
+}
+// ANCHOR_END: plan_path_hardening
 
 #[cfg(test)]
 mod tests {

@@ -27,7 +27,7 @@
 //!   link to `/dev` would have the host's root open the host's `ptmx`. After `chroot`
 //!   into the container the whole path is resolved inside it.
 //!
-//! [`Container`]: crate::Container
+//! [`Container`]: crate::process::container::Container
 
 use std::ffi::CString;
 use std::fs::File;
@@ -40,6 +40,7 @@ use crate::namespaces::Namespace;
 use crate::process::child;
 use crate::process::clone::{Cloned, clone3};
 use crate::process::container::{Running, failure_to_error};
+use crate::process::error::{JoinedFile, ProcessError, ProcessStep, Refusal};
 use crate::process::pipe::{self, ChildEnds, Pipe, Report};
 use crate::process::plan::{JoinTarget, plan_tenant};
 use crate::process::spec::ContainerSpec;
@@ -191,10 +192,7 @@ impl Tenant {
         let child_ends = ChildEnds::of(&go, &report);
         // SAFETY: in the child we call only `child::run`, which makes async-signal-safe
         // system calls on memory prepared above and ends in `execve` or `_exit`.
-        let cloned = unsafe { clone3(0) }.map_err(|source| Error::Sys {
-            call: "clone3 (the process that joins the container)",
-            source,
-        })?;
+        let cloned = unsafe { clone3(0) }.map_err(ProcessError::io(ProcessStep::CloneJoiner))?;
         let (joiner, joiner_fd) = match cloned {
             Cloned::Child => child::run(&plan, child_ends),
             Cloned::Parent { pid, pidfd } => (pid, pidfd),
@@ -212,10 +210,8 @@ impl Tenant {
         let mut command = match command_pid {
             Some(pid) => {
                 // `pid` is our unreaped child, so the pidfd cannot name another process.
-                let pidfd = crate::process::pidfd::open(pid).map_err(|source| Error::Sys {
-                    call: "pidfd_open (the joined command)",
-                    source,
-                })?;
+                let pidfd = crate::sys::pidfd::open(pid)
+                    .map_err(ProcessError::io(ProcessStep::PidfdJoined))?;
                 Some(Running::adopt(pid, pidfd))
             }
             None => None,
@@ -228,10 +224,7 @@ impl Tenant {
                 }
                 Err(failure_to_error(&plan, failure))
             }
-            (_, _) => Err(Error::Sys {
-                call: "join the container",
-                source: std::io::Error::other("the joining process ended without a report"),
-            }),
+            (_, _) => Err(ProcessError::refused(ProcessStep::Join, Refusal::NoJoinReport).into()),
         }
     }
     // ANCHOR_END: tenant_spawn
@@ -246,10 +239,13 @@ impl Tenant {
             // SAFETY: `c` is a NUL-terminated path that outlives the call.
             let fd = unsafe { libc::open(c.as_ptr(), flags | libc::O_CLOEXEC) };
             if fd == -1 {
-                return Err(self.gone_or(Error::Join {
-                    what: path,
-                    source: std::io::Error::last_os_error(),
-                }));
+                return Err(self.gone_or(
+                    ProcessError::Join {
+                        what: JoinedFile::File(path),
+                        source: std::io::Error::last_os_error(),
+                    }
+                    .into(),
+                ));
             }
             // SAFETY: open just returned this descriptor and nothing else owns it.
             Ok(unsafe { OwnedFd::from_raw_fd(fd) })
@@ -268,16 +264,14 @@ impl Tenant {
         let cgroup_procs = crate::cgroups::procs_files_to_join(self.pid)?;
         let capabilities =
             crate::security::capabilities::of_process(self.pid).map_err(|source| {
-                self.gone_or(Error::Join {
-                    what: format!("{proc_dir}/status (the container's capabilities)"),
-                    source,
-                })
+                let proc_dir = proc_dir.clone();
+                let what = JoinedFile::Capabilities { proc_dir };
+                self.gone_or(ProcessError::Join { what, source }.into())
             })?;
         let confinement = Confinement::of_process(self.pid).map_err(|source| {
-            self.gone_or(Error::Join {
-                what: format!("{proc_dir}/status (the container's seccomp mode)"),
-                source,
-            })
+            let proc_dir = proc_dir.clone();
+            let what = JoinedFile::SeccompMode { proc_dir };
+            self.gone_or(ProcessError::Join { what, source }.into())
         })?;
         // Everything is open: if the pid still has the recorded start time, every
         // descriptor above belongs to the container and not to a recycled pid.
@@ -326,10 +320,7 @@ fn read_pid(read: OwnedFd) -> Result<Option<libc::pid_t>> {
     let mut bytes = Vec::new();
     File::from(read)
         .read_to_end(&mut bytes)
-        .map_err(|source| Error::Sys {
-            call: "read the joined command's pid",
-            source,
-        })?;
+        .map_err(ProcessError::io(ProcessStep::ReadJoinedPid))?;
     Ok(<[u8; 4]>::try_from(bytes.as_slice())
         .ok()
         .map(libc::pid_t::from_ne_bytes))
