@@ -144,6 +144,11 @@ impl CgroupSpec {
         }
     }
 
+    /// The layout [`CgroupSpec::place`] read for this spec, if it ran.
+    pub fn placement(&self) -> Option<&Layout> {
+        self.placed.as_ref()
+    }
+
     /// Checks the spec against this machine ([`CgroupSpec::check`]) and reads the
     /// layout it goes in, once: whoever records the container's directories and
     /// [`Cgroup::create`] then use this reading, and nothing is checked again.

@@ -1,9 +1,10 @@
 //! Starting a container and waiting for it: the parent's side of the process model.
 
+use std::borrow::Cow;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
-use crate::cgroups::{Cgroup, CgroupSpec, Resources, Stats};
+use crate::cgroups::{Cgroup, CgroupSpec, Layout, Resources, Stats};
 use crate::error::{Error, Result};
 use crate::namespaces::Namespace;
 use crate::namespaces::time::TimeHandshake;
@@ -193,8 +194,8 @@ fn make_cgroup_after_clone(
 /// the spec has none but device rules (and we are root, so they can be applied), one
 /// made just to hold them.
 struct CgroupToMake<'a> {
-    spec: std::borrow::Cow<'a, CgroupSpec>,
-    layout: crate::cgroups::Layout,
+    /// Placed: checked against this machine, its layout read (once, here or earlier).
+    spec: Cow<'a, CgroupSpec>,
     devices: Option<&'a crate::cgroups::DeviceRules>,
 }
 
@@ -203,31 +204,29 @@ impl<'a> CgroupToMake<'a> {
         // SAFETY: geteuid has no preconditions and cannot fail.
         let root = unsafe { libc::geteuid() } == 0;
         let devices = spec.devices.as_ref().filter(|_| root);
-        let cgroup_spec = match (&spec.cgroup, devices) {
-            (Some(cgroup), _) => std::borrow::Cow::Borrowed(cgroup),
-            (None, Some(_)) => std::borrow::Cow::Owned(CgroupSpec::new(
-                implicit_cgroup_name(),
-                Resources::default(),
-            )),
+        let placed = match (&spec.cgroup, devices) {
+            (Some(cgroup), _) if cgroup.placement().is_some() => Cow::Borrowed(cgroup),
+            (Some(cgroup), _) => Cow::Owned(cgroup.clone().place()?),
+            (None, Some(_)) => {
+                let implicit = CgroupSpec::new(implicit_cgroup_name(), Resources::default());
+                Cow::Owned(implicit.place()?)
+            }
             (None, None) => return Ok(None),
         };
-        cgroup_spec.check()?;
-        let layout = cgroup_spec.layout()?;
         Ok(Some(CgroupToMake {
-            spec: cgroup_spec,
-            layout,
+            spec: placed,
             devices,
         }))
     }
 
     /// On cgroup v2 the child is cloned into the cgroup, which must exist first.
     fn before_clone(&self) -> bool {
-        matches!(self.layout, crate::cgroups::Layout::V2 { .. })
+        matches!(self.spec.placement(), Some(Layout::V2 { .. }))
     }
 
     /// Makes the cgroup with its limits, and the device rules before any process is in it.
     fn make(&self) -> Result<Cgroup> {
-        let mut cgroup = Cgroup::create_in(&self.layout, &self.spec)?;
+        let mut cgroup = Cgroup::create(&self.spec)?;
         if let Some(rules) = self.devices {
             cgroup.restrict_devices(rules)?;
         }
