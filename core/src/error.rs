@@ -175,12 +175,6 @@ pub enum Error {
     )]
     UserNamespaceWithImage(String),
 
-    /// A rootless caller asked for cgroup limits without a cgroup of its own to put them in.
-    #[error(
-        "cgroup limits: running rootless (uid {uid}) and the cgroup {dir:?} is not delegated to you (run as root, or get a delegated cgroup, e.g. systemd's Delegate=yes, or leave out the limits)"
-    )]
-    RootlessCgroup { uid: u32, dir: std::path::PathBuf },
-
     /// The shim of `vessel run -d` could not start the container; `message` is the
     /// shim's whole error chain, `code` the exit code it maps to.
     #[error("{message}")]

@@ -1,7 +1,7 @@
 //! Whether a rootless caller may have a cgroup at all: only in one delegated to it.
 
 use super::Layout;
-use crate::error::{Error, Result};
+use super::error::{CgroupError, Result};
 
 // ANCHOR: rootless_cgroup
 /// A rootless caller may only get cgroup limits in a cgroup delegated to it (one it can
@@ -24,7 +24,7 @@ pub fn check_delegation(wanted: bool) -> Result<()> {
         };
         // SAFETY: `c` is a NUL-terminated path that outlives the call.
         if unsafe { libc::access(c.as_ptr(), libc::W_OK) } != 0 {
-            return Err(Error::RootlessCgroup { uid, dir });
+            return Err(CgroupError::Rootless { uid, dir });
         }
     }
     Ok(())

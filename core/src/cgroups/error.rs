@@ -6,6 +6,9 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
+/// Shorthand for results of cgroup work.
+pub type Result<T, E = CgroupError> = std::result::Result<T, E>;
+
 /// A limit that cannot be applied: which option, the value asked for, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{option} {value}: {reason}")]
@@ -49,6 +52,14 @@ pub enum CgroupError {
         #[source]
         reason: Box<Lack>,
     },
+    /// A limit or name cannot be applied as asked (`--memory 64q`, `--cpus 99`).
+    #[error(transparent)]
+    Resource(#[from] ResourceError),
+    /// A rootless caller asked for cgroup limits without a cgroup of its own to put them in.
+    #[error(
+        "cgroup limits: running rootless (uid {uid}) and the cgroup {dir:?} is not delegated to you (run as root, or get a delegated cgroup, e.g. systemd's Delegate=yes, or leave out the limits)"
+    )]
+    Rootless { uid: u32, dir: PathBuf },
 }
 
 impl CgroupError {
@@ -69,7 +80,9 @@ impl CgroupError {
     pub fn io_error(&self) -> Option<&io::Error> {
         match self {
             CgroupError::Io { source, .. } => Some(source),
-            CgroupError::Lacking { .. } => None,
+            CgroupError::Lacking { .. }
+            | CgroupError::Resource(_)
+            | CgroupError::Rootless { .. } => None,
         }
     }
 }

@@ -458,7 +458,7 @@ fn v2_a_limit_without_its_controller_says_which_controller() {
 }
 
 /// `--blkio-weight 300` set on `cgroup` (which has whichever weight files the test made).
-fn set_weight(cgroup: &mut Cgroup) -> crate::Result<()> {
+fn set_weight(cgroup: &mut Cgroup) -> super::error::Result<()> {
     cgroup.set(&Resources {
         blkio_weight: Some(300),
         ..Resources::default()
@@ -522,7 +522,7 @@ fn v2_blkio_weight_needs_the_io_controller_then_a_weight_file() {
     assert_eq!(fs::read_to_string(dir.join("io.weight")).unwrap(), "300");
 }
 
-fn vessel_error_chain(error: &crate::Error) -> String {
+fn vessel_error_chain(error: &dyn std::error::Error) -> String {
     crate::error::chain(error)
 }
 

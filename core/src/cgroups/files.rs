@@ -4,8 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::error::{CgroupError, CgroupStep, Lack};
-use crate::error::Result;
+use super::error::{CgroupError, CgroupStep, Lack, Result};
 
 /// One value vessel wrote to a cgroup file, kept so lessons can show the real files.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,14 +22,13 @@ pub(crate) fn write(file: &Path, value: &str) -> Result<()> {
             value: value.to_owned(),
             file: file.to_owned(),
         })(source)
-        .into()
     })
 }
 
 /// Reads `file` whole.
 pub(crate) fn read(file: &Path) -> Result<String> {
     std::fs::read_to_string(file)
-        .map_err(|source| CgroupError::io(CgroupStep::Read(file.to_owned()))(source).into())
+        .map_err(|source| CgroupError::io(CgroupStep::Read(file.to_owned()))(source))
 }
 
 /// Reads a file holding one number; `max` (cgroup v2's "no limit") reads as `u64::MAX`.
@@ -41,7 +39,6 @@ pub(crate) fn read_u64(file: &Path) -> Result<u64> {
             CgroupStep::Read(file.to_owned()),
             Lack::NotANumber(text.trim().to_owned()),
         )
-        .into()
     })
 }
 

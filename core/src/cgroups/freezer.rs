@@ -7,8 +7,8 @@
 
 use std::path::{Path, PathBuf};
 
+use super::error::Result;
 use super::files;
-use crate::error::Result;
 
 /// A frozen cgroup, thawed when dropped.
 #[derive(Debug)]

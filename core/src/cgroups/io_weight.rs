@@ -12,8 +12,7 @@
 
 use std::path::Path;
 
-use super::error::{CgroupError, CgroupStep, Lack};
-use crate::error::Result;
+use super::error::{CgroupError, CgroupStep, Lack, Result};
 
 /// The weight files of v1, the first one found is written.
 pub const V1_FILES: [&str; 2] = ["blkio.weight", "blkio.bfq.weight"];
@@ -34,7 +33,6 @@ pub fn file_in(dir: &Path, files: [&'static str; 2]) -> Result<&'static str> {
                 CgroupStep::SetBlkioWeight(dir.to_owned()),
                 Lack::NoWeightFile { files },
             )
-            .into()
         })
 }
 // ANCHOR_END: file_in

@@ -8,8 +8,8 @@
 use std::ffi::CString;
 use std::path::{Path, PathBuf};
 
+use super::error::Result;
 use super::error::{CgroupError, CgroupStep};
-use crate::error::Result;
 
 /// The `cgroup.procs` files of `pid`'s cgroups that are not ours.
 pub fn procs_files_to_join(pid: libc::pid_t) -> Result<Vec<CString>> {

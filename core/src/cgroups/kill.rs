@@ -14,9 +14,8 @@ use std::path::Path;
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
-use super::error::{CgroupError, CgroupStep, Lack};
+use super::error::{CgroupError, CgroupStep, Lack, Result};
 use super::files;
-use crate::error::Result;
 use crate::sys::pidfd;
 
 /// Rounds before giving up on a cgroup that keeps refilling (a fork bomb outrunning us
@@ -46,8 +45,7 @@ pub fn kill_all(procs: &Path) -> Result<()> {
     Err(CgroupError::lacking(
         CgroupStep::KillAll(procs.to_owned()),
         Lack::ProcessesRemain { rounds: ROUNDS },
-    )
-    .into())
+    ))
 }
 // ANCHOR_END: kill_all
 
@@ -63,7 +61,7 @@ fn wait_exit(pidfd: &OwnedFd) -> Result<()> {
             Ok(_) => return Ok(()),
             Err(nix::Error::EINTR) => continue,
             Err(e) => {
-                return Err(CgroupError::io(CgroupStep::WaitKilled)(e.into()).into());
+                return Err(CgroupError::io(CgroupStep::WaitKilled)(e.into()));
             }
         }
     }

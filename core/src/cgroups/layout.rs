@@ -13,8 +13,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::error::{CgroupError, CgroupStep, Lack};
-use crate::error::{Error, Result};
+use super::error::{CgroupError, CgroupStep, Lack, Result};
 
 /// The cgroup world of this machine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,7 +143,7 @@ impl Layout {
                 ))
             })
             .collect();
-        let missing = |lack: Lack| Error::from(CgroupError::lacking(CgroupStep::FindOwn, lack));
+        let missing = |lack: Lack| CgroupError::lacking(CgroupStep::FindOwn, lack);
         if version == Version::V2 {
             let (_, path) = own_paths
                 .iter()

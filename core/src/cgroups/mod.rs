@@ -54,7 +54,7 @@ pub use tree::DEFAULT_PARENT;
 pub use v1::V1Cgroup;
 pub use v2::{V2Cgroup, shares_to_weight};
 
-use crate::error::{Error, Result};
+use error::Result;
 
 /// Which cgroup a container gets and what limits it has.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -186,7 +186,7 @@ impl CgroupSpec {
     /// Checks names and limits against this machine; nothing is created.
     pub fn check(&self) -> Result<()> {
         tree::check_names(self.parent.as_deref(), &self.name).map_err(|reason| {
-            Error::Resource(ResourceError::new("cgroup", self.name.clone(), reason))
+            CgroupError::Resource(ResourceError::new("cgroup", self.name.clone(), reason))
         })?;
         let online = online_cpus()?;
         self.resources.check(&online)?;
@@ -414,12 +414,9 @@ pub(super) fn wait_for_state(file: &Path, done: impl Fn(&str) -> bool) -> Result
             return Ok(());
         }
         if Instant::now() > deadline {
-            return Err(
-                CgroupError::io(CgroupStep::Wait(file.to_owned()))(std::io::Error::from(
-                    std::io::ErrorKind::TimedOut,
-                ))
-                .into(),
-            );
+            return Err(CgroupError::io(CgroupStep::Wait(file.to_owned()))(
+                std::io::Error::from(std::io::ErrorKind::TimedOut),
+            ));
         }
         let mut fds = [PollFd::new(open.as_fd(), PollFlags::POLLPRI)];
         let _ = poll(&mut fds, PollTimeout::from(10u8));

@@ -5,8 +5,7 @@
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
-use super::error::{CgroupError, CgroupStep};
-use crate::error::{Error, Result};
+use super::error::{CgroupError, CgroupStep, Result};
 
 /// The directory vessel puts its containers in, under the caller's own cgroup. It is
 /// made once and kept: removing it with the last container and making it again with the
@@ -80,12 +79,17 @@ pub fn check_names(parent: Option<&Path>, name: &str) -> std::result::Result<(),
 /// is one `mkdir` of `dir` itself; only its `ENOENT` makes the parents. And since `dir`
 /// exists before any parent is prepared, no other vessel can remove a parent (`rmdir`
 /// of a non-empty directory fails) between its `mkdir` and its preparation.
-pub fn create(
+///
+/// A failed preparation comes back as `prepare` returned it: its error is the caller's.
+pub fn create<E>(
     base: &Path,
     dir: &Path,
     shared_default: bool,
-    mut prepare: impl FnMut(&Path) -> Result<()>,
-) -> Result<Placed> {
+    mut prepare: impl FnMut(&Path) -> Result<(), E>,
+) -> Result<Placed, E>
+where
+    E: From<CgroupError> + std::error::Error + 'static,
+{
     let mut attempt = 1;
     loop {
         match place_once(base, dir, shared_default, &mut prepare) {
@@ -98,12 +102,12 @@ pub fn create(
 }
 // ANCHOR_END: create
 
-fn place_once(
+fn place_once<E: From<CgroupError>>(
     base: &Path,
     dir: &Path,
     shared_default: bool,
-    prepare: &mut impl FnMut(&Path) -> Result<()>,
-) -> Result<Placed> {
+    prepare: &mut impl FnMut(&Path) -> Result<(), E>,
+) -> Result<Placed, E> {
     let mut placed = Placed {
         dir: PathBuf::new(),
         parents: Vec::new(),
@@ -155,8 +159,12 @@ fn make_parents(
     Ok(())
 }
 
-fn is_not_found(error: &Error) -> bool {
-    matches!(error, Error::Cgroup(e) if e.io_error().is_some_and(|e| e.kind() == io::ErrorKind::NotFound))
+/// Whether `error` is one of our own cgroup steps that met `ENOENT`.
+fn is_not_found(error: &(dyn std::error::Error + 'static)) -> bool {
+    error
+        .downcast_ref::<CgroupError>()
+        .and_then(CgroupError::io_error)
+        .is_some_and(|e| e.kind() == io::ErrorKind::NotFound)
 }
 
 impl Placed {
@@ -169,7 +177,7 @@ impl Placed {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                 Err(source) => {
-                    return Err(CgroupError::io(CgroupStep::Rmdir(self.dir.clone()))(source).into());
+                    return Err(CgroupError::io(CgroupStep::Rmdir(self.dir.clone()))(source));
                 }
             }
         }
@@ -184,6 +192,15 @@ impl Placed {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A preparation's own failure, which [`create`] hands back as it is.
+    #[derive(Debug, thiserror::Error)]
+    enum PrepareError {
+        #[error("prepare")]
+        Refused,
+        #[error(transparent)]
+        Cgroup(#[from] CgroupError),
+    }
 
     #[test]
     fn the_default_place_is_under_our_own_cgroup() {
@@ -233,7 +250,7 @@ mod tests {
         let mut prepared = Vec::new();
         let placed = create(&own, &dir, false, |p| {
             prepared.push(p.to_owned());
-            Ok(())
+            Ok::<(), CgroupError>(())
         })
         .unwrap();
         assert_eq!(placed.parents, [own.join("a"), own.join("a/b")]);
@@ -252,7 +269,7 @@ mod tests {
         let dir = container_dir(own, own, Some(Path::new("a")), "c");
         let error = create(own, &dir, false, |p| {
             if p.ends_with("c") {
-                Err(Error::Oci("prepare".into()))
+                Err(PrepareError::Refused)
             } else {
                 Ok(())
             }
@@ -279,8 +296,7 @@ mod tests {
                 return Err(CgroupError::io(CgroupStep::Write {
                     value: "0".to_owned(),
                     file: p.join("cpuset.cpus"),
-                })(io::Error::from(io::ErrorKind::NotFound))
-                .into());
+                })(io::Error::from(io::ErrorKind::NotFound)));
             }
             Ok(())
         })
@@ -300,7 +316,7 @@ mod tests {
             let mut prepared = Vec::new();
             let placed = create(tmp.path(), &dir, true, |p| {
                 prepared.push(p.to_owned());
-                Ok(())
+                Ok::<(), CgroupError>(())
             })
             .unwrap();
             // Made or found, the shared parent is prepared each time (a cpuset whose
@@ -319,7 +335,7 @@ mod tests {
         let dir = container_dir(tmp.path(), tmp.path(), None, "c");
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("keep"), "").unwrap();
-        let error = create(tmp.path(), &dir, true, |_| Ok(())).unwrap_err();
+        let error = create(tmp.path(), &dir, true, |_| Ok::<(), CgroupError>(())).unwrap_err();
         assert!(
             error
                 .to_string()

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use super::devices::DeviceRules;
-use super::error::{CgroupError, CgroupStep, Lack};
+use super::error::{CgroupError, CgroupStep, Lack, Result};
 use super::files::{self, Written};
 use super::io_weight;
 use super::layout::V1Hierarchy;
@@ -13,7 +13,6 @@ use super::resources::Resources;
 use super::stats::Stats;
 use super::tree::{self, Placed};
 use super::{kill, wait_for_state};
-use crate::error::{Error, Result};
 
 /// One container's directories in the v1 hierarchies.
 #[derive(Debug)]
@@ -74,7 +73,6 @@ impl V1Cgroup {
                 },
                 Lack::NoV1Directory { controller },
             )
-            .into()
         })
     }
 
@@ -92,7 +90,7 @@ impl V1Cgroup {
         let mut put = |file: PathBuf, value: String| {
             files::write(&file, &value)?;
             log.push(Written { file, value });
-            Ok::<(), Error>(())
+            Ok::<(), CgroupError>(())
         };
         if let Some(bytes) = resources.memory_bytes {
             let dir = self.need("memory")?;
@@ -192,7 +190,7 @@ impl V1Cgroup {
             let file = dir.join(file);
             files::write(&file, &value)?;
             log.push(Written { file, value });
-            Ok::<(), Error>(())
+            Ok::<(), CgroupError>(())
         };
         put("devices.deny", "a".to_owned())?;
         for line in rules.v1_lines() {

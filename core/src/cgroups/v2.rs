@@ -6,7 +6,7 @@
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
-use super::error::{CgroupError, CgroupStep, Lack};
+use super::error::{CgroupError, CgroupStep, Lack, Result};
 use super::files::{self, Written};
 use super::io_weight;
 use super::layout::V2_CONTROLLERS;
@@ -14,7 +14,6 @@ use super::resources::Resources;
 use super::stats::Stats;
 use super::tree::{self, Placed};
 use super::{kill, wait_for_state};
-use crate::error::{Error, Result};
 
 /// One container's directory in the unified hierarchy.
 #[derive(Debug)]
@@ -70,7 +69,7 @@ impl V2Cgroup {
             .custom_flags(libc::O_DIRECTORY)
             .open(self.dir())
             .map(OwnedFd::from)
-            .map_err(|e| CgroupError::io(CgroupStep::Open(self.dir().to_owned()))(e).into())
+            .map_err(|e| CgroupError::io(CgroupStep::Open(self.dir().to_owned()))(e))
     }
 
     /// Moves `pid` into the container's cgroup.
@@ -94,7 +93,7 @@ impl V2Cgroup {
             let file = dir.join(file);
             files::write(&file, &value)?;
             log.push(Written { file, value });
-            Ok::<(), Error>(())
+            Ok::<(), CgroupError>(())
         };
         if let Some(bytes) = resources.memory_bytes {
             put("memory.max", bytes.to_string())?;
@@ -231,8 +230,8 @@ pub fn shares_to_weight(shares: u64) -> u64 {
 // ANCHOR_END: weight
 
 /// The error for a limit whose controller this cgroup does not have.
-fn controller_missing(dir: &Path, controller: &str) -> Error {
-    Error::from(CgroupError::lacking(
+fn controller_missing(dir: &Path, controller: &str) -> CgroupError {
+    CgroupError::lacking(
         CgroupStep::SetLimit {
             controller: controller.to_owned(),
             dir: dir.to_owned(),
@@ -240,7 +239,7 @@ fn controller_missing(dir: &Path, controller: &str) -> Error {
         Lack::ControllerNotEnabled {
             controller: controller.to_owned(),
         },
-    ))
+    )
 }
 
 /// Lets `dir`'s children use vessel's controllers: `+memory` etc. into
@@ -255,13 +254,11 @@ fn enable_controllers(dir: &Path) -> Result<()> {
             continue;
         }
         files::write(&control, &format!("+{controller}")).map_err(|e| match e {
-            Error::Cgroup(CgroupError::Io { step, source })
-                if source.raw_os_error() == Some(libc::EBUSY) =>
-            {
-                Error::Cgroup(CgroupError::Io {
+            CgroupError::Io { step, source } if source.raw_os_error() == Some(libc::EBUSY) => {
+                CgroupError::Io {
                     step: CgroupStep::ControllersBusy(Box::new(step)),
                     source,
-                })
+                }
             }
             other => other,
         })?;

@@ -508,7 +508,7 @@ impl Running {
     /// them: see [`Cgroup::final_stats`]).
     pub fn stats(&self) -> Result<Option<Stats>> {
         match &self.cgroup {
-            Some(cgroup) => cgroup.stats().map(Some),
+            Some(cgroup) => Ok(Some(cgroup.stats()?)),
             None => Ok(self.final_stats),
         }
     }

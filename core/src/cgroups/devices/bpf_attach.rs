@@ -9,8 +9,7 @@ use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 use super::DeviceRules;
 use super::bpf_program::{Insn, program};
-use crate::cgroups::error::{CgroupError, CgroupStep};
-use crate::error::Result;
+use crate::cgroups::error::{CgroupError, CgroupStep, Result};
 
 const BPF_PROG_LOAD: libc::c_long = 5;
 const BPF_PROG_ATTACH: libc::c_long = 8;
@@ -78,9 +77,9 @@ pub fn attach(rules: &DeviceRules, cgroup: BorrowedFd<'_>) -> Result<()> {
         )
     };
     if ret == -1 {
-        return Err(
-            CgroupError::io(CgroupStep::AttachDeviceProgram)(io::Error::last_os_error()).into(),
-        );
+        return Err(CgroupError::io(CgroupStep::AttachDeviceProgram)(
+            io::Error::last_os_error(),
+        ));
     }
     Ok(())
 }
@@ -123,7 +122,7 @@ fn load(insns: &[Insn]) -> Result<OwnedFd> {
             needs_bpf_capability: source.raw_os_error() == Some(libc::EPERM),
             log: text,
         };
-        return Err(CgroupError::io(step)(source).into());
+        return Err(CgroupError::io(step)(source));
     }
     // SAFETY: BPF_PROG_LOAD returned a new fd that nothing else owns.
     Ok(unsafe { OwnedFd::from_raw_fd(fd as libc::c_int) })

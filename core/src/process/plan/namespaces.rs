@@ -33,7 +33,7 @@ pub fn validate(spec: &ContainerSpec) -> Result<()> {
             .validate()
             .map_err(Error::InvalidIdMapping)?;
     }
-    crate::cgroups::check_delegation(spec.cgroup.is_some())
+    Ok(crate::cgroups::check_delegation(spec.cgroup.is_some())?)
 }
 
 /// The steps that run first, right after the parent's go: become root of a new user
