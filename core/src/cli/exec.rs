@@ -156,7 +156,7 @@ fn exec_with_terminal(
     let _raw = RawMode::enter(stdin.as_fd())?;
     tty::relay_with(
         &master,
-        &running,
+        running.pidfd(),
         forwarder.fd(),
         || forwarder.forward_pending(&running),
         tty::Relay {

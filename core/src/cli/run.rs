@@ -336,14 +336,15 @@ impl CallerTerminal {
             .transpose()?;
         tty::relay_with(
             &master,
-            running,
+            running.pidfd(),
             forwarder.fd(),
             || forwarder.forward_pending(running),
             tty::Relay {
                 without_stdin: !stdin,
                 resize: Some(&self.resize),
             },
-        )
+        )?;
+        Ok(())
     }
 }
 // ANCHOR_END: run_with_terminal
@@ -365,8 +366,8 @@ impl OutputAsIs {
             tty::TtyStep::GetStdoutModes,
             tty::TtyStep::SetStdoutOutputAsIs,
         );
-        tty::TerminalModes::change(fd, steps, |as_is| as_is.c_oflag &= !libc::OPOST)
-            .map(|_modes| OutputAsIs { _modes })
+        let _modes = tty::TerminalModes::change(fd, steps, |as_is| as_is.c_oflag &= !libc::OPOST)?;
+        Ok(OutputAsIs { _modes })
     }
 }
 // ANCHOR_END: output_as_is

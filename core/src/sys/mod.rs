@@ -1,4 +1,5 @@
 //! Kernel primitives that several concerns share and none owns: the floor under
-//! `process/`, `cgroups/`, `state/` and `lifecycle/`, importing nothing of theirs.
+//! `process/`, `cgroups/`, `state/`, `lifecycle/` and `tty/`, importing nothing of theirs.
 
+pub mod errno;
 pub mod pidfd;

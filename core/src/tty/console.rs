@@ -18,8 +18,7 @@
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
-use super::error::{NothingSent, TtyError, TtyStep};
-use crate::error::Result;
+use super::error::{NothingSent, Result, TtyError, TtyStep};
 
 /// What the child needs to open the container's terminal, decided by the parent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,7 +53,7 @@ impl ConsoleSocket {
             )
         };
         if ret == -1 {
-            return Err(TtyError::last_os(TtyStep::ConsoleSocketPair).into());
+            return Err(TtyError::last_os(TtyStep::ConsoleSocketPair));
         }
         // SAFETY: both descriptors were just created and are owned by nobody else.
         let (ours, theirs) =
@@ -93,7 +92,7 @@ impl ConsoleSocket {
         // SAFETY: `msg` points at `iov`, `byte` and `control`, all live for the call.
         let n = unsafe { libc::recvmsg(self.ours.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC) };
         if n == -1 {
-            return Err(TtyError::last_os(TtyStep::ReceiveTerminal).into());
+            return Err(TtyError::last_os(TtyStep::ReceiveTerminal));
         }
         // SAFETY: CMSG_FIRSTHDR reads msg_control/msg_controllen set by recvmsg.
         let header = unsafe { libc::CMSG_FIRSTHDR(&msg) };
@@ -101,8 +100,7 @@ impl ConsoleSocket {
         if header.is_null() || unsafe { (*header).cmsg_type } != libc::SCM_RIGHTS {
             return Err(TtyError::NothingReceived {
                 reason: NothingSent,
-            }
-            .into());
+            });
         }
         // SAFETY: an SCM_RIGHTS message carries at least one descriptor after its
         // header; read_unaligned because CMSG_DATA need not be aligned for c_int.
@@ -122,10 +120,10 @@ const _: () = assert!(
         <= std::mem::size_of::<ControlBuffer>()
 );
 
-/// Like [`crate::process::child::check`], keeping the value (a new descriptor).
+/// Like [`crate::sys::errno::check`], keeping the value (a new descriptor).
 fn check(ret: libc::c_long) -> std::result::Result<libc::c_long, i32> {
     if ret == -1 {
-        Err(crate::process::child::sys::errno())
+        Err(crate::sys::errno::errno())
     } else {
         Ok(ret)
     }

@@ -4,6 +4,9 @@
 use std::fmt;
 use std::io;
 
+/// Shorthand for results of terminal work.
+pub type Result<T, E = TtyError> = std::result::Result<T, E>;
+
 /// A pty, a terminal's settings or the relay could not be set up or kept going.
 #[derive(Debug, thiserror::Error)]
 pub enum TtyError {

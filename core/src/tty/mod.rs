@@ -26,8 +26,7 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 
-use crate::error::Result;
-use crate::process::container::Running;
+use error::Result;
 pub use error::{TtyError, TtyStep};
 
 /// Both ends of a new pseudo-terminal on the host's devpts.
@@ -39,17 +38,13 @@ pub struct Pty {
     pub slave: OwnedFd,
 }
 
-fn sys(step: TtyStep) -> crate::Error {
-    TtyError::last_os(step).into()
-}
-
 impl Pty {
     /// Opens a pty pair, sized like the terminal on `size_from` if it is one.
     pub fn open(size_from: BorrowedFd<'_>) -> Result<Pty> {
         // SAFETY: posix_openpt takes flags and returns a new descriptor or -1.
         let master = unsafe { libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC) };
         if master == -1 {
-            return Err(sys(TtyStep::OpenPty));
+            return Err(TtyError::last_os(TtyStep::OpenPty));
         }
         // SAFETY: a descriptor just returned by posix_openpt, owned by nobody else.
         let master = unsafe { OwnedFd::from_raw_fd(master) };
@@ -58,7 +53,7 @@ impl Pty {
             // SAFETY: as above.
             || unsafe { libc::unlockpt(master.as_raw_fd()) } == -1
         {
-            return Err(sys(TtyStep::UnlockPty));
+            return Err(TtyError::last_os(TtyStep::UnlockPty));
         }
         // TIOCGPTPEER opens the slave from the master without a path lookup (and without
         // ptsname, which is not thread-safe).
@@ -71,7 +66,7 @@ impl Pty {
             )
         };
         if slave == -1 {
-            return Err(sys(TtyStep::OpenPtyPeer));
+            return Err(TtyError::last_os(TtyStep::OpenPtyPeer));
         }
         // SAFETY: a descriptor just returned by the kernel, owned by nobody else.
         let slave = unsafe { OwnedFd::from_raw_fd(slave) };
@@ -104,13 +99,13 @@ impl TerminalModes {
         let mut saved: libc::termios = unsafe { std::mem::zeroed() };
         // SAFETY: `saved` is a live termios.
         if unsafe { libc::tcgetattr(fd.as_raw_fd(), &mut saved) } == -1 {
-            return Err(sys(steps.0));
+            return Err(TtyError::last_os(steps.0));
         }
         let mut changed = saved;
         change(&mut changed);
         // SAFETY: `changed` is the terminal's own settings, altered.
         if unsafe { libc::tcsetattr(fd.as_raw_fd(), libc::TCSANOW, &changed) } == -1 {
-            return Err(sys(steps.1));
+            return Err(TtyError::last_os(steps.1));
         }
         Ok(TerminalModes {
             fd: fd.as_raw_fd(),
@@ -152,11 +147,11 @@ pub struct Relay<'a> {
 }
 
 /// Copies the pty's output to the caller's stdout (and, unless `relay` says otherwise,
-/// the caller's stdin to the pty) until the command exits, passing `signals` (a
-/// signalfd's readiness) to `on_signal`.
+/// the caller's stdin to the pty) until the command exits (its `pidfd` turns readable),
+/// passing `signals` (a signalfd's readiness) to `on_signal`.
 pub fn relay_with(
     master: &OwnedFd,
-    running: &Running,
+    pidfd: BorrowedFd<'_>,
     signals: BorrowedFd<'_>,
     mut on_signal: impl FnMut(),
     relay: Relay<'_>,
@@ -173,7 +168,7 @@ pub fn relay_with(
     loop {
         let mut fds = vec![
             PollFd::new(master.as_fd(), PollFlags::POLLIN),
-            PollFd::new(running.pidfd(), PollFlags::POLLIN),
+            PollFd::new(pidfd, PollFlags::POLLIN),
             PollFd::new(signals, PollFlags::POLLIN),
         ];
         if let Some(watch) = relay.resize {
@@ -185,7 +180,7 @@ pub fn relay_with(
         match poll(&mut fds, PollTimeout::NONE) {
             Err(nix::Error::EINTR) => continue,
             Err(e) => {
-                return Err(TtyError::io(TtyStep::PollRelay)(e.into()).into());
+                return Err(TtyError::io(TtyStep::PollRelay)(e.into()));
             }
             Ok(_) => {}
         }

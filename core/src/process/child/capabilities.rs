@@ -1,9 +1,9 @@
 //! The child's capability steps: the last thing it does before `execve`, once nothing
 //! left in the plan needs a privilege. Raw system calls only (see [`crate::process::child`]).
 
-use crate::process::child::sys::check;
 use crate::process::plan::step::Step;
 use crate::security::capabilities::{CapHeader, LINUX_CAPABILITY_VERSION_3, cap_data};
+use crate::sys::errno::check;
 
 /// Runs one capability step; any other step is a bug in the dispatcher (`EINVAL`).
 pub fn run_step(step: &Step) -> Result<(), i32> {

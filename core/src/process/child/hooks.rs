@@ -8,8 +8,8 @@
 //! allocator's locks; and `clone`, not `clone3`, which docker's seccomp profile answers
 //! with ENOSYS (a `startContainer` hook runs under the container's filter).
 
-use crate::process::child::sys::{check, errno};
 use crate::process::plan::step::HookStep;
+use crate::sys::errno::{check, errno};
 
 // ANCHOR: hook_failure
 /// Why a hook failed, as the report pipe carries it: `errno` for a system call that

@@ -11,7 +11,6 @@ pub mod mounts;
 pub mod namespaces;
 pub mod security;
 pub mod signal_defaults;
-pub mod sys;
 
 use std::ffi::CStr;
 use std::os::fd::RawFd;
@@ -20,7 +19,7 @@ use crate::process::child::mounts::ChildFds;
 use crate::process::pipe::{ChildEnds, StepFailure};
 use crate::process::plan::step::{ExecStep, Plan, Step};
 use crate::process::trace;
-use sys::{check, errno};
+use crate::sys::errno::{check, errno};
 
 /// Exit status of a child that failed before `execve` (the parent reports the real reason).
 const SETUP_FAILED: libc::c_int = 125;

@@ -76,7 +76,7 @@ pub fn run_step(step: &Step, fds: &mut ChildFds) -> Result<(), i32> {
             // component owned by the plan, so the node lands in that directory.
             let ret =
                 unsafe { libc::mknodat(fds.get(*at)?, name.as_ptr(), libc::S_IFCHR | *mode, dev) };
-            crate::process::child::sys::check(ret.into())
+            crate::sys::errno::check(ret.into())
         }
         Step::Symlink {
             target, at, name, ..
@@ -84,7 +84,7 @@ pub fn run_step(step: &Step, fds: &mut ChildFds) -> Result<(), i32> {
             // SAFETY: both strings are NUL-terminated and owned by the plan; the slot's
             // descriptor is open.
             let ret = unsafe { libc::symlinkat(target.as_ptr(), fds.get(*at)?, name.as_ptr()) };
-            crate::process::child::sys::check(ret.into())
+            crate::sys::errno::check(ret.into())
         }
         Step::Mknod {
             parent,
@@ -106,7 +106,7 @@ pub fn run_step(step: &Step, fds: &mut ChildFds) -> Result<(), i32> {
             // SAFETY: `dir_fd` is an open directory resolved inside the root; `name` is a
             // NUL-terminated single component owned by the plan.
             let ret = unsafe { libc::mknodat(dir_fd, name.as_ptr(), *mode, dev) };
-            crate::process::child::sys::check(ret.into())
+            crate::sys::errno::check(ret.into())
         }
         Step::ReadOnlyPath(path) => read_only_path(path, fds),
         Step::MaskPath(path) => mask_path(path, fds),
@@ -127,7 +127,7 @@ fn open_root(root: &CStr, fds: &mut ChildFds) -> Result<(), i32> {
             libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
         )
     };
-    crate::process::child::sys::check(fd.into())?;
+    crate::sys::errno::check(fd.into())?;
     fds.set(FdSlot::Root, Fd::from_raw(fd));
     Ok(())
 }
@@ -262,7 +262,7 @@ fn make(dir: libc::c_int, name: &CStr, kind: MountPoint) -> Result<(), i32> {
             )
         },
     };
-    match crate::process::child::sys::check(ret.into()) {
+    match crate::sys::errno::check(ret.into()) {
         Ok(()) | Err(libc::EEXIST) => {
             if kind == MountPoint::File && ret >= 0 {
                 // SAFETY: the descriptor openat just returned, used for nothing else.

@@ -8,8 +8,8 @@
 
 use std::ffi::CStr;
 
-use crate::process::child::sys::{check, errno};
 use crate::process::plan::step::Step;
+use crate::sys::errno::{check, errno};
 
 /// Runs one of the namespace steps; any other step is a planning bug, reported as EINVAL.
 pub fn run_step(step: &Step) -> Result<(), i32> {

@@ -2,7 +2,7 @@
 //! `execve`, on data the parent prepared (see [`crate::process::child`] for the rules: no
 //! allocation, no locks, no panics; a failing step returns its errno).
 
-use crate::process::child::sys::{check, errno};
+use crate::sys::errno::{check, errno};
 
 use crate::security::step::SecurityStep;
 

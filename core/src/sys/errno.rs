@@ -1,5 +1,5 @@
 //! The two helpers every child step shares: read `errno`, and turn a `-1` into it.
-//! Async-signal-safe, like everything in [`crate::process::child`].
+//! Async-signal-safe, like everything in [`crate::process::child`] that calls them.
 
 /// The calling thread's `errno` (the steps in [`crate::process::child::namespaces`], [`crate::process::child::capabilities`]
 /// and [`crate::tty::console`] report it too).
