@@ -91,15 +91,8 @@ pub enum Error {
     InvalidIdMapping(&'static str),
 
     /// Writing a user namespace's uid_map, gid_map or setgroups failed.
-    #[error(
-        "write {content:?} to /proc/PID/{file} (a non-root caller may only map its own uid and gid)"
-    )]
-    IdMap {
-        file: &'static str,
-        content: String,
-        #[source]
-        source: io::Error,
-    },
+    #[error(transparent)]
+    IdMap(#[from] crate::namespaces::error::IdMapError),
 
     /// Writing a time namespace's clock offsets failed.
     #[error(

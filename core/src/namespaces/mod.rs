@@ -4,6 +4,7 @@
 //! type in the process's `struct nsproxy` (plus the user namespace in its credentials), and
 //! shows each one as a file in `/proc/PID/ns/`, whose inode number identifies the namespace.
 
+pub mod error;
 pub mod hostname;
 pub mod time;
 pub mod user;

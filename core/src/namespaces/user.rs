@@ -17,7 +17,7 @@ use std::fmt;
 use std::fs::OpenOptions;
 use std::io::Write;
 
-use crate::error::{Error, Result};
+use super::error::{IdMapError, IdMapFile};
 
 /// First host id of the range `--userns` maps container ids onto, as docker's
 /// `dockremap` default subordinate range does.
@@ -127,14 +127,14 @@ impl IdMapping {
     // ANCHOR: write_maps
     /// Writes the maps for process `pid`, which must be waiting in its new user namespace.
     /// Each file takes one `write` holding every line, and can be written only once.
-    pub fn write_for(&self, pid: libc::pid_t) -> Result<()> {
+    pub fn write_for(&self, pid: libc::pid_t) -> Result<(), IdMapError> {
         // An unprivileged writer must give up setgroups(2) in the namespace before it
         // may write gid_map; otherwise a process could drop a group that denies it access.
         if caller_ids().0 != 0 {
-            write_proc(pid, "setgroups", "deny")?;
+            write_proc(pid, IdMapFile::SetGroups, "deny")?;
         }
-        write_proc(pid, "uid_map", &lines(&self.uids))?;
-        write_proc(pid, "gid_map", &lines(&self.gids))
+        write_proc(pid, IdMapFile::UidMap, &lines(&self.uids))?;
+        write_proc(pid, IdMapFile::GidMap, &lines(&self.gids))
     }
     // ANCHOR_END: write_maps
 }
@@ -149,13 +149,13 @@ pub fn caller_ids() -> (u32, u32) {
     unsafe { (libc::geteuid(), libc::getegid()) }
 }
 
-fn write_proc(pid: libc::pid_t, file: &'static str, content: &str) -> Result<()> {
-    let path = format!("/proc/{pid}/{file}");
+fn write_proc(pid: libc::pid_t, file: IdMapFile, content: &str) -> Result<(), IdMapError> {
+    let path = format!("/proc/{pid}/{}", file.name());
     OpenOptions::new()
         .write(true)
         .open(&path)
         .and_then(|mut f| f.write_all(content.as_bytes()))
-        .map_err(|source| Error::IdMap {
+        .map_err(|source| IdMapError {
             file,
             content: content.trim_end().replace('\n', "; "),
             source,

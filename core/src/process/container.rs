@@ -7,7 +7,6 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use crate::cgroups::{Cgroup, CgroupSpec, Layout, Resources, Stats};
 use crate::error::{Error, Result};
 use crate::namespaces::Namespace;
-use crate::namespaces::time::TimeHandshake;
 use crate::process::child;
 use crate::process::clone::{Cloned, clone3_in};
 use crate::process::error::{ProcessError, ProcessStep, Refusal};
@@ -17,6 +16,7 @@ use crate::process::plan;
 use crate::process::plan::step::{ExecStep, Plan, Step};
 use crate::process::spec::ContainerSpec;
 use crate::process::stdio::Stdio;
+use crate::process::time_handshake::TimeHandshake;
 use crate::process::trace::{self, StartTrace, Tracer};
 
 /// Starts containers.

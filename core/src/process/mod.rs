@@ -27,4 +27,5 @@ pub mod plan;
 pub mod spec;
 pub mod stdio;
 pub mod tenant;
+pub mod time_handshake;
 pub mod trace;
