@@ -191,13 +191,10 @@ pub enum Error {
     #[error(transparent)]
     State(#[from] crate::state::error::StateError),
 
-    /// A `-v HOST:CTR[:ro]` volume cannot be mounted as asked.
-    #[error("volume {spec:?}: {reason}")]
-    Volume { spec: String, reason: String },
-
-    /// A `--tmpfs PATH[:OPTIONS]` mount cannot be made as asked.
-    #[error("--tmpfs {spec:?}: {reason}")]
-    Tmpfs { spec: String, reason: String },
+    /// A `-v HOST:CTR[:ro]` volume or a `--tmpfs PATH[:OPTIONS]` mount cannot be made
+    /// as asked.
+    #[error(transparent)]
+    MountSpec(#[from] crate::rootfs::error::MountSpecError),
 
     /// A network could not be set up, used or removed.
     #[error(transparent)]

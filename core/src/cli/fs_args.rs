@@ -30,7 +30,8 @@ impl FilesystemArgs {
     }
 
     fn mounts(&self) -> Result<Vec<TmpfsMount>> {
-        self.tmpfs.iter().map(|t| TmpfsMount::parse(t)).collect()
+        let mounts = self.tmpfs.iter().map(|t| TmpfsMount::parse(t));
+        Ok(mounts.collect::<std::result::Result<_, _>>()?)
     }
 
     /// `spec` with a read-only root and the tmpfs mounts asked for.

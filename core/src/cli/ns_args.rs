@@ -135,7 +135,7 @@ impl NamespaceArgs {
         if let Some(image) = image {
             return Err(Error::UserNamespaceWithImage(image.to_owned()));
         }
-        rootfs::default_rootfs_in(root.dir()).map(Some)
+        Ok(Some(rootfs::default_rootfs_in(root.dir())?))
     }
 
     // ANCHOR: network_mode

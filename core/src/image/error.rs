@@ -90,11 +90,9 @@ pub enum ImageError {
     )]
     BadChange { change: String, reason: String },
 
-    /// Building the default rootfs for the base image failed. The cause is the crate
-    /// error, held as a trait object so this type does not contain the crate `Error`
-    /// that contains it.
+    /// Building the default rootfs for the base image failed.
     #[error("importing the default rootfs as the base image")]
-    Base(#[source] Box<dyn std::error::Error + Send + Sync>),
+    Base(#[source] crate::rootfs::error::RootfsBuildError),
 }
 
 impl ImageError {

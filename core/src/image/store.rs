@@ -309,8 +309,7 @@ impl Store {
     }
 
     fn import_base(&self) -> Result<(), ImageError> {
-        let rootfs = crate::rootfs::default_rootfs_in(&self.base_from)
-            .map_err(|e| ImageError::Base(Box::new(e)))?;
+        let rootfs = crate::rootfs::default_rootfs_in(&self.base_from).map_err(ImageError::Base)?;
         let (digest, _) = self.pack_layer(&rootfs, SourceKind::Plain)?;
         self.save(&Image {
             name: BASE_IMAGE.to_owned(),

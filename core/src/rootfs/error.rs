@@ -1,9 +1,21 @@
-//! How building the default rootfs fails: a leaf file, so that the crate error can
-//! wrap it without reaching the build code.
+//! How building the default rootfs fails, and how a volume or tmpfs mount is refused: a
+//! leaf file, so that the crate error can wrap them without reaching the rootfs code.
 
 use std::fmt;
 use std::io;
 use std::path::PathBuf;
+
+/// A `-v HOST:CTR[:ro]` volume or a `--tmpfs PATH[:OPTIONS]` mount that cannot be made
+/// as asked: the spec as given, and why.
+#[derive(Debug, thiserror::Error)]
+pub enum MountSpecError {
+    /// A volume.
+    #[error("volume {spec:?}: {reason}")]
+    Volume { spec: String, reason: String },
+    /// A tmpfs mount.
+    #[error("--tmpfs {spec:?}: {reason}")]
+    Tmpfs { spec: String, reason: String },
+}
 
 /// Building the default rootfs in `dir` failed at `step`.
 #[derive(Debug, thiserror::Error)]

@@ -23,9 +23,8 @@ use std::path::{Path, PathBuf};
 pub use elf::is_static_executable;
 pub use install::install_binary;
 
-use crate::error::{Error, Result};
 use crate::state::Root;
-pub use error::{BuildCause, BuildStep, RootfsBuildError};
+pub use error::{BuildCause, BuildStep, MountSpecError, RootfsBuildError};
 
 /// The directories of a root filesystem that hold its commands, as the search path used
 /// when the caller's environment sets no `PATH` (docker's default).
@@ -60,12 +59,12 @@ pub enum Source {
 }
 
 /// Returns the default rootfs, building it first if it is not there yet.
-pub fn default_rootfs() -> Result<PathBuf> {
+pub fn default_rootfs() -> Result<PathBuf, RootfsBuildError> {
     default_rootfs_in(&state_root())
 }
 
 /// [`default_rootfs`] under the state root `root`.
-pub fn default_rootfs_in(root: &Path) -> Result<PathBuf> {
+pub fn default_rootfs_in(root: &Path) -> Result<PathBuf, RootfsBuildError> {
     let dir = default_rootfs_dir_in(root);
     ensure_built(&dir)?;
     Ok(dir)
@@ -78,7 +77,7 @@ pub fn source() -> Source {
 
 /// Builds the rootfs at `dir` unless a complete one is there. Safe to call from several
 /// processes and threads at once: one builds, the others wait on a lock and reuse it.
-pub fn ensure_built(dir: &Path) -> Result<()> {
+pub fn ensure_built(dir: &Path) -> Result<(), RootfsBuildError> {
     let complete = dir.join(skeleton::COMPLETE_MARKER);
     if complete.exists() {
         return Ok(());
@@ -87,7 +86,7 @@ pub fn ensure_built(dir: &Path) -> Result<()> {
         let dir = dir.to_owned();
         move |source: io::Error| {
             let cause = BuildCause::Io(source);
-            Error::from(RootfsBuildError { dir, step, cause })
+            RootfsBuildError { dir, step, cause }
         }
     };
     let parent = dir.parent().unwrap_or(Path::new("/"));

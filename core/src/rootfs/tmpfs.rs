@@ -8,7 +8,7 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use crate::error::{Error, Result};
+use super::error::MountSpecError;
 use crate::rootfs::mount_api::{
     MOUNT_ATTR_ATIME, MOUNT_ATTR_NODEV, MOUNT_ATTR_NODIRATIME, MOUNT_ATTR_NOEXEC,
     MOUNT_ATTR_NOSUID, MOUNT_ATTR_RDONLY,
@@ -51,8 +51,8 @@ impl TmpfsMount {
     }
 
     /// Parses docker's `PATH[:OPTIONS]`.
-    pub fn parse(spec: &str) -> Result<TmpfsMount> {
-        let bad = |reason: String| Error::Tmpfs {
+    pub fn parse(spec: &str) -> Result<TmpfsMount, MountSpecError> {
+        let bad = |reason: String| MountSpecError::Tmpfs {
             spec: spec.to_owned(),
             reason,
         };

@@ -10,7 +10,7 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use crate::error::{Error, Result};
+use super::error::MountSpecError;
 use crate::security::InRoot;
 
 /// One `-v HOST:CTR[:ro]` volume.
@@ -29,8 +29,8 @@ pub struct Volume {
 
 impl Volume {
     /// Parses `HOST:CTR`, `HOST:CTR:ro` or `HOST:CTR:rw`, and checks it (see [`Volume::check`]).
-    pub fn parse(spec: &str) -> Result<Volume> {
-        let bad = |reason: String| Error::Volume {
+    pub fn parse(spec: &str) -> Result<Volume, MountSpecError> {
+        let bad = |reason: String| MountSpecError::Volume {
             spec: spec.to_owned(),
             reason,
         };
@@ -68,8 +68,8 @@ impl Volume {
 
     /// Checks both paths: the host path absolute and existing, the container path
     /// absolute, not `/` and without `..`.
-    pub fn check(&self) -> Result<()> {
-        let bad = |reason: String| Error::Volume {
+    pub fn check(&self) -> Result<(), MountSpecError> {
+        let bad = |reason: String| MountSpecError::Volume {
             spec: self.spec(),
             reason,
         };
@@ -120,11 +120,11 @@ impl Volume {
 /// Refuses two volumes on the same container path (`-v /a:/data -v /b:/data`), as docker
 /// does ("Duplicate mount point"): the second bind would hide the first, so one of the two
 /// asks would be silently dropped. Paths are compared as mounted (`/data/` is `/data`).
-pub(crate) fn check_distinct_targets(volumes: &[Volume]) -> Result<()> {
+pub(crate) fn check_distinct_targets(volumes: &[Volume]) -> Result<(), MountSpecError> {
     let mut seen: std::collections::HashMap<PathBuf, &Volume> = std::collections::HashMap::new();
     for volume in volumes {
         if let Some(first) = seen.insert(volume.relative_target(), volume) {
-            return Err(Error::Volume {
+            return Err(MountSpecError::Volume {
                 spec: volume.spec(),
                 reason: format!(
                     "duplicate mount point {}: volume {:?} is mounted there already (give each \
@@ -147,9 +147,9 @@ pub(crate) fn check_mount_point(
     volume: &Volume,
     layers: &[PathBuf],
     host_is_dir: bool,
-) -> Result<()> {
+) -> Result<(), MountSpecError> {
     use crate::layers::whiteout;
-    let bad = |reason: String| Error::Volume {
+    let bad = |reason: String| MountSpecError::Volume {
         spec: volume.spec(),
         reason,
     };

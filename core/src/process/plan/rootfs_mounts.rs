@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::layers::{MAX_LOWER_LAYERS, OverlayArgs, OverlayRootfs};
 use crate::process::error::{ProcessError, ProcessStep};
 use crate::process::spec::ContainerSpec;
+use crate::rootfs::error::MountSpecError;
 use crate::rootfs::mount_api::MOUNT_ATTR_RDONLY;
 use crate::rootfs::tmpfs::TmpfsMount;
 use crate::rootfs::volume::{self, Volume};
@@ -57,7 +58,7 @@ pub(super) fn validate_volumes(spec: &ContainerSpec) -> Result<()> {
         volume::check_mount_point(v, &layers, v.host.is_dir())?;
     }
     for t in &spec.tmpfs {
-        t.check_path().map_err(|reason| Error::Tmpfs {
+        t.check_path().map_err(|reason| MountSpecError::Tmpfs {
             spec: t.path.display().to_string(),
             reason,
         })?;
@@ -71,7 +72,7 @@ pub(super) fn validate_volumes(spec: &ContainerSpec) -> Result<()> {
 /// detached copy read-only (`mount_setattr`) before it is attached, so it is never
 /// writable in the container, not even for an instant.
 fn volume_step(v: &Volume, root: &Path) -> Result<Step> {
-    let host = v.host.canonicalize().map_err(|_| Error::Volume {
+    let host = v.host.canonicalize().map_err(|_| MountSpecError::Volume {
         spec: v.spec(),
         reason: "the host path vanished (create it again)".to_owned(),
     })?;
