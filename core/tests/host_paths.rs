@@ -277,7 +277,7 @@ fn commit_freezes_a_running_container_while_it_packs_and_thaws_it_on_every_path(
         .env("VESSEL_ROOT", &root)
         .env("VESSEL_RUN_DIR", &run)
         .env(
-            vessel::lifecycle::crash::HOLD_ENV,
+            vessel::sys::crash::HOLD_ENV,
             format!("commit-frozen:{}", write.as_raw_fd()),
         )
         .spawn()

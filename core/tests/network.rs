@@ -6,7 +6,7 @@
 use std::os::fd::AsRawFd;
 use std::process::{Child, Output, Stdio};
 
-use vessel::lifecycle::crash::HOLD_ENV;
+use vessel::sys::crash::HOLD_ENV;
 use vessel::test_support::{BOUND, BoundedLines, TestNetns};
 
 const VESSEL: &str = env!("CARGO_BIN_EXE_vessel");

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use vessel::image::Store;
-use vessel::lifecycle::crash::HOLD_ENV;
 use vessel::state::StateDir;
+use vessel::sys::crash::HOLD_ENV;
 
 fn vessel(root: &Path, run: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_vessel"))

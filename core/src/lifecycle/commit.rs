@@ -4,12 +4,12 @@
 //! ([`crate::layers::pack_dir`]), so a container without a cgroup to freeze, or one
 //! that changes its layer anyway, can make the commit fail but never pack a host file.
 
-use super::crash::hold_point;
 use crate::cgroups::Frozen;
 use crate::error::Result;
 use crate::image::{self, Change, Image, Store};
 use crate::layers::PackSummary;
 use crate::state::{ContainerId, Observed, StateDir};
+use crate::sys::crash::hold_point;
 
 // ANCHOR: commit_frozen
 /// Packs container `id`'s writable layer as the image `name` (with `changes` applied to

@@ -21,7 +21,6 @@
 pub mod admit;
 mod cleanup;
 mod commit;
-pub mod crash;
 pub(crate) mod error;
 mod find;
 mod follow;

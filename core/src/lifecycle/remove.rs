@@ -2,13 +2,13 @@
 //! `force`, a running one is killed first.
 
 use super::cleanup::{clean_up, thaw};
-use super::crash::hold_point;
 use super::error::LifecycleStep;
 use super::pidfd::Pinned;
 use super::settle::wait_for_supervisor;
 use super::stop::sys;
 use crate::error::{Error, Result};
 use crate::state::{Observed, Record, StateDir};
+use crate::sys::crash::hold_point;
 
 // ANCHOR: remove
 /// Removes the container `query` names: its cgroups, its layers, its log and its

@@ -13,7 +13,6 @@ use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 
 use nix::unistd::{ForkResult, fork};
 
-use super::crash::hold_point;
 use super::error::{LifecycleError, LifecycleStep};
 use super::log::LogWriter;
 use super::{Pinned, Tracked, clean_up, relay, resident, settle};
@@ -23,6 +22,7 @@ use crate::process::pipe::Pipe;
 use crate::process::spec::ContainerSpec;
 use crate::process::stdio::Stdio;
 use crate::state::{Observed, StateError, StateStep};
+use crate::sys::crash::hold_point;
 
 /// What the shim sends when the container's command has started.
 const STARTED: &str = "started";

@@ -3,11 +3,11 @@
 
 use std::fs;
 
-use super::crash::hold_point;
 use crate::error::Result;
 use crate::process::container::Running;
 use crate::process::exit::ExitStatus;
 use crate::state::{ContainerId, Event, Record, StateDir, process};
+use crate::sys::crash::hold_point;
 
 /// A container's record from before its start to after its exit. Dropped before the
 /// exit was recorded (the start failed), it removes the record again.

@@ -103,7 +103,7 @@ pub fn lease(id: &str, request: &Request, init_layer: Option<&Path>) -> Result<L
     };
     let ip = locked.state.allocate(&network, allocation)?;
     locked.save()?;
-    crate::lifecycle::crash::hold_point("net-leased");
+    crate::sys::crash::hold_point("net-leased");
     let lease = Lease {
         attachment: Some(Attachment {
             container: id.to_owned(),
@@ -255,7 +255,7 @@ impl Attachment {
         link::up(&mut inside, eth0, CONTAINER_DEVICE)?;
         address::add_default_route(&mut inside, self.network.gateway)?;
         nft::add_ports(&self.container, self.ip, &self.ports)?;
-        crate::lifecycle::crash::hold_point("net-attached");
+        crate::sys::crash::hold_point("net-attached");
         self.hold(pid)
     }
     // ANCHOR_END: attach

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 
 use vessel::cgroups::{DEFAULT_PARENT, Layout};
-use vessel::lifecycle::crash::HOLD_ENV;
 use vessel::state::StateDir;
+use vessel::sys::crash::HOLD_ENV;
 use vessel::test_support::{BOUND, BoundedLines};
 
 /// The `vessel` binary with its records in a temporary run directory (the default
