@@ -105,35 +105,9 @@ pub enum Error {
         source: io::Error,
     },
 
-    /// A container named on the command line is not known.
-    #[error("no container {0:?} (see `vessel ps -a` for ids and names)")]
-    NoSuchContainer(String),
-
-    /// An id prefix names more than one container.
-    #[error("{query:?} matches more than one container ({ids}): give more of the id, or the name")]
-    AmbiguousContainer { query: String, ids: String },
-
     /// A container id that could name a file outside its directory.
     #[error(transparent)]
     InvalidId(#[from] crate::state::InvalidId),
-
-    /// A container name `--name` cannot take.
-    #[error(
-        "--name {0:?}: a name is 1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit"
-    )]
-    InvalidName(String),
-
-    /// A lifecycle event the state machine has no edge for.
-    #[error("container {id}: cannot {event} a container that is {from}")]
-    InvalidTransition {
-        id: ContainerId,
-        from: String,
-        event: &'static str,
-    },
-
-    /// `vessel rm` without `-f` on a running container.
-    #[error("container {0} is running: stop it first (`vessel stop {0}`), or use `vessel rm -f`")]
-    StillRunning(ContainerId),
 
     /// Detaching forks, which needs a single-threaded caller.
     #[error(
@@ -150,13 +124,6 @@ pub enum Error {
     /// `vessel wait` on a container whose exit nobody saw.
     #[error("container {id} {status}: its exit code is unknown")]
     ExitUnknown { id: ContainerId, status: String },
-
-    /// `--name` is already used by another container.
-    #[error(
-        "the name {0:?} is already used by another container (choose another --name, or \
-         remove that one first: `vessel rm -f {0}`)"
-    )]
-    NameTaken(String),
 
     /// A container is known but not running any more.
     #[error("container {id} is not running ({status}); start a new one with `vessel run -d`")]
@@ -187,7 +154,8 @@ pub enum Error {
     )]
     DetachedTerminal,
 
-    /// Reading or writing the container state directory failed.
+    /// The container state directory could not be used, or refused what was asked
+    /// (no such container, a name taken, an event the state machine has no edge for).
     #[error(transparent)]
     State(#[from] crate::state::error::StateError),
 

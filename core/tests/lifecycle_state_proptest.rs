@@ -7,8 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Barrier;
 
 use proptest::prelude::*;
-use vessel::Error;
-use vessel::state::{ContainerId, Event, Record, StateDir, Status};
+use vessel::state::{ContainerId, Event, Record, StateDir, StateError, Status};
 
 const SLOTS: usize = 3;
 
@@ -103,9 +102,12 @@ fn step(dir: &StateDir, model: &mut Model, op: &Op) {
             let record = Record::new(id(*slot), name.clone(), vec!["true".into()], "/".into());
             let result = dir.create(&record);
             if model.contains_key(slot) {
-                assert!(matches!(result, Err(Error::State { .. })), "{result:?}");
+                assert!(matches!(result, Err(StateError::Io { .. })), "{result:?}");
             } else if taken {
-                assert!(matches!(result, Err(Error::NameTaken(_))), "{result:?}");
+                assert!(
+                    matches!(result, Err(StateError::NameTaken(_))),
+                    "{result:?}"
+                );
             } else {
                 result.unwrap();
                 model.insert(*slot, (Status::Created, name, false));
@@ -115,7 +117,10 @@ fn step(dir: &StateDir, model: &mut Model, op: &Op) {
             let result = dir.remove(&id(*slot));
             match model.get(slot) {
                 Some((Status::Running, _, _)) => {
-                    assert!(matches!(result, Err(Error::StillRunning(_))), "{result:?}");
+                    assert!(
+                        matches!(result, Err(StateError::StillRunning(_))),
+                        "{result:?}"
+                    );
                 }
                 _ => {
                     result.unwrap();
@@ -128,7 +133,7 @@ fn step(dir: &StateDir, model: &mut Model, op: &Op) {
             let result = dir.apply(&id(slot), event);
             let Some((status, _, started)) = model.get_mut(&slot) else {
                 assert!(
-                    matches!(result, Err(Error::NoSuchContainer(_))),
+                    matches!(result, Err(StateError::NoSuchContainer(_))),
                     "{result:?}"
                 );
                 return;
@@ -141,7 +146,7 @@ fn step(dir: &StateDir, model: &mut Model, op: &Op) {
                 }
                 None => {
                     assert!(
-                        matches!(result, Err(Error::InvalidTransition { .. })),
+                        matches!(result, Err(StateError::InvalidTransition { .. })),
                         "{result:?}"
                     );
                 }

@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::image::Store;
 use crate::lifecycle;
 use crate::state::Root;
-use crate::state::{self, StateDir};
+use crate::state::{self, StateDir, StateError};
 
 /// Arguments of `vessel rm` (and `vessel container rm`).
 #[derive(Debug, Args)]
@@ -27,15 +27,19 @@ pub fn rm(root: &Root, args: RmArgs) -> Result<i32> {
         match lifecycle::remove(&dir, container, args.force) {
             Ok(_) => {}
             // A record that does not parse: it goes, with the layers the store knows.
-            Err(Error::NoSuchContainer(_)) if dir.remove_unreadable(container)? => {
+            Err(Error::State(StateError::NoSuchContainer(_)))
+                if dir.remove_unreadable(container)? =>
+            {
                 match remove_from_store(root, container) {
-                    Ok(()) | Err(Error::NoSuchContainer(_)) => {}
+                    Ok(()) | Err(Error::State(StateError::NoSuchContainer(_))) => {}
                     Err(e) => return Err(e),
                 }
             }
             // Layers kept without a record (made through the library, or by an older
             // vessel): the image store still knows them.
-            Err(Error::NoSuchContainer(_)) => remove_from_store(root, container)?,
+            Err(Error::State(StateError::NoSuchContainer(_))) => {
+                remove_from_store(root, container)?
+            }
             Err(e) => return Err(e),
         }
         super::output::out(&format!("{container}\n"));

@@ -29,7 +29,7 @@ pub fn clean_up(dir: &StateDir, record: &Record) -> Result<()> {
     // Its address, veth and nftables rules, if its supervisor died before giving them
     // back (nothing to do otherwise).
     crate::network::release(record.id.as_str())?;
-    dir.remove(&record.id)
+    Ok(dir.remove(&record.id)?)
 }
 // ANCHOR_END: clean_up
 

@@ -6,8 +6,8 @@ use super::error::LifecycleStep;
 use super::pidfd::Pinned;
 use super::settle::wait_for_supervisor;
 use super::stop::sys;
-use crate::error::{Error, Result};
-use crate::state::{Observed, Record, StateDir};
+use crate::error::Result;
+use crate::state::{Observed, Record, StateDir, StateError};
 use crate::sys::crash::hold_point;
 
 // ANCHOR: remove
@@ -19,7 +19,7 @@ pub fn remove(dir: &StateDir, query: &str, force: bool) -> Result<Record> {
     let record = dir.find(query)?;
     let observed = record.observed();
     if matches!(observed, Observed::Running | Observed::Created) && !force {
-        return Err(Error::StillRunning(record.id));
+        return Err(StateError::StillRunning(record.id).into());
     }
     if observed == Observed::Created {
         // Its supervisor is between `clone` and recording the start: stop it there.
@@ -36,8 +36,8 @@ pub fn remove(dir: &StateDir, query: &str, force: bool) -> Result<Record> {
     // is still cleaned up below (every step of that is idempotent).
     let record = match dir.load(&record.id) {
         Ok(current) => current,
-        Err(Error::NoSuchContainer(_)) => record,
-        Err(e) => return Err(e),
+        Err(StateError::NoSuchContainer(_)) => record,
+        Err(e) => return Err(e.into()),
     };
     // A commit killed while it held the container frozen left it so, and a frozen
     // process does not die of SIGKILL until it is thawed.
@@ -63,8 +63,8 @@ pub fn remove(dir: &StateDir, query: &str, force: bool) -> Result<Record> {
     wait_for_supervisor(&record)?;
     let last = match dir.load(&record.id) {
         Ok(current) => current,
-        Err(Error::NoSuchContainer(_)) => record,
-        Err(e) => return Err(e),
+        Err(StateError::NoSuchContainer(_)) => record,
+        Err(e) => return Err(e.into()),
     };
     clean_up(dir, &last)?;
     Ok(last)

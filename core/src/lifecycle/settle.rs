@@ -2,8 +2,8 @@
 
 use super::error::{LifecycleError, LifecycleStep};
 use super::pidfd::Pinned;
-use crate::error::{Error, Result};
-use crate::state::{Event, Record, StateDir, Status};
+use crate::error::Result;
+use crate::state::{Event, Record, StateDir, StateError, Status};
 
 /// After the container's first process has exited (or never started): waits for its
 /// supervisor to record the exit and go, then, if the supervisor died without recording
@@ -13,8 +13,8 @@ pub fn settle(dir: &StateDir, record: &Record) -> Result<Option<Record>> {
     wait_for_supervisor(record)?;
     let current = match dir.load(&record.id) {
         Ok(current) => current,
-        Err(Error::NoSuchContainer(_)) => return Ok(None),
-        Err(e) => return Err(e),
+        Err(StateError::NoSuchContainer(_)) => return Ok(None),
+        Err(e) => return Err(e.into()),
     };
     if current.status == Status::Exited {
         return Ok(Some(current));
@@ -25,10 +25,10 @@ pub fn settle(dir: &StateDir, record: &Record) -> Result<Option<Record>> {
     };
     match dir.apply(&record.id, exited) {
         Ok(record) => Ok(Some(record)),
-        Err(Error::NoSuchContainer(_)) => Ok(None),
+        Err(StateError::NoSuchContainer(_)) => Ok(None),
         // Someone else recorded the exit in between: theirs stands.
-        Err(Error::InvalidTransition { .. }) => dir.load(&record.id).map(Some),
-        Err(e) => Err(e),
+        Err(StateError::InvalidTransition { .. }) => Ok(Some(dir.load(&record.id)?)),
+        Err(e) => Err(e.into()),
     }
 }
 

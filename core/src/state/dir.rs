@@ -6,14 +6,13 @@ use std::os::fd::AsRawFd;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-use super::error::{StateError, StateStep};
+use super::error::{Result, StateError, StateStep};
 use super::id::ContainerId;
 use super::machine::{self, Event};
 use super::paths;
 use super::record::Record;
 use super::resolve::resolve;
 use super::root::Root;
-use crate::error::{Error, Result};
 
 /// The run directory when `VESSEL_RUN_DIR` is not set. Under `/run`, a tmpfs: records
 /// vanish at reboot, as the containers they describe do.
@@ -121,7 +120,7 @@ impl StateDir {
                 .iter()
                 .any(|r| r.name.as_ref() == Some(name))
         {
-            return Err(Error::NameTaken(name.clone()));
+            return Err(StateError::NameTaken(name.clone()));
         }
         self.write_unlocked(record)
     }
@@ -143,15 +142,12 @@ impl StateDir {
     pub fn load(&self, id: &ContainerId) -> Result<Record> {
         let path = paths::record(&self.dir, id);
         let text = fs::read_to_string(&path).map_err(|source| match source.kind() {
-            ErrorKind::NotFound => Error::NoSuchContainer(id.to_string()),
+            ErrorKind::NotFound => StateError::NoSuchContainer(id.to_string()),
             _ => state_error(&path, StateStep::Read, source),
         })?;
-        serde_json::from_str(&text).map_err(|source| {
-            StateError::Unreadable {
-                path: path.clone(),
-                source,
-            }
-            .into()
+        serde_json::from_str(&text).map_err(|source| StateError::Unreadable {
+            path: path.clone(),
+            source,
         })
     }
 
@@ -181,7 +177,7 @@ impl StateDir {
                 super::Observed::Running | super::Observed::Created
             )
         {
-            return Err(Error::StillRunning(record.id));
+            return Err(StateError::StillRunning(record.id));
         }
         let _ = fs::remove_file(paths::record_scratch(&self.dir, id));
         let path = paths::record(&self.dir, id);
@@ -206,7 +202,7 @@ impl StateDir {
         for id in self.ids()? {
             match self.load(&id) {
                 Ok(record) => records.push(record),
-                Err(Error::State(StateError::Unreadable { .. })) => {}
+                Err(StateError::Unreadable { .. }) => {}
                 Err(e) => return Err(e),
             }
         }
@@ -229,11 +225,11 @@ impl StateDir {
 
     /// The records that do not parse, with the reason: `vessel ps` names them, so
     /// their containers are not silently forgotten.
-    pub fn unreadable(&self) -> Result<Vec<(ContainerId, Error)>> {
+    pub fn unreadable(&self) -> Result<Vec<(ContainerId, StateError)>> {
         let _lock = self.lock()?;
         let mut unreadable = Vec::new();
         for id in self.ids()? {
-            if let Err(error @ Error::State(StateError::Unreadable { .. })) = self.load(&id) {
+            if let Err(error @ StateError::Unreadable { .. }) = self.load(&id) {
                 unreadable.push((id, error));
             }
         }
@@ -251,7 +247,7 @@ impl StateDir {
         };
         let id = &id;
         match self.load(id) {
-            Err(Error::State(StateError::Unreadable { .. })) => {}
+            Err(StateError::Unreadable { .. }) => {}
             _ => return Ok(false),
         }
         let path = paths::record(&self.dir, id);
@@ -291,12 +287,12 @@ fn check_name(name: &str) -> Result<()> {
     if first_ok && rest_ok && name.len() <= 64 {
         Ok(())
     } else {
-        Err(Error::InvalidName(name.to_owned()))
+        Err(StateError::InvalidName(name.to_owned()))
     }
 }
 
-fn state_error(path: &Path, step: StateStep, source: std::io::Error) -> Error {
-    StateError::io(path, step)(source).into()
+fn state_error(path: &Path, step: StateStep, source: std::io::Error) -> StateError {
+    StateError::io(path, step)(source)
 }
 
 #[cfg(test)]
@@ -325,8 +321,8 @@ mod tests {
         assert_eq!(dir.find("web").unwrap().id, "0123456789ab");
         assert_eq!(dir.find("0123").unwrap().id, "0123456789ab");
         assert_eq!(dir.find("ffff00001111").unwrap().name, None);
-        assert!(matches!(dir.find("9"), Err(Error::NoSuchContainer(_))));
-        assert!(matches!(dir.find(""), Err(Error::NoSuchContainer(_))));
+        assert!(matches!(dir.find("9"), Err(StateError::NoSuchContainer(_))));
+        assert!(matches!(dir.find(""), Err(StateError::NoSuchContainer(_))));
         let updated = dir
             .apply(
                 &id("ffff00001111"),
@@ -369,7 +365,10 @@ mod tests {
         let dir = StateDir::at(tmp.path()).unwrap();
         for bad in ["", "-web", "a/b", "web server", &"x".repeat(65)] {
             let error = dir.create(&record("0123456789ab", Some(bad))).unwrap_err();
-            assert!(matches!(error, Error::InvalidName(_)), "{bad}: {error}");
+            assert!(
+                matches!(error, StateError::InvalidName(_)),
+                "{bad}: {error}"
+            );
         }
         assert!(dir.list().unwrap().is_empty());
         dir.create(&record("0123456789ab", Some("web-1.a_b")))
@@ -392,7 +391,7 @@ mod tests {
         )
         .unwrap();
         let error = dir.remove(&id("0123456789ab")).unwrap_err();
-        assert!(matches!(error, Error::StillRunning(_)), "{error}");
+        assert!(matches!(error, StateError::StillRunning(_)), "{error}");
         // "Running" as a process that is not there (pid 1 did not start at tick 1) and
         // no supervisor left: removed without writing "exited" first.
         dir.create(&record("ffff00001111", None)).unwrap();
@@ -462,6 +461,6 @@ mod tests {
         let error = dir
             .create(&record("ba9876543210", Some("web")))
             .unwrap_err();
-        assert!(matches!(error, Error::NameTaken(_)), "{error}");
+        assert!(matches!(error, StateError::NameTaken(_)), "{error}");
     }
 }

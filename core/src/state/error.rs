@@ -5,6 +5,11 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
+use super::id::ContainerId;
+
+/// Shorthand for results of the run directory's work.
+pub type Result<T, E = StateError> = std::result::Result<T, E>;
+
 /// A container state file (a record, the lock, a log) could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
@@ -31,6 +36,33 @@ pub enum StateError {
         #[source]
         source: serde_json::Error,
     },
+    /// A container named on the command line is not known.
+    #[error("no container {0:?} (see `vessel ps -a` for ids and names)")]
+    NoSuchContainer(String),
+    /// An id prefix names more than one container.
+    #[error("{query:?} matches more than one container ({ids}): give more of the id, or the name")]
+    AmbiguousContainer { query: String, ids: String },
+    /// A container name `--name` cannot take.
+    #[error(
+        "--name {0:?}: a name is 1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit"
+    )]
+    InvalidName(String),
+    /// `--name` is already used by another container.
+    #[error(
+        "the name {0:?} is already used by another container (choose another --name, or \
+         remove that one first: `vessel rm -f {0}`)"
+    )]
+    NameTaken(String),
+    /// A lifecycle event the state machine has no edge for.
+    #[error("container {id}: cannot {event} a container that is {from}")]
+    InvalidTransition {
+        id: ContainerId,
+        from: String,
+        event: &'static str,
+    },
+    /// `vessel rm` without `-f` on a running container.
+    #[error("container {0} is running: stop it first (`vessel stop {0}`), or use `vessel rm -f`")]
+    StillRunning(ContainerId),
 }
 
 impl StateError {

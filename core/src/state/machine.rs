@@ -6,8 +6,8 @@
 //! reports "started" after `vessel rm -f` removed the record gets an error (and kills its
 //! container) instead of bringing the record back.
 
+use super::error::{Result, StateError};
 use super::record::{Record, Status};
-use crate::error::{Error, Result};
 
 /// Something that happened to a container.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,7 +82,7 @@ impl Record {
     /// tells (pid, times, exit code), or refuses an event the machine has no edge for.
     pub fn apply(&mut self, event: Event) -> Result<()> {
         let Some(status) = next(self.status, &event) else {
-            return Err(Error::InvalidTransition {
+            return Err(StateError::InvalidTransition {
                 id: self.id.clone(),
                 from: self.status.to_string(),
                 event: event.name(),

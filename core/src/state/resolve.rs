@@ -1,8 +1,8 @@
 //! The one way a container the user typed is found: its id, its name, or a prefix of its
 //! id that no other container has.
 
+use super::error::{Result, StateError};
 use super::id::ContainerId;
-use crate::error::{Error, Result};
 
 /// A container `query` may name: its id and, if it has one, its name.
 pub trait Candidate {
@@ -24,7 +24,7 @@ impl Candidate for ContainerId {
 /// of. A prefix of several ids is refused with all of them, so the user can give more.
 pub fn resolve<C: Candidate>(candidates: Vec<C>, query: &str) -> Result<C> {
     if query.is_empty() {
-        return Err(Error::NoSuchContainer(query.to_owned()));
+        return Err(StateError::NoSuchContainer(query.to_owned()));
     }
     let exact = |c: &C| c.id().as_str() == query;
     let named = |c: &C| c.name() == Some(query);
@@ -42,11 +42,11 @@ pub fn resolve<C: Candidate>(candidates: Vec<C>, query: &str) -> Result<C> {
     candidates.sort_by(|a, b| a.id().cmp(b.id()));
     candidates.dedup_by(|later, first| later.id() == first.id());
     match candidates.len() {
-        0 => Err(Error::NoSuchContainer(query.to_owned())),
+        0 => Err(StateError::NoSuchContainer(query.to_owned())),
         1 => Ok(candidates.remove(0)),
         _ => {
             let ids: Vec<&str> = candidates.iter().map(|c| c.id().as_str()).collect();
-            Err(Error::AmbiguousContainer {
+            Err(StateError::AmbiguousContainer {
                 query: query.to_owned(),
                 ids: ids.join(", "),
             })
@@ -99,7 +99,7 @@ mod tests {
     fn nothing_matches_an_empty_or_unknown_query() {
         for query in ["", "9", "abc0000000010"] {
             assert!(
-                matches!(found(three(), query), Err(Error::NoSuchContainer(q)) if q == query),
+                matches!(found(three(), query), Err(StateError::NoSuchContainer(q)) if q == query),
                 "{query:?}"
             );
         }
