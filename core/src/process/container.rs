@@ -320,7 +320,6 @@ fn await_exec(
         }
         Report::Vanished => {
             let status = running.wait()?;
-            let status = status.to_string();
             Err(ProcessError::refused(ProcessStep::SetUp, Refusal::ChildEnded { status }).into())
         }
     }
@@ -349,10 +348,11 @@ pub(crate) fn failure_to_error(plan: &Plan, failure: StepFailure) -> Error {
     let source = io::Error::from_raw_os_error(failure.errno);
     match plan.step(failure.step as usize) {
         Some(Step::Exec(exec)) => exec_error(exec, failure.errno, source),
-        Some(Step::Hook(hook)) => Error::Step {
-            step: hook.describe(),
-            source: failure.hook_outcome(),
-        },
+        Some(Step::Hook(hook)) => ProcessError::Hook {
+            hook: hook.describe(),
+            outcome: failure.hook_outcome(),
+        }
+        .into(),
         Some(step) if failure.errno == libc::ELOOP && step.resolves_in_root() => {
             Error::SymlinkInRootfs {
                 step: step.describe(),

@@ -1,9 +1,11 @@
 //! How the parent's side of a start or an exec fails at one of its own steps (the
-//! child's failing steps travel as `Error::Step`): a leaf file, so that the crate error
-//! can wrap it without reaching the process code.
+//! child's failing steps travel as `Error::Step`, its hooks as [`ProcessError::Hook`]):
+//! a leaf file, so that the crate error can wrap it without reaching the process code.
 
 use std::fmt;
 use std::io;
+
+use super::exit::ExitStatus;
 
 /// A step the parent takes to start, join, signal or wait for a container's process.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +32,29 @@ pub enum ProcessError {
         #[source]
         reason: Refusal,
     },
+    /// A hook the container's process ran (an OCI `createContainer` or
+    /// `startContainer` hook) failed: which one, and how.
+    #[error("{hook}")]
+    Hook {
+        /// The hook, as its step describes it.
+        hook: String,
+        #[source]
+        outcome: HookOutcome,
+    },
+}
+
+/// How a hook failed, as its step's report says.
+#[derive(Debug, thiserror::Error)]
+pub enum HookOutcome {
+    /// It ran and ended unsuccessfully (a non-zero exit, or a signal).
+    #[error("the hook {0}")]
+    Ended(ExitStatus),
+    /// It outlived its timeout and was killed.
+    #[error("the hook outlived its timeout and was killed ({0})")]
+    TimedOut(ExitStatus),
+    /// A system call failed, the hook's own `execve` included.
+    #[error(transparent)]
+    Sys(io::Error),
 }
 
 impl ProcessError {
@@ -56,8 +81,8 @@ pub enum Refusal {
     /// failing step.
     #[error("the child {status} before exec")]
     ChildEnded {
-        /// How it ended, as `ExitStatus` prints it.
-        status: String,
+        /// How it ended.
+        status: ExitStatus,
     },
     /// The process that joins a container ended without a report.
     #[error("the joining process ended without a report")]

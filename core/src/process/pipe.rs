@@ -12,7 +12,7 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use nix::fcntl::OFlag;
 
 use crate::error::Result;
-use crate::process::error::{ProcessError, ProcessStep};
+use crate::process::error::{HookOutcome, ProcessError, ProcessStep};
 
 /// The message a failing child sends: which step, the `errno` it got, and for a hook
 /// that ran, its wait status. Twelve bytes, well under `PIPE_BUF`, so one `write`
@@ -58,16 +58,14 @@ impl StepFailure {
     }
 
     // ANCHOR: hook_outcome
-    /// What a failed hook step's report says, as an error: the hook's exit status, its
-    /// timeout, or the system call that failed (its own `execve` included).
-    pub fn hook_outcome(self) -> std::io::Error {
+    /// What a failed hook step's report says: the hook's exit status, its timeout, or
+    /// the system call that failed (its own `execve` included).
+    pub fn hook_outcome(self) -> HookOutcome {
         let status = crate::process::exit::ExitStatus::from_wait_status(self.status);
         match self.errno {
-            0 => std::io::Error::other(format!("the hook {status}")),
-            libc::ETIMEDOUT => std::io::Error::other(format!(
-                "the hook outlived its timeout and was killed ({status})"
-            )),
-            errno => std::io::Error::from_raw_os_error(errno),
+            0 => HookOutcome::Ended(status),
+            libc::ETIMEDOUT => HookOutcome::TimedOut(status),
+            errno => HookOutcome::Sys(std::io::Error::from_raw_os_error(errno)),
         }
     }
     // ANCHOR_END: hook_outcome

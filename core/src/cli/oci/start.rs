@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::oci::error::{OciCommandError, OciStep};
 use crate::oci::state::OciStatus;
 use crate::oci::{HookPoint, Hooks};
+use crate::process::error::ProcessError;
 use crate::process::pipe::{Report, read_report};
 use crate::process::plan::describe_hook;
 use crate::state::Root;
@@ -142,10 +143,13 @@ fn hear_exec(reply: OwnedFd, hooks: &Hooks) -> Result<Heard> {
     };
     let index = failure.step as usize;
     Ok(match hooks.start_container().get(index) {
-        Some(hook) => Heard::HookFailed(Error::Step {
-            step: describe_hook("startContainer", index, &hook.path().display().to_string()),
-            source: failure.hook_outcome(),
-        }),
+        Some(hook) => Heard::HookFailed(
+            ProcessError::Hook {
+                hook: describe_hook("startContainer", index, &hook.path().display().to_string()),
+                outcome: failure.hook_outcome(),
+            }
+            .into(),
+        ),
         None => Heard::ExecFailed(Error::Step {
             step: "execve of the container's command".into(),
             source: std::io::Error::from_raw_os_error(failure.errno),
