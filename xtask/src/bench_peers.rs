@@ -19,6 +19,9 @@
 //! image as in the client tests) driving each runtime, so the table shows what a real
 //! client adds on top of the runtime.
 //!
+//! On the host, two rows of vessel built static-pie (as the VM runs it: no dynamic
+//! loader) show what dynamic loading costs each vessel process of a start.
+//!
 //! And rows per isolation level of vessel's own CLI (see [`crate::bench_isolation`]).
 //! The same comparison runs inside the cgroup-v2 VM (`cargo xtask vm-bench-peers`, see
 //! [`crate::vm::bench`]), where crun starts: there xtask is [`Place::Guest`], with
@@ -175,6 +178,9 @@ pub fn run(runs: Option<usize>, place: &Place) -> Result<(), String> {
     direct.push(vessel_split(&vessel, &hardened, &work, false)?);
     direct.push(vessel_split(&vessel, &hardened, &work, true)?);
     direct.extend(runtimes(&vessel, &bare, &work, ", no hardening"));
+    if let Place::Host = place {
+        direct.extend(static_vessel_rows(&hardened, &work));
+    }
     // On the host the CLI rows use vessel's default place for a container's cgroup (below
     // our own); in the VM our own is init's busy leaf, which v2 lets give no controllers.
     let cli_parent = match place {
@@ -401,6 +407,47 @@ fn runtimes(vessel: &Path, bundle: &Path, work: &Path, suffix: &str) -> Vec<Cont
         all.push(contender);
     }
     all
+}
+
+/// The same vessel built static-pie (glibc linked in, no dynamic loader: what the VM
+/// runs) starting the hardened bundle, whole and split: what a vessel process's own
+/// start costs in dynamic loading, measured beside the normal build.
+fn static_vessel_rows(bundle: &Path, work: &Path) -> Vec<Contender> {
+    const NAME: &str = "vessel, static-pie build";
+    let built =
+        crate::vm::build::cargo_static("build", &["--release", "-p", "vessel", "--bin", "vessel"]);
+    let vessel = match built.and_then(|b| b.get("vessel").map(Path::to_owned)) {
+        Ok(vessel) => vessel,
+        Err(reason) => {
+            let mut missing = Contender::new(NAME, Vec::new());
+            missing.failure = Some(reason);
+            return vec![missing];
+        }
+    };
+    let bundle_arg = bundle.display().to_string();
+    let run = Contender::new(
+        NAME,
+        vec![
+            vessel.display().to_string(),
+            "run".into(),
+            "--bundle".into(),
+            bundle_arg,
+            "{id}".into(),
+        ],
+    );
+    let mut rows = vec![run];
+    match vessel_split(&vessel, bundle, &work.join("static"), false) {
+        Ok(mut split) => {
+            split.name = format!("{NAME}, create+start");
+            rows.push(split);
+        }
+        Err(reason) => {
+            let mut missing = Contender::new(&format!("{NAME}, create+start"), Vec::new());
+            missing.failure = Some(reason);
+            rows.push(missing);
+        }
+    }
+    rows
 }
 
 /// vessel's OCI split on `bundle`: `create`, `start`, wait for the init, then `delete`,

@@ -228,7 +228,12 @@ fn hook_config(config: &mut Value, bundle: &Path) -> Result<(), String> {
                 dir.join("create-container.sh").display().to_string()
             }
             "startContainer" => {
-                script += &format!("readlink /proc/1/exe > {at}/{point}.exe\n");
+                // A runtime whose pid 1 is not dumpable by now (youki's init, after
+                // dropping capabilities) makes this unreadable: the hook must not fail
+                // for that, and the check below then cannot tell what pid 1 runs.
+                script += &format!(
+                    "readlink /proc/1/exe > {at}/{point}.exe || echo unreadable > {at}/{point}.exe\n"
+                );
                 format!("{HOOKS_IN_CONTAINER}/start-container.sh")
             }
             // The host's /bin/sh: these run in the runtime's namespaces.

@@ -11,7 +11,7 @@
 //! and powers off; the host passes the console through and returns that code.
 
 pub mod bench;
-mod build;
+pub(crate) mod build;
 mod cpio;
 mod kernel;
 mod qemu;
