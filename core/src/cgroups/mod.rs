@@ -25,8 +25,7 @@ pub mod io_weight;
 mod join;
 mod kill;
 mod layout;
-mod parse;
-mod resources;
+mod limits;
 mod stats;
 mod tree;
 mod v1;
@@ -47,12 +46,14 @@ pub use freezer::Frozen;
 pub use join::procs_files_to_join;
 pub use kill::kill_all;
 pub use layout::{Layout, V1Hierarchy, Version, detect};
-pub use parse::{CpuSet, DEFAULT_CPU_PERIOD_US, format_cpus, format_size, parse_cpus, parse_size};
-pub use resources::{CpuQuota, Resources, online_cpus};
+pub use limits::{
+    CpuQuota, CpuSet, DEFAULT_CPU_PERIOD_US, Resources, format_cpus, format_size, online_cpus,
+    parse_cpus, parse_size, shares_to_weight,
+};
 pub use stats::Stats;
 pub use tree::DEFAULT_PARENT;
 pub use v1::V1Cgroup;
-pub use v2::{V2Cgroup, shares_to_weight};
+pub use v2::V2Cgroup;
 
 use error::Result;
 
@@ -305,8 +306,8 @@ impl Cgroup {
     /// Applies `resources`; limits not set there stay as they are.
     pub fn set(&mut self, resources: &Resources) -> Result<()> {
         match &self.manager {
-            CgroupManager::V1(v1) => v1.set(resources, &mut self.written),
-            CgroupManager::V2(v2) => v2.set(resources, &mut self.written),
+            CgroupManager::V1(v1) => resources.write_v1(|c| v1.need(c), &mut self.written),
+            CgroupManager::V2(v2) => resources.write_v2(v2.dir(), &mut self.written),
         }
     }
 

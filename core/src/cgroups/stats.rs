@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::parse::format_size;
+use super::limits::format_size;
 
 /// A snapshot of one container's cgroup counters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]

@@ -7,9 +7,7 @@ use std::path::{Path, PathBuf};
 use super::devices::DeviceRules;
 use super::error::{CgroupError, CgroupStep, Lack, Result};
 use super::files::{self, Written};
-use super::io_weight;
 use super::layout::V1Hierarchy;
-use super::resources::Resources;
 use super::stats::Stats;
 use super::tree::{self, Placed};
 use super::{kill, wait_for_state};
@@ -64,7 +62,8 @@ impl V1Cgroup {
         self.dirs.iter().map(|(_, p)| p.dir.clone()).collect()
     }
 
-    fn need(&self, controller: &str) -> Result<&Path> {
+    /// The directory of `controller`, or the error for a container without one.
+    pub(super) fn need(&self, controller: &str) -> Result<&Path> {
         self.dir(controller).ok_or_else(|| {
             let controller = controller.to_owned();
             CgroupError::lacking(
@@ -83,63 +82,6 @@ impl V1Cgroup {
         }
         Ok(())
     }
-
-    // ANCHOR: set_limits
-    /// Writes each limit to its v1 file, appending what it wrote to `log`.
-    pub fn set(&self, resources: &Resources, log: &mut Vec<Written>) -> Result<()> {
-        let mut put = |file: PathBuf, value: String| {
-            files::write(&file, &value)?;
-            log.push(Written { file, value });
-            Ok::<(), CgroupError>(())
-        };
-        if let Some(bytes) = resources.memory_bytes {
-            let dir = self.need("memory")?;
-            let limit = dir.join("memory.limit_in_bytes");
-            // memory+swap: setting it equal to the memory limit leaves no swap. The kernel
-            // insists memsw >= limit at every moment, so raise memsw first, lower it last.
-            let memsw = dir.join("memory.memsw.limit_in_bytes");
-            // With swap asked for: memory+swap as given (-1: unlimited).
-            let total = match resources.memory_and_swap_bytes {
-                Some(u64::MAX) => "-1".to_owned(),
-                Some(total) => total.max(bytes).to_string(),
-                None => bytes.to_string(),
-            };
-            let raises = resources.memory_and_swap_bytes.unwrap_or(bytes)
-                > files::read_u64(&memsw).unwrap_or(u64::MAX);
-            if memsw.exists() {
-                if raises {
-                    put(memsw.clone(), total)?;
-                    put(limit, bytes.to_string())?;
-                } else {
-                    put(limit, bytes.to_string())?;
-                    put(memsw, total)?;
-                }
-            } else {
-                put(limit, bytes.to_string())?;
-            }
-        }
-        if let Some(cpu) = resources.cpu_quota {
-            let dir = self.need("cpu")?;
-            put(dir.join("cpu.cfs_period_us"), cpu.period_us.to_string())?;
-            put(dir.join("cpu.cfs_quota_us"), cpu.quota_us.to_string())?;
-        }
-        if let Some(shares) = resources.cpu_shares {
-            put(self.need("cpu")?.join("cpu.shares"), shares.to_string())?;
-        }
-        if let Some(cpus) = &resources.cpuset_cpus {
-            put(self.need("cpuset")?.join("cpuset.cpus"), cpus.to_string())?;
-        }
-        if let Some(max) = resources.pids_max {
-            put(self.need("pids")?.join("pids.max"), max.to_string())?;
-        }
-        if let Some(weight) = resources.blkio_weight {
-            let dir = self.need("blkio")?;
-            let name = io_weight::file_in(dir, io_weight::V1_FILES)?;
-            put(dir.join(name), weight.to_string())?;
-        }
-        Ok(())
-    }
-    // ANCHOR_END: set_limits
 
     // ANCHOR: stats
     /// Reads the counters from each hierarchy; a hierarchy that is not mounted counts 0.

@@ -6,11 +6,9 @@
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
-use super::error::{CgroupError, CgroupStep, Lack, Result};
-use super::files::{self, Written};
-use super::io_weight;
+use super::error::{CgroupError, CgroupStep, Result};
+use super::files;
 use super::layout::V2_CONTROLLERS;
-use super::resources::Resources;
 use super::stats::Stats;
 use super::tree::{self, Placed};
 use super::{kill, wait_for_state};
@@ -76,67 +74,6 @@ impl V2Cgroup {
     pub fn attach(&self, pid: libc::pid_t) -> Result<()> {
         files::write(&self.dir().join("cgroup.procs"), &pid.to_string())
     }
-
-    // ANCHOR: set_limits
-    /// Writes each limit to its v2 file, appending what it wrote to `log`.
-    pub fn set(&self, resources: &Resources, log: &mut Vec<Written>) -> Result<()> {
-        let dir = self.dir();
-        // What the parent handed down; a limit of any other controller has no file here.
-        let available = std::fs::read_to_string(dir.join("cgroup.controllers")).ok();
-        let mut put = |file: &str, value: String| {
-            let controller = file.split('.').next().unwrap_or_default();
-            if let Some(available) = &available
-                && !available.split_whitespace().any(|c| c == controller)
-            {
-                return Err(controller_missing(dir, controller));
-            }
-            let file = dir.join(file);
-            files::write(&file, &value)?;
-            log.push(Written { file, value });
-            Ok::<(), CgroupError>(())
-        };
-        if let Some(bytes) = resources.memory_bytes {
-            put("memory.max", bytes.to_string())?;
-            // v2 counts swap on its own: 0 turns it off (the file is absent without swap
-            // accounting).
-            if dir.join("memory.swap.max").exists() {
-                let swap = match resources.memory_and_swap_bytes {
-                    Some(u64::MAX) => "max".to_owned(),
-                    Some(total) => total.saturating_sub(bytes).to_string(),
-                    None => "0".to_owned(),
-                };
-                put("memory.swap.max", swap)?;
-            }
-        }
-        if let Some(cpu) = resources.cpu_quota {
-            put("cpu.max", format!("{} {}", cpu.quota_us, cpu.period_us))?;
-        }
-        if let Some(shares) = resources.cpu_shares {
-            put("cpu.weight", shares_to_weight(shares).to_string())?;
-        }
-        if let Some(cpus) = &resources.cpuset_cpus {
-            put("cpuset.cpus", cpus.to_string())?;
-        }
-        if let Some(max) = resources.pids_max {
-            put("pids.max", max.to_string())?;
-        }
-        if let Some(weight) = resources.blkio_weight {
-            // io.weight or io.bfq.weight, whichever policy this kernel has; without the
-            // io controller neither exists, and that is the error to give.
-            let io = available
-                .as_deref()
-                .is_none_or(|a| a.split_whitespace().any(|c| c == "io"));
-            if !io {
-                return Err(controller_missing(dir, "io"));
-            }
-            put(
-                io_weight::file_in(dir, io_weight::V2_FILES)?,
-                weight.to_string(),
-            )?;
-        }
-        Ok(())
-    }
-    // ANCHOR_END: set_limits
 
     // ANCHOR: stats
     /// Reads the counters; every controller's files live in the one directory.
@@ -219,27 +156,6 @@ impl V2Cgroup {
     pub fn dirs(&self) -> Vec<PathBuf> {
         vec![self.dir().to_path_buf()]
     }
-}
-
-// ANCHOR: weight
-/// cgroup v1 `cpu.shares` (2..=262144, default 1024) to v2 `cpu.weight` (1..=10000,
-/// default 100), the linear map runc and crun use.
-pub fn shares_to_weight(shares: u64) -> u64 {
-    1 + (shares.saturating_sub(2) * 9999) / 262_142
-}
-// ANCHOR_END: weight
-
-/// The error for a limit whose controller this cgroup does not have.
-fn controller_missing(dir: &Path, controller: &str) -> CgroupError {
-    CgroupError::lacking(
-        CgroupStep::SetLimit {
-            controller: controller.to_owned(),
-            dir: dir.to_owned(),
-        },
-        Lack::ControllerNotEnabled {
-            controller: controller.to_owned(),
-        },
-    )
 }
 
 /// Lets `dir`'s children use vessel's controllers: `+memory` etc. into
