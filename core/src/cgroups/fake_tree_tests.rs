@@ -536,7 +536,7 @@ fn a_placed_spec_is_created_in_the_layout_it_was_placed_in() {
     let layout = v1_tree(root);
     let memory = memory_only();
     let mut spec = CgroupSpec::new("p1", memory);
-    spec.placed = Some(layout.clone());
+    spec.placed = Some(Placement::of(&spec, layout.clone()));
     assert_eq!(spec.layout().unwrap(), layout);
     let recorded = spec.dirs_in(&spec.layout().unwrap());
     let cgroup = Cgroup::create(&spec).unwrap();

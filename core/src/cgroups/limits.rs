@@ -393,18 +393,21 @@ impl Resources {
 impl Resources {
     // ANCHOR: set_limits_v1
     /// Writes each limit to its v1 file, in the directory `dir_of` gives for its
-    /// controller, appending what it wrote to `log`.
+    /// controller, appending what it wrote to `log`; says whether a memory limit was
+    /// written.
     pub(super) fn write_v1<'a>(
         &self,
         dir_of: impl Fn(&str) -> Result<&'a Path>,
         log: &mut Vec<Written>,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let mut put = |file: PathBuf, value: String| {
             files::write(&file, &value)?;
             log.push(Written { file, value });
             Ok::<(), CgroupError>(())
         };
+        let mut memory = false;
         if let Some(bytes) = self.memory_bytes {
+            memory = true;
             let dir = dir_of("memory")?;
             let limit = dir.join("memory.limit_in_bytes");
             // memory+swap: setting it equal to the memory limit leaves no swap. The kernel
@@ -449,13 +452,14 @@ impl Resources {
             let name = io_weight::file_in(dir, io_weight::V1_FILES)?;
             put(dir.join(name), weight.to_string())?;
         }
-        Ok(())
+        Ok(memory)
     }
     // ANCHOR_END: set_limits_v1
 
     // ANCHOR: set_limits_v2
-    /// Writes each limit to its v2 file in `dir`, appending what it wrote to `log`.
-    pub(super) fn write_v2(&self, dir: &Path, log: &mut Vec<Written>) -> Result<()> {
+    /// Writes each limit to its v2 file in `dir`, appending what it wrote to `log`;
+    /// says whether a memory limit was written.
+    pub(super) fn write_v2(&self, dir: &Path, log: &mut Vec<Written>) -> Result<bool> {
         // What the parent handed down; a limit of any other controller has no file here.
         let available = std::fs::read_to_string(dir.join("cgroup.controllers")).ok();
         let mut put = |file: &str, value: String| {
@@ -470,7 +474,9 @@ impl Resources {
             log.push(Written { file, value });
             Ok::<(), CgroupError>(())
         };
+        let mut memory = false;
         if let Some(bytes) = self.memory_bytes {
+            memory = true;
             put("memory.max", bytes.to_string())?;
             // v2 counts swap on its own: 0 turns it off (the file is absent without swap
             // accounting).
@@ -509,7 +515,7 @@ impl Resources {
                 weight.to_string(),
             )?;
         }
-        Ok(())
+        Ok(memory)
     }
     // ANCHOR_END: set_limits_v2
 }

@@ -70,9 +70,34 @@ pub struct CgroupSpec {
     /// Whether the container's counters are read (`--stats`): they need the
     /// controllers, which a hybrid host has only in its v1 hierarchies.
     pub counters: bool,
-    /// The layout [`CgroupSpec::place`] checked this spec against, read once for the
-    /// whole start; `None` until then.
-    placed: Option<Layout>,
+    /// Where [`CgroupSpec::place`] put this spec, decided once for the whole start;
+    /// `None` until then.
+    placed: Option<Placement>,
+}
+
+/// A spec's place on this machine, as [`CgroupSpec::place`] decided it: the layout read,
+/// and what the spec's limits ask of it, read from them once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Placement {
+    /// The machine's layout for this cgroup ([`Layout::for_container`]).
+    layout: Layout,
+    /// The same, narrowed to the v1 hierarchies the container gets a directory in
+    /// ([`CgroupSpec::uses_hierarchy`]).
+    used: Layout,
+    /// Whether any limit is set: on v2, enabling the controllers is then no longer
+    /// best effort (see [`V2Cgroup::create`]).
+    limited: bool,
+}
+
+impl Placement {
+    /// The placement of `spec` in `layout`.
+    fn of(spec: &CgroupSpec, layout: Layout) -> Placement {
+        Placement {
+            used: spec.narrowed(&layout),
+            layout,
+            limited: !spec.resources.is_empty(),
+        }
+    }
 }
 
 impl CgroupSpec {
@@ -127,12 +152,18 @@ impl CgroupSpec {
             })
     }
 
-    /// The v1 hierarchies among `hierarchies` the container gets a directory in.
-    fn hierarchies<'a>(&self, hierarchies: &'a [V1Hierarchy]) -> Vec<&'a V1Hierarchy> {
-        hierarchies
-            .iter()
-            .filter(|h| self.uses_hierarchy(&h.controllers))
-            .collect()
+    /// `layout` narrowed to the v1 hierarchies the container gets a directory in.
+    fn narrowed(&self, layout: &Layout) -> Layout {
+        match layout {
+            Layout::V1(hierarchies) => Layout::V1(
+                hierarchies
+                    .iter()
+                    .filter(|h| self.uses_hierarchy(&h.controllers))
+                    .cloned()
+                    .collect(),
+            ),
+            v2 => v2.clone(),
+        }
     }
     // ANCHOR_END: hierarchies
 
@@ -140,22 +171,24 @@ impl CgroupSpec {
     /// one [`CgroupSpec::place`] read, or read now.
     pub fn layout(&self) -> Result<Layout> {
         match &self.placed {
-            Some(layout) => Ok(layout.clone()),
+            Some(placed) => Ok(placed.layout.clone()),
             None => Layout::for_container(self.needs_controllers()),
         }
     }
 
     /// The layout [`CgroupSpec::place`] read for this spec, if it ran.
     pub fn placement(&self) -> Option<&Layout> {
-        self.placed.as_ref()
+        self.placed.as_ref().map(|placed| &placed.layout)
     }
 
-    /// Checks the spec against this machine ([`CgroupSpec::check`]) and reads the
-    /// layout it goes in, once: whoever records the container's directories and
-    /// [`Cgroup::create`] then use this reading, and nothing is checked again.
+    /// Checks the spec against this machine ([`CgroupSpec::check`]), reads the layout
+    /// it goes in and decides which of its hierarchies the container uses, once:
+    /// whoever records the container's directories ([`CgroupSpec::dirs`]) and
+    /// [`Cgroup::create`] then use this placement, and nothing is checked or read again.
     pub fn place(mut self) -> Result<CgroupSpec> {
         self.check()?;
-        self.placed = Some(Layout::for_container(self.needs_controllers())?);
+        let layout = Layout::for_container(self.needs_controllers())?;
+        self.placed = Some(Placement::of(&self, layout));
         Ok(self)
     }
 
@@ -171,11 +204,26 @@ impl CgroupSpec {
     /// they exist: a container's record keeps them, so that `vessel rm -f` can remove
     /// them even if the process that made them was killed.
     pub fn dirs_in(&self, layout: &Layout) -> Vec<PathBuf> {
+        self.dirs_of(&self.narrowed(layout))
+    }
+
+    /// The directories [`Cgroup::create`] makes for this spec where it goes: in the
+    /// placement [`CgroupSpec::place`] decided, or (a spec not placed) in this
+    /// machine's layout.
+    pub fn dirs(&self) -> Result<Vec<PathBuf>> {
+        match &self.placed {
+            Some(placed) => Ok(self.dirs_of(&placed.used)),
+            None => Ok(self.dirs_in(&self.layout()?)),
+        }
+    }
+
+    /// The directories of this spec in `used`, a layout already narrowed to the
+    /// hierarchies the container uses.
+    fn dirs_of(&self, used: &Layout) -> Vec<PathBuf> {
         let parent = self.parent.as_deref();
-        match layout {
-            Layout::V1(hierarchies) => self
-                .hierarchies(hierarchies)
-                .into_iter()
+        match used {
+            Layout::V1(hierarchies) => hierarchies
+                .iter()
                 .map(|h| tree::container_dir(&h.mount, &h.own, parent, &self.name))
                 .collect(),
             Layout::V2 { mount, own } => {
@@ -223,7 +271,7 @@ impl Cgroup {
     /// now). A failure part-way removes what was made.
     pub fn create(spec: &CgroupSpec) -> Result<Cgroup> {
         match &spec.placed {
-            Some(layout) => Cgroup::create_in(layout, spec),
+            Some(placed) => Cgroup::make(&placed.used, spec, placed.limited),
             None => {
                 let placed = spec.clone().place()?;
                 Cgroup::create(&placed)
@@ -234,16 +282,20 @@ impl Cgroup {
     /// Like [`Cgroup::create`] in a given layout (a fake tree in tests), without the
     /// checks against this machine.
     pub fn create_in(layout: &Layout, spec: &CgroupSpec) -> Result<Cgroup> {
+        let placed = Placement::of(spec, layout.clone());
+        Cgroup::make(&placed.used, spec, placed.limited)
+    }
+
+    /// Makes the cgroup of `spec` in `used` (its placement's layout, narrowed to the
+    /// hierarchies it uses) and writes its limits.
+    fn make(used: &Layout, spec: &CgroupSpec, limited: bool) -> Result<Cgroup> {
         let parent = spec.parent.as_deref();
-        let manager = match layout {
-            Layout::V1(hierarchies) => CgroupManager::V1(V1Cgroup::create(
-                &spec.hierarchies(hierarchies),
-                parent,
-                &spec.name,
-            )?),
+        let manager = match used {
+            Layout::V1(hierarchies) => {
+                CgroupManager::V1(V1Cgroup::create(hierarchies, parent, &spec.name)?)
+            }
             Layout::V2 { mount, own } => {
-                let limits = !spec.resources.is_empty();
-                CgroupManager::V2(V2Cgroup::create(mount, own, parent, &spec.name, limits)?)
+                CgroupManager::V2(V2Cgroup::create(mount, own, parent, &spec.name, limited)?)
             }
         };
         let mut cgroup = Cgroup {
@@ -251,7 +303,7 @@ impl Cgroup {
             written: Vec::new(),
             removed: false,
             counted: spec.counters,
-            oom_watched: spec.resources.memory_bytes.is_some(),
+            oom_watched: false,
         };
         // On error `cgroup` drops here, which removes the directories.
         cgroup.set(&spec.resources)?;
@@ -303,12 +355,15 @@ impl Cgroup {
         }
     }
 
-    /// Applies `resources`; limits not set there stay as they are.
+    /// Applies `resources`; limits not set there stay as they are. A memory limit
+    /// written makes an OOM kill possible, so [`Cgroup::final_stats`] watches for one.
     pub fn set(&mut self, resources: &Resources) -> Result<()> {
-        match &self.manager {
-            CgroupManager::V1(v1) => resources.write_v1(|c| v1.need(c), &mut self.written),
-            CgroupManager::V2(v2) => resources.write_v2(v2.dir(), &mut self.written),
-        }
+        let memory = match &self.manager {
+            CgroupManager::V1(v1) => resources.write_v1(|c| v1.need(c), &mut self.written)?,
+            CgroupManager::V2(v2) => resources.write_v2(v2.dir(), &mut self.written)?,
+        };
+        self.oom_watched |= memory;
+        Ok(())
     }
 
     /// The cgroup's counters now.

@@ -22,7 +22,7 @@ impl V1Cgroup {
     /// Creates `<parent>/<name>` in each of `hierarchies` (those the container uses, see
     /// [`super::CgroupSpec::uses_hierarchy`]).
     pub fn create(
-        hierarchies: &[&V1Hierarchy],
+        hierarchies: &[V1Hierarchy],
         parent: Option<&Path>,
         name: &str,
     ) -> Result<V1Cgroup> {

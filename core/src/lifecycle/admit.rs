@@ -125,7 +125,7 @@ fn record(admission: &Admission<'_>, cgroup: Option<&CgroupSpec>) -> Result<Trac
         }));
     if let Some(cgroup) = cgroup {
         record.limits = Limits::from(&cgroup.resources);
-        record.cgroup_dirs = cgroup.dirs_in(&cgroup.layout()?);
+        record.cgroup_dirs = cgroup.dirs()?;
     }
     record.layers_dir = layers.map(|l| l.dir().to_owned());
     record.log = admission.detach.then(|| dir.log_path(id));
