@@ -15,6 +15,30 @@
 //! failure path, by [`Drop`]. On v2 the child is instead born in its cgroup
 //! (`CLONE_INTO_CGROUP`); on a hybrid host a cgroup that needs no controller goes in the
 //! unified hierarchy for that reason ([`Layout::for_container`]).
+//!
+//! # The walk of `-m`
+//!
+//! `vessel run -m 64m` reaches the cgroup file through five files, and each of them
+//! parses, checks or reads the value once (`grep -rn memory_bytes core/src` shows them):
+//!
+//! 1. `cli/cgroup_args.rs`: the clap field (`CgroupArgs::memory`); `CgroupArgs::cgroup`
+//!    parses it into [`Resources::memory_bytes`] and places the spec (3).
+//! 2. `cgroups/limits.rs`: [`parse_size`] reads the text; [`Resources::check`] refuses
+//!    less than 6m, called once by [`CgroupSpec::place`].
+//! 3. `cgroups/mod.rs` (here): [`CgroupSpec::place`] checks the spec, reads the layout
+//!    and picks the hierarchies the limit needs (`memory` on v1), once; [`Cgroup::create`]
+//!    makes the directories of that placement and hands the limits back to `limits.rs`,
+//!    whose `Resources::write_v1` and `write_v2` each write one vocabulary:
+//!    `memory.limit_in_bytes` (with `memory.memsw.limit_in_bytes`) or `memory.max`
+//!    (with `memory.swap.max`).
+//! 4. `lifecycle/admit.rs`: the container's record copies the limit (`Limits::from`) and
+//!    the placement's directories ([`CgroupSpec::dirs`]).
+//! 5. `cgroups/files.rs`: `files::write`, the one `write(2)` of the value to the file.
+//!
+//! Between them the placed spec is carried, unopened: `cli/run.rs` puts it into the
+//! container's spec (`process/spec.rs`), and `Container::spawn`
+//! (`process/container.rs`) hands it to [`Cgroup::create`], before `clone3` on v2 and
+//! after it on v1.
 
 mod delegation;
 pub mod devices;
