@@ -1,7 +1,7 @@
 //! Whether a rootless caller may have a cgroup at all: only in one delegated to it.
 
-use super::Layout;
 use super::error::{CgroupError, Result};
+use super::layout::Layout;
 
 // ANCHOR: rootless_cgroup
 /// A rootless caller may only get cgroup limits in a cgroup delegated to it (one it can

@@ -1,8 +1,12 @@
 //! Reading and writing cgroup files. The files *are* the interface: every limit is a
 //! `write` of a decimal string, every statistic a `read` of one or of `key value` lines.
-//! Each helper names the file in its error, so a failure says exactly which one.
+//! Each helper names the file in its error, so a failure says exactly which one;
+//! [`wait_for_state`] waits until a file (the freezer's, `cgroup.events`) says what is
+//! wanted.
 
+use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use super::error::{CgroupError, CgroupStep, Lack, Result};
 
@@ -76,6 +80,28 @@ pub(crate) fn read_pids(file: &Path) -> Result<Vec<libc::pid_t>> {
         .lines()
         .filter_map(|line| line.trim().parse().ok())
         .collect())
+}
+
+/// Waits (at most 10 s) until `file`'s contents satisfy `done`. cgroup v2 event files
+/// (`cgroup.events`) signal a change with `POLLPRI`, so the wait sleeps in `poll`; v1
+/// files have no such event, and the 10 ms poll timeout re-reads them.
+pub(crate) fn wait_for_state(file: &Path, done: impl Fn(&str) -> bool) -> Result<()> {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let open = std::fs::File::open(file)
+            .map_err(CgroupError::io(CgroupStep::Open(file.to_owned())))?;
+        if done(&read(file)?) {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(CgroupError::io(CgroupStep::Wait(file.to_owned()))(
+                std::io::Error::from(std::io::ErrorKind::TimedOut),
+            ));
+        }
+        let mut fds = [PollFd::new(open.as_fd(), PollFlags::POLLPRI)];
+        let _ = poll(&mut fds, PollTimeout::from(10u8));
+    }
 }
 
 #[cfg(test)]

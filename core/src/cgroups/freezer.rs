@@ -72,14 +72,14 @@ impl Frozen {
         if self.v2 {
             let want = if frozen { "1" } else { "0" };
             files::write(&self.dir.join("cgroup.freeze"), want)?;
-            super::wait_for_state(&self.dir.join("cgroup.events"), |text| {
+            files::wait_for_state(&self.dir.join("cgroup.events"), |text| {
                 files::keyed(text, "frozen").to_string() == want
             })
         } else {
             let want = if frozen { "FROZEN" } else { "THAWED" };
             let state = self.dir.join("freezer.state");
             files::write(&state, want)?;
-            super::wait_for_state(&state, |text| text.trim() == want)
+            files::wait_for_state(&state, |text| text.trim() == want)
         }
     }
     // ANCHOR_END: freeze

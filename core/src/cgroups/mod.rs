@@ -60,7 +60,6 @@ mod fake_tree_tests;
 
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 pub use delegation::check_delegation;
 pub use devices::{Access, DeviceKind, DeviceNode, DeviceRule, DeviceRuleError, DeviceRules};
@@ -478,27 +477,5 @@ impl Cgroup {
 impl Drop for Cgroup {
     fn drop(&mut self) {
         let _ = self.remove_now();
-    }
-}
-
-/// Waits (at most 10 s) until `file`'s contents satisfy `done`. cgroup v2 event files
-/// (`cgroup.events`) signal a change with `POLLPRI`, so the wait sleeps in `poll`; v1
-/// files have no such event, and the 10 ms poll timeout re-reads them.
-pub(super) fn wait_for_state(file: &Path, done: impl Fn(&str) -> bool) -> Result<()> {
-    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let open = std::fs::File::open(file)
-            .map_err(CgroupError::io(CgroupStep::Open(file.to_owned())))?;
-        if done(&files::read(file)?) {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            return Err(CgroupError::io(CgroupStep::Wait(file.to_owned()))(
-                std::io::Error::from(std::io::ErrorKind::TimedOut),
-            ));
-        }
-        let mut fds = [PollFd::new(open.as_fd(), PollFlags::POLLPRI)];
-        let _ = poll(&mut fds, PollTimeout::from(10u8));
     }
 }

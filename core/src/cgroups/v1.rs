@@ -6,11 +6,12 @@ use std::path::{Path, PathBuf};
 
 use super::devices::DeviceRules;
 use super::error::{CgroupError, CgroupStep, Lack, Result};
+use super::files::wait_for_state;
 use super::files::{self, Written};
+use super::kill;
 use super::layout::V1Hierarchy;
 use super::stats::Stats;
 use super::tree::{self, Placed};
-use super::{kill, wait_for_state};
 
 /// One container's directories in the v1 hierarchies.
 #[derive(Debug)]

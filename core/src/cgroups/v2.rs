@@ -8,10 +8,11 @@ use std::path::{Path, PathBuf};
 
 use super::error::{CgroupError, CgroupStep, Result};
 use super::files;
+use super::files::wait_for_state;
+use super::kill;
 use super::layout::V2_CONTROLLERS;
 use super::stats::Stats;
 use super::tree::{self, Placed};
-use super::{kill, wait_for_state};
 
 /// One container's directory in the unified hierarchy.
 #[derive(Debug)]
