@@ -9,8 +9,6 @@
 
 use std::path::Path;
 
-use crate::bench_peers::Contender;
-
 /// How much a `vessel run` isolates its container.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Isolation {
@@ -67,11 +65,15 @@ impl Isolation {
     }
 }
 
-/// One row per level in `levels`.
-pub fn rows(vessel: &Path, levels: &[Isolation], cgroup_parent: Option<&Path>) -> Vec<Contender> {
+/// One row per level in `levels`: its name and the command it times.
+pub fn rows(
+    vessel: &Path,
+    levels: &[Isolation],
+    cgroup_parent: Option<&Path>,
+) -> Vec<(&'static str, Vec<String>)> {
     levels
         .iter()
-        .map(|level| Contender::new(level.row_name(), level.argv(vessel, cgroup_parent)))
+        .map(|level| (level.row_name(), level.argv(vessel, cgroup_parent)))
         .collect()
 }
 

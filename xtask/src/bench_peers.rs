@@ -187,7 +187,12 @@ pub fn run(runs: Option<usize>, place: &Place) -> Result<(), String> {
         Place::Host => None,
         Place::Guest { .. } => cgroups.path().parent(),
     };
-    direct.extend(bench_isolation::rows(&vessel, &levels(place), cli_parent));
+    let isolation_rows = bench_isolation::rows(&vessel, &levels(place), cli_parent);
+    direct.extend(
+        isolation_rows
+            .into_iter()
+            .map(|(name, argv)| Contender::new(name, argv)),
+    );
     let traced = match place {
         Place::Guest { .. } => Some(trace_starts(&vessel, &hardened, cli_parent, &work)),
         Place::Host => None,
