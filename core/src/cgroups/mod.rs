@@ -9,12 +9,13 @@
 //! has, as youki's manager does; [`Cgroup::written`] keeps the real files so lessons can
 //! show them.
 //!
-//! Life of a container's cgroup (see [`crate::process::container`]): created with its limits
-//! *before* `clone`, the child attached while it waits on the go pipe (so the command
-//! starts already limited), statistics read after it exits, then removed — also on every
-//! failure path, by [`Drop`]. On v2 the child is instead born in its cgroup
+//! Life of a container's cgroup (see [`crate::process::container`]): created with its
+//! limits, the child in it before it reads the go pipe (so the command starts already
+//! limited), statistics read after it exits, then removed — also on every failure path,
+//! by [`Drop`]. On v2 it is made *before* `clone3` and the child is born in it
 //! (`CLONE_INTO_CGROUP`); on a hybrid host a cgroup that needs no controller goes in the
-//! unified hierarchy for that reason ([`Layout::for_container`]).
+//! unified hierarchy for that reason ([`Layout::for_container`]). On v1 it is made and
+//! the child attached by pid *after* `clone3`, while the child builds its root.
 //!
 //! # The walk of `-m`
 //!
