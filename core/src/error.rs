@@ -5,6 +5,7 @@
 use std::io;
 use std::path::PathBuf;
 
+use crate::process::error::ProcessError;
 use crate::state::ContainerId;
 
 /// Shorthand for results in this crate.
@@ -13,12 +14,6 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Why a container could not be started or waited for.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The rootfs path is unusable.
-    #[error(
-        "rootfs {path:?}: {reason} (pass an existing directory with --rootfs DIR, or leave it out to use the default rootfs)"
-    )]
-    Rootfs { path: PathBuf, reason: &'static str },
-
     /// Building the default rootfs failed at one step.
     #[error(transparent)]
     RootfsBuild(#[from] crate::rootfs::error::RootfsBuildError),
@@ -37,73 +32,13 @@ pub enum Error {
     )]
     BundleId,
 
-    /// No command was given.
-    #[error("no command given (put it after `--`, e.g. `vessel run -- /bin/sh`)")]
-    NoCommand,
-
-    /// The hostname would be refused by the kernel or by resolvers.
-    #[error(
-        "hostname {name:?}: {reason} (use letters, digits, '-' and '.', at most 64 characters)"
-    )]
-    InvalidHostname { name: String, reason: &'static str },
-
-    /// A hostname was asked for without a UTS namespace to hold it.
-    #[error(
-        "a hostname needs its own UTS namespace (keep `uts` in the namespaces, or drop the hostname)"
-    )]
-    HostnameWithoutUts,
-
-    /// The working directory is relative.
-    #[error("working directory {0:?} is not absolute (use an absolute path such as -w /tmp)")]
-    RelativeCwd(PathBuf),
-
-    /// An environment entry has no `=`, or nothing before it.
-    #[error("invalid environment variable: {0} (use -e KEY=VALUE, with a KEY)")]
-    InvalidEnv(String),
-
-    /// The container was given capability sets the kernel would refuse.
-    #[error("capabilities: {0}")]
-    InvalidCapabilities(String),
-
-    /// The container asks for capabilities vessel itself does not hold.
-    #[error(
-        "the container would keep {missing}, which vessel itself does not have (run vessel with it, give the container a user namespace, or leave it out with --cap-drop)"
-    )]
-    CapabilitiesUnavailable {
-        /// The missing capabilities, as `CapSet` prints them.
-        missing: String,
-    },
-
     /// A `--cap-add`/`--cap-drop` name is not a capability.
     #[error(transparent)]
     UnknownCapability(#[from] crate::security::capabilities::UnknownCapability),
 
-    /// A string meant for the kernel contains a NUL byte.
-    #[error("{what} {value:?} contains a NUL byte, which the kernel cannot take")]
-    NulByte { what: &'static str, value: String },
-
-    /// Entering a rootfs needs a private mount table.
-    #[error("entering a rootfs needs a mount namespace (keep `mnt` in the namespaces)")]
-    NeedsMountNamespace,
-
-    /// The user namespace's id mapping cannot work.
-    #[error("user namespace id mapping: {0} (map container root, e.g. --userns 0:100000:65536)")]
-    InvalidIdMapping(&'static str),
-
     /// Writing a user namespace's uid_map, gid_map or setgroups failed.
     #[error(transparent)]
     IdMap(#[from] crate::namespaces::error::IdMapError),
-
-    /// Writing a time namespace's clock offsets failed.
-    #[error(
-        "write time offsets monotonic={monotonic}s, boottime={boottime}s to /proc/PID/timens_offsets (offsets must keep the clocks positive)"
-    )]
-    TimeOffsets {
-        monotonic: i64,
-        boottime: i64,
-        #[source]
-        source: io::Error,
-    },
 
     /// A container id that could name a file outside its directory.
     #[error(transparent)]
@@ -124,10 +59,6 @@ pub enum Error {
     /// `vessel wait` on a container whose exit nobody saw.
     #[error("container {id} {status}: its exit code is unknown")]
     ExitUnknown { id: ContainerId, status: String },
-
-    /// A container is known but not running any more.
-    #[error("container {id} is not running ({status}); start a new one with `vessel run -d`")]
-    NotRunning { id: String, status: String },
 
     /// Image layers were asked for together with a user namespace.
     #[error(
@@ -196,26 +127,11 @@ pub enum Error {
 
     /// A step of the parent's side of a start, an exec or a wait failed.
     #[error(transparent)]
-    Process(#[from] crate::process::error::ProcessError),
+    Process(#[from] ProcessError),
 
     /// A step of an OCI runtime command failed.
     #[error(transparent)]
     OciCommand(#[from] crate::oci::error::OciCommandError),
-
-    /// A pre-planned step failed in the child, before the command started.
-    #[error("{step}")]
-    Step {
-        step: String,
-        #[source]
-        source: io::Error,
-    },
-
-    /// A mount step met a symlink where the container's filesystem needs a directory or
-    /// a file: vessel resolves every path inside the rootfs and does not mount through one.
-    #[error(
-        "{step}: the path is a symlink in the container's filesystem, and vessel does not mount through symlinks (make it a real directory in the image, or mount on the path it points to)"
-    )]
-    SymlinkInRootfs { step: String },
 
     /// A resource limit cannot be applied as asked (`--memory 64q`, `--cpus 99`).
     #[error(transparent)]
@@ -236,22 +152,6 @@ pub enum Error {
     /// Creating, writing, reading or removing a cgroup failed at one step.
     #[error(transparent)]
     Cgroup(#[from] crate::cgroups::error::CgroupError),
-
-    /// The command does not exist in the container's rootfs.
-    #[error(
-        "{command:?}: command not found in the container (looked in {searched}; check the rootfs has it, or give a full path)"
-    )]
-    CommandNotFound { command: String, searched: String },
-
-    /// The command exists but cannot be executed.
-    #[error(
-        "{command:?}: found in the container but cannot be executed (check it is a file with the x bit, built for this machine)"
-    )]
-    NotExecutable {
-        command: String,
-        #[source]
-        source: io::Error,
-    },
 
     /// The state of a container made by `vessel create` could not be read or written.
     #[error(transparent)]
@@ -281,8 +181,8 @@ impl Error {
     /// is not found, 126 when it is found but not executable, 125 for everything else.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::CommandNotFound { .. } => 127,
-            Error::NotExecutable { .. } => 126,
+            Error::Process(ProcessError::CommandNotFound { .. }) => 127,
+            Error::Process(ProcessError::NotExecutable { .. }) => 126,
             Error::Detached { code, .. } => *code,
             _ => 125,
         }
@@ -295,16 +195,16 @@ mod tests {
 
     #[test]
     fn exit_codes_follow_docker() {
-        let not_found = Error::CommandNotFound {
+        let not_found = Error::from(ProcessError::CommandNotFound {
             command: "x".into(),
             searched: "/bin".into(),
-        };
-        let not_exec = Error::NotExecutable {
+        });
+        let not_exec = Error::from(ProcessError::NotExecutable {
             command: "x".into(),
             source: io::Error::from_raw_os_error(libc::EACCES),
-        };
+        });
         assert_eq!(not_found.exit_code(), 127);
         assert_eq!(not_exec.exit_code(), 126);
-        assert_eq!(Error::NoCommand.exit_code(), 125);
+        assert_eq!(Error::from(ProcessError::NoCommand).exit_code(), 125);
     }
 }

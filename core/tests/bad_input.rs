@@ -4,6 +4,7 @@
 use std::fs;
 use std::process::{Command, Output};
 
+use vessel::process::error::ProcessError;
 use vessel::test_support::host_mounts;
 use vessel::{Container, ContainerSpec, Error, rootfs};
 
@@ -11,7 +12,7 @@ fn spawn_error(spec: &ContainerSpec) -> Error {
     let before = host_mounts();
     let error = Container::spawn(spec).expect_err("spawn should fail");
     assert_eq!(host_mounts(), before, "a failed start left a mount behind");
-    error
+    error.into()
 }
 
 fn message(error: &Error) -> String {
@@ -57,7 +58,10 @@ fn a_file_that_cannot_be_executed_exits_126() {
 #[test]
 fn a_bad_hostname_is_refused_before_clone() {
     let error = spawn_error(&ContainerSpec::new("/tmp", ["sh"]).hostname("no spaces please"));
-    assert!(matches!(error, Error::InvalidHostname { .. }));
+    assert!(matches!(
+        error,
+        Error::Process(ProcessError::InvalidHostname { .. })
+    ));
     assert!(message(&error).starts_with("hostname \"no spaces please\": it contains a character"));
 }
 

@@ -11,6 +11,7 @@ use std::path::Path;
 
 use cgroups_support::{assert_no_cgroup_left, sh_limited, state, unique, used_dirs, wait_for_line};
 use vessel::cgroups::{CgroupSpec, Resources, Version, detect};
+use vessel::process::error::ProcessError;
 use vessel::process::pipe::Pipe;
 use vessel::{Container, ContainerSpec, Error, ExitStatus, Namespace, Stdio, rootfs};
 
@@ -40,8 +41,11 @@ fn a_container_that_fails_to_start_leaves_no_cgroup() {
     let name = unique("failed");
     let spec = ContainerSpec::new(rootfs::default_rootfs().unwrap(), ["/no/such/command"])
         .cgroup(CgroupSpec::new(&name, no_limits()));
-    let error = Container::spawn(&spec).unwrap_err();
-    assert!(matches!(error, Error::CommandNotFound { .. }), "{error}");
+    let error = Error::from(Container::spawn(&spec).unwrap_err());
+    assert!(
+        matches!(error, Error::Process(ProcessError::CommandNotFound { .. })),
+        "{error}"
+    );
     assert_no_cgroup_left(&name);
 }
 

@@ -132,9 +132,11 @@ fn exec_exit_codes_and_missing_commands_pass_through() {
     let tenant = Tenant::of_pid(container.running().pid()).unwrap();
     let (_, status) = exec_output(&tenant, "exit 7");
     assert_eq!(status.code(), 7);
-    let error = tenant
-        .spawn(&ContainerSpec::new("/", ["no-such-command"]))
-        .unwrap_err();
+    let error = vessel::Error::from(
+        tenant
+            .spawn(&ContainerSpec::new("/", ["no-such-command"]))
+            .unwrap_err(),
+    );
     assert_eq!(error.exit_code(), 127, "{error}");
     finish(container);
 }

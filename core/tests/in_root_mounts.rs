@@ -11,6 +11,7 @@ use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 
 use vessel::layers::OverlayRootfs;
+use vessel::process::error::ProcessError;
 use vessel::rootfs::volume::Volume;
 use vessel::test_support::host_mounts;
 use vessel::{ContainerSpec, Error, rootfs};
@@ -58,10 +59,13 @@ const SANE: &str = "test -c /dev/null && test -d /dev/pts && test -d /dev/shm \
 /// mount table.
 fn contained(case: &str, spec: &ContainerSpec, marker: &Path) {
     let mounts_before = host_mounts();
-    match vessel::output(spec) {
+    match vessel::output(spec).map_err(Error::from) {
         Ok(out) => assert_eq!(out.stdout, "sane\n", "{case}: {}", out.stderr),
         // A step that met the symlink (SymlinkInRootfs, or a missing in-root target).
-        Err(error @ Error::SymlinkInRootfs { .. }) | Err(error @ Error::Step { .. }) => {
+        Err(
+            error
+            @ Error::Process(ProcessError::SymlinkInRootfs { .. } | ProcessError::Step { .. }),
+        ) => {
             let cause = std::error::Error::source(&error).map(ToString::to_string);
             let message = format!("{error}: {}", cause.unwrap_or_default());
             assert!(

@@ -8,6 +8,7 @@ use clap::Args;
 
 use super::signals;
 use crate::error::{Error, Result};
+use crate::process::error::ProcessError;
 use crate::process::spec::ContainerSpec;
 use crate::process::tenant::Tenant;
 use crate::state::Root;
@@ -95,10 +96,11 @@ pub fn exec(root: &Root, args: ExecArgs) -> Result<i32> {
     }
     let record = StateDir::open_in(root)?.find(&args.container)?;
     if !record.is_running() {
-        return Err(Error::NotRunning {
+        return Err(ProcessError::NotRunning {
             id: record.id.to_string(),
             status: record.observed_status(),
-        });
+        }
+        .into());
     }
     if !args.security.sysctl.is_empty() {
         return Err(Error::SecurityOption(

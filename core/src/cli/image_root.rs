@@ -77,7 +77,7 @@ impl ImageArgs {
         let argv = image.config.argv(entrypoint, command);
         if argv.is_empty() {
             // Refused before any layer exists.
-            return Err(crate::Error::NoCommand);
+            return Err(crate::process::error::ProcessError::NoCommand.into());
         }
         let layers = ContainerFs::create(&store, id, &image, hostname, &argv)?;
         let root = ContainerRoot {

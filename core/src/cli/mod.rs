@@ -290,10 +290,10 @@ mod tests {
 
     #[test]
     fn an_error_chain_reads_left_to_right() {
-        let error = crate::Error::Step {
+        let error = crate::Error::from(crate::process::error::ProcessError::Step {
             step: "pivot_root(\"/r\")".into(),
             source: std::io::Error::from_raw_os_error(libc::EINVAL),
-        };
+        });
         assert_eq!(
             error_chain(&error),
             "pivot_root(\"/r\"): Invalid argument (os error 22)"

@@ -7,6 +7,7 @@ use super::error::{LifecycleError, LifecycleStep};
 use super::pidfd::Pinned;
 use super::settle::settle;
 use crate::error::{Error, Result};
+use crate::process::error::ProcessError;
 use crate::state::{Observed, Record, StateDir};
 
 /// What ended a container that `stop` was asked to end.
@@ -48,10 +49,11 @@ pub struct Stopped {
 pub fn stop(dir: &StateDir, query: &str, timeout: Duration) -> Result<Stopped> {
     let record = dir.find(query)?;
     if record.observed() == Observed::Created {
-        return Err(Error::NotRunning {
+        return Err(ProcessError::NotRunning {
             id: record.id.to_string(),
             status: "still starting".to_owned(),
-        });
+        }
+        .into());
     }
     let ended_by = match Pinned::open(record.pid, record.pid_start_time)
         .filter(|_| record.observed() == Observed::Running)
@@ -88,9 +90,12 @@ pub fn stop(dir: &StateDir, query: &str, timeout: Duration) -> Result<Stopped> {
 /// Sends `signal` to the container's first process (`vessel kill`).
 pub fn kill(dir: &StateDir, query: &str, signal: libc::c_int) -> Result<Record> {
     let record = dir.find(query)?;
-    let not_running = || Error::NotRunning {
-        id: record.id.to_string(),
-        status: record.observed_status(),
+    let not_running = || -> Error {
+        ProcessError::NotRunning {
+            id: record.id.to_string(),
+            status: record.observed_status(),
+        }
+        .into()
     };
     if record.observed() != Observed::Running {
         return Err(not_running());

@@ -5,10 +5,10 @@ use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
 use crate::cgroups::{Cgroup, CgroupSpec, Layout, Resources, Stats};
-use crate::error::{Error, Result};
 use crate::namespaces::Namespace;
 use crate::process::child;
 use crate::process::clone::{Cloned, clone3_in};
+use crate::process::error::Result;
 use crate::process::error::{ProcessError, ProcessStep, Refusal};
 use crate::process::exit::ExitStatus;
 use crate::process::pipe::{self, ChildEnds, Pipe, Report, StepFailure};
@@ -37,7 +37,7 @@ impl Container {
     /// Like [`Container::spawn`], with the container's stdin, stdout and stderr chosen
     /// by the caller instead of inherited.
     pub fn spawn_with_stdio(spec: &ContainerSpec, stdio: Stdio<'_>) -> Result<Running> {
-        Container::spawn_supervised(spec, stdio, |_| Ok(()))
+        Container::spawn_supervised(spec, stdio, |_| Ok::<(), ProcessError>(()))
     }
 
     /// Like [`Container::spawn_with_stdio`], and calls `cloned` with the child's pid
@@ -45,12 +45,13 @@ impl Container {
     /// supervisor records the pid there: if it is killed later, the container is found
     /// by that pid; if it is killed earlier, the child sees end-of-file on the go pipe
     /// and exits without ever running the command. If `cloned` fails, the child is
-    /// killed and the error returned.
-    pub fn spawn_supervised(
+    /// killed and the error returned (the supervisor's error type, which every
+    /// [`ProcessError`] converts into).
+    pub fn spawn_supervised<E: From<ProcessError>>(
         spec: &ContainerSpec,
         stdio: Stdio<'_>,
-        cloned: impl FnOnce(libc::pid_t) -> Result<()>,
-    ) -> Result<Running> {
+        cloned: impl FnOnce(libc::pid_t) -> Result<(), E>,
+    ) -> Result<Running, E> {
         Container::start_child(spec, stdio, None, cloned)
     }
 
@@ -62,22 +63,22 @@ impl Container {
     /// (opened read-write) until `vessel start` writes a byte to it. Returns once the
     /// child waits there; [`Running::detach`] then lets the caller exit and leave the
     /// container waiting.
-    pub fn create(
+    pub fn create<E: From<ProcessError>>(
         spec: &ContainerSpec,
         stdio: Stdio<'_>,
         gate: StartGate<'_>,
-        cloned: impl FnOnce(libc::pid_t) -> Result<()>,
-    ) -> Result<Running> {
+        cloned: impl FnOnce(libc::pid_t) -> Result<(), E>,
+    ) -> Result<Running, E> {
         Container::start_child(spec, stdio, Some(gate), cloned)
     }
     // ANCHOR_END: create
 
-    fn start_child(
+    fn start_child<E: From<ProcessError>>(
         spec: &ContainerSpec,
         stdio: Stdio<'_>,
         gate: Option<StartGate<'_>>,
-        cloned: impl FnOnce(libc::pid_t) -> Result<()>,
-    ) -> Result<Running> {
+        cloned: impl FnOnce(libc::pid_t) -> Result<(), E>,
+    ) -> Result<Running, E> {
         // 1. Prepare everything before the child exists: its steps, the cgroup, the pipes.
         let mut tracer = spec.trace_start.then(Tracer::start).transpose()?;
         let mut plan = Plan::for_spec(spec)?;
@@ -118,7 +119,8 @@ impl Container {
         let born_in = cgroup
             .as_ref()
             .map(Cgroup::clone_into_fd)
-            .transpose()?
+            .transpose()
+            .map_err(ProcessError::from)?
             .flatten();
         let (pid, pidfd) = clone_child(spec, &plan, child_ends, born_in.as_ref())?;
         mark(&mut tracer, "clone3");
@@ -132,6 +134,7 @@ impl Container {
         // 3. The parent's share of the set-up, while the child makes its root (or waits).
         let set_up = make_cgroup_after_clone(to_make, &mut running, &mut tracer)
             .and_then(|()| set_up_from_parent(spec, &running, born_in.is_none(), &mut tracer))
+            .map_err(E::from)
             .and_then(|()| cloned(pid));
         if let Err(error) = set_up {
             // The child may have failed first (its report says so) or be waiting.
@@ -145,11 +148,11 @@ impl Container {
         if let Some(time) = time
             && let Err(error) = time.write_offsets(pid, &spec.time_offsets)
         {
-            return Err(child_error_or(&plan, report.read, &mut running, error));
+            return Err(child_error_or(&plan, report.read, &mut running, error).into());
         }
 
         // 4. The child runs its steps; the report pipe says how it went.
-        await_exec(running, &plan, report.read, tracer)
+        Ok(await_exec(running, &plan, report.read, tracer)?)
     }
     // ANCHOR_END: spawn
 }
@@ -320,14 +323,22 @@ fn await_exec(
         }
         Report::Vanished => {
             let status = running.wait()?;
-            Err(ProcessError::refused(ProcessStep::SetUp, Refusal::ChildEnded { status }).into())
+            Err(ProcessError::refused(
+                ProcessStep::SetUp,
+                Refusal::ChildEnded { status },
+            ))
         }
     }
 }
 
 /// After a parent-side step failed: the child's own report if it failed first (e.g. its
 /// `unshare` was refused), else the parent's error. The child is reaped either way.
-fn child_error_or(plan: &Plan, report: OwnedFd, running: &mut Running, error: Error) -> Error {
+fn child_error_or<E: From<ProcessError>>(
+    plan: &Plan,
+    report: OwnedFd,
+    running: &mut Running,
+    error: E,
+) -> E {
     let report = pipe::read_report(report);
     let _ = running.wait();
     match report {
@@ -337,48 +348,47 @@ fn child_error_or(plan: &Plan, report: OwnedFd, running: &mut Running, error: Er
                 Some(Step::AwaitTimeOffsets { .. })
             ) =>
         {
-            failure_to_error(plan, failure)
+            failure_to_error(plan, failure).into()
         }
         _ => error,
     }
 }
 
 /// Turns the child's `(step, errno)` into the error a user can act on.
-pub(crate) fn failure_to_error(plan: &Plan, failure: StepFailure) -> Error {
+pub(crate) fn failure_to_error(plan: &Plan, failure: StepFailure) -> ProcessError {
     let source = io::Error::from_raw_os_error(failure.errno);
     match plan.step(failure.step as usize) {
         Some(Step::Exec(exec)) => exec_error(exec, failure.errno, source),
         Some(Step::Hook(hook)) => ProcessError::Hook {
             hook: hook.describe(),
             outcome: failure.hook_outcome(),
-        }
-        .into(),
+        },
         Some(step) if failure.errno == libc::ELOOP && step.resolves_in_root() => {
-            Error::SymlinkInRootfs {
+            ProcessError::SymlinkInRootfs {
                 step: step.describe(),
             }
         }
-        Some(step) => Error::Step {
+        Some(step) => ProcessError::Step {
             step: step.describe(),
             source,
         },
-        None => ProcessError::io(ProcessStep::UnknownStep)(source).into(),
+        None => ProcessError::io(ProcessStep::UnknownStep)(source),
     }
 }
 
-fn exec_error(exec: &ExecStep, errno: i32, source: io::Error) -> Error {
+fn exec_error(exec: &ExecStep, errno: i32, source: io::Error) -> ProcessError {
     match errno {
-        libc::ENOENT => Error::CommandNotFound {
+        libc::ENOENT => ProcessError::CommandNotFound {
             command: exec.command.clone(),
             searched: searched(exec),
         },
         libc::EACCES | libc::ENOEXEC | libc::EISDIR | libc::ETXTBSY | libc::EPERM => {
-            Error::NotExecutable {
+            ProcessError::NotExecutable {
                 command: exec.command.clone(),
                 source,
             }
         }
-        _ => Error::Step {
+        _ => ProcessError::Step {
             step: format!("execve({:?})", exec.command),
             source,
         },
@@ -470,7 +480,7 @@ impl Running {
             }
             let err = io::Error::last_os_error();
             if err.kind() != io::ErrorKind::Interrupted {
-                return Err(ProcessError::io(ProcessStep::Waitpid)(err).into());
+                return Err(ProcessError::io(ProcessStep::Waitpid)(err));
             }
         }
         let status = ExitStatus::from_wait_status(raw);

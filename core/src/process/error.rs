@@ -1,15 +1,163 @@
-//! How the parent's side of a start or an exec fails at one of its own steps (the
-//! child's failing steps travel as `Error::Step`, its hooks as [`ProcessError::Hook`]):
-//! a leaf file, so that the crate error can wrap it without reaching the process code.
+//! How starting, joining or waiting for a container's process fails: the spec the
+//! plan refuses, the parent's own steps, the child's failing steps
+//! ([`ProcessError::Step`]) and hooks ([`ProcessError::Hook`]), and the folders below
+//! whose errors pass through. A leaf file, so that the crate error can wrap it without
+//! reaching the process code.
 
 use std::fmt;
 use std::io;
+use std::path::PathBuf;
 
 use super::exit::ExitStatus;
 
-/// A step the parent takes to start, join, signal or wait for a container's process.
+/// Shorthand for results in process/.
+pub type Result<T, E = ProcessError> = std::result::Result<T, E>;
+
+/// Why a container's process could not be planned, started, joined or waited for.
 #[derive(Debug, thiserror::Error)]
 pub enum ProcessError {
+    /// The rootfs path is unusable.
+    #[error(
+        "rootfs {path:?}: {reason} (pass an existing directory with --rootfs DIR, or leave it out to use the default rootfs)"
+    )]
+    Rootfs { path: PathBuf, reason: &'static str },
+
+    /// No command was given.
+    #[error("no command given (put it after `--`, e.g. `vessel run -- /bin/sh`)")]
+    NoCommand,
+
+    /// The hostname would be refused by the kernel or by resolvers.
+    #[error(
+        "hostname {name:?}: {reason} (use letters, digits, '-' and '.', at most 64 characters)"
+    )]
+    InvalidHostname { name: String, reason: &'static str },
+
+    /// A hostname was asked for without a UTS namespace to hold it.
+    #[error(
+        "a hostname needs its own UTS namespace (keep `uts` in the namespaces, or drop the hostname)"
+    )]
+    HostnameWithoutUts,
+
+    /// The working directory is relative.
+    #[error("working directory {0:?} is not absolute (use an absolute path such as -w /tmp)")]
+    RelativeCwd(PathBuf),
+
+    /// An environment entry has no `=`, or nothing before it.
+    #[error("invalid environment variable: {0} (use -e KEY=VALUE, with a KEY)")]
+    InvalidEnv(String),
+
+    /// The container was given capability sets the kernel would refuse.
+    #[error("capabilities: {0}")]
+    InvalidCapabilities(String),
+
+    /// The container asks for capabilities vessel itself does not hold.
+    #[error(
+        "the container would keep {missing}, which vessel itself does not have (run vessel with it, give the container a user namespace, or leave it out with --cap-drop)"
+    )]
+    CapabilitiesUnavailable {
+        /// The missing capabilities, as `CapSet` prints them.
+        missing: String,
+    },
+
+    /// A string meant for the kernel contains a NUL byte.
+    #[error("{what} {value:?} contains a NUL byte, which the kernel cannot take")]
+    NulByte { what: &'static str, value: String },
+
+    /// Entering a rootfs needs a private mount table.
+    #[error("entering a rootfs needs a mount namespace (keep `mnt` in the namespaces)")]
+    NeedsMountNamespace,
+
+    /// The user namespace's id mapping cannot work.
+    #[error("user namespace id mapping: {0} (map container root, e.g. --userns 0:100000:65536)")]
+    InvalidIdMapping(&'static str),
+
+    /// Writing a time namespace's clock offsets failed.
+    #[error(
+        "write time offsets monotonic={monotonic}s, boottime={boottime}s to /proc/PID/timens_offsets (offsets must keep the clocks positive)"
+    )]
+    TimeOffsets {
+        monotonic: i64,
+        boottime: i64,
+        #[source]
+        source: io::Error,
+    },
+
+    /// A container is known but not running any more.
+    #[error("container {id} is not running ({status}); start a new one with `vessel run -d`")]
+    NotRunning { id: String, status: String },
+
+    /// A pre-planned step failed in the child, before the command started.
+    #[error("{step}")]
+    Step {
+        step: String,
+        #[source]
+        source: io::Error,
+    },
+
+    /// A mount step met a symlink where the container's filesystem needs a directory or
+    /// a file: vessel resolves every path inside the rootfs and does not mount through one.
+    #[error(
+        "{step}: the path is a symlink in the container's filesystem, and vessel does not mount through symlinks (make it a real directory in the image, or mount on the path it points to)"
+    )]
+    SymlinkInRootfs { step: String },
+
+    /// The command does not exist in the container's rootfs.
+    #[error(
+        "{command:?}: command not found in the container (looked in {searched}; check the rootfs has it, or give a full path)"
+    )]
+    CommandNotFound { command: String, searched: String },
+
+    /// The command exists but cannot be executed.
+    #[error(
+        "{command:?}: found in the container but cannot be executed (check it is a file with the x bit, built for this machine)"
+    )]
+    NotExecutable {
+        command: String,
+        #[source]
+        source: io::Error,
+    },
+
+    /// A `-v HOST:CTR[:ro]` volume or a `--tmpfs PATH[:OPTIONS]` mount cannot be made
+    /// as asked.
+    #[error(transparent)]
+    MountSpec(#[from] crate::rootfs::error::MountSpecError),
+
+    /// Creating, writing, reading or removing a cgroup failed at one step.
+    #[error(transparent)]
+    Cgroup(#[from] crate::cgroups::error::CgroupError),
+
+    /// A terminal could not be set up or relayed.
+    #[error(transparent)]
+    Tty(#[from] crate::tty::error::TtyError),
+
+    /// A seccomp profile cannot be read or compiled.
+    #[error(transparent)]
+    Seccomp(#[from] crate::security::seccomp::error::SeccompError),
+
+    /// `--user`/`--group-add` name someone the image does not know.
+    #[error(transparent)]
+    User(#[from] crate::security::user::UserError),
+
+    /// A `--ulimit` or `--sysctl` cannot be applied as asked.
+    #[error(transparent)]
+    Limit(#[from] crate::security::limits::LimitError),
+
+    /// A `--cap-add`/`--cap-drop` name is not a capability.
+    #[error(transparent)]
+    UnknownCapability(#[from] crate::security::capabilities::UnknownCapability),
+
+    /// Writing a user namespace's uid_map, gid_map or setgroups failed.
+    #[error(transparent)]
+    IdMap(#[from] crate::namespaces::error::IdMapError),
+
+    /// A network could not be attached to the container.
+    #[error(transparent)]
+    Network(#[from] crate::network::error::NetworkError),
+
+    /// A resource limit cannot be applied as asked.
+    #[error(transparent)]
+    Resource(#[from] crate::cgroups::error::ResourceError),
+
     /// The kernel refused the step.
     #[error("{step}")]
     Io {

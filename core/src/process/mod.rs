@@ -18,7 +18,7 @@
 pub mod child;
 pub mod clone;
 pub mod container;
-pub(crate) mod error;
+pub mod error;
 pub mod exit;
 pub mod hooks;
 pub mod output;

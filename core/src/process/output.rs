@@ -7,8 +7,8 @@ use std::os::fd::AsFd;
 use std::thread;
 
 use crate::cgroups::Stats;
-use crate::error::Result;
 use crate::process::container::Container;
+use crate::process::error::Result;
 use crate::process::error::{ProcessError, ProcessStep};
 use crate::process::exit::ExitStatus;
 use crate::process::pipe::Pipe;

@@ -11,7 +11,7 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 use nix::fcntl::OFlag;
 
-use crate::error::Result;
+use crate::process::error::Result;
 use crate::process::error::{HookOutcome, ProcessError, ProcessStep};
 
 /// The message a failing child sends: which step, the `errno` it got, and for a hook

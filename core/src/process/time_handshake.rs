@@ -6,8 +6,8 @@ use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
 
-use crate::error::{Error, Result};
 use crate::namespaces::time::TimeOffsets;
+use crate::process::error::Result;
 use crate::process::error::{ProcessError, ProcessStep};
 use crate::process::pipe::Pipe;
 use crate::process::plan::step::{Plan, Step};
@@ -65,7 +65,7 @@ impl TimeHandshake {
             .write(true)
             .open(&path)
             .and_then(|mut f| f.write_all(offsets.proc_text().as_bytes()))
-            .map_err(|source| Error::TimeOffsets {
+            .map_err(|source| ProcessError::TimeOffsets {
                 monotonic: offsets.monotonic,
                 boottime: offsets.boottime,
                 source,

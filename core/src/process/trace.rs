@@ -12,7 +12,7 @@ use std::io::Read;
 use std::os::fd::{AsRawFd, RawFd};
 use std::time::Duration;
 
-use crate::error::Result;
+use crate::process::error::Result;
 use crate::process::pipe::Pipe;
 use crate::process::plan::step::{Plan, Step};
 

@@ -75,6 +75,6 @@ impl HeldContainer {
             mut running, stdin, ..
         } = self;
         drop(stdin);
-        running.wait()
+        Ok(running.wait()?)
     }
 }

@@ -73,7 +73,7 @@ fn run(lesson: &mut Lesson, scratch: &Path) -> Outcome {
         ..Stdio::default()
     };
     let gate = StartGate::new(fifo.as_fd());
-    let running = Container::create(&loaded.spec, stdio, gate, |_| Ok(()))?;
+    let running = Container::create(&loaded.spec, stdio, gate, |_| Ok::<(), vessel::Error>(()))?;
     drop(fifo);
     let (pid, cgroup_dirs) = running.detach();
     let section = OciSection {

@@ -14,6 +14,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::os::fd::AsFd;
 
+use vessel::process::error::ProcessError;
 use vessel::process::pipe::Pipe;
 use vessel::process::tenant::Tenant;
 use vessel::{Container, ContainerSpec, Namespace, Namespaces, Stdio, rootfs};
@@ -39,7 +40,7 @@ struct Waiting {
 }
 
 fn wait_for_first_line(
-    start: impl FnOnce(Stdio<'_>) -> vessel::Result<vessel::Running>,
+    start: impl FnOnce(Stdio<'_>) -> vessel::Result<vessel::Running, ProcessError>,
 ) -> Result<Waiting, Box<dyn std::error::Error>> {
     let stdin = Pipe::new()?;
     let stdout = Pipe::new()?;

@@ -150,7 +150,7 @@ fn create_in(
                     source: e.into(),
                 })?;
         }
-        Ok(())
+        Ok::<(), Error>(())
     })?;
     let pid = running.pid();
     let pid_start_time = process::start_time(pid).unwrap_or(0);

@@ -150,9 +150,12 @@ fn hear_exec(reply: OwnedFd, hooks: &Hooks) -> Result<Heard> {
             }
             .into(),
         ),
-        None => Heard::ExecFailed(Error::Step {
-            step: "execve of the container's command".into(),
-            source: std::io::Error::from_raw_os_error(failure.errno),
-        }),
+        None => Heard::ExecFailed(
+            ProcessError::Step {
+                step: "execve of the container's command".into(),
+                source: std::io::Error::from_raw_os_error(failure.errno),
+            }
+            .into(),
+        ),
     })
 }

@@ -4,7 +4,7 @@
 //! it comes before `capset` lowers the effective set.
 
 use super::step::Step;
-use crate::error::{Error, Result};
+use crate::process::error::{ProcessError, Result};
 use crate::security::capabilities::{self, CapSet, Capabilities};
 
 // ANCHOR: capability_steps
@@ -30,11 +30,11 @@ pub fn steps(caps: &Capabilities, last_cap: u32) -> Vec<Step> {
 /// Checks the kernel would take `caps` from a process holding `available`.
 pub fn validate(caps: &Capabilities, available: CapSet) -> Result<()> {
     if let Some(why) = caps.inconsistency() {
-        return Err(Error::InvalidCapabilities(why));
+        return Err(ProcessError::InvalidCapabilities(why));
     }
     let missing = caps.union().minus(available);
     if missing != CapSet::EMPTY {
-        return Err(Error::CapabilitiesUnavailable {
+        return Err(ProcessError::CapabilitiesUnavailable {
             missing: missing.to_string(),
         });
     }

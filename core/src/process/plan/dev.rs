@@ -11,7 +11,7 @@ use super::cstring::cstring;
 use super::in_root::{below_root, flag, in_dev, value};
 use super::step::{FdSlot, MountPoint, MountSource};
 use super::step::{MountStep, Step};
-use crate::error::Result;
+use crate::process::error::Result;
 use crate::rootfs::mount_api::{
     MOUNT_ATTR_HARDENED, MOUNT_ATTR_NOEXEC, MOUNT_ATTR_NOSUID, MOUNT_ATTR_STRICTATIME,
 };

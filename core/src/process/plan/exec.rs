@@ -7,7 +7,7 @@ use std::ffi::CString;
 
 use super::cstring::cstring;
 use super::step::ExecStep;
-use crate::error::{Error, Result};
+use crate::process::error::{ProcessError, Result};
 use crate::process::spec::ContainerSpec;
 
 /// Builds the exec step for `spec`. The spec has been validated: `argv` is not empty.
@@ -15,7 +15,7 @@ use crate::process::spec::ContainerSpec;
 /// an entry with no `KEY=` (`-e =x`) is refused.
 pub fn plan_exec(spec: &ContainerSpec) -> Result<ExecStep> {
     if let Some(bad) = spec.invalid_env_entry() {
-        return Err(Error::InvalidEnv(bad.to_owned()));
+        return Err(ProcessError::InvalidEnv(bad.to_owned()));
     }
     let command = spec.argv.first().cloned().unwrap_or_default();
     let args = spec

@@ -10,7 +10,7 @@ use super::in_root::below_root;
 use super::step::{MountPoint, MountSource};
 use super::step::{MountStep, Step};
 use crate::cgroups::{DeviceKind, DeviceNode};
-use crate::error::Result;
+use crate::process::error::Result;
 
 /// Appends the steps that make each of `nodes` below `root` (each one's path is below
 /// `/dev`, checked when it was made), with any missing directory between.

@@ -7,7 +7,7 @@ use std::os::fd::{FromRawFd, OwnedFd};
 
 use super::cstring::cstring;
 use super::step::{HookStep, Step};
-use crate::error::Result;
+use crate::process::error::Result;
 use crate::process::error::{ProcessError, ProcessStep};
 use crate::process::hooks::{HookList, InContainerHooks};
 
@@ -36,7 +36,7 @@ pub fn plan(hooks: &InContainerHooks) -> Result<HookSteps> {
     // SAFETY: a static C string and a flag word; the kernel returns a new descriptor.
     let fd = unsafe { libc::memfd_create(c"vessel-hook-state".as_ptr(), libc::MFD_CLOEXEC) };
     if fd == -1 {
-        return Err(ProcessError::last_os(ProcessStep::HooksStateMemfd).into());
+        return Err(ProcessError::last_os(ProcessStep::HooksStateMemfd));
     }
     // SAFETY: `fd` was just returned by memfd_create and is owned by nothing else.
     let memfd = unsafe { OwnedFd::from_raw_fd(fd) };

@@ -5,7 +5,7 @@ use std::path::{Component, Path};
 
 use super::cstring::cstring;
 use super::step::{FdSlot, InRootPath};
-use crate::error::Result;
+use crate::process::error::Result;
 
 /// `rel` (relative to the descriptor in `base`, whose host path is `base_path`), ready for
 /// the child. `..` and `.` components are dropped: the plan only names paths downwards.

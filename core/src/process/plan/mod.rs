@@ -29,9 +29,9 @@ pub use step::{
 };
 pub use tenant::{JoinTarget, plan_tenant};
 
-use crate::error::{Error, Result};
 use crate::namespaces::Namespace;
 use crate::namespaces::hostname;
+use crate::process::error::Result;
 use crate::process::error::{ProcessError, ProcessStep};
 use crate::process::spec::{ContainerSpec, RootfsMode};
 use crate::rootfs::mount_api::{MOUNT_ATTR_HARDENED, MOUNT_ATTR_RDONLY};
@@ -200,25 +200,25 @@ fn parent_gate_late(spec: &ContainerSpec) -> bool {
 
 fn validate(spec: &ContainerSpec) -> Result<()> {
     if spec.argv.is_empty() {
-        return Err(Error::NoCommand);
+        return Err(ProcessError::NoCommand);
     }
     if !spec.namespaces.contains(Namespace::Mount) {
-        return Err(Error::NeedsMountNamespace);
+        return Err(ProcessError::NeedsMountNamespace);
     }
     namespaces::validate(spec)?;
     security::validate(&spec.process_security, spec.namespaces)?;
     rootfs_mounts::validate_volumes(spec)?;
     if let Some(name) = &spec.hostname {
-        hostname::validate(name).map_err(|reason| Error::InvalidHostname {
+        hostname::validate(name).map_err(|reason| ProcessError::InvalidHostname {
             name: name.clone(),
             reason,
         })?;
         if !spec.namespaces.contains(Namespace::Uts) {
-            return Err(Error::HostnameWithoutUts);
+            return Err(ProcessError::HostnameWithoutUts);
         }
     }
     if !spec.cwd.is_absolute() {
-        return Err(Error::RelativeCwd(spec.cwd.clone()));
+        return Err(ProcessError::RelativeCwd(spec.cwd.clone()));
     }
     Ok(())
 }
@@ -226,7 +226,7 @@ fn validate(spec: &ContainerSpec) -> Result<()> {
 /// The rootfs as an absolute path with symlinks resolved: `pivot_root` and bind mounts
 /// work on the real directory, and the error messages should name it.
 fn resolve_rootfs(rootfs: &Path) -> Result<PathBuf> {
-    let bad = |reason| Error::Rootfs {
+    let bad = |reason| ProcessError::Rootfs {
         path: rootfs.to_owned(),
         reason,
     };
@@ -257,7 +257,7 @@ fn image_root_fds(spec: &ContainerSpec, root: &Path) -> Result<Vec<std::os::fd::
     dirs.into_iter()
         .map(|dir| {
             crate::security::user::open_dir(dir)
-                .map_err(|e| ProcessError::io(ProcessStep::OpenImageRoot)(e).into())
+                .map_err(|e| ProcessError::io(ProcessStep::OpenImageRoot)(e))
         })
         .collect()
 }
@@ -554,16 +554,19 @@ mod tests {
     #[test]
     fn bad_specs_are_refused_before_anything_happens() {
         let missing = Plan::for_spec(&ContainerSpec::new("/no/such/dir", ["sh"]));
-        assert!(matches!(missing, Err(Error::Rootfs { .. })));
+        assert!(matches!(missing, Err(ProcessError::Rootfs { .. })));
         let host_root = Plan::for_spec(&ContainerSpec::new("/", ["sh"]));
-        assert!(matches!(host_root, Err(Error::Rootfs { .. })));
+        assert!(matches!(host_root, Err(ProcessError::Rootfs { .. })));
         let empty = plan_in_tempdir(|root| ContainerSpec::new(root, Vec::<String>::new()));
-        assert!(matches!(empty, Err(Error::NoCommand)));
+        assert!(matches!(empty, Err(ProcessError::NoCommand)));
         let bad_host = plan_in_tempdir(|root| ContainerSpec::new(root, ["sh"]).hostname("a b"));
-        assert!(matches!(bad_host, Err(Error::InvalidHostname { .. })));
+        assert!(matches!(
+            bad_host,
+            Err(ProcessError::InvalidHostname { .. })
+        ));
         let relative = plan_in_tempdir(|root| ContainerSpec::new(root, ["sh"]).cwd("tmp"));
-        assert!(matches!(relative, Err(Error::RelativeCwd(_))));
+        assert!(matches!(relative, Err(ProcessError::RelativeCwd(_))));
         let nul = plan_in_tempdir(|root| ContainerSpec::new(root, ["sh\0"]));
-        assert!(matches!(nul, Err(Error::NulByte { .. })));
+        assert!(matches!(nul, Err(ProcessError::NulByte { .. })));
     }
 }

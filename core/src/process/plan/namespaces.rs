@@ -6,8 +6,8 @@ use std::path::Path;
 use super::in_root::below_root;
 use super::step::{MountPoint, MountSource};
 use super::step::{MountStep, Step};
-use crate::error::{Error, Result};
 use crate::namespaces::{Namespace, Namespaces};
+use crate::process::error::Result;
 use crate::process::error::{ProcessError, ProcessStep, Refusal};
 use crate::process::spec::ContainerSpec;
 use crate::rootfs::mount_api::{MOUNT_ATTR_HARDENED, MOUNT_ATTR_RDONLY};
@@ -31,7 +31,7 @@ pub fn validate(spec: &ContainerSpec) -> Result<()> {
     if spec.namespaces.contains(Namespace::User) {
         spec.effective_id_mapping()
             .validate()
-            .map_err(Error::InvalidIdMapping)?;
+            .map_err(ProcessError::InvalidIdMapping)?;
     }
     Ok(crate::cgroups::check_delegation(spec.cgroup.is_some())?)
 }
@@ -88,7 +88,7 @@ pub fn join_steps(
             _ => {
                 let namespace = format!("{namespace:?}");
                 let refusal = Refusal::NotJoinable { namespace };
-                return Err(ProcessError::refused(ProcessStep::JoinByPath, refusal).into());
+                return Err(ProcessError::refused(ProcessStep::JoinByPath, refusal));
             }
         };
         let file =

@@ -8,8 +8,8 @@ use super::cstring::cstring;
 use super::in_root::{self, below_root};
 use super::step::{MountPoint, MountSource};
 use super::step::{MountStep, Step};
-use crate::error::{Error, Result};
 use crate::layers::{MAX_LOWER_LAYERS, OverlayArgs, OverlayRootfs};
+use crate::process::error::Result;
 use crate::process::error::{ProcessError, ProcessStep};
 use crate::process::spec::ContainerSpec;
 use crate::rootfs::error::MountSpecError;
@@ -27,12 +27,12 @@ pub(super) fn mount_overlay(
     in_user_namespace: bool,
 ) -> Result<()> {
     if overlay.lowers.len() > MAX_LOWER_LAYERS {
-        return Err(Error::Rootfs {
+        return Err(ProcessError::Rootfs {
             path: root.to_owned(),
             reason: "more read-only layers than overlayfs can stack (500)",
         });
     }
-    let mut args = OverlayArgs::new(overlay, root).map_err(|_| Error::NulByte {
+    let mut args = OverlayArgs::new(overlay, root).map_err(|_| ProcessError::NulByte {
         what: "layer path",
         value: format!("{overlay:?}"),
     })?;

@@ -13,8 +13,8 @@ use std::os::fd::RawFd;
 use super::cstring::cstring;
 use super::step::{Plan, Step};
 use super::{capabilities, exec, security};
-use crate::error::{Error, Result};
 use crate::namespaces::Namespace;
+use crate::process::error::{ProcessError, Result};
 use crate::process::spec::ContainerSpec;
 use crate::tty::console::TerminalRequest;
 
@@ -60,10 +60,10 @@ const JOIN_ORDER: [Namespace; 8] = [
 /// intermediate process writes the command's pid to `pid_pipe`.
 pub fn plan_tenant(target: &JoinTarget, spec: &ContainerSpec, pid_pipe: RawFd) -> Result<Plan> {
     if spec.argv.is_empty() {
-        return Err(Error::NoCommand);
+        return Err(ProcessError::NoCommand);
     }
     if !spec.cwd.is_absolute() {
-        return Err(Error::RelativeCwd(spec.cwd.clone()));
+        return Err(ProcessError::RelativeCwd(spec.cwd.clone()));
     }
     let mut steps = vec![Step::ResetSignals];
     // close_range only: the session is made after the fork, by the command itself.

@@ -35,11 +35,11 @@ use std::io::Read;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 
-use crate::error::{Error, Result};
 use crate::namespaces::Namespace;
 use crate::process::child;
 use crate::process::clone::{Cloned, clone3};
 use crate::process::container::{Running, failure_to_error};
+use crate::process::error::Result;
 use crate::process::error::{JoinedFile, ProcessError, ProcessStep, Refusal};
 use crate::process::pipe::{self, ChildEnds, Pipe, Report};
 use crate::process::plan::{JoinTarget, plan_tenant};
@@ -114,7 +114,7 @@ impl Tenant {
 
     /// The container whose first process is `pid` now.
     pub fn of_pid(pid: libc::pid_t) -> Result<Tenant> {
-        let start_time = process::start_time(pid).ok_or_else(|| Error::NotRunning {
+        let start_time = process::start_time(pid).ok_or_else(|| ProcessError::NotRunning {
             id: format!("with pid {pid}"),
             status: "no such process".to_owned(),
         })?;
@@ -224,7 +224,10 @@ impl Tenant {
                 }
                 Err(failure_to_error(&plan, failure))
             }
-            (_, _) => Err(ProcessError::refused(ProcessStep::Join, Refusal::NoJoinReport).into()),
+            (_, _) => Err(ProcessError::refused(
+                ProcessStep::Join,
+                Refusal::NoJoinReport,
+            )),
         }
     }
     // ANCHOR_END: tenant_spawn
@@ -232,20 +235,17 @@ impl Tenant {
     fn open(&self) -> Result<Opened> {
         let proc_dir = format!("/proc/{}", self.pid);
         let open = |path: String, flags: libc::c_int| -> Result<OwnedFd> {
-            let c = CString::new(path.clone()).map_err(|_| Error::NulByte {
+            let c = CString::new(path.clone()).map_err(|_| ProcessError::NulByte {
                 what: "path",
                 value: path.clone(),
             })?;
             // SAFETY: `c` is a NUL-terminated path that outlives the call.
             let fd = unsafe { libc::open(c.as_ptr(), flags | libc::O_CLOEXEC) };
             if fd == -1 {
-                return Err(self.gone_or(
-                    ProcessError::Join {
-                        what: JoinedFile::File(path),
-                        source: std::io::Error::last_os_error(),
-                    }
-                    .into(),
-                ));
+                return Err(self.gone_or(ProcessError::Join {
+                    what: JoinedFile::File(path),
+                    source: std::io::Error::last_os_error(),
+                }));
             }
             // SAFETY: open just returned this descriptor and nothing else owns it.
             Ok(unsafe { OwnedFd::from_raw_fd(fd) })
@@ -266,12 +266,12 @@ impl Tenant {
             crate::security::capabilities::of_process(self.pid).map_err(|source| {
                 let proc_dir = proc_dir.clone();
                 let what = JoinedFile::Capabilities { proc_dir };
-                self.gone_or(ProcessError::Join { what, source }.into())
+                self.gone_or(ProcessError::Join { what, source })
             })?;
         let confinement = Confinement::of_process(self.pid).map_err(|source| {
             let proc_dir = proc_dir.clone();
             let what = JoinedFile::SeccompMode { proc_dir };
-            self.gone_or(ProcessError::Join { what, source }.into())
+            self.gone_or(ProcessError::Join { what, source })
         })?;
         // Everything is open: if the pid still has the recorded start time, every
         // descriptor above belongs to the container and not to a recycled pid.
@@ -288,14 +288,14 @@ impl Tenant {
         })
     }
 
-    fn not_running(&self) -> Error {
-        Error::NotRunning {
+    fn not_running(&self) -> ProcessError {
+        ProcessError::NotRunning {
             id: format!("with pid {}", self.pid),
             status: "its first process has exited".to_owned(),
         }
     }
 
-    fn gone_or(&self, error: Error) -> Error {
+    fn gone_or(&self, error: ProcessError) -> ProcessError {
         if process::is_same_process(self.pid, self.start_time) {
             error
         } else {
