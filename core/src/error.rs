@@ -2,7 +2,6 @@
 //! where there is one, what to do. A message names only its own step; the cause travels
 //! in `#[source]`, and the CLI prints the whole chain.
 
-use std::io;
 use std::path::PathBuf;
 
 use crate::process::error::ProcessError;
@@ -108,14 +107,8 @@ pub enum Error {
     Build(#[from] crate::image::build::error::BuildError),
 
     /// `--init`: the init binary could not be put where containers can mount it.
-    #[error(
-        "--init: installing vessel-init at {path:?} (is vessel's state root writable? see --root)"
-    )]
-    InitBinary {
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
+    #[error(transparent)]
+    Init(#[from] crate::init::error::InitError),
 
     /// A terminal could not be set up or relayed.
     #[error(transparent)]
@@ -163,18 +156,7 @@ pub enum Error {
     Oci(String),
 }
 
-/// `error: cause: cause's cause`, as the user should read it: each message names only
-/// its own step, so the whole chain says what was asked and what failed underneath.
-pub fn chain(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
-}
+pub use crate::error_chain::chain;
 
 impl Error {
     /// The exit code `vessel run` uses for this error, as docker does: 127 when the command
@@ -191,6 +173,8 @@ impl Error {
 
 #[cfg(test)]
 mod tests {
+    use std::io;
+
     use super::*;
 
     #[test]

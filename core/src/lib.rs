@@ -29,6 +29,7 @@
 pub mod cgroups;
 pub mod cli;
 pub mod error;
+pub mod error_chain;
 pub mod image;
 pub mod init;
 pub mod layers;

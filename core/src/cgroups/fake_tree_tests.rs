@@ -523,7 +523,7 @@ fn v2_blkio_weight_needs_the_io_controller_then_a_weight_file() {
 }
 
 fn vessel_error_chain(error: &dyn std::error::Error) -> String {
-    crate::error::chain(error)
+    crate::error_chain::chain(error)
 }
 
 /// `vessel run` reads the machine's cgroup layout once, when it places the spec: the

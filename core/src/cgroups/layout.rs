@@ -304,7 +304,7 @@ mod tests {
     #[test]
     fn a_missing_hierarchy_is_an_error_that_says_so() {
         let error = Layout::from_texts(Version::V2, MOUNTINFO_V1, "1:cpu:/\n").unwrap_err();
-        assert!(crate::error::chain(&error).contains("no `0::` line"));
+        assert!(crate::error_chain::chain(&error).contains("no `0::` line"));
     }
 
     #[test]

@@ -17,7 +17,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::error::{Error, Result};
+pub mod error;
+
+use crate::init::error::{InitError, Result};
 use crate::process::spec::ContainerSpec;
 use crate::rootfs::volume::Volume;
 
@@ -41,7 +43,7 @@ pub fn host_binary(state_root: &Path) -> Result<PathBuf> {
         .join("init")
         .join(format!("vessel-init-{BINARY_ID}"));
     if !path.exists() {
-        install(&path).map_err(|source| Error::InitBinary {
+        install(&path).map_err(|source| InitError::Binary {
             path: path.clone(),
             source,
         })?;
@@ -98,7 +100,7 @@ pub fn prepare(
     let Some(layer) = init_layer else {
         return Ok(with_init(spec, &binary, PATH_ON_PLAIN_ROOTFS));
     };
-    make_mount_point(layer).map_err(|source| Error::InitBinary {
+    make_mount_point(layer).map_err(|source| InitError::Binary {
         path: layer.join(PATH_IN_CONTAINER.trim_start_matches('/')),
         source,
     })?;

@@ -29,7 +29,7 @@ pub use self::error::BuildError;
 use self::expand::{Vars, expand};
 use super::{ContainerFs, HistoryEntry, Image, ImageConfig, Store};
 /// An error and its causes on one line (for errors carried inside an `io::Error`).
-pub use crate::error::chain as chain_text;
+pub use crate::error_chain::chain as chain_text;
 use crate::layers::{Digest, SourceKind};
 use crate::state::ContainerId;
 
@@ -552,7 +552,7 @@ fn add(
                     std::os::fd::AsRawFd::as_raw_fd(&file)
                 ));
                 add_tar::unpack_into(&tar, root, Path::new(&copy.dest))
-                    .map_err(|e| std::io::Error::other(crate::error::chain(&e)))?;
+                    .map_err(|e| std::io::Error::other(crate::error_chain::chain(&e)))?;
                 continue;
             }
         }
