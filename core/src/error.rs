@@ -43,18 +43,6 @@ pub enum Error {
     #[error(transparent)]
     InvalidId(#[from] crate::state::InvalidId),
 
-    /// Detaching forks, which needs a single-threaded caller.
-    #[error(
-        "starting a detached container forks its shim, which needs a single-threaded caller (this process has {0} threads): detach from the main thread, before starting any"
-    )]
-    MultiThreaded(usize),
-
-    /// `vessel logs` on a container that has no log.
-    #[error(
-        "container {0} has no log: it ran in the foreground, so its output went to the terminal (use `vessel run -d` to keep a log)"
-    )]
-    NoLog(ContainerId),
-
     /// `vessel wait` on a container whose exit nobody saw.
     #[error("container {id} {status}: its exit code is unknown")]
     ExitUnknown { id: ContainerId, status: String },
@@ -64,11 +52,6 @@ pub enum Error {
         "--image {0}: image layers in a user namespace need root to mount them (run as root, or use --rootfs DIR)"
     )]
     UserNamespaceWithImage(String),
-
-    /// The shim of `vessel run -d` could not start the container; `message` is the
-    /// shim's whole error chain, `code` the exit code it maps to.
-    #[error("{message}")]
-    Detached { message: String, code: i32 },
 
     /// A `--security-opt` vessel does not know, or an option that does not apply here.
     #[error("{0}")]
@@ -163,9 +146,8 @@ impl Error {
     /// is not found, 126 when it is found but not executable, 125 for everything else.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Process(ProcessError::CommandNotFound { .. }) => 127,
-            Error::Process(ProcessError::NotExecutable { .. }) => 126,
-            Error::Detached { code, .. } => *code,
+            Error::Process(error) => error.exit_code(),
+            Error::Lifecycle(error) => error.exit_code(),
             _ => 125,
         }
     }

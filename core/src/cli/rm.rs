@@ -5,7 +5,7 @@ use clap::Args;
 use super::output::errln;
 use crate::error::{Error, Result};
 use crate::image::Store;
-use crate::lifecycle;
+use crate::lifecycle::{self, LifecycleError};
 use crate::state::Root;
 use crate::state::{self, StateDir, StateError};
 
@@ -27,7 +27,7 @@ pub fn rm(root: &Root, args: RmArgs) -> Result<i32> {
         match lifecycle::remove(&dir, container, args.force) {
             Ok(_) => {}
             // A record that does not parse: it goes, with the layers the store knows.
-            Err(Error::State(StateError::NoSuchContainer(_)))
+            Err(LifecycleError::State(StateError::NoSuchContainer(_)))
                 if dir.remove_unreadable(container)? =>
             {
                 match remove_from_store(root, container) {
@@ -37,10 +37,10 @@ pub fn rm(root: &Root, args: RmArgs) -> Result<i32> {
             }
             // Layers kept without a record (made through the library, or by an older
             // vessel): the image store still knows them.
-            Err(Error::State(StateError::NoSuchContainer(_))) => {
+            Err(LifecycleError::State(StateError::NoSuchContainer(_))) => {
                 remove_from_store(root, container)?
             }
-            Err(e) => return Err(e),
+            Err(e) => return Err(e.into()),
         }
         super::output::out(&format!("{container}\n"));
         Ok(())

@@ -5,8 +5,8 @@
 use std::io::ErrorKind;
 use std::path::Path;
 
+use super::error::{LifecycleError, Result};
 use crate::cgroups::{CgroupSpec, Resources};
-use crate::error::{Error, Result};
 use crate::image::{BASE_IMAGE, Store};
 use crate::lifecycle::Tracked;
 use crate::rootfs::volume::Volume;
@@ -76,7 +76,7 @@ pub fn cgroup(
 /// unrecorded. `detach` and `name` need the record, and fail with the reason.
 pub fn track(admission: &Admission<'_>, cgroup: Option<&CgroupSpec>) -> Result<Option<Tracked>> {
     match record(admission, cgroup) {
-        Err(Error::State(StateError::Io { source, .. }))
+        Err(LifecycleError::State(StateError::Io { source, .. }))
             if source.kind() == ErrorKind::PermissionDenied
                 && !admission.detach
                 && admission.name.is_none() =>

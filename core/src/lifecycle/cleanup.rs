@@ -8,8 +8,8 @@
 use std::io::ErrorKind;
 use std::path::Path;
 
+use super::error::Result;
 use crate::cgroups::{self, CgroupError, CgroupStep};
-use crate::error::Result;
 use crate::image::{ImageError, Store};
 use crate::state::{
     ContainerId, Layers, Observed, Record, StateDir, StateError, StateStep, Status,

@@ -4,8 +4,8 @@
 //! ([`crate::layers::pack_dir`]), so a container without a cgroup to freeze, or one
 //! that changes its layer anyway, can make the commit fail but never pack a host file.
 
+use super::error::Result;
 use crate::cgroups::Frozen;
-use crate::error::Result;
 use crate::image::{self, Change, Image, Store};
 use crate::layers::PackSummary;
 use crate::state::{ContainerId, Observed, StateDir};

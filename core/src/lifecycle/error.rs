@@ -1,23 +1,94 @@
-//! How a lifecycle step on a container's processes fails: a leaf file, so that the
+//! How a lifecycle step on a container's processes fails: its own steps, a detached
+//! start, and the state and process errors that pass through. A leaf file, so that the
 //! crate error can wrap it without reaching the lifecycle code.
 
 use std::fmt;
 use std::io;
 
-/// The kernel refused a step of `stop`, `kill`, `rm`, `wait` or a detached start.
+use crate::network::error::NetworkError;
+use crate::process::error::ProcessError;
+use crate::state::ContainerId;
+use crate::state::error::StateError;
+
+/// Shorthand for results in lifecycle/.
+pub type Result<T, E = LifecycleError> = std::result::Result<T, E>;
+
+/// Why `stop`, `kill`, `rm`, `wait`, `logs` or a detached start failed.
 #[derive(Debug, thiserror::Error)]
-#[error("{step}")]
-pub struct LifecycleError {
-    /// What was being done.
-    pub step: LifecycleStep,
-    #[source]
-    pub source: io::Error,
+pub enum LifecycleError {
+    /// The kernel refused a step.
+    #[error("{step}")]
+    Io {
+        /// What was being done.
+        step: LifecycleStep,
+        #[source]
+        source: io::Error,
+    },
+
+    /// Detaching forks, which needs a single-threaded caller.
+    #[error(
+        "starting a detached container forks its shim, which needs a single-threaded caller (this process has {0} threads): detach from the main thread, before starting any"
+    )]
+    MultiThreaded(usize),
+
+    /// `vessel logs` on a container that has no log.
+    #[error(
+        "container {0} has no log: it ran in the foreground, so its output went to the terminal (use `vessel run -d` to keep a log)"
+    )]
+    NoLog(ContainerId),
+
+    /// The shim of `vessel run -d` could not start the container; `message` is the
+    /// shim's whole error chain, `code` the exit code it maps to.
+    #[error("{message}")]
+    Detached { message: String, code: i32 },
+
+    /// The container state directory could not be used, or refused what was asked.
+    #[error(transparent)]
+    State(#[from] StateError),
+
+    /// Starting, joining or waiting for the container's process failed (boxed, like
+    /// [`LifecycleError::Network`], to keep every result small).
+    #[error(transparent)]
+    Process(Box<ProcessError>),
+
+    /// The container's cgroup could not be placed, read or removed.
+    #[error(transparent)]
+    Cgroup(#[from] crate::cgroups::error::CgroupError),
+
+    /// The container's network could not be released.
+    #[error(transparent)]
+    Network(Box<NetworkError>),
+
+    /// The container's layers could not be used or removed.
+    #[error(transparent)]
+    Image(#[from] crate::image::error::ImageError),
+}
+
+impl From<ProcessError> for LifecycleError {
+    fn from(error: ProcessError) -> LifecycleError {
+        LifecycleError::Process(Box::new(error))
+    }
+}
+
+impl From<NetworkError> for LifecycleError {
+    fn from(error: NetworkError) -> LifecycleError {
+        LifecycleError::Network(Box::new(error))
+    }
 }
 
 impl LifecycleError {
     /// `step` failed with `source`.
     pub fn io(step: LifecycleStep) -> impl FnOnce(io::Error) -> LifecycleError {
-        move |source| LifecycleError { step, source }
+        move |source| LifecycleError::Io { step, source }
+    }
+
+    /// The exit code `vessel run` uses for this error (see `Error::exit_code`).
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            LifecycleError::Detached { code, .. } => *code,
+            LifecycleError::Process(error) => error.exit_code(),
+            _ => 125,
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! the records in the run directory, and the layers in the image store that have none
 //! (a library user's container, or one whose record went with a reboot).
 
-use crate::error::Result;
+use super::error::Result;
 use crate::image::Store;
 use crate::state::{self, ContainerId, StateDir, StateError};
 

@@ -9,9 +9,9 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
+use super::error::{LifecycleError, Result};
 use super::log::{LogLine, read_lines, tail};
 use super::pidfd::Pinned;
-use crate::error::{Error, Result};
 use crate::state::{StateDir, StateError, StateStep};
 
 /// Calls `emit` with the last `last` lines of the container's log (all for `None`);
@@ -26,9 +26,9 @@ pub fn logs(
 ) -> Result<()> {
     let record = dir.find(query)?;
     let Some(path) = record.log.clone() else {
-        return Err(Error::NoLog(record.id));
+        return Err(LifecycleError::NoLog(record.id));
     };
-    let state_error = |step, source| Error::from(StateError::io(&path, step)(source));
+    let state_error = |step, source| LifecycleError::from(StateError::io(&path, step)(source));
     let shim = follow
         .then(|| Pinned::open(record.shim_pid, record.shim_start_time))
         .flatten();

@@ -3,10 +3,10 @@
 
 use super::cleanup::{clean_up, thaw};
 use super::error::LifecycleStep;
+use super::error::Result;
 use super::pidfd::Pinned;
 use super::settle::wait_for_supervisor;
 use super::stop::sys;
-use crate::error::Result;
 use crate::state::{Observed, Record, StateDir, StateError};
 use crate::sys::crash::hold_point;
 

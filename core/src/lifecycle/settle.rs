@@ -1,8 +1,8 @@
 //! Making a record tell the truth once its container's process is gone.
 
+use super::error::Result;
 use super::error::{LifecycleError, LifecycleStep};
 use super::pidfd::Pinned;
-use crate::error::Result;
 use crate::state::{Event, Record, StateDir, StateError, Status};
 
 /// After the container's first process has exited (or never started): waits for its

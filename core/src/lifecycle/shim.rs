@@ -13,10 +13,10 @@ use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 
 use nix::unistd::{ForkResult, fork};
 
+use super::error::Result;
 use super::error::{LifecycleError, LifecycleStep};
 use super::log::LogWriter;
 use super::{Pinned, Tracked, clean_up, relay, resident, settle};
-use crate::error::{Error, Result};
 use crate::process::container::Container;
 use crate::process::pipe::Pipe;
 use crate::process::spec::ContainerSpec;
@@ -49,13 +49,13 @@ pub fn run_detached(
 ) -> Result<Detached> {
     let threads = thread_count();
     if threads != 1 {
-        return Err(Error::MultiThreaded(threads));
+        return Err(LifecycleError::MultiThreaded(threads));
     }
     let report = Pipe::new()?;
     // SAFETY: this process has one thread (checked above), so the child is a complete
     // copy of a single-threaded process and may run any code, the allocator included.
     match unsafe { fork() } {
-        Err(e) => Err(LifecycleError::io(LifecycleStep::ForkShim)(e.into()).into()),
+        Err(e) => Err(LifecycleError::io(LifecycleStep::ForkShim)(e.into())),
         Ok(ForkResult::Child) => {
             drop(report.read);
             let code = shim(tracked, spec, report.write, after_exit);
@@ -78,7 +78,7 @@ pub fn run_detached(
             let (code, text) = message
                 .split_once('\n')
                 .unwrap_or(("125", "the container's supervisor died before starting it"));
-            Err(Error::Detached {
+            Err(LifecycleError::Detached {
                 message: text.to_owned(),
                 code: code.parse().unwrap_or(125),
             })
@@ -133,14 +133,18 @@ fn shim(
         // A `vessel rm -f` meanwhile removed the record: then `running` drops, which
         // kills the container.
         tracked.started(&running)?;
-        Ok::<_, Error>((running, out.read, err.read, log))
+        Ok::<_, LifecycleError>((running, out.read, err.read, log))
     })();
     let (mut running, out, err, mut log) = match started {
         Ok(started) => started,
         Err(error) => {
             send(
                 report,
-                &format!("{}\n{}", error.exit_code(), crate::error::chain(&error)),
+                &format!(
+                    "{}\n{}",
+                    error.exit_code(),
+                    crate::error_chain::chain(&error)
+                ),
             );
             return 1;
         }
@@ -218,7 +222,10 @@ mod tests {
         // libtest runs this on a thread of its own: there are at least two.
         let spec = ContainerSpec::new("/", ["true"]);
         let error = run_detached(&spec, tracked, || {}).unwrap_err();
-        assert!(matches!(error, Error::MultiThreaded(n) if n > 1), "{error}");
+        assert!(
+            matches!(error, LifecycleError::MultiThreaded(n) if n > 1),
+            "{error}"
+        );
         assert!(dir.list().unwrap().is_empty());
     }
 }

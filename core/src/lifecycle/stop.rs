@@ -3,10 +3,10 @@
 use std::fmt;
 use std::time::Duration;
 
+use super::error::Result;
 use super::error::{LifecycleError, LifecycleStep};
 use super::pidfd::Pinned;
 use super::settle::settle;
-use crate::error::{Error, Result};
 use crate::process::error::ProcessError;
 use crate::state::{Observed, Record, StateDir};
 
@@ -90,7 +90,7 @@ pub fn stop(dir: &StateDir, query: &str, timeout: Duration) -> Result<Stopped> {
 /// Sends `signal` to the container's first process (`vessel kill`).
 pub fn kill(dir: &StateDir, query: &str, signal: libc::c_int) -> Result<Record> {
     let record = dir.find(query)?;
-    let not_running = || -> Error {
+    let not_running = || -> LifecycleError {
         ProcessError::NotRunning {
             id: record.id.to_string(),
             status: record.observed_status(),
@@ -107,6 +107,6 @@ pub fn kill(dir: &StateDir, query: &str, signal: libc::c_int) -> Result<Record> 
     Ok(record)
 }
 
-pub(super) fn sys(step: LifecycleStep) -> impl FnOnce(std::io::Error) -> Error {
-    move |source| LifecycleError::io(step)(source).into()
+pub(super) fn sys(step: LifecycleStep) -> impl FnOnce(std::io::Error) -> LifecycleError {
+    LifecycleError::io(step)
 }

@@ -3,7 +3,7 @@
 
 use std::fs;
 
-use crate::error::Result;
+use super::error::Result;
 use crate::process::container::Running;
 use crate::process::exit::ExitStatus;
 use crate::state::{ContainerId, Event, Record, StateDir, process};

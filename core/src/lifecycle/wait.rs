@@ -3,11 +3,11 @@
 use std::fs::File;
 
 use super::error::LifecycleStep;
+use super::error::Result;
 use super::log::read_exit;
 use super::pidfd::Pinned;
 use super::settle::settle;
 use super::stop::sys;
-use crate::error::Result;
 use crate::state::{Observed, Record, StateDir, Status};
 
 /// Waits until the container `query` names has exited and its exit is recorded. Returns

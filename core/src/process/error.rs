@@ -206,6 +206,16 @@ pub enum HookOutcome {
 }
 
 impl ProcessError {
+    /// The exit code `vessel run` uses for this error, as docker does: 127 when the
+    /// command is not found, 126 when it is found but not executable, 125 otherwise.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            ProcessError::CommandNotFound { .. } => 127,
+            ProcessError::NotExecutable { .. } => 126,
+            _ => 125,
+        }
+    }
+
     /// `step` failed with `source`.
     pub fn io(step: ProcessStep) -> impl FnOnce(io::Error) -> ProcessError {
         move |source| ProcessError::Io { step, source }
