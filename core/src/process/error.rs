@@ -150,9 +150,10 @@ pub enum ProcessError {
     #[error(transparent)]
     IdMap(#[from] crate::namespaces::error::IdMapError),
 
-    /// A network could not be attached to the container.
+    /// A network could not be attached to the container (boxed: a `NetworkError` is
+    /// the largest cause, and inline it would make every result of the crate large).
     #[error(transparent)]
-    Network(#[from] crate::network::error::NetworkError),
+    Network(Box<crate::network::error::NetworkError>),
 
     /// A resource limit cannot be applied as asked.
     #[error(transparent)]
@@ -189,6 +190,12 @@ pub enum ProcessError {
         #[source]
         outcome: HookOutcome,
     },
+}
+
+impl From<crate::network::error::NetworkError> for ProcessError {
+    fn from(error: crate::network::error::NetworkError) -> ProcessError {
+        ProcessError::Network(Box::new(error))
+    }
 }
 
 /// How a hook failed, as its step's report says.
