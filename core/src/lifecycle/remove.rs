@@ -2,11 +2,10 @@
 //! `force`, a running one is killed first.
 
 use super::cleanup::{clean_up, thaw};
-use super::error::LifecycleStep;
 use super::error::Result;
+use super::error::{LifecycleError, LifecycleStep};
 use super::pidfd::Pinned;
 use super::settle::wait_for_supervisor;
-use super::stop::sys;
 use crate::state::{Observed, Record, StateDir, StateError};
 use crate::sys::crash::hold_point;
 
@@ -27,8 +26,9 @@ pub fn remove(dir: &StateDir, query: &str, force: bool) -> Result<Record> {
         // older, and anything the start left in the cgroup is killed by the clean-up.
         if let Some(shim) = Pinned::open(record.shim_pid, record.shim_start_time) {
             shim.signal(libc::SIGKILL)
-                .map_err(sys(LifecycleStep::Sigkill))?;
-            shim.wait_exit(None).map_err(sys(LifecycleStep::PollExit))?;
+                .map_err(LifecycleError::io(LifecycleStep::Sigkill))?;
+            shim.wait_exit(None)
+                .map_err(LifecycleError::io(LifecycleStep::PollExit))?;
         }
     }
     // Reload: the start may have been recorded meanwhile — or the process that forked
@@ -47,10 +47,10 @@ pub fn remove(dir: &StateDir, query: &str, force: bool) -> Result<Record> {
     {
         container
             .signal(libc::SIGKILL)
-            .map_err(sys(LifecycleStep::Sigkill))?;
+            .map_err(LifecycleError::io(LifecycleStep::Sigkill))?;
         container
             .wait_exit(None)
-            .map_err(sys(LifecycleStep::PollExit))?;
+            .map_err(LifecycleError::io(LifecycleStep::PollExit))?;
     }
     hold_point("rm-killed");
     if force && let Some(shim) = Pinned::open(record.shim_pid, record.shim_start_time) {

@@ -62,19 +62,19 @@ pub fn stop(dir: &StateDir, query: &str, timeout: Duration) -> Result<Stopped> {
         Some(container) => {
             container
                 .signal(libc::SIGTERM)
-                .map_err(sys(LifecycleStep::Sigterm))?;
+                .map_err(LifecycleError::io(LifecycleStep::Sigterm))?;
             if container
                 .wait_exit(Some(timeout))
-                .map_err(sys(LifecycleStep::PollExit))?
+                .map_err(LifecycleError::io(LifecycleStep::PollExit))?
             {
                 EndedBy::Sigterm
             } else {
                 container
                     .signal(libc::SIGKILL)
-                    .map_err(sys(LifecycleStep::Sigkill))?;
+                    .map_err(LifecycleError::io(LifecycleStep::Sigkill))?;
                 container
                     .wait_exit(None)
-                    .map_err(sys(LifecycleStep::PollExit))?;
+                    .map_err(LifecycleError::io(LifecycleStep::PollExit))?;
                 EndedBy::Sigkill
             }
         }
@@ -103,10 +103,6 @@ pub fn kill(dir: &StateDir, query: &str, signal: libc::c_int) -> Result<Record> 
     let container = Pinned::open(record.pid, record.pid_start_time).ok_or_else(not_running)?;
     container
         .signal(signal)
-        .map_err(sys(LifecycleStep::Signal))?;
+        .map_err(LifecycleError::io(LifecycleStep::Signal))?;
     Ok(record)
-}
-
-pub(super) fn sys(step: LifecycleStep) -> impl FnOnce(std::io::Error) -> LifecycleError {
-    LifecycleError::io(step)
 }

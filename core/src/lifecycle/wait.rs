@@ -2,12 +2,11 @@
 
 use std::fs::File;
 
-use super::error::LifecycleStep;
 use super::error::Result;
+use super::error::{LifecycleError, LifecycleStep};
 use super::log::read_exit;
 use super::pidfd::Pinned;
 use super::settle::settle;
-use super::stop::sys;
 use crate::state::{Observed, Record, StateDir, Status};
 
 /// Waits until the container `query` names has exited and its exit is recorded. Returns
@@ -28,7 +27,7 @@ pub fn wait(dir: &StateDir, query: &str) -> Result<Option<Record>> {
     {
         container
             .wait_exit(None)
-            .map_err(sys(LifecycleStep::PollExit))?;
+            .map_err(LifecycleError::io(LifecycleStep::PollExit))?;
     }
     Ok(match settle(dir, &record)? {
         Some(last) => Some(last),
