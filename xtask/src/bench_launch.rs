@@ -3,7 +3,9 @@
 //! client drives it: `create`, `start`, wait for the init to exit, and `delete` either
 //! timed with them (the whole lifecycle, which compares with `vessel run --bundle`: that
 //! also waits and cleans up) or after the clock stops (`create` and `start` alone, what
-//! issue 15 compares with `run --bundle`).
+//! issue 15 compares with `run --bundle`), or `create` followed by the least any `start`
+//! can be: a shell that writes the byte to the init's exec fifo (no vessel process), the
+//! floor that shows what `vessel start`'s own process costs.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -26,9 +28,21 @@ pub enum Launch {
         root: PathBuf,
         /// The bundle.
         bundle: PathBuf,
-        /// Whether `delete` is timed too; if not, the contender's cleanup deletes.
-        timed_delete: bool,
+        /// What is timed after `create`.
+        split: Split,
     },
+}
+
+/// What a [`Launch::CreateStart`] times after `create`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Split {
+    /// `start` and the wait for the init (the contender's cleanup deletes).
+    Start,
+    /// `start`, the wait, and `delete`.
+    StartAndDelete,
+    /// In place of `vessel start`, `sh` opens the exec fifo, removes it and writes the
+    /// byte, as `start` does, and the wait (the contender's cleanup deletes).
+    FloorStart,
 }
 
 impl Launch {
@@ -56,7 +70,7 @@ impl Launch {
                 vessel,
                 root,
                 bundle,
-                timed_delete,
+                split,
             } => {
                 let started = Instant::now();
                 let vessel_cmd = |args: &[&str]| {
@@ -89,7 +103,11 @@ impl Launch {
                     Outcome::Exited(status, _) => return Ok(Outcome::Exited(status, said)),
                     Outcome::Hung => return Ok(Outcome::Hung),
                 }
-                let started_ok = match one(wrap(vessel_cmd(&["start", id])), timeout)? {
+                let start = match split {
+                    Split::FloorStart => floor_start(&root.join("oci").join(id)),
+                    Split::Start | Split::StartAndDelete => vessel_cmd(&["start", id]),
+                };
+                let started_ok = match one(wrap(start), timeout)? {
                     Outcome::Exited(status, said) if status.success() => {
                         Outcome::Exited(status, said)
                     }
@@ -108,13 +126,23 @@ impl Launch {
                     let _ = vessel_cmd(&["delete", "--force", id]).output();
                     return Ok(Outcome::Hung);
                 }
-                if !timed_delete {
+                if *split != Split::StartAndDelete {
                     return Ok(started_ok);
                 }
                 one(wrap(vessel_cmd(&["delete", id])), timeout)
             }
         }
     }
+}
+
+/// The least a `start` can do, without a vessel process: open the waiting init's exec
+/// fifo in `state_dir` (`vessel create` keeps it there), remove it, write the byte.
+fn floor_start(state_dir: &std::path::Path) -> Command {
+    let mut command = Command::new("sh");
+    command
+        .args(["-c", r#"exec 3>"$1" && rm "$1" && printf '\000' >&3"#, "sh"])
+        .arg(state_dir.join("exec.fifo"));
+    command
 }
 
 /// Runs `command` (stdio closed, stderr kept) at most `timeout`.

@@ -33,7 +33,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::bench_isolation::{self, Isolation};
-use crate::bench_launch::Launch;
+use crate::bench_launch::{Launch, Split};
 use crate::bundle::Hardening;
 use crate::peak_rss::PeakRss;
 use crate::peer_cgroups::PeerCgroups;
@@ -175,8 +175,9 @@ pub fn run(runs: Option<usize>, place: &Place) -> Result<(), String> {
     )?;
     let mut direct = floors();
     direct.extend(runtimes(&vessel, &hardened, &work, ""));
-    direct.push(vessel_split(&vessel, &hardened, &work, false)?);
-    direct.push(vessel_split(&vessel, &hardened, &work, true)?);
+    for split in [Split::Start, Split::StartAndDelete, Split::FloorStart] {
+        direct.push(vessel_split(&vessel, &hardened, &work, split)?);
+    }
     direct.extend(runtimes(&vessel, &bare, &work, ", no hardening"));
     if let Place::Host = place {
         direct.extend(static_vessel_rows(&hardened, &work));
@@ -441,7 +442,7 @@ fn static_vessel_rows(bundle: &Path, work: &Path) -> Vec<Contender> {
         ],
     );
     let mut rows = vec![run];
-    match vessel_split(&vessel, bundle, &work.join("static"), false) {
+    match vessel_split(&vessel, bundle, &work.join("static"), Split::Start) {
         Ok(mut split) => {
             split.name = format!("{NAME}, create+start");
             rows.push(split);
@@ -455,19 +456,19 @@ fn static_vessel_rows(bundle: &Path, work: &Path) -> Vec<Contender> {
     rows
 }
 
-/// vessel's OCI split on `bundle`: `create`, `start`, wait for the init, then `delete`,
-/// timed with the rest when `timed_delete`, after the clock stops when not.
+/// vessel's OCI split on `bundle`: `create`, then what `split` says is timed after it.
 fn vessel_split(
     vessel: &Path,
     bundle: &Path,
     work: &Path,
-    timed_delete: bool,
+    split: Split,
 ) -> Result<Contender, String> {
     let root = work.join("state").join("vessel-oci");
     fs::create_dir_all(&root).map_err(|e| format!("create {}: {e}", root.display()))?;
-    let name = match timed_delete {
-        true => "vessel create+start+delete",
-        false => "vessel create+start",
+    let name = match split {
+        Split::Start => "vessel create+start",
+        Split::StartAndDelete => "vessel create+start+delete",
+        Split::FloorStart => "floor: vessel create + a shell's start",
     };
     let mut contender = Contender::launching(
         name,
@@ -475,10 +476,10 @@ fn vessel_split(
             vessel: vessel.to_owned(),
             root: root.clone(),
             bundle: bundle.to_owned(),
-            timed_delete,
+            split,
         },
     );
-    if !timed_delete {
+    if split != Split::StartAndDelete {
         let root = root.display().to_string();
         let delete = [vessel.display().to_string(), "--root".into(), root];
         contender.cleanup = Some(
@@ -555,7 +556,9 @@ fn table(contenders: &[Contender], runs: usize, measured_rss: bool) -> String {
          and device cgroup unless the row says \"no hardening\"), {runs} interleaved runs each after {WARM_UP_ROUNDS} \
          warm-up rounds. \"vessel create+start\" is the OCI split a client drives (create, start, \
          wait for the exit; delete after the clock stops), \"+delete\" the same with delete \
-         timed; \"vessel run, isolation: …\" is `vessel run --rm OPTIONS -- /bin/true` \
+         timed, \"floor: vessel create + a shell's start\" the split with `sh` writing the byte to \
+         the init's exec fifo in place of `vessel start` (the least any start can cost: one process, \
+         no vessel in it); \"vessel run, isolation: …\" is `vessel run --rm OPTIONS -- /bin/true` \
          on vessel's default rootfs (none: `--ns mnt --privileged`; default: `--network none -m \
          256m --pids-limit 64`; bridge: the same with `--network bridge`); \"podman → X\" is `podman --runtime X run --rm IMAGE true` (podman's own \
          configuration: its namespaces, mounts and hardening, not the bundle's). Peak RSS: the \
