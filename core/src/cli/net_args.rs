@@ -5,56 +5,8 @@ use std::net::Ipv4Addr;
 use clap::Args;
 
 use crate::network::PortMapping;
-use crate::network::store::DEFAULT_NETWORK;
 
-/// `--network`: docker's four modes, and user networks by name.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NetworkMode {
-    /// A new network namespace holding only `lo` (up).
-    None,
-    /// The host's network namespace.
-    Host,
-    /// A new network namespace wired to network NAME's bridge (`bridge`: the default).
-    Bridge(String),
-    /// The network namespace of the running container NAME or ID.
-    Container(String),
-}
-
-impl std::str::FromStr for NetworkMode {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<NetworkMode, String> {
-        Ok(match text {
-            "none" => NetworkMode::None,
-            "host" => NetworkMode::Host,
-            "" => {
-                return Err(
-                    "--network: empty (use bridge, host, none, container:NAME or a network's name)"
-                        .to_owned(),
-                );
-            }
-            _ => match text.strip_prefix("container:") {
-                Some("") => {
-                    return Err("--network container: needs a container's name or id".to_owned());
-                }
-                Some(target) => NetworkMode::Container(target.to_owned()),
-                None if text.contains(['/', ':']) || text.starts_with('.') => {
-                    return Err(format!(
-                        "--network {text:?}: not a mode or network name (use bridge, host, none, container:NAME or NAME)"
-                    ));
-                }
-                None => NetworkMode::Bridge(text.to_owned()),
-            },
-        })
-    }
-}
-
-impl NetworkMode {
-    /// The default: docker's bridge network.
-    pub fn default_bridge() -> NetworkMode {
-        NetworkMode::Bridge(DEFAULT_NETWORK.to_owned())
-    }
-}
+pub use crate::network::NetworkMode;
 
 /// `-p` and `--dns`.
 #[derive(Debug, Clone, Args)]
@@ -97,14 +49,12 @@ pub fn prepare(
     let bridge = matches!(mode, NetworkMode::Bridge(_));
     if !bridge && !args.publish.is_empty() {
         return Err(invalid(format!(
-            "-p needs a bridge network, not --network {}",
-            describe(mode)
+            "-p needs a bridge network, not --network {mode}"
         )));
     }
     if !bridge && !args.dns.is_empty() {
         return Err(invalid(format!(
-            "--dns needs a bridge network, not --network {}",
-            describe(mode)
+            "--dns needs a bridge network, not --network {mode}"
         )));
     }
     match mode {
@@ -157,13 +107,4 @@ pub fn prepare(
 
 fn invalid(message: String) -> crate::Error {
     crate::network::NetworkError::Invalid(message).into()
-}
-
-fn describe(mode: &NetworkMode) -> String {
-    match mode {
-        NetworkMode::None => "none".to_owned(),
-        NetworkMode::Host => "host".to_owned(),
-        NetworkMode::Bridge(name) => name.clone(),
-        NetworkMode::Container(target) => format!("container:{target}"),
-    }
 }
