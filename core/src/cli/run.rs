@@ -107,8 +107,9 @@ pub struct RunArgs {
 }
 
 impl RunArgs {
-    /// What the library is asked for: every flag parsed and checked, group by group
-    /// (limits first), before anything is created.
+    /// What the library is asked for: every flag parsed, group by group (limits first),
+    /// and checked, before anything is created (the limits are checked against this
+    /// machine as the library places the cgroup, first thing in `lifecycle::run::prepare`).
     fn request(&self, vessel_root: &Root) -> Result<RunRequest> {
         let id = ContainerId::random();
         let template = ContainerSpec::new(PathBuf::new(), Vec::<String>::new());
