@@ -47,12 +47,6 @@ pub enum Error {
     #[error("container {id} {status}: its exit code is unknown")]
     ExitUnknown { id: ContainerId, status: String },
 
-    /// Image layers were asked for together with a user namespace.
-    #[error(
-        "--image {0}: image layers in a user namespace need root to mount them (run as root, or use --rootfs DIR)"
-    )]
-    UserNamespaceWithImage(String),
-
     /// A `--security-opt` vessel does not know, or an option that does not apply here.
     #[error("{0}")]
     SecurityOption(String),

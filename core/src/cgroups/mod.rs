@@ -22,24 +22,27 @@
 //! `vessel run -m 64m` reaches the cgroup file through five files, and each of them
 //! parses, checks or reads the value once (`grep -rn memory_bytes core/src` shows them):
 //!
-//! 1. `cli/cgroup_args.rs`: the clap field (`CgroupArgs::memory`); `CgroupArgs::cgroup`
-//!    parses it into [`Resources::memory_bytes`] and places the spec (3).
+//! 1. `cli/cgroup_args.rs`: the clap field (`CgroupArgs::memory`); `CgroupArgs::resources`
+//!    parses it into [`Resources::memory_bytes`], and `CgroupArgs::apply` puts the spec,
+//!    not yet placed, into the run request's container spec (`cli/run.rs` never names it).
 //! 2. `cgroups/limits.rs`: [`parse_size`] reads the text; [`Resources::check`] refuses
-//!    less than 6m, called once by [`CgroupSpec::place`].
-//! 3. `cgroups/mod.rs` (here): [`CgroupSpec::place`] checks the spec, reads the layout
+//!    less than 6m, called once by [`CgroupSpec::place`]; `Resources::write_v1` and
+//!    `write_v2` each write one vocabulary: `memory.limit_in_bytes` (with
+//!    `memory.memsw.limit_in_bytes`) or `memory.max` (with `memory.swap.max`).
+//! 3. `lifecycle/run/mod.rs`: the library's `vessel run` takes the spec out of the
+//!    request, places it (3 → 4), and side by side with the placement records the limit
+//!    (`Limits::from`) and the placement's directories ([`CgroupSpec::dirs`]) in the
+//!    container's record, then puts it back into the spec it starts.
+//! 4. `cgroups/mod.rs` (here): [`CgroupSpec::place`] checks the spec, reads the layout
 //!    and picks the hierarchies the limit needs (`memory` on v1), once; [`Cgroup::create`]
-//!    makes the directories of that placement and hands the limits back to `limits.rs`,
-//!    whose `Resources::write_v1` and `write_v2` each write one vocabulary:
-//!    `memory.limit_in_bytes` (with `memory.memsw.limit_in_bytes`) or `memory.max`
-//!    (with `memory.swap.max`).
-//! 4. `lifecycle/admit.rs`: the container's record copies the limit (`Limits::from`) and
-//!    the placement's directories ([`CgroupSpec::dirs`]).
+//!    makes the directories of that placement and hands the limits back to `limits.rs`.
 //! 5. `cgroups/files.rs`: `files::write`, the one `write(2)` of the value to the file.
 //!
-//! Between them the placed spec is carried, unopened: `cli/run.rs` puts it into the
-//! container's spec (`process/spec.rs`), and `Container::spawn`
-//! (`process/container.rs`) hands it to [`Cgroup::create`], before `clone3` on v2 and
-//! after it on v1.
+//! Two more files carry the placed spec without opening it, because the process model
+//! decides when the cgroup is made: `process/spec.rs` (the field `ContainerSpec::cgroup`,
+//! in the request and in the spec started), and `Container::spawn_supervised`
+//! (`process/container.rs`), which hands it to [`Cgroup::create`] before `clone3` on v2
+//! (the child is born in it) and after it on v1 (made while the child builds its root).
 
 mod delegation;
 pub mod devices;

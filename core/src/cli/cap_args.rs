@@ -32,13 +32,6 @@ pub struct CapabilityArgs {
 }
 
 impl CapabilityArgs {
-    /// Checks every name, before anything is created.
-    pub fn check(&self) -> Result<()> {
-        let all = capabilities::CapSet::up_to(63);
-        capabilities::tweak(DOCKER_DEFAULT, all, &self.cap_add, &self.cap_drop)?;
-        Ok(())
-    }
-
     /// `spec` with the capabilities asked for; ALL means every capability the
     /// container can be given (see [`capabilities::available`]).
     pub fn apply(&self, spec: ContainerSpec) -> Result<ContainerSpec> {

@@ -16,6 +16,7 @@ use crate::cgroups::{self, CgroupSpec, CpuQuota, CpuSet, ResourceError, Resource
 use crate::error::Result;
 use crate::process::container::Running;
 use crate::process::exit::ExitStatus;
+use crate::process::spec::ContainerSpec;
 
 /// Resource limits and accounting for `vessel run`.
 #[derive(Debug, Args, Default)]
@@ -130,9 +131,9 @@ impl CgroupArgs {
     }
 
     /// The cgroup these flags ask for: `None` unless a limit, `--cgroup-parent` or
-    /// `--stats` wants one. Every value is parsed and checked here, and the cgroup
-    /// placed ([`CgroupSpec::place`]), so a bad one fails before anything is created
-    /// (rootfs layers included) and nothing after checks or reads it again.
+    /// `--stats` wants one. Every value is parsed here, so a bad one fails before
+    /// anything is created; the library checks and places it once
+    /// ([`CgroupSpec::place`], in `lifecycle::run`), and nothing reads it again.
     pub fn cgroup(&self, id: &str) -> Result<Option<CgroupSpec>> {
         let resources = self.resources()?;
         if resources.is_empty() && self.cgroup_parent.is_none() && !self.stats {
@@ -141,7 +142,14 @@ impl CgroupArgs {
         let mut cgroup = CgroupSpec::new(id, resources);
         cgroup.parent = self.cgroup_parent.clone();
         cgroup.counters = self.stats;
-        Ok(Some(cgroup.place()?))
+        Ok(Some(cgroup))
+    }
+
+    /// `spec` with the cgroup these flags ask for (see [`CgroupArgs::cgroup`]), named
+    /// `id`.
+    pub fn apply(&self, mut spec: ContainerSpec, id: &str) -> Result<ContainerSpec> {
+        spec.cgroup = self.cgroup(id)?;
+        Ok(spec)
     }
 
     // ANCHOR: report
@@ -182,8 +190,12 @@ mod tests {
         a
     }
 
+    /// The error of these flags: parsing them, or placing the cgroup they ask for (as
+    /// `lifecycle::run` does), where a limit is checked against this machine.
     fn error(f: impl FnOnce(&mut CgroupArgs)) -> String {
-        args(f).cgroup("abc").unwrap_err().to_string()
+        let placed = |cgroup: Option<CgroupSpec>| Ok(cgroup.map(CgroupSpec::place).transpose()?);
+        let cgroup = args(f).cgroup("abc").and_then(placed);
+        cgroup.unwrap_err().to_string()
     }
 
     #[test]

@@ -24,11 +24,6 @@ pub struct FilesystemArgs {
 }
 
 impl FilesystemArgs {
-    /// Checks every option, before anything is created.
-    pub fn check(&self) -> Result<()> {
-        self.mounts().map(drop)
-    }
-
     fn mounts(&self) -> Result<Vec<TmpfsMount>> {
         let mounts = self.tmpfs.iter().map(|t| TmpfsMount::parse(t));
         Ok(mounts.collect::<std::result::Result<_, _>>()?)

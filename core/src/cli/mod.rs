@@ -11,7 +11,6 @@ pub mod cgroup_args;
 mod commit;
 mod container;
 mod deferred;
-mod detach;
 pub mod device_args;
 mod exec;
 mod fs_args;

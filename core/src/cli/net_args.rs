@@ -4,57 +4,10 @@ use std::net::Ipv4Addr;
 
 use clap::Args;
 
+use crate::lifecycle::run::NetworkRequest;
 use crate::network::PortMapping;
-use crate::network::store::DEFAULT_NETWORK;
 
-/// `--network`: docker's four modes, and user networks by name.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NetworkMode {
-    /// A new network namespace holding only `lo` (up).
-    None,
-    /// The host's network namespace.
-    Host,
-    /// A new network namespace wired to network NAME's bridge (`bridge`: the default).
-    Bridge(String),
-    /// The network namespace of the running container NAME or ID.
-    Container(String),
-}
-
-impl std::str::FromStr for NetworkMode {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<NetworkMode, String> {
-        Ok(match text {
-            "none" => NetworkMode::None,
-            "host" => NetworkMode::Host,
-            "" => {
-                return Err(
-                    "--network: empty (use bridge, host, none, container:NAME or a network's name)"
-                        .to_owned(),
-                );
-            }
-            _ => match text.strip_prefix("container:") {
-                Some("") => {
-                    return Err("--network container: needs a container's name or id".to_owned());
-                }
-                Some(target) => NetworkMode::Container(target.to_owned()),
-                None if text.contains(['/', ':']) || text.starts_with('.') => {
-                    return Err(format!(
-                        "--network {text:?}: not a mode or network name (use bridge, host, none, container:NAME or NAME)"
-                    ));
-                }
-                None => NetworkMode::Bridge(text.to_owned()),
-            },
-        })
-    }
-}
-
-impl NetworkMode {
-    /// The default: docker's bridge network.
-    pub fn default_bridge() -> NetworkMode {
-        NetworkMode::Bridge(DEFAULT_NETWORK.to_owned())
-    }
-}
+pub use crate::network::NetworkMode;
 
 /// `-p` and `--dns`.
 #[derive(Debug, Clone, Args)]
@@ -70,100 +23,14 @@ pub struct NetworkArgs {
     pub dns: Vec<Ipv4Addr>,
 }
 
-/// What `vessel run` prepared for the network before the clone.
-#[derive(Debug, Default)]
-pub struct Prepared {
-    /// Bridge mode: the leased address (given back when this drops, unless kept).
-    pub lease: Option<crate::network::Lease>,
-    /// Container mode: the network namespace to join (`/proc/PID/ns/net` of the other
-    /// container's first process, checked alive by pid and start time just now; the
-    /// plan opens it, and the child joins it with `setns` as its first step).
-    pub join: Option<std::path::PathBuf>,
-}
-
-// ANCHOR: prepare_network
-/// Before the clone: the address and `/etc/hosts`/`/etc/resolv.conf` for bridge mode,
-/// or the other container's namespace for container mode. `-p` and `--dns` only make
-/// sense on a bridge, and are refused elsewhere rather than silently ignored.
-pub fn prepare(
-    root: &crate::state::Root,
-    mode: &NetworkMode,
-    args: &NetworkArgs,
-    userns: bool,
-    id: &str,
-    names: Vec<String>,
-    init_layer: Option<&std::path::Path>,
-) -> crate::Result<Prepared> {
-    let bridge = matches!(mode, NetworkMode::Bridge(_));
-    if !bridge && !args.publish.is_empty() {
-        return Err(invalid(format!(
-            "-p needs a bridge network, not --network {}",
-            describe(mode)
-        )));
-    }
-    if !bridge && !args.dns.is_empty() {
-        return Err(invalid(format!(
-            "--dns needs a bridge network, not --network {}",
-            describe(mode)
-        )));
-    }
-    match mode {
-        NetworkMode::Bridge(network) => {
-            let request = crate::network::Request {
-                network: network.clone(),
-                names,
-                ports: args.publish.clone(),
-                dns: args.dns.clone(),
-            };
-            let lease = crate::network::attach::lease(id, &request, init_layer)?;
-            if !args.publish.is_empty() && !crate::network::attach::forwarding() {
-                super::output::errln!(
-                    "vessel: note: net.ipv4.ip_forward is 0 in this network namespace: the \
-                     published ports answer on this host (its loopback and its own \
-                     addresses) but not to other hosts or namespaces, and the container has \
-                     no way out. vessel does not change this host-wide setting for you \
-                     (docker does): `sysctl -w net.ipv4.ip_forward=1` allows both."
-                );
-            }
-            Ok(Prepared {
-                lease: Some(lease),
-                join: None,
-            })
+impl NetworkArgs {
+    /// What the container asks of the network: `mode` (see
+    /// [`super::ns_args::NamespaceArgs::network_mode`]) with `-p` and `--dns`.
+    pub fn request(self, mode: NetworkMode) -> NetworkRequest {
+        NetworkRequest {
+            mode,
+            publish: self.publish,
+            dns: self.dns,
         }
-        NetworkMode::Container(target) => {
-            if userns {
-                return Err(invalid(format!(
-                    "--network container:{target} cannot be combined with --userns \
-                     (a new user namespace may not join the other container's network namespace)"
-                )));
-            }
-            let record = crate::state::StateDir::open_in(root)?.find(target)?;
-            if record.observed() != crate::state::Observed::Running {
-                return Err(invalid(format!(
-                    "--network container:{target}: container {} is not running",
-                    record.id
-                )));
-            }
-            let join = std::path::PathBuf::from(format!("/proc/{}/ns/net", record.pid));
-            Ok(Prepared {
-                lease: None,
-                join: Some(join),
-            })
-        }
-        NetworkMode::None | NetworkMode::Host => Ok(Prepared::default()),
-    }
-}
-// ANCHOR_END: prepare_network
-
-fn invalid(message: String) -> crate::Error {
-    crate::network::NetworkError::Invalid(message).into()
-}
-
-fn describe(mode: &NetworkMode) -> String {
-    match mode {
-        NetworkMode::None => "none".to_owned(),
-        NetworkMode::Host => "host".to_owned(),
-        NetworkMode::Bridge(name) => name.clone(),
-        NetworkMode::Container(target) => format!("container:{target}"),
     }
 }

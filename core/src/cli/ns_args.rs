@@ -1,12 +1,7 @@
 //! The namespace options of `vessel run`: an explicit `--ns` list, or docker's
 //! per-namespace switches (`--network none`, `--pid host`, …).
 
-use std::path::PathBuf;
-
 use clap::{Args, ValueEnum};
-
-use crate::error::{Error, Result};
-use crate::rootfs;
 
 use crate::namespaces::time::TimeOffsets;
 use crate::namespaces::user::{self, IdMapping};
@@ -113,29 +108,6 @@ impl NamespaceArgs {
             spec = spec.time_offsets(offsets);
         }
         spec
-    }
-
-    /// The rootfs directory to use: `--rootfs` when given, else `None` (image layers,
-    /// with a writable layer of the container's own, in a user namespace too). A caller
-    /// who is not root cannot mount the layers (the parent makes the overlay as real
-    /// root, see [`crate::layers::OverlayArgs::premount`]): it runs on the default rootfs
-    /// directory as it is, and cannot name an image.
-    pub fn rootfs_for(
-        &self,
-        root: &crate::state::Root,
-        rootfs: Option<PathBuf>,
-        image: Option<&str>,
-    ) -> Result<Option<PathBuf>> {
-        if !self.namespaces().contains(Namespace::User) || rootfs.is_some() {
-            return Ok(rootfs);
-        }
-        if user::caller_ids().0 == 0 {
-            return Ok(None);
-        }
-        if let Some(image) = image {
-            return Err(Error::UserNamespaceWithImage(image.to_owned()));
-        }
-        Ok(Some(rootfs::default_rootfs_in(root.dir())?))
     }
 
     // ANCHOR: network_mode

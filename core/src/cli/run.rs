@@ -1,8 +1,11 @@
-//! `vessel run`: start a container in the foreground and pass its exit code on.
+//! `vessel run`: the flags turned into the library's request (`lifecycle::run`, which
+//! records, places, prepares and starts the container), and the caller's terminal: the
+//! container's id printed, its terminal relayed, signals passed on, its exit code
+//! passed on.
 
 use std::io::IsTerminal;
 use std::os::fd::AsFd;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::Args;
 
@@ -11,15 +14,13 @@ use super::cgroup_args::CgroupArgs;
 use super::device_args::DeviceArgs;
 use super::fs_args::FilesystemArgs;
 use super::image_root::ImageArgs;
-use super::net_args::{self, NetworkArgs};
+use super::net_args::NetworkArgs;
 use super::ns_args::NamespaceArgs;
 use super::output::errln;
 use super::security_args::ProcessSecurityArgs;
-use super::{bundle, detach, signals};
-use crate::Container;
+use super::{bundle, signals};
 use crate::error::Result;
-use crate::lifecycle::admit::{self, Admission};
-use crate::namespaces::Namespace;
+use crate::lifecycle::run::{self, RunRequest};
 use crate::process::container::Running;
 use crate::process::spec::{ContainerSpec, RootfsMode};
 use crate::state::ContainerId;
@@ -105,27 +106,59 @@ pub struct RunArgs {
     pub command: Vec<String>,
 }
 
-/// What the library records of this run: the arguments as plain values.
-fn admission<'a>(
-    vessel_root: &'a Root,
-    args: &'a RunArgs,
-    id: &'a ContainerId,
-    rootfs: Option<&'a Path>,
-) -> Admission<'a> {
-    Admission {
-        root: vessel_root,
-        id,
-        name: args.name.as_deref(),
-        detach: args.detach,
-        auto_remove: args.layers.rm,
-        image: args.layers.image.as_deref(),
-        rootfs,
-        entrypoint: args.layers.entrypoint.as_deref(),
-        command: &args.command,
-        volumes: &args.layers.volumes,
-        host_pids: !args.namespaces.namespaces().contains(Namespace::Pid),
-        privileged: args.capabilities.privileged,
+impl RunArgs {
+    /// What the library is asked for: every flag parsed, group by group (limits first),
+    /// and checked, before anything is created (the limits are checked against this
+    /// machine as the library places the cgroup, first thing in `lifecycle::run::prepare`).
+    fn request(&self, vessel_root: &Root) -> Result<RunRequest> {
+        let id = ContainerId::random();
+        let template = ContainerSpec::new(PathBuf::new(), Vec::<String>::new());
+        let mut process = self.limits.apply(template, id.as_str())?;
+        process = (self.namespaces.apply(process))
+            .rootfs_mode(if self.chroot {
+                RootfsMode::Chroot
+            } else {
+                RootfsMode::PivotRoot
+            })
+            .trace_start(self.trace);
+        if let (true, Ok(term)) = (
+            self.tty || std::io::stdin().is_terminal(),
+            std::env::var("TERM"),
+        ) {
+            process = process.env(format!("TERM={term}"));
+        }
+        for entry in &self.env {
+            process = process.env(entry.clone());
+        }
+        process = self.capabilities.apply(process)?;
+        process = self.devices.apply(process)?;
+        process = self.filesystem.apply(process)?;
+        process = self.security.apply(process, self.capabilities.privileged)?;
+        let layers = &self.layers;
+        Ok(RunRequest {
+            root: vessel_root.clone(),
+            id,
+            name: self.name.clone(),
+            detach: self.detach,
+            auto_remove: layers.rm,
+            image: layers.image.clone(),
+            rootfs: self.rootfs.clone(),
+            entrypoint: layers.entrypoint.clone(),
+            command: self.command.clone(),
+            volumes: layers.volumes.clone(),
+            hostname: self.hostname.clone(),
+            workdir: self.workdir.clone(),
+            init: self.init,
+            user_named: self.security.user.is_some(),
+            network: (self.network.clone()).request(self.namespaces.network_mode()),
+            process,
+        })
     }
+}
+
+/// The library's warnings, on stderr.
+fn warn(text: &str) {
+    errln!("vessel: {text}");
 }
 
 /// Runs the container and returns its exit code (128 + n if signal n killed it).
@@ -142,149 +175,29 @@ pub fn run(vessel_root: &Root, args: RunArgs) -> Result<i32> {
     if args.tty && args.interactive && !std::io::stdin().is_terminal() {
         return Err(crate::Error::NoTerminal);
     }
-    let id = ContainerId::random();
-    // Bad limits and capability names fail here, before any layer or cgroup exists.
-    let limited = args.limits.cgroup(id.as_str())?;
-    let cgroup = admit::cgroup(&admission(vessel_root, &args, &id, None), limited)?;
-    args.capabilities.check()?;
-    args.devices.nodes()?;
-    args.filesystem.check()?;
-    args.security.check()?;
-    // The init layer needs the hostname before the spec exists.
-    let hostname = args.hostname.clone().unwrap_or_else(|| id.to_string());
-    let rootfs = args.namespaces.rootfs_for(
-        vessel_root,
-        args.rootfs.clone(),
-        args.layers.image.as_deref(),
-    )?;
-    let admitted = admission(vessel_root, &args, &id, rootfs.as_deref());
-    let mut tracked = admit::track(&admitted, cgroup.as_ref())?;
-    let (mut root, argv) =
-        args.layers
-            .prepare(vessel_root, rootfs, &id, &hostname, &args.command)?;
-    // The address is leased (and /etc/hosts written) before the clone; the veth pair is
-    // made by the parent while the child waits (see Container::spawn_supervised).
-    let mut names = vec![hostname.clone()];
-    names.extend(args.name.clone().filter(|n| *n != hostname));
-    let network = net_args::prepare(
-        vessel_root,
-        &args.namespaces.network_mode(),
-        &args.network,
-        args.namespaces.namespaces().contains(Namespace::User),
-        id.as_str(),
-        names,
-        root.init_layer().as_deref(),
-    )?;
-    let workdir = args
-        .workdir
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(root.image_workdir().unwrap_or("/")));
-    let mut spec = args
-        .namespaces
-        .apply(ContainerSpec::new(root.rootfs.clone(), argv))
-        .cwd(workdir)
-        .rootfs_mode(if args.chroot {
-            RootfsMode::Chroot
-        } else {
-            RootfsMode::PivotRoot
-        });
-    if let (true, Ok(term)) = (
-        args.tty || std::io::stdin().is_terminal(),
-        std::env::var("TERM"),
-    ) {
-        spec = spec.env(format!("TERM={term}"));
-    }
-    spec = root.apply(spec, &args.layers.volumes)?;
-    for entry in args.env {
-        spec = spec.env(entry);
-    }
-    // The hostname defaults to the id, when the container has a UTS namespace to hold it.
-    match args.hostname {
-        Some(name) => spec = spec.hostname(name),
-        None if spec.namespaces.contains(Namespace::Uts) => spec = spec.hostname(id.to_string()),
-        None => {}
-    }
-    spec.cgroup = cgroup;
-    spec = args.capabilities.apply(spec)?;
-    spec = args.devices.apply(spec)?;
-    spec = args.security.apply(spec, args.capabilities.privileged)?;
-    // The image's USER, unless --user says otherwise (--group-add still applies).
-    if let (None, Some(user)) = (&args.security.user, root.image_user()) {
-        spec.process_security.user = Some(crate::security::UserRequest {
-            user: user.to_owned(),
-            group_add: args.security.group_add.clone(),
-        });
-    }
-    spec = args.filesystem.apply(spec)?;
-    spec.network = network.lease.as_ref().map(|l| l.attachment().clone());
-    if let Some(path) = network.join.clone() {
-        spec.join_namespaces.push((Namespace::Network, path));
-    }
-    if args.init && !spec.argv.is_empty() {
-        let init_layer = root.init_layer();
-        spec = crate::init::prepare(spec, vessel_root.dir(), init_layer.as_deref())?;
-    }
+    let prepared = run::prepare(args.request(vessel_root)?, warn)?;
     if args.detach {
-        // The shim outlives this process: it removes the layers for --rm.
-        let remove_layers = root.cleanup_in_shim();
-        // The shim gives the address back when the container exits; this process
-        // returns while it runs, so its lease is kept once the start succeeded (a failed
-        // start drops it here, which gives the address back).
-        let released = network
-            .lease
-            .as_ref()
-            .map(|l| l.attachment().container.clone());
-        let after_exit = move || {
-            if let Some(id) = released
-                && let Err(error) = crate::network::release(&id)
-            {
-                errln!("vessel: {}", super::error_chain(&error));
-            }
-            remove_layers();
-        };
-        let tracked = tracked.expect("a detached container is always recorded");
-        let code = detach::run_detached(spec, tracked, after_exit)?;
-        network.lease.map(crate::network::Lease::keep);
-        root.started();
-        return Ok(code);
+        let id = prepared.detach()?;
+        // The container runs whatever becomes of our stdout: a reader that went away
+        // (`vessel run -d … | true`) must not make this process panic half-way.
+        super::output::out(&format!("{id}\n"));
+        return Ok(0);
     }
     // Block the signals we forward before the child exists, so none is lost in between;
     // the child unblocks them before exec.
     let forwarder = signals::Forwarder::install()?;
     let terminal = args.tty.then(CallerTerminal::prepare).transpose()?;
-    if let Some(terminal) = &terminal {
-        spec.terminal = Some(terminal.request());
-    }
-    // The pid is recorded before the child may exec (see `Container::spawn_supervised`).
-    let mut running = Container::spawn_supervised(
-        &spec.trace_start(args.trace),
-        crate::process::stdio::Stdio::default(),
-        |pid| {
-            tracked
-                .as_mut()
-                .map_or(Ok(()), |tracked| tracked.cloned(pid))
-        },
-    )?;
-    if let Some(tracked) = &mut tracked {
-        tracked.started(&running)?;
-    }
-    root.started();
+    let mut started = prepared.start(terminal.as_ref().map(CallerTerminal::request))?;
+    let running = started.running();
     if let Some(trace) = running.start_trace() {
         super::output::err(&super::trace::table(trace));
     }
     match terminal {
-        Some(terminal) => terminal.relay(&running, &forwarder, args.interactive)?,
-        None => forwarder.forward_until_exit(&running)?,
+        Some(terminal) => terminal.relay(running, &forwarder, args.interactive)?,
+        None => forwarder.forward_until_exit(running)?,
     }
-    let status = running.wait()?;
-    // The container's namespace is gone with it: its address, veth and rules go too.
-    drop(network);
-    // The exit code is what the caller waits for: a record that cannot be updated
-    // (removed meanwhile by `vessel rm -f`) is worth a warning, not a different code.
-    if let Some(Err(error)) = tracked.map(|t| t.exited(Some(status), running.oom_killed())) {
-        errln!("vessel: {}", super::error_chain(&error));
-    }
-    args.limits.report(&running, status)
+    let status = started.wait()?;
+    args.limits.report(started.running(), status)
 }
 
 // ANCHOR: run_with_terminal

@@ -1,5 +1,6 @@
-//! How a lifecycle step on a container's processes fails: its own steps, a detached
-//! start, and the state and process errors that pass through. A leaf file, so that the
+//! How a lifecycle step on a container's processes fails: its own steps, a start, and
+//! the state, process, cgroup, network, image, rootfs and init errors that pass through
+//! (and where a warning that is no failure goes). A leaf file, so that the
 //! crate error can wrap it without reaching the lifecycle code.
 
 use std::fmt;
@@ -13,7 +14,12 @@ use crate::state::error::StateError;
 /// Shorthand for results in lifecycle/.
 pub type Result<T, E = LifecycleError> = std::result::Result<T, E>;
 
-/// Why `stop`, `kill`, `rm`, `wait`, `logs` or a detached start failed.
+/// Where the library's warnings go: what the caller should hear of but is no reason to
+/// fail (a note about the host, a clean-up that failed). The CLI prints them on stderr.
+pub type Warn = fn(&str);
+
+/// Why `run` (in the foreground or detached), `stop`, `kill`, `rm`, `wait` or `logs`
+/// failed.
 #[derive(Debug, thiserror::Error)]
 pub enum LifecycleError {
     /// The kernel refused a step.
@@ -42,6 +48,12 @@ pub enum LifecycleError {
     #[error("{message}")]
     Detached { message: String, code: i32 },
 
+    /// Image layers were asked for together with a user namespace.
+    #[error(
+        "--image {0}: image layers in a user namespace need root to mount them (run as root, or use --rootfs DIR)"
+    )]
+    UserNamespaceWithImage(String),
+
     /// The container state directory could not be used, or refused what was asked.
     #[error(transparent)]
     State(#[from] StateError),
@@ -62,6 +74,18 @@ pub enum LifecycleError {
     /// The container's layers could not be used or removed.
     #[error(transparent)]
     Image(#[from] crate::image::error::ImageError),
+
+    /// The default rootfs a rootless container runs on could not be built.
+    #[error(transparent)]
+    RootfsBuild(#[from] crate::rootfs::error::RootfsBuildError),
+
+    /// A volume (`-v`, or an image's `VOLUME`) cannot be mounted as asked.
+    #[error(transparent)]
+    MountSpec(#[from] crate::rootfs::error::MountSpecError),
+
+    /// `--init`: the init binary could not be put where containers can mount it.
+    #[error(transparent)]
+    Init(#[from] crate::init::error::InitError),
 }
 
 impl From<ProcessError> for LifecycleError {

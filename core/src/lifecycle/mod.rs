@@ -1,5 +1,5 @@
-//! A container's life after `vessel run` returns: find it, stop it, read its log, wait
-//! for it, remove it — and get the truth back after a crash.
+//! A container's life from `vessel run` on: start it, find it, stop it, read its log,
+//! wait for it, remove it — and get the truth back after a crash.
 //!
 //! ```text
 //!   vessel run -d ──► created ──► running ──► exited ──► removed
@@ -7,6 +7,9 @@
 //!                                exec)        the exit)   log, record)
 //! ```
 //!
+//! * [`run`]: the start — the cgroup placed and the record made side by side, the root,
+//!   the network and the spec prepared, then the container started in the foreground or
+//!   under a shim; `vessel run` is a thin caller of it.
 //! * [`Tracked`]: the supervisor's side — the foreground `vessel run`, or the shim that
 //!   [`run_detached`] forks for `vessel run -d`, which also copies the container's output into its log
 //!   ([`relay`], [`log`]).
@@ -18,7 +21,6 @@
 //!   record carries every path its container may have made, so `remove` with `force`
 //!   cleans up after any crash, and can itself be run again if cut short.
 
-pub mod admit;
 mod cleanup;
 mod commit;
 pub(crate) mod error;
@@ -29,6 +31,7 @@ mod pidfd;
 pub mod relay;
 mod remove;
 mod resident;
+pub mod run;
 mod settle;
 mod shim;
 mod stop;

@@ -17,6 +17,7 @@ pub mod files;
 pub mod ipam;
 pub mod link;
 pub mod manage;
+mod mode;
 pub mod netlink;
 pub mod netns;
 pub mod nft;
@@ -25,5 +26,6 @@ pub mod store;
 
 pub use attach::{Attachment, Lease, Request, release};
 pub use error::NetworkError;
+pub use mode::NetworkMode;
 pub use ports::PortMapping;
 pub use store::Network;
