@@ -17,7 +17,9 @@
 //! --bundle`; `delete` runs after the clock stops) and the whole lifecycle with `delete`
 //! timed too; and podman (`podman --runtime X run --rm IMAGE true`, its own state and
 //! image as in the client tests) driving each runtime, so the table shows what a real
-//! client adds on top of the runtime.
+//! client adds on top of the runtime. A third floor times `create` followed by the least
+//! any `start` can be (`sh` writing the byte to the init's exec fifo), so the table shows
+//! how much of the split's cost is `vessel start`'s own process.
 //!
 //! On the host, two rows of vessel built static-pie (as the VM runs it: no dynamic
 //! loader) show what dynamic loading costs each vessel process of a start.
