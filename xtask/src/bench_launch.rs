@@ -40,8 +40,8 @@ pub enum Split {
     Start,
     /// `start`, the wait, and `delete`.
     StartAndDelete,
-    /// In place of `vessel start`, `sh` opens the exec fifo, removes it and writes the
-    /// byte, as `start` does, and the wait (the contender's cleanup deletes).
+    /// In place of `vessel start`, `sh` opens the exec fifo and writes the byte, as
+    /// `start` does, and the wait (the contender's cleanup deletes).
     FloorStart,
 }
 
@@ -136,11 +136,13 @@ impl Launch {
 }
 
 /// The least a `start` can do, without a vessel process: open the waiting init's exec
-/// fifo in `state_dir` (`vessel create` keeps it there), remove it, write the byte.
+/// fifo in `state_dir` (`vessel create` keeps it there) and write the byte, with the
+/// shell's builtins only (no `rm`: a second process; the cleanup's `delete` removes
+/// the fifo with the rest).
 fn floor_start(state_dir: &std::path::Path) -> Command {
     let mut command = Command::new("sh");
     command
-        .args(["-c", r#"exec 3>"$1" && rm "$1" && printf '\000' >&3"#, "sh"])
+        .args(["-c", r#"exec 3>"$1" && printf '\000' >&3"#, "sh"])
         .arg(state_dir.join("exec.fifo"));
     command
 }
