@@ -178,6 +178,52 @@ fn created_init_waits_with_its_hardening_in_force_until_start() {
 }
 // ANCHOR_END: create_waits_hardened
 
+/// Until `start`, the created init is vessel's own binary running with the container's
+/// capabilities. A process with the same uid and no capability the init lacks may open
+/// `/proc/PID/exe` of a dumpable process: that is the host's `vessel` file, which a
+/// container that keeps the descriptor can write once no vessel runs it (CVE-2019-5736).
+/// The init is not dumpable, so only `CAP_SYS_PTRACE` opens it, which a default
+/// container lacks. Here a root process with every capability but that one plays the
+/// container's root.
+#[test]
+fn the_waiting_init_does_not_hand_out_the_host_vessel_binary() {
+    vessel::require_root!();
+    let oci = Oci::new(&["/bin/true"], serde_json::json!({}));
+    let out = oci.bundle().join("out");
+    let created = oci.create("box", &out);
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    let pid = oci.state("box")["pid"].as_i64().unwrap();
+    let exe = format!("/proc/{pid}/exe");
+    let attacker = Command::new("setpriv")
+        .args([
+            "--bounding-set",
+            "-sys_ptrace",
+            "--",
+            "head",
+            "-c",
+            "4",
+            &exe,
+        ])
+        .output()
+        .expect("setpriv (util-linux)");
+    assert!(
+        !attacker.status.success() && attacker.stdout.is_empty(),
+        "a process without CAP_SYS_PTRACE read {exe} (the host's vessel binary): {:?}",
+        text(&attacker.stdout)
+    );
+    assert!(
+        text(&attacker.stderr).contains("Permission denied"),
+        "{}",
+        text(&attacker.stderr)
+    );
+    // The same process with CAP_SYS_PTRACE reads it: the refusal above is that flag's.
+    let tracer = Command::new("head")
+        .args(["-c", "4", &exe])
+        .output()
+        .unwrap();
+    assert_eq!(tracer.stdout, b"\x7fELF", "{}", text(&tracer.stderr));
+}
+
 #[test]
 fn delete_refuses_a_running_container_without_force() {
     vessel::require_root!();

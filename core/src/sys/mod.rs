@@ -4,5 +4,6 @@
 //! stops vessel dead are on the paths of several concerns.
 
 pub mod crash;
+pub mod dumpable;
 pub mod errno;
 pub mod pidfd;
