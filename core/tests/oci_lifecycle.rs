@@ -183,8 +183,8 @@ fn created_init_waits_with_its_hardening_in_force_until_start() {
 /// `/proc/PID/exe` of a dumpable process: that is the host's `vessel` file, which a
 /// container that keeps the descriptor can write once no vessel runs it (CVE-2019-5736).
 /// The init is not dumpable, so only `CAP_SYS_PTRACE` opens it, which a default
-/// container lacks. Here a root process with every capability but that one plays the
-/// container's root.
+/// container lacks. A root process with every capability but that one, and a default
+/// container that sees the host's processes (`--pid host`), each try.
 #[test]
 fn the_waiting_init_does_not_hand_out_the_host_vessel_binary() {
     vessel::require_root!();
@@ -215,6 +215,24 @@ fn the_waiting_init_does_not_hand_out_the_host_vessel_binary() {
         text(&attacker.stderr).contains("Permission denied"),
         "{}",
         text(&attacker.stderr)
+    );
+    // And a real one: a default container that sees the host's processes (--pid host).
+    let container = Command::new(env!("CARGO_BIN_EXE_vessel"))
+        .args([
+            "run", "--rm", "--pid", "host", "--", "head", "-c", "4", &exe,
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        !container.status.success() && container.stdout.is_empty(),
+        "a --pid host container read {exe}: {:?}",
+        text(&container.stdout)
+    );
+    assert!(
+        text(&container.stderr).contains("Permission denied"),
+        "{}",
+        text(&container.stderr)
     );
     // The same process with CAP_SYS_PTRACE reads it: the refusal above is that flag's.
     let tracer = Command::new("head")
