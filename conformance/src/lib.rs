@@ -22,6 +22,7 @@ pub mod pty;
 pub mod runner;
 pub mod runtime;
 pub mod static_build;
+pub mod without_ptrace;
 pub mod world;
 
 /// The command line's entry point: parses `args` (without the program name), runs, and

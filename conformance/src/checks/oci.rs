@@ -13,9 +13,10 @@ use crate::console_socket;
 use crate::runtime::oci::OciRuntime;
 use crate::runtime::oci_lifecycle::{CONTAINER_TIMEOUT, Container, alive, code, wait_gone};
 use crate::runtime::{Request, Runtime};
+use crate::without_ptrace::Opened;
 
 /// The `oci` area.
-pub static CHECKS: [Check; 9] = [
+pub static CHECKS: [Check; 10] = [
     Check {
         area: "oci",
         name: "lifecycle-states",
@@ -50,6 +51,13 @@ pub static CHECKS: [Check; 9] = [
         claim: "`create --pid-file` has written the init's host pid, the one `state` reports, when create returns.",
         needs: &[],
         run: pid_file,
+    },
+    Check {
+        area: "oci",
+        name: "created-init-keeps-its-binary",
+        claim: "While a created container waits for start, its init (the runtime's own code until the program is executed) does not hand out the runtime's binary on the host: a root process without CAP_SYS_PTRACE, as a container's root is, gets nothing or a copy (runc's sealed memfd) from its /proc/PID/exe (CVE-2019-5736's way out).",
+        needs: &[],
+        run: created_init_keeps_its_binary,
     },
     Check {
         area: "oci",
@@ -369,6 +377,28 @@ fn pid_file(ctx: &Ctx) -> Outcome {
             )
         },
     )
+}
+
+fn created_init_keeps_its_binary(ctx: &Ctx) -> Outcome {
+    let runtime = cli(ctx)?;
+    let mut c = holding(ctx, |_, _| {})?;
+    c.create(&[])?;
+    let exe = format!("/proc/{}/exe", c.pid()?);
+    match crate::without_ptrace::try_open(Path::new(&exe), &runtime.binary)? {
+        Opened::ThatFile => Err(format!(
+            "a root process without CAP_SYS_PTRACE opened {exe}, which is {} itself, while \
+             the init waited for start",
+            runtime.binary.display()
+        )
+        .into()),
+        // A copy (runc's sealed memfd) or nothing at all: the host's file is out of reach.
+        Opened::Another | Opened::Refused(libc::EACCES | libc::EPERM) => Ok(()),
+        Opened::Refused(errno) => Err(format!(
+            "opening {exe} failed with {}, not the refusal (EACCES or EPERM) this checks for",
+            std::io::Error::from_raw_os_error(errno)
+        )
+        .into()),
+    }
 }
 
 /// The terminal size the bundle asks for.
