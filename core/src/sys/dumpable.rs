@@ -13,6 +13,7 @@
 
 use std::io;
 
+// ANCHOR: forbid_for_root
 /// Makes this process, and every process it forks from now on, not dumpable, when it
 /// runs as root. Not for other users: a rootless vessel writes its child's
 /// `/proc/PID/uid_map` itself, which a non-dumpable child's root-owned `/proc/PID` would
@@ -29,3 +30,4 @@ pub fn forbid_for_root() -> io::Result<()> {
         _ => Err(io::Error::last_os_error()),
     }
 }
+// ANCHOR_END: forbid_for_root
