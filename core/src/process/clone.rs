@@ -75,6 +75,9 @@ pub unsafe fn clone3_in(
         args.cgroup = dir.as_raw_fd() as u64;
     }
     // ANCHOR_END: clone_into_cgroup
+    // Every process cloned here enters a container as vessel's own binary: not dumpable,
+    // its /proc/PID/exe stays closed to the container (see `sys::dumpable`).
+    crate::sys::dumpable::forbid_for_root()?;
     // SAFETY: `args` is a valid clone_args of the size we pass, and `pidfd` points to a
     // live int the kernel fills in. No CLONE_VM and no stack: the child continues on a
     // copy of this stack, like fork. The caller upholds the child-side contract above.

@@ -122,10 +122,6 @@ impl Container {
             .transpose()
             .map_err(ProcessError::from)?
             .flatten();
-        // The child is vessel's binary inside the container until its execve (or, after
-        // `create`, until `start`): not dumpable, `/proc/PID/exe` stays closed to it.
-        crate::sys::dumpable::forbid_for_root()
-            .map_err(ProcessError::io(ProcessStep::ForbidDumping))?;
         let (pid, pidfd) = clone_child(spec, &plan, child_ends, born_in.as_ref())?;
         mark(&mut tracer, "clone3");
         // The child holds its own copy of the report pipe's write end; ours must go, or

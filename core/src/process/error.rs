@@ -271,8 +271,6 @@ pub enum ProcessStep {
     WriteGo,
     /// Reading the child's report.
     ReadReport,
-    /// Making vessel not dumpable before a process of it enters a container.
-    ForbidDumping,
     /// `clone3` of the container's first process.
     Clone,
     /// `clone3` of it straight into its cgroup (`CLONE_INTO_CGROUP`).
@@ -316,7 +314,6 @@ impl fmt::Display for ProcessStep {
             ProcessStep::Pipe => "pipe2",
             ProcessStep::WriteGo => "write to the child's go pipe",
             ProcessStep::ReadReport => "read the child's report pipe",
-            ProcessStep::ForbidDumping => "prctl(PR_SET_DUMPABLE, 0) before entering the container",
             ProcessStep::Clone => "clone3 (creating the container process)",
             ProcessStep::CloneIntoCgroup => {
                 "clone3 into the container's cgroup (creating the container process)"

@@ -190,9 +190,6 @@ impl Tenant {
         let go = Pipe::new()?;
         let report = Pipe::new()?;
         let child_ends = ChildEnds::of(&go, &report);
-        // The joiner is vessel's binary inside the container until its execve.
-        crate::sys::dumpable::forbid_for_root()
-            .map_err(ProcessError::io(ProcessStep::ForbidDumping))?;
         // SAFETY: in the child we call only `child::run`, which makes async-signal-safe
         // system calls on memory prepared above and ends in `execve` or `_exit`.
         let cloned = unsafe { clone3(0) }.map_err(ProcessError::io(ProcessStep::CloneJoiner))?;
