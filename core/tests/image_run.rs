@@ -426,10 +426,15 @@ fn a_detached_container_with_rm_leaves_no_layers_once_it_exits() {
             events: libc::POLLIN,
             revents: 0,
         };
-        // SAFETY: one valid pollfd; -1 waits without a timeout.
-        unsafe { libc::poll(&mut poll, 1, -1) };
+        // SAFETY: one valid pollfd; the shim of `echo` ends in milliseconds, so a minute
+        // only bounds a hang.
+        let ready = unsafe { libc::poll(&mut poll, 1, 60_000) };
         // SAFETY: `pidfd` was opened above and is closed once.
         unsafe { libc::close(pidfd) };
+        assert_eq!(
+            ready, 1,
+            "the shim of a finished --rm container did not exit"
+        );
     }
     let left = fs::read_dir(root.join("containers")).unwrap().count();
     assert_eq!(left, 0, "--rm left the detached container's layers");
